@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Reads the whole of @path into a NUL-terminated buffer. 0 or -errno. */
+int read_full_file(const char *path, char **ret, size_t *ret_size);
+
+/* Writes @size bytes to @path atomically: temp file in the same directory, fsync, rename.
+ * Missing parent directories are created (0755). Returns 1 if the file changed, 0 if it already
+ * held exactly these bytes and mode (nothing written), -errno on failure. */
+int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode);
+
+/* mkdir -p. 0 or -errno. */
+int mkdir_parents_and_self(const char *path, mode_t mode);
+
+/* Joins two path parts with exactly one '/'. NULL on OOM. */
+char *path_join(const char *a, const char *b);
+
+/* Directory part of @path ("." when none). NULL on OOM. */
+char *path_dirname(const char *path);

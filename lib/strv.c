@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
+
+#include "lib/strv.h"
+
+char **strv_free(char **l) {
+        STRV_FOREACH(s, l)
+                free(*s);
+        free(l);
+        return NULL;
+}
+
+size_t strv_length(char * const *l) {
+        size_t n = 0;
+
+        STRV_FOREACH(s, l)
+                n++;
+        return n;
+}
+
+bool strv_contains(char * const *l, const char *s) {
+        STRV_FOREACH(i, l)
+                if (streq(*i, s))
+                        return true;
+        return false;
+}
+
+int strv_consume(char ***l, char *s) {
+        size_t n = strv_length(*l);
+        char **nl;
+
+        if (!s)
+                return -ENOMEM;
+        nl = realloc(*l, sizeof(char*) * (n + 2));
+        if (!nl) {
+                free(s);
+                return -ENOMEM;
+        }
+        nl[n] = s;
+        nl[n + 1] = NULL;
+        *l = nl;
+        return 0;
+}
+
+int strv_extend(char ***l, const char *s) {
+        return strv_consume(l, strdup(s));
+}
+
+char **strv_copy(char * const *l) {
+        char **r = calloc(1, sizeof(char*));
+
+        if (!r)
+                return NULL;
+        STRV_FOREACH(s, l)
+                if (strv_extend(&r, *s) < 0)
+                        return strv_free(r);
+        return r;
+}
+
+char **strv_split(const char *s, const char *sep) {
+        char **r = calloc(1, sizeof(char*));
+
+        if (!r)
+                return NULL;
+        while (*s) {
+                size_t n = strcspn(s, sep);
+
+                if (n > 0 && strv_consume(&r, strndup(s, n)) < 0)
+                        return strv_free(r);
+                s += n;
+                if (*s)
+                        s++;
+        }
+        return r;
+}
+
+char *strv_join(char * const *l, const char *sep) {
+        StrBuf b = {};
+
+        STRV_FOREACH(s, l) {
+                if (s != l)
+                        strbuf_append(&b, sep);
+                strbuf_append(&b, *s);
+        }
+        return strbuf_steal(&b);
+}
+
+static int cmp_str(const void *a, const void *b) {
+        return strcmp(*(char * const *) a, *(char * const *) b);
+}
+
+void strv_sort(char **l) {
+        qsort(l, strv_length(l), sizeof(char*), cmp_str);
+}
+
+void strbuf_append_n(StrBuf *b, const char *s, size_t n) {
+        if (b->oom)
+                return;
+        if (b->len + n + 1 > b->alloc) {
+                size_t na = MAX(b->alloc * 2, b->len + n + 64);
+                char *nb = realloc(b->buf, na);
+                if (!nb) {
+                        b->oom = true;
+                        return;
+                }
+                b->buf = nb;
+                b->alloc = na;
+        }
+        memcpy(b->buf + b->len, s, n);
+        b->len += n;
+        b->buf[b->len] = 0;
+}
+
+void strbuf_append(StrBuf *b, const char *s) {
+        strbuf_append_n(b, s, strlen(s));
+}
+
+void strbuf_append_char(StrBuf *b, char c) {
+        strbuf_append_n(b, &c, 1);
+}
+
+void strbuf_printf(StrBuf *b, const char *fmt, ...) {
+        _cleanup_free_ char *s = NULL;
+        va_list ap;
+        int n;
+
+        va_start(ap, fmt);
+        n = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+                b->oom = true;
+                return;
+        }
+        strbuf_append_n(b, s, n);
+}
+
+char *strbuf_steal(StrBuf *b) {
+        char *r;
+
+        if (b->oom) {
+                strbuf_done(b);
+                return NULL;
+        }
+        r = b->buf ?: strdup("");
+        *b = (StrBuf) {};
+        return r;
+}
+
+void strbuf_done(StrBuf *b) {
+        free(b->buf);
+        *b = (StrBuf) {};
+}

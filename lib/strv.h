@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lib/macro.h"
+
+/* NULL-terminated string arrays (char **), as systemd's strv. NULL is the empty array. */
+
+char **strv_free(char **l);
+DEFINE_TRIVIAL_CLEANUP_FUNC(char**, strv_free);
+#define _cleanup_strv_free_ _cleanup_(strv_freep)
+
+size_t strv_length(char * const *l);
+bool strv_contains(char * const *l, const char *s);
+/* Appends a copy of @s. 0 or -ENOMEM. */
+int strv_extend(char ***l, const char *s);
+/* Appends @s itself, taking ownership (freed on failure). 0 or -ENOMEM. */
+int strv_consume(char ***l, char *s);
+char **strv_copy(char * const *l);
+/* Splits @s at any of @sep (empty fields dropped). NULL on OOM. */
+char **strv_split(const char *s, const char *sep);
+/* Joins with @sep. NULL on OOM. */
+char *strv_join(char * const *l, const char *sep);
+void strv_sort(char **l);
+
+#define STRV_FOREACH(s, l) for (char * const *s = (l); s && *s; s++)
+
+/* Growable string. */
+typedef struct StrBuf {
+        char *buf;
+        size_t len, alloc;
+        bool oom;                       /* sticky: any failed append sets it */
+} StrBuf;
+
+void strbuf_append(StrBuf *b, const char *s);
+void strbuf_append_n(StrBuf *b, const char *s, size_t n);
+void strbuf_append_char(StrBuf *b, char c);
+void strbuf_printf(StrBuf *b, const char *fmt, ...) _printf_(2, 3);
+/* Hands over the NUL-terminated string (never NULL unless OOM) and resets @b. */
+char *strbuf_steal(StrBuf *b);
+void strbuf_done(StrBuf *b);

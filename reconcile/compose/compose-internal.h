@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Shared between the .c files of reconcile/compose/ only. */
+
+#include "reconcile/compose/compose.h"
+
+/* compose-yaml.c: parses one YAML document (YAML 1.2 core schema) into a node tree: anchors and
+ * aliases resolved, merge keys (<<: *a, <<: [*a, *b]) applied, !reset/!override recorded in flags,
+ * duplicate keys rejected. An empty document yields a NULL node (*ret = NULL, return 0).
+ * @file must stay valid as long as the tree (it is stored in marks). */
+int compose_yaml_parse(const char *file, const char *data, size_t size, ComposeNode **ret, NcError *reterr);
+
+/* compose-interp.c: interpolates $VAR, ${VAR}, ${VAR:-d}, ${VAR-d}, ${VAR:?e}, ${VAR?e}, ${VAR:+r},
+ * ${VAR+r} (nested), and $$ → $. Unset variables without default become "" and are added to
+ * @warnings (strv, may be NULL) as "variable NAME is not set, defaulting to a blank string".
+ * A ${VAR?e} / ${VAR:?e} that fires returns -EINVAL with "required variable NAME is missing a value: e". */
+int compose_interpolate(const char *in, ComposeLookup lookup, void *userdata, char ***warnings, char **ret,
+                        NcError *reterr);
+/* Interpolates every scalar value (not keys) of the tree in place; errors carry the node's mark and
+ * key path. Scalars that change keep their node type only when it is STRING: an unquoted scalar that
+ * came out of interpolation is re-resolved (e.g. "${PORT}" → INT 8080) as compose-go does. */
+int compose_interpolate_tree(ComposeNode *root, ComposeLookup lookup, void *userdata, char ***warnings,
+                             NcError *reterr);
+
+/* compose-dotenv.c: parses a .env / env_file text as compose does (KEY=VALUE, export prefix, quotes,
+ * comments, ${} in unquoted and double-quoted values resolved against @lookup and earlier lines).
+ * Appends "K=V" strings to *env. Errors name @path:line. */
+int compose_dotenv_parse(const char *path, const char *text, ComposeLookup lookup, void *userdata,
+                         char ***env, NcError *reterr);
+
+/* compose-normalize.c: rewrites the merged, interpolated tree into the canonical shape (compose.h).
+ * @working_dir resolves relative paths; @lookup resolves bare environment entries and env_file
+ * reading. Errors carry file:line:column and the key path. */
+int compose_normalize(ComposeNode *root, const char *project_name, const char *working_dir,
+                      ComposeLookup lookup, void *userdata, NcError *reterr);
+
+/* compose-validate.c: the schema check, run on the merged, interpolated tree BEFORE normalization
+ * (raw short/long forms still there, marks intact): unknown keys (outside x-), wrong types, bad
+ * values (ports, durations, enums). */
+int compose_validate_schema(const ComposeNode *root, NcError *reterr);
+/* Run on the canonical tree AFTER normalization: references to undefined services, networks, volumes,
+ * secrets and configs; dependency cycles ("dependency cycle detected: a -> b -> a"). */
+int compose_validate_references(const ComposeNode *root, NcError *reterr);
+
+/* compose-merge.c: merges @override into @base (both service-level or top-level trees) with
+ * compose's override rules; consumes @override. */
+int compose_merge(ComposeNode *base, ComposeNode *override, NcError *reterr);

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* A small TAP harness. TEST(name) { ... } registers a case; TAP_MAIN() runs them in order and prints
+ * "1..N" and "ok/not ok" lines. A failed ASSERT prints "# file:line: expr" and abort()s, which gdb and
+ * the sanitizers understand; meson then reports the missing cases as a failure. */
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct TapCase {
+        const char *name;
+        void (*func)(void);
+} TapCase;
+
+#define TAP_MAX_CASES 512
+extern TapCase tap_cases[TAP_MAX_CASES];
+extern unsigned tap_n_cases;
+
+#define TEST(n)                                                                 \
+        static void test_##n(void);                                             \
+        __attribute__((constructor)) static void tap_register_##n(void) {       \
+                if (tap_n_cases < TAP_MAX_CASES)                                \
+                        tap_cases[tap_n_cases++] = (TapCase) { #n, test_##n };  \
+        }                                                                       \
+        static void test_##n(void)
+
+#define TAP_FAIL(...)                                                           \
+        do {                                                                    \
+                fprintf(stdout, "# %s:%d: ", __FILE__, __LINE__);               \
+                fprintf(stdout, __VA_ARGS__);                                   \
+                fputc('\n', stdout);                                            \
+                fflush(stdout);                                                 \
+                abort();                                                        \
+        } while (0)
+
+#define ASSERT_TRUE(e)  do { if (!(e)) TAP_FAIL("expected true: %s", #e); } while (0)
+#define ASSERT_FALSE(e) do { if (e) TAP_FAIL("expected false: %s", #e); } while (0)
+#define ASSERT_NULL(e)  do { if ((e) != NULL) TAP_FAIL("expected NULL: %s", #e); } while (0)
+#define ASSERT_NOT_NULL(e) do { if ((e) == NULL) TAP_FAIL("expected non-NULL: %s", #e); } while (0)
+#define ASSERT_OK(e)                                                            \
+        do {                                                                    \
+                intmax_t _r = (e);                                              \
+                if (_r < 0)                                                     \
+                        TAP_FAIL("%s failed: %jd (%s)", #e, _r, strerror((int) -_r)); \
+        } while (0)
+#define ASSERT_EQ(a, b)                                                         \
+        do {                                                                    \
+                intmax_t _a = (a), _b = (b);                                    \
+                if (_a != _b)                                                   \
+                        TAP_FAIL("%s == %s: %jd != %jd", #a, #b, _a, _b);       \
+        } while (0)
+#define ASSERT_STREQ(a, b)                                                      \
+        do {                                                                    \
+                const char *_a = (a), *_b = (b);                                \
+                if (!_a || !_b || strcmp(_a, _b) != 0)                          \
+                        TAP_FAIL("%s == %s: \"%s\" != \"%s\"", #a, #b,          \
+                                 _a ?: "(null)", _b ?: "(null)");               \
+        } while (0)
+#define ASSERT_STRCONTAINS(a, b)                                                \
+        do {                                                                    \
+                const char *_a = (a), *_b = (b);                                \
+                if (!_a || !_b || !strstr(_a, _b))                              \
+                        TAP_FAIL("%s contains %s: \"%s\" !~ \"%s\"", #a, #b,    \
+                                 _a ?: "(null)", _b ?: "(null)");               \
+        } while (0)
+
+#define TAP_MAIN()                                                              \
+        TapCase tap_cases[TAP_MAX_CASES];                                       \
+        unsigned tap_n_cases;                                                   \
+        int main(void) {                                                        \
+                printf("1..%u\n", tap_n_cases);                                 \
+                for (unsigned _i = 0; _i < tap_n_cases; _i++) {                 \
+                        fflush(stdout);                                         \
+                        tap_cases[_i].func();                                   \
+                        printf("ok %u - %s\n", _i + 1, tap_cases[_i].name);     \
+                }                                                               \
+                return 0;                                                       \
+        }
