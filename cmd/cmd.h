@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "reconcile/compose/compose.h"
+
+/* Global options, parsed by main.c before the verb. */
+typedef struct CmdGlobal {
+        ComposeOptions compose;         /* -f, -p, --project-directory, --env-file, --profile */
+} CmdGlobal;
+
+/* Each verb gets its own argv (argv[0] is the verb name) and returns an exit code
+ * (0 success, 1 error; plan also 2 = drift). Verbs log errors themselves. */
+typedef int (*CmdFunc)(int argc, char *argv[], CmdGlobal *g);
+
+/* Loads the project from the global options; logs the error (file:line:column) and warnings. */
+int cmd_load_project(CmdGlobal *g, ComposeProject **ret);
+
+int cmd_config(int argc, char *argv[], CmdGlobal *g);
