@@ -93,3 +93,10 @@ static inline void free_and_replace_ptr(char **p, char *v) {
         free(*p);
         *p = v;
 }
+
+/* assert() that still evaluates its expression under NDEBUG. */
+#define assert_se(expr)                                                 \
+        do {                                                            \
+                if (!(expr))                                            \
+                        abort();                                        \
+        } while (0)

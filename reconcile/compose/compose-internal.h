@@ -46,3 +46,5 @@ int compose_validate_references(const ComposeNode *root, NcError *reterr);
 /* compose-merge.c: merges @override into @base (both service-level or top-level trees) with
  * compose's override rules; consumes @override. */
 int compose_merge(ComposeNode *base, ComposeNode *override, NcError *reterr);
+/* Merges one service definition into another (extends), with the same rules at service depth. */
+int compose_merge_service(ComposeNode *base, ComposeNode *override, NcError *reterr);

@@ -1,0 +1,711 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
+#include <limits.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "reconcile/compose/compose-internal.h"
+#include "lib/fileio.h"
+#include "lib/strv.h"
+
+static char *strjoin_ext(const char *a, const char *b, const char *c) {
+        char *r;
+
+        return asprintf(&r, "%s%s%s", a, b, c) < 0 ? NULL : r;
+}
+
+/* Loading a project, in docker compose's order: find the files, read .env, then per file
+ * parse → interpolate → include → extends; merge the files; profiles; project name; schema check;
+ * normalize; reference check. */
+
+static const char *const default_files[] = {
+        "compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml",
+};
+
+typedef struct Loader {
+        ComposeProject *project;
+        const ComposeOptions *options;
+        char **include_stack;           /* absolute paths being included, for cycle detection */
+        NcError *reterr;
+} Loader;
+
+static const char *env_lookup(const char *name, void *userdata) {
+        char **env = userdata;
+        size_t l = strlen(name);
+
+        /* Later entries win: the process environment is appended after .env. */
+        for (size_t i = strv_length(env); i > 0; i--)
+                if (strncmp(env[i - 1], name, l) == 0 && env[i - 1][l] == '=')
+                        return env[i - 1] + l + 1;
+        return NULL;
+}
+
+static char *absolute_path(const char *base_dir, const char *path) {
+        char buf[PATH_MAX];
+
+        if (path[0] == '/')
+                return strdup(path);
+        if (base_dir)
+                return path_join(base_dir, path);
+        if (!getcwd(buf, sizeof buf))
+                return NULL;
+        return path_join(buf, path);
+}
+
+/* Files are interned in project->files so node marks can point at them for the project's life. */
+static const char *intern_file(ComposeProject *p, const char *path) {
+        STRV_FOREACH(f, p->files)
+                if (streq(*f, path))
+                        return *f;
+        if (strv_extend(&p->files, path) < 0)
+                return NULL;
+        return p->files[strv_length(p->files) - 1];
+}
+
+static int add_warning(ComposeProject *p, const char *fmt, ...) _printf_(2, 3);
+static int add_warning(ComposeProject *p, const char *fmt, ...) {
+        char *s;
+        va_list ap;
+        int n;
+
+        va_start(ap, fmt);
+        n = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                return -ENOMEM;
+        if (strv_contains(p->warnings, s)) {
+                free(s);
+                return 0;
+        }
+        return strv_consume(&p->warnings, s);
+}
+
+static int parse_data(Loader *l, const char *path, const char *data, size_t size, ComposeNode **ret) {
+        _cleanup_strv_free_ char **warnings = NULL;
+        ComposeNode *root = NULL;
+        const char *file;
+        int r;
+
+        file = intern_file(l->project, path);
+        if (!file)
+                return -ENOMEM;
+        r = compose_yaml_parse(file, data, size, &root, l->reterr);
+        if (r < 0)
+                return r;
+        if (!root)
+                return nc_error_set_at(l->reterr, -EINVAL, file, 0, 0, "empty compose file");
+        if (root->type != COMPOSE_NODE_MAP) {
+                compose_node_free(root);
+                return nc_error_set_at(l->reterr, -EINVAL, file, 1, 1, "top-level object must be a mapping");
+        }
+        r = compose_interpolate_tree(root, env_lookup, l->project->environment, &warnings, l->reterr);
+        if (r < 0) {
+                compose_node_free(root);
+                return r;
+        }
+        STRV_FOREACH(w, warnings)
+                if (add_warning(l->project, "%s", *w) < 0)
+                        return -ENOMEM;
+        *ret = root;
+        return 0;
+}
+
+static int parse_file(Loader *l, const char *path, ComposeNode **ret) {
+        _cleanup_free_ char *data = NULL;
+        size_t size;
+        int r;
+
+        r = read_full_file(path, &data, &size);
+        if (r < 0)
+                return nc_error_set_at(l->reterr, r, path, 0, 0, "cannot read compose file: %s", strerror(-r));
+        return parse_data(l, path, data, size, ret);
+}
+
+static int load_file(Loader *l, const char *path, ComposeNode **ret);
+
+/* ---- extends ------------------------------------------------------------------------------- */
+
+static int resolve_extends(Loader *l, ComposeNode *services, const char *name, const char *file_dir,
+                           char ***stack);
+
+/* Loads service @name from @file (already interpolated, its own extends resolved). */
+static int extends_from_file(Loader *l, const char *file, const char *name, const ComposeNode *at,
+                             char ***stack, ComposeNode **ret) {
+        _cleanup_(compose_node_freep) ComposeNode *root = NULL;
+        _cleanup_free_ char *dir = path_dirname(file);
+        ComposeNode *services, *svc;
+        int r;
+
+        if (!dir)
+                return -ENOMEM;
+        r = parse_file(l, file, &root);
+        if (r < 0)
+                return r;
+        services = compose_map_get(root, "services");
+        svc = compose_map_get(services, name);
+        if (!svc)
+                return compose_node_error(at, l->reterr, -ENOENT, "extends",
+                                          "cannot extend service '%s': not found in %s", name, file);
+        r = resolve_extends(l, services, name, dir, stack);
+        if (r < 0)
+                return r;
+        *ret = compose_node_dup(compose_map_get(services, name));
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int resolve_extends(Loader *l, ComposeNode *services, const char *name, const char *file_dir,
+                           char ***stack) {
+        _cleanup_(compose_node_freep) ComposeNode *ext = NULL, *base = NULL;
+        _cleanup_free_ char *key = NULL, *file = NULL;
+        ComposeNode *svc = compose_map_get(services, name);
+        const char *base_name, *base_file;
+        int r;
+
+        if (!svc || !compose_map_get(svc, "extends"))
+                return 0;
+        ext = compose_map_take(svc, "extends");
+        base_name = ext->type == COMPOSE_NODE_MAP ? compose_map_get_str(ext, "service") : compose_node_str(ext);
+        base_file = ext->type == COMPOSE_NODE_MAP ? compose_map_get_str(ext, "file") : NULL;
+        if (!base_name)
+                return compose_node_error(ext, l->reterr, -EINVAL, "extends", "'service' is required");
+        if (base_file) {
+                file = absolute_path(file_dir, base_file);
+                if (!file)
+                        return -ENOMEM;
+        }
+        if (asprintf(&key, "%s#%s", strempty(file), base_name) < 0)
+                return -ENOMEM;
+        if (strv_contains(*stack, key))
+                return compose_node_error(ext, l->reterr, -ELOOP, "extends",
+                                          "circular reference with extends: service '%s'", base_name);
+        r = strv_extend(stack, key);
+        if (r < 0)
+                return r;
+
+        if (file)
+                r = extends_from_file(l, file, base_name, ext, stack, &base);
+        else if (!compose_map_get(services, base_name))
+                return compose_node_error(ext, l->reterr, -ENOENT, "extends",
+                                          "cannot extend service '%s': service not found", base_name);
+        else {
+                r = resolve_extends(l, services, base_name, file_dir, stack);
+                if (r >= 0) {
+                        base = compose_node_dup(compose_map_get(services, base_name));
+                        r = base ? 0 : -ENOMEM;
+                }
+        }
+        if (r < 0)
+                return r;
+        (void) compose_map_remove(base, "extends");
+        r = compose_merge_service(base, compose_node_dup(svc), l->reterr);
+        if (r < 0)
+                return r;
+        return compose_map_set(services, name, TAKE_PTR(base));
+}
+
+static int apply_extends(Loader *l, ComposeNode *root, const char *file_dir) {
+        ComposeNode *services = compose_map_get(root, "services");
+
+        COMPOSE_MAP_FOREACH(i, services) {
+                _cleanup_strv_free_ char **stack = NULL;
+                _cleanup_free_ char *name = strdup(services->keys[i]->scalar);
+                int r;
+
+                if (!name)
+                        return -ENOMEM;
+                r = resolve_extends(l, services, name, file_dir, &stack);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* ---- include ------------------------------------------------------------------------------- */
+
+static int merge_included(Loader *l, ComposeNode *root, ComposeNode *inc, const ComposeNode *at) {
+        static const char *const sections[] = { "services", "networks", "volumes", "secrets", "configs" };
+
+        for (size_t s = 0; s < ELEMENTSOF(sections); s++) {
+                ComposeNode *src = compose_map_get(inc, sections[s]), *dst;
+
+                if (!src || src->type != COMPOSE_NODE_MAP)
+                        continue;
+                dst = compose_map_get(root, sections[s]);
+                if (!dst) {
+                        int r = compose_map_set(root, sections[s], compose_node_new(COMPOSE_NODE_MAP, &at->mark));
+                        if (r < 0)
+                                return r;
+                        dst = compose_map_get(root, sections[s]);
+                }
+                COMPOSE_MAP_FOREACH(i, src) {
+                        const char *k = src->keys[i]->scalar;
+                        ComposeNode *old = compose_map_get(dst, k);
+                        int r;
+
+                        if (old && !compose_node_equal(old, src->items[i]))
+                                return compose_node_error(at, l->reterr, -EEXIST, "include",
+                                                          "imported compose file defines conflicting %s '%s'",
+                                                          sections[s], k);
+                        r = compose_map_set_at(dst, k, &src->keys[i]->mark, TAKE_PTR(src->items[i]));
+                        if (r < 0)
+                                return r;
+                }
+                src->n_items = 0;
+        }
+        return 0;
+}
+
+static int include_one(Loader *l, ComposeNode *root, const ComposeNode *entry, const char *file_dir) {
+        _cleanup_(compose_node_freep) ComposeNode *paths = NULL;
+        const ComposeNode *p = entry->type == COMPOSE_NODE_MAP ? compose_map_get(entry, "path") : entry;
+        _cleanup_(compose_node_freep) ComposeNode *merged = NULL;
+        int r;
+
+        if (!p)
+                return compose_node_error(entry, l->reterr, -EINVAL, "include", "'path' is required");
+        if (compose_node_is_scalar(p)) {
+                paths = compose_node_new(COMPOSE_NODE_SEQ, &p->mark);
+                if (!paths || compose_seq_append(paths, compose_node_dup(p)) < 0)
+                        return -ENOMEM;
+        } else {
+                paths = compose_node_dup(p);
+                if (!paths)
+                        return -ENOMEM;
+        }
+        COMPOSE_SEQ_FOREACH(i, paths) {
+                _cleanup_(compose_node_freep) ComposeNode *inc = NULL;
+                _cleanup_free_ char *abs = NULL;
+                const char *s = compose_node_str(paths->items[i]);
+
+                if (!s)
+                        return compose_node_error(paths->items[i], l->reterr, -EINVAL, "include", "path must be a string");
+                abs = absolute_path(file_dir, s);
+                if (!abs)
+                        return -ENOMEM;
+                if (strv_contains(l->include_stack, abs))
+                        return compose_node_error(paths->items[i], l->reterr, -ELOOP, "include",
+                                                  "include cycle detected: %s", abs);
+                r = load_file(l, abs, &inc);
+                if (r < 0)
+                        return r;
+                if (!merged)
+                        merged = TAKE_PTR(inc);
+                else {
+                        r = compose_merge(merged, TAKE_PTR(inc), l->reterr);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return merged ? merge_included(l, root, merged, entry) : 0;
+}
+
+static int apply_includes(Loader *l, ComposeNode *root, const char *file_dir) {
+        _cleanup_(compose_node_freep) ComposeNode *inc = compose_map_take(root, "include");
+
+        if (!inc)
+                return 0;
+        if (inc->type != COMPOSE_NODE_SEQ)
+                return compose_node_error(inc, l->reterr, -EINVAL, "include", "must be a list");
+        COMPOSE_SEQ_FOREACH(i, inc) {
+                int r = include_one(l, root, inc->items[i], file_dir);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* One file: parse, interpolate, include, extends. @data NULL: read @path. */
+static int load_data(Loader *l, const char *path, const char *data, size_t size, ComposeNode **ret) {
+        _cleanup_(compose_node_freep) ComposeNode *root = NULL;
+        _cleanup_free_ char *dir = path_dirname(path);
+        int r;
+
+        if (!dir)
+                return -ENOMEM;
+        r = data ? parse_data(l, path, data, size, &root) : parse_file(l, path, &root);
+        if (r < 0)
+                return r;
+        r = strv_extend(&l->include_stack, path);
+        if (r < 0)
+                return r;
+        r = apply_includes(l, root, dir);
+        free(l->include_stack[strv_length(l->include_stack) - 1]);
+        l->include_stack[strv_length(l->include_stack) - 1] = NULL;
+        if (r < 0)
+                return r;
+        r = apply_extends(l, root, dir);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(root);
+        return 0;
+}
+
+static int load_file(Loader *l, const char *path, ComposeNode **ret) {
+        return load_data(l, path, NULL, 0, ret);
+}
+
+/* ---- profiles ------------------------------------------------------------------------------ */
+
+static bool service_enabled(const ComposeNode *svc, char * const *active) {
+        const ComposeNode *profiles = compose_map_get(svc, "profiles");
+
+        if (!profiles || profiles->type != COMPOSE_NODE_SEQ || profiles->n_items == 0)
+                return true;
+        COMPOSE_SEQ_FOREACH(i, profiles) {
+                const char *p = compose_node_str(profiles->items[i]);
+                if (p && (strv_contains(active, p) || strv_contains(active, "*")))
+                        return true;
+        }
+        return false;
+}
+
+static int apply_profiles(Loader *l, ComposeNode *root) {
+        _cleanup_strv_free_ char **active = NULL;
+        ComposeNode *services = compose_map_get(root, "services");
+        const char *env;
+
+        if (l->options->profiles)
+                active = strv_copy(l->options->profiles);
+        else {
+                env = env_lookup("COMPOSE_PROFILES", l->project->environment);
+                active = strv_split(strempty(env), ",");
+        }
+        if (!active)
+                return -ENOMEM;
+        for (size_t i = 0; services && services->type == COMPOSE_NODE_MAP && i < services->n_items; ) {
+                if (service_enabled(services->items[i], active)) {
+                        i++;
+                        continue;
+                }
+                (void) compose_map_remove(services, services->keys[i]->scalar);
+        }
+        return 0;
+}
+
+/* ---- names and files ----------------------------------------------------------------------- */
+
+/* Lowercase, keep [a-z0-9_-], as docker compose's NormalizeProjectName. */
+static char *normalize_project_name(const char *s) {
+        StrBuf b = {};
+
+        for (; *s; s++) {
+                char c = tolower((unsigned char) *s);
+                if (isalnum((unsigned char) c) || ((c == '_' || c == '-') && b.len > 0))
+                        strbuf_append_char(&b, c);
+        }
+        return strbuf_steal(&b);
+}
+
+static int resolve_project_name(Loader *l, ComposeNode *root) {
+        ComposeProject *p = l->project;
+        const char *name = l->options->project_name, *base;
+        _cleanup_free_ char *n = NULL;
+
+        if (!name)
+                name = env_lookup("COMPOSE_PROJECT_NAME", p->environment);
+        if (isempty(name))
+                name = compose_map_get_str(root, "name");
+        if (isempty(name)) {
+                base = strrchr(p->working_dir, '/');
+                name = base && base[1] ? base + 1 : p->working_dir;
+        }
+        n = normalize_project_name(name);
+        if (!n)
+                return -ENOMEM;
+        if (isempty(n))
+                return nc_error_set(l->reterr, -EINVAL,
+                                    "project name '%s' must contain a lowercase letter, digit, dash or underscore",
+                                    name);
+        p->name = TAKE_PTR(n);
+        return compose_map_set(root, "name", compose_node_new_string(p->name, NULL));
+}
+
+/* Without -f: COMPOSE_FILE, else the first default name found in the directory or its parents. */
+static int find_files(Loader *l, char ***ret) {
+        const char *env = env_lookup("COMPOSE_FILE", l->project->environment);
+        const char *sep = env_lookup("COMPOSE_PATH_SEPARATOR", l->project->environment) ?: ":";
+        _cleanup_free_ char *dir = strdup(l->project->working_dir);
+        _cleanup_strv_free_ char **files = NULL;
+
+        if (!dir)
+                return -ENOMEM;
+        if (!isempty(env)) {
+                files = strv_split(env, sep);
+                if (!files)
+                        return -ENOMEM;
+                *ret = TAKE_PTR(files);
+                return 0;
+        }
+        for (;;) {
+                for (size_t i = 0; i < ELEMENTSOF(default_files); i++) {
+                        _cleanup_free_ char *f = path_join(dir, default_files[i]), *o = NULL;
+                        char *dot;
+
+                        if (!f)
+                                return -ENOMEM;
+                        if (access(f, F_OK) < 0)
+                                continue;
+                        o = strdup(f);
+                        if (!o)
+                                return -ENOMEM;
+                        dot = strrchr(o, '.');
+                        *dot = 0;
+                        if (strv_extend(&files, f) < 0)
+                                return -ENOMEM;
+                        free_and_replace_ptr(&o, strjoin_ext(o, ".override", strrchr(f, '.')));
+                        if (!o)
+                                return -ENOMEM;
+                        if (access(o, F_OK) >= 0 && strv_extend(&files, o) < 0)
+                                return -ENOMEM;
+                        *ret = TAKE_PTR(files);
+                        return 0;
+                }
+                if (streq(dir, "/"))
+                        break;
+                free_and_replace_ptr(&dir, path_dirname(dir));
+                if (!dir)
+                        return -ENOMEM;
+        }
+        return nc_error_set(l->reterr, -ENOENT,
+                            "no configuration file provided: not found (compose.yaml, compose.yml, "
+                            "docker-compose.yaml, docker-compose.yml in %s or its parents)",
+                            l->project->working_dir);
+}
+
+static int load_env(Loader *l) {
+        const ComposeOptions *o = l->options;
+        ComposeProject *p = l->project;
+        _cleanup_strv_free_ char **files = NULL, **env = NULL;
+        _cleanup_free_ char *dflt = path_join(p->working_dir, ".env");
+
+        if (!dflt)
+                return -ENOMEM;
+        if (o->env_files)
+                files = strv_copy(o->env_files);
+        else if (access(dflt, F_OK) >= 0)
+                files = strv_split(dflt, "");
+        else
+                files = strv_split("", "");
+        if (!files)
+                return -ENOMEM;
+
+        STRV_FOREACH(f, files) {
+                _cleanup_free_ char *path = absolute_path(NULL, *f), *data = NULL;
+                const char *file;
+                int r;
+
+                if (!path)
+                        return -ENOMEM;
+                file = intern_file(p, path);
+                if (!file)
+                        return -ENOMEM;
+                r = read_full_file(path, &data, NULL);
+                if (r < 0)
+                        return nc_error_set_at(l->reterr, r, file, 0, 0, "cannot read env file: %s", strerror(-r));
+                r = compose_dotenv_parse(file, data, env_lookup, o->environ, &env, l->reterr);
+                if (r < 0)
+                        return r;
+        }
+        /* The process environment wins over .env: it goes last, and lookups search from the end. */
+        STRV_FOREACH(e, o->environ)
+                if (strv_extend(&env, *e) < 0)
+                        return -ENOMEM;
+        strv_free(p->environment);
+        p->environment = env ? TAKE_PTR(env) : calloc(1, sizeof(char*));
+        return p->environment ? 0 : -ENOMEM;
+}
+
+static int finish_model(Loader *l, ComposeNode *model) {
+        ComposeProject *p = l->project;
+        ComposeNode *version = compose_map_get(model, "version");
+        int r;
+
+        if (version) {
+                r = add_warning(p, "%s:%u:%u: the attribute 'version' is obsolete, it will be ignored",
+                                strempty(version->mark.file), version->mark.line, version->mark.column);
+                if (r < 0)
+                        return r;
+        }
+        r = apply_profiles(l, model);
+        if (r < 0)
+                return r;
+        r = resolve_project_name(l, model);
+        if (r < 0)
+                return r;
+        if (!compose_map_get(model, "services") && !compose_map_get(model, "include"))
+                /* Not an error for compose-go either, but nothing to run; keep the canonical key. */
+                r = compose_map_set(model, "services", compose_node_new(COMPOSE_NODE_MAP, NULL));
+        if (r < 0)
+                return r;
+        r = compose_validate_schema(model, l->reterr);
+        if (r < 0 || l->options->skip_normalize)
+                return r;
+        (void) compose_map_remove(model, "version");
+        r = compose_normalize(model, p->name, p->working_dir, env_lookup, p->environment, l->reterr);
+        if (r < 0)
+                return r;
+        return compose_validate_references(model, l->reterr);
+}
+
+static int project_new(const ComposeOptions *o, const char *first_file, ComposeProject **ret) {
+        _cleanup_(compose_project_freep) ComposeProject *p = calloc(1, sizeof *p);
+        char cwd[PATH_MAX];
+
+        if (!p)
+                return -ENOMEM;
+        if (o->project_directory)
+                p->working_dir = absolute_path(NULL, o->project_directory);
+        else if (first_file) {
+                _cleanup_free_ char *abs = absolute_path(NULL, first_file);
+                p->working_dir = abs ? path_dirname(abs) : NULL;
+        } else if (getcwd(cwd, sizeof cwd))
+                p->working_dir = strdup(cwd);
+        else
+                return -errno;
+        if (!p->working_dir)
+                return -ENOMEM;
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+static int load_files(Loader *l, char * const *files, ComposeNode **ret) {
+        _cleanup_(compose_node_freep) ComposeNode *model = NULL;
+
+        STRV_FOREACH(f, files) {
+                _cleanup_(compose_node_freep) ComposeNode *root = NULL;
+                _cleanup_free_ char *abs = absolute_path(l->options->files ? NULL : l->project->working_dir, *f);
+                int r;
+
+                if (!abs)
+                        return -ENOMEM;
+                r = load_file(l, abs, &root);
+                if (r < 0)
+                        return r;
+                if (!model)
+                        model = TAKE_PTR(root);
+                else {
+                        r = compose_merge(model, TAKE_PTR(root), l->reterr);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        *ret = TAKE_PTR(model);
+        return 0;
+}
+
+int compose_project_load(const ComposeOptions *o, ComposeProject **ret, NcError *reterr) {
+        _cleanup_(compose_project_freep) ComposeProject *p = NULL;
+        _cleanup_strv_free_ char **files = NULL;
+        Loader l = { .options = o, .reterr = reterr };
+        int r;
+
+        r = project_new(o, o->files ? o->files[0] : NULL, &p);
+        if (r < 0)
+                return r;
+        l.project = p;
+        r = load_env(&l);
+        if (r >= 0 && !o->files)
+                r = find_files(&l, &files);
+        if (r >= 0 && !o->files && !o->project_directory && files[0][0] == '/') {
+                /* Found in a parent directory: that is the project directory, with its own .env. */
+                _cleanup_free_ char *dir = path_dirname(files[0]);
+                if (!dir)
+                        return -ENOMEM;
+                if (!streq(dir, p->working_dir)) {
+                        free_and_replace_ptr(&p->working_dir, TAKE_PTR(dir));
+                        r = load_env(&l);
+                }
+        }
+        if (r >= 0)
+                r = load_files(&l, o->files ?: files, &p->model);
+        if (r >= 0)
+                r = finish_model(&l, p->model);
+        strv_free(l.include_stack);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+int compose_project_load_buffer(const char *path, const char *data, size_t size, const ComposeOptions *o,
+                                ComposeProject **ret, NcError *reterr) {
+        static const ComposeOptions empty = {};
+        _cleanup_(compose_project_freep) ComposeProject *p = NULL;
+        Loader l = { .options = o ?: &empty, .reterr = reterr };
+        int r;
+
+        r = project_new(l.options, path, &p);
+        if (r < 0)
+                return r;
+        l.project = p;
+        p->environment = strv_copy(l.options->environ);
+        if (!p->environment)
+                return -ENOMEM;
+        r = load_data(&l, path, data, size, &p->model);
+        if (r >= 0)
+                r = finish_model(&l, p->model);
+        strv_free(l.include_stack);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+ComposeProject *compose_project_free(ComposeProject *p) {
+        if (!p)
+                return NULL;
+        compose_node_free(p->model);
+        free(p->name);
+        free(p->working_dir);
+        strv_free(p->files);
+        strv_free(p->environment);
+        strv_free(p->warnings);
+        free(p);
+        return NULL;
+}
+
+/* ---- dependency order ---------------------------------------------------------------------- */
+
+static bool deps_placed(const ComposeNode *svc, char * const *placed) {
+        const ComposeNode *deps = compose_map_get(svc, "depends_on");
+
+        COMPOSE_MAP_FOREACH(i, deps)
+                if (!strv_contains(placed, deps->keys[i]->scalar))
+                        return false;
+        return true;
+}
+
+char **compose_project_service_names(const ComposeProject *p) {
+        const ComposeNode *services = compose_map_get(p->model, "services");
+        _cleanup_strv_free_ char **sorted = calloc(1, sizeof(char*)), **names = calloc(1, sizeof(char*));
+
+        if (!sorted || !names)
+                return NULL;
+        COMPOSE_MAP_FOREACH(i, services)
+                if (strv_extend(&names, services->keys[i]->scalar) < 0)
+                        return NULL;
+        strv_sort(names);
+        /* Repeatedly place the first (by name) service whose dependencies are all placed; the
+         * reference check has excluded cycles, but stay finite if a caller skipped it. */
+        for (size_t placed = 0, n = strv_length(names); placed < n; ) {
+                bool progress = false;
+
+                STRV_FOREACH(s, names) {
+                        if (strv_contains(sorted, *s) || !deps_placed(compose_map_get(services, *s), sorted))
+                                continue;
+                        if (strv_extend(&sorted, *s) < 0)
+                                return NULL;
+                        placed++;
+                        progress = true;
+                        break;
+                }
+                if (!progress)
+                        STRV_FOREACH(s, names)
+                                if (!strv_contains(sorted, *s)) {
+                                        if (strv_extend(&sorted, *s) < 0)
+                                                return NULL;
+                                        placed++;
+                                }
+        }
+        return TAKE_PTR(sorted);
+}

@@ -1,0 +1,455 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
+#include <regex.h>
+#include <stdio.h>
+#include <yaml.h>
+
+#include "reconcile/compose/compose-internal.h"
+#include "lib/strv.h"
+
+/* YAML → ComposeNode, on libyaml's event API (which keeps positions; the document API loses
+ * them for keys). Scalars resolve with the YAML 1.2 core schema, as go-yaml v3 (and so docker
+ * compose) does: "yes"/"on" stay strings, "0o17" is octal, "010" is decimal. */
+
+typedef struct Anchor {
+        char *name;
+        ComposeNode *node;              /* owned copy: the original may be consumed by a merge key */
+} Anchor;
+
+typedef struct YamlParser {
+        yaml_parser_t parser;
+        const char *file;
+        Anchor *anchors;
+        size_t n_anchors;
+        NcError *reterr;
+} YamlParser;
+
+static int parse_node(YamlParser *p, yaml_event_t *event, ComposeNode **ret);
+
+static ComposeMark event_mark(const YamlParser *p, const yaml_event_t *e) {
+        return (ComposeMark) {
+                .file = p->file,
+                .line = e->start_mark.line + 1,
+                .column = e->start_mark.column + 1,
+        };
+}
+
+static int yaml_error(YamlParser *p) {
+        const char *what = p->parser.problem ?: "invalid YAML";
+
+        return nc_error_set_at(p->reterr, -EINVAL, p->file, p->parser.problem_mark.line + 1,
+                               p->parser.problem_mark.column + 1, "%s%s%s", what,
+                               p->parser.context ? " " : "", strempty(p->parser.context));
+}
+
+static int next_event(YamlParser *p, yaml_event_t *e) {
+        if (!yaml_parser_parse(&p->parser, e))
+                return yaml_error(p);
+        return 0;
+}
+
+/* YAML 1.2 core schema resolution of a plain scalar. The patterns are compiled once. */
+static const struct {
+        ComposeNodeType type;
+        const char *pattern;
+} core_schema[] = {
+        { COMPOSE_NODE_NULL,  "^(|~|null|Null|NULL)$" },
+        { COMPOSE_NODE_BOOL,  "^(true|True|TRUE|false|False|FALSE)$" },
+        { COMPOSE_NODE_INT,   "^([-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$" },
+        { COMPOSE_NODE_FLOAT, "^([-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN))$" },
+};
+
+static ComposeNodeType resolve_plain(const char *s) {
+        static regex_t compiled[ELEMENTSOF(core_schema)];
+        static bool ready = false;
+
+        if (!ready) {
+                for (size_t i = 0; i < ELEMENTSOF(core_schema); i++)
+                        assert_se(regcomp(&compiled[i], core_schema[i].pattern, REG_EXTENDED | REG_NOSUB) == 0);
+                ready = true;
+        }
+        /* Only strings starting like a number, a null or a bool can be one: skip the regexes otherwise. */
+        if (*s && !strchr("~nNtTfF0123456789+-.", *s))
+                return COMPOSE_NODE_STRING;
+        for (size_t i = 0; i < ELEMENTSOF(core_schema); i++)
+                if (regexec(&compiled[i], s, 0, NULL, 0) == 0)
+                        return core_schema[i].type;
+        return COMPOSE_NODE_STRING;
+}
+
+static int tag_flags(YamlParser *p, const yaml_event_t *e, const char *tag, ComposeNodeType *type, unsigned *flags) {
+        if (!tag)
+                return 0;
+        if (streq(tag, "!reset"))
+                *flags |= COMPOSE_NODE_TAG_RESET;
+        else if (streq(tag, "!override"))
+                *flags |= COMPOSE_NODE_TAG_OVERRIDE;
+        else if (streq(tag, YAML_STR_TAG))
+                *type = COMPOSE_NODE_STRING;
+        else if (streq(tag, YAML_INT_TAG))
+                *type = COMPOSE_NODE_INT;
+        else if (streq(tag, YAML_BOOL_TAG))
+                *type = COMPOSE_NODE_BOOL;
+        else if (streq(tag, YAML_FLOAT_TAG))
+                *type = COMPOSE_NODE_FLOAT;
+        else if (streq(tag, YAML_NULL_TAG))
+                *type = COMPOSE_NODE_NULL;
+        else if (!streq(tag, YAML_MAP_TAG) && !streq(tag, YAML_SEQ_TAG) && !streq(tag, "!"))
+                return nc_error_set_at(p->reterr, -EINVAL, p->file, e->start_mark.line + 1,
+                                       e->start_mark.column + 1, "unsupported YAML tag '%s'", tag);
+        return 0;
+}
+
+/* Canonical text of an INT/BOOL scalar, so later stages compare "0x1F" and "31" alike. */
+static char *canonical_scalar(ComposeNodeType type, const char *s) {
+        if (type == COMPOSE_NODE_BOOL)
+                return strdup(strchr("tT", s[0]) ? "true" : "false");
+        if (type == COMPOSE_NODE_INT) {
+                const char *digits = s;
+                int base = 10;
+                long long v;
+                char *r;
+
+                if (startswith(s, "0o")) {
+                        digits = s + 2;
+                        base = 8;
+                } else if (startswith(s, "0x")) {
+                        digits = s + 2;
+                        base = 16;
+                }
+                errno = 0;
+                v = strtoll(digits, NULL, base);
+                if (errno != 0)
+                        return strdup(s);     /* out of range: keep the text, validation reports it */
+                if (asprintf(&r, "%lld", v) < 0)
+                        return NULL;
+                return r;
+        }
+        return strdup(s);
+}
+
+static int remember_anchor(YamlParser *p, const char *name, ComposeNode *n) {
+        Anchor *a;
+
+        if (!name)
+                return 0;
+        a = realloc(p->anchors, (p->n_anchors + 1) * sizeof *a);
+        if (!a)
+                return -ENOMEM;
+        p->anchors = a;
+        a[p->n_anchors].name = strdup(name);
+        a[p->n_anchors].node = compose_node_dup(n);
+        if (!a[p->n_anchors].name || !a[p->n_anchors].node) {
+                free(a[p->n_anchors].name);
+                compose_node_free(a[p->n_anchors].node);
+                return -ENOMEM;
+        }
+        p->n_anchors++;
+        return 0;
+}
+
+static int parse_scalar(YamlParser *p, yaml_event_t *e, ComposeNode **ret) {
+        ComposeMark mark = event_mark(p, e);
+        const char *value = (const char*) e->data.scalar.value;
+        ComposeNodeType type = COMPOSE_NODE_STRING;
+        unsigned flags = 0;
+        ComposeNode *n;
+        int r;
+
+        if (e->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && !e->data.scalar.tag)
+                type = resolve_plain(value);
+        else if (e->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+                flags |= COMPOSE_NODE_QUOTED;
+        r = tag_flags(p, e, (const char*) e->data.scalar.tag, &type, &flags);
+        if (r < 0)
+                return r;
+
+        n = compose_node_new(type, &mark);
+        if (!n)
+                return -ENOMEM;
+        n->flags = flags;
+        if (type != COMPOSE_NODE_NULL) {
+                n->scalar = canonical_scalar(type, value);
+                if (!n->scalar)
+                        return -ENOMEM;
+        }
+        *ret = n;
+        return remember_anchor(p, (const char*) e->data.scalar.anchor, n);
+}
+
+static int parse_alias(YamlParser *p, yaml_event_t *e, ComposeNode **ret) {
+        const char *name = (const char*) e->data.alias.anchor;
+
+        for (size_t i = p->n_anchors; i > 0; i--)
+                if (streq(p->anchors[i - 1].name, name)) {
+                        *ret = compose_node_dup(p->anchors[i - 1].node);
+                        if (!*ret)
+                                return -ENOMEM;
+                        (*ret)->mark = event_mark(p, e);
+                        return 0;
+                }
+        return nc_error_set_at(p->reterr, -EINVAL, p->file, e->start_mark.line + 1, e->start_mark.column + 1,
+                               "unknown anchor '%s' referenced", name);
+}
+
+static int parse_sequence(YamlParser *p, yaml_event_t *start, ComposeNode **ret) {
+        ComposeMark mark = event_mark(p, start);
+        _cleanup_(compose_node_freep) ComposeNode *seq = compose_node_new(COMPOSE_NODE_SEQ, &mark);
+        ComposeNodeType ignored = COMPOSE_NODE_SEQ;
+        int r;
+
+        if (!seq)
+                return -ENOMEM;
+        r = tag_flags(p, start, (const char*) start->data.sequence_start.tag, &ignored, &seq->flags);
+        if (r < 0)
+                return r;
+
+        for (;;) {
+                yaml_event_t e;
+                ComposeNode *item = NULL;
+
+                r = next_event(p, &e);
+                if (r < 0)
+                        return r;
+                if (e.type == YAML_SEQUENCE_END_EVENT) {
+                        yaml_event_delete(&e);
+                        break;
+                }
+                r = parse_node(p, &e, &item);
+                yaml_event_delete(&e);
+                if (r < 0)
+                        return r;
+                r = compose_seq_append(seq, item);
+                if (r < 0)
+                        return r;
+        }
+        r = remember_anchor(p, (const char*) start->data.sequence_start.anchor, seq);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(seq);
+        return 0;
+}
+
+/* Applies the collected merge sources (<<) to @map: keys the map does not define itself are copied,
+ * earlier sources winning over later ones. */
+static int apply_merges(YamlParser *p, ComposeNode *map, ComposeNode *merges) {
+        COMPOSE_SEQ_FOREACH(i, merges) {
+                ComposeNode *src = merges->items[i];
+
+                if (src->type != COMPOSE_NODE_MAP)
+                        return nc_error_set_at(p->reterr, -EINVAL, src->mark.file, src->mark.line, src->mark.column,
+                                               "merge key '<<' needs a mapping or a list of mappings");
+                COMPOSE_MAP_FOREACH(j, src) {
+                        int r;
+
+                        if (compose_map_get(map, src->keys[j]->scalar))
+                                continue;
+                        r = compose_map_set_at(map, src->keys[j]->scalar, &src->keys[j]->mark,
+                                               compose_node_dup(src->items[j]));
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+static int add_merge_source(ComposeNode *merges, ComposeNode *value) {
+        _cleanup_(compose_node_freep) ComposeNode *v = value;
+
+        if (v->type != COMPOSE_NODE_SEQ)
+                return compose_seq_append(merges, TAKE_PTR(v));
+        COMPOSE_SEQ_FOREACH(i, v) {
+                int r = compose_seq_append(merges, TAKE_PTR(v->items[i]));
+                if (r < 0)
+                        return r;
+        }
+        v->n_items = 0;
+        return 0;
+}
+
+static int parse_map_entry(YamlParser *p, yaml_event_t *ke, ComposeNode *map, ComposeNode *merges) {
+        _cleanup_(compose_node_freep) ComposeNode *key = NULL, *value = NULL;
+        yaml_event_t ve;
+        int r;
+
+        r = parse_node(p, ke, &key);
+        if (r < 0)
+                return r;
+        if (!compose_node_is_scalar(key) && key->type != COMPOSE_NODE_NULL)
+                return nc_error_set_at(p->reterr, -EINVAL, p->file, key->mark.line, key->mark.column,
+                                       "mapping keys must be scalars");
+        r = next_event(p, &ve);
+        if (r < 0)
+                return r;
+        r = parse_node(p, &ve, &value);
+        yaml_event_delete(&ve);
+        if (r < 0)
+                return r;
+
+        if (key->type == COMPOSE_NODE_STRING && !(key->flags & COMPOSE_NODE_QUOTED) && streq(key->scalar, "<<"))
+                return add_merge_source(merges, TAKE_PTR(value));
+
+        if (!key->scalar) {
+                key->scalar = strdup("null");
+                if (!key->scalar)
+                        return -ENOMEM;
+        }
+        if (compose_map_get(map, key->scalar)) {
+                ssize_t i = compose_map_index(map, key->scalar);
+                return nc_error_set_at(p->reterr, -EINVAL, p->file, key->mark.line, key->mark.column,
+                                       "mapping key \"%s\" already defined at line %u", key->scalar,
+                                       map->keys[i]->mark.line);
+        }
+        return compose_map_set_at(map, key->scalar, &key->mark, TAKE_PTR(value));
+}
+
+static int parse_mapping(YamlParser *p, yaml_event_t *start, ComposeNode **ret) {
+        ComposeMark mark = event_mark(p, start);
+        _cleanup_(compose_node_freep) ComposeNode *map = compose_node_new(COMPOSE_NODE_MAP, &mark),
+                *merges = compose_node_new(COMPOSE_NODE_SEQ, &mark);
+        ComposeNodeType ignored = COMPOSE_NODE_MAP;
+        int r;
+
+        if (!map || !merges)
+                return -ENOMEM;
+        r = tag_flags(p, start, (const char*) start->data.mapping_start.tag, &ignored, &map->flags);
+        if (r < 0)
+                return r;
+
+        for (;;) {
+                yaml_event_t e;
+
+                r = next_event(p, &e);
+                if (r < 0)
+                        return r;
+                if (e.type == YAML_MAPPING_END_EVENT) {
+                        yaml_event_delete(&e);
+                        break;
+                }
+                r = parse_map_entry(p, &e, map, merges);
+                yaml_event_delete(&e);
+                if (r < 0)
+                        return r;
+        }
+        r = apply_merges(p, map, merges);
+        if (r < 0)
+                return r;
+        r = remember_anchor(p, (const char*) start->data.mapping_start.anchor, map);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(map);
+        return 0;
+}
+
+static int parse_node(YamlParser *p, yaml_event_t *e, ComposeNode **ret) {
+        switch (e->type) {
+        case YAML_SCALAR_EVENT:
+                return parse_scalar(p, e, ret);
+        case YAML_ALIAS_EVENT:
+                return parse_alias(p, e, ret);
+        case YAML_SEQUENCE_START_EVENT:
+                return parse_sequence(p, e, ret);
+        case YAML_MAPPING_START_EVENT:
+                return parse_mapping(p, e, ret);
+        case YAML_NO_EVENT:
+        case YAML_STREAM_START_EVENT:
+        case YAML_STREAM_END_EVENT:
+        case YAML_DOCUMENT_START_EVENT:
+        case YAML_DOCUMENT_END_EVENT:
+        case YAML_SEQUENCE_END_EVENT:
+        case YAML_MAPPING_END_EVENT:
+                break;
+        }
+        return nc_error_set_at(p->reterr, -EINVAL, p->file, e->start_mark.line + 1, e->start_mark.column + 1,
+                               "unexpected YAML event");
+}
+
+static void yaml_parser_done(YamlParser *p) {
+        for (size_t i = 0; i < p->n_anchors; i++) {
+                free(p->anchors[i].name);
+                compose_node_free(p->anchors[i].node);
+        }
+        free(p->anchors);
+        yaml_parser_delete(&p->parser);
+}
+
+/* Parses one document's root. Returns 1 and the node (maybe NULL: empty document) when a document
+ * was read, 0 at the end of the stream. */
+static int parse_document(YamlParser *p, ComposeNode **ret) {
+        yaml_event_t e;
+        ComposeNode *root = NULL;
+        int r;
+
+        r = next_event(p, &e);
+        if (r < 0)
+                return r;
+        if (e.type == YAML_STREAM_END_EVENT) {
+                yaml_event_delete(&e);
+                return 0;
+        }
+        assert(e.type == YAML_DOCUMENT_START_EVENT);
+        yaml_event_delete(&e);
+
+        /* Anchors do not cross documents. */
+        for (size_t i = 0; i < p->n_anchors; i++) {
+                free(p->anchors[i].name);
+                compose_node_free(p->anchors[i].node);
+        }
+        p->n_anchors = 0;
+
+        r = next_event(p, &e);
+        if (r < 0)
+                return r;
+        if (e.type != YAML_DOCUMENT_END_EVENT) {
+                r = parse_node(p, &e, &root);
+                yaml_event_delete(&e);
+                if (r < 0)
+                        return r;
+                r = next_event(p, &e);
+                if (r < 0) {
+                        compose_node_free(root);
+                        return r;
+                }
+        }
+        yaml_event_delete(&e);
+        if (root && root->type == COMPOSE_NODE_NULL)
+                root = compose_node_free(root);
+        *ret = root;
+        return 1;
+}
+
+int compose_yaml_parse(const char *file, const char *data, size_t size, ComposeNode **ret, NcError *reterr) {
+        YamlParser p = { .file = file, .reterr = reterr };
+        _cleanup_(compose_node_freep) ComposeNode *result = NULL;
+        int r;
+
+        if (!yaml_parser_initialize(&p.parser))
+                return -ENOMEM;
+        yaml_parser_set_input_string(&p.parser, (const unsigned char*) data, size);
+
+        {
+                yaml_event_t e;
+                r = next_event(&p, &e);            /* STREAM-START */
+                yaml_event_delete(&e);
+        }
+        while (r >= 0) {
+                ComposeNode *doc = NULL;
+
+                r = parse_document(&p, &doc);
+                if (r <= 0)
+                        break;
+                if (!doc)
+                        continue;
+                if (!result) {
+                        result = doc;
+                        continue;
+                }
+                /* Several documents in one file merge like several -f files. */
+                r = compose_merge(result, doc, reterr);
+        }
+        yaml_parser_done(&p);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(result);
+        return 0;
+}
