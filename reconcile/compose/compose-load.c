@@ -123,6 +123,21 @@ static int parse_file(Loader *l, const char *path, ComposeNode **ret) {
 
 static int load_file(Loader *l, const char *path, ComposeNode **ret);
 
+/* Loads @path and merges it over *acc (or makes it *acc when that is still NULL). */
+static int load_file_merged(Loader *l, const char *path, ComposeNode **acc) {
+        ComposeNode *n = NULL;
+        int r;
+
+        r = load_file(l, path, &n);
+        if (r < 0)
+                return r;
+        if (!*acc) {
+                *acc = n;
+                return 0;
+        }
+        return compose_merge(*acc, n, l->reterr);
+}
+
 /* ---- extends ------------------------------------------------------------------------------- */
 
 static int resolve_extends(Loader *l, ComposeNode *services, const char *name, const char *file_dir,
@@ -273,7 +288,6 @@ static int include_one(Loader *l, ComposeNode *root, const ComposeNode *entry, c
                         return -ENOMEM;
         }
         COMPOSE_SEQ_FOREACH(i, paths) {
-                _cleanup_(compose_node_freep) ComposeNode *inc = NULL;
                 _cleanup_free_ char *abs = NULL;
                 const char *s = compose_node_str(paths->items[i]);
 
@@ -285,16 +299,9 @@ static int include_one(Loader *l, ComposeNode *root, const ComposeNode *entry, c
                 if (strv_contains(l->include_stack, abs))
                         return compose_node_error(paths->items[i], l->reterr, -ELOOP, "include",
                                                   "include cycle detected: %s", abs);
-                r = load_file(l, abs, &inc);
+                r = load_file_merged(l, abs, &merged);
                 if (r < 0)
                         return r;
-                if (!merged)
-                        merged = TAKE_PTR(inc);
-                else {
-                        r = compose_merge(merged, TAKE_PTR(inc), l->reterr);
-                        if (r < 0)
-                                return r;
-                }
         }
         return merged ? merge_included(l, root, merged, entry) : 0;
 }
@@ -572,22 +579,14 @@ static int load_files(Loader *l, char * const *files, ComposeNode **ret) {
         _cleanup_(compose_node_freep) ComposeNode *model = NULL;
 
         STRV_FOREACH(f, files) {
-                _cleanup_(compose_node_freep) ComposeNode *root = NULL;
                 _cleanup_free_ char *abs = absolute_path(l->options->files ? NULL : l->project->working_dir, *f);
                 int r;
 
                 if (!abs)
                         return -ENOMEM;
-                r = load_file(l, abs, &root);
+                r = load_file_merged(l, abs, &model);
                 if (r < 0)
                         return r;
-                if (!model)
-                        model = TAKE_PTR(root);
-                else {
-                        r = compose_merge(model, TAKE_PTR(root), l->reterr);
-                        if (r < 0)
-                                return r;
-                }
         }
         *ret = TAKE_PTR(model);
         return 0;
