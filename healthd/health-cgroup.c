@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "healthd/health-internal.h"
+#include "lib/fileio.h"
+#include "lib/strv.h"
+
+/* Our cgroup2 path from /proc/self/cgroup ("0::/machine.slice/x.service/supervisor"). */
+static int own_cgroup(char **ret) {
+        _cleanup_free_ char *text = NULL;
+        const char *p, *end;
+        int r;
+
+        r = read_full_file("/proc/self/cgroup", &text, NULL);
+        if (r < 0)
+                return r;
+        p = startswith(text, "0::") ? text + 3 : strstr(text, "\n0::");
+        if (!p)
+                return -ENOENT;
+        if (p != text + 3)
+                p += 4;
+        end = strchrnul(p, '\n');
+        *ret = strndup(p, end - p);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* The cgroup2 mount point from /proc/self/mountinfo; a line reads
+ * "36 25 0:31 / /sys/fs/cgroup rw,nosuid,... shared:9 - cgroup2 cgroup2 rw". */
+static int cgroup2_mount(char **ret_mount, char **ret_root) {
+        _cleanup_free_ char *text = NULL;
+        _cleanup_strv_free_ char **lines = NULL;
+        int r;
+
+        r = read_full_file("/proc/self/mountinfo", &text, NULL);
+        if (r < 0)
+                return r;
+        lines = strv_split(text, "\n");
+        if (!lines)
+                return -ENOMEM;
+        STRV_FOREACH(l, lines) {
+                char root[PATH_MAX], mount[PATH_MAX];
+                const char *sep = strstr(*l, " - ");
+
+                if (!sep || !startswith(sep, " - cgroup2 "))
+                        continue;
+                if (sscanf(*l, "%*s %*s %*s %4095s %4095s", root, mount) != 2)
+                        continue;
+                *ret_mount = strdup(mount);
+                *ret_root = strdup(root);
+                return *ret_mount && *ret_root ? 0 : -ENOMEM;
+        }
+        return -ENOENT;
+}
+
+int health_cgroup_default_path(char **ret) {
+        _cleanup_free_ char *cg = NULL, *mount = NULL, *root = NULL, *unit = NULL;
+        const char *rel;
+        int r;
+
+        r = own_cgroup(&cg);
+        if (r < 0)
+                return r;
+        if (!endswith(cg, "/supervisor"))
+                return -ENOENT;
+        r = cgroup2_mount(&mount, &root);
+        if (r < 0)
+                return r;
+        /* A mount of a subtree (in a cgroup namespace) shows paths relative to its root. */
+        rel = streq(root, "/") ? cg : startswith(cg, root);
+        if (!rel)
+                return -ENOENT;
+        unit = strndup(rel, strlen(rel) - strlen("/supervisor"));
+        if (!unit)
+                return -ENOMEM;
+        if (asprintf(ret, "%s%s/probe", mount, unit) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+static int open_cgroup_dir(const char *path, HealthCgroup *ret) {
+        _cleanup_free_ char *procs = NULL;
+        int fd;
+
+        if (mkdir(path, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        procs = path_join(path, "cgroup.procs");
+        if (!procs)
+                return -ENOMEM;
+        fd = open(procs, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        ret->path = strdup(path);
+        if (!ret->path) {
+                close(fd);
+                return -ENOMEM;
+        }
+        ret->procs_fd = fd;
+        return 0;
+}
+
+int health_cgroup_open(const char *spec, HealthCgroup *ret, NcError *reterr) {
+        _cleanup_free_ char *path = NULL;
+        HealthCgroup cg = { .procs_fd = -EBADF };
+        int r;
+
+        if (spec && isempty(spec)) {
+                *ret = cg;
+                return 0;
+        }
+        if (!spec) {
+                /* Outside a unit (tests, a shell) there is no probe cgroup: kill process groups. */
+                if (health_cgroup_default_path(&path) < 0 || open_cgroup_dir(path, &cg) < 0)
+                        cg = (HealthCgroup) { .procs_fd = -EBADF };
+                *ret = cg;
+                return 0;
+        }
+        r = open_cgroup_dir(spec, &cg);
+        if (r < 0)
+                return nc_error_set(reterr, r, "probe cgroup '%s': %s", spec, strerror(-r));
+        *ret = cg;
+        return 0;
+}
+
+static int write_string_at(const char *dir, const char *file, const char *value) {
+        _cleanup_free_ char *path = path_join(dir, file);
+        _cleanup_close_ int fd = -EBADF;
+
+        if (!path)
+                return -ENOMEM;
+        fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (write(fd, value, strlen(value)) < 0)
+                return -errno;
+        return 0;
+}
+
+/* Before cgroup.kill (kernel 5.14): signal every listed process until none is left. */
+static int kill_listed(const char *dir) {
+        for (unsigned round = 0; round < 16; round++) {
+                _cleanup_free_ char *path = path_join(dir, "cgroup.procs"), *text = NULL;
+                _cleanup_strv_free_ char **pids = NULL;
+                int r;
+
+                if (!path)
+                        return -ENOMEM;
+                r = read_full_file(path, &text, NULL);
+                if (r < 0)
+                        return r;
+                pids = strv_split(text, "\n");
+                if (!pids)
+                        return -ENOMEM;
+                if (!pids[0])
+                        return 0;
+                STRV_FOREACH(p, pids)
+                        (void) kill(atoi(*p), SIGKILL);
+        }
+        return -EBUSY;
+}
+
+int health_cgroup_kill(const HealthCgroup *cg) {
+        int r;
+
+        if (!cg->path)
+                return 0;
+        r = write_string_at(cg->path, "cgroup.kill", "1");
+        if (r == -ENOENT)
+                r = kill_listed(cg->path);
+        return r;
+}
+
+static bool cgroup_populated(const char *dir) {
+        _cleanup_free_ char *path = path_join(dir, "cgroup.events"), *text = NULL;
+
+        if (!path || read_full_file(path, &text, NULL) < 0)
+                return false;
+        return !strstr(text, "populated 0");
+}
+
+void health_cgroup_done(HealthCgroup *cg) {
+        if (!cg)
+                return;
+        if (cg->path) {
+                (void) health_cgroup_kill(cg);
+                /* SIGKILLed processes leave the cgroup asynchronously; give them a moment. */
+                for (unsigned i = 0; i < 200 && cgroup_populated(cg->path); i++)
+                        (void) nanosleep(&(struct timespec) { .tv_nsec = 5 * 1000 * 1000 }, NULL);
+                (void) rmdir(cg->path);
+        }
+        if (cg->procs_fd >= 0)
+                close(cg->procs_fd);
+        free(cg->path);
+        *cg = (HealthCgroup) { .procs_fd = -EBADF };
+}

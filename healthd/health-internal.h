@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Shared by the healthd .c files only; nothing outside healthd/ includes this. */
+
+#include <grp.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-event.h>
+
+#include "healthd/health.h"
+
+uint64_t health_config_verdict_window_usec(const HealthConfig *c);
+
+/* The last HEALTH_OUTPUT_MAX bytes of a probe's output: a ring buffer. */
+typedef struct HealthOutput {
+        char buf[HEALTH_OUTPUT_MAX];
+        size_t start, len;
+        bool truncated;                 /* bytes were dropped from the front */
+} HealthOutput;
+
+void health_output_reset(HealthOutput *o);
+void health_output_append(HealthOutput *o, const void *data, size_t n);
+void health_output_append_str(HealthOutput *o, const char *s);
+/* Copies the kept bytes to @out (HEALTH_OUTPUT_MAX + 1 bytes), NUL-terminated. Returns the length. */
+size_t health_output_flatten(const HealthOutput *o, char *out);
+
+/* The container we probe, pinned: every fd refers to the leader that was alive when we opened the
+ * pidfd, even if its PID is later reused. */
+typedef struct HealthLeader {
+        pid_t pid;
+        int pidfd;
+        int root_fd;                    /* /proc/PID/root */
+        int netns_fd;                   /* /proc/PID/ns/net, for native probes on its loopback */
+        int setns_flags;                /* CLONE_NEW* to enter through the pidfd */
+        uint64_t cap_bounding;          /* the leader's CapBnd */
+        bool no_new_privs;
+        unsigned cap_last;
+} HealthLeader;
+
+int health_leader_open(pid_t pid, HealthLeader *ret, NcError *reterr);
+void health_leader_done(HealthLeader *l);
+/* 0 while the leader runs, -ESRCH once it exited. */
+int health_leader_alive(const HealthLeader *l);
+
+/* The probe cgroup, or none (then the probe's process group is killed). */
+typedef struct HealthCgroup {
+        char *path;                     /* NULL: no cgroup */
+        int procs_fd;                   /* cgroup.procs, written "0" by the probe child */
+} HealthCgroup;
+
+/* Finds the cgroup for @spec (see HealthConfig.probe_cgroup), creates it and opens it. Without a
+ * usable cgroup, returns 0 with ret->path == NULL. */
+int health_cgroup_open(const char *spec, HealthCgroup *ret, NcError *reterr);
+/* SIGKILLs every process in it. >0 if any was there, 0 if empty. */
+int health_cgroup_kill(const HealthCgroup *cg);
+/* Kills what is left, waits until it is empty and removes it. */
+void health_cgroup_done(HealthCgroup *cg);
+/* "<cgroup2 mount><our cgroup's parent>/probe" when our cgroup is named "supervisor", else -ENOENT. */
+int health_cgroup_default_path(char **ret);
+
+/* A user resolved in the container's /etc/passwd and /etc/group, without malloc (runs after fork). */
+#define HEALTH_USER_MAX_GROUPS 64
+typedef struct HealthUser {
+        uid_t uid;
+        gid_t gid;
+        gid_t groups[HEALTH_USER_MAX_GROUPS];
+        size_t n_groups;
+        char home[256];
+} HealthUser;
+
+/* @spec: "uid[:gid]" or "name[:group]" (NULL or "" = root). @passwd_fd/@group_fd may be -1 (no file).
+ * 0, or -ESRCH when a name is not found. Numeric ids need no entry (gid then defaults to 0). */
+int health_user_resolve(const char *spec, int passwd_fd, int group_fd, HealthUser *ret);
+
+typedef struct HealthChecker HealthChecker;
+
+struct HealthChecker {
+        sd_event *event;
+        HealthConfig config;
+        HealthLeader leader;
+        HealthCgroup cgroup;
+        HealthCallback callback;
+        void *userdata;
+
+        HealthState state;
+        uint64_t started_usec;          /* "container start" for the start period */
+        sd_event_source *timer;         /* next probe, or the running probe's timeout */
+        bool stopped;
+
+        /* the running probe */
+        bool running, timed_out;
+        uint64_t probe_start_usec;
+        HealthOutput output;
+        pid_t probe_pid;                /* exec: the helper inside the namespaces */
+        int probe_pidfd;
+        int output_fd;
+        sd_event_source *child_source, *io_source;
+        int socket_fd;                  /* tcp/http */
+        size_t http_sent;
+        char http_request[512];
+};
+
+/* Exec probe: starts it; health_checker_probe_done() follows. */
+int health_exec_start(HealthChecker *c);
+/* Kills the running exec probe and all it spawned; its exit still arrives through sd-event. */
+void health_exec_kill(HealthChecker *c);
+/* Kills and reaps the exec probe synchronously (on free). */
+void health_exec_abandon(HealthChecker *c);
+
+/* TCP/HTTP probes. */
+int health_net_start(HealthChecker *c);
+void health_net_stop(HealthChecker *c);
+
+/* Called by the probe kinds when a probe ended: @exit_code 0 passes. */
+int health_checker_probe_done(HealthChecker *c, int exit_code);
