@@ -150,3 +150,15 @@ void strbuf_done(StrBuf *b) {
         free(b->buf);
         *b = (StrBuf) {};
 }
+
+char *strjoin_real(const char *a, ...) {
+        StrBuf b = {};
+        va_list ap;
+
+        strbuf_append(&b, a);
+        va_start(ap, a);
+        for (const char *s; (s = va_arg(ap, const char*)); )
+                strbuf_append(&b, s);
+        va_end(ap);
+        return strbuf_steal(&b);
+}

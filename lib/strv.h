@@ -42,3 +42,7 @@ void strbuf_printf(StrBuf *b, const char *fmt, ...) _printf_(2, 3);
 /* Hands over the NUL-terminated string (never NULL unless OOM) and resets @b. */
 char *strbuf_steal(StrBuf *b);
 void strbuf_done(StrBuf *b);
+
+/* Concatenates the strings (a NULL-terminated list). NULL on OOM. */
+char *strjoin_real(const char *a, ...) __attribute__((sentinel));
+#define strjoin(a, ...) strjoin_real((a), __VA_ARGS__, NULL)

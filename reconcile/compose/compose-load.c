@@ -8,12 +8,6 @@
 #include "lib/fileio.h"
 #include "lib/strv.h"
 
-static char *strjoin_ext(const char *a, const char *b, const char *c) {
-        char *r;
-
-        return asprintf(&r, "%s%s%s", a, b, c) < 0 ? NULL : r;
-}
-
 /* Loading a project, in docker compose's order: find the files, read .env, then per file
  * parse → interpolate → include → extends; merge the files; profiles; project name; schema check;
  * normalize; reference check. */
@@ -459,7 +453,7 @@ static int find_files(Loader *l, char ***ret) {
                         *dot = 0;
                         if (strv_extend(&files, f) < 0)
                                 return -ENOMEM;
-                        free_and_replace_ptr(&o, strjoin_ext(o, ".override", strrchr(f, '.')));
+                        free_and_replace_ptr(&o, strjoin(o, ".override", strrchr(f, '.')));
                         if (!o)
                                 return -ENOMEM;
                         if (access(o, F_OK) >= 0 && strv_extend(&files, o) < 0)
