@@ -1,0 +1,365 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
+#include <inttypes.h>
+#include <linux/capability.h>
+
+#include "lib/fileio.h"
+#include "lib/strv.h"
+#include "reconcile/runtime/runtime-internal.h"
+
+#define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* ---- entrypoint, command and environment, merged as the docker daemon merges them ---- */
+
+int service_merge_argv(const ServiceSpec *s, const ImageConfig *img, char ***ret, NcError *reterr) {
+        _cleanup_strv_free_ char **l = calloc(1, sizeof(char*));
+        char * const *entrypoint, * const *cmd;
+
+        if (!l)
+                return -ENOMEM;
+        /* A compose entrypoint, even [], replaces the image's and drops the image's Cmd; an empty
+         * command counts as none (moby daemon merge()). */
+        entrypoint = s->entrypoint ? s->entrypoint : img ? img->entrypoint : NULL;
+        cmd = strv_length(s->command) > 0 ? s->command : s->entrypoint ? NULL : img ? img->cmd : NULL;
+        if (s->entrypoint && strv_length(s->entrypoint) == 0 && strv_length(s->command) == 0 && img)
+                cmd = img->cmd;
+        STRV_FOREACH(a, entrypoint)
+                if (strv_extend(&l, *a) < 0)
+                        return -ENOMEM;
+        STRV_FOREACH(a, cmd)
+                if (strv_extend(&l, *a) < 0)
+                        return -ENOMEM;
+        if (!l[0])
+                return nc_error_set(reterr, -EINVAL, "service '%s': no command: neither compose nor the "
+                                    "image sets an entrypoint or command", s->service);
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+static bool env_same_key(const char *a, const char *b) {
+        size_t la = strcspn(a, "="), lb = strcspn(b, "=");
+
+        return la == lb && memcmp(a, b, la) == 0;
+}
+
+/* docker's ReplaceOrAppendEnvValues(): "K=V" replaces K in place or appends; "K" removes K. */
+static int env_apply(char ***env, char * const *overrides) {
+        STRV_FOREACH(o, overrides) {
+                _cleanup_free_ char *copy = strdup(*o);
+                bool assign = strchr(*o, '=');
+                size_t j = 0;
+
+                if (!copy)
+                        return -ENOMEM;
+                for (char **e = *env; *e; e++) {
+                        if (!env_same_key(*e, *o)) {
+                                (*env)[j++] = *e;
+                                continue;
+                        }
+                        free(*e);
+                        if (assign && copy)     /* replaced in place; later duplicates dropped */
+                                (*env)[j++] = TAKE_PTR(copy);
+                }
+                (*env)[j] = NULL;
+                if (assign && copy && strv_consume(env, TAKE_PTR(copy)) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+int service_merge_env(const ServiceSpec *s, const ImageConfig *img, char ***ret) {
+        _cleanup_strv_free_ char **env = calloc(1, sizeof(char*));
+        _cleanup_free_ char *hostname = NULL;
+        int r;
+
+        if (!env || asprintf(&hostname, "HOSTNAME=%s", s->hostname ?: s->service) < 0)
+                return -ENOMEM;
+        if (strv_extend(&env, DEFAULT_PATH) < 0 || strv_extend(&env, hostname) < 0)
+                return -ENOMEM;
+        r = env_apply(&env, img ? img->env : NULL);
+        if (r >= 0)
+                r = env_apply(&env, s->environment);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(env);
+        return 0;
+}
+
+/* ---- capabilities: docker's default set, computed here and expressed as nspawn's delta ---- */
+
+static const char *const cap_names[] = {
+        "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID",
+        "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW",
+        "IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT",
+        "SYS_ADMIN", "SYS_BOOT", "SYS_NICE", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD",
+        "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG",
+        "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE",
+};
+
+_Static_assert(ELEMENTSOF(cap_names) == CAP_LAST_CAP + 1, "capability table out of date");
+
+#define CAP(c) (UINT64_C(1) << (c))
+#define CAP_ALL_MASK (CAP(ELEMENTSOF(cap_names)) - 1)
+
+/* moby oci/caps/defaults.go */
+#define DOCKER_DEFAULT_CAPS                                                                     \
+        (CAP(CAP_CHOWN) | CAP(CAP_DAC_OVERRIDE) | CAP(CAP_FSETID) | CAP(CAP_FOWNER) |           \
+         CAP(CAP_MKNOD) | CAP(CAP_NET_RAW) | CAP(CAP_SETGID) | CAP(CAP_SETUID) |                \
+         CAP(CAP_SETFCAP) | CAP(CAP_SETPCAP) | CAP(CAP_NET_BIND_SERVICE) | CAP(CAP_SYS_CHROOT) | \
+         CAP(CAP_KILL) | CAP(CAP_AUDIT_WRITE))
+
+/* systemd-nspawn's arg_caps_retain default (systemd 252 nspawn.c) */
+#define NSPAWN_DEFAULT_CAPS                                                                     \
+        (CAP(CAP_AUDIT_CONTROL) | CAP(CAP_AUDIT_WRITE) | CAP(CAP_CHOWN) | CAP(CAP_DAC_OVERRIDE) | \
+         CAP(CAP_DAC_READ_SEARCH) | CAP(CAP_FOWNER) | CAP(CAP_FSETID) | CAP(CAP_IPC_OWNER) |    \
+         CAP(CAP_KILL) | CAP(CAP_LEASE) | CAP(CAP_LINUX_IMMUTABLE) | CAP(CAP_MKNOD) |           \
+         CAP(CAP_NET_BIND_SERVICE) | CAP(CAP_NET_BROADCAST) | CAP(CAP_NET_RAW) |                \
+         CAP(CAP_SETFCAP) | CAP(CAP_SETGID) | CAP(CAP_SETPCAP) | CAP(CAP_SETUID) |              \
+         CAP(CAP_SYS_ADMIN) | CAP(CAP_SYS_BOOT) | CAP(CAP_SYS_CHROOT) | CAP(CAP_SYS_NICE) |     \
+         CAP(CAP_SYS_PTRACE) | CAP(CAP_SYS_RESOURCE) | CAP(CAP_SYS_TTY_CONFIG))
+
+/* "NET_ADMIN", "CAP_NET_ADMIN", "net_admin" or "ALL" → mask. */
+static int caps_parse(char * const *l, uint64_t *ret, NcError *reterr) {
+        uint64_t m = 0;
+
+        STRV_FOREACH(c, l) {
+                const char *n = startswith(*c, "CAP_") ?: startswith(*c, "cap_") ?: *c;
+                size_t i;
+
+                if (strcasecmp(n, "ALL") == 0) {
+                        m = CAP_ALL_MASK;
+                        continue;
+                }
+                for (i = 0; i < ELEMENTSOF(cap_names); i++)
+                        if (strcasecmp(n, cap_names[i]) == 0)
+                                break;
+                if (i >= ELEMENTSOF(cap_names))
+                        return nc_error_set(reterr, -EINVAL, "unknown capability '%s'", *c);
+                m |= CAP(i);
+        }
+        *ret = m;
+        return 0;
+}
+
+/* The capability set the payload gets (moby TweakCapabilities()). */
+static int service_caps(const ServiceSpec *s, uint64_t *ret, NcError *reterr) {
+        uint64_t add, drop;
+        int r;
+
+        if (s->privileged) {
+                *ret = CAP_ALL_MASK;
+                return 0;
+        }
+        r = caps_parse(s->cap_add, &add, reterr);
+        if (r >= 0)
+                r = caps_parse(s->cap_drop, &drop, reterr);
+        if (r < 0)
+                return r;
+        if (add == CAP_ALL_MASK)
+                *ret = CAP_ALL_MASK & ~(drop == CAP_ALL_MASK ? 0 : drop);
+        else if (drop == CAP_ALL_MASK)
+                *ret = add;
+        else
+                *ret = (DOCKER_DEFAULT_CAPS & ~drop) | add;
+        return 0;
+}
+
+static char *caps_format(const char *option, uint64_t m) {
+        StrBuf b = {};
+
+        strbuf_append(&b, option);
+        for (size_t i = 0; i < ELEMENTSOF(cap_names); i++)
+                if (m & CAP(i))
+                        strbuf_printf(&b, "%sCAP_%s", b.len > 0 && b.buf[b.len - 1] == '=' ? "" : ",", cap_names[i]);
+        return strbuf_steal(&b);
+}
+
+/* nspawn keeps (default | --capability) & ~--drop-capability, so both deltas are exact. */
+static int argv_caps(char ***l, const ServiceSpec *s, NcError *reterr) {
+        uint64_t want;
+        int r;
+
+        r = service_caps(s, &want, reterr);
+        if (r < 0)
+                return r;
+        if (want & ~NSPAWN_DEFAULT_CAPS && strv_consume(l, caps_format("--capability=", want & ~NSPAWN_DEFAULT_CAPS)) < 0)
+                return -ENOMEM;
+        if (NSPAWN_DEFAULT_CAPS & ~want &&
+            strv_consume(l, caps_format("--drop-capability=", NSPAWN_DEFAULT_CAPS & ~want)) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+/* ---- mounts, limits, user ---- */
+
+/* nspawn splits --bind/--tmpfs values at ':'; a literal one is "\:". */
+static void append_escaped(StrBuf *b, const char *path) {
+        for (const char *p = path; *p; p++) {
+                if (*p == ':' || *p == '\\')
+                        strbuf_append_char(b, '\\');
+                strbuf_append_char(b, *p);
+        }
+}
+
+int service_anonymous_volume_path(const char *volume_dir, const char *target, char **ret) {
+        StrBuf b = {};
+
+        /* "/var/lib/x" → "var-lib-x"; anything but [A-Za-z0-9._] (and '-' itself) as "_XX",
+         * so distinct targets never share a directory. */
+        strbuf_append(&b, volume_dir);
+        strbuf_append_char(&b, '/');
+        for (const char *p = target + 1; *p; p++)
+                if (*p == '/')
+                        strbuf_append_char(&b, '-');
+                else if (isalnum((unsigned char) *p) || *p == '.')
+                        strbuf_append_char(&b, *p);
+                else
+                        strbuf_printf(&b, "_%02x", (unsigned char) *p);
+        *ret = strbuf_steal(&b);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int argv_mount(char ***l, const ServiceMount *m, const char *volume_dir, NcError *reterr) {
+        _cleanup_free_ char *anon = NULL;
+        const char *source = m->source;
+        StrBuf b = {};
+
+        if (streq(m->type, "tmpfs")) {
+                strbuf_append(&b, "--tmpfs=");
+                append_escaped(&b, m->target);
+                /* docker's tmpfs defaults: world-writable, no exec, no devices, no setuid */
+                strbuf_printf(&b, ":%s%s", m->options ?: "mode=1777,nosuid,nodev,noexec", m->read_only ? ",ro" : "");
+                return strv_consume(l, strbuf_steal(&b));
+        }
+        if (!source) {          /* an anonymous volume: kept with the service's writable layer */
+                if (!volume_dir)
+                        return nc_error_set(reterr, -EINVAL, "volume '%s' has no source", m->target);
+                if (service_anonymous_volume_path(volume_dir, m->target, &anon) < 0)
+                        return -ENOMEM;
+                source = anon;
+        }
+        strbuf_append(&b, m->read_only ? "--bind-ro=" : "--bind=");
+        append_escaped(&b, source);
+        strbuf_append_char(&b, ':');
+        append_escaped(&b, m->target);
+        return strv_consume(l, strbuf_steal(&b));
+}
+
+static const char *const rlimit_names[] = {
+        "as", "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile",
+        "nproc", "rss", "rtprio", "rttime", "sigpending", "stack",
+};
+
+static int argv_ulimit(char ***l, const ServiceUlimit *u, NcError *reterr) {
+        char soft[32] = "infinity", hard[32] = "infinity", *s;
+        StrBuf b = {};
+
+        for (size_t i = 0; i < ELEMENTSOF(rlimit_names); i++)
+                if (streq(u->name, rlimit_names[i]))
+                        goto found;
+        return nc_error_set(reterr, -EINVAL, "unknown ulimit '%s'", u->name);
+found:
+        if (u->soft >= 0)
+                snprintf(soft, sizeof(soft), "%" PRIi64, u->soft);
+        if (u->hard >= 0)
+                snprintf(hard, sizeof(hard), "%" PRIi64, u->hard);
+        strbuf_append(&b, "--rlimit=RLIMIT_");
+        for (const char *p = u->name; *p; p++)
+                strbuf_append_char(&b, toupper((unsigned char) *p));
+        strbuf_printf(&b, "=%s:%s", soft, hard);
+        s = strbuf_steal(&b);
+        return strv_consume(l, s);
+}
+
+/* nspawn resolves --user= with getent inside the container, by name or number; root needs
+ * nothing. The group part of "user:group" cannot be passed: nspawn takes the user's own group. */
+static int argv_user(char ***l, const char *user) {
+        _cleanup_free_ char *name = NULL;
+        char *s;
+
+        if (isempty(user))
+                return 0;
+        name = strndup(user, strcspn(user, ":"));
+        if (!name)
+                return -ENOMEM;
+        if (streq(name, "root") || streq(name, "0"))
+                return 0;
+        if (asprintf(&s, "--user=%s", name) < 0)
+                return -ENOMEM;
+        return strv_consume(l, s);
+}
+
+/* ---- the command line ---- */
+
+static int extend_printf(char ***l, const char *fmt, ...) _printf_(2, 3);
+static int extend_printf(char ***l, const char *fmt, ...) {
+        va_list ap;
+        char *s;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        return strv_consume(l, s);
+}
+
+/* Options every service gets. --as-pid2: nspawn's stub init is PID 1 and reaps zombies (docker's
+ * init: true); it turns --kill-signal=SIGRTMIN+3 into SIGTERM for the payload, and the wrapper
+ * sends the payload its stop_signal itself. The wrapper writes /etc/hosts and /etc/resolv.conf,
+ * so nspawn leaves them, and the time zone, alone, as docker does. */
+static int argv_fixed(char ***l, const ServiceSpec *s, const char *root) {
+        int r = 0;
+
+        r = strv_extend(l, "systemd-nspawn");
+        r = r ?: strv_extend(l, "--quiet");
+        r = r ?: strv_extend(l, "--keep-unit");
+        r = r ?: strv_extend(l, "--register=yes");
+        r = r ?: extend_printf(l, "--machine=%s", s->machine);
+        r = r ?: extend_printf(l, "--directory=%s", root);
+        r = r ?: strv_extend(l, "--as-pid2");
+        r = r ?: strv_extend(l, "--notify-ready=no");
+        r = r ?: strv_extend(l, "--kill-signal=SIGRTMIN+3");
+        r = r ?: strv_extend(l, "--private-users=no");
+        r = r ?: strv_extend(l, "--resolv-conf=off");
+        r = r ?: strv_extend(l, "--timezone=off");
+        r = r ?: strv_extend(l, "--link-journal=no");
+        r = r ?: strv_extend(l, "--console=pipe");
+        if (s->netns)
+                r = r ?: extend_printf(l, "--network-namespace-path=/run/netns/%s", s->netns);
+        else
+                r = r ?: strv_extend(l, "--private-network");
+        r = r ?: extend_printf(l, "--hostname=%s", s->hostname ?: s->service);
+        return r;
+}
+
+int service_nspawn_argv(const ServiceSpec *s, const ImageConfig *img, const char *root, const char *volume_dir,
+                        char ***ret, NcError *reterr) {
+        _cleanup_strv_free_ char **l = NULL, **env = NULL, **cmd = NULL;
+        int r;
+
+        r = service_merge_argv(s, img, &cmd, reterr);
+        if (r < 0)
+                return r;
+        r = argv_fixed(&l, s, root);
+        r = r ?: extend_printf(&l, "--chdir=%s", s->working_dir ?: (img ? img->working_dir : NULL) ?: "/");
+        r = r ?: argv_user(&l, s->user ?: (img ? img->user : NULL));
+        r = r ?: argv_caps(&l, s, reterr);
+        if (r >= 0 && s->read_only)
+                r = strv_extend(&l, "--read-only");
+        for (size_t i = 0; r >= 0 && i < s->n_mounts; i++)
+                r = argv_mount(&l, &s->mounts[i], volume_dir, reterr);
+        for (size_t i = 0; r >= 0 && i < s->n_ulimits; i++)
+                r = argv_ulimit(&l, &s->ulimits[i], reterr);
+        r = r ?: service_merge_env(s, img, &env);
+        STRV_FOREACH(e, env)
+                r = r ?: extend_printf(&l, "--setenv=%s", *e);
+        r = r ?: strv_extend(&l, "--");
+        STRV_FOREACH(a, cmd)
+                r = r ?: strv_extend(&l, *a);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(l);
+        return 0;
+}

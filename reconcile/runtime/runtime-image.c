@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include "lib/fileio.h"
+#include "lib/strv.h"
+#include "reconcile/runtime/runtime-internal.h"
+
+/* Store layout (docs/runtime.md):
+ *   STORE/<hex>/rootfs/       the unpacked image, never written after the rename into place
+ *   STORE/<hex>/config.json   the image's config blob as the registry served it
+ *   STORE/refs.json           {"managed-by": …, "refs": {"<normalized ref>": "sha256:<hex>"}}
+ *   STORE/.tmp/pull-XXXXXX/   work directories; a crash leaves only these behind
+ * <hex> is the config digest, docker's image ID. */
+
+static const char *const pull_policy_table[_IMAGE_PULL_POLICY_MAX] = {
+        [IMAGE_PULL_MISSING] = "missing",
+        [IMAGE_PULL_ALWAYS]  = "always",
+        [IMAGE_PULL_NEVER]   = "never",
+};
+
+ImagePullPolicy image_pull_policy_from_string(const char *s) {
+        for (size_t i = 0; i < ELEMENTSOF(pull_policy_table); i++)
+                if (streq(s, pull_policy_table[i]))
+                        return (ImagePullPolicy) i;
+        return _IMAGE_PULL_POLICY_INVALID;
+}
+
+int image_store_path(const char *store, const char *digest, char **ret, NcError *reterr) {
+        const char *hex = rt_digest_hex(digest);
+        char *p;
+
+        if (!hex)
+                return nc_error_set(reterr, -EINVAL, "'%s' is not a sha256 digest", strempty(digest));
+        p = path_join(store ?: NC_IMAGE_STORE, hex);
+        if (!p)
+                return -ENOMEM;
+        *ret = p;
+        return 0;
+}
+
+static int refs_load(const char *store, struct json_object **ret, NcError *reterr) {
+        _cleanup_free_ char *path = path_join(store, "refs.json"), *text = NULL;
+        struct json_object *root;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        r = read_full_file(path, &text, NULL);
+        if (r == -ENOENT)
+                root = json_object_new_object();
+        else if (r < 0)
+                return nc_error_set(reterr, r, "%s: %s", path, strerror(-r));
+        else {
+                r = rt_json_parse(text, path, &root, reterr);
+                if (r < 0)
+                        return r;
+        }
+        if (!root)
+                return -ENOMEM;
+        *ret = root;
+        return 0;
+}
+
+int image_resolve(const char *store, const char *ref, char **ret_digest, NcError *reterr) {
+        _cleanup_(json_object_putp) struct json_object *root = NULL;
+        _cleanup_free_ char *norm = NULL, *digest = NULL, *dir = NULL;
+        struct json_object *refs = NULL;
+        int r;
+
+        store = store ?: NC_IMAGE_STORE;
+        r = image_ref_normalize(ref, &norm, reterr);
+        if (r < 0)
+                return r;
+        r = refs_load(store, &root, reterr);
+        if (r >= 0)
+                r = rt_json_object(root, "refs", "refs.json", &refs, reterr);
+        if (r >= 0)
+                r = rt_json_string(refs, norm, "refs.json: refs", &digest, reterr);
+        if (r < 0)
+                return r;
+        if (!digest)
+                return nc_error_set(reterr, -ENOENT, "image '%s' has not been pulled", ref);
+        r = image_store_path(store, digest, &dir, reterr);
+        if (r < 0)
+                return r;
+        if (access(dir, F_OK) < 0)
+                return nc_error_set(reterr, -ENOENT, "image '%s': %s is missing from the store", ref, dir);
+        *ret_digest = TAKE_PTR(digest);
+        return 0;
+}
+
+/* Adds REF → DIGEST to refs.json; the lock keeps concurrent pulls from losing each other's entry. */
+static int refs_record(const char *store, const char *norm, const char *digest, NcError *reterr) {
+        _cleanup_(json_object_putp) struct json_object *root = NULL;
+        _cleanup_free_ char *lock = path_join(store, ".lock"), *path = path_join(store, "refs.json");
+        _cleanup_close_ int fd = -EBADF;
+        struct json_object *refs = NULL;
+        const char *text;
+        int r;
+
+        if (!lock || !path)
+                return -ENOMEM;
+        fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0 || flock(fd, LOCK_EX) < 0)
+                return nc_error_set(reterr, -errno, "%s: %m", lock);
+        r = refs_load(store, &root, reterr);
+        if (r >= 0)
+                r = rt_json_object(root, "refs", "refs.json", &refs, reterr);
+        if (r < 0)
+                return r;
+        if (!refs) {
+                refs = json_object_new_object();
+                if (!refs || json_object_object_add(root, "refs", refs) < 0)
+                        return -ENOMEM;
+        }
+        if (json_object_object_add(root, "managed-by", json_object_new_string("nspawn-compose")) < 0 ||
+            json_object_object_add(refs, norm, json_object_new_string(digest)) < 0)
+                return -ENOMEM;
+        text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+        r = write_file_atomic(path, text, strlen(text), 0644);
+        if (r < 0)
+                return nc_error_set(reterr, r, "%s: %s", path, strerror(-r));
+        return 0;
+}
+
+static int run_tool(char **argv, bool progress, NcError *reterr) {
+        _cleanup_free_ char *err = NULL;
+        int r;
+
+        r = rt_spawn_capture(argv, progress, &err);
+        if (r < 0)
+                return nc_error_set(reterr, r, "could not run %s: %s", argv[0], strerror(-r));
+        if (r > 0)
+                return nc_error_set(reterr, -EIO, "%s %s failed (status %d): %s", argv[0], argv[1], r,
+                                    isempty(err) ? "no error output" : err);
+        return 0;
+}
+
+/* "docker://NAME[:TAG][@DIGEST]" for skopeo, which rejects a tag together with a digest. */
+static char *skopeo_source(const char *norm) {
+        const char *at = strchr(norm, '@'), *slash = strrchr(norm, '/');
+        const char *colon = slash ? strchr(slash, ':') : NULL;
+        char *s;
+
+        if (at && colon && colon < at) {
+                if (asprintf(&s, "docker://%.*s%s", (int) (colon - norm), norm, at) < 0)
+                        return NULL;
+        } else if (asprintf(&s, "docker://%s", norm) < 0)
+                return NULL;
+        return s;
+}
+
+/* Reads the config digest and the raw config blob from a skopeo "dir:" copy. */
+static int dir_read_config(const char *dir, char **ret_digest, char **ret_config, NcError *reterr) {
+        _cleanup_(json_object_putp) struct json_object *manifest = NULL;
+        _cleanup_free_ char *mpath = path_join(dir, "manifest.json"), *text = NULL, *digest = NULL;
+        _cleanup_free_ char *cpath = NULL;
+        struct json_object *config = NULL;
+        int r;
+
+        if (!mpath)
+                return -ENOMEM;
+        r = read_full_file(mpath, &text, NULL);
+        if (r < 0)
+                return nc_error_set(reterr, r, "%s: %s", mpath, strerror(-r));
+        r = rt_json_parse(text, "image manifest", &manifest, reterr);
+        if (r >= 0)
+                r = rt_json_object(manifest, "config", "image manifest", &config, reterr);
+        if (r >= 0)
+                r = rt_json_string(config, "digest", "image manifest: config", &digest, reterr);
+        if (r < 0)
+                return r;
+        if (!rt_digest_hex(digest))
+                return nc_error_set(reterr, -EINVAL, "image manifest: no sha256 config digest "
+                                    "(schema 1 images are not supported)");
+        cpath = path_join(dir, rt_digest_hex(digest));
+        if (!cpath)
+                return -ENOMEM;
+        r = read_full_file(cpath, ret_config, NULL);
+        if (r < 0)
+                return nc_error_set(reterr, r, "%s: %s", cpath, strerror(-r));
+        *ret_digest = TAKE_PTR(digest);
+        return 0;
+}
+
+/* dir: → oci: → umoci unpack into TMP/bundle; then TMP/final/{rootfs,config.json}. */
+static int unpack(const char *tmp, const char *config, bool progress, NcError *reterr) {
+        _cleanup_free_ char *src = NULL, *dst = NULL, *bundle = NULL, *unpacked = NULL, *final = NULL,
+                            *rootfs = NULL, *usr = NULL, *cfg = NULL;
+        int r;
+
+        if (asprintf(&src, "dir:%s/dir", tmp) < 0 || asprintf(&dst, "oci:%s/oci:image", tmp) < 0 ||
+            asprintf(&bundle, "%s/bundle", tmp) < 0 || asprintf(&unpacked, "%s/rootfs", bundle) < 0 ||
+            asprintf(&final, "%s/final", tmp) < 0 || asprintf(&rootfs, "%s/rootfs", final) < 0 ||
+            asprintf(&usr, "%s/usr", rootfs) < 0 || asprintf(&cfg, "%s/config.json", final) < 0)
+                return -ENOMEM;
+        r = run_tool(STRV_MAKE("skopeo", "copy", "--quiet", src, dst), false, reterr);
+        if (r >= 0)   /* as root and without --rootless, so ownership and setuid bits survive */
+                r = run_tool(STRV_MAKE("umoci", "unpack", "--image", dst + strlen("oci:"), bundle),
+                             progress, reterr);
+        if (r < 0)
+                return r;
+        if (mkdir(final, 0755) < 0 || rename(unpacked, rootfs) < 0)
+                return nc_error_set(reterr, -errno, "%s: %m", rootfs);
+        /* systemd-nspawn refuses a tree without /usr ("doesn't look like an OS tree"). */
+        if (mkdir(usr, 0755) < 0 && errno != EEXIST)
+                return nc_error_set(reterr, -errno, "%s: %m", usr);
+        r = write_file_atomic(cfg, config, strlen(config), 0644);
+        if (r < 0)
+                return nc_error_set(reterr, r, "%s: %s", cfg, strerror(-r));
+        return 0;
+}
+
+static void rm_rf_freep(char **p) {
+        if (*p) {
+                (void) rt_rm_rf(*p);
+                free(*p);
+        }
+}
+
+static int make_tmp(const char *store, char **ret, NcError *reterr) {
+        _cleanup_free_ char *parent = path_join(store, ".tmp"), *tmp = NULL;
+        int r;
+
+        if (!parent)
+                return -ENOMEM;
+        r = mkdir_parents_and_self(parent, 0700);
+        if (r < 0)
+                return nc_error_set(reterr, r, "%s: %s", parent, strerror(-r));
+        if (asprintf(&tmp, "%s/pull-XXXXXX", parent) < 0)
+                return -ENOMEM;
+        if (!mkdtemp(tmp))
+                return nc_error_set(reterr, -errno, "%s: %m", tmp);
+        *ret = TAKE_PTR(tmp);
+        return 0;
+}
+
+/* Copies @norm into TMP/dir and, unless the store has its digest already, unpacks it into place. */
+static int fetch(const char *store, const char *norm, bool progress, char **ret_digest, NcError *reterr) {
+        _cleanup_(rm_rf_freep) char *tmp = NULL;
+        _cleanup_free_ char *src = skopeo_source(norm), *dst = NULL, *config = NULL, *digest = NULL,
+                            *dir = NULL, *final = NULL;
+        int r;
+
+        if (!src)
+                return -ENOMEM;
+        r = make_tmp(store, &tmp, reterr);
+        if (r < 0)
+                return r;
+        if (asprintf(&dst, "dir:%s/dir", tmp) < 0 || asprintf(&final, "%s/final", tmp) < 0)
+                return -ENOMEM;
+        r = run_tool(progress ? STRV_MAKE("skopeo", "copy", src, dst) :
+                                STRV_MAKE("skopeo", "copy", "--quiet", src, dst), progress, reterr);
+        if (r >= 0)
+                r = dir_read_config(dst + strlen("dir:"), &digest, &config, reterr);
+        if (r >= 0)
+                r = image_store_path(store, digest, &dir, reterr);
+        if (r < 0)
+                return r;
+        if (access(dir, F_OK) < 0) {
+                r = unpack(tmp, config, progress, reterr);
+                if (r < 0)
+                        return r;
+                /* Another pull of the same image may have won the race: theirs is as good. */
+                if (rename(final, dir) < 0 && errno != EEXIST && errno != ENOTEMPTY)
+                        return nc_error_set(reterr, -errno, "%s: %m", dir);
+        }
+        *ret_digest = TAKE_PTR(digest);
+        return 0;
+}
+
+int image_pull(const char *ref, const ImagePullOptions *opts, char **ret_digest, NcError *reterr) {
+        const char *store = opts && opts->store ? opts->store : NC_IMAGE_STORE;
+        ImagePullPolicy policy = opts ? opts->policy : IMAGE_PULL_MISSING;
+        _cleanup_free_ char *norm = NULL, *digest = NULL;
+        int r;
+
+        r = image_ref_normalize(ref, &norm, reterr);
+        if (r < 0)
+                return r;
+        if (policy != IMAGE_PULL_ALWAYS) {
+                NcError e = {};
+
+                r = image_resolve(store, norm, &digest, &e);
+                if (r >= 0) {
+                        *ret_digest = TAKE_PTR(digest);
+                        return 0;
+                }
+                if (r != -ENOENT || policy == IMAGE_PULL_NEVER)
+                        return nc_error_set(reterr, r, "%s%s", e.message,
+                                            r == -ENOENT ? " (pull policy: never)" : "");
+        }
+        r = fetch(store, norm, opts && opts->progress, &digest, reterr);
+        if (r >= 0)
+                r = refs_record(store, norm, digest, reterr);
+        if (r < 0)
+                return r;
+        *ret_digest = TAKE_PTR(digest);
+        return 1;
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <assert.h>
+#include <stddef.h>
+#include <json-c/json.h>
+
+#include "lib/error.h"
+#include "lib/macro.h"
+#include "reconcile/runtime/runtime.h"
+
+/* Shared inside reconcile/runtime only. */
+
+#define STRV_MAKE(...) ((char*[]) { __VA_ARGS__, NULL })
+
+DEFINE_VOID_CLEANUP_FUNC(struct json_object*, json_object_put);
+
+/* JSON readers: @what names the object in messages ("S.json: healthcheck"). An absent key or a
+ * null value leaves *ret untouched and returns 0; a wrong type is -EINVAL with reterr set. */
+int rt_json_parse(const char *text, const char *what, struct json_object **ret, NcError *reterr);
+int rt_json_string(struct json_object *o, const char *key, const char *what, char **ret, NcError *reterr);
+/* [] gives an empty (non-NULL) array, so "set but empty" stays distinct from "absent". */
+int rt_json_strv(struct json_object *o, const char *key, const char *what, char ***ret, NcError *reterr);
+/* {"k": "v", …} (string, number or bool values) as "k=v". */
+int rt_json_strmap(struct json_object *o, const char *key, const char *what, char ***ret, NcError *reterr);
+int rt_json_bool(struct json_object *o, const char *key, const char *what, bool *ret, NcError *reterr);
+int rt_json_int64(struct json_object *o, const char *key, const char *what, int64_t *ret, NcError *reterr);
+int rt_json_uint64(struct json_object *o, const char *key, const char *what, uint64_t *ret, NcError *reterr);
+/* The member @key if it is an object (NULL if absent or null); -EINVAL for another type. */
+int rt_json_object(struct json_object *o, const char *key, const char *what, struct json_object **ret,
+                   NcError *reterr);
+int rt_json_array(struct json_object *o, const char *key, const char *what, struct json_object **ret,
+                  NcError *reterr);
+
+/* Runs @argv (PATH lookup) with stdin from /dev/null; stdout goes to our stderr when @show_stdout,
+ * else to /dev/null; stderr is captured (its last 4 KiB) into *ret_stderr (may be NULL).
+ * Returns the exit status (0…255, 128+N for signal N) or -errno if it could not run. */
+int rt_spawn_capture(char * const *argv, bool show_stdout, char **ret_stderr);
+
+/* Same as "rm -rf @path", never crossing into other file systems or following symlinks. */
+int rt_rm_rf(const char *path);
+
+/* "sha256:<64 hex>" → the hex part, or NULL when malformed. */
+const char *rt_digest_hex(const char *digest);
+
+/* Docker-format healthcheck ({"Test", "Interval" ns, …}) as in an image config. */
+int rt_healthcheck_from_docker(struct json_object *o, const char *what, HealthcheckSpec **ret, NcError *reterr);

@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "lib/fileio.h"
+#include "lib/strv.h"
+#include "reconcile/runtime/runtime-internal.h"
+
+/* S.json as docs/runtime.md describes it. Unknown keys are ignored (a newer renderer may add
+ * some); a known key of the wrong type is an error naming it. */
+
+static void mount_done(ServiceMount *m) {
+        free(m->type);
+        free(m->source);
+        free(m->target);
+        free(m->options);
+}
+
+static void network_done(ServiceNetwork *n) {
+        free(n->name);
+        free(n->bridge);
+        free(n->veth);
+        free(n->address);
+        free(n->gateway);
+        free(n->ipv6_address);
+        free(n->ipv6_gateway);
+        strv_free(n->aliases);
+}
+
+ServiceSpec *service_spec_free(ServiceSpec *s) {
+        if (!s)
+                return NULL;
+        free(s->project);
+        free(s->service);
+        free(s->machine);
+        free(s->hash);
+        free(s->image);
+        free(s->image_digest);
+        strv_free(s->entrypoint);
+        strv_free(s->command);
+        strv_free(s->environment);
+        free(s->working_dir);
+        free(s->user);
+        free(s->hostname);
+        strv_free(s->cap_add);
+        strv_free(s->cap_drop);
+        strv_free(s->sysctls);
+        for (size_t i = 0; i < s->n_ulimits; i++)
+                free(s->ulimits[i].name);
+        free(s->ulimits);
+        free(s->stop_signal);
+        for (size_t i = 0; i < s->n_mounts; i++)
+                mount_done(&s->mounts[i]);
+        free(s->mounts);
+        for (size_t i = 0; i < s->n_networks; i++)
+                network_done(&s->networks[i]);
+        free(s->networks);
+        free(s->netns);
+        free(s->hosts_file);
+        strv_free(s->dns);
+        strv_free(s->dns_search);
+        strv_free(s->extra_hosts);
+        healthcheck_spec_free(s->healthcheck);
+        free(s->on_unhealthy);
+        free(s->probe_json);
+        free(s);
+        return NULL;
+}
+
+static int parse_mount(struct json_object *o, ServiceMount *m, NcError *reterr) {
+        const char *w = "S.json: mounts[]";
+        int r;
+
+        if (!json_object_is_type(o, json_type_object))
+                return nc_error_set(reterr, -EINVAL, "%s: expected an object", w);
+        r = rt_json_string(o, "type", w, &m->type, reterr);
+        if (r >= 0)
+                r = rt_json_string(o, "source", w, &m->source, reterr);
+        if (r >= 0)
+                r = rt_json_string(o, "target", w, &m->target, reterr);
+        if (r >= 0)
+                r = rt_json_bool(o, "read_only", w, &m->read_only, reterr);
+        if (r >= 0)
+                r = rt_json_string(o, "options", w, &m->options, reterr);
+        if (r < 0)
+                return r;
+        if (!m->type || (!streq(m->type, "bind") && !streq(m->type, "volume") && !streq(m->type, "tmpfs")))
+                return nc_error_set(reterr, -EINVAL, "%s: 'type' must be bind, volume or tmpfs", w);
+        if (!m->target || m->target[0] != '/')
+                return nc_error_set(reterr, -EINVAL, "%s: 'target' must be an absolute path", w);
+        if (m->source && m->source[0] != '/')
+                return nc_error_set(reterr, -EINVAL, "%s: 'source' '%s' must be an absolute path", w, m->source);
+        if (streq(m->type, "bind") && !m->source)
+                return nc_error_set(reterr, -EINVAL, "%s: bind mount of '%s' has no source", w, m->target);
+        return 0;
+}
+
+static int parse_network(struct json_object *o, ServiceNetwork *n, NcError *reterr) {
+        const char *w = "S.json: networks[]";
+        int r;
+
+        if (!json_object_is_type(o, json_type_object))
+                return nc_error_set(reterr, -EINVAL, "%s: expected an object", w);
+        r = rt_json_string(o, "name", w, &n->name, reterr);
+        if (r >= 0)
+                r = rt_json_string(o, "bridge", w, &n->bridge, reterr);
+        if (r >= 0)
+                r = rt_json_string(o, "veth", w, &n->veth, reterr);
+        if (r >= 0)
+                r = rt_json_string(o, "address", w, &n->address, reterr);
+        if (r >= 0)
+                r = rt_json_string(o, "gateway", w, &n->gateway, reterr);
+        if (r >= 0)
+                r = rt_json_string(o, "ipv6_address", w, &n->ipv6_address, reterr);
+        if (r >= 0)
+                r = rt_json_string(o, "ipv6_gateway", w, &n->ipv6_gateway, reterr);
+        if (r >= 0)
+                r = rt_json_strv(o, "aliases", w, &n->aliases, reterr);
+        if (r < 0)
+                return r;
+        if (!n->name || !n->bridge || !n->veth || !n->address)
+                return nc_error_set(reterr, -EINVAL, "%s: 'name', 'bridge', 'veth' and 'address' are required", w);
+        if (!strchr(n->address, '/'))
+                return nc_error_set(reterr, -EINVAL, "%s: address '%s' needs a prefix length", w, n->address);
+        return 0;
+}
+
+/* Parses the array @key into @n elements of @size bytes each with @parse. */
+static int parse_array(struct json_object *o, const char *key, size_t size,
+                       int (*parse)(struct json_object *e, void *item, NcError *reterr),
+                       void **ret, size_t *ret_n, NcError *reterr) {
+        struct json_object *a = NULL;
+        size_t n;
+        int r;
+
+        r = rt_json_array(o, key, "S.json", &a, reterr);
+        if (r < 0 || !a)
+                return r;
+        n = json_object_array_length(a);
+        *ret = calloc(n ?: 1, size);
+        if (!*ret)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                *ret_n = i + 1;         /* counted before parsing, so a half-filled item is freed too */
+                r = parse(json_object_array_get_idx(a, i), (char*) *ret + i * size, reterr);
+                if (r < 0)
+                        return r;
+        }
+        *ret_n = n;
+        return 0;
+}
+
+static int parse_mount_v(struct json_object *e, void *item, NcError *reterr) {
+        return parse_mount(e, item, reterr);
+}
+
+static int parse_network_v(struct json_object *e, void *item, NcError *reterr) {
+        return parse_network(e, item, reterr);
+}
+
+/* {"nofile": {"soft": 1, "hard": 2}} or {"nproc": 65535} (soft = hard). */
+static int parse_ulimits(struct json_object *o, ServiceSpec *s, NcError *reterr) {
+        const char *w = "S.json: ulimits";
+        struct json_object *u = NULL;
+        int r;
+
+        r = rt_json_object(o, "ulimits", "S.json", &u, reterr);
+        if (r < 0 || !u)
+                return r;
+        s->ulimits = calloc(json_object_object_length(u) ?: 1, sizeof(ServiceUlimit));
+        if (!s->ulimits)
+                return -ENOMEM;
+        json_object_object_foreach(u, k, v) {
+                ServiceUlimit *l = &s->ulimits[s->n_ulimits++];
+
+                l->name = strdup(k);
+                if (!l->name)
+                        return -ENOMEM;
+                if (json_object_is_type(v, json_type_int))
+                        l->soft = l->hard = json_object_get_int64(v);
+                else if (json_object_is_type(v, json_type_object)) {
+                        l->soft = l->hard = -2;
+                        r = rt_json_int64(v, "soft", w, &l->soft, reterr);
+                        if (r >= 0)
+                                r = rt_json_int64(v, "hard", w, &l->hard, reterr);
+                        if (r < 0)
+                                return r;
+                } else
+                        return nc_error_set(reterr, -EINVAL, "%s: '%s' must be a number or {soft, hard}", w, k);
+                if (l->soft < -1 || l->hard < -1 || (l->hard != -1 && (l->soft == -1 || l->soft > l->hard)))
+                        return nc_error_set(reterr, -EINVAL, "%s: '%s' needs soft <= hard (-1 = unlimited)", w, k);
+        }
+        return 0;
+}
+
+static int parse_healthcheck(struct json_object *o, ServiceSpec *s, NcError *reterr) {
+        const char *w = "S.json: healthcheck";
+        _cleanup_(healthcheck_spec_freep) HealthcheckSpec *h = NULL;
+        struct json_object *hc = NULL;
+        int64_t retries = 0;
+        int r;
+
+        r = rt_json_object(o, "healthcheck", "S.json", &hc, reterr);
+        if (r < 0 || !hc)
+                return r;
+        h = calloc(1, sizeof(*h));
+        if (!h)
+                return -ENOMEM;
+        r = rt_json_strv(hc, "test", w, &h->test, reterr);
+        if (r >= 0)
+                r = rt_json_uint64(hc, "interval_usec", w, &h->interval_usec, reterr);
+        if (r >= 0)
+                r = rt_json_uint64(hc, "timeout_usec", w, &h->timeout_usec, reterr);
+        if (r >= 0)
+                r = rt_json_uint64(hc, "start_period_usec", w, &h->start_period_usec, reterr);
+        if (r >= 0)
+                r = rt_json_uint64(hc, "start_interval_usec", w, &h->start_interval_usec, reterr);
+        if (r >= 0)
+                r = rt_json_int64(hc, "retries", w, &retries, reterr);
+        if (r < 0)
+                return r;
+        if (retries < 0 || retries > 1000000)
+                return nc_error_set(reterr, -EINVAL, "%s: 'retries' out of range", w);
+        if (strv_length(h->test) == 0)
+                return nc_error_set(reterr, -EINVAL, "%s: 'test' must not be empty", w);
+        h->retries = (unsigned) retries;
+        s->healthcheck = TAKE_PTR(h);
+        return 0;
+}
+
+static int parse_extension(struct json_object *o, ServiceSpec *s, NcError *reterr) {
+        const char *w = "S.json: x-nspawn-compose";
+        struct json_object *x = NULL, *probe = NULL;
+        int r;
+
+        r = rt_json_object(o, "x-nspawn-compose", "S.json", &x, reterr);
+        if (r < 0 || !x)
+                return r;
+        r = rt_json_string(x, "on_unhealthy", w, &s->on_unhealthy, reterr);
+        if (r >= 0)
+                r = rt_json_object(x, "probe", w, &probe, reterr);
+        if (r < 0)
+                return r;
+        if (s->on_unhealthy && !streq(s->on_unhealthy, "restart"))
+                return nc_error_set(reterr, -EINVAL, "%s: 'on_unhealthy' must be \"restart\" or null", w);
+        if (probe) {
+                s->probe_json = strdup(json_object_to_json_string_ext(probe, JSON_C_TO_STRING_PLAIN));
+                if (!s->probe_json)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+typedef struct StringField {
+        const char *key;
+        size_t offset;
+        bool required;
+} StringField;
+
+#define STRING_FIELD(k, field, req) { k, offsetof(ServiceSpec, field), req }
+
+static const StringField string_fields[] = {
+        STRING_FIELD("project",      project,      true),
+        STRING_FIELD("service",      service,      true),
+        STRING_FIELD("machine",      machine,      true),
+        STRING_FIELD("hash",         hash,         false),
+        STRING_FIELD("image",        image,        true),
+        STRING_FIELD("image_digest", image_digest, false),
+        STRING_FIELD("working_dir",  working_dir,  false),
+        STRING_FIELD("user",         user,         false),
+        STRING_FIELD("hostname",     hostname,     false),
+        STRING_FIELD("stop_signal",  stop_signal,  false),
+        STRING_FIELD("netns",        netns,        false),
+        STRING_FIELD("hosts_file",   hosts_file,   false),
+};
+
+typedef struct StrvField {
+        const char *key;
+        size_t offset;
+        bool map;                       /* {"k": "v"} read as "k=v" */
+} StrvField;
+
+#define STRV_FIELD(k, field, m) { k, offsetof(ServiceSpec, field), m }
+
+static const StrvField strv_fields[] = {
+        STRV_FIELD("entrypoint",  entrypoint,  false),
+        STRV_FIELD("command",     command,     false),
+        STRV_FIELD("environment", environment, false),
+        STRV_FIELD("cap_add",     cap_add,     false),
+        STRV_FIELD("cap_drop",    cap_drop,    false),
+        STRV_FIELD("sysctls",     sysctls,     true),
+        STRV_FIELD("dns",         dns,         false),
+        STRV_FIELD("dns_search",  dns_search,  false),
+        STRV_FIELD("extra_hosts", extra_hosts, false),
+};
+
+static int parse_scalars(struct json_object *o, ServiceSpec *s, NcError *reterr) {
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(string_fields); i++) {
+                char **p = (char**) ((char*) s + string_fields[i].offset);
+
+                r = rt_json_string(o, string_fields[i].key, "S.json", p, reterr);
+                if (r >= 0 && string_fields[i].required && isempty(*p))
+                        r = nc_error_set(reterr, -EINVAL, "S.json: '%s' is required", string_fields[i].key);
+        }
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(strv_fields); i++) {
+                char ***p = (char***) ((char*) s + strv_fields[i].offset);
+
+                r = (strv_fields[i].map ? rt_json_strmap : rt_json_strv)(o, strv_fields[i].key, "S.json", p, reterr);
+        }
+        if (r >= 0)
+                r = rt_json_bool(o, "init", "S.json", &s->init, reterr);
+        if (r >= 0)
+                r = rt_json_bool(o, "privileged", "S.json", &s->privileged, reterr);
+        if (r >= 0)
+                r = rt_json_bool(o, "read_only", "S.json", &s->read_only, reterr);
+        if (r >= 0)
+                r = rt_json_uint64(o, "stop_grace_period_usec", "S.json", &s->stop_grace_period_usec, reterr);
+        return r;
+}
+
+static int check_spec(ServiceSpec *s, NcError *reterr) {
+        if (!isempty(s->image_digest) && !rt_digest_hex(s->image_digest))
+                return nc_error_set(reterr, -EINVAL, "S.json: 'image_digest' '%s' is not a sha256 digest",
+                                    s->image_digest);
+        if (s->working_dir && s->working_dir[0] != '/')
+                return nc_error_set(reterr, -EINVAL, "S.json: 'working_dir' must be an absolute path");
+        STRV_FOREACH(e, s->sysctls)
+                if (strchr(*e, '/'))
+                        return nc_error_set(reterr, -EINVAL, "S.json: sysctl '%s' is not a dotted name", *e);
+        if (!s->stop_signal && !(s->stop_signal = strdup("SIGTERM")))
+                return -ENOMEM;
+        if (!s->hostname && !(s->hostname = strdup(s->service)))
+                return -ENOMEM;
+        return 0;
+}
+
+int service_spec_parse(const char *json, const char *path, ServiceSpec **ret, NcError *reterr) {
+        _cleanup_(json_object_putp) struct json_object *o = NULL;
+        _cleanup_(service_spec_freep) ServiceSpec *s = NULL;
+        NcError e = {};
+        int r;
+
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        s->stop_grace_period_usec = 10 * 1000000ULL;
+        r = rt_json_parse(json, "S.json", &o, &e);
+        if (r >= 0)
+                r = parse_scalars(o, s, &e);
+        if (r >= 0)
+                r = parse_array(o, "mounts", sizeof(ServiceMount), parse_mount_v, (void**) &s->mounts,
+                                &s->n_mounts, &e);
+        if (r >= 0)
+                r = parse_array(o, "networks", sizeof(ServiceNetwork), parse_network_v, (void**) &s->networks,
+                                &s->n_networks, &e);
+        if (r >= 0)
+                r = parse_ulimits(o, s, &e);
+        if (r >= 0)
+                r = parse_healthcheck(o, s, &e);
+        if (r >= 0)
+                r = parse_extension(o, s, &e);
+        if (r >= 0)
+                r = check_spec(s, &e);
+        if (r < 0) {
+                if (e.error)
+                        (void) nc_error_set_at(reterr, r, path, 0, 0, "%s", e.message);
+                return r;
+        }
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+int service_spec_load(const char *path, ServiceSpec **ret, NcError *reterr) {
+        _cleanup_free_ char *text = NULL;
+        int r;
+
+        r = read_full_file(path, &text, NULL);
+        if (r < 0)
+                return nc_error_set_at(reterr, r, path, 0, 0, "%s", strerror(-r));
+        return service_spec_parse(text, path, ret, reterr);
+}

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <ftw.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include "reconcile/runtime/runtime-internal.h"
+
+extern char **environ;
+
+#define STDERR_KEEP 4096
+
+/* Keeps the last STDERR_KEEP bytes read from @fd; that is where tools put the error. */
+static int read_tail(int fd, char **ret) {
+        _cleanup_free_ char *buf = malloc(2 * STDERR_KEEP + 1);
+        size_t len = 0;
+
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t n = read(fd, buf + len, 2 * STDERR_KEEP - len);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                len += n;
+                if (len == 2 * STDERR_KEEP) {
+                        memmove(buf, buf + STDERR_KEEP, STDERR_KEEP);
+                        len = STDERR_KEEP;
+                }
+        }
+        while (len > 0 && buf[len - 1] == '\n')
+                len--;
+        buf[len] = 0;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+static int wait_status(pid_t pid) {
+        int status;
+
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        if (WIFEXITED(status))
+                return WEXITSTATUS(status);
+        return 128 + WTERMSIG(status);
+}
+
+int rt_spawn_capture(char * const *argv, bool show_stdout, char **ret_stderr) {
+        _cleanup_close_ int rfd = -EBADF, wfd = -EBADF;
+        _cleanup_free_ char *err = NULL;
+        posix_spawn_file_actions_t fa;
+        int pipefd[2], r, status;
+        pid_t pid;
+
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return -errno;
+        rfd = pipefd[0];
+        wfd = pipefd[1];
+        if (posix_spawn_file_actions_init(&fa) != 0)
+                return -ENOMEM;
+        r = -posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+        if (r == 0 && show_stdout)
+                r = -posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
+        else if (r == 0)
+                r = -posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+        if (r == 0)
+                r = -posix_spawn_file_actions_adddup2(&fa, wfd, STDERR_FILENO);
+        if (r == 0)
+                r = -posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        if (r < 0)
+                return r;
+        (void) close(TAKE_FD(wfd));   /* EOF on rfd once the child exits */
+        r = read_tail(rfd, &err);
+        status = wait_status(pid);
+        if (r < 0)
+                return r;
+        if (ret_stderr)
+                *ret_stderr = TAKE_PTR(err);
+        return status;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+        (void) st;
+        (void) ftw;
+        if (flag == FTW_DP)
+                return rmdir(path) < 0 && errno != ENOENT ? -1 : 0;
+        return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+int rt_rm_rf(const char *path) {
+        if (nftw(path, rm_one, 64, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        return 0;
+}

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "lib/error.h"
+#include "lib/macro.h"
+
+/* Running one service: the image store (pull with skopeo, unpack with umoci, keyed by the image's
+ * config digest) and the per-service wrapper `run-service S.json` (docs/runtime.md). */
+
+#define NC_STATE_DIR   "/var/lib/nspawn-compose"
+#define NC_IMAGE_STORE "/var/lib/nspawn-compose/images"
+#define NC_RUNTIME_DIR "/run/nspawn-compose"
+
+/* ---- image references ---- */
+
+/* Normalizes as docker does: "busybox" → "docker.io/library/busybox:latest"; a first component
+ * with '.' or ':' or "localhost" is a registry; ":latest" is added unless a tag or digest is
+ * given. 0 or -EINVAL (with reterr). */
+int image_ref_normalize(const char *ref, char **ret, NcError *reterr);
+
+/* ---- the image config (the OCI/docker config blob's "config") ---- */
+
+typedef struct HealthcheckSpec {
+        char **test;                    /* ["CMD", …] | ["CMD-SHELL", "…"] | ["NONE"] */
+        uint64_t interval_usec, timeout_usec, start_period_usec, start_interval_usec;  /* 0 = default */
+        unsigned retries;               /* 0 = default */
+} HealthcheckSpec;
+HealthcheckSpec *healthcheck_spec_free(HealthcheckSpec *h);
+DEFINE_TRIVIAL_CLEANUP_FUNC(HealthcheckSpec*, healthcheck_spec_free);
+
+typedef struct ImageConfig {
+        char **entrypoint, **cmd, **env;        /* NULL when absent */
+        char *working_dir, *user, *stop_signal; /* NULL when absent or "" */
+        char **exposed_ports;                   /* "8080/tcp" */
+        HealthcheckSpec *healthcheck;           /* NULL when the image has none */
+} ImageConfig;
+ImageConfig *image_config_free(ImageConfig *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(ImageConfig*, image_config_free);
+
+/* Parses a whole config blob ({"config": {...}, "rootfs": …}). 0 or -EINVAL/-ENOMEM. */
+int image_config_parse(const char *json, ImageConfig **ret, NcError *reterr);
+/* Loads STORE/<hex>/config.json for @digest ("sha256:<hex>"). @store NULL = NC_IMAGE_STORE. */
+int image_config_load(const char *store, const char *digest, ImageConfig **ret, NcError *reterr);
+
+/* ---- the image store ---- */
+
+typedef enum ImagePullPolicy {
+        IMAGE_PULL_MISSING,             /* pull only what the store lacks */
+        IMAGE_PULL_ALWAYS,
+        IMAGE_PULL_NEVER,
+        _IMAGE_PULL_POLICY_MAX,
+        _IMAGE_PULL_POLICY_INVALID = -EINVAL,
+} ImagePullPolicy;
+ImagePullPolicy image_pull_policy_from_string(const char *s);
+
+typedef struct ImagePullOptions {
+        const char *store;              /* NULL = NC_IMAGE_STORE */
+        ImagePullPolicy policy;
+        bool progress;                  /* let skopeo write its progress to our stderr */
+} ImagePullOptions;
+
+/* Makes @ref present in the store: skopeo copy docker://REF → dir: (original manifest and config,
+ * so a docker-format Healthcheck survives), → oci: layout → umoci unpack, then rename
+ * STORE/.tmp/… into STORE/<hex>/{rootfs,config.json} and record REF → digest in STORE/refs.json.
+ * @ret_digest "sha256:<hex>" of the config blob (docker's image ID). 1 pulled, 0 already present,
+ * -ENOENT when missing under IMAGE_PULL_NEVER, other -errno with the tool's stderr in reterr. */
+int image_pull(const char *ref, const ImagePullOptions *opts, char **ret_digest, NcError *reterr);
+/* The digest @ref maps to in the store, without network. -ENOENT when not pulled. */
+int image_resolve(const char *store, const char *ref, char **ret_digest, NcError *reterr);
+/* STORE/<hex> for "sha256:<hex>" (validated). NULL store = NC_IMAGE_STORE. */
+int image_store_path(const char *store, const char *digest, char **ret, NcError *reterr);
+
+/* ---- S.json ---- */
+
+typedef struct ServiceMount {
+        char *type;                     /* "bind" | "volume" | "tmpfs" */
+        char *source;                   /* absolute host path; NULL for tmpfs and anonymous volumes */
+        char *target;
+        bool read_only;
+        char *options;                  /* tmpfs mount options; NULL = none */
+} ServiceMount;
+
+typedef struct ServiceNetwork {
+        char *name, *bridge, *veth;
+        char *address, *gateway;        /* "10.89.0.2/24", "10.89.0.1" */
+        char *ipv6_address, *ipv6_gateway;
+        char **aliases;
+} ServiceNetwork;
+
+typedef struct ServiceUlimit {
+        char *name;                     /* compose name: "nofile", "nproc", … */
+        int64_t soft, hard;             /* -1 = unlimited */
+} ServiceUlimit;
+
+typedef struct ServiceSpec {
+        char *project, *service, *machine, *hash, *image, *image_digest;
+        char **entrypoint, **command;   /* NULL = from the image; [] is a real (empty) override */
+        char **environment;             /* "K=V" ("K" alone removes K) */
+        char *working_dir, *user, *hostname;
+        bool init, privileged, read_only;
+        char **cap_add, **cap_drop;
+        char **sysctls;                 /* "k=v" */
+        ServiceUlimit *ulimits;
+        size_t n_ulimits;
+        char *stop_signal;              /* "SIGTERM" */
+        uint64_t stop_grace_period_usec;
+        ServiceMount *mounts;
+        size_t n_mounts;
+        ServiceNetwork *networks;
+        size_t n_networks;
+        char *netns;                    /* name under /run/netns; NULL = nspawn's --private-network */
+        char *hosts_file;
+        char **dns, **dns_search, **extra_hosts;
+        HealthcheckSpec *healthcheck;   /* NULL = the image's; test ["NONE"] = disabled */
+        char *on_unhealthy;             /* x-nspawn-compose.on_unhealthy: "restart" | NULL */
+        char *probe_json;               /* x-nspawn-compose.probe as JSON text, for healthd; or NULL */
+} ServiceSpec;
+ServiceSpec *service_spec_free(ServiceSpec *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(ServiceSpec*, service_spec_free);
+
+/* Parses S.json text; @path names it in errors. 0 or -EINVAL (reterr says which key). */
+int service_spec_parse(const char *json, const char *path, ServiceSpec **ret, NcError *reterr);
+int service_spec_load(const char *path, ServiceSpec **ret, NcError *reterr);
+
+/* ---- what docker would run ---- */
+
+/* Entrypoint + command as docker merges them: compose entrypoint (even []) replaces the image's
+ * and drops the image's Cmd; an empty compose command means the image's Cmd. -EINVAL when empty. */
+int service_merge_argv(const ServiceSpec *s, const ImageConfig *img, char ***ret, NcError *reterr);
+/* PATH (default), HOSTNAME, the image's Env, then compose's (same key replaces; "K" removes). */
+int service_merge_env(const ServiceSpec *s, const ImageConfig *img, char ***ret);
+
+/* The systemd-nspawn command line for @s in root directory @root; anonymous volumes live under
+ * @volume_dir (see service_anonymous_volume_path()). Golden-tested. */
+int service_nspawn_argv(const ServiceSpec *s, const ImageConfig *img, const char *root, const char *volume_dir,
+                        char ***ret, NcError *reterr);
+/* VOLUME_DIR/<escaped target> ("/var/lib/x" → "var-lib-x", other bytes as "_XX"). */
+int service_anonymous_volume_path(const char *volume_dir, const char *target, char **ret);
+
+/* ---- the wrapper ---- */
+
+typedef struct ServiceRunOptions {
+        const char *store;              /* NULL = NC_IMAGE_STORE */
+        const char *state_dir;          /* NULL = NC_STATE_DIR */
+        const char *runtime_dir;        /* NULL = NC_RUNTIME_DIR */
+        const char *nspawn;             /* NULL = "systemd-nspawn" from PATH */
+} ServiceRunOptions;
+
+/* Runs the service described by @spec until nspawn exits (see runtime-service.c for the whole
+ * sequence). Returns the exit code for the process (0 after a requested stop), or -errno when
+ * setting up failed. Logs from its event handlers, being the unit's main process. */
+int service_run(const ServiceSpec *spec, const ServiceRunOptions *opts, NcError *reterr);

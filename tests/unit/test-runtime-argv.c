@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "lib/strv.h"
+#include "reconcile/runtime/runtime.h"
+#include "tests/tap.h"
+
+#define DIGEST "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static const char image_json[] =
+        "{\"architecture\": \"amd64\", \"config\": {"
+        "  \"User\": \"0:0\", \"ExposedPorts\": {\"8080/tcp\": {}},"
+        "  \"Env\": [\"PATH=/bin\", \"GREETING=hello\", \"KEEP=1\"],"
+        "  \"Entrypoint\": [\"/bin/busybox\"], \"Cmd\": [\"httpd\", \"-f\", \"-p\", \"8080\"],"
+        "  \"WorkingDir\": \"/www\", \"StopSignal\": \"SIGQUIT\","
+        "  \"Healthcheck\": {\"Test\": [\"CMD-SHELL\", \"wget -q -O- http://127.0.0.1:8080/\"],"
+        "                  \"Interval\": 5000000000, \"Retries\": 2}},"
+        " \"rootfs\": {\"type\": \"layers\", \"diff_ids\": []}}";
+
+static const char spec_json[] =
+        "{ \"managed-by\": \"nspawn-compose\", \"project\": \"demo\", \"service\": \"web\", \"machine\": \"demo-web\","
+        "  \"hash\": \"h1\", \"image\": \"127.0.0.1:5000/test/httpd:1\", \"image_digest\": \"" DIGEST "\","
+        "  \"entrypoint\": null, \"command\": [\"httpd\", \"-f\", \"-p\", \"80\", \"-h\", \"/www\"],"
+        "  \"environment\": [\"GREETING=hi\", \"KEEP\", \"ODD=a\\nb $x %s 'q' \\\"dq\\\" \\u00e9\"],"
+        "  \"working_dir\": null, \"user\": null, \"hostname\": \"web\","
+        "  \"init\": false, \"privileged\": false, \"read_only\": true,"
+        "  \"cap_add\": [\"NET_ADMIN\"], \"cap_drop\": [\"cap_mknod\"],"
+        "  \"sysctls\": {\"net.core.somaxconn\": \"1024\"},"
+        "  \"ulimits\": {\"nofile\": {\"soft\": 1024, \"hard\": 4096}, \"nproc\": 100, \"core\": {\"soft\": -1, \"hard\": -1}},"
+        "  \"limits\": {\"memory\": null, \"cpus\": \"1.5\", \"pids\": 100},"
+        "  \"stop_signal\": \"SIGTERM\", \"stop_grace_period_usec\": 3000000,"
+        "  \"mounts\": ["
+        "    {\"type\": \"bind\", \"source\": \"/srv/www:1\", \"target\": \"/www\", \"read_only\": true},"
+        "    {\"type\": \"volume\", \"source\": \"/var/lib/nspawn-compose/volumes/demo_data\", \"target\": \"/data\"},"
+        "    {\"type\": \"volume\", \"source\": null, \"target\": \"/var/cache/x-y\"},"
+        "    {\"type\": \"tmpfs\", \"target\": \"/run\", \"options\": null},"
+        "    {\"type\": \"tmpfs\", \"target\": \"/tmp\", \"options\": \"size=65536\"}],"
+        "  \"networks\": [{\"name\": \"default\", \"bridge\": \"nc-0123456789\", \"veth\": \"vh-0123456789\","
+        "                \"address\": \"10.89.0.2/24\", \"gateway\": \"10.89.0.1\", \"ipv6_address\": null,"
+        "                \"aliases\": [\"web\"]}],"
+        "  \"netns\": \"nc-abcdef0123\", \"hosts_file\": \"/etc/nspawn-compose/demo/web.hosts\","
+        "  \"dns\": [], \"extra_hosts\": [\"db:10.0.0.9\"],"
+        "  \"healthcheck\": null,"
+        "  \"x-nspawn-compose\": {\"on_unhealthy\": \"restart\", \"probe\": {\"http\": {\"port\": 80}}},"
+        "  \"x-future-key\": 1 }";
+
+static ServiceSpec *parse_spec(const char *json) {
+        ServiceSpec *s = NULL;
+        NcError err = {};
+        int r;
+
+        r = service_spec_parse(json, "demo/web.json", &s, &err);
+        if (r < 0)
+                TAP_FAIL("service_spec_parse: %s", err.message);
+        return s;
+}
+
+static ImageConfig *parse_image(const char *json) {
+        ImageConfig *c = NULL;
+
+        ASSERT_OK(image_config_parse(json, &c, NULL));
+        return c;
+}
+
+TEST(image_config_fields) {
+        _cleanup_(image_config_freep) ImageConfig *c = parse_image(image_json);
+        _cleanup_free_ char *ep = strv_join(c->entrypoint, " "), *cmd = strv_join(c->cmd, " ");
+
+        ASSERT_STREQ(ep, "/bin/busybox");
+        ASSERT_STREQ(cmd, "httpd -f -p 8080");
+        ASSERT_EQ(strv_length(c->env), 3);
+        ASSERT_STREQ(c->working_dir, "/www");
+        ASSERT_STREQ(c->user, "0:0");
+        ASSERT_STREQ(c->stop_signal, "SIGQUIT");
+        ASSERT_STREQ(c->exposed_ports[0], "8080/tcp");
+        ASSERT_NOT_NULL(c->healthcheck);
+        ASSERT_STREQ(c->healthcheck->test[0], "CMD-SHELL");
+        ASSERT_EQ(c->healthcheck->interval_usec, 5000000);
+        ASSERT_EQ(c->healthcheck->retries, 2);
+        ASSERT_EQ(c->healthcheck->timeout_usec, 0);
+}
+
+TEST(image_config_without_config_is_empty) {
+        _cleanup_(image_config_freep) ImageConfig *c = parse_image("{\"rootfs\": {}}");
+
+        ASSERT_NULL(c->entrypoint);
+        ASSERT_NULL(c->cmd);
+        ASSERT_NULL(c->healthcheck);
+}
+
+TEST(spec_fields) {
+        _cleanup_(service_spec_freep) ServiceSpec *s = parse_spec(spec_json);
+
+        ASSERT_STREQ(s->machine, "demo-web");
+        ASSERT_NULL(s->entrypoint);
+        ASSERT_EQ(strv_length(s->command), 6);
+        ASSERT_STREQ(s->environment[2], "ODD=a\nb $x %s 'q' \"dq\" \xc3\xa9");
+        ASSERT_STREQ(s->sysctls[0], "net.core.somaxconn=1024");
+        ASSERT_EQ(s->n_ulimits, 3);
+        ASSERT_EQ(s->ulimits[1].soft, 100);
+        ASSERT_EQ(s->ulimits[1].hard, 100);
+        ASSERT_EQ(s->n_mounts, 5);
+        ASSERT_NULL(s->mounts[2].source);
+        ASSERT_EQ(s->n_networks, 1);
+        ASSERT_STREQ(s->networks[0].gateway, "10.89.0.1");
+        ASSERT_STREQ(s->networks[0].aliases[0], "web");
+        ASSERT_EQ(s->stop_grace_period_usec, 3000000);
+        ASSERT_STREQ(s->on_unhealthy, "restart");
+        ASSERT_STREQ(s->probe_json, "{\"http\":{\"port\":80}}");
+        ASSERT_NULL(s->healthcheck);
+}
+
+TEST(spec_defaults) {
+        _cleanup_(service_spec_freep) ServiceSpec *s =
+                parse_spec("{\"project\": \"p\", \"service\": \"s\", \"machine\": \"p-s\", \"image\": \"busybox\"}");
+
+        ASSERT_STREQ(s->stop_signal, "SIGTERM");
+        ASSERT_STREQ(s->hostname, "s");
+        ASSERT_EQ(s->stop_grace_period_usec, 10000000);
+        ASSERT_NULL(s->netns);
+}
+
+static void check_invalid(const char *json, const char *message) {
+        _cleanup_(service_spec_freep) ServiceSpec *s = NULL;
+        NcError err = {};
+
+        ASSERT_EQ(service_spec_parse(json, "x.json", &s, &err), -EINVAL);
+        ASSERT_NULL(s);
+        ASSERT_STRCONTAINS(err.message, message);
+        ASSERT_STREQ(err.file, "x.json");
+}
+
+#define BASE "\"project\": \"p\", \"service\": \"s\", \"machine\": \"p-s\", \"image\": \"i\""
+
+TEST(spec_errors) {
+        check_invalid("", "invalid JSON");
+        check_invalid("[1]", "expected a JSON object");
+        check_invalid("{\"project\": \"p\"}", "'service' is required");
+        check_invalid("{" BASE ", \"command\": \"ls\"}", "'command' must be an array of strings");
+        check_invalid("{" BASE ", \"command\": [1]}", "'command' must be an array of strings");
+        check_invalid("{" BASE ", \"init\": \"yes\"}", "'init' must be true or false");
+        check_invalid("{" BASE ", \"image_digest\": \"md5:1\"}", "'image_digest' 'md5:1' is not a sha256 digest");
+        check_invalid("{" BASE ", \"mounts\": [{\"type\": \"nfs\", \"target\": \"/x\"}]}", "'type' must be bind");
+        check_invalid("{" BASE ", \"mounts\": [{\"type\": \"bind\", \"target\": \"/x\"}]}", "has no source");
+        check_invalid("{" BASE ", \"mounts\": [{\"type\": \"bind\", \"source\": \"rel\", \"target\": \"/x\"}]}",
+                      "must be an absolute path");
+        check_invalid("{" BASE ", \"networks\": [{\"name\": \"n\"}]}", "are required");
+        check_invalid("{" BASE ", \"networks\": [{\"name\": \"n\", \"bridge\": \"b\", \"veth\": \"v\", "
+                      "\"address\": \"10.0.0.2\"}]}", "needs a prefix length");
+        check_invalid("{" BASE ", \"ulimits\": {\"nofile\": {\"soft\": 5, \"hard\": 2}}}", "soft <= hard");
+        check_invalid("{" BASE ", \"ulimits\": {\"nofile\": \"x\"}}", "must be a number");
+        check_invalid("{" BASE ", \"healthcheck\": {\"test\": []}}", "'test' must not be empty");
+        check_invalid("{" BASE ", \"healthcheck\": {\"test\": [\"NONE\"], \"retries\": -1}}", "'retries' out of range");
+        check_invalid("{" BASE ", \"x-nspawn-compose\": {\"on_unhealthy\": \"panic\"}}", "'on_unhealthy' must be");
+        check_invalid("{" BASE ", \"working_dir\": \"www\"}", "'working_dir' must be an absolute path");
+        check_invalid("{" BASE ", \"sysctls\": {\"net/core\": \"1\"}}", "not a dotted name");
+        check_invalid("{" BASE ", \"sysctls\": {\"a\": [1]}}", "'sysctls' must be an object of scalars");
+}
+
+static char *merged_argv(const char *spec_fields, const char *image) {
+        _cleanup_(service_spec_freep) ServiceSpec *s = NULL;
+        _cleanup_(image_config_freep) ImageConfig *c = NULL;
+        _cleanup_strv_free_ char **l = NULL;
+        _cleanup_free_ char *json = NULL;
+        NcError err = {};
+        int r;
+
+        ASSERT_TRUE(asprintf(&json, "{" BASE "%s}", spec_fields) > 0);
+        s = parse_spec(json);
+        if (image)
+                c = parse_image(image);
+        r = service_merge_argv(s, c, &l, &err);
+        if (r < 0)
+                return strdup(err.message);
+        return strv_join(l, "|");
+}
+
+static void check_argv(const char *spec_fields, const char *image, const char *expected) {
+        _cleanup_free_ char *got = merged_argv(spec_fields, image);
+
+        ASSERT_STREQ(got, expected);
+}
+
+#define IMG(ep, cmd) "{\"config\": {\"Entrypoint\": " ep ", \"Cmd\": " cmd "}}"
+
+TEST(entrypoint_and_command_merge_like_docker) {
+        check_argv("", IMG("[\"/ep\"]", "[\"a\", \"b\"]"), "/ep|a|b");
+        check_argv(", \"command\": [\"c\"]", IMG("[\"/ep\"]", "[\"a\"]"), "/ep|c");
+        /* a compose entrypoint drops the image's Cmd */
+        check_argv(", \"entrypoint\": [\"/x\"]", IMG("[\"/ep\"]", "[\"a\"]"), "/x");
+        check_argv(", \"entrypoint\": [\"/x\"], \"command\": [\"c\"]", IMG("[\"/ep\"]", "[\"a\"]"), "/x|c");
+        /* entrypoint [] clears the image's entrypoint; the image's Cmd then runs */
+        check_argv(", \"entrypoint\": []", IMG("[\"/ep\"]", "[\"a\"]"), "a");
+        check_argv(", \"entrypoint\": [], \"command\": [\"c\"]", IMG("[\"/ep\"]", "[\"a\"]"), "c");
+        /* an empty command is no command */
+        check_argv(", \"command\": []", IMG("[\"/ep\"]", "[\"a\"]"), "/ep|a");
+        check_argv(", \"command\": [\"c\"]", IMG("null", "null"), "c");
+        check_argv("", NULL, "service 's': no command: neither compose nor the image sets an entrypoint or command");
+        check_argv(", \"entrypoint\": [\"/x\"]", IMG("null", "null"), "/x");
+}
+
+static char *merged_env(const char *spec_fields, const char *image) {
+        _cleanup_(service_spec_freep) ServiceSpec *s = NULL;
+        _cleanup_(image_config_freep) ImageConfig *c = NULL;
+        _cleanup_strv_free_ char **l = NULL;
+        _cleanup_free_ char *json = NULL;
+
+        ASSERT_TRUE(asprintf(&json, "{" BASE "%s}", spec_fields) > 0);
+        s = parse_spec(json);
+        c = parse_image(image);
+        ASSERT_OK(service_merge_env(s, c, &l));
+        return strv_join(l, "|");
+}
+
+TEST(environment_merges_like_docker) {
+        _cleanup_free_ char *a = NULL, *b = NULL, *c = NULL;
+
+        a = merged_env("", "{\"config\": {\"Env\": [\"A=1\", \"B=2\"]}}");
+        ASSERT_STREQ(a, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin|HOSTNAME=s|A=1|B=2");
+        /* the image's PATH replaces the default in place; compose replaces in place, "K" removes,
+         * new keys append, and a value may hold '=' */
+        b = merged_env(", \"hostname\": \"h\", \"environment\": [\"B=x=y\", \"A\", \"C=3\", \"PATH=/p\"]",
+                       "{\"config\": {\"Env\": [\"PATH=/bin\", \"A=1\", \"B=2\"]}}");
+        ASSERT_STREQ(b, "PATH=/p|HOSTNAME=h|B=x=y|C=3");
+        c = merged_env(", \"environment\": [\"E=\"]", "{\"config\": {}}");
+        ASSERT_STRCONTAINS(c, "|E=");
+}
+
+TEST(nspawn_argv_golden) {
+        _cleanup_(service_spec_freep) ServiceSpec *s = parse_spec(spec_json);
+        _cleanup_(image_config_freep) ImageConfig *c = parse_image(image_json);
+        _cleanup_strv_free_ char **l = NULL;
+        _cleanup_free_ char *got = NULL;
+
+        ASSERT_OK(service_nspawn_argv(s, c, "/run/nspawn-compose/demo/web/root",
+                                      "/var/lib/nspawn-compose/demo/web/volumes", &l, NULL));
+        got = strv_join(l, "\n");
+        ASSERT_STREQ(got,
+                "systemd-nspawn\n"
+                "--quiet\n"
+                "--keep-unit\n"
+                "--register=yes\n"
+                "--machine=demo-web\n"
+                "--directory=/run/nspawn-compose/demo/web/root\n"
+                "--as-pid2\n"
+                "--notify-ready=no\n"
+                "--kill-signal=SIGRTMIN+3\n"
+                "--private-users=no\n"
+                "--resolv-conf=off\n"
+                "--timezone=off\n"
+                "--link-journal=no\n"
+                "--console=pipe\n"
+                "--network-namespace-path=/run/netns/nc-abcdef0123\n"
+                "--hostname=web\n"
+                "--chdir=/www\n"
+                "--capability=CAP_NET_ADMIN\n"
+                "--drop-capability=CAP_DAC_READ_SEARCH,CAP_LINUX_IMMUTABLE,CAP_NET_BROADCAST,CAP_IPC_OWNER,"
+                "CAP_SYS_PTRACE,CAP_SYS_ADMIN,CAP_SYS_BOOT,CAP_SYS_NICE,CAP_SYS_RESOURCE,CAP_SYS_TTY_CONFIG,"
+                "CAP_MKNOD,CAP_LEASE,CAP_AUDIT_CONTROL\n"
+                "--read-only\n"
+                "--bind-ro=/srv/www\\:1:/www\n"
+                "--bind=/var/lib/nspawn-compose/volumes/demo_data:/data\n"
+                "--bind=/var/lib/nspawn-compose/demo/web/volumes/var-cache-x_2dy:/var/cache/x-y\n"
+                "--tmpfs=/run:mode=1777,nosuid,nodev,noexec\n"
+                "--tmpfs=/tmp:size=65536\n"
+                "--rlimit=RLIMIT_NOFILE=1024:4096\n"
+                "--rlimit=RLIMIT_NPROC=100:100\n"
+                "--rlimit=RLIMIT_CORE=infinity:infinity\n"
+                "--setenv=PATH=/bin\n"
+                "--setenv=HOSTNAME=web\n"
+                "--setenv=GREETING=hi\n"
+                "--setenv=ODD=a\nb $x %s 'q' \"dq\" \xc3\xa9\n"
+                "--\n"
+                "/bin/busybox\n"
+                "httpd\n"
+                "-f\n"
+                "-p\n"
+                "80\n"
+                "-h\n"
+                "/www");
+}
+
+TEST(nspawn_argv_privileged_user_and_private_network) {
+        _cleanup_(service_spec_freep) ServiceSpec *s =
+                parse_spec("{" BASE ", \"privileged\": true, \"user\": \"www-data:www-data\", \"command\": [\"x\"]}");
+        _cleanup_strv_free_ char **l = NULL;
+        _cleanup_free_ char *got = NULL;
+
+        ASSERT_OK(service_nspawn_argv(s, NULL, "/r", "/v", &l, NULL));
+        got = strv_join(l, " ");
+        ASSERT_STRCONTAINS(got, " --private-network --hostname=s --chdir=/ --user=www-data --capability=CAP_NET_ADMIN,");
+        ASSERT_STRCONTAINS(got, ",CAP_CHECKPOINT_RESTORE --setenv=PATH=");
+        ASSERT_FALSE(strstr(got, "--drop-capability"));
+}
+
+TEST(nspawn_argv_errors) {
+        _cleanup_(service_spec_freep) ServiceSpec *a = parse_spec("{" BASE ", \"cap_add\": [\"FLY\"], \"command\": [\"x\"]}");
+        _cleanup_(service_spec_freep) ServiceSpec *b = parse_spec("{" BASE ", \"ulimits\": {\"files\": 1}, \"command\": [\"x\"]}");
+        _cleanup_(service_spec_freep) ServiceSpec *c = parse_spec("{" BASE ", \"cap_drop\": [\"ALL\"], \"cap_add\": [\"KILL\"], \"command\": [\"x\"]}");
+        _cleanup_strv_free_ char **l = NULL;
+        _cleanup_free_ char *got = NULL;
+        NcError e1 = {}, e2 = {};
+
+        ASSERT_EQ(service_nspawn_argv(a, NULL, "/r", "/v", &l, &e1), -EINVAL);
+        ASSERT_STREQ(e1.message, "unknown capability 'FLY'");
+        ASSERT_EQ(service_nspawn_argv(b, NULL, "/r", "/v", &l, &e2), -EINVAL);
+        ASSERT_STREQ(e2.message, "unknown ulimit 'files'");
+        ASSERT_OK(service_nspawn_argv(c, NULL, "/r", "/v", &l, NULL));
+        got = strv_join(l, " ");
+        ASSERT_STRCONTAINS(got, "--drop-capability=CAP_CHOWN,");
+        ASSERT_FALSE(strstr(got, "CAP_KILL,"));
+}
+
+TAP_MAIN();

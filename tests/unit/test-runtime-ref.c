@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "reconcile/runtime/runtime.h"
+#include "tests/tap.h"
+
+static void check(const char *ref, const char *expected) {
+        _cleanup_free_ char *s = NULL;
+        NcError err = {};
+
+        ASSERT_OK(image_ref_normalize(ref, &s, &err));
+        ASSERT_STREQ(s, expected);
+}
+
+static void check_invalid(const char *ref, const char *message) {
+        _cleanup_free_ char *s = NULL;
+        NcError err = {};
+
+        ASSERT_EQ(image_ref_normalize(ref, &s, &err), -EINVAL);
+        ASSERT_NULL(s);
+        ASSERT_STRCONTAINS(err.message, message);
+}
+
+#define D "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+TEST(official_images_get_library_and_latest) {
+        check("busybox", "docker.io/library/busybox:latest");
+        check("busybox:1.36", "docker.io/library/busybox:1.36");
+        check("docker.io/busybox", "docker.io/library/busybox:latest");
+        check("index.docker.io/library/busybox:1", "docker.io/library/busybox:1");
+}
+
+TEST(user_images_on_docker_hub) {
+        check("bitnami/redis", "docker.io/bitnami/redis:latest");
+        check("docker.io/bitnami/redis:7.2", "docker.io/bitnami/redis:7.2");
+}
+
+TEST(registry_is_first_component_with_dot_colon_or_localhost) {
+        check("127.0.0.1:5000/test/httpd:1", "127.0.0.1:5000/test/httpd:1");
+        check("localhost:5000/httpd", "localhost:5000/httpd:latest");
+        check("localhost/httpd", "localhost/httpd:latest");
+        check("quay.io/prometheus/node-exporter", "quay.io/prometheus/node-exporter:latest");
+        check("registry.example.com/a/b/c:v1.2-rc_3", "registry.example.com/a/b/c:v1.2-rc_3");
+        /* "foo" is no registry: it has no '.' or ':' */
+        check("foo/bar", "docker.io/foo/bar:latest");
+}
+
+TEST(digests_keep_no_latest) {
+        check("busybox@" D, "docker.io/library/busybox@" D);
+        check("busybox:1@" D, "docker.io/library/busybox:1@" D);
+        check("127.0.0.1:5000/x@" D, "127.0.0.1:5000/x@" D);
+}
+
+TEST(separators_in_names) {
+        check("a__b/c.d-e", "docker.io/a__b/c.d-e:latest");
+}
+
+TEST(invalid_references) {
+        check_invalid("Busybox", "invalid repository name");
+        check_invalid("busybox:", "invalid tag");
+        check_invalid("busybox:-x", "invalid tag");
+        check_invalid("busybox@sha256:abc", "invalid digest");
+        check_invalid("a//b", "invalid repository name");
+        check_invalid("a/", "invalid repository name");
+        check_invalid("", "invalid repository name");
+        check_invalid("a--b", "invalid repository name");
+        check_invalid("-a", "invalid repository name");
+        check_invalid("exa mple.com/x", "invalid registry");
+}
+
+TEST(pull_policy_names) {
+        ASSERT_EQ(image_pull_policy_from_string("missing"), IMAGE_PULL_MISSING);
+        ASSERT_EQ(image_pull_policy_from_string("always"), IMAGE_PULL_ALWAYS);
+        ASSERT_EQ(image_pull_policy_from_string("never"), IMAGE_PULL_NEVER);
+        ASSERT_EQ(image_pull_policy_from_string("sometimes"), -EINVAL);
+}
+
+TAP_MAIN();
