@@ -85,22 +85,32 @@ struct HealthChecker {
 
         HealthState state;
         uint64_t started_usec;          /* "container start" for the start period */
-        sd_event_source *timer;         /* next probe, or the running probe's timeout */
+        sd_event_source *timer;         /* the next probe, or the running probe's timeout */
         bool stopped;
+
+        /* exec probes, prepared once */
+        char **exec_argv;
+        char **exec_envp;               /* one spare slot before the NULL for HOME= */
+        size_t n_env;
+        bool env_has_home;
+        int null_fd;
 
         /* the running probe */
         bool running, timed_out;
         uint64_t probe_start_usec;
         HealthOutput output;
-        pid_t probe_pid;                /* exec: the helper inside the namespaces */
-        int probe_pidfd;
+        char output_text[HEALTH_OUTPUT_MAX + 1];
+        pid_t probe_pid;                /* exec: the helper that enters the namespaces */
         int output_fd;
         sd_event_source *child_source, *io_source;
         int socket_fd;                  /* tcp/http */
-        size_t http_sent;
+        size_t http_sent, http_len, http_head_len;
         char http_request[512];
+        char http_head[256];            /* the response's first bytes, up to the status line */
 };
 
+/* Builds exec_argv and exec_envp from the config. */
+int health_exec_prepare(HealthChecker *c);
 /* Exec probe: starts it; health_checker_probe_done() follows. */
 int health_exec_start(HealthChecker *c);
 /* Kills the running exec probe and all it spawned; its exit still arrives through sd-event. */
