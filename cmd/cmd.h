@@ -16,3 +16,9 @@ typedef int (*CmdFunc)(int argc, char *argv[], CmdGlobal *g);
 int cmd_load_project(CmdGlobal *g, ComposeProject **ret);
 
 int cmd_config(int argc, char *argv[], CmdGlobal *g);
+int cmd_plan(int argc, char *argv[], CmdGlobal *g);
+int cmd_apply(int argc, char *argv[], CmdGlobal *g);
+int cmd_down(int argc, char *argv[], CmdGlobal *g);
+int cmd_ps(int argc, char *argv[], CmdGlobal *g);
+int cmd_logs(int argc, char *argv[], CmdGlobal *g);
+int cmd_exec(int argc, char *argv[], CmdGlobal *g);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
@@ -148,4 +149,18 @@ int write_file_atomic(const char *path, const void *data, size_t size, mode_t mo
                 return r;
         }
         return 1;
+}
+
+static int rm_rf_one(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+        if ((type == FTW_DP ? rmdir(path) : unlink(path)) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        return 0;
+}
+
+int rm_rf(const char *path) {
+        int r = nftw(path, rm_rf_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+
+        if (r < 0)
+                return errno == ENOENT ? 0 : -errno;
+        return r;
 }

@@ -20,3 +20,7 @@ char *path_join(const char *a, const char *b);
 
 /* Directory part of @path ("." when none). NULL on OOM. */
 char *path_dirname(const char *path);
+
+/* Removes @path and everything below it, not crossing into other file systems' mounts and never
+ * following symlinks. 0 (also when already gone) or -errno. */
+int rm_rf(const char *path);

@@ -1,0 +1,464 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "reconcile/reconcile-apply.h"
+#include "lib/fileio.h"
+#include "lib/strv.h"
+
+/* Actual state: what of ours is really on this host. Files are read from disk; units from systemd
+ * in one ListUnitsByPatterns call plus one GetAll per interface for each of our units. Ownership is
+ * read from what we wrote: the X-NspawnCompose-Project= line in a unit, our own directories. */
+
+#define SYSTEMD_DEST "org.freedesktop.systemd1"
+#define SYSTEMD_PATH "/org/freedesktop/systemd1"
+#define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
+
+static void actual_unit_done(ActualUnit *u) {
+        free(u->name);
+        free(u->load_state);
+        free(u->active_state);
+        free(u->sub_state);
+        free(u->result);
+        free(u->invocation_id);
+        free(u->status_text);
+        free(u->fragment_path);
+        free(u->service);
+}
+
+static void actual_file_done(ActualFile *f) {
+        free(f->path);
+        free(f->content);
+        free(f->symlink);
+}
+
+ActualState *actual_state_free(ActualState *a) {
+        if (!a)
+                return NULL;
+        for (size_t i = 0; i < a->n_units; i++)
+                actual_unit_done(&a->units[i]);
+        for (size_t i = 0; i < a->n_files; i++)
+                actual_file_done(&a->files[i]);
+        free(a->units);
+        free(a->files);
+        free(a->project);
+        strv_free(a->started_hashes);
+        strv_free(a->network_drift);
+        free(a);
+        return NULL;
+}
+
+const ActualUnit *actual_state_find_unit(const ActualState *a, const char *name) {
+        for (size_t i = 0; i < a->n_units; i++)
+                if (streq(a->units[i].name, name))
+                        return &a->units[i];
+        return NULL;
+}
+
+const ActualFile *actual_state_find_file(const ActualState *a, const char *path) {
+        for (size_t i = 0; i < a->n_files; i++)
+                if (streq(a->files[i].path, path))
+                        return &a->files[i];
+        return NULL;
+}
+
+const char *actual_state_started_hash(const ActualState *a, const char *service) {
+        size_t l = strlen(service);
+
+        STRV_FOREACH(s, a->started_hashes)
+                if (strncmp(*s, service, l) == 0 && (*s)[l] == '=')
+                        return *s + l + 1;
+        return NULL;
+}
+
+/* ---- files --------------------------------------------------------------------------------- */
+
+static int add_file(ActualState *a, const char *root, const char *path) {
+        _cleanup_free_ char *full = path_join(root, path);
+        ActualFile f = {}, *n;
+        struct stat st;
+        int r;
+
+        if (!full)
+                return -ENOMEM;
+        if (lstat(full, &st) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        f.mode = st.st_mode & 07777;
+        if (S_ISLNK(st.st_mode)) {
+                char buf[4096];
+                ssize_t l = readlink(full, buf, sizeof buf - 1);
+                if (l < 0)
+                        return -errno;
+                buf[l] = 0;
+                f.symlink = strdup(buf);
+                if (!f.symlink)
+                        return -ENOMEM;
+        } else if (S_ISREG(st.st_mode)) {
+                r = read_full_file(full, &f.content, &f.size);
+                if (r < 0)
+                        return r;
+        } else
+                return 0;
+        f.path = strdup(path);
+        n = realloc(a->files, (a->n_files + 1) * sizeof *n);
+        if (!f.path || !n) {
+                actual_file_done(&f);
+                free(n == a->files ? NULL : n);
+                return -ENOMEM;
+        }
+        a->files = n;
+        a->files[a->n_files++] = f;
+        return 1;
+}
+
+/* Every regular file of a directory that is wholly ours (the project's settings directory). */
+static int read_own_dir(ActualState *a, const char *root, const char *dir) {
+        _cleanup_free_ char *full = path_join(root, dir);
+        DIR *d;
+        struct dirent *de;
+        int r = 0;
+
+        if (!full)
+                return -ENOMEM;
+        d = opendir(full);
+        if (!d)
+                return errno == ENOENT ? 0 : -errno;
+        while (r >= 0 && (de = readdir(d))) {
+                _cleanup_free_ char *p = NULL;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                p = path_join(dir, de->d_name);
+                r = p ? add_file(a, root, p) : -ENOMEM;
+        }
+        closedir(d);
+        return r < 0 ? r : 0;
+}
+
+/* Our units: nspawn-compose-P.target and nspawn-compose-P-*.service whose text names project P. */
+static int read_unit_dir(ActualState *a, const char *root, const char *dir) {
+        _cleanup_free_ char *full = path_join(root, dir), *prefix = NULL, *marker = NULL;
+        DIR *d;
+        struct dirent *de;
+        int r = 0;
+
+        if (!full || asprintf(&prefix, "nspawn-compose-%s", a->project) < 0 ||
+            asprintf(&marker, "\nX-NspawnCompose-Project=%s\n", a->project) < 0)
+                return -ENOMEM;
+        d = opendir(full);
+        if (!d)
+                return errno == ENOENT ? 0 : -errno;
+        while (r >= 0 && (de = readdir(d))) {
+                _cleanup_free_ char *p = NULL;
+                const char *rest = startswith(de->d_name, prefix);
+
+                if (!rest || !(streq(rest, ".target") || (rest[0] == '-' && endswith(rest, ".service"))))
+                        continue;
+                p = path_join(dir, de->d_name);
+                if (!p)
+                        return closedir(d), -ENOMEM;
+                r = add_file(a, root, p);
+                if (r > 0 && (!a->files[a->n_files - 1].content ||
+                              !strstr(a->files[a->n_files - 1].content, marker))) {
+                        /* Not ours: same prefix, another project (or someone else's file). Forget it. */
+                        actual_file_done(&a->files[--a->n_files]);
+                }
+        }
+        closedir(d);
+        return r < 0 ? r : 0;
+}
+
+static int cmp_file(const void *x, const void *y) {
+        return strcmp(((const ActualFile*) x)->path, ((const ActualFile*) y)->path);
+}
+
+static int read_files(ActualState *a, const char *root, bool runtime, char * const *also) {
+        _cleanup_free_ char *settings = NULL, *wants = NULL;
+        const char *unit_dir = runtime ? "/run/systemd/system" : "/etc/systemd/system";
+        int r;
+
+        if (asprintf(&settings, "%s/nspawn-compose/%s", runtime ? "/run" : "/etc", a->project) < 0 ||
+            asprintf(&wants, "%s/multi-user.target.wants/nspawn-compose-%s.target", unit_dir, a->project) < 0)
+                return -ENOMEM;
+        r = read_own_dir(a, root, settings);
+        if (r >= 0)
+                r = read_unit_dir(a, root, unit_dir);
+        if (r >= 0)
+                r = add_file(a, root, wants);
+        STRV_FOREACH(p, also)
+                if (r >= 0 && !actual_state_find_file(a, *p))
+                        r = add_file(a, root, *p);
+        if (r < 0)
+                return r;
+        qsort(a->files, a->n_files, sizeof *a->files, cmp_file);
+        return 0;
+}
+
+static int read_started_hashes(ActualState *a, const char *root) {
+        _cleanup_free_ char *dir = NULL, *full = NULL;
+        DIR *d;
+        struct dirent *de;
+
+        if (asprintf(&dir, "/run/nspawn-compose/%s", a->project) < 0)
+                return -ENOMEM;
+        full = path_join(root, dir);
+        if (!full)
+                return -ENOMEM;
+        d = opendir(full);
+        if (!d)
+                return errno == ENOENT ? 0 : -errno;
+        while ((de = readdir(d))) {
+                _cleanup_free_ char *p = NULL, *h = NULL;
+
+                if (de->d_name[0] == '.' || asprintf(&p, "%s/%s/started-hash", full, de->d_name) < 0)
+                        continue;
+                if (read_full_file(p, &h, NULL) < 0)
+                        continue;
+                h[strcspn(h, "\n")] = 0;
+                if (strv_consume(&a->started_hashes, strjoin(de->d_name, "=", h)) < 0) {
+                        closedir(d);
+                        return -ENOMEM;
+                }
+        }
+        closedir(d);
+        return 0;
+}
+
+/* ---- units --------------------------------------------------------------------------------- */
+
+static int unit_add(ActualState *a, const char *name, const char *load, const char *active, const char *sub,
+                    ActualUnit **ret) {
+        ActualUnit *n = realloc(a->units, (a->n_units + 1) * sizeof *n), *u;
+
+        if (!n)
+                return -ENOMEM;
+        a->units = n;
+        u = &a->units[a->n_units];
+        *u = (ActualUnit) {
+                .name = strdup(name),
+                .load_state = strdup(load),
+                .active_state = strdup(active),
+                .sub_state = strdup(sub),
+        };
+        if (!u->name || !u->load_state || !u->active_state || !u->sub_state) {
+                actual_unit_done(u);
+                return -ENOMEM;
+        }
+        a->n_units++;
+        *ret = u;
+        return 0;
+}
+
+static int read_string_prop(sd_bus_message *m, char **ret) {
+        const char *s;
+        int r;
+
+        r = sd_bus_message_read(m, "v", "s", &s);
+        if (r < 0)
+                return r;
+        free_and_replace_ptr(ret, strdup(s));
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int read_invocation_id(sd_bus_message *m, char **ret) {
+        const uint8_t *id;
+        size_t n;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'v', "ay");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read_array(m, 'y', (const void**) &id, &n);
+        if (r < 0)
+                return r;
+        free(*ret);
+        *ret = calloc(1, n * 2 + 1);
+        if (!*ret)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                sprintf(*ret + i * 2, "%02x", id[i]);
+        return sd_bus_message_exit_container(m);
+}
+
+/* Reads the properties we need from a GetAll reply, skipping the rest. */
+static int parse_props(sd_bus_message *m, ActualUnit *u) {
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                const char *key;
+                int b;
+
+                r = sd_bus_message_read(m, "s", &key);
+                if (r < 0)
+                        return r;
+                if (streq(key, "NeedDaemonReload")) {
+                        r = sd_bus_message_read(m, "v", "b", &b);
+                        u->need_daemon_reload = b;
+                } else if (streq(key, "InvocationID"))
+                        r = read_invocation_id(m, &u->invocation_id);
+                else if (streq(key, "FragmentPath"))
+                        r = read_string_prop(m, &u->fragment_path);
+                else if (streq(key, "Result"))
+                        r = read_string_prop(m, &u->result);
+                else if (streq(key, "StatusText"))
+                        r = read_string_prop(m, &u->status_text);
+                else if (streq(key, "NRestarts"))
+                        r = sd_bus_message_read(m, "v", "u", &u->n_restarts);
+                else
+                        r = sd_bus_message_skip(m, "v");
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
+static int get_all(sd_bus *bus, const char *path, const char *iface, ActualUnit *u, unsigned *calls) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        /* busctl call org.freedesktop.systemd1 PATH org.freedesktop.DBus.Properties GetAll s IFACE */
+        r = sd_bus_call_method(bus, SYSTEMD_DEST, path, "org.freedesktop.DBus.Properties", "GetAll", NULL,
+                               &reply, "s", iface);
+        (*calls)++;
+        if (r < 0)
+                return r;
+        return parse_props(reply, u);
+}
+
+static bool unit_is_ours(const ActualState *a, const char *name) {
+        _cleanup_free_ char *target = NULL, *prefix = NULL;
+        const char *rest;
+
+        if (asprintf(&target, "nspawn-compose-%s.target", a->project) < 0 ||
+            asprintf(&prefix, "nspawn-compose-%s-", a->project) < 0)
+                return false;
+        if (streq(name, target))
+                return true;
+        rest = startswith(name, prefix);
+        if (!rest)
+                return false;
+        /* Another project may share the prefix ("a" and "a-b"): only units with a file of ours. */
+        for (size_t i = 0; i < a->n_files; i++) {
+                const char *base = strrchr(a->files[i].path, '/');
+                if (base && streq(base + 1, name))
+                        return true;
+        }
+        return false;
+}
+
+static int read_units(ActualState *a, sd_bus *bus) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_free_ char *p1 = NULL, *p2 = NULL;
+        const char *name, *load, *active, *sub, *path;
+        int r;
+
+        if (asprintf(&p1, "nspawn-compose-%s.target", a->project) < 0 ||
+            asprintf(&p2, "nspawn-compose-%s-*.service", a->project) < 0)
+                return -ENOMEM;
+        /* busctl call … ListUnitsByPatterns asas 0 2 nspawn-compose-P.target nspawn-compose-P-*.service */
+        r = sd_bus_message_new_method_call(bus, &m, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER,
+                                           "ListUnitsByPatterns");
+        if (r >= 0)
+                r = sd_bus_message_append_strv(m, NULL);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "as", 2, p1, p2);
+        if (r >= 0)
+                r = sd_bus_call(bus, m, 0, NULL, &reply);
+        a->bus_calls++;
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(reply, 'a', "(ssssssouso)");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(reply, "(ssssssouso)", &name, NULL, &load, &active, &sub, NULL, &path,
+                                        NULL, NULL, NULL)) > 0) {
+                ActualUnit *u;
+
+                if (!unit_is_ours(a, name))
+                        continue;
+                r = unit_add(a, name, load, active, sub, &u);
+                if (r >= 0)
+                        r = get_all(bus, path, "org.freedesktop.systemd1.Unit", u, &a->bus_calls);
+                if (r >= 0 && endswith(name, ".service"))
+                        r = get_all(bus, path, "org.freedesktop.systemd1.Service", u, &a->bus_calls);
+                if (r < 0)
+                        return r;
+        }
+        return r;
+}
+
+/* Units with a file of ours that systemd did not list are not loaded: inactive, as systemd says. */
+static int add_unloaded_units(ActualState *a) {
+        for (size_t i = 0; i < a->n_files; i++) {
+                const char *base = strrchr(a->files[i].path, '/') + 1;
+                ActualUnit *u;
+                int r;
+
+                if (!a->files[i].content || actual_state_find_unit(a, base) ||
+                    !(endswith(base, ".service") || endswith(base, ".target")))
+                        continue;
+                r = unit_add(a, base, "not-found", "inactive", "dead", &u);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static void set_unit_services(ActualState *a) {
+        for (size_t i = 0; i < a->n_units; i++) {
+                const ActualFile *f = NULL;
+                const char *m;
+
+                for (size_t j = 0; j < a->n_files && !f; j++) {
+                        const char *base = strrchr(a->files[j].path, '/') + 1;
+                        if (streq(base, a->units[i].name) && a->files[j].content)
+                                f = &a->files[j];
+                }
+                m = f ? strstr(f->content, "\nX-NspawnCompose-Service=") : NULL;
+                if (m) {
+                        m += strlen("\nX-NspawnCompose-Service=");
+                        a->units[i].service = strndup(m, strcspn(m, "\n"));
+                }
+        }
+}
+
+static int cmp_unit(const void *x, const void *y) {
+        return strcmp(((const ActualUnit*) x)->name, ((const ActualUnit*) y)->name);
+}
+
+int actual_read(sd_bus *bus, const char *project, const char *root, bool runtime, char * const *also,
+                ActualState **ret, NcError *reterr) {
+        _cleanup_(actual_state_freep) ActualState *a = calloc(1, sizeof *a);
+        int r;
+
+        if (!a || !(a->project = strdup(project)))
+                return -ENOMEM;
+        r = read_files(a, root, runtime, also);
+        if (r < 0)
+                return nc_error_set(reterr, r, "cannot read the installed files: %s", strerror(-r));
+        if (bus) {
+                r = read_units(a, bus);
+                if (r < 0)
+                        return nc_error_set(reterr, r, "cannot list units from systemd: %s", strerror(-r));
+        }
+        r = add_unloaded_units(a);
+        if (r < 0)
+                return r;
+        set_unit_services(a);
+        qsort(a->units, a->n_units, sizeof *a->units, cmp_unit);
+        r = read_started_hashes(a, root);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(a);
+        return 0;
+}

@@ -1,0 +1,514 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <systemd/sd-journal.h>
+
+#include "reconcile/reconcile.h"
+#include "reconcile/reconcile-apply.h"
+#include "reconcile/runtime/runtime.h"
+#include "netfilter/netfilter.h"
+#include "lib/fileio.h"
+#include "lib/strv.h"
+
+/* Preparing (render, pull, read, plan) and executing a plan. Execution stops at the first error; a
+ * rerun continues from wherever the system is, because every step is idempotent and the next plan
+ * is computed from the real state again. */
+
+Reconcile *reconcile_free(Reconcile *c) {
+        if (!c)
+                return NULL;
+        plan_free(c->plan);
+        actual_state_free(c->actual);
+        desired_state_free(c->desired);
+        strv_free(c->digests);
+        strv_free(c->failures);
+        sd_bus_flush_close_unref(c->bus);
+        if (c->lock_fd >= 0)
+                close(c->lock_fd);
+        free(c);
+        return NULL;
+}
+
+static const char *digest_lookup(const char *image, void *userdata) {
+        Reconcile *c = userdata;
+        size_t l = strlen(image);
+        _cleanup_free_ char *d = NULL;
+
+        STRV_FOREACH(s, c->digests)
+                if (strncmp(*s, image, l) == 0 && (*s)[l] == '\n')
+                        return *s + l + 1;
+        if (image_resolve(NULL, image, &d, NULL) < 0)
+                return NULL;
+        if (strv_consume(&c->digests, strjoin(image, "\n", d)) < 0)
+                return NULL;
+        return c->digests[strv_length(c->digests) - 1] + l + 1;
+}
+
+/* One apply per project at a time: flock on /run/nspawn-compose/P.lock, held until freed. */
+static int take_lock(Reconcile *c, NcError *reterr) {
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        if (asprintf(&path, "/run/nspawn-compose/%s.lock", c->project->name) < 0)
+                return -ENOMEM;
+        r = mkdir_parents_and_self("/run/nspawn-compose", 0755);
+        if (r < 0)
+                return nc_error_set(reterr, r, "cannot create /run/nspawn-compose: %s", strerror(-r));
+        c->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (c->lock_fd < 0)
+                return nc_error_set(reterr, -errno, "cannot open %s: %m", path);
+        if (flock(c->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+                if (errno != EWOULDBLOCK)
+                        return nc_error_set(reterr, -errno, "cannot lock %s: %m", path);
+                /* Another apply runs: wait for it rather than fail, a timer may overlap a hand run. */
+                if (flock(c->lock_fd, LOCK_EX) < 0)
+                        return nc_error_set(reterr, -errno, "cannot lock %s: %m", path);
+        }
+        return 0;
+}
+
+static int render(Reconcile *c, NcError *reterr) {
+        _cleanup_free_ char *ipam_path = desired_ipam_path(c->project->name), *ipam = NULL;
+        DesiredOptions o = {
+                .runtime = c->options.runtime,
+                .exe = c->options.exe,
+                .image_digest = digest_lookup,
+                .userdata = c,
+        };
+
+        if (!ipam_path)
+                return -ENOMEM;
+        if (read_full_file(ipam_path, &ipam, NULL) >= 0)
+                o.ipam_json = ipam;
+        c->desired = desired_state_free(c->desired);
+        return desired_render(c->project, &o, &c->desired, reterr);
+}
+
+static int pull_images(Reconcile *c, NcError *reterr) {
+        ImagePullOptions po = { .policy = c->options.pull, .progress = c->options.progress };
+        bool pulled = false;
+
+        for (size_t i = 0; i < c->desired->n_services; i++) {
+                const DesiredService *s = &c->desired->services[i];
+                _cleanup_free_ char *digest = NULL;
+                int r;
+
+                if (isempty(s->image))
+                        continue;
+                r = image_pull(s->image, &po, &digest, reterr);
+                if (r < 0)
+                        return r;
+                pulled = pulled || r > 0;
+        }
+        if (!pulled)
+                return 0;
+        strv_free(c->digests);
+        c->digests = NULL;
+        return render(c, reterr);       /* digests are part of every service's hash */
+}
+
+static int network_drift(Reconcile *c) {
+        _cleanup_(fw_closep) FwContext *fw = NULL;
+        _cleanup_(fw_diff_freep) FwDiff *diff = NULL;
+        _cleanup_free_ FwPort *ports = calloc(MAX(c->desired->n_ports, (size_t) 1), sizeof *ports);
+        _cleanup_free_ FwNetwork *nets = calloc(MAX(c->desired->n_networks, (size_t) 1), sizeof *nets);
+        int r;
+
+        if (!ports || !nets)
+                return -ENOMEM;
+        reconcile_fw_model(c->desired, ports, nets);
+        r = fw_open(&fw, NULL);
+        if (r < 0)
+                return r;
+        r = fw_diff_project(fw, c->project->name, ports, c->desired->n_ports, nets, c->desired->n_networks,
+                            &diff, NULL);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < diff->n_items; i++) {
+                r = strv_consume(&c->actual->network_drift,
+                                 strjoin(fw_drift_kind_to_string(diff->items[i].kind), ": ", diff->items[i].what));
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* The netfilter view of the desired state; the strings stay owned by @d. */
+void reconcile_fw_model(const DesiredState *d, FwPort *ports, FwNetwork *nets) {
+        for (size_t i = 0; i < d->n_ports; i++)
+                ports[i] = (FwPort) {
+                        .service = d->ports[i].service,
+                        .protocol = d->ports[i].protocol,
+                        .host_ip = d->ports[i].host_ip,
+                        .host_port = d->ports[i].host_port,
+                        .target_ip = d->ports[i].target_ip,
+                        .target_port = d->ports[i].target_port,
+                };
+        for (size_t i = 0; i < d->n_networks; i++)
+                nets[i] = (FwNetwork) {
+                        .name = d->networks[i].name,
+                        .bridge = d->networks[i].bridge,
+                        .subnet = d->networks[i].subnet,
+                        .ipv6_subnet = d->networks[i].ipv6_subnet,
+                        .internal = d->networks[i].internal,
+                };
+}
+
+int reconcile_new(const ComposeProject *p, const ReconcileOptions *o, Reconcile **ret, NcError *reterr) {
+        _cleanup_(reconcile_freep) Reconcile *c = calloc(1, sizeof *c);
+        _cleanup_strv_free_ char **also = NULL;
+        int r;
+
+        if (!c)
+                return -ENOMEM;
+        c->project = p;
+        c->options = *o;
+        c->lock_fd = -EBADF;
+        if (!o->offline) {
+                r = o->read_only ? 0 : take_lock(c, reterr);
+                if (r < 0)
+                        return r;
+                r = sd_bus_open_system(&c->bus);
+                if (r < 0)
+                        return nc_error_set(reterr, r, "cannot connect to the system bus: %s", strerror(-r));
+        }
+        r = render(c, reterr);
+        if (r < 0)
+                return r;
+        if (o->pull_now) {
+                r = pull_images(c, reterr);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < c->desired->n_files; i++)
+                if (strv_extend(&also, c->desired->files[i].path) < 0)
+                        return -ENOMEM;
+        r = actual_read(c->bus, p->name, "/", o->runtime, also, &c->actual, reterr);
+        if (r < 0)
+                return r;
+        if (!o->offline) {
+                r = network_drift(c);
+                if (r < 0)
+                        return nc_error_set(reterr, r, "cannot read the nftables state: %s", strerror(-r));
+        }
+        r = plan_compute(c->desired, c->actual, &c->plan);
+        if (r < 0)
+                return nc_error_set(reterr, r, "cannot compute the plan: %s", strerror(-r));
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+/* ---- execution ----------------------------------------------------------------------------- */
+
+static int add_failure(Reconcile *c, const char *fmt, ...) _printf_(2, 3);
+static int add_failure(Reconcile *c, const char *fmt, ...) {
+        va_list ap;
+        char *s;
+        int n;
+
+        va_start(ap, fmt);
+        n = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        return n < 0 ? -ENOMEM : strv_consume(&c->failures, s);
+}
+
+/* Runs this program's own verb (net-up / net-down) as the network unit would. */
+static int run_self(const char *verb, const char *arg, NcError *reterr) {
+        pid_t pid;
+        int status;
+
+        pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                execl("/proc/self/exe", "nspawn-compose", verb, arg, (char*) NULL);
+                _exit(127);
+        }
+        if (waitpid(pid, &status, 0) < 0)
+                return -errno;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                return nc_error_set(reterr, -EIO, "nspawn-compose %s %s failed", verb, arg);
+        return 0;
+}
+
+static char *settings_path(const Reconcile *c, const char *file) {
+        char *p;
+
+        return asprintf(&p, "%s/nspawn-compose/%s/%s", c->options.runtime ? "/run" : "/etc",
+                        c->project->name, file) < 0 ? NULL : p;
+}
+
+/* Removes what a service leaves besides its files: netns, veths, writable layer, runtime dir.
+ * The names come from the S.json that is still installed. */
+static int remove_service_state(Reconcile *c, const char *service, bool keep_layer) {
+        _cleanup_free_ char *sjson = NULL, *name = NULL, *state = NULL, *run = NULL;
+        _cleanup_(service_spec_freep) ServiceSpec *spec = NULL;
+        const ActualFile *f;
+
+        if (asprintf(&name, "%s.json", service) < 0 || !(sjson = settings_path(c, name)))
+                return -ENOMEM;
+        f = actual_state_find_file(c->actual, sjson);
+        if (f && f->content && service_spec_parse(f->content, sjson, &spec, NULL) >= 0) {
+                for (size_t i = 0; i < spec->n_networks; i++)
+                        (void) link_remove(spec->networks[i].veth, NULL);
+                if (spec->netns)
+                        (void) netns_remove(spec->netns, NULL);
+        }
+        if (asprintf(&run, "/run/nspawn-compose/%s/%s", c->project->name, service) < 0 ||
+            asprintf(&state, "/var/lib/nspawn-compose/%s/%s", c->project->name, service) < 0)
+                return -ENOMEM;
+        (void) rm_rf(run);
+        return keep_layer ? 0 : rm_rf(state);
+}
+
+static int execute_units(Reconcile *c, NcError *reterr) {
+        _cleanup_(bus_jobs_freep) BusJobs *jobs = NULL;
+        _cleanup_free_ char *target = NULL;
+        bool any = false;
+        int r;
+
+        r = bus_jobs_new(c->bus, &jobs);
+        if (r < 0)
+                return nc_error_set(reterr, r, "cannot subscribe to systemd: %s", strerror(-r));
+        /* A changed service is recreated: stopped, its writable layer discarded, started again. */
+        for (size_t i = 0; i < c->plan->n_actions; i++) {
+                const PlanAction *a = &c->plan->actions[i];
+                if (a->kind == PLAN_RESTART && (r = bus_jobs_queue(jobs, "StopUnit", a->unit, NULL)) < 0)
+                        return nc_error_set(reterr, r, "cannot stop %s: %s", a->unit, strerror(-r));
+        }
+        r = bus_jobs_wait(jobs);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < c->plan->n_actions; i++) {
+                const PlanAction *a = &c->plan->actions[i];
+                if (a->kind == PLAN_RESTART)
+                        (void) remove_service_state(c, a->service, /* keep_layer= */ false);
+        }
+        for (size_t i = 0; i < c->plan->n_actions; i++) {
+                const PlanAction *a = &c->plan->actions[i];
+
+                if (a->kind != PLAN_START && a->kind != PLAN_RESTART)
+                        continue;
+                (void) bus_reset_failed(c->bus, a->unit);
+                r = bus_jobs_queue(jobs, "StartUnit", a->unit, NULL);
+                if (r < 0)
+                        return nc_error_set(reterr, r, "cannot start %s: %s", a->unit, strerror(-r));
+                any = true;
+        }
+        if (asprintf(&target, "nspawn-compose-%s.target", c->project->name) < 0)
+                return -ENOMEM;
+        if (any && (r = bus_jobs_queue(jobs, "StartUnit", target, NULL)) < 0)
+                return nc_error_set(reterr, r, "cannot start %s: %s", target, strerror(-r));
+        return bus_jobs_wait(jobs);
+}
+
+static int execute_files(Reconcile *c, NcError *reterr) {
+        bool written = false;
+        int r;
+
+        for (size_t i = 0; i < c->plan->n_actions; i++) {
+                const PlanAction *a = &c->plan->actions[i];
+
+                if (a->kind == PLAN_WRITE_FILE && !written) {
+                        r = desired_write(c->desired, "/", reterr);
+                        if (r < 0)
+                                return r;
+                        written = true;
+                } else if (a->kind == PLAN_REMOVE_FILE && unlink(a->path) < 0 && errno != ENOENT)
+                        return nc_error_set(reterr, -errno, "cannot remove %s: %m", a->path);
+        }
+        return 0;
+}
+
+static int execute_orphans(Reconcile *c, NcError *reterr) {
+        _cleanup_(bus_jobs_freep) BusJobs *jobs = NULL;
+        int r;
+
+        r = bus_jobs_new(c->bus, &jobs);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < c->plan->n_actions; i++)
+                if (c->plan->actions[i].kind == PLAN_STOP &&
+                    (r = bus_jobs_queue(jobs, "StopUnit", c->plan->actions[i].unit, NULL)) < 0)
+                        return nc_error_set(reterr, r, "cannot stop %s: %s", c->plan->actions[i].unit, strerror(-r));
+        r = bus_jobs_wait(jobs);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < c->plan->n_actions; i++)
+                if (c->plan->actions[i].kind == PLAN_REMOVE_STATE) {
+                        (void) bus_reset_failed(c->bus, c->plan->actions[i].unit);
+                        r = remove_service_state(c, c->plan->actions[i].service, false);
+                        if (r < 0)
+                                return nc_error_set(reterr, r, "cannot remove the state of '%s': %s",
+                                                    c->plan->actions[i].service, strerror(-r));
+                }
+        return 0;
+}
+
+/* The last lines the unit's processes and systemd logged about it, for a failure report. */
+static char *journal_tail(const char *unit, unsigned n) {
+        _cleanup_free_ char *m1 = NULL, *m2 = NULL;
+        sd_journal *j = NULL;
+        StrBuf b = {};
+        char **lines = NULL;
+
+        if (asprintf(&m1, "_SYSTEMD_UNIT=%s", unit) < 0 || asprintf(&m2, "UNIT=%s", unit) < 0)
+                return NULL;
+        if (sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY) < 0)
+                return NULL;
+        if (sd_journal_add_match(j, m1, 0) >= 0 && sd_journal_add_disjunction(j) >= 0 &&
+            sd_journal_add_match(j, m2, 0) >= 0 && sd_journal_seek_tail(j) >= 0) {
+                for (unsigned i = 0; i < n && sd_journal_previous(j) > 0; i++) {
+                        const void *d;
+                        size_t l;
+
+                        if (sd_journal_get_data(j, "MESSAGE", &d, &l) >= 0 && l > 8)
+                                (void) strv_consume(&lines, strndup((const char*) d + 8, l - 8));
+                }
+        }
+        sd_journal_close(j);
+        for (size_t i = strv_length(lines); i > 0; i--)
+                strbuf_printf(&b, "    %s\n", lines[i - 1]);
+        strv_free(lines);
+        return strbuf_steal(&b);
+}
+
+/* Every desired service must be active (a oneshot: active after exiting successfully). */
+static int verify(Reconcile *c, NcError *reterr) {
+        _cleanup_(actual_state_freep) ActualState *now = NULL;
+        int r;
+
+        r = actual_read(c->bus, c->project->name, "/", c->options.runtime, NULL, &now, reterr);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < c->desired->n_services; i++) {
+                const DesiredService *s = &c->desired->services[i];
+                const ActualUnit *u = actual_state_find_unit(now, s->unit);
+                _cleanup_free_ char *tail = NULL;
+
+                if (u && streq(u->active_state, "active"))
+                        continue;
+                tail = journal_tail(s->unit, 10);
+                r = add_failure(c, "%s: %s (%s, result: %s)%s%s%s%s", s->name, s->unit,
+                                u ? u->active_state : "not loaded", u ? strempty(u->result) : "-",
+                                u && !isempty(u->status_text) ? ", " : "", u ? strempty(u->status_text) : "",
+                                isempty(tail) ? "" : "\n", strempty(tail));
+                if (r < 0)
+                        return r;
+        }
+        return c->failures ? -EHOSTDOWN : 0;
+}
+
+int reconcile_execute(Reconcile *c, NcError *reterr) {
+        _cleanup_free_ char *project_json = settings_path(c, "project.json");
+        bool reload = false, sync = false, units = false;
+        int r;
+
+        assert(c->bus);
+        if (!project_json)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->plan->n_actions; i++) {
+                const PlanAction *a = &c->plan->actions[i];
+
+                if (a->kind == PLAN_PULL)
+                        return nc_error_set(reterr, -ENOENT, "image %s of service '%s' is not in the local store "
+                                            "and pulling is disabled", a->desired, a->service);
+                reload = reload || a->kind == PLAN_DAEMON_RELOAD;
+                sync = sync || a->kind == PLAN_SYNC_NETWORK;
+                units = units || a->kind == PLAN_START || a->kind == PLAN_RESTART;
+        }
+        r = execute_orphans(c, reterr);
+        if (r >= 0)
+                r = execute_files(c, reterr);
+        if (r >= 0 && reload) {
+                r = bus_daemon_reload(c->bus, NULL);
+                if (r < 0)
+                        return nc_error_set(reterr, r, "daemon-reload failed: %s", strerror(-r));
+        }
+        if (r >= 0 && sync)
+                r = run_self("net-up", project_json, reterr);
+        if (r >= 0 && units)
+                r = execute_units(c, reterr);
+        if (r < 0)
+                return r;
+        return verify(c, reterr);
+}
+
+/* ---- down ---------------------------------------------------------------------------------- */
+
+static int down_stop_units(Reconcile *c, NcError *reterr) {
+        _cleanup_(bus_jobs_freep) BusJobs *jobs = NULL;
+        int r;
+
+        r = bus_jobs_new(c->bus, &jobs);
+        if (r < 0)
+                return nc_error_set(reterr, r, "cannot subscribe to systemd: %s", strerror(-r));
+        for (size_t i = 0; i < c->actual->n_units; i++) {
+                const ActualUnit *u = &c->actual->units[i];
+
+                if (streq(u->active_state, "inactive") && streq(u->load_state, "not-found"))
+                        continue;
+                r = bus_jobs_queue(jobs, "StopUnit", u->name, NULL);
+                if (r < 0 && r != -ENOENT)
+                        return nc_error_set(reterr, r, "cannot stop %s: %s", u->name, strerror(-r));
+        }
+        return bus_jobs_wait(jobs);
+}
+
+static int down_volumes(Reconcile *c) {
+        const ComposeNode *vols = compose_map_get(c->project->model, "volumes");
+
+        COMPOSE_MAP_FOREACH(i, vols) {
+                const ComposeNode *v = vols->items[i];
+                _cleanup_free_ char *path = NULL;
+                int r;
+
+                if (compose_map_get_bool(v, "external", false))
+                        continue;       /* not ours to delete */
+                if (asprintf(&path, "/var/lib/nspawn-compose/volumes/%s",
+                             compose_map_get_str(v, "name") ?: vols->keys[i]->scalar) < 0)
+                        return -ENOMEM;
+                r = rm_rf(path);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int reconcile_down(Reconcile *c, bool volumes, NcError *reterr) {
+        _cleanup_free_ char *project_json = settings_path(c, "project.json"), *state = NULL, *run = NULL;
+        int r;
+
+        if (!project_json || asprintf(&state, "/var/lib/nspawn-compose/%s", c->project->name) < 0 ||
+            asprintf(&run, "/run/nspawn-compose/%s", c->project->name) < 0)
+                return -ENOMEM;
+        r = down_stop_units(c, reterr);
+        if (r < 0)
+                return r;
+        /* The network unit's ExecStop ran net-down if it was active; run it for a half-applied project too. */
+        if (actual_state_find_file(c->actual, project_json))
+                (void) run_self("net-down", project_json, NULL);
+        for (size_t i = 0; i < c->actual->n_units; i++)
+                if (c->actual->units[i].service)
+                        (void) remove_service_state(c, c->actual->units[i].service, false);
+        for (size_t i = 0; i < c->actual->n_files; i++)
+                if (unlink(c->actual->files[i].path) < 0 && errno != ENOENT)
+                        return nc_error_set(reterr, -errno, "cannot remove %s: %m", c->actual->files[i].path);
+        (void) rmdir(strndupa(project_json, strrchr(project_json, '/') - project_json));
+        r = bus_daemon_reload(c->bus, NULL);
+        if (r < 0)
+                return nc_error_set(reterr, r, "daemon-reload failed: %s", strerror(-r));
+        for (size_t i = 0; i < c->actual->n_units; i++)
+                (void) bus_reset_failed(c->bus, c->actual->units[i].name);
+        (void) rm_rf(run);
+        r = rm_rf(state);
+        if (r >= 0 && volumes)
+                r = down_volumes(c);
+        if (r < 0)
+                return nc_error_set(reterr, r, "cannot remove the project's state: %s", strerror(-r));
+        return 0;
+}

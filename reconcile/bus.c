@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
+
+#include "reconcile/reconcile-apply.h"
+#include "lib/strv.h"
+
+/* Talking to systemd's manager: jobs and their completion, reload, reset-failed. The job waiting
+ * follows systemctl's: subscribe, match JobRemoved before queueing, then wait until every queued
+ * job has been removed, recording each result. */
+
+#define SYSTEMD_DEST "org.freedesktop.systemd1"
+#define SYSTEMD_PATH "/org/freedesktop/systemd1"
+#define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
+
+struct BusJobs {
+        sd_bus *bus;
+        sd_bus_slot *slot;
+        char **pending;                 /* job object paths */
+        char **units;                   /* parallel: the unit of each pending job */
+        char **results;                 /* "unit=result" of finished jobs */
+};
+
+static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        BusJobs *j = userdata;
+        const char *path, *unit, *result;
+        uint32_t id;
+        int r;
+
+        r = sd_bus_message_read(m, "uoss", &id, &path, &unit, &result);
+        if (r < 0)
+                return 0;
+        for (size_t i = 0; j->pending && j->pending[i]; i++) {
+                if (!streq(j->pending[i], path))
+                        continue;
+                (void) strv_consume(&j->results, strjoin(unit, "=", result));
+                /* drop entry i from both lists, keeping them parallel */
+                free(j->pending[i]);
+                free(j->units[i]);
+                for (size_t k = i; j->pending[k]; k++) {
+                        j->pending[k] = j->pending[k + 1];
+                        j->units[k] = j->units[k + 1];
+                }
+                break;
+        }
+        return 0;
+}
+
+int bus_jobs_new(sd_bus *bus, BusJobs **ret) {
+        _cleanup_(bus_jobs_freep) BusJobs *j = calloc(1, sizeof *j);
+        int r;
+
+        if (!j)
+                return -ENOMEM;
+        j->bus = sd_bus_ref(bus);
+        r = sd_bus_match_signal(bus, &j->slot, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "JobRemoved",
+                                on_job_removed, j);
+        if (r < 0)
+                return r;
+        /* busctl call org.freedesktop.systemd1 /org/freedesktop/systemd1 …Manager Subscribe */
+        r = sd_bus_call_method(bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "Subscribe", NULL, NULL, NULL);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(j);
+        return 0;
+}
+
+BusJobs *bus_jobs_free(BusJobs *j) {
+        if (!j)
+                return NULL;
+        sd_bus_slot_unref(j->slot);
+        sd_bus_unref(j->bus);
+        strv_free(j->pending);
+        strv_free(j->units);
+        strv_free(j->results);
+        free(j);
+        return NULL;
+}
+
+int bus_jobs_queue(BusJobs *j, const char *method, const char *unit, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *path;
+        int r;
+
+        /* busctl call … Manager StartUnit ss UNIT replace   (RestartUnit, StopUnit alike) */
+        r = sd_bus_call_method(j->bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, method, error, &reply,
+                               "ss", unit, "replace");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(reply, "o", &path);
+        if (r < 0)
+                return r;
+        r = strv_extend(&j->pending, path);
+        if (r < 0)
+                return r;
+        return strv_extend(&j->units, unit);
+}
+
+int bus_jobs_wait(BusJobs *j) {
+        while (j->pending && j->pending[0]) {
+                int r = sd_bus_process(j->bus, NULL);
+                if (r < 0)
+                        return r;
+                if (r > 0)
+                        continue;
+                r = sd_bus_wait(j->bus, UINT64_MAX);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+const char *bus_jobs_result(const BusJobs *j, const char *unit) {
+        size_t l = strlen(unit);
+        const char *found = NULL;
+
+        STRV_FOREACH(s, j->results)
+                if (strncmp(*s, unit, l) == 0 && (*s)[l] == '=')
+                        found = *s + l + 1;     /* the last job of the unit counts */
+        return found;
+}
+
+int bus_daemon_reload(sd_bus *bus, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        /* busctl call … Manager Reload; the reply comes when the reload is complete. */
+        r = sd_bus_message_new_method_call(bus, &m, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "Reload");
+        if (r < 0)
+                return r;
+        return sd_bus_call(bus, m, 300 * UINT64_C(1000000), error, NULL);
+}
+
+int bus_reset_failed(sd_bus *bus, const char *unit) {
+        /* busctl call … Manager ResetFailedUnit s UNIT; "not loaded" is fine */
+        int r = sd_bus_call_method(bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "ResetFailedUnit", NULL,
+                                   NULL, "s", unit);
+        return r < 0 && r != -ENOENT ? r : 0;
+}
