@@ -48,3 +48,33 @@ int compose_validate_references(const ComposeNode *root, NcError *reterr);
 int compose_merge(ComposeNode *base, ComposeNode *override, NcError *reterr);
 /* Merges one service definition into another (extends), with the same rules at service depth. */
 int compose_merge_service(ComposeNode *base, ComposeNode *override, NcError *reterr);
+
+/* compose-parse.c: value syntaxes shared by the schema check and normalization. Messages carry no
+ * position (callers add the node's). */
+typedef struct ComposePortRange {
+        uint16_t start, end;            /* 1..65535, start <= end; 0/0 = none */
+} ComposePortRange;
+typedef struct ComposePortSpec {
+        char host_ip[46];               /* "" = any; IPv6 without brackets */
+        ComposePortRange published;     /* 0/0 = not published */
+        ComposePortRange target;
+        char protocol[8];               /* "tcp", "udp" or "sctp" (lowercased; default tcp) */
+} ComposePortSpec;
+/* Short port syntax "[[HOST_IP:][PUBLISHED[-END]]:]TARGET[-END][/PROTO]" (docker's splitting: a bare
+ * IPv6 host IP may hold colons). -EINVAL/-ERANGE with messages like `port 0 out of range`,
+ * `invalid port "abc"`, `invalid IP address "x"`, `invalid protocol "x"`. */
+int compose_parse_port_spec(const char *s, ComposePortSpec *ret, NcError *reterr);
+/* "PORT" or "START-END" in the first @n bytes of @s. */
+int compose_parse_port_range(const char *s, size_t n, ComposePortRange *ret, NcError *reterr);
+/* expose entries: "PORT[-END][/PROTO]". */
+int compose_parse_expose(const char *s, ComposePortRange *ret, char ret_protocol[static 8], NcError *reterr);
+bool compose_protocol_is_valid(const char *protocol);   /* tcp, udp, sctp; any case */
+/* Go duration syntax ("1m30s", "1.5h", "300ms", "0"), in nanoseconds. */
+int compose_parse_duration(const char *s, int64_t *ret_nsec, NcError *reterr);
+/* Go's Duration.String() ("1m30s", "1h0m0s", "0s"), the canonical form compose prints. Returns @buf. */
+#define COMPOSE_DURATION_MAX 48
+const char *compose_format_duration(int64_t nsec, char buf[static COMPOSE_DURATION_MAX]);
+/* Byte sizes as docker's RAMInBytes: "1024", "512m", "1.5g", "2GiB", "10 kb" (binary multiples). */
+int compose_parse_size(const char *s, int64_t *ret_bytes, NcError *reterr);
+/* The boolean spellings compose casts from strings: y/yes/true/on, n/no/false/off (any case). */
+int compose_parse_bool(const char *s, bool *ret);

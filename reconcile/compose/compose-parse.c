@@ -1,0 +1,357 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <arpa/inet.h>
+#include <assert.h>
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <strings.h>
+
+#include "reconcile/compose/compose-internal.h"
+
+typedef struct FixedBuf {
+        char *buf;
+        size_t len, size;
+} FixedBuf;
+
+static bool strcaseeq(const char *a, const char *b) {
+        return strcasecmp(a, b) == 0;
+}
+
+/* Value syntaxes compose accepts inside scalars. Both the schema check (which reports them with a
+ * position) and normalization (which rewrites them into the canonical form) use these, so the two
+ * can never disagree about what a valid port or duration is. Messages carry no position: callers
+ * prefix it. */
+
+static bool all_digits(const char *s, size_t n) {
+        if (n == 0)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!isdigit((unsigned char) s[i]))
+                        return false;
+        return true;
+}
+
+/* One decimal port number of @n bytes at @s, 1..65535. */
+static int parse_port_number(const char *s, size_t n, uint16_t *ret, NcError *reterr) {
+        unsigned long v = 0;
+
+        if (!all_digits(s, n))
+                return nc_error_set(reterr, -EINVAL, "invalid port \"%.*s\"", (int) n, s);
+        for (size_t i = 0; i < n; i++) {
+                v = v * 10 + (unsigned long) (s[i] - '0');
+                if (v > 65535)
+                        break;
+        }
+        if (v == 0 || v > 65535)
+                return nc_error_set(reterr, -ERANGE, "port %.*s out of range", (int) n, s);
+        *ret = (uint16_t) v;
+        return 0;
+}
+
+int compose_parse_port_range(const char *s, size_t n, ComposePortRange *ret, NcError *reterr) {
+        const char *dash = memchr(s, '-', n);
+        ComposePortRange r;
+        int k;
+
+        assert(s);
+        if (n == 0)
+                return nc_error_set(reterr, -EINVAL, "no port specified");
+        if (!dash) {
+                k = parse_port_number(s, n, &r.start, reterr);
+                if (k < 0)
+                        return k;
+                r.end = r.start;
+        } else {
+                k = parse_port_number(s, (size_t) (dash - s), &r.start, reterr);
+                if (k < 0)
+                        return k;
+                k = parse_port_number(dash + 1, n - (size_t) (dash + 1 - s), &r.end, reterr);
+                if (k < 0)
+                        return k;
+                if (r.end < r.start)
+                        return nc_error_set(reterr, -EINVAL, "invalid port range \"%.*s\"", (int) n, s);
+        }
+        *ret = r;
+        return 0;
+}
+
+bool compose_protocol_is_valid(const char *p) {
+        return strcaseeq(p, "tcp") || strcaseeq(p, "udp") || strcaseeq(p, "sctp");
+}
+
+/* "[PORT[-END]][/PROTO]" → range and protocol (lowercased, default tcp). */
+static int parse_target(const char *s, ComposePortRange *ret, char proto[static 8], NcError *reterr) {
+        const char *slash = strchr(s, '/');
+        size_t n = slash ? (size_t) (slash - s) : strlen(s);
+        int r;
+
+        r = compose_parse_port_range(s, n, ret, reterr);
+        if (r < 0)
+                return r;
+        if (!slash || isempty(slash + 1)) {
+                strcpy(proto, "tcp");
+                return 0;
+        }
+        if (!compose_protocol_is_valid(slash + 1))
+                return nc_error_set(reterr, -EINVAL, "invalid protocol \"%s\"", slash + 1);
+        for (size_t i = 0; slash[1 + i]; i++)
+                proto[i] = (char) tolower((unsigned char) slash[1 + i]);
+        proto[strlen(slash + 1)] = 0;
+        return 0;
+}
+
+int compose_parse_expose(const char *s, ComposePortRange *ret, char ret_protocol[static 8], NcError *reterr) {
+        assert(s);
+        return parse_target(s, ret, ret_protocol, reterr);
+}
+
+/* Host IP as written: "1.2.3.4", "::1" or "[::1]" (brackets dropped). */
+static int parse_host_ip(const char *s, size_t n, char ret[static INET6_ADDRSTRLEN], NcError *reterr) {
+        unsigned char buf[sizeof(struct in6_addr)];
+        char ip[INET6_ADDRSTRLEN + 2];
+
+        if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+                s++;
+                n -= 2;
+        }
+        if (n >= sizeof ip)
+                return nc_error_set(reterr, -EINVAL, "invalid IP address \"%.*s\"", (int) n, s);
+        memcpy(ip, s, n);
+        ip[n] = 0;
+        if (n > 0 && inet_pton(AF_INET, ip, buf) != 1 && inet_pton(AF_INET6, ip, buf) != 1)
+                return nc_error_set(reterr, -EINVAL, "invalid IP address \"%s\"", ip);
+        strcpy(ret, ip);
+        return 0;
+}
+
+/* Short syntax, split as docker does: the last ':' field is the target, the one before it the
+ * published port, everything before that the host IP (so a bare IPv6 address may hold colons). */
+int compose_parse_port_spec(const char *s, ComposePortSpec *ret, NcError *reterr) {
+        ComposePortSpec p = {};
+        const char *last, *prev = NULL;
+        int r;
+
+        assert(s);
+        assert(ret);
+        last = strrchr(s, ':');
+        if (last)
+                for (const char *c = last; c > s; c--)
+                        if (c[-1] == ':') {
+                                prev = c - 1;
+                                break;
+                        }
+        r = parse_target(last ? last + 1 : s, &p.target, p.protocol, reterr);
+        if (r < 0)
+                return r;
+        if (prev) {
+                r = parse_host_ip(s, (size_t) (prev - s), p.host_ip, reterr);
+                if (r < 0)
+                        return r;
+        }
+        if (last && last > (prev ? prev + 1 : s)) {
+                const char *hs = prev ? prev + 1 : s;
+
+                r = compose_parse_port_range(hs, (size_t) (last - hs), &p.published, reterr);
+                if (r < 0)
+                        return r;
+                /* A host range with a single target is a pool to pick from; otherwise sizes match. */
+                if (p.target.end != p.target.start &&
+                    p.published.end - p.published.start != p.target.end - p.target.start)
+                        return nc_error_set(reterr, -EINVAL,
+                                            "invalid ranges specified for container and host ports: \"%s\"", s);
+        }
+        *ret = p;
+        return 0;
+}
+
+/* Durations as compose reads them (str2duration): Go's time.ParseDuration syntax, a sequence of
+ * decimal numbers each with a unit ("1h30m", "1.5s", "300ms"), optional sign, "0" alone without a
+ * unit, plus the units "d" and "w". Integer arithmetic, so "1.1s" is exactly 1100000000ns. */
+static const struct {
+        const char *name;
+        int64_t nsec;
+} duration_units[] = {
+        { "ns", 1 },
+        { "us", 1000 },
+        { "\xc2\xb5s", 1000 },                  /* U+00B5 micro sign */
+        { "\xce\xbcs", 1000 },                  /* U+03BC Greek mu */
+        { "ms", 1000000 },
+        { "s", INT64_C(1000000000) },
+        { "m", INT64_C(60000000000) },
+        { "h", INT64_C(3600000000000) },
+        { "d", INT64_C(86400000000000) },
+        { "w", INT64_C(604800000000000) },
+};
+
+/* The unit at *p (the longest name that matches), advancing *p; 0 if none. */
+static int64_t duration_unit(const char **p) {
+        size_t best = 0;
+        int64_t v = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(duration_units); i++) {
+                size_t l = strlen(duration_units[i].name);
+
+                if (l > best && strncmp(*p, duration_units[i].name, l) == 0) {
+                        best = l;
+                        v = duration_units[i].nsec;
+                }
+        }
+        if (isalpha((unsigned char) (*p)[best]))       /* "5sec": not a unit we know */
+                return 0;
+        *p += best;
+        return v;
+}
+
+/* One "<int>[.<frac>]<unit>" component, added to *total. */
+static int duration_component(const char **p, __int128 *total) {
+        const char *s = *p;
+        __int128 whole = 0, frac = 0, scale = 1;
+        bool digits = false;
+        int64_t unit;
+
+        for (; isdigit((unsigned char) *s); s++, digits = true)
+                if (whole <= INT64_MAX)
+                        whole = whole * 10 + (*s - '0');
+        if (*s == '.')
+                for (s++; isdigit((unsigned char) *s); s++, digits = true)
+                        if (scale < INT64_C(1000000000000000000)) {
+                                frac = frac * 10 + (*s - '0');
+                                scale *= 10;
+                        }
+        if (!digits)
+                return -EINVAL;
+        unit = duration_unit(&s);
+        if (unit == 0)
+                return -ENOMSG;
+        *total += whole * unit + frac * unit / scale;
+        *p = s;
+        return 0;
+}
+
+int compose_parse_duration(const char *s, int64_t *ret_nsec, NcError *reterr) {
+        const char *p = s;
+        __int128 total = 0;
+        bool neg = false;
+        int r;
+
+        assert(s);
+        if (*p == '+' || *p == '-')
+                neg = *p++ == '-';
+        if (streq(p, "0")) {
+                *ret_nsec = 0;
+                return 0;
+        }
+        if (!*p)
+                return nc_error_set(reterr, -EINVAL, "invalid duration \"%s\"", s);
+        while (*p) {
+                r = duration_component(&p, &total);
+                if (r == -ENOMSG)
+                        return nc_error_set(reterr, -EINVAL, "invalid duration \"%s\": missing or unknown unit", s);
+                if (r < 0)
+                        return nc_error_set(reterr, -EINVAL, "invalid duration \"%s\"", s);
+                if (total > INT64_MAX)
+                        return nc_error_set(reterr, -ERANGE, "invalid duration \"%s\": out of range", s);
+        }
+        *ret_nsec = (int64_t) (neg ? -total : total);
+        return 0;
+}
+
+/* "<int>[.<frac>]" of @v / @unit, trailing zeros of the fraction dropped. */
+static void format_fraction(FixedBuf *b, uint64_t v, uint64_t unit, const char *suffix) {
+        uint64_t frac = v % unit;
+        int digits = 0;
+
+        for (uint64_t u = unit; u > 1; u /= 10)
+                digits++;
+        b->len += (size_t) snprintf(b->buf + b->len, b->size - b->len, "%" PRIu64, v / unit);
+        if (frac > 0) {
+                char f[24];
+                int n = snprintf(f, sizeof f, "%0*" PRIu64, digits, frac);
+
+                while (n > 0 && f[n - 1] == '0')
+                        f[--n] = 0;
+                b->len += (size_t) snprintf(b->buf + b->len, b->size - b->len, ".%s", f);
+        }
+        b->len += (size_t) snprintf(b->buf + b->len, b->size - b->len, "%s", suffix);
+}
+
+/* As Go's Duration.String(): "1h0m0s", "1m30s", "2.5s", "300ms", "0s". */
+const char *compose_format_duration(int64_t nsec, char buf[static COMPOSE_DURATION_MAX]) {
+        FixedBuf b = { .buf = buf, .size = COMPOSE_DURATION_MAX };
+        uint64_t u = nsec < 0 ? -(uint64_t) nsec : (uint64_t) nsec;
+        const uint64_t second = 1000000000;
+
+        buf[0] = 0;
+        if (nsec < 0)
+                b.len += (size_t) snprintf(buf, b.size, "-");
+        if (u == 0)
+                format_fraction(&b, 0, 1, "s");
+        else if (u < 1000)
+                format_fraction(&b, u, 1, "ns");
+        else if (u < 1000000)
+                format_fraction(&b, u, 1000, "\xc2\xb5s");
+        else if (u < second)
+                format_fraction(&b, u, 1000000, "ms");
+        else {
+                uint64_t h = u / (3600 * second), m = u / (60 * second) % 60;
+
+                if (h > 0)
+                        b.len += (size_t) snprintf(buf + b.len, b.size - b.len, "%" PRIu64 "h", h);
+                if (h > 0 || m > 0)
+                        b.len += (size_t) snprintf(buf + b.len, b.size - b.len, "%" PRIu64 "m", m);
+                format_fraction(&b, u % (60 * second), second, "s");
+        }
+        return buf;
+}
+
+/* docker's RAMInBytes: "<number>[ ][kmgtp][i][b]", binary multiples, case-insensitive. */
+int compose_parse_size(const char *s, int64_t *ret_bytes, NcError *reterr) {
+        static const char units[] = "kmgtp";
+        long double v = 0, scale = 1, mult = 1;
+        const char *p = s, *u;
+        bool digits = false;
+
+        assert(s);
+        for (; isdigit((unsigned char) *p); p++, digits = true)
+                v = v * 10 + (*p - '0');
+        if (digits && *p == '.' && isdigit((unsigned char) p[1]))
+                for (p++; isdigit((unsigned char) *p); p++)
+                        v += (*p - '0') * (scale /= 10);
+        if (!digits)
+                return nc_error_set(reterr, -EINVAL, "invalid size \"%s\"", s);
+        if (*p == ' ')
+                p++;
+        if (*p && (u = strchr(units, tolower((unsigned char) *p)))) {
+                for (const char *i = units; i <= u; i++)
+                        mult *= 1024;
+                p++;
+        }
+        if (*p == 'i' || *p == 'I')
+                p++;
+        if (*p == 'b' || *p == 'B')
+                p++;
+        if (*p)
+                return nc_error_set(reterr, -EINVAL, "invalid size \"%s\"", s);
+        if (v * mult > (long double) INT64_MAX)
+                return nc_error_set(reterr, -ERANGE, "invalid size \"%s\": out of range", s);
+        *ret_bytes = (int64_t) (v * mult);
+        return 0;
+}
+
+/* The spellings compose's interpolation casts to booleans (yaml 1.1 style). */
+int compose_parse_bool(const char *s, bool *ret) {
+        static const char *const yes[] = { "y", "yes", "true", "on" }, *const no[] = { "n", "no", "false", "off" };
+
+        assert(s);
+        for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
+                if (strcaseeq(s, yes[i])) {
+                        *ret = true;
+                        return 0;
+                }
+                if (strcaseeq(s, no[i])) {
+                        *ret = false;
+                        return 0;
+                }
+        }
+        return -EINVAL;
+}
