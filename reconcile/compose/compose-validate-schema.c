@@ -820,11 +820,13 @@ static void path_pop(Path *p, size_t old) {
         p->buf[old] = 0;
 }
 
-/* Exact types, as compose's JSON schema check: interpolation keeps what it produced a string
- * unless the key is one compose casts (compose_interpolate_tree), so `user: 1000` is an integer
- * here and rejected as in docker compose, while `user: ${UID}` is a string. */
+/* A number where a string is expected is taken as its text: published files carry things like
+ * `version: 3.8` or `user: 1000`, and what matters downstream is the text. Every other mismatch
+ * (a list for a string, a string for a mapping, a boolean for a string, ...) is an error. */
 static bool type_ok(unsigned types, const ComposeNode *n) {
-        return types & (1u << n->type);
+        if (types & (1u << n->type))
+                return true;
+        return (types & T_STRING) && (n->type == COMPOSE_NODE_INT || n->type == COMPOSE_NODE_FLOAT);
 }
 
 static int type_error(unsigned types, const ComposeNode *n, const Path *p, NcError *reterr) {

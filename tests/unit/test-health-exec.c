@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Exec probes against a real container (new mount, pid, uts, net and ipc namespaces, a busybox root):
+ * CMD and CMD-SHELL, exit codes, output capture, user/working directory/environment, the payload's
+ * capability bounding set, and hanging probes killed with everything they spawned. Needs root; the
+ * whole file skips otherwise. */
+#include <signal.h>
+#include <stdio.h>
+
+#include "healthd/health.h"
+#include "tests/bench/bench-probe-container.h"
+#include "tests/tap.h"
+
+#define MSEC 1000ULL
+
+static ProbeContainer box;
+
+__attribute__((constructor)) static void start_container(void) {
+        sigset_t mask;
+        int r;
+
+        /* sd_event_add_child() needs SIGCHLD blocked */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        r = probe_container_start(&box);
+        if (r < 0) {
+                printf("1..0 # SKIP cannot start a test container (need root and /bin/busybox): %s\n",
+                       strerror(-r));
+                exit(0);
+        }
+}
+
+__attribute__((destructor)) static void stop_container(void) {
+        probe_container_stop(&box);
+}
+
+/* abort() on a failed assertion skips destructors: kill the container from a handler too. */
+__attribute__((constructor)) static void stop_on_abort(void) {
+        signal(SIGABRT, (void (*)(int)) stop_container);
+}
+
+typedef struct Seen {
+        sd_event *event;
+        unsigned n, want;
+        HealthEvent ev;
+        char output[HEALTH_OUTPUT_MAX + 1];
+} Seen;
+
+static int on_event(HealthChecker *c, const HealthEvent *ev, void *userdata) {
+        Seen *s = userdata;
+
+        s->ev = *ev;
+        snprintf(s->output, sizeof s->output, "%s", ev->output);
+        s->ev.output = s->output;
+        if (++s->n >= s->want)
+                (void) sd_event_exit(s->event, 0);
+        return 0;
+}
+
+/* Runs one probe of @cfg in the container; the checker is freed before this returns. */
+static void probe_once(HealthConfig *cfg, Seen *s) {
+        sd_event *e = NULL;
+        HealthChecker *c = NULL;
+        NcError err = {};
+
+        *s = (Seen) { .want = 1 };
+        ASSERT_OK(sd_event_new(&e));
+        s->event = e;
+        cfg->interval_usec = cfg->interval_usec ?: 1 * MSEC;
+        cfg->timeout_usec = cfg->timeout_usec ?: 10000 * MSEC;
+        cfg->retries = cfg->retries ?: 1;
+        if (cfg->probe_cgroup == NULL)
+                cfg->probe_cgroup = "";
+        if (health_checker_new(e, cfg, box.leader, on_event, s, &c, &err) < 0)
+                TAP_FAIL("health_checker_new: %s", err.message);
+        ASSERT_OK(sd_event_loop(e));
+        health_checker_free(c);
+        sd_event_unref(e);
+}
+
+static void probe_cmd(HealthTestType type, char **argv, Seen *s) {
+        HealthConfig cfg = { .type = type, .argv = argv };
+
+        probe_once(&cfg, s);
+}
+
+TEST(cmd_exit_0_is_healthy) {
+        char *argv[] = { "true", NULL };
+        Seen s;
+
+        probe_cmd(HEALTH_TEST_CMD, argv, &s);
+        ASSERT_EQ(s.ev.exit_code, 0);
+        ASSERT_EQ(s.ev.status, HEALTH_HEALTHY);
+        ASSERT_TRUE(s.ev.first_healthy);
+        ASSERT_EQ(probe_container_strays(&box, 2000), 0);
+}
+
+TEST(cmd_exit_1_is_unhealthy) {
+        char *argv[] = { "/bin/false", NULL };
+        Seen s;
+
+        probe_cmd(HEALTH_TEST_CMD, argv, &s);
+        ASSERT_EQ(s.ev.exit_code, 1);
+        ASSERT_EQ(s.ev.status, HEALTH_UNHEALTHY);
+}
+
+TEST(cmd_argv_is_not_a_shell_line) {
+        char *argv[] = { "echo", "$HOME", "a;b", NULL };
+        Seen s;
+
+        probe_cmd(HEALTH_TEST_CMD, argv, &s);
+        ASSERT_EQ(s.ev.exit_code, 0);
+        ASSERT_STREQ(s.ev.output, "$HOME a;b\n");
+}
+
+TEST(cmd_not_found) {
+        char *argv[] = { "no-such-probe", NULL };
+        Seen s;
+
+        probe_cmd(HEALTH_TEST_CMD, argv, &s);
+        ASSERT_EQ(s.ev.exit_code, 127);
+        ASSERT_STRCONTAINS(s.ev.output, "no-such-probe");
+}
+
+TEST(shell_exit_code_and_stderr) {
+        char *argv[] = { "echo out; echo err >&2; exit 3", NULL };
+        Seen s;
+
+        probe_cmd(HEALTH_TEST_CMD_SHELL, argv, &s);
+        ASSERT_EQ(s.ev.exit_code, 3);
+        ASSERT_STREQ(s.ev.output, "out\nerr\n");
+}
+
+TEST(shell_extra_items_are_positional) {
+        char *argv[] = { "echo \"$0 $1\"", "zero", "one", NULL };
+        Seen s;
+
+        probe_cmd(HEALTH_TEST_CMD_SHELL, argv, &s);
+        ASSERT_STREQ(s.ev.output, "zero one\n");
+}
+
+TEST(output_keeps_last_4k) {
+        char *argv[] = { "seq 1 3000", NULL };
+        Seen s;
+
+        probe_cmd(HEALTH_TEST_CMD_SHELL, argv, &s);
+        ASSERT_EQ(s.ev.exit_code, 0);
+        ASSERT_EQ(strlen(s.ev.output), HEALTH_OUTPUT_MAX);
+        ASSERT_TRUE(s.ev.output_truncated);
+        ASSERT_TRUE(endswith(s.ev.output, "\n2999\n3000\n"));
+}
+
+/* The probe sees the container's namespaces, not ours. */
+TEST(runs_in_the_container_namespaces) {
+        const char *names[] = { "mnt", "uts", "ipc", "net", "pid" };
+        char *argv[] = { "for n in mnt uts ipc net pid; do readlink /proc/self/ns/$n; done; hostname", NULL };
+        char expect[512] = "", path[64], link[64];
+        Seen s;
+
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                ssize_t n;
+
+                snprintf(path, sizeof path, "/proc/%d/ns/%s", (int) box.leader, names[i]);
+                n = readlink(path, link, sizeof link - 1);
+                ASSERT_TRUE(n > 0);
+                link[n] = 0;
+                strcat(expect, link);
+                strcat(expect, "\n");
+        }
+        strcat(expect, PROBE_CONTAINER_HOSTNAME "\n");
+        probe_cmd(HEALTH_TEST_CMD_SHELL, argv, &s);
+        ASSERT_STREQ(s.ev.output, expect);
+}
+
+TEST(user_workdir_environment) {
+        char *argv[] = { "echo \"$(id -u):$(id -g):$(id -G):$(pwd):$FOO:$HOME:$PATH\"", NULL };
+        char *env[] = { "FOO=bar baz", "PATH=/bin", NULL };
+        HealthConfig cfg = { .type = HEALTH_TEST_CMD_SHELL, .argv = argv, .environment = env,
+                             .user = "probe", .working_dir = "/work" };
+        Seen s;
+
+        probe_once(&cfg, &s);
+        ASSERT_EQ(s.ev.exit_code, 0);
+        ASSERT_STREQ(s.ev.output, "1234:2345:2345 777:/work:bar baz:/home/probe:/bin\n");
+
+        cfg.user = "4321:99";
+        cfg.working_dir = NULL;
+        cfg.environment = NULL;
+        probe_once(&cfg, &s);
+        ASSERT_STREQ(s.ev.output,
+                     "4321:99:99:/::/:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n");
+
+        cfg.user = "nobody-here";
+        probe_once(&cfg, &s);
+        ASSERT_EQ(s.ev.exit_code, 126);
+        ASSERT_STRCONTAINS(s.ev.output, "unable to find user 'nobody-here'");
+
+        cfg.user = NULL;
+        cfg.working_dir = "/missing";
+        probe_once(&cfg, &s);
+        ASSERT_EQ(s.ev.exit_code, 126);
+        ASSERT_STRCONTAINS(s.ev.output, "/missing");
+}
+
+TEST(root_probe_gets_the_payload_bounding_set) {
+        char *argv[] = { "grep CapBnd /proc/self/status; grep CapEff /proc/self/status", NULL };
+        char path[64], line[64];
+        unsigned long long bnd = 0, eff = 0, leader_bnd = 0;
+        FILE *f;
+        Seen s;
+
+        snprintf(path, sizeof path, "/proc/%d/status", (int) box.leader);
+        f = fopen(path, "re");
+        ASSERT_NOT_NULL(f);
+        while (fgets(line, sizeof line, f))
+                (void) sscanf(line, "CapBnd: %llx", &leader_bnd);
+        fclose(f);
+        ASSERT_EQ(leader_bnd & PROBE_CONTAINER_DROPPED_CAPS, 0);
+
+        probe_cmd(HEALTH_TEST_CMD_SHELL, argv, &s);
+        ASSERT_EQ(sscanf(s.ev.output, "CapBnd: %llx\nCapEff: %llx", &bnd, &eff), 2);
+        ASSERT_EQ(bnd, leader_bnd);
+        ASSERT_EQ(eff & ~leader_bnd, 0);
+}
+
+static void hanging_probe_is_killed(const char *cgroup, const char *script) {
+        char *argv[] = { (char*) script, NULL };
+        HealthConfig cfg = { .type = HEALTH_TEST_CMD_SHELL, .argv = argv, .timeout_usec = 300 * MSEC,
+                             .probe_cgroup = (char*) cgroup };
+        Seen s;
+
+        probe_once(&cfg, &s);
+        ASSERT_TRUE(s.ev.timed_out);
+        ASSERT_EQ(s.ev.exit_code, -1);
+        ASSERT_EQ(s.ev.status, HEALTH_UNHEALTHY);
+        ASSERT_STREQ(s.ev.output, "Health check exceeded timeout (300ms)");
+        ASSERT_EQ(probe_container_strays(&box, 5000), 0);
+}
+
+TEST(hanging_probe_killed_with_its_process_group) {
+        hanging_probe_is_killed("", "sleep 1000 & sleep 1000 & wait");
+}
+
+TEST(hanging_probe_killed_with_its_cgroup) {
+        char cg[4096];
+
+        ASSERT_OK(probe_container_test_cgroup(cg, sizeof cg));
+        if (!cg[0]) {
+                printf("# skipped: no writable cgroup2 here\n");
+                return;
+        }
+        /* setsid leaves the process group; only the cgroup still holds it */
+        hanging_probe_is_killed(cg, "setsid sleep 1000 & sleep 1000 & wait");
+        ASSERT_EQ(access(cg, F_OK), -1);        /* removed with the checker */
+}
+
+TEST(background_leftovers_of_a_finished_probe_are_killed) {
+        char *argv[] = { "sleep 1000 & echo started", NULL };
+        Seen s;
+
+        probe_cmd(HEALTH_TEST_CMD_SHELL, argv, &s);
+        ASSERT_EQ(s.ev.exit_code, 0);
+        ASSERT_STREQ(s.ev.output, "started\n");
+        ASSERT_EQ(probe_container_strays(&box, 5000), 0);
+}
+
+TEST(repeated_probes_keep_the_state) {
+        char *argv[] = { "test -e /tmp/up || { touch /tmp/up; exit 1; }", NULL };
+        HealthConfig cfg = { .type = HEALTH_TEST_CMD_SHELL, .argv = argv, .retries = 3 };
+        Seen s;
+
+        /* first probe fails and creates the file, the second passes */
+        cfg.interval_usec = 1 * MSEC;
+        cfg.timeout_usec = 10000 * MSEC;
+        cfg.probe_cgroup = "";
+        {
+                sd_event *e = NULL;
+                HealthChecker *c = NULL;
+
+                s = (Seen) { .want = 2 };
+                ASSERT_OK(sd_event_new(&e));
+                s.event = e;
+                ASSERT_OK(health_checker_new(e, &cfg, box.leader, on_event, &s, &c, NULL));
+                ASSERT_EQ(health_checker_get_status(c), HEALTH_STARTING);
+                ASSERT_OK(sd_event_loop(e));
+                ASSERT_EQ(health_checker_get_status(c), HEALTH_HEALTHY);
+                health_checker_free(c);
+                sd_event_unref(e);
+        }
+        ASSERT_EQ(s.ev.status, HEALTH_HEALTHY);
+        ASSERT_EQ(s.ev.previous, HEALTH_STARTING);
+        ASSERT_TRUE(s.ev.first_healthy);
+}
+
+TAP_MAIN();
