@@ -75,15 +75,15 @@ static int for_each_prefixed(const char *name, const ComposeNode *list, const ch
         return 0;
 }
 
-/* Calls @f for every service @svc refers to; stops at the first non-zero return. */
+/* Calls @f for every service @svc refers to; stops at the first non-zero return. Normalization
+ * copies links, volumes_from and network_mode: service: into depends_on (as compose-go does),
+ * keeping their marks: those are visited first, so errors name the key the user wrote. */
 static int for_each_service_ref(const char *name, const ComposeNode *svc, ServiceRefFunc f, void *userdata) {
         const ComposeNode *mode = compose_map_get(svc, "network_mode");
         const char *m = compose_node_str(mode);
         int r;
 
-        r = for_each_depends_on(name, compose_map_get(svc, "depends_on"), f, userdata);
-        if (r == 0)
-                r = for_each_prefixed(name, compose_map_get(svc, "links"), "links", f, userdata);
+        r = for_each_prefixed(name, compose_map_get(svc, "links"), "links", f, userdata);
         if (r == 0)
                 r = for_each_prefixed(name, compose_map_get(svc, "volumes_from"), "volumes_from", f, userdata);
         if (r == 0 && m && startswith(m, "service:")) {
@@ -93,6 +93,8 @@ static int for_each_service_ref(const char *name, const ComposeNode *svc, Servic
                 ref.target = ref.buf;
                 r = f(name, &ref, userdata);
         }
+        if (r == 0)
+                r = for_each_depends_on(name, compose_map_get(svc, "depends_on"), f, userdata);
         return r;
 }
 

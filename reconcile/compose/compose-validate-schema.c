@@ -968,6 +968,6 @@ int compose_validate_schema(const ComposeNode *root_node, NcError *reterr) {
         Path p = {};
 
         if (!root_node || root_node->type != COMPOSE_NODE_MAP)
-                return compose_node_error(root_node, reterr, -EINVAL, NULL, "Top-level object must be a mapping");
+                return compose_node_error(root_node, reterr, -EINVAL, NULL, "top-level object must be a mapping");
         return check_node(&root, root_node, &p, reterr);
 }
