@@ -128,16 +128,8 @@ int health_cgroup_open(const char *spec, HealthCgroup *ret, NcError *reterr) {
 
 static int write_string_at(const char *dir, const char *file, const char *value) {
         _cleanup_free_ char *path = path_join(dir, file);
-        _cleanup_close_ int fd = -EBADF;
 
-        if (!path)
-                return -ENOMEM;
-        fd = open(path, O_WRONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        if (write(fd, value, strlen(value)) < 0)
-                return -errno;
-        return 0;
+        return path ? write_string_file(path, value) : -ENOMEM;
 }
 
 /* Before cgroup.kill (kernel 5.14): signal every listed process until none is left. */

@@ -164,3 +164,15 @@ int rm_rf(const char *path) {
                 return errno == ENOENT ? 0 : -errno;
         return r;
 }
+
+int write_string_file(const char *path, const char *value) {
+        int fd, r = 0;
+
+        fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        if (write(fd, value, strlen(value)) < 0)
+                r = -errno;
+        close(fd);
+        return r;
+}

@@ -24,3 +24,7 @@ char *path_dirname(const char *path);
 /* Removes @path and everything below it, not crossing into other file systems' mounts and never
  * following symlinks. 0 (also when already gone) or -errno. */
 int rm_rf(const char *path);
+
+/* Writes @value to the existing file @path, without creating, truncating or renaming: for /proc,
+ * /sys and cgroupfs knobs. 0 or -errno. */
+int write_string_file(const char *path, const char *value);

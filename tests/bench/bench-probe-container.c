@@ -113,19 +113,27 @@ static _Noreturn void run_init(const char *root, int ready_fd) {
         }
 }
 
-/* The helper: unshares, forks pid 1, tells the parent its pid, and lives as long as it does. */
+/* The helper: unshares, forks pid 1, tells the parent its pid once it is ready, and lives as long
+ * as it does. */
 static _Noreturn void run_helper(const char *root, int ready_fd) {
+        int fds[2], status;
+        char ok;
         pid_t pid;
-        int status;
 
         (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWIPC) < 0)
+        if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWIPC) < 0 ||
+            pipe2(fds, O_CLOEXEC) < 0)
                 _exit(2);
         pid = fork();
         if (pid < 0)
                 _exit(3);
-        if (pid == 0)
-                run_init(root, ready_fd);
+        if (pid == 0) {
+                close(fds[0]);
+                run_init(root, fds[1]);
+        }
+        close(fds[1]);
+        if (read(fds[0], &ok, 1) != 1)
+                _exit(4);
         (void) !write(ready_fd, &pid, sizeof pid);
         close(ready_fd);
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -134,9 +142,7 @@ static _Noreturn void run_helper(const char *root, int ready_fd) {
 }
 
 static int wait_ready(ProbeContainer *c, int fd) {
-        char ok;
-
-        if (read(fd, &c->leader, sizeof c->leader) != sizeof c->leader || read(fd, &ok, 1) != 1)
+        if (read(fd, &c->leader, sizeof c->leader) != sizeof c->leader)
                 return -EPERM;          /* the helper exited: no namespaces for us */
         return 0;
 }
