@@ -1,0 +1,568 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <linux/netfilter/nf_tables.h>
+#include <net/if.h>
+#include <libnftnl/udata.h>
+
+#include "netfilter/netfilter-internal.h"
+
+/* Elements are byte images of the registers the rules load (fw-layout.c): every field of a
+ * concatenation is padded to 4 bytes, the protocol sits in byte 0 of its word and a port is
+ * big-endian in bytes 0-1 of its word. tcp . 8080 : 10.0.0.2 . 80 is 06000000 1f900000 :
+ * 0a000002 00500000. */
+
+FwUdata fw_udata_strz(uint8_t type, const char *s) {
+        size_t l = MIN(strlen(s), sizeof ((FwUdata*) NULL)->buf - 3);
+        FwUdata u = { .buf = { type, (uint8_t) (l + 1) }, .len = 2 + l + 1 };
+
+        memcpy(u.buf + 2, s, l);
+        return u;
+}
+
+FwUdata fw_udata_u32(uint8_t type, uint32_t v) {
+        FwUdata u = { .buf = { type, sizeof v }, .len = 2 + sizeof v };
+
+        memcpy(u.buf + 2, &v, sizeof v);
+        return u;
+}
+
+int fw_addr_parse(const char *s, int *ret_family, FwAddr *ret) {
+        char buf[INET6_ADDRSTRLEN + 2];
+        size_t l = strlen(s);
+        FwAddr a = {};
+
+        if (l >= 2 && s[0] == '[' && s[l - 1] == ']') {
+                if (l - 2 >= sizeof buf)
+                        return -EINVAL;
+                memcpy(buf, s + 1, l - 2);
+                buf[l - 2] = 0;
+                s = buf;
+        }
+        if (inet_pton(AF_INET, s, &a.in) == 1)
+                *ret_family = AF_INET;
+        else if (inet_pton(AF_INET6, s, &a.in6) == 1)
+                *ret_family = AF_INET6;
+        else
+                return -EINVAL;
+        *ret = a;
+        return 0;
+}
+
+int fw_cidr_parse(const char *s, int *ret_family, FwAddr *ret, unsigned *ret_prefixlen) {
+        char buf[INET6_ADDRSTRLEN + 8], *slash, *end;
+        unsigned long plen;
+        int family, r;
+        FwAddr a;
+
+        if (strlen(s) >= sizeof buf)
+                return -EINVAL;
+        strcpy(buf, s);
+        slash = strchr(buf, '/');
+        if (!slash)
+                return -EINVAL;
+        *slash = 0;
+        r = fw_addr_parse(buf, &family, &a);
+        if (r < 0)
+                return r;
+        errno = 0;
+        plen = strtoul(slash + 1, &end, 10);
+        if (errno != 0 || end == slash + 1 || *end || plen > (family == AF_INET ? 32u : 128u))
+                return -EINVAL;
+        *ret_family = family;
+        *ret = a;
+        *ret_prefixlen = plen;
+        return 0;
+}
+
+static size_t addr_len(int family) {
+        return family == AF_INET ? 4 : 16;
+}
+
+/* Appends a 4-byte word holding @n bytes of @p. */
+static void put_word(uint8_t *buf, uint32_t *len, const void *p, size_t n) {
+        memset(buf + *len, 0, 4);
+        memcpy(buf + *len, p, n);
+        *len += 4;
+}
+
+static void put_addr(uint8_t *buf, uint32_t *len, int family, const FwAddr *a) {
+        memcpy(buf + *len, a->bytes, addr_len(family));
+        *len += addr_len(family);
+}
+
+static void put_port(uint8_t *buf, uint32_t *len, uint16_t port) {
+        uint16_t be = htons(port);
+
+        put_word(buf, len, &be, sizeof be);
+}
+
+static int protocol_parse(const char *s, uint8_t *ret) {
+        if (isempty(s) || streq(s, "tcp"))
+                *ret = IPPROTO_TCP;
+        else if (streq(s, "udp"))
+                *ret = IPPROTO_UDP;
+        else if (streq(s, "sctp"))
+                *ret = IPPROTO_SCTP;
+        else
+                return -EINVAL;
+        return 0;
+}
+
+static const char *protocol_name(uint8_t p) {
+        return p == IPPROTO_UDP ? "udp" : p == IPPROTO_SCTP ? "sctp" : p == IPPROTO_TCP ? "tcp" : "?";
+}
+
+static bool host_ip_is_any(const char *s) {
+        return isempty(s) || streq(s, "0.0.0.0") || streq(s, "::") || streq(s, "[::]");
+}
+
+/* Why DNAT cannot publish on host address @a, or NULL. */
+static const char *host_addr_unusable(int family, const FwAddr *a) {
+        if (family == AF_INET) {
+                uint32_t h = ntohl(a->in.s_addr);
+
+                if (IN_MULTICAST(h) || h == INADDR_BROADCAST)
+                        return "a multicast or broadcast address cannot be published";
+                return NULL;
+        }
+        if (IN6_IS_ADDR_LOOPBACK(&a->in6))
+                return "DNAT cannot serve ::1 (IPv6 has no route_localnet; a connection would hang); "
+                       "publish on 127.0.0.1 or on all addresses instead";
+        if (IN6_IS_ADDR_V4MAPPED(&a->in6))
+                return "an IPv4-mapped IPv6 address cannot be published; use the IPv4 address";
+        if (IN6_IS_ADDR_LINKLOCAL(&a->in6))
+                return "a link-local IPv6 address cannot be published (no zone in DNAT maps)";
+        if (IN6_IS_ADDR_MULTICAST(&a->in6))
+                return "a multicast address cannot be published";
+        return NULL;
+}
+
+static const char *target_addr_unusable(int family, const FwAddr *a) {
+        if (family == AF_INET) {
+                uint32_t h = ntohl(a->in.s_addr);
+
+                if (h == INADDR_ANY || (h >> 24) == 127 || IN_MULTICAST(h) || h == INADDR_BROADCAST)
+                        return "not a machine address";
+                return NULL;
+        }
+        if (IN6_IS_ADDR_UNSPECIFIED(&a->in6) || IN6_IS_ADDR_LOOPBACK(&a->in6) ||
+            IN6_IS_ADDR_MULTICAST(&a->in6) || IN6_IS_ADDR_V4MAPPED(&a->in6))
+                return "not a machine address";
+        return NULL;
+}
+
+/* A port, parsed. */
+typedef struct PortInfo {
+        uint8_t protocol;
+        int family;
+        bool host_any;
+        FwAddr host, target;
+} PortInfo;
+
+static int port_error(NcError *reterr, const FwPort *p, const char *fmt, ...) _printf_(3, 4);
+static int port_error(NcError *reterr, const FwPort *p, const char *fmt, ...) {
+        char why[256];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(why, sizeof why, fmt, ap);
+        va_end(ap);
+        return nc_error_set(reterr, -EINVAL, "service '%s': port %s%s%u:%s:%u/%s: %s",
+                            strempty(p->service), strempty(p->host_ip), isempty(p->host_ip) ? "" : ":",
+                            p->host_port, strempty(p->target_ip), p->target_port,
+                            isempty(p->protocol) ? "tcp" : p->protocol, why);
+}
+
+#define PORT_ERR(reterr, p, ...) port_error(reterr, p, __VA_ARGS__)
+
+static int port_parse(const FwPort *p, PortInfo *ret, NcError *reterr) {
+        PortInfo pi = {};
+        const char *why;
+        int hfamily;
+
+        if (protocol_parse(p->protocol, &pi.protocol) < 0)
+                return PORT_ERR(reterr, p, "unknown protocol (tcp, udp or sctp)");
+        if (p->host_port == 0 || p->target_port == 0)
+                return PORT_ERR(reterr, p, "port 0 cannot be published");
+        if (isempty(p->target_ip) || fw_addr_parse(p->target_ip, &pi.family, &pi.target) < 0)
+                return PORT_ERR(reterr, p, "invalid target address");
+        why = target_addr_unusable(pi.family, &pi.target);
+        if (why)
+                return PORT_ERR(reterr, p, "target: %s", why);
+        pi.host_any = host_ip_is_any(p->host_ip);
+        if (pi.host_any) {
+                if (!isempty(p->host_ip) && (strchr(p->host_ip, ':') != NULL) != (pi.family == AF_INET6))
+                        return PORT_ERR(reterr, p, "host and target address families differ");
+                *ret = pi;
+                return 0;
+        }
+        if (fw_addr_parse(p->host_ip, &hfamily, &pi.host) < 0)
+                return PORT_ERR(reterr, p, "invalid host address");
+        why = host_addr_unusable(hfamily, &pi.host);
+        if (why)
+                return PORT_ERR(reterr, p, "%s", why);
+        if (hfamily != pi.family)
+                return PORT_ERR(reterr, p, "host and target address families differ "
+                                "(DNAT does not translate between IPv4 and IPv6)");
+        *ret = pi;
+        return 0;
+}
+
+int fw_port_check(const FwPort *p, NcError *reterr) {
+        PortInfo pi;
+
+        return port_parse(p, &pi, reterr);
+}
+
+/* Two ports collide when the kernel could not tell which one a packet is for. */
+static bool ports_collide(const FwPort *a, const PortInfo *ia, const FwPort *b, const PortInfo *ib) {
+        if (a->host_port != b->host_port || ia->protocol != ib->protocol || ia->family != ib->family)
+                return false;
+        if (ia->host_any || ib->host_any)
+                return true;
+        return memcmp(&ia->host, &ib->host, addr_len(ia->family)) == 0;
+}
+
+int fw_ports_check(const FwPort *ports, size_t n, NcError *reterr) {
+        _cleanup_free_ PortInfo *info = NULL;
+        int r;
+
+        info = calloc(n ?: 1, sizeof *info);
+        if (!info)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                r = port_parse(&ports[i], &info[i], reterr);
+                if (r < 0)
+                        return r;
+                for (size_t j = 0; j < i; j++)
+                        if (ports_collide(&ports[j], &info[j], &ports[i], &info[i]))
+                                return nc_error_set(reterr, -EADDRINUSE,
+                                                    "services '%s' and '%s' both publish host port %u/%s%s%s",
+                                                    strempty(ports[j].service), strempty(ports[i].service),
+                                                    ports[i].host_port, protocol_name(info[i].protocol),
+                                                    info[i].host_any && info[j].host_any ? "" : " on ",
+                                                    info[i].host_any && info[j].host_any ? "" :
+                                                    (info[i].host_any ? ports[j].host_ip : ports[i].host_ip));
+        }
+        return 0;
+}
+
+static int elems_push(FwElem **elems, size_t *n, FwElem **ret) {
+        FwElem *a;
+
+        /* Grow by doubling: sizes that are powers of two, or zero. */
+        if ((*n & (*n - 1)) == 0) {
+                a = realloc(*elems, (*n ? *n * 2 : 1) * sizeof *a);
+                if (!a)
+                        return -ENOMEM;
+                *elems = a;
+        }
+        *ret = memset(&(*elems)[(*n)++], 0, sizeof **ret);
+        return 0;
+}
+
+static int elem_comment(FwElem *e, const char *project, const char *name, NcError *reterr) {
+        int l = snprintf(e->comment, sizeof e->comment, "%s/%s", project, strempty(name));
+
+        if (l < 0 || (size_t) l >= sizeof e->comment)
+                return nc_error_set(reterr, -ENAMETOOLONG, "'%s/%s': name too long for a comment",
+                                    project, strempty(name));
+        return 0;
+}
+
+int fw_port_to_elems(const char *project, const FwPort *p, FwElem **elems, size_t *n, NcError *reterr) {
+        PortInfo pi;
+        FwElem *e;
+        int r;
+
+        r = port_parse(p, &pi, reterr);
+        if (r < 0)
+                return r;
+        r = elems_push(elems, n, &e);
+        if (r < 0)
+                return r;
+        if (pi.family == AF_INET)
+                e->set = pi.host_any ? FW_SET_PUB4 : FW_SET_PUB4_ADDR;
+        else
+                e->set = pi.host_any ? FW_SET_PUB6 : FW_SET_PUB6_ADDR;
+        if (!pi.host_any)
+                put_addr(e->key, &e->key_len, pi.family, &pi.host);
+        put_word(e->key, &e->key_len, &pi.protocol, 1);
+        put_port(e->key, &e->key_len, p->host_port);
+        put_addr(e->data, &e->data_len, pi.family, &pi.target);
+        put_port(e->data, &e->data_len, p->target_port);
+        return elem_comment(e, project, p->service, reterr);
+}
+
+/* Adds the first address of the subnet and, flagged as the interval's end, the one after its
+ * last (none when the subnet reaches the end of the address space), as nft does. */
+static int interval_to_elems(FwSetId set, int family, const FwAddr *a, unsigned plen, const char *comment,
+                             FwElem **elems, size_t *n) {
+        size_t alen = addr_len(family);
+        FwAddr start = {}, end;
+        bool carry = true;
+        FwElem *e;
+        int r;
+
+        for (size_t i = 0; i < alen; i++) {
+                unsigned bits = plen > i * 8 ? MIN(plen - i * 8, 8u) : 0;
+
+                start.bytes[i] = a->bytes[i] & (uint8_t) (0xff00 >> bits);
+                end.bytes[i] = start.bytes[i] | (uint8_t) ~(0xff00 >> bits);
+        }
+        for (size_t i = alen; i-- > 0 && carry; )       /* end = last + 1 */
+                carry = ++end.bytes[i] == 0;
+        r = elems_push(elems, n, &e);
+        if (r < 0)
+                return r;
+        *e = (FwElem) { .set = set, .key_len = alen };
+        memcpy(e->key, start.bytes, alen);
+        strcpy(e->comment, comment);
+        if (carry)
+                return 0;
+        r = elems_push(elems, n, &e);
+        if (r < 0)
+                return r;
+        *e = (FwElem) { .set = set, .key_len = alen, .flags = NFT_SET_ELEM_INTERVAL_END };
+        memcpy(e->key, end.bytes, alen);
+        strcpy(e->comment, comment);
+        return 0;
+}
+
+static int subnet_to_elems(const char *project, const FwNetwork *net, const char *subnet, int want_family,
+                           FwElem **elems, size_t *n, NcError *reterr) {
+        char comment[FW_COMMENT_MAX];
+        unsigned plen;
+        int family, r;
+        FwAddr a;
+
+        if (isempty(subnet))
+                return 0;
+        r = fw_cidr_parse(subnet, &family, &a, &plen);
+        if (r < 0 || family != want_family)
+                return nc_error_set(reterr, -EINVAL, "network '%s': invalid %s subnet '%s'",
+                                    strempty(net->name), want_family == AF_INET ? "IPv4" : "IPv6", subnet);
+        snprintf(comment, sizeof comment, "%s/%s", project, strempty(net->name));
+        r = interval_to_elems(family == AF_INET ? FW_SET_NETS4 : FW_SET_NETS6, family, &a, plen, comment, elems, n);
+        if (r < 0 || net->internal)
+                return r;
+        return interval_to_elems(family == AF_INET ? FW_SET_MASQ4 : FW_SET_MASQ6, family, &a, plen, comment,
+                                 elems, n);
+}
+
+int fw_network_to_elems(const char *project, const FwNetwork *net, FwElem **elems, size_t *n, NcError *reterr) {
+        FwElem *e;
+        int r;
+
+        if (isempty(net->bridge) || strlen(net->bridge) >= IFNAMSIZ)
+                return nc_error_set(reterr, -EINVAL, "network '%s': invalid bridge name '%s'",
+                                    strempty(net->name), strempty(net->bridge));
+        r = elems_push(elems, n, &e);
+        if (r < 0)
+                return r;
+        *e = (FwElem) { .set = FW_SET_LNET_IFS, .key_len = IFNAMSIZ };
+        strncpy((char*) e->key, net->bridge, IFNAMSIZ);
+        r = elem_comment(e, project, net->name, reterr);
+        if (r < 0)
+                return r;
+        r = subnet_to_elems(project, net, net->subnet, AF_INET, elems, n, reterr);
+        if (r < 0)
+                return r;
+        return subnet_to_elems(project, net, net->ipv6_subnet, AF_INET6, elems, n, reterr);
+}
+
+/* Drops later elements with the key of an earlier one (two networks on one bridge, say). */
+static void elems_dedup(FwElem *elems, size_t *n) {
+        size_t k = 0;
+
+        for (size_t i = 0; i < *n; i++) {
+                bool dup = false;
+
+                for (size_t j = 0; j < k && !dup; j++)
+                        dup = fw_elem_same_key(&elems[j], &elems[i]);
+                if (!dup)
+                        elems[k++] = elems[i];
+        }
+        *n = k;
+}
+
+int fw_project_elems(const char *project, const FwPort *ports, size_t n_ports,
+                     const FwNetwork *networks, size_t n_networks,
+                     FwElem **ret, size_t *ret_n, NcError *reterr) {
+        _cleanup_free_ FwElem *elems = NULL;
+        size_t n = 0;
+        int r;
+
+        if (isempty(project) || strchr(project, '/'))
+                return nc_error_set(reterr, -EINVAL, "invalid project name '%s'", strempty(project));
+        r = fw_ports_check(ports, n_ports, reterr);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n_ports; i++) {
+                r = fw_port_to_elems(project, &ports[i], &elems, &n, reterr);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < n_networks; i++) {
+                r = fw_network_to_elems(project, &networks[i], &elems, &n, reterr);
+                if (r < 0)
+                        return r;
+        }
+        /* Networks are few; ports were checked for collisions already. */
+        elems_dedup(elems, &n);
+        *ret = TAKE_PTR(elems);
+        *ret_n = n;
+        return 0;
+}
+
+int fw_elem_key_cmp(const FwElem *a, const FwElem *b) {
+        uint32_t ea = a->flags & NFT_SET_ELEM_INTERVAL_END, eb = b->flags & NFT_SET_ELEM_INTERVAL_END;
+        int r;
+
+        if (a->set != b->set)
+                return a->set < b->set ? -1 : 1;
+        if (a->key_len != b->key_len)
+                return a->key_len < b->key_len ? -1 : 1;
+        r = memcmp(a->key, b->key, a->key_len);
+        if (r != 0)
+                return r;
+        /* At one key an interval's end sorts before the next one's start: the kernel checks each
+         * new interval element for overlaps, so they must arrive in address order. */
+        return ea == eb ? 0 : ea ? -1 : 1;
+}
+
+bool fw_elem_same_key(const FwElem *a, const FwElem *b) {
+        return a->set == b->set && a->key_len == b->key_len &&
+                (a->flags & NFT_SET_ELEM_INTERVAL_END) == (b->flags & NFT_SET_ELEM_INTERVAL_END) &&
+                memcmp(a->key, b->key, a->key_len) == 0;
+}
+
+bool fw_elem_equal(const FwElem *a, const FwElem *b) {
+        return fw_elem_same_key(a, b) && a->data_len == b->data_len &&
+                memcmp(a->data, b->data, a->data_len) == 0 && streq(a->comment, b->comment);
+}
+
+bool fw_elem_owned_by(const FwElem *e, const char *project) {
+        const char *rest = startswith(e->comment, project);
+
+        return rest && *rest == '/';
+}
+
+int fw_elem_mapping(const FwElem *e, FwMapping *ret) {
+        FwMapping m = {};
+        size_t off = 0, alen;
+        uint16_t port;
+
+        if (e->set > FW_SET_PUB6_ADDR)
+                return -EINVAL;
+        m.family = e->set <= FW_SET_PUB4_ADDR ? AF_INET : AF_INET6;
+        alen = addr_len(m.family);
+        m.host_any = e->set == FW_SET_PUB4 || e->set == FW_SET_PUB6;
+        if (!m.host_any) {
+                memcpy(m.host.bytes, e->key, alen);
+                off = alen;
+        }
+        m.protocol = e->key[off];
+        memcpy(&port, e->key + off + 4, 2);
+        m.host_port = ntohs(port);
+        memcpy(m.target.bytes, e->data, alen);
+        memcpy(&port, e->data + alen, 2);
+        m.target_port = ntohs(port);
+        *ret = m;
+        return 0;
+}
+
+static const char *addr_format(int family, const FwAddr *a, char *buf, size_t size) {
+        char s[INET6_ADDRSTRLEN];
+
+        inet_ntop(family, a->bytes, s, sizeof s);
+        snprintf(buf, size, family == AF_INET6 ? "[%s]" : "%s", s);
+        return buf;
+}
+
+const char *fw_elem_format(const FwElem *e, char *buf, size_t size) {
+        char h[INET6_ADDRSTRLEN + 3], t[INET6_ADDRSTRLEN + 3], k[IFNAMSIZ + 1] = {};
+        const char *set = fw_set_defs[e->set].name;
+        FwMapping m;
+        FwAddr a = {};
+
+        if (fw_elem_mapping(e, &m) >= 0) {
+                snprintf(buf, size, "%s %s%s%s/%u -> %s:%u (%s)", set,
+                         m.host_any ? "" : addr_format(m.family, &m.host, h, sizeof h), m.host_any ? "" : " ",
+                         protocol_name(m.protocol), m.host_port,
+                         addr_format(m.family, &m.target, t, sizeof t), m.target_port, e->comment);
+                return buf;
+        }
+        if (e->set == FW_SET_LNET_IFS) {
+                memcpy(k, e->key, IFNAMSIZ);
+                snprintf(buf, size, "%s %s (%s)", set, k, e->comment);
+                return buf;
+        }
+        memcpy(a.bytes, e->key, e->key_len);
+        snprintf(buf, size, "%s %s %s (%s)", set, e->flags & NFT_SET_ELEM_INTERVAL_END ? "end" : "start",
+                 addr_format(e->key_len == 4 ? AF_INET : AF_INET6, &a, h, sizeof h), e->comment);
+        return buf;
+}
+
+struct nftnl_set_elem *fw_elem_to_nftnl(const FwElem *e) {
+        _cleanup_(nftnl_set_elem_freep) struct nftnl_set_elem *ne = NULL;
+        FwUdata u;
+
+        ne = nftnl_set_elem_alloc();
+        if (!ne)
+                return NULL;
+        if (nftnl_set_elem_set(ne, NFTNL_SET_ELEM_KEY, e->key, e->key_len) < 0)
+                return NULL;
+        if (e->data_len > 0 && nftnl_set_elem_set(ne, NFTNL_SET_ELEM_DATA, e->data, e->data_len) < 0)
+                return NULL;
+        if (e->flags)
+                nftnl_set_elem_set_u32(ne, NFTNL_SET_ELEM_FLAGS, e->flags);
+        /* The kernel takes no user data on an interval's end; its owner is the start before it. */
+        if (isempty(e->comment) || (e->flags & NFT_SET_ELEM_INTERVAL_END))
+                return TAKE_PTR(ne);
+        u = fw_udata_strz(NFTNL_UDATA_SET_ELEM_COMMENT, e->comment);
+        if (nftnl_set_elem_set(ne, NFTNL_SET_ELEM_USERDATA, u.buf, u.len) < 0)
+                return NULL;
+        return TAKE_PTR(ne);
+}
+
+static int comment_cb(const struct nftnl_udata *attr, void *data) {
+        FwElem *e = data;
+        uint8_t len = nftnl_udata_len(attr);
+
+        if (nftnl_udata_type(attr) != NFTNL_UDATA_SET_ELEM_COMMENT || len == 0 || len > FW_COMMENT_MAX)
+                return 0;
+        memcpy(e->comment, nftnl_udata_get(attr), len);
+        e->comment[len - 1] = 0;
+        return 0;
+}
+
+int fw_elem_from_nftnl(FwSetId set, struct nftnl_set_elem *ne, FwElem *ret) {
+        FwElem e = { .set = set };
+        const void *p;
+        uint32_t len;
+
+        p = nftnl_set_elem_get(ne, NFTNL_SET_ELEM_KEY, &len);
+        if (!p || len > sizeof e.key)
+                return -EBADMSG;
+        memcpy(e.key, p, len);
+        e.key_len = len;
+        if (nftnl_set_elem_is_set(ne, NFTNL_SET_ELEM_DATA)) {
+                p = nftnl_set_elem_get(ne, NFTNL_SET_ELEM_DATA, &len);
+                if (!p || len > sizeof e.data)
+                        return -EBADMSG;
+                memcpy(e.data, p, len);
+                e.data_len = len;
+        }
+        if (nftnl_set_elem_is_set(ne, NFTNL_SET_ELEM_FLAGS))
+                e.flags = nftnl_set_elem_get_u32(ne, NFTNL_SET_ELEM_FLAGS) & NFT_SET_ELEM_INTERVAL_END;
+        if (nftnl_set_elem_is_set(ne, NFTNL_SET_ELEM_USERDATA)) {
+                p = nftnl_set_elem_get(ne, NFTNL_SET_ELEM_USERDATA, &len);
+                if (p)
+                        (void) nftnl_udata_parse(p, len, comment_cb, &e);
+        }
+        *ret = e;
+        return 0;
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Kernel tests run in throwaway namespaces: a new user, network and mount namespace entered
+ * before any test case runs, with a private tmpfs on /run (for /run/netns). Nothing of the host's
+ * ruleset, links or mounts is touched. Without unshare (no user namespaces), everything skips. */
+
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+static inline int harness_write(const char *path, const char *s) {
+        int fd = open(path, O_WRONLY | O_CLOEXEC), r;
+
+        if (fd < 0)
+                return -1;
+        r = write(fd, s, strlen(s)) == (ssize_t) strlen(s) ? 0 : -1;
+        close(fd);
+        return r;
+}
+
+static inline void harness_skip(const char *what) {
+        printf("1..0 # SKIP %s: %s\n", what, strerror(errno));
+        exit(0);
+}
+
+__attribute__((constructor)) static void harness_enter(void) {
+        char map[64];
+        uid_t uid = getuid();
+        gid_t gid = getgid();
+
+        if (unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS) < 0)
+                harness_skip("unshare");
+        snprintf(map, sizeof map, "0 %u 1", (unsigned) uid);
+        if (harness_write("/proc/self/setgroups", "deny") < 0 && errno != ENOENT)
+                harness_skip("setgroups");
+        if (harness_write("/proc/self/uid_map", map) < 0)
+                harness_skip("uid_map");
+        snprintf(map, sizeof map, "0 %u 1", (unsigned) gid);
+        if (harness_write("/proc/self/gid_map", map) < 0)
+                harness_skip("gid_map");
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                harness_skip("private mounts");
+        if (mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
+                harness_skip("tmpfs on /run");
+}
+
+/* Runs a shell command (diagnostics only, e.g. `nft list ruleset`); its output goes to the TAP log
+ * as comments. */
+static inline void harness_show(const char *cmd) {
+        char line[512];
+        FILE *f = popen(cmd, "r");
+
+        if (!f)
+                return;
+        while (fgets(line, sizeof line, f))
+                printf("# %s", line);
+        pclose(f);
+}
