@@ -45,3 +45,42 @@ const char *rt_digest_hex(const char *digest);
 
 /* Docker-format healthcheck ({"Test", "Interval" ns, …}) as in an image config. */
 int rt_healthcheck_from_docker(struct json_object *o, const char *what, HealthcheckSpec **ret, NcError *reterr);
+
+/* Where one service's files are (docs/runtime.md). */
+typedef struct ServicePaths {
+        char *runtime_dir;              /* RUNTIME/P/S */
+        char *root;                     /* RUNTIME/P/S/root: the merged root */
+        char *notify_socket;            /* RUNTIME/P/S/notify: nspawn's NOTIFY_SOCKET */
+        char *started_hash;             /* RUNTIME/P/S/started-hash */
+        char *state_dir;                /* STATE/P/S */
+        char *upper, *work;             /* STATE/P/S/{upper,work} */
+        char *volumes;                  /* STATE/P/S/volumes: anonymous volumes */
+        char *layer_hash;               /* STATE/P/S/layer-hash: the hash upper/ was made for */
+        char *lower;                    /* IMAGES/<hex>/rootfs */
+} ServicePaths;
+
+void service_paths_done(ServicePaths *p);
+int service_paths_init(ServicePaths *p, const ServiceSpec *s, const ServiceRunOptions *o, const char *image_dir);
+
+/* runtime-rootfs.c */
+int rt_mount_namespace(void);
+int rt_rootfs_mount(const ServicePaths *p, const char *hash, NcError *reterr);
+int rt_rootfs_prepare(const ServicePaths *p, const ServiceSpec *s, NcError *reterr);
+int rt_volumes_prepare(const ServicePaths *p, const ServiceSpec *s, NcError *reterr);
+
+/* runtime-net.c */
+int rt_network_ensure(const ServiceSpec *s, NcError *reterr);
+int rt_sysctls_check(const ServiceSpec *s, NcError *reterr);
+int rt_sysctls_net(const ServiceSpec *s, NcError *reterr);
+int rt_sysctls_ipc(const ServiceSpec *s, pid_t leader, NcError *reterr);
+
+/* runtime-cgroup.c */
+int rt_cgroup_enter_supervisor(char **ret_unit_cgroup, NcError *reterr);
+int rt_cgroup_kill_payload(const char *unit_cgroup);
+
+/* runtime-health.c: healthd's HealthConfig for the service (caller runs health_config_done()). */
+typedef struct HealthConfig HealthConfig;
+int rt_health_config(const ServiceSpec *s, const ImageConfig *img, HealthConfig *ret, NcError *reterr);
+
+/* "SIGTERM", "TERM", "15", "SIGRTMIN+3" → the signal number, or -EINVAL. */
+int rt_signal_from_string(const char *s);

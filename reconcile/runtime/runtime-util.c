@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 
@@ -97,4 +98,29 @@ int rt_rm_rf(const char *path) {
         if (nftw(path, rm_one, 64, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0)
                 return errno == ENOENT ? 0 : -errno;
         return 0;
+}
+
+int rt_signal_from_string(const char *s) {
+        const char *n = startswith(s, "SIG") ?: s, *rt;
+        char *end;
+        long v;
+
+        errno = 0;
+        v = strtol(s, &end, 10);
+        if (errno == 0 && end != s && !*end)
+                return v > 0 && v < _NSIG ? (int) v : -EINVAL;
+        rt = startswith(n, "RTMIN");
+        if (rt) {
+                v = *rt == '+' ? strtol(rt + 1, &end, 10) : 0;
+                if ((*rt && (*rt != '+' || *end)) || v < 0 || SIGRTMIN + v > SIGRTMAX)
+                        return -EINVAL;
+                return SIGRTMIN + (int) v;
+        }
+        for (int i = 1; i < SIGRTMIN; i++) {
+                const char *abbrev = sigabbrev_np(i);
+
+                if (abbrev && streq(abbrev, n))
+                        return i;
+        }
+        return -EINVAL;
 }

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "lib/fileio.h"
+#include "reconcile/runtime/runtime-internal.h"
+
+#define CGROUP_ROOT "/sys/fs/cgroup"
+
+/* Our cgroup v2 directory, from the "0::PATH" line of /proc/self/cgroup. */
+static int own_cgroup(char **ret) {
+        _cleanup_free_ char *text = NULL;
+        const char *line;
+        int r;
+
+        r = read_full_file("/proc/self/cgroup", &text, NULL);
+        if (r < 0)
+                return r;
+        line = startswith(text, "0::");
+        if (!line && (line = strstr(text, "\n0::")))
+                line += strlen("\n0::");
+        if (!line)
+                return -EOPNOTSUPP;     /* no unified hierarchy */
+        if (asprintf(ret, CGROUP_ROOT "%.*s", (int) strcspn(line, "\n"), line) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+static int write_string(const char *dir, const char *file, const char *value) {
+        _cleanup_free_ char *path = path_join(dir, file);
+        _cleanup_close_ int fd = -EBADF;
+
+        if (!path)
+                return -ENOMEM;
+        fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (write(fd, value, strlen(value)) < 0)
+                return -errno;
+        return 0;
+}
+
+/* A cgroup with processes cannot pass controllers on to children, so the unit's processes must
+ * sit in leaves: we take <unit>/supervisor (where nspawn --keep-unit expects its supervisor) and
+ * nspawn puts the payload in <unit>/payload. Returns the unit's cgroup directory. */
+int rt_cgroup_enter_supervisor(char **ret_unit_cgroup, NcError *reterr) {
+        _cleanup_free_ char *cg = NULL, *sup = NULL;
+        int r;
+
+        r = own_cgroup(&cg);
+        if (r < 0)
+                return nc_error_set(reterr, r, "cannot find our cgroup: %s", strerror(-r));
+        if (endswith(cg, "/supervisor")) {
+                cg[strlen(cg) - strlen("/supervisor")] = 0;
+                *ret_unit_cgroup = TAKE_PTR(cg);
+                return 0;
+        }
+        sup = path_join(cg, "supervisor");
+        if (!sup)
+                return -ENOMEM;
+        if (mkdir(sup, 0755) < 0 && errno != EEXIST)
+                return nc_error_set(reterr, -errno, "%s: %m (is the unit Delegate=yes?)", sup);
+        r = write_string(sup, "cgroup.procs", "0");
+        if (r < 0)
+                return nc_error_set(reterr, r, "%s: cannot move into it: %s", sup, strerror(-r));
+        *ret_unit_cgroup = TAKE_PTR(cg);
+        return 1;
+}
+
+/* SIGKILL to everything in <unit>/payload at once (cgroup.kill, kernel 5.14+). */
+int rt_cgroup_kill_payload(const char *unit_cgroup) {
+        _cleanup_free_ char *payload = path_join(unit_cgroup, "payload");
+
+        if (!payload)
+                return -ENOMEM;
+        return write_string(payload, "cgroup.kill", "1");
+}

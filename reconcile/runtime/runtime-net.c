@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/wait.h>
+
+#include "lib/strv.h"
+#include "netfilter/netfilter.h"
+#include "reconcile/runtime/runtime-internal.h"
+
+/* The service's network namespace, made before nspawn starts so the address is there when the
+ * payload starts (TESTBED.md §7: a machine probed before it has its address costs ~1 s of ARP). */
+
+/* "10.89.0.1" + "/24" of "10.89.0.2/24" → "10.89.0.1/24". */
+static char *gateway_cidr(const ServiceNetwork *n) {
+        char *s;
+
+        if (!n->gateway)
+                return NULL;
+        if (asprintf(&s, "%s%s", n->gateway, strchr(n->address, '/')) < 0)
+                return NULL;
+        return s;
+}
+
+static int network_ensure(const ServiceSpec *s, size_t i, NcError *reterr) {
+        const ServiceNetwork *n = &s->networks[i];
+        _cleanup_free_ char *gw = gateway_cidr(n);
+        char ifname[16];
+        int r;
+
+        if (n->gateway && !gw)
+                return -ENOMEM;
+        /* The network unit made the bridge already; ensuring it here again is cheap and lets a
+         * service start even after someone removed it. */
+        r = bridge_ensure(n->bridge, gw, reterr);
+        if (r < 0)
+                return r;
+        snprintf(ifname, sizeof(ifname), "eth%zu", i);
+        /* one default route: through the first network, as docker does */
+        r = veth_ensure(n->veth, n->bridge, s->netns, ifname, n->address, i == 0 ? n->gateway : NULL, reterr);
+        if (r < 0 || !n->ipv6_address)
+                return r;
+        return veth_ensure(n->veth, n->bridge, s->netns, ifname, n->ipv6_address,
+                           i == 0 ? n->ipv6_gateway : NULL, reterr);
+}
+
+int rt_network_ensure(const ServiceSpec *s, NcError *reterr) {
+        int r;
+
+        if (!s->netns)
+                return 0;
+        r = netns_ensure(s->netns, reterr);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < s->n_networks; i++) {
+                r = network_ensure(s, i, reterr);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Namespaced sysctls (docker's list): net.* live in the network namespace; kernel.msg*,
+ * kernel.sem, kernel.shm* and fs.mqueue.* in the IPC namespace, which nspawn creates. */
+static bool sysctl_is_net(const char *kv) {
+        return startswith(kv, "net.");
+}
+
+static bool sysctl_is_ipc(const char *kv) {
+        return startswith(kv, "kernel.msg") || startswith(kv, "kernel.sem=") ||
+               startswith(kv, "kernel.shm") || startswith(kv, "fs.mqueue.");
+}
+
+int rt_sysctls_check(const ServiceSpec *s, NcError *reterr) {
+        STRV_FOREACH(kv, s->sysctls)
+                if (!sysctl_is_net(*kv) && !sysctl_is_ipc(*kv))
+                        return nc_error_set(reterr, -EINVAL, "sysctl '%.*s' is not namespaced; it would change "
+                                            "the host", (int) strcspn(*kv, "="), *kv);
+        STRV_FOREACH(kv, s->sysctls)
+                if (sysctl_is_net(*kv) && !s->netns)
+                        return nc_error_set(reterr, -EINVAL, "sysctl '%.*s' needs the service's own network "
+                                            "namespace", (int) strcspn(*kv, "="), *kv);
+        return 0;
+}
+
+static int sysctl_write(const char *kv) {
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        size_t klen = strcspn(kv, "=");
+        const char *value = kv[klen] ? kv + klen + 1 : "";
+
+        if (asprintf(&path, "/proc/sys/%.*s", (int) klen, kv) < 0)
+                return -ENOMEM;
+        for (char *c = path + strlen("/proc/sys/"); *c; c++)
+                if (*c == '.')
+                        *c = '/';
+        fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (write(fd, value, strlen(value)) < 0)
+                return -errno;
+        return 0;
+}
+
+/* Writes the sysctls @select picks inside the namespace @ns_fd (of type @nstype), from a child:
+ * /proc/sys shows the namespaces of the process that opens it, and we never leave our own. */
+static int sysctls_in_ns(const ServiceSpec *s, int ns_fd, int nstype, bool (*select)(const char *kv),
+                         NcError *reterr) {
+        pid_t pid;
+        int status;
+
+        pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                if (setns(ns_fd, nstype) < 0)
+                        _exit(EXIT_FAILURE);
+                STRV_FOREACH(kv, s->sysctls)
+                        if (select(*kv) && sysctl_write(*kv) < 0)
+                                _exit(10 + (int) (kv - s->sysctls));
+                _exit(EXIT_SUCCESS);
+        }
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                return 0;
+        if (WIFEXITED(status) && WEXITSTATUS(status) >= 10 &&
+            (size_t) WEXITSTATUS(status) - 10 < strv_length(s->sysctls))
+                return nc_error_set(reterr, -EINVAL, "cannot set sysctl '%s'",
+                                    s->sysctls[WEXITSTATUS(status) - 10]);
+        return nc_error_set(reterr, -EIO, "cannot enter the namespace to set sysctls");
+}
+
+int rt_sysctls_net(const ServiceSpec *s, NcError *reterr) {
+        _cleanup_close_ int fd = -EBADF;
+        bool any = false;
+
+        STRV_FOREACH(kv, s->sysctls)
+                any = any || sysctl_is_net(*kv);
+        if (!any)
+                return 0;
+        fd = netns_open(s->netns);
+        if (fd < 0)
+                return nc_error_set(reterr, fd, "netns '%s': %s", s->netns, strerror(-fd));
+        return sysctls_in_ns(s, fd, CLONE_NEWNET, sysctl_is_net, reterr);
+}
+
+/* After the leader exists: its IPC namespace is nspawn's. The payload is already starting, so a
+ * program that reads these at its very first instruction may miss them (documented). */
+int rt_sysctls_ipc(const ServiceSpec *s, pid_t leader, NcError *reterr) {
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        bool any = false;
+
+        STRV_FOREACH(kv, s->sysctls)
+                any = any || sysctl_is_ipc(*kv);
+        if (!any)
+                return 0;
+        if (asprintf(&path, "/proc/%d/ns/ipc", (int) leader) < 0)
+                return -ENOMEM;
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return nc_error_set(reterr, -errno, "%s: %m", path);
+        return sysctls_in_ns(s, fd, CLONE_NEWIPC, sysctl_is_ipc, reterr);
+}
