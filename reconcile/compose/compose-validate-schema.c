@@ -906,7 +906,8 @@ static int check_map_entry(const Schema *s, const ComposeNode *map, size_t i, Pa
                 }
         } else if (s->name_keys && !valid_name(key))
                 return unknown_key(s, map, i, p, reterr);
-        if (!sub)
+        /* !reset drops the value; with nothing to merge over it is as if the key were absent. */
+        if (!sub || (map->items[i]->flags & COMPOSE_NODE_TAG_RESET))
                 return 0;
         old = path_push_key(p, key);
         r = check_node(sub, map->items[i], p, reterr);
