@@ -93,6 +93,34 @@ void strv_sort(char **l) {
         qsort(l, strv_length(l), sizeof(char*), cmp_str);
 }
 
+static bool env_entry_is(const char *entry, const char *key, size_t len) {
+        return strncmp(entry, key, len) == 0 && entry[len] == '=';
+}
+
+const char *strv_env_get(char * const *l, const char *key) {
+        size_t len = strlen(key);
+
+        for (size_t i = strv_length(l); i > 0; i--)
+                if (env_entry_is(l[i - 1], key, len))
+                        return l[i - 1] + len + 1;
+        return NULL;
+}
+
+int strv_env_set(char ***l, const char *key, const char *value) {
+        size_t len = strlen(key);
+        char *e;
+
+        e = strjoin(key, "=", value);
+        if (!e)
+                return -ENOMEM;
+        STRV_FOREACH(i, *l)
+                if (env_entry_is(*i, key, len)) {
+                        free_and_replace_ptr((char **) i, e);
+                        return 0;
+                }
+        return strv_consume(l, e);
+}
+
 void strbuf_append_n(StrBuf *b, const char *s, size_t n) {
         if (b->oom)
                 return;

@@ -28,6 +28,11 @@ void strv_sort(char **l);
 
 #define STRV_FOREACH(s, l) for (char * const *s = (l); s && *s; s++)
 
+/* Environment lists ("KEY=VALUE" entries). The value of @key (the last entry for it), or NULL. */
+const char *strv_env_get(char * const *l, const char *key);
+/* Sets @key to @value: replaces the first entry for @key, or appends one. 0 or -ENOMEM. */
+int strv_env_set(char ***l, const char *key, const char *value);
+
 /* Growable string. */
 typedef struct StrBuf {
         char *buf;

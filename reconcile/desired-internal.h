@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Shared between the reconcile/desired*.c files only. */
+
+#include <netinet/in.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "lib/sha256.h"
+#include "lib/strv.h"
+#include "reconcile/reconcile.h"
+
+#define NC_STATE_DIR "/var/lib/nspawn-compose"
+#define NC_HEADER_COMMENT "# Managed by nspawn-compose; changes will be overwritten.\n"
+#define DESIRED_POOL_BASE 0x0a590000u           /* 10.89.0.0/16, handed out in /24 steps */
+#define DESIRED_POOL_PREFIX 16
+#define DESIRED_POOL_STEP 24
+#define DESIRED_PORT_MIN 32768                  /* host ports for container-only ports */
+#define DESIRED_PORT_MAX 60999
+#define USEC_PER_SEC UINT64_C(1000000)
+#define USEC_INFINITY UINT64_MAX
+
+/* One network a service is attached to. */
+typedef struct DesiredAttach {
+        size_t network;                 /* index into DesiredState.networks */
+        const ComposeNode *node;        /* services.S.networks.N (may be NULL) */
+        uint32_t address;               /* IPv4, host order; 0 until allocated */
+        char *ipv6_address;             /* NULL: none */
+        char **aliases;                 /* S first, then the compose aliases */
+        int priority;
+} DesiredAttach;
+
+/* Per service, while rendering. */
+typedef struct DesiredUnitInfo {
+        const char *name;
+        const ComposeNode *node;
+        DesiredAttach *attach;          /* in interface order: eth0, eth1, … */
+        size_t n_attach;
+        bool dependents_need_completion;
+} DesiredUnitInfo;
+
+/* Per network, while rendering. */
+typedef struct DesiredNet {
+        const ComposeNode *node;        /* networks.N (may be NULL for an implicit default) */
+        uint32_t base, gateway;         /* host order */
+        unsigned prefix;
+        bool from_config;
+        struct in6_addr v6_base;        /* valid when DesiredNetwork.ipv6_subnet is set */
+} DesiredNet;
+
+typedef struct DesiredContext {
+        const ComposeProject *project;
+        const DesiredOptions *options;
+        const ComposeNode *services;    /* the services map */
+        const char *name;               /* project name */
+        char *settings_dir;             /* /etc/nspawn-compose/P (or /run/…) */
+        char *unit_dir;                 /* /etc/systemd/system (or /run/…) */
+        DesiredState *state;
+        DesiredUnitInfo *units;         /* parallel to state->services */
+        size_t n_units;
+        DesiredNet *nets;               /* parallel to state->networks */
+        json_object *previous;          /* parsed DesiredOptions.ipam_json, or NULL */
+        json_object *host_ports;        /* "S/target/proto" → port: what ipam.json will hold */
+} DesiredContext;
+
+static inline void json_object_putp(json_object **o) {
+        if (*o)
+                (void) json_object_put(*o);
+}
+
+/* desired-util.c */
+int parse_go_duration(const char *s, uint64_t *ret_usec);
+int parse_bytes(const char *s, uint64_t *ret);
+/* systemd time span text: "90s", "1500ms", "infinity". NULL on OOM. */
+char *format_timespan_unit(uint64_t usec);
+/* @prefix + the first 10 hex digits of sha256(@text): interface, netns and bridge names. */
+char *desired_short_name(const char *prefix, const char *text);
+/* "file:line:column: path: message" (only the parts known). NULL on OOM. */
+char *desired_format_at(const ComposeNode *n, const char *path, const char *fmt, ...) _printf_(3, 4);
+/* Text of a scalar as an integer in [min, max]; -EINVAL/-ERANGE. */
+int desired_node_uint(const ComposeNode *n, uint64_t min, uint64_t max, uint64_t *ret);
+/* Appends a JSON rendering of @o (pretty, two-space indents) plus a newline to a new string. */
+char *desired_json_text(json_object *o);
+/* Looks @name up in the project's environment ("K=V"); NULL when unset. */
+const char *desired_project_env(const ComposeProject *p, const char *name);
+size_t utf8_sequence_length(const char *s);
+
+/* desired-ipam.c */
+int desired_ipv4_parse(const char *s, uint32_t *ret);
+char *desired_ipv4_format(uint32_t a);
+int desired_networks(DesiredContext *c, NcError *reterr);
+int desired_addresses(DesiredContext *c, NcError *reterr);
+int desired_ports(DesiredContext *c, NcError *reterr);
+char *desired_ipam_json(DesiredContext *c);
+
+/* desired-check.c */
+typedef struct DesiredProblems {
+        char **errors, **warnings;
+        NcError first;                  /* the first error, with its position */
+} DesiredProblems;
+int desired_check_project(const ComposeProject *p, DesiredProblems *ret);
+
+/* desired-service.c: S.json (with @hash, "" while hashing) */
+int desired_service_json(DesiredContext *c, size_t i, const char *hash, char **ret, NcError *reterr);
+/* A compose node as JSON (scalars keep their type). */
+json_object *desired_node_to_json(const ComposeNode *n);
+
+/* desired-mounts.c */
+int desired_service_mounts(DesiredContext *c, size_t i, json_object *mounts, NcError *reterr);
+/* Files referenced by service @i (env_files, configs, secrets) whose content goes into its hash. */
+int desired_service_inputs(DesiredContext *c, size_t i, char ***ret);
+/* Rendered secret/config files for `environment:` and `content:` sources. */
+int desired_secret_files(DesiredContext *c, NcError *reterr);
+
+/* desired-unit.c */
+char *desired_service_unit(DesiredContext *c, size_t i, const char *hash);
+char *desired_network_unit(DesiredContext *c);
+char *desired_target_unit(DesiredContext *c);
+uint64_t desired_start_timeout(const ComposeNode *healthcheck, bool oneshot);
+/* A healthcheck that runs: present, not disable: true, test not ["NONE"]. */
+bool desired_healthcheck_enabled(const ComposeNode *healthcheck);
+
+/* desired-hosts.c */
+char *desired_hosts_file(DesiredContext *c, size_t i);
+char *desired_project_json(DesiredContext *c);
+
+/* desired.c */
+int desired_add_file(DesiredState *s, const char *path, char *content, mode_t mode, const char *service);
+int desired_add_symlink(DesiredState *s, const char *path, const char *target);

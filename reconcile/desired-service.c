@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
+#include <inttypes.h>
+
+#include "reconcile/desired-internal.h"
+
+json_object *desired_node_to_json(const ComposeNode *n) {
+        json_object *o;
+        int64_t v;
+
+        if (!n)
+                return NULL;
+        switch (n->type) {
+        case COMPOSE_NODE_BOOL:
+                return json_object_new_boolean(streq(n->scalar, "true"));
+        case COMPOSE_NODE_INT:
+                return compose_node_int(n, &v) >= 0 ? json_object_new_int64(v) : json_object_new_string(n->scalar);
+        case COMPOSE_NODE_FLOAT:
+        case COMPOSE_NODE_STRING:
+                return json_object_new_string(n->scalar);
+        case COMPOSE_NODE_MAP:
+                o = json_object_new_object();
+                COMPOSE_MAP_FOREACH(i, n)
+                        json_object_object_add(o, n->keys[i]->scalar, desired_node_to_json(n->items[i]));
+                return o;
+        case COMPOSE_NODE_SEQ:
+                o = json_object_new_array();
+                COMPOSE_SEQ_FOREACH(i, n)
+                        json_object_array_add(o, desired_node_to_json(n->items[i]));
+                return o;
+        case COMPOSE_NODE_NULL:
+        case _COMPOSE_NODE_TYPE_MAX:
+        case _COMPOSE_NODE_TYPE_INVALID:
+                break;
+        }
+        return NULL;
+}
+
+/* A SEQ of scalars as a JSON string array; a single scalar as a one-element array. */
+static json_object *strings_json(const ComposeNode *n) {
+        json_object *a = json_object_new_array();
+
+        if (compose_node_is_scalar(n))
+                json_object_array_add(a, json_object_new_string(n->scalar));
+        COMPOSE_SEQ_FOREACH(i, n)
+                if (compose_node_str(n->items[i]))
+                        json_object_array_add(a, json_object_new_string(compose_node_str(n->items[i])));
+        return a;
+}
+
+/* entrypoint/command: null (from the image) or a list. */
+static json_object *argv_json(const ComposeNode *n) {
+        return n && n->type != COMPOSE_NODE_NULL ? strings_json(n) : NULL;
+}
+
+/* environment as "K=V" in compose order; K: null (unset) is left out, as docker does. */
+static json_object *environment_json(const ComposeNode *env) {
+        json_object *a = json_object_new_array();
+
+        COMPOSE_MAP_FOREACH(i, env) {
+                _cleanup_free_ char *kv = NULL;
+                const char *v = compose_node_str(env->items[i]);
+
+                if (v && asprintf(&kv, "%s=%s", env->keys[i]->scalar, v) >= 0)
+                        json_object_array_add(a, json_object_new_string(kv));
+        }
+        COMPOSE_SEQ_FOREACH(i, env)
+                if (compose_node_str(env->items[i]) && strchr(compose_node_str(env->items[i]), '='))
+                        json_object_array_add(a, json_object_new_string(compose_node_str(env->items[i])));
+        return a;
+}
+
+/* Map of string values; a list of "k=v" is accepted too. */
+static json_object *string_map_json(const ComposeNode *m) {
+        json_object *o = json_object_new_object();
+
+        COMPOSE_MAP_FOREACH(i, m)
+                json_object_object_add(o, m->keys[i]->scalar, json_object_new_string(strempty(compose_node_str(m->items[i]))));
+        COMPOSE_SEQ_FOREACH(i, m) {
+                const char *s = compose_node_str(m->items[i]), *eq = s ? strchr(s, '=') : NULL;
+                _cleanup_free_ char *k = eq ? strndup(s, eq - s) : NULL;
+
+                if (k)
+                        json_object_object_add(o, k, json_object_new_string(eq + 1));
+        }
+        return o;
+}
+
+static json_object *ulimits_json(const ComposeNode *m) {
+        json_object *o = json_object_new_object();
+
+        COMPOSE_MAP_FOREACH(i, m) {
+                const ComposeNode *v = m->items[i];
+                json_object *l = json_object_new_object();
+                int64_t soft = 0, hard = 0;
+
+                if (compose_node_int(v, &soft) >= 0)
+                        hard = soft;
+                else {
+                        (void) compose_node_int(compose_map_get(v, "soft"), &soft);
+                        (void) compose_node_int(compose_map_get(v, "hard"), &hard);
+                }
+                json_object_object_add(l, "soft", json_object_new_int64(soft));
+                json_object_object_add(l, "hard", json_object_new_int64(hard));
+                json_object_object_add(o, m->keys[i]->scalar, l);
+        }
+        return o;
+}
+
+static int limits_json(const ComposeNode *svc, const char *path, json_object **ret, NcError *reterr) {
+        const ComposeNode *lim = compose_map_get(compose_map_get(compose_map_get(svc, "deploy"), "resources"), "limits");
+        const ComposeNode *mem = compose_map_get(svc, "mem_limit") ?: compose_map_get(lim, "memory");
+        const ComposeNode *cpus = compose_map_get(svc, "cpus") ?: compose_map_get(lim, "cpus");
+        const ComposeNode *pids = compose_map_get(svc, "pids_limit") ?: compose_map_get(lim, "pids");
+        json_object *o = json_object_new_object();
+        uint64_t bytes;
+        int64_t n;
+
+        if (mem && parse_bytes(compose_node_str(mem), &bytes) < 0) {
+                json_object_put(o);
+                return compose_node_error(mem, reterr, -EINVAL, path, "invalid memory limit '%s'",
+                                          strempty(compose_node_str(mem)));
+        }
+        json_object_object_add(o, "memory", mem ? json_object_new_int64(bytes) : NULL);
+        json_object_object_add(o, "cpus", cpus && !streq_ptr(compose_node_str(cpus), "0") ?
+                                          json_object_new_string(compose_node_str(cpus)) : NULL);
+        json_object_object_add(o, "pids", pids && compose_node_int(pids, &n) >= 0 && n > 0 ?
+                                          json_object_new_int64(n) : NULL);
+        *ret = o;
+        return 0;
+}
+
+static int duration_field(const ComposeNode *m, const char *key, uint64_t def, const char *path, uint64_t *ret,
+                          NcError *reterr) {
+        const ComposeNode *n = compose_map_get(m, key);
+
+        *ret = def;
+        if (!n || parse_go_duration(compose_node_str(n) ?: "", ret) >= 0)
+                return 0;
+        return compose_node_error(n, reterr, -EINVAL, path, "%s: invalid duration '%s'", key,
+                                  strempty(compose_node_str(n)));
+}
+
+/* Compose defaults (docker engine): interval 30s, timeout 30s, retries 3, start_period 0, start_interval 5s. */
+static int healthcheck_json(const ComposeNode *hc, const char *path, json_object **ret, NcError *reterr) {
+        static const struct { const char *key; uint64_t def; } d[] = {
+                { "interval", 30 * USEC_PER_SEC }, { "timeout", 30 * USEC_PER_SEC },
+                { "start_period", 0 }, { "start_interval", 5 * USEC_PER_SEC },
+        };
+        _cleanup_(json_object_putp) json_object *o = NULL;
+        const ComposeNode *test = compose_map_get(hc, "test");
+        int64_t retries = 3;
+        int r;
+
+        *ret = NULL;
+        if (!hc)
+                return 0;
+        o = json_object_new_object();
+        if (compose_map_get_bool(hc, "disable", false))
+                json_object_object_add(o, "test", strings_json(&(ComposeNode) { .type = COMPOSE_NODE_STRING,
+                                                                                .scalar = (char *) "NONE" }));
+        else
+                json_object_object_add(o, "test", test && test->type == COMPOSE_NODE_SEQ ? strings_json(test) : NULL);
+        for (size_t i = 0; i < ELEMENTSOF(d); i++) {
+                char key[64];
+                uint64_t v;
+
+                r = duration_field(hc, d[i].key, d[i].def, path, &v, reterr);
+                if (r < 0)
+                        return r;
+                snprintf(key, sizeof key, "%s_usec", d[i].key);
+                json_object_object_add(o, key, json_object_new_int64(v));
+                if (i == 1) {   /* runtime.md order: retries after timeout */
+                        (void) compose_node_int(compose_map_get(hc, "retries"), &retries);
+                        json_object_object_add(o, "retries", json_object_new_int64(retries));
+                }
+        }
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
+static json_object *networks_json(DesiredContext *c, size_t s) {
+        json_object *a = json_object_new_array();
+
+        for (size_t k = 0; k < c->units[s].n_attach; k++) {
+                const DesiredAttach *at = &c->units[s].attach[k];
+                const DesiredNetwork *net = &c->state->networks[at->network];
+                _cleanup_free_ char *key = NULL, *veth = NULL, *addr = desired_ipv4_format(at->address), *cidr = NULL;
+                json_object *o = json_object_new_object(), *aliases = json_object_new_array();
+
+                if (asprintf(&key, "%s/%s/%s", c->name, c->units[s].name, net->name) >= 0)
+                        veth = desired_short_name("vh-", key);
+                if (asprintf(&cidr, "%s/%u", strempty(addr), c->nets[at->network].prefix) < 0)
+                        cidr = NULL;
+                STRV_FOREACH(al, at->aliases)
+                        json_object_array_add(aliases, json_object_new_string(*al));
+                json_object_object_add(o, "name", json_object_new_string(net->name));
+                json_object_object_add(o, "bridge", json_object_new_string(net->bridge));
+                json_object_object_add(o, "veth", json_object_new_string(strempty(veth)));
+                json_object_object_add(o, "address", json_object_new_string(strempty(cidr)));
+                json_object_object_add(o, "gateway", json_object_new_string(net->gateway));
+                json_object_object_add(o, "ipv6_address", at->ipv6_address ? json_object_new_string(at->ipv6_address) : NULL);
+                json_object_object_add(o, "ipv6_gateway", net->ipv6_gateway ? json_object_new_string(net->ipv6_gateway) : NULL);
+                json_object_object_add(o, "internal", json_object_new_boolean(net->internal));
+                json_object_object_add(o, "aliases", aliases);
+                json_object_array_add(a, o);
+        }
+        return a;
+}
+
+/* extra_hosts: "name=ip" (compose ≥ 2.24), "name:ip" or a map name → ip | [ip…]; out as "name:ip". */
+static json_object *extra_hosts_json(const ComposeNode *n) {
+        json_object *a = json_object_new_array();
+
+        COMPOSE_SEQ_FOREACH(i, n) {
+                const char *s = compose_node_str(n->items[i]), *sep;
+                _cleanup_free_ char *e = NULL;
+
+                if (!s || !((sep = strchr(s, '=')) || (sep = strchr(s, ':'))))
+                        continue;
+                if (asprintf(&e, "%.*s:%s", (int) (sep - s), s, sep + 1) >= 0)
+                        json_object_array_add(a, json_object_new_string(e));
+        }
+        COMPOSE_MAP_FOREACH(i, n) {
+                const ComposeNode *v = n->items[i];
+                size_t m = v->type == COMPOSE_NODE_SEQ ? v->n_items : 1;
+
+                for (size_t j = 0; j < m; j++) {
+                        const char *ip = compose_node_str(v->type == COMPOSE_NODE_SEQ ? v->items[j] : v);
+                        _cleanup_free_ char *e = NULL;
+
+                        if (ip && asprintf(&e, "%s:%s", n->keys[i]->scalar, ip) >= 0)
+                                json_object_array_add(a, json_object_new_string(e));
+                }
+        }
+        return a;
+}
+
+static json_object *stop_signal_json(const ComposeNode *svc) {
+        const char *s = compose_map_get_str(svc, "stop_signal");
+        _cleanup_free_ char *t = NULL;
+
+        if (!s)
+                return json_object_new_string("SIGTERM");
+        if (startswith(s, "SIG") || isdigit((unsigned char) *s) || asprintf(&t, "SIG%s", s) < 0)
+                return json_object_new_string(s);
+        return json_object_new_string(t);
+}
+
+static json_object *opt_string(const char *s) {
+        return s ? json_object_new_string(s) : NULL;
+}
+
+static void add_bools(json_object *o, const ComposeNode *svc) {
+        json_object_object_add(o, "init", json_object_new_boolean(compose_map_get_bool(svc, "init", false)));
+        json_object_object_add(o, "privileged", json_object_new_boolean(compose_map_get_bool(svc, "privileged", false)));
+        json_object_object_add(o, "read_only", json_object_new_boolean(compose_map_get_bool(svc, "read_only", false)));
+}
+
+static json_object *extension_json(const ComposeNode *svc) {
+        const ComposeNode *x = compose_map_get(svc, "x-nspawn-compose");
+        json_object *o = desired_node_to_json(x);
+
+        if (!o || !json_object_is_type(o, json_type_object)) {
+                json_object_put(o);
+                o = json_object_new_object();
+        }
+        if (!json_object_object_get_ex(o, "on_unhealthy", NULL))
+                json_object_object_add(o, "on_unhealthy", NULL);
+        if (!json_object_object_get_ex(o, "probe", NULL))
+                json_object_object_add(o, "probe", NULL);
+        return o;
+}
+
+static void add_identity(DesiredContext *c, size_t i, const char *hash, json_object *o) {
+        const DesiredService *d = &c->state->services[i];
+        const ComposeNode *svc = c->units[i].node;
+
+        json_object_object_add(o, "managed-by", json_object_new_string("nspawn-compose"));
+        json_object_object_add(o, "project", json_object_new_string(c->name));
+        json_object_object_add(o, "service", json_object_new_string(d->name));
+        json_object_object_add(o, "machine", json_object_new_string(d->machine));
+        json_object_object_add(o, "hash", json_object_new_string(hash));
+        json_object_object_add(o, "image", json_object_new_string(strempty(d->image)));
+        json_object_object_add(o, "image_digest", json_object_new_string(strempty(d->image_digest)));
+        json_object_object_add(o, "entrypoint", argv_json(compose_map_get(svc, "entrypoint")));
+        json_object_object_add(o, "command", argv_json(compose_map_get(svc, "command")));
+        json_object_object_add(o, "environment", environment_json(compose_map_get(svc, "environment")));
+        json_object_object_add(o, "working_dir", opt_string(compose_map_get_str(svc, "working_dir")));
+        json_object_object_add(o, "user", opt_string(compose_map_get_str(svc, "user")));
+        json_object_object_add(o, "hostname", json_object_new_string(compose_map_get_str(svc, "hostname") ?: d->name));
+        add_bools(o, svc);
+        json_object_object_add(o, "cap_add", strings_json(compose_map_get(svc, "cap_add")));
+        json_object_object_add(o, "cap_drop", strings_json(compose_map_get(svc, "cap_drop")));
+        json_object_object_add(o, "sysctls", string_map_json(compose_map_get(svc, "sysctls")));
+        json_object_object_add(o, "ulimits", ulimits_json(compose_map_get(svc, "ulimits")));
+}
+
+static void add_network_settings(DesiredContext *c, size_t i, json_object *o) {
+        const ComposeNode *svc = c->units[i].node;
+        _cleanup_free_ char *key = NULL, *netns = NULL, *hosts = NULL;
+
+        if (asprintf(&key, "%s/%s", c->name, c->units[i].name) >= 0)
+                netns = desired_short_name("nc-", key);
+        if (asprintf(&hosts, "%s/%s.hosts", c->settings_dir, c->units[i].name) < 0)
+                hosts = NULL;
+        json_object_object_add(o, "networks", networks_json(c, i));
+        json_object_object_add(o, "netns", json_object_new_string(strempty(netns)));
+        json_object_object_add(o, "hosts_file", json_object_new_string(strempty(hosts)));
+        json_object_object_add(o, "dns", strings_json(compose_map_get(svc, "dns")));
+        json_object_object_add(o, "extra_hosts", extra_hosts_json(compose_map_get(svc, "extra_hosts")));
+}
+
+int desired_service_json(DesiredContext *c, size_t i, const char *hash, char **ret, NcError *reterr) {
+        _cleanup_(json_object_putp) json_object *o = json_object_new_object(), *mounts = json_object_new_array();
+        const ComposeNode *svc = c->units[i].node;
+        json_object *limits, *hc;
+        char path[300];
+        uint64_t grace;
+        int r;
+
+        if (!o || !mounts)
+                return -ENOMEM;
+        snprintf(path, sizeof path, "services.%s", c->units[i].name);
+        add_identity(c, i, hash, o);
+        r = limits_json(svc, path, &limits, reterr);
+        if (r < 0)
+                return r;
+        json_object_object_add(o, "limits", limits);
+        json_object_object_add(o, "stop_signal", stop_signal_json(svc));
+        r = duration_field(svc, "stop_grace_period", 10 * USEC_PER_SEC, path, &grace, reterr);
+        if (r < 0)
+                return r;
+        json_object_object_add(o, "stop_grace_period_usec", json_object_new_int64(grace));
+        r = desired_service_mounts(c, i, mounts, reterr);
+        if (r < 0)
+                return r;
+        json_object_object_add(o, "mounts", TAKE_PTR(mounts));
+        add_network_settings(c, i, o);
+        snprintf(path, sizeof path, "services.%s.healthcheck", c->units[i].name);
+        r = healthcheck_json(compose_map_get(svc, "healthcheck"), path, &hc, reterr);
+        if (r < 0)
+                return r;
+        json_object_object_add(o, "healthcheck", hc);
+        json_object_object_add(o, "x-nspawn-compose", extension_json(svc));
+        *ret = desired_json_text(o);
+        return *ret ? 0 : -ENOMEM;
+}

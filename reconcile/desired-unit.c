@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <inttypes.h>
+
+#include "reconcile/desired-internal.h"
+
+/* Device policy of systemd's own systemd-nspawn@.service (v252). */
+static const char *const nspawn_device_allow[] = {
+        "/dev/net/tun rwm", "char-pts rw", "/dev/loop-control rw", "block-loop rw", "block-blkext rw",
+        "/dev/mapper/control rw", "block-device-mapper rw",
+};
+
+#define START_TIMEOUT_NO_HEALTHCHECK (90 * USEC_PER_SEC)        /* systemd's default */
+#define START_TIMEOUT_MARGIN (30 * USEC_PER_SEC)                /* rootfs, netns, nspawn start-up */
+
+/* How long a start may take before systemd gives up: the time the healthcheck needs to declare the
+ * service unhealthy, start_period + (retries + 1) × (interval + timeout), plus a margin. A one-shot
+ * service (something waits for its completion) runs as long as it runs. The single place to switch to
+ * healthd's own computation. */
+bool desired_healthcheck_enabled(const ComposeNode *hc) {
+        const ComposeNode *test = compose_map_get(hc, "test");
+
+        return hc && !compose_map_get_bool(hc, "disable", false) &&
+               !(test && test->n_items > 0 && streq_ptr(compose_node_str(test->items[0]), "NONE"));
+}
+
+uint64_t desired_start_timeout(const ComposeNode *hc, bool oneshot) {
+        uint64_t interval = 30 * USEC_PER_SEC, timeout = 30 * USEC_PER_SEC, start_period = 0, t;
+        int64_t retries = 3;
+
+        if (oneshot)
+                return USEC_INFINITY;
+        if (!desired_healthcheck_enabled(hc))
+                return START_TIMEOUT_NO_HEALTHCHECK;
+        (void) parse_go_duration(strempty(compose_map_get_str(hc, "interval")), &interval);
+        (void) parse_go_duration(strempty(compose_map_get_str(hc, "timeout")), &timeout);
+        (void) parse_go_duration(strempty(compose_map_get_str(hc, "start_period")), &start_period);
+        (void) compose_node_int(compose_map_get(hc, "retries"), &retries);
+        if (retries < 0)
+                retries = 0;
+        if (__builtin_add_overflow(interval, timeout, &t) || __builtin_mul_overflow(t, (uint64_t) retries + 1, &t) ||
+            __builtin_add_overflow(t, start_period, &t) || __builtin_add_overflow(t, START_TIMEOUT_MARGIN, &t))
+                return USEC_INFINITY;
+        return t;
+}
+
+typedef struct RestartPolicy {
+        const char *restart;            /* Restart= */
+        uint64_t attempts;              /* on-failure:N → N; 0 = unlimited */
+} RestartPolicy;
+
+/* restart: no | always | unless-stopped | on-failure[:N]; else deploy.restart_policy
+ * (condition none | on-failure | any, max_attempts). */
+static RestartPolicy restart_policy(const ComposeNode *svc) {
+        const char *r = compose_map_get_str(svc, "restart"), *n;
+        const ComposeNode *rp = compose_map_get(compose_map_get(svc, "deploy"), "restart_policy");
+        RestartPolicy p = { "no", 0 };
+        uint64_t v;
+
+        if (r) {
+                if (streq(r, "always") || streq(r, "unless-stopped"))
+                        p.restart = "always";
+                else if ((n = startswith(r, "on-failure"))) {
+                        p.restart = "on-failure";
+                        if (*n == ':' && desired_node_uint(&(ComposeNode) { .type = COMPOSE_NODE_STRING,
+                                                                           .scalar = (char *) n + 1 }, 1, 1000000, &v) >= 0)
+                                p.attempts = v;
+                }
+                return p;
+        }
+        if (!rp)
+                return p;
+        r = compose_map_get_str(rp, "condition") ?: "any";
+        p.restart = streq(r, "any") ? "always" : streq(r, "on-failure") ? "on-failure" : "no";
+        if (!streq(p.restart, "no") && desired_node_uint(compose_map_get(rp, "max_attempts"), 1, 1000000, &v) >= 0)
+                p.attempts = v;
+        return p;
+}
+
+static void unit_header(StrBuf *b, DesiredContext *c, const char *description) {
+        _cleanup_free_ char *d = unit_value_escape(description);
+
+        strbuf_append(b, NC_HEADER_COMMENT "[Unit]\n");
+        strbuf_printf(b, "Description=%s\n", strempty(d));
+        strbuf_printf(b, "X-NspawnCompose-Project=%s\n", c->name);
+}
+
+static void unit_exec(StrBuf *b, DesiredContext *c, const char *key, const char *verb, const char *arg) {
+        _cleanup_free_ char *exe = unit_exec_arg_escape(c->options->exe ?: DESIRED_EXE_DEFAULT);
+        _cleanup_free_ char *a = unit_exec_arg_escape(arg);
+
+        strbuf_printf(b, "%s=%s %s %s\n", key, strempty(exe), verb, strempty(a));
+}
+
+static void unit_timespan(StrBuf *b, const char *key, uint64_t usec) {
+        _cleanup_free_ char *t = format_timespan_unit(usec);
+
+        strbuf_printf(b, "%s=%s\n", key, strempty(t));
+}
+
+static void service_unit_deps(StrBuf *b, DesiredContext *c, const DesiredService *d) {
+        strbuf_printf(b, "PartOf=nspawn-compose-%s.target\n", c->name);
+        strbuf_printf(b, "Requires=nspawn-compose-%s-network.service\n", c->name);
+        strbuf_printf(b, "After=nspawn-compose-%s-network.service\n", c->name);
+        for (size_t k = 0; k < d->n_deps; k++) {
+                const DesiredService *dep = desired_state_find_service(c->state, d->deps[k].service);
+
+                strbuf_printf(b, "%s=%s\n", d->deps[k].required ? "Requires" : "Wants", dep->unit);
+                strbuf_printf(b, "After=%s\n", dep->unit);
+                if (d->deps[k].restart)
+                        strbuf_printf(b, "PartOf=%s\n", dep->unit);
+        }
+}
+
+static void service_unit_restart(StrBuf *b, const RestartPolicy *p) {
+        strbuf_printf(b, "Restart=%s\n", p->restart);
+        strbuf_append(b, "RestartSec=1\n");
+        /* nspawn exits 133 when the machine asked to be rebooted: start it again (as systemd-nspawn@) */
+        strbuf_append(b, "SuccessExitStatus=133\nRestartForceExitStatus=133\n");
+}
+
+char *desired_service_unit(DesiredContext *c, size_t i, const char *hash) {
+        const DesiredService *d = &c->state->services[i];
+        const ComposeNode *svc = c->units[i].node;
+        RestartPolicy rp = restart_policy(svc);
+        _cleanup_free_ char *desc = NULL;
+        uint64_t grace = 10 * USEC_PER_SEC;
+        StrBuf b = {};
+
+        if (asprintf(&desc, "nspawn-compose %s/%s", c->name, d->name) < 0)
+                return NULL;
+        (void) parse_go_duration(strempty(compose_map_get_str(svc, "stop_grace_period")), &grace);
+        if (d->oneshot && streq(rp.restart, "always"))
+                rp.restart = "on-failure";      /* systemd refuses Restart=always for Type=oneshot */
+        unit_header(&b, c, desc);
+        strbuf_printf(&b, "X-NspawnCompose-Service=%s\n", d->name);
+        strbuf_printf(&b, "X-NspawnCompose-Hash=%s\n", hash);
+        service_unit_deps(&b, c, d);
+        if (rp.attempts > 0)
+                /* StartLimitBurst counts starts: the first one plus N restarts */
+                strbuf_printf(&b, "StartLimitIntervalSec=infinity\nStartLimitBurst=%" PRIu64 "\n", rp.attempts + 1);
+        else
+                strbuf_append(&b, "StartLimitIntervalSec=0\n");
+        strbuf_append(&b, "\n[Service]\n");
+        strbuf_append(&b, d->oneshot ? "Type=oneshot\nRemainAfterExit=yes\n" : "Type=notify\n");
+        strbuf_append(&b, "NotifyAccess=main\n");
+        unit_exec(&b, c, "ExecStart", "run-service", d->settings_path);
+        strbuf_append(&b, "KillMode=mixed\nDelegate=yes\nSlice=machine.slice\nDevicePolicy=closed\n");
+        for (size_t k = 0; k < ELEMENTSOF(nspawn_device_allow); k++)
+                strbuf_printf(&b, "DeviceAllow=%s\n", nspawn_device_allow[k]);
+        unit_timespan(&b, "TimeoutStartSec", desired_start_timeout(compose_map_get(svc, "healthcheck"), d->oneshot));
+        unit_timespan(&b, "TimeoutStopSec", grace + 5 * USEC_PER_SEC);
+        service_unit_restart(&b, &rp);
+        strbuf_printf(&b, "\n[Install]\nWantedBy=nspawn-compose-%s.target\n", c->name);
+        return strbuf_steal(&b);
+}
+
+/* Project networks: bridges, masquerade, published ports. ExecReload= re-runs net-up, so apply can
+ * update ports or add a network without a restart, which Requires= would pass on to every service. */
+char *desired_network_unit(DesiredContext *c) {
+        _cleanup_free_ char *desc = NULL, *pj = NULL;
+        const DesiredFile *f;
+        char hash[SHA256_DIGEST_SIZE * 2 + 1];
+        StrBuf b = {};
+
+        if (asprintf(&desc, "nspawn-compose %s networks", c->name) < 0 ||
+            asprintf(&pj, "%s/project.json", c->settings_dir) < 0)
+                return NULL;
+        f = desired_state_find_file(c->state, pj);
+        sha256_hex(f ? f->content : "", f ? f->size : 0, hash);
+        unit_header(&b, c, desc);
+        strbuf_printf(&b, "X-NspawnCompose-Hash=%s\n", hash);
+        strbuf_printf(&b, "PartOf=nspawn-compose-%s.target\n", c->name);
+        strbuf_append(&b, "StartLimitIntervalSec=0\n\n[Service]\nType=oneshot\nRemainAfterExit=yes\n");
+        unit_exec(&b, c, "ExecStart", "net-up", pj);
+        unit_exec(&b, c, "ExecReload", "net-up", pj);
+        unit_exec(&b, c, "ExecStop", "net-down", pj);
+        strbuf_printf(&b, "\n[Install]\nWantedBy=nspawn-compose-%s.target\n", c->name);
+        return strbuf_steal(&b);
+}
+
+char *desired_target_unit(DesiredContext *c) {
+        _cleanup_free_ char *desc = NULL;
+        StrBuf b = {};
+
+        if (asprintf(&desc, "nspawn-compose project %s", c->name) < 0)
+                return NULL;
+        unit_header(&b, c, desc);
+        strbuf_printf(&b, "Wants=nspawn-compose-%s-network.service\n", c->name);
+        for (size_t i = 0; i < c->state->n_services; i++)
+                strbuf_printf(&b, "Wants=%s\n", c->state->services[i].unit);
+        strbuf_append(&b, "\n[Install]\nWantedBy=multi-user.target\n");
+        return strbuf_steal(&b);
+}

@@ -1,0 +1,499 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
+#include <limits.h>
+
+#include "lib/fileio.h"
+#include "reconcile/desired-internal.h"
+
+DesiredState *desired_state_free(DesiredState *s) {
+        if (!s)
+                return NULL;
+        for (size_t i = 0; i < s->n_files; i++) {
+                free(s->files[i].path);
+                free(s->files[i].content);
+                free(s->files[i].symlink);
+                free(s->files[i].service);
+        }
+        for (size_t i = 0; i < s->n_services; i++) {
+                DesiredService *d = &s->services[i];
+
+                for (size_t k = 0; k < d->n_deps; k++) {
+                        free(d->deps[k].service);
+                        free(d->deps[k].condition);
+                }
+                free(d->deps);
+                free(d->name);
+                free(d->unit);
+                free(d->machine);
+                free(d->hash);
+                free(d->image);
+                free(d->image_digest);
+                free(d->settings_path);
+                strv_free(d->inputs);
+        }
+        for (size_t i = 0; i < s->n_networks; i++) {
+                free(s->networks[i].name);
+                free(s->networks[i].bridge);
+                free(s->networks[i].subnet);
+                free(s->networks[i].gateway);
+                free(s->networks[i].ipv6_subnet);
+                free(s->networks[i].ipv6_gateway);
+        }
+        for (size_t i = 0; i < s->n_ports; i++) {
+                free(s->ports[i].service);
+                free(s->ports[i].protocol);
+                free(s->ports[i].host_ip);
+                free(s->ports[i].target_ip);
+        }
+        free(s->files);
+        free(s->services);
+        free(s->networks);
+        free(s->ports);
+        free(s->project);
+        strv_free(s->warnings);
+        free(s);
+        return NULL;
+}
+
+static void desired_context_done(DesiredContext *c) {
+        for (size_t i = 0; i < c->n_units; i++) {
+                for (size_t k = 0; k < c->units[i].n_attach; k++) {
+                        strv_free(c->units[i].attach[k].aliases);
+                        free(c->units[i].attach[k].ipv6_address);
+                }
+                free(c->units[i].attach);
+        }
+        free(c->units);
+        free(c->nets);
+        free(c->settings_dir);
+        free(c->unit_dir);
+        json_object_putp(&c->previous);
+        json_object_putp(&c->host_ports);
+        desired_state_free(c->state);
+}
+
+const DesiredFile *desired_state_find_file(const DesiredState *s, const char *path) {
+        for (size_t i = 0; i < s->n_files; i++)
+                if (streq(s->files[i].path, path))
+                        return &s->files[i];
+        return NULL;
+}
+
+const DesiredService *desired_state_find_service(const DesiredState *s, const char *name) {
+        for (size_t i = 0; i < s->n_services; i++)
+                if (streq(s->services[i].name, name))
+                        return &s->services[i];
+        return NULL;
+}
+
+static DesiredFile *file_new(DesiredState *s, const char *path, const char *service) {
+        DesiredFile *f = reallocarray(s->files, s->n_files + 1, sizeof *f);
+
+        if (!f)
+                return NULL;
+        s->files = f;
+        f = &s->files[s->n_files];
+        *f = (DesiredFile) { .path = strdup(path), .service = service ? strdup(service) : NULL };
+        if (!f->path || (service && !f->service)) {
+                free(f->path);
+                free(f->service);
+                return NULL;
+        }
+        s->n_files++;
+        return f;
+}
+
+int desired_add_file(DesiredState *s, const char *path, char *content, mode_t mode, const char *service) {
+        _cleanup_free_ char *data = content;
+        DesiredFile *f;
+
+        if (!data)
+                return -ENOMEM;
+        f = file_new(s, path, service);
+        if (!f)
+                return -ENOMEM;
+        f->size = strlen(data);
+        f->content = TAKE_PTR(data);
+        f->mode = mode;
+        return 0;
+}
+
+int desired_add_symlink(DesiredState *s, const char *path, const char *target) {
+        DesiredFile *f = file_new(s, path, NULL);
+
+        if (!f)
+                return -ENOMEM;
+        f->symlink = strdup(target);
+        f->mode = 0777;
+        return f->symlink ? 0 : -ENOMEM;
+}
+
+char *desired_ipam_path(const char *project) {
+        char *r;
+
+        return asprintf(&r, NC_STATE_DIR "/%s/ipam.json", project) < 0 ? NULL : r;
+}
+
+/* Service names as compose allows them ([a-zA-Z0-9._-]) are valid in unit names, paths and, with '_'
+ * mapped to '-', in machine names (hostname rules: at most 64 bytes, no empty label). */
+static int machine_name(const char *project, const char *service, char **ret) {
+        _cleanup_free_ char *m = NULL;
+
+        for (const char *s = service; *s; s++)
+                if (!isalnum((unsigned char) *s) && !strchr("._-", *s))
+                        return -EINVAL;
+        if (!*service || asprintf(&m, "%s-%s", project, service) < 0)
+                return *service ? -ENOMEM : -EINVAL;
+        for (char *s = m; *s; s++)
+                if (*s == '_')
+                        *s = '-';
+        if (strlen(m) > 64 || strstr(m, "..") || endswith(m, "."))
+                return -EINVAL;
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+static int cmp_service_key(const void *a, const void *b) {
+        return strcmp((*(ComposeNode * const *) a)->scalar, (*(ComposeNode * const *) b)->scalar);
+}
+
+static int service_init(DesiredContext *c, size_t i, const ComposeNode *key, NcError *reterr) {
+        DesiredService *d = &c->state->services[i];
+        const char *name = key->scalar, *digest;
+        int r;
+
+        c->units[i].name = name;
+        c->units[i].node = compose_map_get(c->services, name);
+        r = machine_name(c->name, name, &d->machine);
+        if (r == -EINVAL)
+                return compose_node_error(key, reterr, r, "services", "'%s': not usable as a machine name", name);
+        if (r < 0)
+                return r;
+        for (size_t k = 0; k < i; k++)
+                if (streq(c->state->services[k].machine, d->machine))
+                        return compose_node_error(key, reterr, -EEXIST, "services",
+                                                  "'%s' and '%s' map to the same machine name '%s'",
+                                                  c->state->services[k].name, name, d->machine);
+        digest = c->options->image_digest && compose_map_get_str(c->units[i].node, "image") ?
+                 c->options->image_digest(compose_map_get_str(c->units[i].node, "image"), c->options->userdata) : NULL;
+        d->name = strdup(name);
+        d->image = strdup(strempty(compose_map_get_str(c->units[i].node, "image")));
+        d->image_digest = strdup(strempty(digest));
+        if (asprintf(&d->unit, "nspawn-compose-%s-%s.service", c->name, name) < 0)
+                d->unit = NULL;
+        if (asprintf(&d->settings_path, "%s/%s.json", c->settings_dir, name) < 0)
+                d->settings_path = NULL;
+        return d->name && d->image && d->image_digest && d->unit && d->settings_path ? 0 : -ENOMEM;
+}
+
+static int services_init(DesiredContext *c, NcError *reterr) {
+        size_t n = c->services ? c->services->n_items : 0;
+        _cleanup_free_ ComposeNode **keys = NULL;
+        int r;
+
+        keys = calloc(n + 1, sizeof *keys);
+        c->state->services = calloc(n + 1, sizeof *c->state->services);
+        c->units = calloc(n + 1, sizeof *c->units);
+        if (!keys || !c->state->services || !c->units)
+                return -ENOMEM;
+        if (n > 0)
+                memcpy(keys, c->services->keys, n * sizeof *keys);
+        qsort(keys, n, sizeof *keys, cmp_service_key);
+        for (size_t i = 0; i < n; i++) {
+                c->state->n_services++;
+                c->n_units++;
+                r = service_init(c, i, keys[i], reterr);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static ssize_t service_index(DesiredContext *c, const char *name) {
+        for (size_t i = 0; i < c->state->n_services; i++)
+                if (streq(c->units[i].name, name))
+                        return i;
+        return -ENOENT;
+}
+
+static int dependency_add(DesiredContext *c, size_t i, const ComposeNode *key, const ComposeNode *v,
+                          NcError *reterr) {
+        DesiredService *d = &c->state->services[i];
+        const char *name = key->scalar, *cond = compose_map_get_str(v, "condition") ?: "service_started";
+        bool required = compose_map_get_bool(v, "required", true);
+        ssize_t j = service_index(c, name);
+        _cleanup_free_ char *msg = NULL;
+        DesiredDependency *dep;
+        char path[512];
+
+        snprintf(path, sizeof path, "services.%s.depends_on.%s", d->name, name);
+        if (j < 0 && required)
+                return compose_node_error(key, reterr, -ENOENT, path, "service '%s' is not defined", name);
+        if (j < 0) {    /* docker compose warns and goes on when required: false */
+                msg = desired_format_at(key, path, "service '%s' is not defined; ignored (required: false)", name);
+                return msg && strv_consume(&c->state->warnings, TAKE_PTR(msg)) >= 0 ? 0 : -ENOMEM;
+        }
+        if (!streq(cond, "service_started") && !streq(cond, "service_healthy") &&
+            !streq(cond, "service_completed_successfully"))
+                return compose_node_error(v, reterr, -EINVAL, path, "unknown condition '%s'", cond);
+        dep = reallocarray(d->deps, d->n_deps + 1, sizeof *dep);
+        if (!dep)
+                return -ENOMEM;
+        d->deps = dep;
+        dep = &d->deps[d->n_deps++];
+        *dep = (DesiredDependency) {
+                .service = strdup(name), .condition = strdup(cond),
+                .required = required, .restart = compose_map_get_bool(v, "restart", false),
+        };
+        if (streq(cond, "service_completed_successfully"))
+                c->units[j].dependents_need_completion = true;
+        return dep->service && dep->condition ? 0 : -ENOMEM;
+}
+
+static int oneshot_restart_warning(DesiredContext *c, size_t i) {
+        const ComposeNode *n = compose_map_get(c->units[i].node, "restart");
+        const char *v = compose_node_str(n);
+        _cleanup_free_ char *msg = NULL, *path = NULL;
+
+        if (!v || (!streq(v, "always") && !streq(v, "unless-stopped")))
+                return 0;
+        if (asprintf(&path, "services.%s.restart", c->units[i].name) < 0)
+                return -ENOMEM;
+        msg = desired_format_at(n, path, "'%s' becomes 'on-failure': a dependent waits for this service to "
+                                "complete (systemd refuses Restart=always for Type=oneshot)", v);
+        return msg && strv_consume(&c->state->warnings, TAKE_PTR(msg)) >= 0 ? 0 : -ENOMEM;
+}
+
+static int dependencies(DesiredContext *c, NcError *reterr) {
+        int r;
+
+        for (size_t i = 0; i < c->state->n_services; i++) {
+                const ComposeNode *deps = compose_map_get(c->units[i].node, "depends_on");
+
+                COMPOSE_MAP_FOREACH(k, deps) {
+                        r = dependency_add(c, i, deps->keys[k], deps->items[k], reterr);
+                        if (r < 0)
+                                return r;
+                }
+                COMPOSE_SEQ_FOREACH(k, deps) {          /* short form, if not normalized */
+                        r = compose_node_is_scalar(deps->items[k]) ?
+                            dependency_add(c, i, deps->items[k], NULL, reterr) : 0;
+                        if (r < 0)
+                                return r;
+                }
+        }
+        for (size_t i = 0; i < c->state->n_services; i++) {
+                DesiredService *d = &c->state->services[i];
+                const ComposeNode *svc = c->units[i].node;
+
+                d->oneshot = c->units[i].dependents_need_completion;
+                r = d->oneshot ? oneshot_restart_warning(c, i) : 0;
+                if (r < 0)
+                        return r;
+                d->has_healthcheck = desired_healthcheck_enabled(compose_map_get(svc, "healthcheck"));
+        }
+        return 0;
+}
+
+static void hash_part(Sha256 *h, const char *label, const char *data, size_t size) {
+        char head[PATH_MAX + 64];
+
+        snprintf(head, sizeof head, "%s %zu\n", label, size);
+        sha256_update(h, head, strlen(head));
+        sha256_update(h, data, size);
+        sha256_update(h, "\n", 1);
+}
+
+/* An input file's content: as rendered if we render it, else from disk; one we cannot read is hashed
+ * by its error, so a render without root still gives a stable (if different) hash. */
+static void hash_input(Sha256 *h, const DesiredState *s, const char *path) {
+        const DesiredFile *f = desired_state_find_file(s, path);
+        _cleanup_free_ char *data = NULL, *label = NULL;
+        size_t size = 0;
+        int r;
+
+        if (asprintf(&label, "input %s", path) < 0)
+                return;
+        if (f) {
+                hash_part(h, label, f->content, f->size);
+                return;
+        }
+        r = read_full_file(path, &data, &size);
+        if (r < 0) {
+                char err[64];
+
+                snprintf(err, sizeof err, "unreadable: %s", strerror(-r));
+                hash_part(h, label, err, strlen(err));
+                return;
+        }
+        hash_part(h, label, data, size);
+}
+
+/* H = sha256 over unit, S.json (both with an empty hash), S.hosts, every input and the image digest,
+ * each framed as "<label> <size>\n<bytes>\n" (docs/runtime.md). */
+static void service_hash(DesiredContext *c, size_t i, const char *unit, const char *json, const char *hosts,
+                         char ret[static SHA256_DIGEST_SIZE * 2 + 1]) {
+        const DesiredService *d = &c->state->services[i];
+        uint8_t digest[SHA256_DIGEST_SIZE];
+        Sha256 h;
+
+        sha256_init(&h);
+        hash_part(&h, "unit", unit, strlen(unit));
+        hash_part(&h, "settings", json, strlen(json));
+        hash_part(&h, "hosts", hosts, strlen(hosts));
+        STRV_FOREACH(in, d->inputs)
+                hash_input(&h, c->state, *in);
+        hash_part(&h, "image", d->image_digest, strlen(d->image_digest));
+        sha256_final(&h, digest);
+        sha256_digest_to_hex(digest, ret);
+}
+
+static int service_files(DesiredContext *c, size_t i, NcError *reterr) {
+        DesiredService *d = &c->state->services[i];
+        _cleanup_free_ char *json = NULL, *unit = NULL, *hosts = NULL, *hosts_path = NULL, *unit_path = NULL;
+        char hash[SHA256_DIGEST_SIZE * 2 + 1];
+        int r;
+
+        r = desired_service_inputs(c, i, &d->inputs);
+        if (r < 0)
+                return r;
+        r = desired_service_json(c, i, "", &json, reterr);
+        if (r < 0)
+                return r;
+        unit = desired_service_unit(c, i, "");
+        hosts = desired_hosts_file(c, i);
+        if (!unit || !hosts)
+                return -ENOMEM;
+        service_hash(c, i, unit, json, hosts, hash);
+        d->hash = strdup(hash);
+        free(json);
+        json = NULL;
+        r = desired_service_json(c, i, hash, &json, reterr);
+        if (r < 0)
+                return r;
+        free(unit);
+        unit = desired_service_unit(c, i, hash);
+        if (!d->hash || !unit || asprintf(&hosts_path, "%s/%s.hosts", c->settings_dir, d->name) < 0 ||
+            asprintf(&unit_path, "%s/%s", c->unit_dir, d->unit) < 0)
+                return -ENOMEM;
+        r = desired_add_file(c->state, d->settings_path, TAKE_PTR(json), 0600, d->name);
+        if (r >= 0)
+                r = desired_add_file(c->state, hosts_path, TAKE_PTR(hosts), 0644, d->name);
+        if (r >= 0)
+                r = desired_add_file(c->state, unit_path, TAKE_PTR(unit), 0644, d->name);
+        return r;
+}
+
+static int add_path_file(DesiredContext *c, const char *dir, const char *name, char *content) {
+        _cleanup_free_ char *path = path_join(dir, name);
+
+        if (!path) {
+                free(content);
+                return -ENOMEM;
+        }
+        return desired_add_file(c->state, path, content, 0644, NULL);
+}
+
+static int project_files(DesiredContext *c) {
+        _cleanup_free_ char *ipam = desired_ipam_path(c->name), *target = NULL, *link = NULL, *unit = NULL;
+        int r;
+
+        if (!ipam || asprintf(&target, "nspawn-compose-%s.target", c->name) < 0 ||
+            asprintf(&unit, "nspawn-compose-%s-network.service", c->name) < 0)
+                return -ENOMEM;
+        r = add_path_file(c, c->settings_dir, "project.json", desired_project_json(c));
+        if (r >= 0)
+                r = desired_add_file(c->state, ipam, desired_ipam_json(c), 0644, NULL);
+        if (r >= 0)     /* after project.json: its hash goes into the network unit */
+                r = add_path_file(c, c->unit_dir, unit, desired_network_unit(c));
+        if (r >= 0)
+                r = add_path_file(c, c->unit_dir, target, desired_target_unit(c));
+        if (r < 0)
+                return r;
+        free(unit);
+        unit = path_join(c->unit_dir, target);
+        if (!unit || asprintf(&link, "%s/multi-user.target.wants/%s", c->unit_dir, target) < 0)
+                return -ENOMEM;
+        return desired_add_symlink(c->state, link, unit);
+}
+
+static int cmp_file(const void *a, const void *b) {
+        return strcmp(((const DesiredFile *) a)->path, ((const DesiredFile *) b)->path);
+}
+
+static int context_init(DesiredContext *c, const ComposeProject *p, const DesiredOptions *o, NcError *reterr) {
+        const char *base = o->runtime ? "/run" : "/etc";
+
+        c->project = p;
+        c->options = o;
+        c->services = compose_map_get(p->model, "services");
+        c->name = p->name;
+        if (isempty(c->name) || strspn(c->name, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(c->name))
+                return nc_error_set(reterr, -EINVAL, "project name '%s' is not [a-z0-9_-]", strempty(c->name));
+        if (asprintf(&c->settings_dir, "%s/nspawn-compose/%s", base, c->name) < 0 ||
+            asprintf(&c->unit_dir, "%s/systemd/system", base) < 0)
+                return -ENOMEM;
+        if (o->ipam_json) {
+                c->previous = json_tokener_parse(o->ipam_json);
+                if (!c->previous)       /* a broken file only costs stable addresses: start over */
+                        c->previous = json_object_new_object();
+        }
+        c->state = calloc(1, sizeof *c->state);
+        if (!c->state || !(c->state->project = strdup(c->name)))
+                return -ENOMEM;
+        return 0;
+}
+
+static int problems_take(DesiredContext *c, NcError *reterr) {
+        DesiredProblems pr;
+        int r;
+
+        r = desired_check_project(c->project, &pr);
+        if (r < 0)
+                return r;
+        c->state->warnings = pr.warnings;
+        if (pr.errors) {
+                size_t n = strv_length(pr.errors);
+
+                strv_free(pr.errors);
+                if (reterr && !reterr->error) {
+                        *reterr = pr.first;
+                        if (n > 1)
+                                snprintf(reterr->message + strlen(reterr->message),
+                                         sizeof reterr->message - strlen(reterr->message), " (and %zu more)", n - 1);
+                }
+                return pr.first.error;
+        }
+        return 0;
+}
+
+int desired_render(const ComposeProject *p, const DesiredOptions *o, DesiredState **ret, NcError *reterr) {
+        static const DesiredOptions defaults = {};
+        _cleanup_(desired_context_done) DesiredContext c = {};
+        int r;
+
+        r = context_init(&c, p, o ?: &defaults, reterr);
+        if (r >= 0)
+                r = problems_take(&c, reterr);
+        if (r >= 0)
+                r = services_init(&c, reterr);
+        if (r >= 0)
+                r = dependencies(&c, reterr);
+        if (r >= 0)
+                r = desired_networks(&c, reterr);
+        if (r >= 0)
+                r = desired_addresses(&c, reterr);
+        if (r >= 0)
+                r = desired_ports(&c, reterr);
+        if (r >= 0)
+                r = desired_secret_files(&c, reterr);
+        for (size_t i = 0; r >= 0 && i < c.state->n_services; i++)
+                r = service_files(&c, i, reterr);
+        if (r >= 0)
+                r = project_files(&c);
+        if (r < 0)
+                return r;
+        qsort(c.state->files, c.state->n_files, sizeof *c.state->files, cmp_file);
+        *ret = TAKE_PTR(c.state);
+        return 0;
+}
