@@ -149,8 +149,13 @@ static int wait_ready(ProbeContainer *c, int fd) {
 
 int probe_container_start(ProbeContainer *ret) {
         ProbeContainer c = {};
+        sigset_t mask;
         int fds[2], r;
 
+        /* for the probes' sd-event child sources, in the caller */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
         if (geteuid() != 0)
                 return -EPERM;
         r = make_rootfs(c.root, sizeof c.root);

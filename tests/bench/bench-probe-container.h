@@ -21,7 +21,8 @@ typedef struct ProbeContainer {
 
 /* Builds the rootfs (bin/ with busybox applets, etc/passwd with user "probe" 1234:2345 in group
  * "extra" 777, /work, /home/probe, /proc mounted) and starts pid 1. 0, or -errno (-EPERM without
- * privileges, -ENOENT without /bin/busybox). */
+ * privileges, -ENOENT without /bin/busybox). Blocks SIGCHLD in the caller, as the probes'
+ * sd_event_add_child() needs. */
 int probe_container_start(ProbeContainer *ret);
 /* Kills the container, waits for it, removes the rootfs. Safe on a zeroed or stopped one. */
 void probe_container_stop(ProbeContainer *c);

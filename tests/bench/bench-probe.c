@@ -183,12 +183,8 @@ int main(int argc, char *argv[]) {
         unsigned k = argc > 1 ? (unsigned) atoi(argv[1]) : 300, window = argc > 2 ? (unsigned) atoi(argv[2]) : 10;
         ProbeContainer box = {};
         char cg[4096];
-        sigset_t mask;
         int r;
 
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGCHLD);
-        sigprocmask(SIG_BLOCK, &mask, NULL);
         r = probe_container_start(&box);
         if (r < 0) {
                 printf("skipped: cannot start a test container (need root and /bin/busybox): %s\n",
