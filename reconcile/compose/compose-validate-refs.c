@@ -197,7 +197,8 @@ static int check_file_refs(const RefCheck *c, const char *name, const ComposeNod
 }
 
 static int check_image_or_build(const RefCheck *c, const ComposeNode *key, const ComposeNode *svc) {
-        if (compose_map_get(svc, "image") || compose_map_get(svc, "build") || compose_map_get(svc, "provider"))
+        if (!isempty(compose_map_get_str(svc, "image")) || compose_map_get(svc, "build") ||
+            compose_map_get(svc, "provider"))
                 return 0;
         return compose_node_error(key, c->reterr, -EINVAL, NULL,
                                   "service \"%s\" has neither an image nor a build context specified", key->scalar);
