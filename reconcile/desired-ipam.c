@@ -1,8 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <inttypes.h>
 
+#include "lib/fileio.h"
 #include "reconcile/desired-internal.h"
+
+static inline void closedirp(DIR **d) {
+        if (*d)
+                (void) closedir(*d);
+}
 
 int desired_ipv4_parse(const char *s, uint32_t *ret) {
         struct in_addr a;
@@ -641,4 +648,48 @@ char *desired_ipam_json(DesiredContext *c) {
                         }
         }
         return desired_json_text(o);
+}
+
+static int taken_from_file(const char *path, char ***l) {
+        _cleanup_(json_object_putp) json_object *o = NULL;
+        _cleanup_free_ char *text = NULL;
+        json_object *subnets;
+
+        if (read_full_file(path, &text, NULL) < 0)
+                return 0;       /* gone or unreadable: nothing we can avoid */
+        o = json_tokener_parse(text);
+        if (!json_object_object_get_ex(o, "subnets", &subnets))
+                return 0;
+        json_object_object_foreach(subnets, name, v) {
+                (void) name;
+                if (json_object_is_type(v, json_type_string) && strv_extend(l, json_object_get_string(v)) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+int desired_taken_subnets(const char *state_dir, const char *project, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL;
+        _cleanup_(closedirp) DIR *d = opendir(state_dir ?: NC_STATE_DIR);
+        struct dirent *de;
+        int r;
+
+        if (!d) {
+                *ret = NULL;
+                return errno == ENOENT || errno == EACCES ? 0 : -errno;
+        }
+        while ((de = readdir(d))) {
+                _cleanup_free_ char *path = NULL;
+
+                if (de->d_name[0] == '.' || streq(de->d_name, project) || streq(de->d_name, "images") ||
+                    streq(de->d_name, "volumes"))
+                        continue;
+                if (asprintf(&path, "%s/%s/ipam.json", state_dir ?: NC_STATE_DIR, de->d_name) < 0)
+                        return -ENOMEM;
+                r = taken_from_file(path, &l);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
 }

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 
 #include "reconcile/desired-internal.h"
+#include "reconcile/runtime/runtime.h"
 
 static const struct {
         const char *suffix;
@@ -165,4 +166,17 @@ const char *desired_project_env(const ComposeProject *p, const char *name) {
                 if (strncmp(*e, name, l) == 0 && (*e)[l] == '=')
                         return *e + l + 1;
         return NULL;
+}
+
+const char *desired_store_digest(const char *image, void *userdata) {
+        char ***cache = userdata;
+        size_t l = strlen(image);
+        _cleanup_free_ char *d = NULL;
+
+        STRV_FOREACH(s, *cache)
+                if (strncmp(*s, image, l) == 0 && (*s)[l] == '\n')
+                        return *s + l + 1;
+        if (image_resolve(NULL, image, &d, NULL) < 0 || strv_consume(cache, strjoin(image, "\n", d)) < 0)
+                return NULL;
+        return (*cache)[strv_length(*cache) - 1] + l + 1;
 }

@@ -83,6 +83,10 @@ typedef struct DesiredState {
 /* Returns the image digest ("sha256:…") for @image, or NULL when not known (not pulled). */
 typedef const char *(*DesiredImageDigest)(const char *image, void *userdata);
 
+/* A DesiredImageDigest reading the local image store (refs.json; no network). @userdata is a
+ * `char ***` cache, freed with strv_free() after the DesiredState is no longer rendered. */
+const char *desired_store_digest(const char *image, void *userdata);
+
 typedef struct DesiredOptions {
         const char *ipam_json;          /* previous /var/lib/nspawn-compose/P/ipam.json; NULL: none */
         char **taken_subnets;           /* IPv4 subnets other projects use ("10.89.0.0/24"); skipped */
@@ -112,6 +116,10 @@ const DesiredService *desired_state_find_service(const DesiredState *s, const ch
  * write_file_atomic(), symlinks likewise (temp + rename). Files of other projects and stale files are
  * not touched. Returns the number of files changed, or -errno with the path in @reterr. */
 int desired_write(const DesiredState *s, const char *root, NcError *reterr);
+
+/* IPv4 subnets recorded in the ipam.json of every project but @project below @state_dir (NULL: the
+ * state directory), for DesiredOptions.taken_subnets. Unreadable files are skipped. 0 or -errno. */
+int desired_taken_subnets(const char *state_dir, const char *project, char ***ret);
 
 /* Where apply keeps the IPAM allocation that desired_render() takes back as DesiredOptions.ipam_json. */
 char *desired_ipam_path(const char *project);
