@@ -287,7 +287,8 @@ static int graph_build(Graph *g, const ComposeNode *services) {
                 r = for_each_service_ref(v->name, v->service, add_edge, &v->deps);
                 if (r < 0)
                         return r;
-                strv_sort(v->deps);
+                if (v->deps)
+                        strv_sort(v->deps);
         }
         qsort(g->v, g->n, sizeof *g->v, vertex_cmp);
         return 0;

@@ -239,11 +239,11 @@ static int check_one_of(const ComposeNode *n, const char *path, const char *cons
         StrBuf b = {};
         _cleanup_free_ char *list = NULL;
 
-        for (const char *const *v = values; *v; v++) {
+        for (const char *const *v = values; *v; v++)
                 if (streq(n->scalar, *v))
                         return 0;
-                strbuf_printf(&b, "%s\"%s\"", b.len > 0 ? ", " : "", *v);
-        }
+        for (const char *const *v = values; *v; v++)
+                strbuf_printf(&b, "%s\"%s\"", v == values ? "" : ", ", *v);
         list = strbuf_steal(&b);
         if (!list)
                 return -ENOMEM;
