@@ -71,6 +71,14 @@ int health_config_copy(const HealthConfig *c, HealthConfig *ret);
  * 0, or -EINVAL with detail. An empty list means NONE. */
 int health_config_set_test(HealthConfig *c, char * const *test, NcError *reterr);
 bool health_config_has_check(const HealthConfig *c);
+/* Fills the test and timings from S.json: @healthcheck is its "healthcheck" object (NULL or JSON
+ * null: no check; "test" as in compose, durations in "*_usec", "retries", "disable"), @probe the
+ * "probe" object of "x-nspawn-compose" (NULL: none): {"type": "tcp"|"http", "port": N,
+ * "address": "IP" (default: loopback inside the container), "path": "/…" (http, default "/")}. A
+ * probe replaces the test and keeps the timings. The caller adds environment, user, working_dir. */
+struct json_object;
+int health_config_from_json(const struct json_object *healthcheck, const struct json_object *probe,
+                            HealthConfig *ret, NcError *reterr);
 /* The effective value of each field (defaults applied). */
 uint64_t health_config_interval_usec(const HealthConfig *c);
 uint64_t health_config_timeout_usec(const HealthConfig *c);
