@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+
+#include "reconcile/compose/compose-normalize-internal.h"
+#include "lib/strv.h"
+
+static bool key_is_digit(unsigned char c) {
+        return c >= '0' && c <= '9';
+}
+
+static bool key_is_letter(unsigned char c) {
+        /* Bytes of multi-byte UTF-8 sequences count as letters, as most such runes are. */
+        return isalpha(c) || c >= 0x80;
+}
+
+static uint64_t key_number(const char *s, size_t i, size_t *end) {
+        uint64_t v = 0;
+
+        for (; s[i] && key_is_digit(s[i]); i++)
+                v = v * 10 + (uint64_t) (s[i] - '0');
+        *end = i;
+        return v;
+}
+
+bool norm_key_less(const char *a, const char *b) {
+        bool digits = false;
+        size_t i;
+
+        for (i = 0; a[i] && b[i]; i++) {
+                unsigned char x = a[i], y = b[i];
+                bool xl, yl;
+                uint64_t xn, yn;
+                size_t xe, ye;
+
+                if (x == y) {
+                        digits = key_is_digit(x);
+                        continue;
+                }
+                xl = key_is_letter(x);
+                yl = key_is_letter(y);
+                if (xl && yl)
+                        return x < y;
+                if (xl || yl)
+                        return digits ? xl : yl;
+                /* Neither is a letter: compare the digit runs starting here as numbers. Leading zeros
+                 * only count when the run started before this position with a non-zero digit. */
+                xn = key_number(a, i, &xe);
+                yn = key_number(b, i, &ye);
+                if (x == '0' || y == '0')
+                        for (size_t j = i; j > 0 && key_is_digit(a[j - 1]); j--)
+                                if (a[j - 1] != '0') {
+                                        xn += (uint64_t) 1 << 62;
+                                        yn += (uint64_t) 1 << 62;
+                                        break;
+                                }
+                if (xn != yn)
+                        return xn < yn;
+                if (xe != ye)
+                        return xe < ye;
+                return x < y;
+        }
+        return strlen(a) < strlen(b);
+}
+
+void norm_sort_map(ComposeNode *map) {
+        COMPOSE_MAP_FOREACH(i, map)
+                for (size_t j = i; j > 0 && norm_key_less(map->keys[j]->scalar, map->keys[j - 1]->scalar); j--) {
+                        ComposeNode *k = map->keys[j], *v = map->items[j];
+
+                        map->keys[j] = map->keys[j - 1];
+                        map->items[j] = map->items[j - 1];
+                        map->keys[j - 1] = k;
+                        map->items[j - 1] = v;
+                }
+}
+
+const char *norm_path_key(char buf[static NORM_PATH_MAX], const char *parent, const char *key) {
+        snprintf(buf, NORM_PATH_MAX, "%s%s%s", strempty(parent), isempty(parent) ? "" : ".", key);
+        return buf;
+}
+
+const char *norm_path_index(char buf[static NORM_PATH_MAX], const char *parent, size_t i) {
+        snprintf(buf, NORM_PATH_MAX, "%s[%zu]", strempty(parent), i);
+        return buf;
+}
+
+char *norm_scalar_text(const ComposeNode *n) {
+        if (!compose_node_is_scalar(n)) {
+                errno = EINVAL;
+                return NULL;
+        }
+        if (n->type == COMPOSE_NODE_FLOAT) {
+                const char *s = n->scalar;
+
+                /* YAML spells infinities and NaN its own way; Go prints what it decoded. */
+                if (strstr(s, "inf") || strstr(s, "Inf") || strstr(s, "INF"))
+                        return strdup(s[0] == '-' ? "-Inf" : "+Inf");
+                if (strstr(s, "nan") || strstr(s, "NaN") || strstr(s, "NAN"))
+                        return strdup("NaN");
+                return norm_format_float(strtod(s, NULL), false);
+        }
+        if (n->type == COMPOSE_NODE_BOOL)
+                return strdup(strchr("tT", n->scalar[0]) ? "true" : "false");
+        return strdup(n->scalar);
+}
+
+/* Shortest decimal digits that read back as @v: digits without the point, and the exponent of the
+ * first digit (as %e prints it). */
+static void float_shortest(double v, bool single, char digits[static 32], int *ret_exp) {
+        char buf[64];
+
+        for (int p = 1; p <= 17; p++) {
+                snprintf(buf, sizeof buf, "%.*e", p - 1, v);
+                if (single ? strtof(buf, NULL) == (float) v : strtod(buf, NULL) == v)
+                        break;
+        }
+        size_t k = 0;
+        const char *s = buf + (buf[0] == '-');
+        for (; *s && *s != 'e'; s++)
+                if (isdigit((unsigned char) *s))
+                        digits[k++] = *s;
+        while (k > 1 && digits[k - 1] == '0')
+                k--;
+        digits[k] = 0;
+        *ret_exp = atoi(s + 1);
+}
+
+char *norm_format_float(double v, bool single) {
+        char digits[32];
+        StrBuf b = {};
+        int exp;
+        size_t nd;
+
+        if (isinf(v))
+                return strdup(v < 0 ? "-Inf" : "+Inf");
+        if (isnan(v))
+                return strdup("NaN");
+        if (v == 0)
+                return strdup(signbit(v) ? "-0" : "0");
+        float_shortest(v, single, digits, &exp);
+        nd = strlen(digits);
+        if (v < 0)
+                strbuf_append_char(&b, '-');
+        /* Go's 'g' with the shortest precision prints an exponent below 1e-4 and from 1e+6 on. */
+        if (exp < -4 || exp >= 6) {
+                strbuf_append_char(&b, digits[0]);
+                if (nd > 1) {
+                        strbuf_append_char(&b, '.');
+                        strbuf_append(&b, digits + 1);
+                }
+                strbuf_printf(&b, "e%c%02d", exp < 0 ? '-' : '+', abs(exp));
+        } else if (exp < 0) {
+                strbuf_append(&b, "0.");
+                for (int i = -1; i > exp; i--)
+                        strbuf_append_char(&b, '0');
+                strbuf_append(&b, digits);
+        } else {
+                for (int i = 0; i <= exp || (size_t) i < nd; i++) {
+                        if (i == exp + 1)
+                                strbuf_append_char(&b, '.');
+                        strbuf_append_char(&b, (size_t) i < nd ? digits[i] : '0');
+                }
+        }
+        return strbuf_steal(&b);
+}
+
+typedef struct ShellState {
+        bool escaped, single, dbl, dollar, got;
+} ShellState;
+
+static int shell_flush(StrBuf *buf, ShellState *st, char ***args) {
+        char *s;
+
+        if (!st->got)
+                return 0;
+        s = strbuf_steal(buf);
+        st->got = false;
+        return s ? strv_consume(args, s) : -ENOMEM;
+}
+
+/* One character outside any escape. 1 to stop at a shell operator, 0 to go on, <0 on error. */
+static int shell_char(char ch, StrBuf *buf, ShellState *st, char ***args) {
+        bool quoted = st->single || st->dbl || st->dollar;
+
+        if (ch == '\\' && !st->single) {
+                st->escaped = true;
+                return 0;
+        }
+        if (strchr(" \t\r\n", ch) && !quoted)
+                return shell_flush(buf, st, args);
+        if (ch == '"' && !st->single && !st->dollar) {
+                st->got = st->got || st->dbl;
+                st->dbl = !st->dbl;
+                return 0;
+        }
+        if (ch == '\'' && !st->dbl && !st->dollar) {
+                st->got = st->got || st->single;
+                st->single = !st->single;
+                return 0;
+        }
+        if (ch == '(' && !st->single && !st->dbl) {
+                if (st->dollar || buf->len == 0 || buf->buf[buf->len - 1] != '$')
+                        return -EINVAL;
+                st->dollar = true;
+        } else if (ch == ')' && !st->single && !st->dbl) {
+                if (!st->dollar)
+                        return -EINVAL;
+                st->dollar = false;
+        } else if (strchr(";&|<>", ch) && !quoted)
+                return 1;
+        st->got = true;
+        strbuf_append_char(buf, ch);
+        return 0;
+}
+
+int norm_shell_split(const char *s, char ***ret) {
+        _cleanup_strv_free_ char **args = NULL;
+        ShellState st = {};
+        StrBuf buf = {};
+        int r = 0;
+
+        for (const char *p = s; *p; p++) {
+                if (st.escaped) {
+                        st.escaped = false;
+                        st.got = true;
+                        if (st.dollar)
+                                strbuf_append_char(&buf, '\\');
+                        strbuf_append_char(&buf, *p);
+                        continue;
+                }
+                r = shell_char(*p, &buf, &st, &args);
+                if (r != 0)
+                        break;
+        }
+        if (r >= 0)
+                r = shell_flush(&buf, &st, &args);
+        strbuf_done(&buf);
+        if (r < 0)
+                return r;
+        if (buf.oom)
+                return -ENOMEM;
+        if (st.escaped || st.single || st.dbl || st.dollar)
+                return -EINVAL;
+        if (!args && !(args = calloc(1, sizeof(char*))))
+                return -ENOMEM;
+        *ret = TAKE_PTR(args);
+        return 0;
+}
+
+char *norm_path_clean(const char *p) {
+        _cleanup_strv_free_ char **parts = strv_split(p, "/");
+        _cleanup_strv_free_ char **out = NULL;
+        bool rooted = p[0] == '/';
+        size_t n = 0;
+        char *joined;
+
+        if (!parts)
+                return NULL;
+        STRV_FOREACH(c, parts) {
+                if (streq(*c, "."))
+                        continue;
+                if (streq(*c, "..") && n > 0 && !streq(out[n - 1], "..")) {
+                        free(out[--n]);
+                        out[n] = NULL;
+                        continue;
+                }
+                if (streq(*c, "..") && rooted)
+                        continue;
+                if (strv_extend(&out, *c) < 0)
+                        return NULL;
+                n++;
+        }
+        joined = out ? strv_join(out, "/") : strdup("");
+        if (!joined)
+                return NULL;
+        if (rooted || !*joined) {
+                char *r = NULL;
+
+                if (asprintf(&r, "%s%s", rooted ? "/" : ".", rooted ? joined : "") < 0)
+                        r = NULL;
+                free(joined);
+                return r;
+        }
+        return joined;
+}
+
+static const char *home_dir(void) {
+        return getenv("HOME") ?: "/";
+}
+
+static char *join_clean(const char *a, const char *b) {
+        _cleanup_free_ char *j = NULL;
+
+        if (asprintf(&j, "%s/%s", a, b) < 0)
+                return NULL;
+        return norm_path_clean(j);
+}
+
+char *norm_abs_path(const char *wd, const char *p) {
+        if (p[0] == '~')
+                return join_clean(home_dir(), p + 1);
+        if (p[0] == '/')
+                return strdup(p);
+        return join_clean(wd, p);
+}
+
+char *norm_abs_unix_path(const char *wd, const char *p) {
+        _cleanup_free_ char *expanded = NULL;
+
+        if (streq(p, "~") || startswith(p, "~/")) {
+                if (asprintf(&expanded, "%s%s", home_dir(), p + 1) < 0)
+                        return NULL;
+                p = expanded;
+        }
+        if (p[0] == '/')
+                return strdup(p);
+        return join_clean(wd, p);
+}
+
+int norm_replace_node(ComposeNode **slot, ComposeNode *n) {
+        if (!n)
+                return -ENOMEM;
+        compose_node_free(*slot);
+        *slot = n;
+        return 0;
+}
+
+int norm_replace_string(ComposeNode **slot, char *s) {
+        _cleanup_free_ char *owned = s;
+        ComposeNode *n;
+
+        if (!owned)
+                return -ENOMEM;
+        n = compose_node_new(COMPOSE_NODE_STRING, *slot ? &(*slot)->mark : NULL);
+        if (!n)
+                return -ENOMEM;
+        n->scalar = TAKE_PTR(owned);
+        return norm_replace_node(slot, n);
+}
+
+int norm_map_default(ComposeNode *map, const char *key, ComposeNode *value) {
+        if (compose_map_get(map, key) || compose_map_index(map, key) >= 0) {
+                compose_node_free(value);
+                return 0;
+        }
+        return compose_map_set_at(map, key, &map->mark, value);
+}
+
+ComposeNode *norm_new_map(const ComposeMark *mark) {
+        return compose_node_new(COMPOSE_NODE_MAP, mark);
+}
