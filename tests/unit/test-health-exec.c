@@ -249,6 +249,41 @@ TEST(hanging_probe_killed_with_its_cgroup) {
         ASSERT_EQ(access(cg, F_OK), -1);        /* removed with the checker */
 }
 
+static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
+        return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+/* Freeing the checker while a probe runs leaves nothing behind either. */
+static void free_while_running(const char *cgroup) {
+        char *argv[] = { "sleep 1000 & sleep 1000", NULL };
+        HealthConfig cfg = { .type = HEALTH_TEST_CMD_SHELL, .argv = argv, .interval_usec = 1 * MSEC,
+                             .timeout_usec = 3600 * 1000 * MSEC, .probe_cgroup = (char*) cgroup };
+        HealthChecker *c = NULL;
+        sd_event *e = NULL;
+        Seen s = {};
+
+        ASSERT_OK(sd_event_new(&e));
+        s.event = e;
+        ASSERT_OK(health_checker_new(e, &cfg, box.leader, on_event, &s, &c, NULL));
+        ASSERT_OK(sd_event_add_time_relative(e, NULL, CLOCK_MONOTONIC, 300 * MSEC, 0, on_deadline, NULL));
+        ASSERT_OK(sd_event_loop(e));
+        ASSERT_EQ(s.n, 0);
+        health_checker_free(c);
+        sd_event_unref(e);
+        ASSERT_EQ(probe_container_strays(&box, 5000), 0);
+}
+
+TEST(free_while_running_kills_the_probe) {
+        char cg[4096];
+
+        free_while_running("");
+        ASSERT_OK(probe_container_test_cgroup(cg, sizeof cg));
+        if (cg[0]) {
+                free_while_running(cg);
+                ASSERT_EQ(access(cg, F_OK), -1);
+        }
+}
+
 TEST(background_leftovers_of_a_finished_probe_are_killed) {
         char *argv[] = { "sleep 1000 & echo started", NULL };
         Seen s;

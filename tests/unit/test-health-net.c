@@ -225,6 +225,28 @@ TEST(loopback_in_leader_netns) {
         close(fd);
 }
 
+TEST(probe_now_skips_the_wait) {
+        HealthConfig cfg = { .type = HEALTH_TEST_TCP, .address = "127.0.0.1",
+                             .interval_usec = 3600ULL * 1000 * MSEC };
+        int fd = listener(&cfg.port);
+        HealthChecker *c = NULL;
+        sd_event *e = NULL;
+        Seen s = { .want = 1 };
+
+        ASSERT_OK(sd_event_new(&e));
+        s.event = e;
+        ASSERT_OK(health_checker_new(e, &cfg, getpid(), on_event, &s, &c, NULL));
+        ASSERT_OK(health_checker_probe_now(c));
+        ASSERT_OK(sd_event_loop(e));
+        ASSERT_EQ(s.n, 1);
+        ASSERT_EQ(s.ev[0].status, HEALTH_HEALTHY);
+        ASSERT_EQ(health_checker_get_status(c), HEALTH_HEALTHY);
+        ASSERT_EQ(health_checker_extend_timeout_usec(c), 0);
+        health_checker_free(c);
+        sd_event_unref(e);
+        close(fd);
+}
+
 TEST(no_check_means_no_checker) {
         HealthConfig cfg = {};
         HealthChecker *c = (HealthChecker*) 0x1;
