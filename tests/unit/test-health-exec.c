@@ -6,7 +6,11 @@
 #include <signal.h>
 #include <stdio.h>
 
-#include "healthd/health.h"
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "healthd/health-internal.h"
+#include "lib/fileio.h"
 #include "tests/bench/bench-probe-container.h"
 #include "tests/tap.h"
 
@@ -282,6 +286,37 @@ TEST(free_while_running_kills_the_probe) {
                 free_while_running(cg);
                 ASSERT_EQ(access(cg, F_OK), -1);
         }
+}
+
+/* A process in "<unit>/supervisor" probes from "<unit>/probe". */
+TEST(default_probe_cgroup_is_beside_supervisor) {
+        char unit[4096], supervisor[4200], procs[4300], expect[4200];
+        int status;
+        pid_t pid;
+
+        ASSERT_OK(probe_container_test_cgroup(unit, sizeof unit));
+        if (!unit[0]) {
+                printf("# skipped: no writable cgroup2 here\n");
+                return;
+        }
+        snprintf(supervisor, sizeof supervisor, "%s/supervisor", unit);
+        snprintf(procs, sizeof procs, "%s/cgroup.procs", supervisor);
+        snprintf(expect, sizeof expect, "%s/probe", unit);
+        ASSERT_OK(mkdir_parents_and_self(supervisor, 0755));
+        pid = fork();
+        ASSERT_TRUE(pid >= 0);
+        if (pid == 0) {
+                char *path = NULL;
+
+                if (write_string_file(procs, "0") < 0 || health_cgroup_default_path(&path) < 0)
+                        _exit(2);
+                _exit(streq(path, expect) ? 0 : 1);
+        }
+        ASSERT_EQ(waitpid(pid, &status, 0), pid);
+        (void) rmdir(supervisor);
+        (void) rmdir(unit);
+        ASSERT_TRUE(WIFEXITED(status));
+        ASSERT_EQ(WEXITSTATUS(status), 0);
 }
 
 TEST(background_leftovers_of_a_finished_probe_are_killed) {
