@@ -18,6 +18,8 @@ static const char *const test_env[][2] = {
         { "CPUS", "0.1" },
         { "BIG", "99999999999999999999" },
         { "DOLLAR", "$A" },
+        { "FOO", "first" },
+        { "BAR", "" },
 };
 
 static const char *lookup(const char *name, void *userdata) {
@@ -87,6 +89,20 @@ static const struct {
         /* ${NAME[key]}: kept as written */
         { "${A[x]}",                     "${A[x]}",     NULL },
         { "${A[x]} $B",                  "${A[x]} b",   NULL },
+        /* compose-go's own template tests */
+        { "a $ string",                             "a $ string",             NULL },
+        { "^REGEX$",                                "^REGEX$",                NULL },
+        { "$}",                                     "$}",                     NULL },
+        { "$FOO-bar",                               "first-bar",              NULL },
+        { "This ${BAR} var",                        "This  var",              NULL },
+        { "ok ${BAR:-/non:-alphanumeric}",          "ok /non:-alphanumeric",  NULL },
+        { "+ok ${UNSET:-${BAR-defaultValue}}",      "+ok ",                   NULL },
+        { ":?ok ${BAR-defaultValue}",               ":?ok ",                  NULL },
+        { "?ok ${BAR:-defaultValue}",               "?ok defaultValue",       NULL },
+        { "ok ${UNSET_VAR-${FOO} ${FOO}}",          "ok first first",         NULL },
+        { "ok ${BAR+$FOO ${FOO:+second}}",          "ok first second",        NULL },
+        { "${UNSET_VAR-myerror?msg}",               "myerror?msg",            NULL },
+        { "${FOO?bar-baz}",                         "first",                  NULL },
         /* from the corpus */
         { "${SQL_PORT:-127.0.0.1:13306}:3306",                 "127.0.0.1:13306:3306", NULL },   /* mailcow */
         { "${HTTP_BIND:-}:${HTTP_PORT:-80}:${HTTP_PORT:-80}",  ":80:80",              NULL },
@@ -135,6 +151,12 @@ static const struct {
         { "${EMPTY:?must not be empty}", "required variable EMPTY is missing a value: must not be empty" },
         { "${UNSET?err ${A}}",      "required variable UNSET is missing a value: err a" },
         { "x ${A:-${UNSET:?inner}}", "required variable UNSET is missing a value: inner" },   /* bodies run first */
+        { "${UNSET_VAR?bar-baz}",   "required variable UNSET_VAR is missing a value: bar-baz" },
+        { "not ok ${UNSET_VAR:?Mandatory Variable ${FOO}}",
+          "required variable UNSET_VAR is missing a value: Mandatory Variable first" },
+        { "${ }",                   "(character 1)" },
+        { "${foo }",                "(character 1)" },
+        { "${foo!}",                "(character 1)" },
         { "${}",                    "invalid interpolation format \"${}\" (character 1): "
                                     "you may need to escape any $ with another $" },
         { "${",                     "invalid interpolation format \"${\" (character 1): "
