@@ -15,7 +15,14 @@ typedef struct Verb {
 } Verb;
 
 static const Verb verbs[] = {
-        { "version", NULL, NULL },
+        { "config",  cmd_config, "Print the resolved compose model" },
+        { "plan",    cmd_plan,   "Show what apply would change (exit 2 on drift)" },
+        { "apply",   cmd_apply,  "Converge the host to the compose file" },
+        { "down",    cmd_down,   "Stop and remove everything of the project" },
+        { "ps",      cmd_ps,     "List the project's services" },
+        { "logs",    cmd_logs,   "Show the services' logs" },
+        { "exec",    cmd_exec,   "Run a command inside a service's machine" },
+        { "version", NULL,       NULL },
 };
 
 static void help(void) {
