@@ -501,6 +501,15 @@ static bool port_conflict(const DesiredState *st, const char *proto, const char 
         return false;
 }
 
+/* Published ports go to the service's address on its first network that is not internal (docker
+ * does not publish through internal networks), else on its first network. */
+static uint32_t port_target_address(DesiredContext *c, size_t s) {
+        for (size_t k = 0; k < c->units[s].n_attach; k++)
+                if (!c->state->networks[c->units[s].attach[k].network].internal)
+                        return c->units[s].attach[k].address;
+        return c->units[s].attach[0].address;
+}
+
 static int port_add(DesiredContext *c, size_t s, const char *proto, const char *host_ip, unsigned host,
                     unsigned target) {
         DesiredState *st = c->state;
@@ -514,7 +523,7 @@ static int port_add(DesiredContext *c, size_t s, const char *proto, const char *
                 .service = strdup(c->units[s].name),
                 .protocol = strdup(proto),
                 .host_ip = strdup(host_ip),
-                .target_ip = desired_ipv4_format(c->units[s].attach[0].address),
+                .target_ip = desired_ipv4_format(port_target_address(c, s)),
                 .host_port = host,
                 .target_port = target,
                 .allocated = host == 0,

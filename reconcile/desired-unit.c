@@ -111,11 +111,14 @@ static void service_unit_deps(StrBuf *b, DesiredContext *c, const DesiredService
         }
 }
 
-static void service_unit_restart(StrBuf *b, const RestartPolicy *p) {
+static void service_unit_restart(StrBuf *b, const RestartPolicy *p, bool oneshot) {
         strbuf_printf(b, "Restart=%s\n", p->restart);
         strbuf_append(b, "RestartSec=1\n");
-        /* nspawn exits 133 when the machine asked to be rebooted: start it again (as systemd-nspawn@) */
-        strbuf_append(b, "SuccessExitStatus=133\nRestartForceExitStatus=133\n");
+        /* nspawn exits 133 when the machine asked to be rebooted: start it again (as systemd-nspawn@).
+         * systemd refuses RestartForceExitStatus= for Type=oneshot. */
+        strbuf_append(b, "SuccessExitStatus=133\n");
+        if (!oneshot)
+                strbuf_append(b, "RestartForceExitStatus=133\n");
 }
 
 char *desired_service_unit(DesiredContext *c, size_t i, const char *hash) {
@@ -149,7 +152,7 @@ char *desired_service_unit(DesiredContext *c, size_t i, const char *hash) {
                 strbuf_printf(&b, "DeviceAllow=%s\n", nspawn_device_allow[k]);
         unit_timespan(&b, "TimeoutStartSec", desired_start_timeout(compose_map_get(svc, "healthcheck"), d->oneshot));
         unit_timespan(&b, "TimeoutStopSec", grace + 5 * USEC_PER_SEC);
-        service_unit_restart(&b, &rp);
+        service_unit_restart(&b, &rp, d->oneshot);
         strbuf_printf(&b, "\n[Install]\nWantedBy=nspawn-compose-%s.target\n", c->name);
         return strbuf_steal(&b);
 }

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cmd/cmd.h"
+#include "lib/fileio.h"
+#include "lib/log.h"
+#include "lib/strv.h"
+#include "reconcile/reconcile.h"
+#include "reconcile/runtime/runtime.h"
+
+static void render_help(void) {
+        printf("Usage: nspawn-compose render --output-dir DIR [--runtime] [--exe PATH]\n\n"
+               "Write exactly the files apply installs, laid out below DIR as they would be below /.\n"
+               "Needs no root and no systemd. Addresses and host ports stay as the last apply (or the\n"
+               "last render into DIR) recorded them.\n\n"
+               "  -o, --output-dir DIR  Where to write\n"
+               "      --runtime         Units and settings under /run instead of /etc\n"
+               "      --exe PATH        Program named in the units (default " DESIRED_EXE_DEFAULT ")\n");
+}
+
+/* The previous allocation: the installed one if readable, else what the last render into @dir kept. */
+static char *previous_ipam(const char *project, const char *dir) {
+        _cleanup_free_ char *path = desired_ipam_path(project), *in_dir = NULL;
+        char *text = NULL;
+
+        if (path && read_full_file(path, &text, NULL) >= 0)
+                return text;
+        in_dir = path ? path_join(dir, path) : NULL;
+        if (in_dir && read_full_file(in_dir, &text, NULL) >= 0)
+                return text;
+        return NULL;
+}
+
+static int log_problems(const ComposeProject *p) {
+        _cleanup_strv_free_ char **errors = NULL, **warnings = NULL;
+
+        if (desired_check(p, &errors, &warnings) < 0)
+                return log_oom();
+        STRV_FOREACH(e, errors)
+                log_error("%s", *e);
+        return -EOPNOTSUPP;
+}
+
+static void show_allocated_ports(const DesiredState *s) {
+        for (size_t i = 0; i < s->n_ports; i++)
+                if (s->ports[i].allocated)
+                        printf("%s: container port %u/%s published on host port %u (allocated)\n",
+                               s->ports[i].service, s->ports[i].target_port, s->ports[i].protocol,
+                               s->ports[i].host_port);
+}
+
+int cmd_render(int argc, char *argv[], CmdGlobal *g) {
+        enum { ARG_RUNTIME = 0x100, ARG_EXE };
+        static const struct option options[] = {
+                { "output-dir", required_argument, NULL, 'o'         },
+                { "runtime",    no_argument,       NULL, ARG_RUNTIME },
+                { "exe",        required_argument, NULL, ARG_EXE     },
+                { "help",       no_argument,       NULL, 'h'         },
+                {}
+        };
+        _cleanup_(compose_project_freep) ComposeProject *p = NULL;
+        _cleanup_(desired_state_freep) DesiredState *s = NULL;
+        _cleanup_strv_free_ char **digests = NULL, **taken = NULL;
+        _cleanup_free_ char *ipam = NULL;
+        DesiredOptions o = { .image_digest = desired_store_digest, .userdata = &digests };
+        const char *dir = NULL;
+        NcError err = {};
+        char buf[1024];
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "o:h", options, NULL)) >= 0)
+                switch (c) {
+                case 'o':
+                        dir = optarg;
+                        break;
+                case ARG_RUNTIME:
+                        o.runtime = true;
+                        break;
+                case ARG_EXE:
+                        o.exe = optarg;
+                        break;
+                case 'h':
+                        render_help();
+                        return 0;
+                default:
+                        return 1;
+                }
+        if (!dir) {
+                log_error("render needs --output-dir DIR.");
+                return 1;
+        }
+        if (cmd_load_project(g, &p) < 0)
+                return 1;
+        ipam = previous_ipam(p->name, dir);
+        o.ipam_json = ipam;
+        if (desired_taken_subnets(NULL, p->name, &taken) < 0)
+                return log_oom(), 1;
+        o.taken_subnets = taken;
+        r = desired_render(p, &o, &s, &err);
+        if (r == -EOPNOTSUPP)
+                return log_problems(p), 1;
+        if (r < 0)
+                return log_error_errno(r, "%s", err.error ? nc_error_format(&err, buf, sizeof buf) : "%m"), 1;
+        STRV_FOREACH(w, s->warnings)
+                log_warning("%s", *w);
+        r = desired_write(s, dir, &err);
+        if (r < 0)
+                return log_error_errno(r, "%s", nc_error_format(&err, buf, sizeof buf)), 1;
+        for (size_t i = 0; i < s->n_files; i++)
+                printf("%s\n", s->files[i].path);
+        show_allocated_ports(s);
+        return 0;
+}
