@@ -7,8 +7,8 @@
 #include "lib/strv.h"
 
 /* Canonical output of a model: top-level keys in compose's order (name, services, networks,
- * volumes, secrets, configs, then the rest), every other mapping sorted by key, as
- * `docker compose config` prints it. */
+ * volumes, secrets, configs, then the rest by key); every other mapping in the order of the tree,
+ * which the normalizer has already put in the order `docker compose config` prints. */
 
 static const char *const top_order[] = { "name", "services", "networks", "volumes", "secrets", "configs" };
 
@@ -25,7 +25,8 @@ static bool is_top_key(const char *k) {
         return false;
 }
 
-/* Output order of a map's entries: at the top level compose's section order first; the rest by key. */
+/* Output order of a map's entries: at the top level compose's section order first, then the rest by
+ * key; elsewhere the tree's own order. */
 static size_t *sorted_order(const ComposeNode *map, bool top) {
         size_t *idx = calloc(MAX(map->n_items, (size_t) 1), sizeof *idx), n = 0, first;
 
@@ -41,7 +42,8 @@ static size_t *sorted_order(const ComposeNode *map, bool top) {
         for (size_t i = 0; i < map->n_items; i++)
                 if (!top || !is_top_key(map->keys[i]->scalar))
                         idx[n++] = i;
-        qsort_r(idx + first, n - first, sizeof *idx, cmp_key, (void*) map);
+        if (top)
+                qsort_r(idx + first, n - first, sizeof *idx, cmp_key, (void*) map);
         return idx;
 }
 
@@ -62,7 +64,9 @@ static bool needs_quotes(const char *s) {
         (void) strtod(s, &end);
         if (*end == 0)
                 return true;            /* a number */
-        return startswith(s, "0o") || startswith(s, "0x") || strchr(s, ':') != NULL;
+        if (strchr("0123456789", s[0]) && strchr(s, ':') && strspn(s, "0123456789:._") == strlen(s))
+                return true;            /* YAML 1.1 base 60 ("1:2"), quoted as go-yaml does */
+        return startswith(s, "0o") || startswith(s, "0x");
 }
 
 static int emit(yaml_emitter_t *e, yaml_event_t *ev) {

@@ -113,6 +113,9 @@ static char *canonical_scalar(ComposeNodeType type, const char *s) {
                 if (startswith(s, "0o")) {
                         digits = s + 2;
                         base = 8;
+                } else if (s[0] == '0' && s[1] && strspn(s, "01234567") == strlen(s)) {
+                        /* go-yaml v3 (and so compose) parses ints with Go's base prefixes: 0440 is octal. */
+                        base = 8;
                 } else if (startswith(s, "0x")) {
                         digits = s + 2;
                         base = 16;
