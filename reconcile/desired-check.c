@@ -25,7 +25,7 @@ static const struct {
         { "cpus", KEY_USE },            { "cpuset", KEY_WARN },         { "credential_spec", KEY_WARN },
         { "depends_on", KEY_USE },      { "deploy", KEY_USE },          { "develop", KEY_QUIET },
         { "device_cgroup_rules", KEY_WARN }, { "devices", KEY_WARN },   { "dns", KEY_USE },
-        { "dns_opt", KEY_WARN },        { "dns_search", KEY_WARN },     { "domainname", KEY_WARN },
+        { "dns_opt", KEY_WARN },        { "dns_search", KEY_USE },     { "domainname", KEY_WARN },
         { "entrypoint", KEY_USE },      { "env_file", KEY_USE },        { "environment", KEY_USE },
         { "expose", KEY_QUIET },        { "extends", KEY_QUIET },       { "external_links", KEY_WARN },
         { "extra_hosts", KEY_USE },     { "gpus", KEY_WARN },           { "group_add", KEY_WARN },

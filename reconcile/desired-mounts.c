@@ -16,20 +16,14 @@ static json_object *mount_json(const char *type, const char *source, const char 
         return o;
 }
 
-/* Host directory of a volume mount: named volumes under the shared volume store (by the volume's
- * name, P_VOLUME unless `name:` says otherwise), anonymous ones per service, keyed by target. */
-static char *volume_source(DesiredContext *c, size_t i, const ComposeNode *v) {
-        const char *src = compose_map_get_str(v, "source"), *target = strempty(compose_map_get_str(v, "target"));
-        const ComposeNode *top = compose_map_get(compose_map_get(c->project->model, "volumes"), strempty(src));
-        _cleanup_free_ char *key = NULL, *hash = NULL;
+/* Host directory of a named volume: under the shared volume store, by the volume's name (P_VOLUME
+ * unless `name:` says otherwise). */
+static char *volume_source(DesiredContext *c, const ComposeNode *v) {
+        const char *src = compose_map_get_str(v, "source");
+        const ComposeNode *top = compose_map_get(compose_map_get(c->project->model, "volumes"), src);
         const char *name = compose_map_get_str(top, "name");
         char *r;
 
-        if (isempty(src)) {
-                hash = desired_short_name("", target);
-                return hash && asprintf(&r, NC_STATE_DIR "/%s/%s/volumes/%s", c->name, c->units[i].name, hash) >= 0 ?
-                       r : NULL;
-        }
         if (name)
                 return asprintf(&r, NC_STATE_DIR "/volumes/%s", name) < 0 ? NULL : r;
         if (compose_map_get_bool(top, "external", false))
@@ -62,11 +56,14 @@ static int volumes_json(DesiredContext *c, size_t i, json_object *mounts) {
                 const char *type = strempty(compose_map_get_str(v, "type"));
                 _cleanup_free_ char *src = NULL, *opts = mount_options(v, type);
 
-                if (streq(type, "volume"))
-                        src = volume_source(c, i, v);
+                /* an anonymous volume has no source: run-service keeps it with the writable layer */
+                bool anonymous = streq(type, "volume") && isempty(compose_map_get_str(v, "source"));
+
+                if (streq(type, "volume") && !anonymous)
+                        src = volume_source(c, v);
                 else if (streq(type, "bind"))
                         src = strdup(strempty(compose_map_get_str(v, "source")));
-                if (!opts || (!streq(type, "tmpfs") && !src))
+                if (!opts || (!streq(type, "tmpfs") && !anonymous && !src))
                         return -ENOMEM;
                 json_object_array_add(mounts, mount_json(type, src, strempty(compose_map_get_str(v, "target")),
                                                          compose_map_get_bool(v, "read_only", false), opts));
@@ -123,8 +120,9 @@ static char *secret_target(const char *kind, const ComposeNode *ref) {
         return asprintf(&r, "/%s", target ?: src) < 0 ? NULL : r;
 }
 
-/* Secrets and configs are copied by run-service with their owner and mode (default 0444), so a
- * non-root process in the machine can read a root-only file from the host. */
+/* Secrets and configs are read-only bind mounts of the host file. Owner and mode (default 0444) are
+ * recorded for a wrapper that copies the file instead, so that a non-root process in the machine can
+ * read a root-only host file. */
 static int secrets_json(DesiredContext *c, size_t i, const char *kind, json_object *mounts) {
         const ComposeNode *refs = compose_map_get(c->units[i].node, kind);
 
@@ -137,7 +135,7 @@ static int secrets_json(DesiredContext *c, size_t i, const char *kind, json_obje
 
                 if (!src || !target)
                         return -ENOMEM;
-                m = mount_json(streq(kind, "secrets") ? "secret" : "config", src, target, true, "");
+                m = mount_json("bind", src, target, true, "");
                 json_object_object_add(m, "uid", json_object_new_string(compose_map_get_str(ref, "uid") ?: "0"));
                 json_object_object_add(m, "gid", json_object_new_string(compose_map_get_str(ref, "gid") ?: "0"));
                 (void) compose_node_int(mode, &v);

@@ -308,6 +308,7 @@ static void add_network_settings(DesiredContext *c, size_t i, json_object *o) {
         json_object_object_add(o, "netns", json_object_new_string(strempty(netns)));
         json_object_object_add(o, "hosts_file", json_object_new_string(strempty(hosts)));
         json_object_object_add(o, "dns", strings_json(compose_map_get(svc, "dns")));
+        json_object_object_add(o, "dns_search", strings_json(compose_map_get(svc, "dns_search")));
         json_object_object_add(o, "extra_hosts", extra_hosts_json(compose_map_get(svc, "extra_hosts")));
 }
 

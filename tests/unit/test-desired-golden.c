@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
+#include "reconcile/runtime/runtime.h"
 #include "tests/unit/test-desired-util.h"
 
 /* Fixed environment for the cases: the loader reads nothing from the test's own. */
@@ -103,6 +104,20 @@ static void compare_tree(const DesiredState *s, const char *expected) {
         }
 }
 
+/* Every S.json must be what run-service reads. */
+static void parse_settings(const DesiredState *s) {
+        for (size_t i = 0; i < s->n_services; i++) {
+                _cleanup_(service_spec_freep) ServiceSpec *spec = NULL;
+                NcError err = {};
+                char buf[1024];
+
+                if (service_spec_parse(desired_state_find_file(s, s->services[i].settings_path)->content,
+                                       s->services[i].settings_path, &spec, &err) < 0)
+                        TAP_FAIL("run-service cannot read it: %s", nc_error_format(&err, buf, sizeof buf));
+                ASSERT_STREQ(spec->machine, s->services[i].machine);
+        }
+}
+
 static void verify_case(const ComposeProject *p) {
         DesiredOptions o = { .exe = "/bin/true" };
         _cleanup_(desired_state_freep) DesiredState *s = NULL;
@@ -111,6 +126,7 @@ static void verify_case(const ComposeProject *p) {
         int r;
 
         ASSERT_OK(desired_render(p, &o, &s, &err));
+        parse_settings(s);
         ASSERT_OK(desired_write(s, test_tmpdir_new(), &err));
         ASSERT_TRUE(asprintf(&units, "%s/etc/systemd/system", test_tmpdir) > 0);
         r = verify_units_in(units);
