@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# run.sh NSPAWN_COMPOSE: the integration suite, as TAP. Boots one testbed (tests/testbed/), starts
+# its registry, pushes the test images, installs NSPAWN_COMPOSE as /usr/bin/nspawn-compose in it,
+# then runs every case file t-*.sh beside this script, each in a fresh project directory inside
+# the testbed: "ok N - t-name" or "not ok N - t-name" followed by the case's output and the
+# testbed's diagnostics. "# phase NAME 1.23s" lines time the harness.
+#
+# NC_TESTBED_CASES="t-smoke-* t-apply" limits the run to the cases matching those patterns.
+# Exits 0 when every case passed, 1 otherwise. When the suite cannot run here (not root, tools
+# missing) it prints "1..0 # SKIP why" and exits 77, or $NC_SKIP_EXIT: meson's TAP protocol
+# reads the SKIP from the plan and counts any non-zero exit as an error, so meson sets it to 0.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../testbed/lib.sh
+source "$here/../testbed/lib.sh"
+
+binary=${1:?usage: run.sh NSPAWN_COMPOSE}
+: "${NC_TESTBED_CASE_TIMEOUT:=600}"
+cases_root=/srv/nspawn-compose-tests
+
+skip() {
+        echo "1..0 # SKIP $*"
+        exit "${NC_SKIP_EXIT:-77}"
+}
+
+bail() {
+        echo "Bail out! $*"
+        exit 1
+}
+
+# The case files, filtered by NC_TESTBED_CASES.
+select_cases() {
+        local f name pat
+        for f in "$here"/t-*.sh; do
+                [ -e "$f" ] || continue
+                name=$(basename "$f" .sh)
+                if [ -z "${NC_TESTBED_CASES:-}" ]; then
+                        echo "$f"
+                        continue
+                fi
+                for pat in $NC_TESTBED_CASES; do
+                        # shellcheck disable=SC2053
+                        [[ $name == $pat ]] && { echo "$f"; break; }
+                done
+        done
+}
+
+setup() {
+        local t
+        t=$(tb_now)
+        tb_rootfs || bail "could not build the testbed root filesystem"
+        tb_phase "rootfs-$TB_ROOTFS_STATE" "$t"
+        t=$(tb_now)
+        tb_prepare_copy || bail "could not copy the testbed root"
+        tb_install_binary "$binary" || bail "could not install $binary"
+        tb_phase copy "$t"
+        t=$(tb_now)
+        tb_images_build || bail "could not build the test images"
+        tb_phase image-build "$t"
+        t=$(tb_now)
+        tb_boot || bail "the testbed did not boot"
+        tb_phase boot "$t"
+        check_binary
+        t=$(tb_now)
+        tb_registry_start || bail "the registry did not start"
+        tb_phase registry "$t"
+        t=$(tb_now)
+        tb_images_push || bail "could not push the test images"
+        tb_phase image-push "$t"
+}
+
+# The binary is dynamically linked: every library it needs must be in the testbed.
+check_binary() {
+        local missing
+        missing=$(tb_exec ldd /usr/bin/nspawn-compose | grep 'not found')
+        [ -z "$missing" ] || bail "libraries missing in the testbed (add them to" \
+                "tests/testbed/packages): $missing"
+}
+
+# Machines a case left running fail it; stop_machines stops them so that the next case starts
+# clean (after the diagnostics have shown them).
+running_machines() {
+        tb_exec machinectl list --no-legend 2>/dev/null | awk '{print $1}'
+}
+
+stop_machines() {
+        local m
+        for m in "$@"; do
+                tb_exec machinectl terminate "$m" >/dev/null 2>&1
+        done
+}
+
+run_case() {
+        local file=$1 n=$2 name log t rc left
+        name=$(basename "$file" .sh)
+        log=$TB_WORK/cases/$name.log
+        mkdir -p "$TB_WORK/cases"
+        tb_exec sh -c 'rm -rf "$1" && mkdir -p "$1"' sh "$cases_root/$name"
+        t=$(tb_now)
+        TB_CASE=$name TB_PROJECT=$cases_root/$name \
+                timeout -k 10 "$NC_TESTBED_CASE_TIMEOUT" bash "$TB_DIR/case.sh" "$file" \
+                </dev/null >"$log" 2>&1
+        rc=$?
+        left=$(running_machines)
+        if [ $rc -eq 0 ] && [ -z "$left" ]; then
+                echo "ok $n - $name"
+        else
+                echo "not ok $n - $name"
+                [ $rc -ne 124 ] || tb_note "timed out after ${NC_TESTBED_CASE_TIMEOUT}s"
+                [ -z "$left" ] || tb_note "left machines running: $left"
+                tb_note "--- output of $name (exit $rc)" "$(tail -n 150 "$log")"
+                tb_diagnostics
+                stop_machines $left
+                failed=$((failed + 1))
+        fi
+        tb_phase "case-$name" "$t"
+        tb_exec rm -rf --one-file-system "$cases_root/$name"
+}
+
+main() {
+        local why cases n=0 t
+        why=$(tb_check_host) || skip "$why"
+        [ -x "$binary" ] || bail "$binary is not an executable"
+        binary=$(realpath "$binary")
+        mapfile -t cases < <(select_cases)
+        [ ${#cases[@]} -gt 0 ] || skip "no case matches NC_TESTBED_CASES='${NC_TESTBED_CASES:-}'"
+
+        trap tb_teardown EXIT
+        trap 'exit 130' INT
+        trap 'exit 143' TERM
+        echo "1..${#cases[@]}"
+        setup
+        failed=0
+        for f in "${cases[@]}"; do
+                n=$((n + 1))
+                run_case "$f" "$n"
+        done
+        t=$(tb_now)
+        tb_teardown
+        tb_phase teardown "$t"
+        [ $failed -eq 0 ]
+}
+
+main

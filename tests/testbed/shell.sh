@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# shell.sh [NSPAWN_COMPOSE] [-- COMMAND...]: boots a testbed the way the integration suite does
+# (registry running, test images pushed, NSPAWN_COMPOSE installed as /usr/bin/nspawn-compose when
+# given) and runs COMMAND inside it, or an interactive shell; tears it down afterwards.
+set -uo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+
+binary=
+if [ $# -gt 0 ] && [ "$1" != -- ]; then
+        binary=$(realpath "$1")
+        shift
+fi
+[ "${1:-}" != -- ] || shift
+[ $# -gt 0 ] || set -- bash -i
+
+why=$(tb_check_host) || { echo "shell.sh: $why" >&2; exit 1; }
+trap tb_teardown EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+tb_rootfs && tb_prepare_copy || exit 1
+[ -z "$binary" ] || tb_install_binary "$binary" || exit 1
+tb_images_build && tb_boot && tb_registry_start && tb_images_push || exit 1
+TB_PROJECT=/root
+tb_note "testbed $TB_NAME ready (PID 1 is $TB_PID on this host)"
+tb_exec "$@"
