@@ -22,3 +22,4 @@ int cmd_down(int argc, char *argv[], CmdGlobal *g);
 int cmd_ps(int argc, char *argv[], CmdGlobal *g);
 int cmd_logs(int argc, char *argv[], CmdGlobal *g);
 int cmd_exec(int argc, char *argv[], CmdGlobal *g);
+int cmd_render(int argc, char *argv[], CmdGlobal *g);

@@ -22,6 +22,7 @@ static const Verb verbs[] = {
         { "ps",      cmd_ps,     "List the project's services" },
         { "logs",    cmd_logs,   "Show the services' logs" },
         { "exec",    cmd_exec,   "Run a command inside a service's machine" },
+        { "render",  cmd_render, "Write the files apply installs below a directory" },
         { "version", NULL,       NULL },
 };
 
