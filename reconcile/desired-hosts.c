@@ -63,10 +63,6 @@ char *desired_hosts_file(DesiredContext *c, size_t i) {
         return strbuf_steal(&b);
 }
 
-static json_object *opt_string(const char *s) {
-        return s ? json_object_new_string(s) : NULL;
-}
-
 char *desired_project_json(DesiredContext *c) {
         _cleanup_(json_object_putp) json_object *o = json_object_new_object();
         json_object *nets = json_object_new_array(), *ports = json_object_new_array();
@@ -84,8 +80,8 @@ char *desired_project_json(DesiredContext *c) {
                 json_object_object_add(j, "subnet", json_object_new_string(n->subnet));
                 json_object_object_add(j, "gateway", json_object_new_string(n->gateway));
                 json_object_object_add(j, "internal", json_object_new_boolean(n->internal));
-                json_object_object_add(j, "ipv6_subnet", opt_string(n->ipv6_subnet));
-                json_object_object_add(j, "ipv6_gateway", opt_string(n->ipv6_gateway));
+                json_object_object_add(j, "ipv6_subnet", desired_json_str(n->ipv6_subnet));
+                json_object_object_add(j, "ipv6_gateway", desired_json_str(n->ipv6_gateway));
                 json_object_array_add(nets, j);
         }
         for (size_t i = 0; i < c->state->n_ports; i++) {

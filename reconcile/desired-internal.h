@@ -83,6 +83,7 @@ char *desired_format_at(const ComposeNode *n, const char *path, const char *fmt,
 int desired_node_uint(const ComposeNode *n, uint64_t min, uint64_t max, uint64_t *ret);
 /* Appends a JSON rendering of @o (pretty, two-space indents) plus a newline to a new string. */
 char *desired_json_text(json_object *o);
+json_object *desired_json_str(const char *s);
 /* Looks @name up in the project's environment ("K=V"); NULL when unset. */
 const char *desired_project_env(const ComposeProject *p, const char *name);
 size_t utf8_sequence_length(const char *s);

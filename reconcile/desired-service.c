@@ -247,10 +247,6 @@ static json_object *stop_signal_json(const ComposeNode *svc) {
         return json_object_new_string(t);
 }
 
-static json_object *opt_string(const char *s) {
-        return s ? json_object_new_string(s) : NULL;
-}
-
 static void add_bools(json_object *o, const ComposeNode *svc) {
         json_object_object_add(o, "init", json_object_new_boolean(compose_map_get_bool(svc, "init", false)));
         json_object_object_add(o, "privileged", json_object_new_boolean(compose_map_get_bool(svc, "privileged", false)));
@@ -286,8 +282,8 @@ static void add_identity(DesiredContext *c, size_t i, const char *hash, json_obj
         json_object_object_add(o, "entrypoint", argv_json(compose_map_get(svc, "entrypoint")));
         json_object_object_add(o, "command", argv_json(compose_map_get(svc, "command")));
         json_object_object_add(o, "environment", environment_json(compose_map_get(svc, "environment")));
-        json_object_object_add(o, "working_dir", opt_string(compose_map_get_str(svc, "working_dir")));
-        json_object_object_add(o, "user", opt_string(compose_map_get_str(svc, "user")));
+        json_object_object_add(o, "working_dir", desired_json_str(compose_map_get_str(svc, "working_dir")));
+        json_object_object_add(o, "user", desired_json_str(compose_map_get_str(svc, "user")));
         json_object_object_add(o, "hostname", json_object_new_string(compose_map_get_str(svc, "hostname") ?: d->name));
         add_bools(o, svc);
         json_object_object_add(o, "cap_add", strings_json(compose_map_get(svc, "cap_add")));

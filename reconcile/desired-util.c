@@ -159,6 +159,10 @@ char *desired_json_text(json_object *o) {
         return asprintf(&r, "%s\n", s) < 0 ? NULL : r;
 }
 
+json_object *desired_json_str(const char *s) {
+        return s ? json_object_new_string(s) : NULL;
+}
+
 const char *desired_project_env(const ComposeProject *p, const char *name) {
         size_t l = strlen(name);
 

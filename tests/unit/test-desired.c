@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <inttypes.h>
 
+#include "lib/sha256.h"
+#include "reconcile/desired-internal.h"
 #include "tests/unit/test-desired-util.h"
 
 static const char *const two_services =
@@ -278,6 +280,65 @@ TEST(write_tree_and_verify_units) {
         else
                 ASSERT_OK(r);
         test_tmpdir_remove();
+}
+
+TEST(sha256_vectors) {
+        char hex[SHA256_DIGEST_SIZE * 2 + 1];
+        static char million[1000000];
+
+        ASSERT_STREQ(sha256_hex("", 0, hex), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        ASSERT_STREQ(sha256_hex("abc", 3, hex), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        ASSERT_STREQ(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, hex),
+                     "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+        memset(million, 'a', sizeof million);
+        ASSERT_STREQ(sha256_hex(million, sizeof million, hex),
+                     "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+TEST(durations_bytes_timespans) {
+        uint64_t v;
+        _cleanup_free_ char *a = format_timespan_unit(90 * USEC_PER_SEC), *b = format_timespan_unit(1500000),
+                            *c = format_timespan_unit(1), *d = format_timespan_unit(USEC_INFINITY);
+
+        ASSERT_OK(parse_go_duration("1m30s", &v));
+        ASSERT_EQ(v, 90 * USEC_PER_SEC);
+        ASSERT_OK(parse_go_duration("1.5h", &v));
+        ASSERT_EQ(v, 5400 * USEC_PER_SEC);
+        ASSERT_OK(parse_go_duration("300ms", &v));
+        ASSERT_EQ(v, 300000);
+        ASSERT_OK(parse_go_duration("2m3ms", &v));
+        ASSERT_EQ(v, 120003000);
+        ASSERT_OK(parse_go_duration("0", &v));
+        ASSERT_EQ(v, 0);
+        ASSERT_EQ(parse_go_duration("5x", &v), -EINVAL);
+        ASSERT_EQ(parse_go_duration("", &v), -EINVAL);
+        ASSERT_EQ(parse_go_duration("s", &v), -EINVAL);
+        ASSERT_OK(parse_bytes("512m", &v));
+        ASSERT_EQ(v, 512 * 1024 * 1024);
+        ASSERT_OK(parse_bytes("1gb", &v));
+        ASSERT_EQ(v, 1024 * 1024 * 1024);
+        ASSERT_OK(parse_bytes("1073741824", &v));
+        ASSERT_EQ(v, 1073741824);
+        ASSERT_EQ(parse_bytes("12q", &v), -EINVAL);
+        ASSERT_STREQ(a, "90s");
+        ASSERT_STREQ(b, "1500ms");
+        ASSERT_STREQ(c, "1us");
+        ASSERT_STREQ(d, "infinity");
+}
+
+TEST(start_timeout) {
+        _cleanup_(compose_project_freep) ComposeProject *p = project_from_json("shop",
+                "{'a': {'test': ['CMD', 'true']}, 'b': {'test': ['NONE']}, 'c': {'disable': true},"
+                " 'd': {'test': ['CMD', 'x'], 'interval': '1s', 'timeout': '1s', 'retries': 0}}");
+        const ComposeNode *m = p->model;
+
+        /* defaults: (3 + 1) × (30s + 30s) + 30s */
+        ASSERT_EQ(desired_start_timeout(compose_map_get(m, "a"), false), 270 * USEC_PER_SEC);
+        ASSERT_EQ(desired_start_timeout(compose_map_get(m, "b"), false), 90 * USEC_PER_SEC);
+        ASSERT_EQ(desired_start_timeout(compose_map_get(m, "c"), false), 90 * USEC_PER_SEC);
+        ASSERT_EQ(desired_start_timeout(NULL, false), 90 * USEC_PER_SEC);
+        ASSERT_EQ(desired_start_timeout(compose_map_get(m, "d"), false), 32 * USEC_PER_SEC);
+        ASSERT_EQ(desired_start_timeout(compose_map_get(m, "a"), true), USEC_INFINITY);
 }
 
 TAP_MAIN();
