@@ -20,30 +20,37 @@ static const char *corpus_dir(void) {
         return getenv("NC_CORPUS_DIR") ?: "/work/shared/corpus";
 }
 
-/* Variables some corpus files require (${VAR:?msg}, or typed values such as sentry's healthcheck
- * settings, which its .env provides); everything else is unset. */
-static const char *corpus_lookup(const char *name, void *userdata) {
-        static const char *const vars[] = {
-                "HEALTHCHECK_INTERVAL", "30s",
-                "HEALTHCHECK_TIMEOUT", "1m30s",
-                "HEALTHCHECK_RETRIES", "10",
-                "HEALTHCHECK_START_PERIOD", "10s",
-                "HEALTHCHECK_FILE_INTERVAL", "60s",
-                "HEALTHCHECK_FILE_TIMEOUT", "10s",
-                "HEALTHCHECK_FILE_RETRIES", "3",
-                "HEALTHCHECK_FILE_START_PERIOD", "600s",
-                "SENTRY_BIND", "9000",
-                "DOMAIN", "example.com",
-                "DB_PASSWORD_SECRETS_FILE", "/run/secret",
-                "DATABASE_PASSWORD", "pw",
-                "DATABASE_ROOT_PASSWORD", "pw",
-                NULL,
-        };
+/* Variables some corpus files require (${VAR:?msg}, or typed values and images that their .env
+ * provides, as sentry's healthcheck settings); everything else is unset. */
+static const char *const corpus_vars[] = {
+        "HEALTHCHECK_INTERVAL", "30s",
+        "HEALTHCHECK_TIMEOUT", "1m30s",
+        "HEALTHCHECK_RETRIES", "10",
+        "HEALTHCHECK_START_PERIOD", "10s",
+        "HEALTHCHECK_FILE_INTERVAL", "60s",
+        "HEALTHCHECK_FILE_TIMEOUT", "10s",
+        "HEALTHCHECK_FILE_RETRIES", "3",
+        "HEALTHCHECK_FILE_START_PERIOD", "600s",
+        "SENTRY_BIND", "9000",
+        "SNUBA_IMAGE", "getsentry/snuba:nightly",
+        "RELAY_IMAGE", "getsentry/relay:nightly",
+        "SYMBOLICATOR_IMAGE", "getsentry/symbolicator:nightly",
+        "TASKBROKER_IMAGE", "getsentry/taskbroker:nightly",
+        "VROOM_IMAGE", "getsentry/vroom:nightly",
+        "UPTIME_CHECKER_IMAGE", "getsentry/uptime-checker:nightly",
+        "LAUNCHPAD_IMAGE", "getsentry/launchpad:nightly",
+        "DOMAIN", "example.com",
+        "DB_PASSWORD_SECRETS_FILE", "/run/secret",
+        "DATABASE_PASSWORD", "pw",
+        "DATABASE_ROOT_PASSWORD", "pw",
+        NULL,
+};
 
+static const char *corpus_lookup(const char *name, void *userdata) {
         (void) userdata;
-        for (size_t i = 0; vars[i]; i += 2)
-                if (streq(vars[i], name))
-                        return vars[i + 1];
+        for (size_t i = 0; corpus_vars[i]; i += 2)
+                if (streq(corpus_vars[i], name))
+                        return corpus_vars[i + 1];
         return NULL;
 }
 
@@ -94,6 +101,23 @@ static int schema_only(const char *path, NcError *err) {
         if (r < 0)
                 return r;
         return compose_validate_schema(root, err);
+}
+
+/* The whole loader (compose_project_load): what the user sees. */
+static int load_file(const char *path, NcError *err) {
+        _cleanup_(compose_project_freep) ComposeProject *p = NULL;
+        _cleanup_strv_free_ char **env = NULL;
+        char *files[] = { (char*) path, NULL }, *no_env_files[] = { NULL };
+        ComposeOptions o = { .files = files, .env_files = no_env_files };
+
+        for (size_t i = 0; corpus_vars[i]; i += 2) {
+                char *kv;
+
+                if (asprintf(&kv, "%s=%s", corpus_vars[i], corpus_vars[i + 1]) < 0 || strv_consume(&env, kv) < 0)
+                        return -ENOMEM;
+        }
+        o.environ = env;
+        return compose_project_load(&o, &p, err);
 }
 
 static char **list_dir(const char *dir, const char *suffix) {
@@ -188,9 +212,107 @@ TEST(corpus_valid_files_pass_schema) {
         ASSERT_TRUE(n >= 40);
 }
 
+TEST(corpus_invalid_files_fail_to_load) {
+        static const char *const cases[] = {
+                "compose-go__depends-on-cycle.yml", "dependency cycle detected: service1 -> service2 -> service3 -> service1",
+                "compose-go__depends-on-self.yml", "dependency cycle detected: service1 -> service1",
+                "compose-go__empty.yml", "empty compose file",
+                "compose-spec__build-duplicate-service-key.yml", "mapping key \"base\" already defined",
+                "compose-v1__duplicate-keys.yml", "mapping key \"command\" already defined",
+                "compose-v1__legacy-v1-format-ports.yml", "additional property simple is not allowed",
+                "compose__wrong-composefile-unknown-field.yml", "services.simple: additional property wrongField is not allowed",
+        };
+        _cleanup_free_ char *dir = path_join(corpus_dir(), "compose-invalid");
+        _cleanup_strv_free_ char **files = list_dir(dir, ".yml");
+
+        ASSERT_EQ(strv_length(files), ELEMENTSOF(cases) / 2 + 1);   /* + the include cycle, below */
+        for (size_t i = 0; i < ELEMENTSOF(cases); i += 2) {
+                _cleanup_free_ char *path = path_join(dir, cases[i]);
+                NcError err = {};
+
+                ASSERT_TRUE(load_file(path, &err) < 0);
+                printf("# %s: %u:%u: %s\n", cases[i], err.line, err.column, err.message);
+                ASSERT_STRCONTAINS(err.message, cases[i + 1]);
+        }
+}
+
+/* The file includes itself by its original name; copy it there. */
+TEST(corpus_include_cycle) {
+        _cleanup_free_ char *src = path_join(corpus_dir(), "compose-invalid/compose-go__include-cycle.yml"), *text = NULL;
+        _cleanup_free_ char *path = NULL;
+        char dir[] = "/tmp/test-compose-validate-XXXXXX";
+        NcError err = {};
+        int r;
+
+        ASSERT_OK(read_full_file(src, &text, NULL));
+        ASSERT_NOT_NULL(mkdtemp(dir));
+        path = path_join(dir, "compose-include-cycle.yaml");
+        ASSERT_OK(write_file_atomic(path, text, strlen(text), 0644));
+        r = load_file(path, &err);
+        (void) unlink(path);
+        (void) rmdir(dir);
+        ASSERT_TRUE(r < 0);
+        ASSERT_STRCONTAINS(err.message, "include cycle detected");
+}
+
+/* The whole loader on the valid corpus: the reference check passes on every canonical tree. The
+ * exceptions fail for reasons outside the file, as they do with docker compose. */
+TEST(corpus_valid_files_load) {
+        static const char *const expected_failures[] = {
+                "compose-go__compose-include.yml", "cannot read compose file",          /* include target not in the corpus */
+                "compose-go__include-dir-compose.yml", "not found",                     /* env_file not in the corpus */
+                "compose-go__using-variables.yml", "failed to cast",                    /* ${VARIABLE} in typed fields */
+                "compose-spec__extension-x-function.yml", "undefined service \"gateway\"", /* a spec excerpt */
+                "compose-v1__extends-healthcheck-2.yml", "cannot read compose file",    /* extends a renamed file */
+                "compose__publish-env_file-forms.yml", "cannot read compose file",      /* extends common.yaml */
+                "ghost-docker__compose.yml", "not found",                               /* env_file .env not in the corpus */
+                "frappe-docker__override-mariadb-secrets.yml", "neither an image nor a build context", /* an override */
+                "netbox-docker__docker-compose.yml", "not found",                       /* env_file not in the corpus */
+        };
+        _cleanup_free_ char *dir = path_join(corpus_dir(), "compose");
+        _cleanup_strv_free_ char **files = list_dir(dir, ".yml");
+        size_t failed = 0;
+
+        ASSERT_NOT_NULL(files);
+        STRV_FOREACH(f, files) {
+                _cleanup_free_ char *path = path_join(dir, *f);
+                const char *expected = NULL;
+                NcError err = {};
+                char buf[1024];
+                int r;
+
+                for (size_t i = 0; i < ELEMENTSOF(expected_failures); i += 2)
+                        if (streq(*f, expected_failures[i]))
+                                expected = expected_failures[i + 1];
+                r = load_file(path, &err);
+                if (expected ? r >= 0 || !strstr(err.message, expected) : r < 0) {
+                        printf("# %s: %s\n", *f, r < 0 ? nc_error_format(&err, buf, sizeof buf) : "(accepted)");
+                        failed++;
+                }
+        }
+        ASSERT_EQ(failed, 0);
+}
+
 /* ---- own fixtures: one per rule ------------------------------------------------------------ */
 
-TEST(fixtures_fail_with_expected_message_and_position) {
+/* The expected "LINE:COLUMN: MESSAGE" of a fixture: its "# expect: " line, or for the whole
+ * loader its "# loader: " line when there is one. */
+static void fixture_expectation(const char *name, const char *text, bool loader, char *want, size_t size) {
+        const char *expect = startswith(text, "# expect: "), *eol, *l;
+
+        if (!expect)
+                TAP_FAIL("%s: first line must be \"# expect: LINE:COLUMN: MESSAGE\"", name);
+        eol = strchrnul(expect, '\n');
+        l = *eol ? startswith(eol + 1, "# loader: ") : NULL;
+        if (loader && l) {
+                expect = l;
+                eol = strchrnul(l, '\n');
+        }
+        snprintf(want, size, "%.*s", (int) (eol - expect), expect);
+}
+
+/* Runs every fixture through the checks (or the whole loader); counts the ones whose error is not the expected one. */
+static size_t check_fixtures(bool loader) {
         _cleanup_free_ char *dir = source_path("tests/data/invalid");
         _cleanup_strv_free_ char **files = list_dir(dir, ".yml");
         size_t n = 0, failed = 0;
@@ -198,17 +320,16 @@ TEST(fixtures_fail_with_expected_message_and_position) {
         ASSERT_NOT_NULL(files);
         STRV_FOREACH(f, files) {
                 _cleanup_free_ char *path = path_join(dir, *f), *text = NULL;
-                const char *expect, *eol;
                 char got[1024], want[1024];
                 NcError err = {};
+                int r;
 
                 ASSERT_OK(read_full_file(path, &text, NULL));
-                expect = startswith(text, "# expect: ");
-                if (!expect)
-                        TAP_FAIL("%s: first line must be \"# expect: LINE:COLUMN: MESSAGE\"", *f);
-                eol = strchrnul(expect, '\n');
-                snprintf(want, sizeof want, "%.*s", (int) (eol - expect), expect);
-                if (validate_text(*f, text, &err) >= 0)
+                fixture_expectation(*f, text, loader, want, sizeof want);
+                if (want[0] == '(')     /* "(not compared: why)" */
+                        continue;
+                r = loader ? load_file(path, &err) : validate_text(*f, text, &err);
+                if (r >= 0)
                         snprintf(got, sizeof got, "(accepted)");
                 else
                         snprintf(got, sizeof got, "%u:%u: %s", err.line, err.column, err.message);
@@ -219,8 +340,19 @@ TEST(fixtures_fail_with_expected_message_and_position) {
                 n++;
         }
         printf("# %zu fixtures\n", n);
-        ASSERT_EQ(failed, 0);
         ASSERT_TRUE(n > 0);
+        return failed;
+}
+
+TEST(fixtures_fail_with_expected_message_and_position) {
+        ASSERT_EQ(check_fixtures(/* loader= */ false), 0);
+}
+
+/* The same fixtures through the whole loader. Where the loader stops earlier with its own
+ * message (include and extends are resolved before the schema check), the fixture's second line
+ * says so: "# loader: LINE:COLUMN: MESSAGE". */
+TEST(fixtures_fail_to_load) {
+        ASSERT_EQ(check_fixtures(/* loader= */ true), 0);
 }
 
 /* ---- the shared value parsers ---------------------------------------------------------------- */
