@@ -103,7 +103,8 @@ static void check_image(Checker *k, const ComposeNode *svc, const char *path) {
         snprintf(p, sizeof p, "%s.build", path);
         if (isempty(compose_map_get_str(svc, "image"))) {
                 if (build)
-                        problem(k, true, build, p, "building images is not supported; set 'image:' to a pullable image");
+                        problem(k, true, build, p,
+                                "building images is not supported; set 'image:' to a pullable image");
                 else
                         problem(k, true, svc, path, "no 'image:' given");
         } else if (build)

@@ -173,12 +173,13 @@ static int network_from_config(DesiredContext *c, size_t i, NcError *reterr) {
                 if (d->from_config)
                         continue;
                 if (cidr4_parse(subnet, &d->base, &d->prefix) < 0)
-                        return compose_node_error(cfg, reterr, -EINVAL, path,
-                                                  "invalid IPv4 subnet '%s' (want a network address/prefix <= 30)", subnet);
+                        return compose_node_error(cfg, reterr, -EINVAL, path, "invalid IPv4 subnet '%s' "
+                                                  "(want a network address/prefix <= 30)", subnet);
                 d->gateway = d->base + 1;
                 if (gw && (desired_ipv4_parse(gw, &d->gateway) < 0 ||
                            (d->gateway & prefix_mask(d->prefix)) != d->base))
-                        return compose_node_error(cfg, reterr, -EINVAL, path, "gateway '%s' is not in %s", gw, subnet);
+                        return compose_node_error(cfg, reterr, -EINVAL, path, "gateway '%s' is not in %s",
+                                                  gw, subnet);
                 d->from_config = true;
         }
         return 0;
@@ -316,7 +317,8 @@ static int networks_configured(DesiredContext *c, NcError *reterr) {
                 if (r < 0)
                         return r;
                 for (size_t j = 0; j < i && d->from_config; j++)
-                        if (c->nets[j].from_config && cidr4_overlap(d->base, d->prefix, c->nets[j].base, c->nets[j].prefix))
+                        if (c->nets[j].from_config &&
+                            cidr4_overlap(d->base, d->prefix, c->nets[j].base, c->nets[j].prefix))
                                 return compose_node_error(d->node, reterr, -EINVAL, c->state->networks[i].name,
                                                           "subnet overlaps with network '%s'",
                                                           c->state->networks[j].name);

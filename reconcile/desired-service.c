@@ -75,7 +75,8 @@ static json_object *string_map_json(const ComposeNode *m) {
         json_object *o = json_object_new_object();
 
         COMPOSE_MAP_FOREACH(i, m)
-                json_object_object_add(o, m->keys[i]->scalar, json_object_new_string(strempty(compose_node_str(m->items[i]))));
+                json_object_object_add(o, m->keys[i]->scalar,
+                                       json_object_new_string(strempty(compose_node_str(m->items[i]))));
         COMPOSE_SEQ_FOREACH(i, m) {
                 const char *s = compose_node_str(m->items[i]), *eq = s ? strchr(s, '=') : NULL;
                 _cleanup_free_ char *k = eq ? strndup(s, eq - s) : NULL;
@@ -108,7 +109,8 @@ static json_object *ulimits_json(const ComposeNode *m) {
 }
 
 static int limits_json(const ComposeNode *svc, const char *path, json_object **ret, NcError *reterr) {
-        const ComposeNode *lim = compose_map_get(compose_map_get(compose_map_get(svc, "deploy"), "resources"), "limits");
+        const ComposeNode *res = compose_map_get(compose_map_get(svc, "deploy"), "resources");
+        const ComposeNode *lim = compose_map_get(res, "limits");
         const ComposeNode *mem = compose_map_get(svc, "mem_limit") ?: compose_map_get(lim, "memory");
         const ComposeNode *cpus = compose_map_get(svc, "cpus") ?: compose_map_get(lim, "cpus");
         const ComposeNode *pids = compose_map_get(svc, "pids_limit") ?: compose_map_get(lim, "pids");
@@ -160,7 +162,8 @@ static int healthcheck_json(const ComposeNode *hc, const char *path, json_object
                 json_object_object_add(o, "test", strings_json(&(ComposeNode) { .type = COMPOSE_NODE_STRING,
                                                                                 .scalar = (char *) "NONE" }));
         else
-                json_object_object_add(o, "test", test && test->type == COMPOSE_NODE_SEQ ? strings_json(test) : NULL);
+                json_object_object_add(o, "test",
+                                       test && test->type == COMPOSE_NODE_SEQ ? strings_json(test) : NULL);
         for (size_t i = 0; i < ELEMENTSOF(d); i++) {
                 char key[64];
                 uint64_t v;
@@ -185,7 +188,8 @@ static json_object *networks_json(DesiredContext *c, size_t s) {
         for (size_t k = 0; k < c->units[s].n_attach; k++) {
                 const DesiredAttach *at = &c->units[s].attach[k];
                 const DesiredNetwork *net = &c->state->networks[at->network];
-                _cleanup_free_ char *key = NULL, *veth = NULL, *addr = desired_ipv4_format(at->address), *cidr = NULL;
+                _cleanup_free_ char *key = NULL, *veth = NULL, *cidr = NULL;
+                _cleanup_free_ char *addr = desired_ipv4_format(at->address);
                 json_object *o = json_object_new_object(), *aliases = json_object_new_array();
 
                 if (asprintf(&key, "%s/%s/%s", c->name, c->units[s].name, net->name) >= 0)
@@ -199,8 +203,8 @@ static json_object *networks_json(DesiredContext *c, size_t s) {
                 json_object_object_add(o, "veth", json_object_new_string(strempty(veth)));
                 json_object_object_add(o, "address", json_object_new_string(strempty(cidr)));
                 json_object_object_add(o, "gateway", json_object_new_string(net->gateway));
-                json_object_object_add(o, "ipv6_address", at->ipv6_address ? json_object_new_string(at->ipv6_address) : NULL);
-                json_object_object_add(o, "ipv6_gateway", net->ipv6_gateway ? json_object_new_string(net->ipv6_gateway) : NULL);
+                json_object_object_add(o, "ipv6_address", desired_json_str(at->ipv6_address));
+                json_object_object_add(o, "ipv6_gateway", desired_json_str(net->ipv6_gateway));
                 json_object_object_add(o, "internal", json_object_new_boolean(net->internal));
                 json_object_object_add(o, "aliases", aliases);
                 json_object_array_add(a, o);
@@ -248,9 +252,10 @@ static json_object *stop_signal_json(const ComposeNode *svc) {
 }
 
 static void add_bools(json_object *o, const ComposeNode *svc) {
-        json_object_object_add(o, "init", json_object_new_boolean(compose_map_get_bool(svc, "init", false)));
-        json_object_object_add(o, "privileged", json_object_new_boolean(compose_map_get_bool(svc, "privileged", false)));
-        json_object_object_add(o, "read_only", json_object_new_boolean(compose_map_get_bool(svc, "read_only", false)));
+        static const char *const keys[] = { "init", "privileged", "read_only" };
+
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+                json_object_object_add(o, keys[i], json_object_new_boolean(compose_map_get_bool(svc, keys[i], false)));
 }
 
 static json_object *extension_json(const ComposeNode *svc) {
@@ -284,7 +289,8 @@ static void add_identity(DesiredContext *c, size_t i, const char *hash, json_obj
         json_object_object_add(o, "environment", environment_json(compose_map_get(svc, "environment")));
         json_object_object_add(o, "working_dir", desired_json_str(compose_map_get_str(svc, "working_dir")));
         json_object_object_add(o, "user", desired_json_str(compose_map_get_str(svc, "user")));
-        json_object_object_add(o, "hostname", json_object_new_string(compose_map_get_str(svc, "hostname") ?: d->name));
+        json_object_object_add(o, "hostname",
+                               json_object_new_string(compose_map_get_str(svc, "hostname") ?: d->name));
         add_bools(o, svc);
         json_object_object_add(o, "cap_add", strings_json(compose_map_get(svc, "cap_add")));
         json_object_object_add(o, "cap_drop", strings_json(compose_map_get(svc, "cap_drop")));

@@ -61,8 +61,9 @@ static RestartPolicy restart_policy(const ComposeNode *svc) {
                         p.restart = "always";
                 else if ((n = startswith(r, "on-failure"))) {
                         p.restart = "on-failure";
-                        if (*n == ':' && desired_node_uint(&(ComposeNode) { .type = COMPOSE_NODE_STRING,
-                                                                           .scalar = (char *) n + 1 }, 1, 1000000, &v) >= 0)
+                        ComposeNode count = { .type = COMPOSE_NODE_STRING, .scalar = (char *) n + 1 };
+
+                        if (*n == ':' && desired_node_uint(&count, 1, 1000000, &v) >= 0)
                                 p.attempts = v;
                 }
                 return p;

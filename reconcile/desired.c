@@ -159,7 +159,7 @@ static int cmp_service_key(const void *a, const void *b) {
 
 static int service_init(DesiredContext *c, size_t i, const ComposeNode *key, NcError *reterr) {
         DesiredService *d = &c->state->services[i];
-        const char *name = key->scalar, *digest;
+        const char *name = key->scalar, *digest, *image;
         int r;
 
         c->units[i].name = name;
@@ -174,8 +174,8 @@ static int service_init(DesiredContext *c, size_t i, const ComposeNode *key, NcE
                         return compose_node_error(key, reterr, -EEXIST, "services",
                                                   "'%s' and '%s' map to the same machine name '%s'",
                                                   c->state->services[k].name, name, d->machine);
-        digest = c->options->image_digest && compose_map_get_str(c->units[i].node, "image") ?
-                 c->options->image_digest(compose_map_get_str(c->units[i].node, "image"), c->options->userdata) : NULL;
+        image = compose_map_get_str(c->units[i].node, "image");
+        digest = c->options->image_digest && image ? c->options->image_digest(image, c->options->userdata) : NULL;
         d->name = strdup(name);
         d->image = strdup(strempty(compose_map_get_str(c->units[i].node, "image")));
         d->image_digest = strdup(strempty(digest));
