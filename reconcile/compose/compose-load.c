@@ -24,14 +24,8 @@ typedef struct Loader {
 } Loader;
 
 static const char *env_lookup(const char *name, void *userdata) {
-        char **env = userdata;
-        size_t l = strlen(name);
-
         /* Later entries win: the process environment is appended after .env. */
-        for (size_t i = strv_length(env); i > 0; i--)
-                if (strncmp(env[i - 1], name, l) == 0 && env[i - 1][l] == '=')
-                        return env[i - 1] + l + 1;
-        return NULL;
+        return strv_env_get(userdata, name);
 }
 
 static char *absolute_path(const char *base_dir, const char *path) {
@@ -272,6 +266,12 @@ static int include_one(Loader *l, ComposeNode *root, const ComposeNode *entry, c
 
         if (!p)
                 return compose_node_error(entry, l->reterr, -EINVAL, "include", "'path' is required");
+        COMPOSE_MAP_FOREACH(i, entry) {
+                const char *k = entry->keys[i]->scalar;
+                if (!streq(k, "path") && !streq(k, "project_directory") && !streq(k, "env_file") && !startswith(k, "x-"))
+                        return compose_node_error(entry->keys[i], l->reterr, -EINVAL, "include",
+                                                  "additional property %s is not allowed", k);
+        }
         if (compose_node_is_scalar(p)) {
                 paths = compose_node_new(COMPOSE_NODE_SEQ, &p->mark);
                 if (!paths || compose_seq_append(paths, compose_node_dup(p)) < 0)
@@ -516,6 +516,20 @@ static int load_env(Loader *l) {
         return p->environment ? 0 : -ENOMEM;
 }
 
+/* After merging, a !reset value that had nothing to reset is simply absent (as in compose-go), and
+ * !override has done its work. */
+static void drop_reset_tags(ComposeNode *n) {
+        for (size_t i = 0; n && i < n->n_items; ) {
+                if (n->type == COMPOSE_NODE_MAP && (n->items[i]->flags & COMPOSE_NODE_TAG_RESET)) {
+                        (void) compose_map_remove(n, n->keys[i]->scalar);
+                        continue;
+                }
+                n->items[i]->flags &= ~COMPOSE_NODE_TAG_OVERRIDE;
+                drop_reset_tags(n->items[i]);
+                i++;
+        }
+}
+
 static int finish_model(Loader *l, ComposeNode *model) {
         ComposeProject *p = l->project;
         ComposeNode *version = compose_map_get(model, "version");
@@ -527,6 +541,7 @@ static int finish_model(Loader *l, ComposeNode *model) {
                 if (r < 0)
                         return r;
         }
+        drop_reset_tags(model);
         r = apply_profiles(l, model);
         if (r < 0)
                 return r;
