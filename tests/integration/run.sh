@@ -57,7 +57,7 @@ setup() {
         tb_phase copy "$t"
         t=$(tb_now)
         tb_images_build || bail "could not build the test images"
-        tb_phase image-build "$t"
+        tb_phase "image-build-$TB_IMAGES_STATE" "$t"
         t=$(tb_now)
         tb_boot || bail "the testbed did not boot"
         tb_phase boot "$t"

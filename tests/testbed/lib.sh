@@ -133,13 +133,32 @@ tb_install_binary() {
         install -m 0755 "$1" "$TB_ROOT/usr/bin/nspawn-compose"
 }
 
-# Builds the test images on the outer host into $TB_WORK/images and puts the layout into the
-# testbed's root; tb_images_push pushes them once the registry runs.
+# Builds the test images on the outer host (images.sh) and puts the OCI layout into the
+# testbed's root; tb_images_push pushes them once the registry runs. The layout is cached beside
+# the root, keyed by the sha256 of everything it is made of; TB_IMAGES_STATE says cold or warm.
 tb_images_build() {
-        "$TB_DIR/images.sh" "$TB_WORK/images" >"$TB_WORK/images.log" 2>&1 ||
-                { tb_note "$(cat "$TB_WORK/images.log")"; return 1; }
+        local cache=${NC_TESTBED_CACHE:-/var/cache/nspawn-compose-testbed} key dest tmp
+        key=$(cat "$TB_DIR/images.sh" "$TB_DIR/udp-echo.c" "$TB_DIR/oci-set-config.py" \
+                /bin/busybox | sha256sum | cut -c1-16)
+        dest=$cache/images-$key
+        TB_IMAGES_STATE=warm
+        if [ ! -d "$dest" ]; then
+                TB_IMAGES_STATE=cold
+                mkdir -p "$cache"
+                tmp=$(mktemp -d "$cache/images-build.XXXXXX")
+                if ! "$TB_DIR/images.sh" "$tmp/layout" >"$tmp/log" 2>&1; then
+                        tb_note "$(cat "$tmp/log")"
+                        rm -rf "$tmp"
+                        return 1
+                fi
+                # another run may have won the race: then ours is dropped
+                mv -T "$tmp/layout" "$dest" 2>/dev/null || true
+                rm -rf "$tmp"
+                find "$cache" -maxdepth 1 -name 'images-*' ! -name "images-$key" \
+                        -exec rm -rf {} +
+        fi
         mkdir -p "$(dirname "$TB_ROOT$TB_IMAGE_DIR")"
-        cp -a "$TB_WORK/images" "$TB_ROOT$TB_IMAGE_DIR"
+        cp -a "$dest" "$TB_ROOT$TB_IMAGE_DIR"
 }
 
 # Boots the copy: TB_NSPAWN_PID, TB_GUARD_PID, TB_PID. Waits until systemd says running or
@@ -235,7 +254,7 @@ tb_teardown() {
                 kill -USR1 "$TB_GUARD_PID" 2>/dev/null
                 wait "$TB_GUARD_PID" 2>/dev/null
         fi
-        TB_NSPAWN_PID= TB_GUARD_PID= TB_WORK=
+        TB_NSPAWN_PID='' TB_GUARD_PID='' TB_WORK=''
         trap - INT TERM
 }
 
