@@ -33,21 +33,6 @@ Reconcile *reconcile_free(Reconcile *c) {
         return NULL;
 }
 
-static const char *digest_lookup(const char *image, void *userdata) {
-        Reconcile *c = userdata;
-        size_t l = strlen(image);
-        _cleanup_free_ char *d = NULL;
-
-        STRV_FOREACH(s, c->digests)
-                if (strncmp(*s, image, l) == 0 && (*s)[l] == '\n')
-                        return *s + l + 1;
-        if (image_resolve(NULL, image, &d, NULL) < 0)
-                return NULL;
-        if (strv_consume(&c->digests, strjoin(image, "\n", d)) < 0)
-                return NULL;
-        return c->digests[strv_length(c->digests) - 1] + l + 1;
-}
-
 /* One apply per project at a time: flock on /run/nspawn-compose/P.lock, held until freed. */
 static int take_lock(Reconcile *c, NcError *reterr) {
         _cleanup_free_ char *path = NULL;
@@ -73,17 +58,23 @@ static int take_lock(Reconcile *c, NcError *reterr) {
 
 static int render(Reconcile *c, NcError *reterr) {
         _cleanup_free_ char *ipam_path = desired_ipam_path(c->project->name), *ipam = NULL;
+        _cleanup_strv_free_ char **taken = NULL;
         DesiredOptions o = {
                 .runtime = c->options.runtime,
                 .exe = c->options.exe,
-                .image_digest = digest_lookup,
-                .userdata = c,
+                .image_digest = desired_store_digest,
+                .userdata = &c->digests,
         };
+        int r;
 
         if (!ipam_path)
                 return -ENOMEM;
         if (read_full_file(ipam_path, &ipam, NULL) >= 0)
                 o.ipam_json = ipam;
+        r = desired_taken_subnets(NULL, c->project->name, &taken);
+        if (r < 0)
+                return nc_error_set(reterr, r, "cannot read other projects' address allocations: %s", strerror(-r));
+        o.taken_subnets = taken;
         c->desired = desired_state_free(c->desired);
         return desired_render(c->project, &o, &c->desired, reterr);
 }
