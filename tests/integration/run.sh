@@ -78,17 +78,22 @@ check_binary() {
                 "tests/testbed/packages): $missing"
 }
 
-# Machines a case left running fail it; stop_machines stops them so that the next case starts
-# clean (after the diagnostics have shown them).
-running_machines() {
-        tb_exec machinectl list --no-legend 2>/dev/null | awk '{print $1}'
+# Machines and nspawn-compose units a case left running fail it; stop_leftovers stops them so
+# that the next case starts clean (after the diagnostics have shown them).
+leftovers() {
+        tb_exec machinectl list --no-legend 2>/dev/null | awk '{print "machine", $1}'
+        tb_exec systemctl list-units --state=active,activating,reloading --no-legend --plain \
+                'nspawn-compose-*' 2>/dev/null | awk '{print "unit", $1}'
 }
 
-stop_machines() {
-        local m
-        for m in "$@"; do
-                tb_exec machinectl terminate "$m" >/dev/null 2>&1
-        done
+stop_leftovers() {
+        local kind name
+        while read -r kind name; do
+                case $kind in
+                machine) tb_exec machinectl terminate "$name" ;;
+                unit) tb_exec systemctl stop "$name" ;;
+                esac
+        done <<<"$1" >/dev/null 2>&1
 }
 
 run_case() {
@@ -102,16 +107,16 @@ run_case() {
                 timeout -k 10 "$NC_TESTBED_CASE_TIMEOUT" bash "$TB_DIR/case.sh" "$file" \
                 </dev/null >"$log" 2>&1
         rc=$?
-        left=$(running_machines)
+        left=$(leftovers)
         if [ $rc -eq 0 ] && [ -z "$left" ]; then
                 echo "ok $n - $name"
         else
                 echo "not ok $n - $name"
                 [ $rc -ne 124 ] || tb_note "timed out after ${NC_TESTBED_CASE_TIMEOUT}s"
-                [ -z "$left" ] || tb_note "left machines running: $left"
+                [ -z "$left" ] || tb_note "left running:" "$left"
                 tb_note "--- output of $name (exit $rc)" "$(tail -n 150 "$log")"
                 tb_diagnostics
-                stop_machines $left
+                [ -z "$left" ] || stop_leftovers "$left"
                 failed=$((failed + 1))
         fi
         tb_phase "case-$name" "$t"

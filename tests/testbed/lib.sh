@@ -6,7 +6,8 @@
 # Lifecycle (runner):  tb_check_host, tb_rootfs, tb_prepare_copy, tb_install_binary,
 #                      tb_images_build, tb_boot, tb_registry_start, tb_images_push ... tb_teardown
 # Case API:            tb_exec, tb_sh, tb_copy_in, tb_write_file, tb_write_compose, tb_nc,
-#                      tb_wait_for, tb_wait_unit, tb_http, tb_tcp_echo, tb_udp_echo,
+#                      tb_down_at_end, tb_unit, tb_wait_for, tb_wait_unit, tb_http,
+#                      tb_wait_http, tb_tcp_echo, tb_udp_echo,
 #                      tb_busybox_rootfs, tb_machine_start, tb_defer,
 #                      tb_assert_eq, tb_assert_contains, tb_fail
 #
@@ -316,6 +317,18 @@ tb_nc() {
         tb_exec nspawn-compose "$@"
 }
 
+# tb_down_at_end [ARGS...]: runs `nspawn-compose [ARGS...] down` in the project directory when
+# the case ends, pass or fail (register it right before the first apply).
+tb_down_at_end() {
+        tb_defer nspawn-compose "$@" down
+}
+
+# tb_unit SERVICE [PROJECT]: the unit of a service. PROJECT defaults to the name compose derives
+# from the project directory (the case name, which is already a valid project name).
+tb_unit() {
+        echo "nspawn-compose-${2:-$(basename "$TB_PROJECT")}-$1.service"
+}
+
 # tb_wait_for WHAT SECONDS CMD...: retries CMD (inside the testbed) every 0.1 s until it
 # succeeds; fails with a message after SECONDS. The deadline only bounds a hang: tests never
 # judge speed by it.
@@ -348,6 +361,18 @@ tb_wait_unit() {
 # busybox wget -T is broken, hence the outer timeout).
 tb_http() {
         tb_exec timeout 10 busybox wget -q -O- "$1"
+}
+
+# tb_wait_http URL TEXT [SECONDS]: waits until URL (fetched inside) answers with a body that
+# contains TEXT; prints the last answer on timeout.
+tb_wait_http() {
+        local url=$1 text=$2 secs=${3:-60} i body=
+        for ((i = 0; i < secs * 10; i++)); do
+                body=$(tb_http "$url" 2>&1) && [[ $body == *"$text"* ]] && return 0
+                sleep 0.1
+        done
+        echo "timed out after ${secs}s waiting for '$text' from $url; last answer: $body" >&2
+        return 1
 }
 
 # tb_tcp_echo HOST PORT MSG / tb_udp_echo HOST PORT MSG: sends MSG from inside the testbed and
