@@ -117,6 +117,34 @@ static int write_all(int fd, const void *data, size_t size) {
         return 0;
 }
 
+/* Opens an unnamed file in @dir (O_TMPFILE): a writer killed before linking leaves nothing behind. */
+static int open_tmpfile(const char *dir, const char *path, char **ret_tmp) {
+        int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+
+        if (fd >= 0) {
+                *ret_tmp = NULL;
+                return fd;
+        }
+        /* File systems without O_TMPFILE: a named temporary file. */
+        if (asprintf(ret_tmp, "%s.#nc%ld", path, (long) getpid()) < 0)
+                return -ENOMEM;
+        fd = open(*ret_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        return fd < 0 ? -errno : fd;
+}
+
+/* Gives the unnamed file a temporary name beside @path. */
+static int link_tmpfile(int fd, const char *path, char **tmp) {
+        char proc[64];
+
+        if (asprintf(tmp, "%s.#nc%ld", path, (long) getpid()) < 0)
+                return -ENOMEM;
+        (void) unlink(*tmp);
+        snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+        if (linkat(AT_FDCWD, proc, AT_FDCWD, *tmp, AT_SYMLINK_FOLLOW) < 0)
+                return -errno;
+        return 0;
+}
+
 int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode) {
         _cleanup_free_ char *dir = NULL, *tmp = NULL;
         _cleanup_close_ int fd = -EBADF;
@@ -131,21 +159,21 @@ int write_file_atomic(const char *path, const void *data, size_t size, mode_t mo
         r = mkdir_parents_and_self(dir, 0755);
         if (r < 0)
                 return r;
-        if (asprintf(&tmp, "%s.#nc%ld", path, (long) getpid()) < 0)
-                return -ENOMEM;
-
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+        fd = open_tmpfile(dir, path, &tmp);
         if (fd < 0)
-                return -errno;
+                return fd;
         r = write_all(fd, data, size);
         if (r >= 0 && fchmod(fd, mode) < 0)
                 r = -errno;
         if (r >= 0 && fsync(fd) < 0)
                 r = -errno;
+        if (r >= 0 && !tmp)
+                r = link_tmpfile(fd, path, &tmp);
         if (r >= 0 && rename(tmp, path) < 0)
                 r = -errno;
         if (r < 0) {
-                (void) unlink(tmp);
+                if (tmp)
+                        (void) unlink(tmp);
                 return r;
         }
         return 1;
