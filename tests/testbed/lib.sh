@@ -417,8 +417,8 @@ tb_machine_start() {
 
 TB_DEFERRED=()
 
-# tb_defer CMD...: runs CMD inside the testbed when the case ends, pass or fail, in reverse
-# order of registration.
+# tb_defer CMD...: runs CMD when the case ends, pass or fail, in reverse order of registration:
+# inside the testbed, or on the outer host when CMD is a shell function (tb_nc, tb_sh...).
 tb_defer() {
         local q
         printf -v q '%q ' "$@"
@@ -428,7 +428,12 @@ tb_defer() {
 tb_run_deferred() {
         local i
         for ((i = ${#TB_DEFERRED[@]} - 1; i >= 0; i--)); do
-                eval "tb_exec ${TB_DEFERRED[i]}" || echo "cleanup failed: ${TB_DEFERRED[i]}" >&2
+                eval "set -- ${TB_DEFERRED[i]}"
+                if declare -F "$1" >/dev/null; then
+                        "$@"
+                else
+                        tb_exec "$@"
+                fi || echo "cleanup failed: ${TB_DEFERRED[i]}" >&2
         done
         TB_DEFERRED=()
 }
