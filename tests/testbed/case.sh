@@ -6,13 +6,21 @@ set -Eeuo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
-# Names the failing command and where it was called from, innermost first (once: the trap
-# fires again in every function the failure returns through).
+# Names the failing line of the case file (the innermost frame outside lib.sh) with its text,
+# then the call stack. Once: the trap fires again in every function the failure returns through.
 tb__on_err() {
-        local i
+        local rc=$1 i src line
         [ -z "${tb__err_seen:-}" ] || return 0
         tb__err_seen=1
-        echo "FAILED (exit $1): $2" >&2
+        for ((i = 1; i < ${#BASH_SOURCE[@]}; i++)); do
+                src=${BASH_SOURCE[i]}
+                line=${BASH_LINENO[i - 1]}
+                if [ "$src" = "$tb__case_file" ]; then
+                        echo "FAILED at ${src##*/}:$line (exit $rc):" \
+                                "$(sed -n "${line}{s/^[[:space:]]*//;p}" "$src")" >&2
+                        break
+                fi
+        done
         for ((i = 1; i < ${#BASH_SOURCE[@]}; i++)); do
                 echo "  at ${BASH_SOURCE[i]##*/}:${BASH_LINENO[i - 1]} ${FUNCNAME[i]:-}" >&2
         done
@@ -26,8 +34,9 @@ tb__case_exit() {
         exit "$rc"
 }
 
-trap 'tb__on_err "$?" "$BASH_COMMAND"' ERR
+trap 'tb__on_err "$?"' ERR
 trap tb__case_exit EXIT
-cd "$(dirname "$1")"
+tb__case_file=$(realpath "$1")
+cd "$(dirname "$tb__case_file")"
 # shellcheck source=/dev/null
-source "$1"
+source "$tb__case_file"
