@@ -21,7 +21,8 @@ while [ $# -gt 0 ]; do
 done
 binary=${1:?usage: bench-testbed.sh [-n RUNS] [--cold] [--cases PATTERNS] NSPAWN_COMPOSE}
 out=$(mktemp -d /tmp/bench-testbed.XXXXXX)
-trap 'rm -rf "$out"' EXIT
+cache=
+trap 'rm -rf "$out"; [ -z "$cache" ] || rm -rf --one-file-system "$cache"' EXIT
 
 for ((i = 1; i <= runs; i++)); do
         cache=
@@ -29,11 +30,12 @@ for ((i = 1; i <= runs; i++)); do
                 cache=$(mktemp -d /var/tmp/bench-testbed-cache.XXXXXX)
         fi
         t0=$(date +%s%N)
-        NC_TESTBED_CASES=$cases ${cache:+NC_TESTBED_CACHE=$cache} \
+        env NC_TESTBED_CASES="$cases" ${cache:+NC_TESTBED_CACHE="$cache"} \
                 "$top/tests/integration/run.sh" "$binary" >"$out/run-$i.tap" 2>"$out/run-$i.err" ||
                 { echo "run $i failed:" >&2; cat "$out/run-$i.tap" "$out/run-$i.err" >&2; exit 1; }
         t1=$(date +%s%N)
         [ -z "$cache" ] || rm -rf --one-file-system "$cache"
+        cache=
         sed -n 's/^# phase \([^ ]*\) \([0-9.]*\)s$/\1 \2/p' "$out/run-$i.tap" >>"$out/phases"
         echo "total $(( (t1 - t0) / 1000000 ))" |
                 awk '{ printf "%s %.2f\n", $1, $2 / 1000 }' >>"$out/phases"
