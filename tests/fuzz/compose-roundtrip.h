@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdio.h>
+
+#include "reconcile/compose/compose.h"
+#include "lib/strv.h"
+
+/* The round trip of `config`'s output, shared by the loader's fuzz target and the corpus test: a
+ * loaded model, dumped as YAML or JSON, must load again to an equal model.
+ *
+ * Before dumping, '$' in values is doubled, as docker compose's config verb does to its output
+ * (escapeDollarSign), so that the second load does not interpolate what the first one produced;
+ * only values, because keys are never interpolated.
+ *
+ * One difference is legitimate: the schema wants the items of lists such as ports unique as
+ * written, and distinct short forms can normalize to equal long forms ("3000" and "3000-3001" both
+ * give target 3000). docker compose prints such a list as it is, and its output then fails its own
+ * uniqueness check. When the model holds such a list, the reload may fail with that error. */
+
+typedef enum RoundtripResult {
+        ROUNDTRIP_EQUAL,
+        ROUNDTRIP_DUPLICATES,           /* reload refused equal list items the model holds: legitimate */
+        ROUNDTRIP_RELOAD_FAILED,        /* the dump does not load: @err says why */
+        ROUNDTRIP_DIFFERENT,            /* the dump loads to another model */
+        ROUNDTRIP_OOM,
+} RoundtripResult;
+
+static inline int roundtrip_escape_dollars(ComposeNode *n) {
+        if (n->type == COMPOSE_NODE_STRING && strchr(n->scalar, '$')) {
+                StrBuf b = {};
+
+                for (const char *p = n->scalar; *p; p++)
+                        if (*p == '$')
+                                strbuf_append(&b, "$$");
+                        else
+                                strbuf_append_char(&b, *p);
+                if (b.oom) {
+                        strbuf_done(&b);
+                        return -ENOMEM;
+                }
+                free_and_replace_ptr(&n->scalar, strbuf_steal(&b));
+                return n->scalar ? 0 : -ENOMEM;
+        }
+        for (size_t i = 0; i < n->n_items; i++)
+                if (roundtrip_escape_dollars(n->items[i]) < 0)
+                        return -ENOMEM;
+        return 0;
+}
+
+static inline bool roundtrip_has_duplicate_items(const ComposeNode *n) {
+        for (size_t i = 0; i < n->n_items; i++) {
+                if (roundtrip_has_duplicate_items(n->items[i]))
+                        return true;
+                if (n->type == COMPOSE_NODE_SEQ)
+                        for (size_t j = 0; j < i; j++)
+                                if (compose_node_equal(n->items[i], n->items[j]))
+                                        return true;
+        }
+        return false;
+}
+
+/* Dumps @model with @dump and loads the text as the only compose file @path with options @o (its
+ * environment; files are ignored). The dumped text is returned in *ret_text, the reloaded project in
+ * *ret_again (when it loaded). */
+static inline RoundtripResult compose_roundtrip(const ComposeNode *model, char *(*dump)(const ComposeNode *root),
+                                                const char *path, const ComposeOptions *o,
+                                                char **ret_text, ComposeProject **ret_again, NcError *err) {
+        _cleanup_(compose_node_freep) ComposeNode *escaped = compose_node_dup(model);
+        ComposeOptions reload = { .environ = o ? o->environ : NULL };
+        char *text;
+
+        if (!escaped || roundtrip_escape_dollars(escaped) < 0)
+                return ROUNDTRIP_OOM;
+        text = dump(escaped);
+        if (!text)
+                return ROUNDTRIP_OOM;
+        *ret_text = text;
+        if (compose_project_load_buffer(path, text, strlen(text), &reload, ret_again, err) < 0) {
+                if (err->error == -ENOMEM)
+                        return ROUNDTRIP_OOM;
+                if (strstr(err->message, "must be unique") && roundtrip_has_duplicate_items(model))
+                        return ROUNDTRIP_DUPLICATES;
+                return ROUNDTRIP_RELOAD_FAILED;
+        }
+        return compose_node_equal(model, (*ret_again)->model) ? ROUNDTRIP_EQUAL : ROUNDTRIP_DIFFERENT;
+}
+
+/* Prints what differs to @f: the dumped text, and both models or the reload error. */
+static inline void compose_roundtrip_report(FILE *f, RoundtripResult r, const char *what, const char *text,
+                                            const ComposeNode *model, const ComposeProject *again,
+                                            const NcError *err) {
+        _cleanup_free_ char *a = NULL, *b = NULL;
+        char buf[1024];
+
+        fprintf(f, "%s output does not load to the same model\n--- %s output:\n%s\n", what, what, strempty(text));
+        if (r == ROUNDTRIP_RELOAD_FAILED) {
+                fprintf(f, "--- reload failed: %s\n", nc_error_format(err, buf, sizeof buf));
+                return;
+        }
+        a = compose_dump_yaml(model);
+        b = again ? compose_dump_yaml(again->model) : NULL;
+        fprintf(f, "--- first model:\n%s\n--- reloaded model:\n%s\n", strempty(a), strempty(b));
+}
