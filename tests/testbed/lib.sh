@@ -84,7 +84,9 @@ tb_prepare_copy() {
         TB_ROOT=$TB_WORK/root
         TB_NAME=testbed-$$
         export TB_NAME
-        cp --reflink=auto -a "$TB_CACHE_ROOT" "$TB_ROOT"
+        # shared lock: rootfs.sh removes outdated roots under the exclusive one
+        flock -s "$(dirname "$TB_CACHE_ROOT")/lock" \
+                cp --reflink=auto -a "$TB_CACHE_ROOT" "$TB_ROOT" || return 1
         tb__write_config
 }
 
@@ -155,11 +157,11 @@ tb_images_build() {
                 # another run may have won the race: then ours is dropped
                 mv -T "$tmp/layout" "$dest" 2>/dev/null || true
                 rm -rf "$tmp"
-                find "$cache" -maxdepth 1 -name 'images-*' ! -name "images-$key" \
-                        -exec rm -rf {} +
+                flock "$cache/lock" find "$cache" -maxdepth 1 -name 'images-*' \
+                        ! -name "images-$key" -exec rm -rf {} +
         fi
         mkdir -p "$(dirname "$TB_ROOT$TB_IMAGE_DIR")"
-        cp -a "$dest" "$TB_ROOT$TB_IMAGE_DIR"
+        flock -s "$cache/lock" cp -a "$dest" "$TB_ROOT$TB_IMAGE_DIR"
 }
 
 # Boots the copy: TB_NSPAWN_PID, TB_GUARD_PID, TB_PID. Waits until systemd says running or
