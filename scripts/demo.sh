@@ -9,6 +9,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 build=${NC_DEMO_BUILD_DIR:-build-demo}
+[[ $build == /* ]] || build=$top/$build
 port=8080
 
 current=
@@ -32,10 +33,10 @@ finish() {
 step "installing dependencies"
 scripts/install-deps.sh
 
-step "building nspawn-compose in $build/"
+step "building nspawn-compose in ${build#"$top"/}/"
 [ -f "$build/build.ninja" ] || meson setup "$build" >/dev/null
 ninja -C "$build"
-binary=$top/$build/cmd/nspawn-compose
+binary=$build/cmd/nspawn-compose
 
 # shellcheck source=../tests/testbed/lib.sh
 source "$top/tests/testbed/lib.sh"
@@ -61,8 +62,8 @@ tb_exec skopeo list-tags "docker://$TB_REGISTRY/test/httpd"
 
 if ! "$binary" --help 2>/dev/null | grep -q '^ *apply '; then
         step "stopping here"
-        echo "This nspawn-compose has no 'apply' verb yet ($binary --help lists none), so there is"
-        echo "nothing to deploy: the testbed booted (systemd $(tb_exec systemctl is-system-running))"
+        echo "This nspawn-compose has no 'apply' verb yet (its --help lists none), so there is"
+        echo "nothing to deploy. The testbed booted (systemd $(tb_exec systemctl is-system-running))"
         echo "and its registry serves the example images. Run the demo again once apply exists."
         exit 0
 fi
