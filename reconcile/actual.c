@@ -192,7 +192,8 @@ static int read_files(ActualState *a, const char *root, bool runtime, char * con
                         r = add_file(a, root, *p);
         if (r < 0)
                 return r;
-        qsort(a->files, a->n_files, sizeof *a->files, cmp_file);
+        if (a->n_files > 0)
+                qsort(a->files, a->n_files, sizeof *a->files, cmp_file);
         return 0;
 }
 
@@ -455,7 +456,8 @@ int actual_read(sd_bus *bus, const char *project, const char *root, bool runtime
         if (r < 0)
                 return r;
         set_unit_services(a);
-        qsort(a->units, a->n_units, sizeof *a->units, cmp_unit);
+        if (a->n_units > 0)
+                qsort(a->units, a->n_units, sizeof *a->units, cmp_unit);
         r = read_started_hashes(a, root);
         if (r < 0)
                 return r;

@@ -90,7 +90,7 @@ static bool file_matches(const DesiredFile *d, const ActualFile *a) {
                 return false;
         if (d->symlink || a->symlink)
                 return streq_ptr(d->symlink, a->symlink);
-        return a->mode == d->mode && a->size == d->size && memcmp(a->content, d->content, d->size) == 0;
+        return a->mode == d->mode && a->size == d->size && (d->size == 0 || memcmp(a->content, d->content, d->size) == 0);
 }
 
 static bool is_unit_path(const char *path) {
