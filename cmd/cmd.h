@@ -23,3 +23,5 @@ int cmd_ps(int argc, char *argv[], CmdGlobal *g);
 int cmd_logs(int argc, char *argv[], CmdGlobal *g);
 int cmd_exec(int argc, char *argv[], CmdGlobal *g);
 int cmd_render(int argc, char *argv[], CmdGlobal *g);
+int cmd_pull(int argc, char *argv[], CmdGlobal *g);
+int cmd_run_service(int argc, char *argv[], CmdGlobal *g);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 
 #include "lib/fileio.h"
 #include "reconcile/runtime/runtime-internal.h"
@@ -42,10 +44,17 @@ static int write_string(const char *dir, const char *file, const char *value) {
 
 /* A cgroup with processes cannot pass controllers on to children, so the unit's processes must
  * sit in leaves: we take <unit>/supervisor (where nspawn --keep-unit expects its supervisor) and
- * nspawn puts the payload in <unit>/payload. Returns the unit's cgroup directory. */
+ * nspawn puts the payload in <unit>/payload. Returns the unit's cgroup directory; -EOPNOTSUPP
+ * unless the host runs the unified hierarchy only (in hybrid mode nspawn and systemd track
+ * processes in the v1 name=systemd tree, which we leave alone). */
 int rt_cgroup_enter_supervisor(char **ret_unit_cgroup, NcError *reterr) {
         _cleanup_free_ char *cg = NULL, *sup = NULL;
+        struct statfs fs;
         int r;
+
+        if (statfs(CGROUP_ROOT, &fs) < 0 || fs.f_type != CGROUP2_SUPER_MAGIC)
+                return nc_error_set(reterr, -EOPNOTSUPP, "%s is not the unified cgroup hierarchy; "
+                                    "staying in the unit's cgroup", CGROUP_ROOT);
 
         r = own_cgroup(&cg);
         if (r < 0)

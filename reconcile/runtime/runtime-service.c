@@ -378,8 +378,8 @@ static int service_setup(Service *s, NcError *reterr) {
         int r;
 
         r = rt_cgroup_enter_supervisor(&s->unit_cgroup, &cg);
-        if (r < 0)      /* run by hand, outside a delegated unit: limits then apply to the whole unit */
-                log_warning_errno(r, "%s", cg.message);
+        if (r < 0)      /* hybrid hierarchy, or run by hand outside a delegated unit */
+                log_full_errno(r == -EOPNOTSUPP ? LOG_INFO : LOG_WARNING, r, "%s", cg.message);
         r = rt_network_ensure(s->spec, reterr);
         if (r >= 0)
                 r = rt_sysctls_net(s->spec, reterr);

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cmd/cmd.h"
+#include "lib/log.h"
+#include "lib/strv.h"
+#include "reconcile/runtime/runtime.h"
+
+static void pull_help(void) {
+        printf("Usage: nspawn-compose pull [--policy always|missing|never] [--quiet] [IMAGE...]\n\n"
+               "Pull the images of every service of the project (or the IMAGEs given) into\n"
+               "" NC_IMAGE_STORE ". Prints one line per image: reference, digest, what happened.\n\n"
+               "Options:\n"
+               "      --policy POLICY  always (default), missing or never\n"
+               "  -q, --quiet          No progress output\n");
+}
+
+static int pull_one(const char *ref, ImagePullOptions *o) {
+        _cleanup_free_ char *digest = NULL;
+        NcError err = {};
+        int r;
+
+        r = image_pull(ref, o, &digest, &err);
+        if (r < 0)
+                return log_error_errno(r, "Failed to pull '%s': %s", ref, err.message[0] ? err.message : strerror(-r));
+        printf("%s\t%s\t%s\n", ref, digest, r > 0 ? "pulled" : "present");
+        fflush(stdout);
+        return 0;
+}
+
+/* The project's images, in service order, each once; services without one are errors. */
+static int project_images(CmdGlobal *g, char ***ret) {
+        _cleanup_(compose_project_freep) ComposeProject *p = NULL;
+        _cleanup_strv_free_ char **names = NULL, **images = calloc(1, sizeof(char*));
+        const ComposeNode *services;
+        int r = 0;
+
+        if (!images || cmd_load_project(g, &p) < 0)
+                return images ? -EINVAL : log_oom();
+        names = compose_project_service_names(p);
+        if (!names)
+                return log_oom();
+        services = compose_map_get(p->model, "services");
+        STRV_FOREACH(n, names) {
+                const char *image = compose_map_get_str(compose_map_get(services, *n), "image");
+
+                if (!image)
+                        r = log_error_errno(-EINVAL, "Service '%s' has no image: building images (build:) "
+                                            "is not supported.", *n);
+                else if (!strv_contains(images, image) && strv_extend(&images, image) < 0)
+                        return log_oom();
+        }
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(images);
+        return 0;
+}
+
+int cmd_pull(int argc, char *argv[], CmdGlobal *g) {
+        static const struct option options[] = {
+                { "policy", required_argument, NULL, 'P' },
+                { "quiet",  no_argument,       NULL, 'q' },
+                { "help",   no_argument,       NULL, 'h' },
+                {}
+        };
+        ImagePullOptions o = { .policy = IMAGE_PULL_ALWAYS, .progress = isatty(STDERR_FILENO) };
+        _cleanup_strv_free_ char **images = NULL;
+        int c, ret = 0;
+
+        while ((c = getopt_long(argc, argv, "qh", options, NULL)) >= 0)
+                switch (c) {
+                case 'P':
+                        o.policy = image_pull_policy_from_string(optarg);
+                        if (o.policy < 0) {
+                                log_error("Unknown pull policy '%s': expected always, missing or never.", optarg);
+                                return 1;
+                        }
+                        break;
+                case 'q':
+                        o.progress = false;
+                        break;
+                case 'h':
+                        pull_help();
+                        return 0;
+                default:
+                        return 1;
+                }
+        if (optind < argc)
+                images = strv_copy(argv + optind);
+        else if (project_images(g, &images) < 0)
+                return 1;
+        if (!images)
+                return log_oom(), 1;
+        STRV_FOREACH(i, images)
+                if (pull_one(*i, &o) < 0)
+                        ret = 1;
+        return ret;
+}
