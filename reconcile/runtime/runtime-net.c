@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <sched.h>
-#include <sys/wait.h>
 
 #include "lib/strv.h"
 #include "netfilter/netfilter.h"
@@ -119,15 +118,11 @@ static int sysctls_in_ns(const ServiceSpec *s, int ns_fd, int nstype, bool (*sel
                                 _exit(10 + (int) (kv - s->sysctls));
                 _exit(EXIT_SUCCESS);
         }
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return -errno;
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-                return 0;
-        if (WIFEXITED(status) && WEXITSTATUS(status) >= 10 &&
-            (size_t) WEXITSTATUS(status) - 10 < strv_length(s->sysctls))
-                return nc_error_set(reterr, -EINVAL, "cannot set sysctl '%s'",
-                                    s->sysctls[WEXITSTATUS(status) - 10]);
+        status = rt_wait_status(pid);
+        if (status <= 0)
+                return status;
+        if (status >= 10 && (size_t) status - 10 < strv_length(s->sysctls))
+                return nc_error_set(reterr, -EINVAL, "cannot set sysctl '%s'", s->sysctls[status - 10]);
         return nc_error_set(reterr, -EIO, "cannot enter the namespace to set sysctls");
 }
 

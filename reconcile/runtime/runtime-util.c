@@ -40,7 +40,7 @@ static int read_tail(int fd, char **ret) {
         return 0;
 }
 
-static int wait_status(pid_t pid) {
+int rt_wait_status(pid_t pid) {
         int status;
 
         while (waitpid(pid, &status, 0) < 0)
@@ -78,7 +78,7 @@ int rt_spawn_capture(char * const *argv, bool show_stdout, char **ret_stderr) {
                 return r;
         (void) close(TAKE_FD(wfd));   /* EOF on rfd once the child exits */
         r = read_tail(rfd, &err);
-        status = wait_status(pid);
+        status = rt_wait_status(pid);
         if (r < 0)
                 return r;
         if (ret_stderr)
