@@ -23,6 +23,7 @@ static const Verb verbs[] = {
         { "logs",    cmd_logs,   "Show the services' logs" },
         { "exec",    cmd_exec,   "Run a command inside a service's machine" },
         { "render",  cmd_render, "Write the files apply installs below a directory" },
+        { "pull",    cmd_pull,   "Pull the services' images into the image store" },
         { "version", NULL,       NULL },
 };
 
