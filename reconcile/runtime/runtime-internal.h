@@ -87,3 +87,6 @@ int rt_health_config(const ServiceSpec *s, const ImageConfig *img, HealthConfig 
 
 /* "SIGTERM", "TERM", "15", "SIGRTMIN+3" → the signal number, or -EINVAL. */
 int rt_signal_from_string(const char *s);
+
+/* runtime-machine.c */
+int rt_machine_unregister_stale(const char *machine, NcError *reterr);

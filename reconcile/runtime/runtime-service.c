@@ -374,7 +374,7 @@ static int service_prepare(Service *s, char ***ret_argv, NcError *reterr) {
 
 /* Cgroup, network, root file system, notify socket: in that order (see the top). */
 static int service_setup(Service *s, NcError *reterr) {
-        NcError cg = {};
+        NcError cg = {}, stale = {};
         int r;
 
         r = rt_cgroup_enter_supervisor(&s->unit_cgroup, &cg);
@@ -393,6 +393,11 @@ static int service_setup(Service *s, NcError *reterr) {
                 r = rt_volumes_prepare(&s->paths, s->spec, reterr);
         if (r < 0)
                 return r;
+        r = rt_machine_unregister_stale(s->spec->machine, &stale);
+        if (r > 0)
+                log_info("Removed the stale registration of machine '%s'.", s->spec->machine);
+        else if (r < 0)
+                log_warning_errno(r, "%s", stale.message);
         s->notify_fd = notify_socket_open(s->paths.notify_socket, reterr);
         return s->notify_fd < 0 ? s->notify_fd : 0;
 }
