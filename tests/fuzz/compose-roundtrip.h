@@ -16,11 +16,16 @@
  * One difference is legitimate: the schema wants the items of lists such as ports unique as
  * written, and distinct short forms can normalize to equal long forms ("3000" and "3000-3001" both
  * give target 3000). docker compose prints such a list as it is, and its output then fails its own
- * uniqueness check. When the model holds such a list, the reload may fail with that error. */
+ * uniqueness check. When the model holds such a list, the reload may fail with that error.
+ *
+ * Another is JSON's: YAML (1.2, section 7.4.2) ends an implicit key at most 1024 characters after
+ * its start, and libyaml and go-yaml enforce it, so a JSON object key longer than that is not
+ * YAML. The YAML dump writes such keys as explicit "? key" entries; the JSON dump cannot. */
 
 typedef enum RoundtripResult {
         ROUNDTRIP_EQUAL,
         ROUNDTRIP_DUPLICATES,           /* reload refused equal list items the model holds: legitimate */
+        ROUNDTRIP_LONG_KEY,             /* JSON with a key YAML cannot read: legitimate */
         ROUNDTRIP_RELOAD_FAILED,        /* the dump does not load: @err says why */
         ROUNDTRIP_DIFFERENT,            /* the dump loads to another model */
         ROUNDTRIP_OOM,
@@ -60,6 +65,24 @@ static inline bool roundtrip_has_duplicate_items(const ComposeNode *n) {
         return false;
 }
 
+/* Is a key of the tree, as JSON writes it (quoted, escaped), past YAML's implicit key limit?
+ * Counts bytes, a little more than the characters YAML counts. */
+static inline bool roundtrip_has_long_json_key(const ComposeNode *n) {
+        for (size_t i = 0; i < n->n_items; i++) {
+                if (roundtrip_has_long_json_key(n->items[i]))
+                        return true;
+                if (n->type == COMPOSE_NODE_MAP) {
+                        size_t l = 2;
+
+                        for (const char *c = n->keys[i]->scalar; *c; c++)
+                                l += strchr("\\\"", *c) ? 2 : (unsigned char) *c < 0x20 ? 6 : 1;
+                        if (l > 1024)
+                                return true;
+                }
+        }
+        return false;
+}
+
 /* Dumps @model with @dump and loads the text as the only compose file @path with options @o (its
  * environment; files are ignored). The dumped text is returned in *ret_text, the reloaded project in
  * *ret_again (when it loaded). */
@@ -81,6 +104,8 @@ static inline RoundtripResult compose_roundtrip(const ComposeNode *model, char *
                         return ROUNDTRIP_OOM;
                 if (strstr(err->message, "must be unique") && roundtrip_has_duplicate_items(model))
                         return ROUNDTRIP_DUPLICATES;
+                if (dump == compose_dump_json && roundtrip_has_long_json_key(model))
+                        return ROUNDTRIP_LONG_KEY;
                 return ROUNDTRIP_RELOAD_FAILED;
         }
         return compose_node_equal(model, (*ret_again)->model) ? ROUNDTRIP_EQUAL : ROUNDTRIP_DIFFERENT;
