@@ -26,21 +26,14 @@ typedef struct CtMatch {
         int error;
 } CtMatch;
 
-static int attr_cb(const struct nlattr *a, void *data) {
-        const struct nlattr **tb = data;
-
-        tb[mnl_attr_get_type(a) & NLA_TYPE_MASK] = a;
-        return MNL_CB_OK;
-}
-
 static int tuple_parse(const struct nlattr *nest, int family, CtTuple *ret) {
         const struct nlattr *tb[CTA_TUPLE_MAX + 1] = {}, *ip[CTA_IP_MAX + 1] = {}, *pr[CTA_PROTO_MAX + 1] = {};
         size_t alen = family == AF_INET ? 4 : 16;
         CtTuple t = {};
 
-        if (mnl_attr_parse_nested(nest, attr_cb, tb) < 0 || !tb[CTA_TUPLE_IP] || !tb[CTA_TUPLE_PROTO] ||
-            mnl_attr_parse_nested(tb[CTA_TUPLE_IP], attr_cb, ip) < 0 ||
-            mnl_attr_parse_nested(tb[CTA_TUPLE_PROTO], attr_cb, pr) < 0)
+        if (nl_attr_parse_nested(nest, tb, CTA_TUPLE_MAX) < 0 || !tb[CTA_TUPLE_IP] || !tb[CTA_TUPLE_PROTO] ||
+            nl_attr_parse_nested(tb[CTA_TUPLE_IP], ip, CTA_IP_MAX) < 0 ||
+            nl_attr_parse_nested(tb[CTA_TUPLE_PROTO], pr, CTA_PROTO_MAX) < 0)
                 return -EBADMSG;
         const struct nlattr *src = ip[family == AF_INET ? CTA_IP_V4_SRC : CTA_IP_V6_SRC];
         const struct nlattr *dst = ip[family == AF_INET ? CTA_IP_V4_DST : CTA_IP_V6_DST];
@@ -70,7 +63,7 @@ static int ct_cb(const struct nlmsghdr *nlh, void *data) {
         CtMatch *st = data;
         bool hit = false;
 
-        if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), attr_cb, tb) < 0 || !tb[CTA_TUPLE_ORIG] ||
+        if (nl_attr_parse(nlh, sizeof(struct nfgenmsg), tb, CTA_MAX) < 0 || !tb[CTA_TUPLE_ORIG] ||
             !tb[CTA_TUPLE_REPLY] || tuple_parse(tb[CTA_TUPLE_ORIG], st->family, &orig) < 0 ||
             tuple_parse(tb[CTA_TUPLE_REPLY], st->family, &reply) < 0)
                 return MNL_CB_OK;

@@ -236,3 +236,41 @@ int fw_plan_build_batch(const FwPlan *p, FwBatch *b, uint32_t seq, uint32_t geni
 
 /* Deletes the conntrack entries created through the given mappings. Returns the count or -errno. */
 int fw_conntrack_flush(FwContext *ctx, const FwMapping *m, size_t n);
+
+/* ---- rtnetlink (link-rtnl.c) ---- */
+
+typedef struct Rtnl {
+        struct mnl_socket *nl;
+        uint32_t portid, seq;
+} Rtnl;
+
+typedef struct LinkInfo {
+        int ifindex;
+        unsigned flags;                 /* IFF_* */
+        int master;                     /* ifindex or 0 */
+        char kind[16];                  /* "bridge", "veth", "" */
+        uint8_t mac[6];
+        bool route_localnet;
+} LinkInfo;
+
+/* mnl_attr_parse() into tb[0..max] (zeroed first); attribute types beyond @max, which a newer
+ * kernel than our headers may send, are skipped. 0 or -EBADMSG. */
+int nl_attr_parse(const struct nlmsghdr *nlh, unsigned offset, const struct nlattr **tb, uint16_t max);
+int nl_attr_parse_nested(const struct nlattr *nest, const struct nlattr **tb, uint16_t max);
+
+/* Opens a NETLINK_ROUTE socket in the netns @netns_fd (-1: the caller's). */
+int rtnl_open(int netns_fd, Rtnl *ret);
+void rtnl_close(Rtnl *r);
+/* Sends @nlh with NLM_F_ACK and waits for the ack; replies before it go to @cb. 0 or -errno. */
+int rtnl_call(Rtnl *r, struct nlmsghdr *nlh, mnl_cb_t cb, void *userdata);
+/* 0 and *ret filled, -ENODEV if there is no such link, or -errno. */
+int rtnl_link_get(Rtnl *r, const char *ifname, LinkInfo *ret);
+/* Brings the link up unless it is; sets its master; deletes it. 1 changed, 0 not, -errno. */
+int rtnl_link_up(Rtnl *r, const LinkInfo *l);
+int rtnl_link_set_master(Rtnl *r, const LinkInfo *l, int master);
+int rtnl_link_set_route_localnet(Rtnl *r, const LinkInfo *l);
+int rtnl_link_delete(Rtnl *r, int ifindex);
+/* Adds @cidr unless the link has that address with that prefix. */
+int rtnl_addr_ensure(Rtnl *r, int ifindex, const char *cidr, NcError *reterr);
+/* Default route via @gateway over @ifindex (replaced if present: returns 0 then). */
+int rtnl_route_default(Rtnl *r, int ifindex, const char *gateway, NcError *reterr);

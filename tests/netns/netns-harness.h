@@ -2,7 +2,7 @@
 #pragma once
 
 /* Kernel tests run in throwaway namespaces: a new user, network and mount namespace entered
- * before any test case runs, with a private tmpfs on /run (for /run/netns). Nothing of the host's
+ * before any test case runs, with a private tmpfs on /run (for /run/netns) and this netns' sysfs. Nothing of the host's
  * ruleset, links or mounts is touched. Without unshare (no user namespaces), everything skips. */
 
 #include <fcntl.h>
@@ -10,7 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 static inline int harness_write(const char *path, const char *s) {
@@ -47,6 +50,16 @@ __attribute__((constructor)) static void harness_enter(void) {
                 harness_skip("private mounts");
         if (mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
                 harness_skip("tmpfs on /run");
+        /* lo up, as on any host. */
+        struct ifreq ifr = { .ifr_name = "lo" };
+        int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0 ||
+            (ifr.ifr_flags |= IFF_UP, ioctl(s, SIOCSIFFLAGS, &ifr) < 0))
+                harness_skip("lo up");
+        close(s);
+        /* sysfs shows the links of the netns that mounted it: mount ours. */
+        if (mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+                harness_skip("sysfs");
 }
 
 /* Runs a shell command (diagnostics only, e.g. `nft list ruleset`); its output goes to the TAP log
