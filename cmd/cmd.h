@@ -25,3 +25,5 @@ int cmd_exec(int argc, char *argv[], CmdGlobal *g);
 int cmd_render(int argc, char *argv[], CmdGlobal *g);
 int cmd_pull(int argc, char *argv[], CmdGlobal *g);
 int cmd_run_service(int argc, char *argv[], CmdGlobal *g);
+int cmd_net_up(int argc, char *argv[], CmdGlobal *g);
+int cmd_net_down(int argc, char *argv[], CmdGlobal *g);
