@@ -65,11 +65,14 @@ static void grow_buffers(FwContext *ctx, const FwBatch *b) {
         int snd = (int) MIN(b->len + 4096, (size_t) INT32_MAX);
         int rcv = (int) MIN(b->n_msgs * 1024 + 65536, (size_t) INT32_MAX);
 
-        /* FORCE works for real root; in a user namespace the limits of wmem_max/rmem_max apply. */
-        if (mnl_socket_setsockopt(ctx->nl, SO_SNDBUFFORCE, &snd, sizeof snd) < 0)
-                (void) mnl_socket_setsockopt(ctx->nl, SO_SNDBUF, &snd, sizeof snd);
-        if (mnl_socket_setsockopt(ctx->nl, SO_RCVBUFFORCE, &rcv, sizeof rcv) < 0)
-                (void) mnl_socket_setsockopt(ctx->nl, SO_RCVBUF, &rcv, sizeof rcv);
+        int fd = mnl_socket_get_fd(ctx->nl);
+
+        /* The whole batch is one message to the socket, which must fit the send buffer. FORCE
+         * works for real root; in a user namespace wmem_max/rmem_max cap the plain options. */
+        if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &snd, sizeof snd) < 0)
+                (void) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &snd, sizeof snd);
+        if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof rcv) < 0)
+                (void) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
 }
 
 typedef struct AckState {

@@ -6,6 +6,7 @@
  * ruleset, links or mounts is touched. Without unshare (no user namespaces), everything skips. */
 
 #include <fcntl.h>
+#include <stdbool.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,13 +32,17 @@ static inline void harness_skip(const char *what) {
         exit(0);
 }
 
-__attribute__((constructor)) static void harness_enter(void) {
+/* @userns false keeps the caller's (real root's) capabilities, for tools such as nft that need
+ * SO_SNDBUFFORCE for large batches. */
+static inline void harness_enter(bool userns) {
         char map[64];
         uid_t uid = getuid();
         gid_t gid = getgid();
 
-        if (unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS) < 0)
+        if (unshare((userns ? CLONE_NEWUSER : 0) | CLONE_NEWNET | CLONE_NEWNS) < 0)
                 harness_skip("unshare");
+        if (!userns)
+                goto mounts;
         snprintf(map, sizeof map, "0 %u 1", (unsigned) uid);
         if (harness_write("/proc/self/setgroups", "deny") < 0 && errno != ENOENT)
                 harness_skip("setgroups");
@@ -46,6 +51,7 @@ __attribute__((constructor)) static void harness_enter(void) {
         snprintf(map, sizeof map, "0 %u 1", (unsigned) gid);
         if (harness_write("/proc/self/gid_map", map) < 0)
                 harness_skip("gid_map");
+mounts:
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 harness_skip("private mounts");
         if (mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
@@ -61,6 +67,12 @@ __attribute__((constructor)) static void harness_enter(void) {
         if (mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
                 harness_skip("sysfs");
 }
+
+#ifndef HARNESS_NO_CONSTRUCTOR
+__attribute__((constructor)) static void harness_enter_userns(void) {
+        harness_enter(/* userns= */ true);
+}
+#endif
 
 /* Runs a shell command (diagnostics only, e.g. `nft list ruleset`); its output goes to the TAP log
  * as comments. */

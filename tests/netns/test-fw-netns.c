@@ -229,27 +229,30 @@ TEST(drift_chain_policy) {
         ASSERT_EQ(sync_p(ctx), 0);
 }
 
+/* 10000 ports are one batch of about half a megabyte: the socket's send buffer must grow. */
 TEST(rule_count_is_constant) {
         _cleanup_(fw_closep) FwContext *ctx = ctx_new();
         _cleanup_(fw_snapshot_done) FwSnapshot s = {};
-        FwPort many[1000];
-        char ip[1000][16];
+        _cleanup_free_ FwPort *many = calloc(10000, sizeof *many);
+        _cleanup_free_ char (*ip)[32] = calloc(10000, sizeof *ip);
         size_t rules = 0;
 
-        for (size_t i = 0; i < ELEMENTSOF(many); i++) {
+        for (size_t i = 0; i < 10000; i++) {
                 snprintf(ip[i], sizeof ip[i], "10.90.%zu.%zu", i / 200, 2 + i % 200);
                 many[i] = (FwPort) { .service = "s", .host_port = 20000 + i, .target_ip = ip[i],
                                      .target_port = 80 };
         }
-        ASSERT_EQ(fw_sync_project(ctx, "big", many, ELEMENTSOF(many), NULL, 0, NULL), 1000);
-        ASSERT_EQ(fw_sync_project(ctx, "big", many, ELEMENTSOF(many), NULL, 0, NULL), 0);
+        ASSERT_EQ(fw_sync_project(ctx, "big", many, 10000, NULL, 0, NULL), 10000);
+        ASSERT_EQ(fw_sync_project(ctx, "big", many, 10000, NULL, 0, NULL), 0);
+        many[5000].target_port = 81;
+        ASSERT_EQ(fw_sync_project(ctx, "big", many, 10000, NULL, 0, NULL), 1);
         ASSERT_OK(fw_snapshot_read(ctx, &s, NULL));
         for (FwChainId c = 0; c < _FW_CHAIN_MAX; c++) {
                 ASSERT_TRUE(s.rules_ok[c]);
                 rules += fw_chain_n_rules(c);
         }
         printf("# %zu rules for %zu elements\n", rules, s.n_elems);
-        ASSERT_EQ(fw_remove_project(ctx, "big", NULL), 1000);
+        ASSERT_EQ(fw_remove_project(ctx, "big", NULL), 10000);
 }
 
 TEST(remove_keeps_others_then_drops_table) {
