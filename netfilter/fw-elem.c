@@ -225,27 +225,51 @@ static bool ports_collide(const FwPort *a, const PortInfo *ia, const FwPort *b, 
         return memcmp(&ia->host, &ib->host, addr_len(ia->family)) == 0;
 }
 
+/* Orders ports by host port, protocol and family: only neighbours can collide. */
+typedef struct PortRef {
+        const FwPort *port;
+        PortInfo info;
+} PortRef;
+
+static int port_ref_cmp(const void *x, const void *y) {
+        const PortRef *a = x, *b = y;
+
+        if (a->port->host_port != b->port->host_port)
+                return a->port->host_port < b->port->host_port ? -1 : 1;
+        if (a->info.protocol != b->info.protocol)
+                return a->info.protocol < b->info.protocol ? -1 : 1;
+        return a->info.family - b->info.family;
+}
+
+static int collision_error(const PortRef *a, const PortRef *b, NcError *reterr) {
+        bool both_any = a->info.host_any && b->info.host_any;
+
+        return nc_error_set(reterr, -EADDRINUSE, "services '%s' and '%s' both publish host port %u/%s%s%s",
+                            strempty(a->port->service), strempty(b->port->service), a->port->host_port,
+                            protocol_name(a->info.protocol), both_any ? "" : " on ",
+                            both_any ? "" : a->info.host_any ? b->port->host_ip : a->port->host_ip);
+}
+
 int fw_ports_check(const FwPort *ports, size_t n, NcError *reterr) {
-        _cleanup_free_ PortInfo *info = NULL;
+        _cleanup_free_ PortRef *refs = NULL;
         int r;
 
-        info = calloc(n ?: 1, sizeof *info);
-        if (!info)
+        refs = calloc(n ?: 1, sizeof *refs);
+        if (!refs)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
-                r = port_parse(&ports[i], &info[i], reterr);
+                refs[i].port = &ports[i];
+                r = port_parse(&ports[i], &refs[i].info, reterr);
                 if (r < 0)
                         return r;
-                for (size_t j = 0; j < i; j++)
-                        if (ports_collide(&ports[j], &info[j], &ports[i], &info[i]))
-                                return nc_error_set(reterr, -EADDRINUSE,
-                                                    "services '%s' and '%s' both publish host port %u/%s%s%s",
-                                                    strempty(ports[j].service), strempty(ports[i].service),
-                                                    ports[i].host_port, protocol_name(info[i].protocol),
-                                                    info[i].host_any && info[j].host_any ? "" : " on ",
-                                                    info[i].host_any && info[j].host_any ? "" :
-                                                    (info[i].host_any ? ports[j].host_ip : ports[i].host_ip));
         }
+        /* Within a group of equal keys, the message names the services in the order written. */
+        qsort(refs, n, sizeof *refs, port_ref_cmp);
+        for (size_t i = 0; i < n; i++)
+                for (size_t j = i + 1; j < n && port_ref_cmp(&refs[i], &refs[j]) == 0; j++)
+                        if (ports_collide(refs[i].port, &refs[i].info, refs[j].port, &refs[j].info))
+                                return refs[i].port < refs[j].port ? collision_error(&refs[i], &refs[j], reterr) :
+                                                                      collision_error(&refs[j], &refs[i], reterr);
         return 0;
 }
 
@@ -373,14 +397,15 @@ int fw_network_to_elems(const char *project, const FwNetwork *net, FwElem **elem
         return subnet_to_elems(project, net, net->ipv6_subnet, AF_INET6, elems, n, reterr);
 }
 
-/* Drops later elements with the key of an earlier one (two networks on one bridge, say). */
-static void elems_dedup(FwElem *elems, size_t *n) {
-        size_t k = 0;
+/* Drops later elements in [from, n) with the key of an earlier one there (two networks on one
+ * bridge, say). Quadratic, so only for the few network elements. */
+static void elems_dedup(FwElem *elems, size_t from, size_t *n) {
+        size_t k = from;
 
-        for (size_t i = 0; i < *n; i++) {
+        for (size_t i = from; i < *n; i++) {
                 bool dup = false;
 
-                for (size_t j = 0; j < k && !dup; j++)
+                for (size_t j = from; j < k && !dup; j++)
                         dup = fw_elem_same_key(&elems[j], &elems[i]);
                 if (!dup)
                         elems[k++] = elems[i];
@@ -392,7 +417,7 @@ int fw_project_elems(const char *project, const FwPort *ports, size_t n_ports,
                      const FwNetwork *networks, size_t n_networks,
                      FwElem **ret, size_t *ret_n, NcError *reterr) {
         _cleanup_free_ FwElem *elems = NULL;
-        size_t n = 0;
+        size_t n = 0, n_port_elems;
         int r;
 
         if (isempty(project) || strchr(project, '/'))
@@ -405,13 +430,14 @@ int fw_project_elems(const char *project, const FwPort *ports, size_t n_ports,
                 if (r < 0)
                         return r;
         }
+        n_port_elems = n;
         for (size_t i = 0; i < n_networks; i++) {
                 r = fw_network_to_elems(project, &networks[i], &elems, &n, reterr);
                 if (r < 0)
                         return r;
         }
-        /* Networks are few; ports were checked for collisions already. */
-        elems_dedup(elems, &n);
+        /* Ports were checked for collisions already. */
+        elems_dedup(elems, n_port_elems, &n);
         *ret = TAKE_PTR(elems);
         *ret_n = n;
         return 0;
