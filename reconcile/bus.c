@@ -46,6 +46,7 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *error
 }
 
 int bus_jobs_new(sd_bus *bus, BusJobs **ret) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(bus_jobs_freep) BusJobs *j = calloc(1, sizeof *j);
         int r;
 
@@ -56,9 +57,10 @@ int bus_jobs_new(sd_bus *bus, BusJobs **ret) {
                                 on_job_removed, j);
         if (r < 0)
                 return r;
-        /* busctl call org.freedesktop.systemd1 /org/freedesktop/systemd1 …Manager Subscribe */
-        r = sd_bus_call_method(bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "Subscribe", NULL, NULL, NULL);
-        if (r < 0)
+        /* busctl call org.freedesktop.systemd1 /org/freedesktop/systemd1 …Manager Subscribe
+         * (a connection subscribes once; a second waiter on it is told it already is) */
+        r = sd_bus_call_method(bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "Subscribe", &error, NULL, NULL);
+        if (r < 0 && !sd_bus_error_has_name(&error, "org.freedesktop.systemd1.AlreadySubscribed"))
                 return r;
         *ret = TAKE_PTR(j);
         return 0;
