@@ -12,6 +12,7 @@
 #include "reconcile/runtime/runtime.h"
 #include "netfilter/netfilter.h"
 #include "lib/fileio.h"
+#include "lib/log.h"
 #include "lib/strv.h"
 
 /* Preparing (render, pull, read, plan) and executing a plan. Execution stops at the first error; a
@@ -412,7 +413,9 @@ int reconcile_execute(Reconcile *c, NcError *reterr) {
                 sync = sync || a->kind == PLAN_SYNC_NETWORK;
                 units = units || a->kind == PLAN_START || a->kind == PLAN_RESTART;
         }
+        log_debug("apply: stopping removed services");
         r = execute_orphans(c, reterr);
+        log_debug("apply: writing files");
         if (r >= 0)
                 r = execute_files(c, reterr);
         if (r >= 0 && reload) {
@@ -420,12 +423,15 @@ int reconcile_execute(Reconcile *c, NcError *reterr) {
                 if (r < 0)
                         return nc_error_set(reterr, r, "daemon-reload failed: %s", strerror(-r));
         }
+        log_debug("apply: networks");
         if (r >= 0 && sync)
                 r = run_self("net-up", project_json, reterr);
+        log_debug("apply: starting units");
         if (r >= 0 && units)
                 r = execute_units(c, reterr);
         if (r < 0)
                 return r;
+        log_debug("apply: verifying");
         return verify(c, reterr);
 }
 

@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "reconcile/reconcile-apply.h"
+#include "lib/log.h"
 #include "lib/strv.h"
 
 /* Talking to systemd's manager: jobs and their completion, reload, reset-failed. The job waiting
@@ -32,6 +33,7 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *error
         for (size_t i = 0; j->pending && j->pending[i]; i++) {
                 if (!streq(j->pending[i], path))
                         continue;
+                log_debug("Job %s for %s: %s", path, unit, result);
                 (void) strv_consume(&j->results, strjoin(unit, "=", result));
                 /* drop entry i from both lists, keeping them parallel */
                 free(j->pending[i]);
@@ -53,7 +55,7 @@ int bus_jobs_new(sd_bus *bus, BusJobs **ret) {
         if (!j)
                 return -ENOMEM;
         j->bus = sd_bus_ref(bus);
-        r = sd_bus_match_signal(bus, &j->slot, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "JobRemoved",
+        r = sd_bus_match_signal(bus, &j->slot, NULL, SYSTEMD_PATH, SYSTEMD_MANAGER, "JobRemoved",
                                 on_job_removed, j);
         if (r < 0)
                 return r;
@@ -91,6 +93,9 @@ int bus_jobs_queue(BusJobs *j, const char *method, const char *unit, sd_bus_erro
         r = sd_bus_message_read(reply, "o", &path);
         if (r < 0)
                 return r;
+        log_debug("Queued %s %s: %s", method, unit, path);
+        if (strv_contains(j->pending, path))
+                return 0;               /* merged into a job we already wait for */
         r = strv_extend(&j->pending, path);
         if (r < 0)
                 return r;
