@@ -36,7 +36,20 @@ static int machine_leader(sd_bus *bus, const char *machine, pid_t *ret) {
         return 0;
 }
 
-/* The leader's environment ("K=V\0K=V\0"), as the service's processes see it. */
+/* The service's main process: the leader's first child when nspawn runs it as PID 2 under its stub
+ * init (whose own environment is nspawn's), else the leader. */
+static pid_t payload_pid(pid_t leader) {
+        _cleanup_free_ char *path = NULL, *children = NULL;
+        long pid;
+
+        if (asprintf(&path, "/proc/%d/task/%d/children", (int) leader, (int) leader) < 0 ||
+            read_full_file(path, &children, NULL) < 0)
+                return leader;
+        pid = strtol(children, NULL, 10);
+        return pid > 0 ? (pid_t) pid : leader;
+}
+
+/* A process's environment ("K=V\0K=V\0"), as the service's processes see it. */
 static char **leader_environ(pid_t pid) {
         _cleanup_free_ char *path = NULL, *data = NULL;
         char **env = calloc(1, sizeof(char*));
@@ -81,11 +94,11 @@ int cmd_exec(int argc, char *argv[], CmdGlobal *g) {
         if (r < 0)
                 return log_error_errno(r, "Service '%s' is not running (machine %s): %m", argv[i], machine), 1;
 
-        env = leader_environ(leader);
+        env = leader_environ(payload_pid(leader));
         if (asprintf(&target, "--target=%d", (int) leader) < 0 || !env ||
             strv_extend(&args, "nsenter") < 0 || strv_extend(&args, target) < 0 ||
             strv_extend(&args, "--all") < 0 || strv_extend(&args, "--root") < 0 ||
-            strv_extend(&args, "--wdir") < 0 || strv_extend(&args, "--") < 0)
+            strv_extend(&args, "--wd") < 0 || strv_extend(&args, "--") < 0)
                 return log_oom(), 1;
         for (int k = i + 1; k < argc; k++)
                 if (strv_extend(&args, argv[k]) < 0)
