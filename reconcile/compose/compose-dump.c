@@ -47,6 +47,16 @@ static size_t *sorted_order(const ComposeNode *map, bool top) {
         return idx;
 }
 
+/* '$' doubled, as docker compose's config prints values, so that its output is itself a compose file
+ * that loads to the same model (keys are never interpolated, so they are left alone). */
+static char *escape_dollars(const char *s) {
+        StrBuf b = {};
+
+        for (; *s; s++)
+                strbuf_append(&b, *s == '$' ? "$$" : (char[]) { *s, 0 });
+        return strbuf_steal(&b);
+}
+
 /* ---- YAML ---------------------------------------------------------------------------------- */
 
 /* Would this text, written plain, read back as something other than a string? */
@@ -92,10 +102,15 @@ static int emit_node(yaml_emitter_t *e, const ComposeNode *n, bool top) {
         case COMPOSE_NODE_INT:
         case COMPOSE_NODE_FLOAT:
                 return emit_scalar(e, n->scalar, YAML_PLAIN_SCALAR_STYLE);
-        case COMPOSE_NODE_STRING:
-                return emit_scalar(e, n->scalar,
-                                   strchr(n->scalar, '\n') ? YAML_LITERAL_SCALAR_STYLE :
-                                   needs_quotes(n->scalar) ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE);
+        case COMPOSE_NODE_STRING: {
+                _cleanup_free_ char *v = escape_dollars(n->scalar);
+
+                if (!v)
+                        return -ENOMEM;
+                return emit_scalar(e, v,
+                                   strchr(v, '\n') ? YAML_LITERAL_SCALAR_STYLE :
+                                   needs_quotes(v) ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE);
+        }
         case COMPOSE_NODE_SEQ:
                 if (!yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE))
                         return -ENOMEM;
@@ -177,8 +192,11 @@ static json_object *to_json(const ComposeNode *n, bool top) {
                 return json_object_new_int64(strtoll(n->scalar, NULL, 10));
         case COMPOSE_NODE_FLOAT:
                 return json_object_new_double_s(strtod(n->scalar, NULL), n->scalar);
-        case COMPOSE_NODE_STRING:
-                return json_object_new_string(n->scalar);
+        case COMPOSE_NODE_STRING: {
+                _cleanup_free_ char *v = escape_dollars(n->scalar);
+
+                return v ? json_object_new_string(v) : NULL;
+        }
         case COMPOSE_NODE_SEQ:
                 o = json_object_new_array();
                 COMPOSE_SEQ_FOREACH(i, n)

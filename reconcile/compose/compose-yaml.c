@@ -16,8 +16,13 @@ typedef struct Anchor {
         ComposeNode *node;              /* owned copy: the original may be consumed by a merge key */
 } Anchor;
 
+/* Nesting beyond this is refused rather than recursed into (a hostile file would overflow the stack);
+ * no compose file comes close. */
+#define YAML_MAX_DEPTH 256
+
 typedef struct YamlParser {
         yaml_parser_t parser;
+        unsigned depth;
         const char *file;
         Anchor *anchors;
         size_t n_anchors;
@@ -123,12 +128,29 @@ static char *canonical_scalar(ComposeNodeType type, const char *s) {
                 errno = 0;
                 v = strtoll(digits, NULL, base);
                 if (errno != 0)
-                        return strdup(s);     /* out of range: keep the text, validation reports it */
+                        return strdup(s);     /* out of range: see int_type() */
                 if (asprintf(&r, "%lld", v) < 0)
                         return NULL;
                 return r;
         }
         return strdup(s);
+}
+
+/* An integer beyond 64 bits is what go-yaml makes of it: a float when decimal, else a string. */
+static ComposeNodeType int_type(const char *s) {
+        const char *digits = s;
+        int base = 10;
+
+        if (startswith(s, "0o") || startswith(s, "0x")) {
+                digits = s + 2;
+                base = s[1] == 'o' ? 8 : 16;
+        } else if (s[0] == '0' && s[1] && strspn(s, "01234567") == strlen(s))
+                base = 8;
+        errno = 0;
+        (void) strtoll(digits, NULL, base);
+        if (errno == 0)
+                return COMPOSE_NODE_INT;
+        return base == 10 ? COMPOSE_NODE_FLOAT : COMPOSE_NODE_STRING;
 }
 
 static int remember_anchor(YamlParser *p, const char *name, ComposeNode *n) {
@@ -161,6 +183,8 @@ static int parse_scalar(YamlParser *p, yaml_event_t *e, ComposeNode **ret) {
 
         if (e->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && !e->data.scalar.tag)
                 type = resolve_plain(value);
+        if (type == COMPOSE_NODE_INT)
+                type = int_type(value);
         else if (e->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
                 flags |= COMPOSE_NODE_QUOTED;
         r = tag_flags(p, e, (const char*) e->data.scalar.tag, &type, &flags);
@@ -344,6 +368,18 @@ static int parse_mapping(YamlParser *p, yaml_event_t *start, ComposeNode **ret) 
         return 0;
 }
 
+static int parse_collection(YamlParser *p, yaml_event_t *e, ComposeNode **ret) {
+        int r;
+
+        if (p->depth >= YAML_MAX_DEPTH)
+                return nc_error_set_at(p->reterr, -E2BIG, p->file, e->start_mark.line + 1, e->start_mark.column + 1,
+                                       "exceeded max depth of %u", YAML_MAX_DEPTH);
+        p->depth++;
+        r = e->type == YAML_SEQUENCE_START_EVENT ? parse_sequence(p, e, ret) : parse_mapping(p, e, ret);
+        p->depth--;
+        return r;
+}
+
 static int parse_node(YamlParser *p, yaml_event_t *e, ComposeNode **ret) {
         switch (e->type) {
         case YAML_SCALAR_EVENT:
@@ -351,9 +387,8 @@ static int parse_node(YamlParser *p, yaml_event_t *e, ComposeNode **ret) {
         case YAML_ALIAS_EVENT:
                 return parse_alias(p, e, ret);
         case YAML_SEQUENCE_START_EVENT:
-                return parse_sequence(p, e, ret);
         case YAML_MAPPING_START_EVENT:
-                return parse_mapping(p, e, ret);
+                return parse_collection(p, e, ret);
         case YAML_NO_EVENT:
         case YAML_STREAM_START_EVENT:
         case YAML_STREAM_END_EVENT:

@@ -9,9 +9,8 @@
 /* The round trip of `config`'s output, shared by the loader's fuzz target and the corpus test: a
  * loaded model, dumped as YAML or JSON, must load again to an equal model.
  *
- * Before dumping, '$' in values is doubled, as docker compose's config verb does to its output
- * (escapeDollarSign), so that the second load does not interpolate what the first one produced;
- * only values, because keys are never interpolated.
+ * The dumps double '$' in values, as docker compose's config verb does to its output, so that the
+ * second load does not interpolate what the first one produced.
  *
  * One difference is legitimate: the schema wants the items of lists such as ports unique as
  * written, and distinct short forms can normalize to equal long forms ("3000" and "3000-3001" both
@@ -30,28 +29,6 @@ typedef enum RoundtripResult {
         ROUNDTRIP_DIFFERENT,            /* the dump loads to another model */
         ROUNDTRIP_OOM,
 } RoundtripResult;
-
-static inline int roundtrip_escape_dollars(ComposeNode *n) {
-        if (n->type == COMPOSE_NODE_STRING && strchr(n->scalar, '$')) {
-                StrBuf b = {};
-
-                for (const char *p = n->scalar; *p; p++)
-                        if (*p == '$')
-                                strbuf_append(&b, "$$");
-                        else
-                                strbuf_append_char(&b, *p);
-                if (b.oom) {
-                        strbuf_done(&b);
-                        return -ENOMEM;
-                }
-                free_and_replace_ptr(&n->scalar, strbuf_steal(&b));
-                return n->scalar ? 0 : -ENOMEM;
-        }
-        for (size_t i = 0; i < n->n_items; i++)
-                if (roundtrip_escape_dollars(n->items[i]) < 0)
-                        return -ENOMEM;
-        return 0;
-}
 
 static inline bool roundtrip_has_duplicate_items(const ComposeNode *n) {
         for (size_t i = 0; i < n->n_items; i++) {
@@ -89,13 +66,10 @@ static inline bool roundtrip_has_long_json_key(const ComposeNode *n) {
 static inline RoundtripResult compose_roundtrip(const ComposeNode *model, char *(*dump)(const ComposeNode *root),
                                                 const char *path, const ComposeOptions *o,
                                                 char **ret_text, ComposeProject **ret_again, NcError *err) {
-        _cleanup_(compose_node_freep) ComposeNode *escaped = compose_node_dup(model);
         ComposeOptions reload = { .environ = o ? o->environ : NULL };
         char *text;
 
-        if (!escaped || roundtrip_escape_dollars(escaped) < 0)
-                return ROUNDTRIP_OOM;
-        text = dump(escaped);
+        text = dump(model);
         if (!text)
                 return ROUNDTRIP_OOM;
         *ret_text = text;
