@@ -253,7 +253,6 @@ static int merge_included(Loader *l, ComposeNode *root, ComposeNode *inc, const 
                         if (r < 0)
                                 return r;
                 }
-                src->n_items = 0;
         }
         return 0;
 }
