@@ -41,7 +41,7 @@ time_ms() {
         echo $(( (t1 - t0) / 1000 ))
 }
 stats() {       # microseconds on stdin → "median min max" in ms
-        sort -n | awk '{a[NR]=$1} END {printf "%.1f %.1f %.1f", a[int((NR+1)/2)]/1000, a[1]/1000, a[NR]/1000}'
+        sort -n | awk '{a[NR]=$1} END {printf "%.1f %.1f %.1f\n", a[int((NR+1)/2)]/1000, a[1]/1000, a[NR]/1000}'
 }
 for what in plan apply list-units; do
         for i in $(seq 1 $runs); do
@@ -59,6 +59,6 @@ INNER
 )
 
 for n in 10 50; do
-        "$top/tests/testbed/shell.sh" "$binary" -- bash -c "$inner" bench "$n" "$runs" 2>/dev/null |
+        "$top/tests/testbed/shell.sh" "$binary" -- bash -c "$inner" bench "$n" "$runs" 2>&1 |
                 grep -v '^#'
 done
