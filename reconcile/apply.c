@@ -409,6 +409,11 @@ int reconcile_execute(Reconcile *c, NcError *reterr) {
                 if (a->kind == PLAN_PULL)
                         return nc_error_set(reterr, -ENOENT, "image %s of service '%s' is not in the local store "
                                             "and pulling is disabled", a->desired, a->service);
+                /* Another project's element holds a host port we want: net-up would fail after the
+                 * files were written and the target enabled, so refuse before changing anything. */
+                if (a->kind == PLAN_SYNC_NETWORK && startswith(strempty(a->reason), "conflict: "))
+                        return nc_error_set(reterr, -EADDRINUSE, "published port taken by another project: %s",
+                                            startswith(a->reason, "conflict: "));
                 reload = reload || a->kind == PLAN_DAEMON_RELOAD;
                 sync = sync || a->kind == PLAN_SYNC_NETWORK;
                 units = units || a->kind == PLAN_START || a->kind == PLAN_RESTART;
