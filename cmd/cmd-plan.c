@@ -96,7 +96,8 @@ static int prepare(CmdGlobal *g, const PlanArgs *a, bool pull_now, ComposeProjec
                 return log_error_errno(r, "%s", err.error ? nc_error_format(&err, buf, sizeof buf) : strerror(-r));
         STRV_FOREACH(w, (*ret)->desired->warnings)
                 log_warning("%s", *w);
-        log_debug("Actual state read with %u D-Bus round trips.", (*ret)->actual->bus_calls);
+        log_debug("Actual state read with %u D-Bus calls, pipelined after one ListUnitsByPatterns.",
+                  (*ret)->actual->bus_calls);
         return 0;
 }
 

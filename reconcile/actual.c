@@ -283,57 +283,83 @@ static int read_invocation_id(sd_bus_message *m, char **ret) {
         return sd_bus_message_exit_container(m);
 }
 
-/* Reads the properties we need from a GetAll reply, skipping the rest. */
-static int parse_props(sd_bus_message *m, ActualUnit *u) {
-        int r;
+/* The properties we read, each with its interface; read one by one with Get (a GetAll of a unit
+ * serializes some two hundred properties, which costs systemd and us far more than these few). */
+static const struct {
+        const char *iface;
+        const char *name;
+        bool service_only;
+} unit_props[] = {
+        { "org.freedesktop.systemd1.Unit",    "NeedDaemonReload", false },
+        { "org.freedesktop.systemd1.Unit",    "InvocationID",     false },
+        { "org.freedesktop.systemd1.Unit",    "FragmentPath",     false },
+        { "org.freedesktop.systemd1.Service", "Result",           true  },
+        { "org.freedesktop.systemd1.Service", "StatusText",       true  },
+        { "org.freedesktop.systemd1.Service", "NRestarts",        true  },
+};
 
-        r = sd_bus_message_enter_container(m, 'a', "{sv}");
-        if (r < 0)
+/* Reads the variant of property @key of a Get reply into @u. */
+static int read_prop(sd_bus_message *m, const char *key, ActualUnit *u) {
+        int b, r;
+
+        if (streq(key, "NeedDaemonReload")) {
+                r = sd_bus_message_read(m, "v", "b", &b);
+                u->need_daemon_reload = b;
                 return r;
-        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-                const char *key;
-                int b;
-
-                r = sd_bus_message_read(m, "s", &key);
-                if (r < 0)
-                        return r;
-                if (streq(key, "NeedDaemonReload")) {
-                        r = sd_bus_message_read(m, "v", "b", &b);
-                        u->need_daemon_reload = b;
-                } else if (streq(key, "InvocationID"))
-                        r = read_invocation_id(m, &u->invocation_id);
-                else if (streq(key, "FragmentPath"))
-                        r = read_string_prop(m, &u->fragment_path);
-                else if (streq(key, "Result"))
-                        r = read_string_prop(m, &u->result);
-                else if (streq(key, "StatusText"))
-                        r = read_string_prop(m, &u->status_text);
-                else if (streq(key, "NRestarts"))
-                        r = sd_bus_message_read(m, "v", "u", &u->n_restarts);
-                else
-                        r = sd_bus_message_skip(m, "v");
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_exit_container(m);
-                if (r < 0)
-                        return r;
         }
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(m);
+        if (streq(key, "InvocationID"))
+                return read_invocation_id(m, &u->invocation_id);
+        if (streq(key, "FragmentPath"))
+                return read_string_prop(m, &u->fragment_path);
+        if (streq(key, "Result"))
+                return read_string_prop(m, &u->result);
+        if (streq(key, "StatusText"))
+                return read_string_prop(m, &u->status_text);
+        if (streq(key, "NRestarts"))
+                return sd_bus_message_read(m, "v", "u", &u->n_restarts);
+        return sd_bus_message_skip(m, "v");
 }
 
-static int get_all(sd_bus *bus, const char *path, const char *iface, ActualUnit *u, unsigned *calls) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+/* The calls are sent all at once and their replies parsed as they come: the round trips overlap,
+ * so reading 50 units costs little more than reading one. */
+typedef struct PropCall {
+        ActualUnit *unit;
+        const char *prop;
+        unsigned *pending;
+        int error;
+} PropCall;
+
+static int on_prop(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        PropCall *c = userdata;
         int r;
 
-        /* busctl call org.freedesktop.systemd1 PATH org.freedesktop.DBus.Properties GetAll s IFACE */
-        r = sd_bus_call_method(bus, SYSTEMD_DEST, path, "org.freedesktop.DBus.Properties", "GetAll", NULL,
-                               &reply, "s", iface);
-        (*calls)++;
+        (*c->pending)--;
+        r = sd_bus_message_is_method_error(reply, NULL) ? -sd_bus_message_get_errno(reply) :
+                read_prop(reply, c->prop, c->unit);
+        if (r < 0)
+                c->error = r;
+        return 0;
+}
+
+static int get_prop_async(sd_bus *bus, const char *path, const char *iface, PropCall *c) {
+        /* busctl call org.freedesktop.systemd1 PATH org.freedesktop.DBus.Properties Get ss IFACE PROP */
+        int r = sd_bus_call_method_async(bus, NULL, SYSTEMD_DEST, path, "org.freedesktop.DBus.Properties", "Get",
+                                         on_prop, c, "ss", iface, c->prop);
         if (r < 0)
                 return r;
-        return parse_props(reply, u);
+        (*c->pending)++;
+        return 0;
+}
+
+static int wait_pending(sd_bus *bus, const unsigned *pending) {
+        while (*pending > 0) {
+                int r = sd_bus_process(bus, NULL);
+                if (r < 0)
+                        return r;
+                if (r == 0 && (r = sd_bus_wait(bus, UINT64_MAX)) < 0)
+                        return r;
+        }
+        return 0;
 }
 
 static bool unit_is_ours(const ActualState *a, const char *name) {
@@ -357,8 +383,11 @@ static bool unit_is_ours(const ActualState *a, const char *name) {
         return false;
 }
 
+static int read_unit_props(ActualState *a, sd_bus *bus, char **paths);
+
 static int read_units(ActualState *a, sd_bus *bus) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_strv_free_ char **paths = NULL;
         _cleanup_free_ char *p1 = NULL, *p2 = NULL;
         const char *name, *load, *active, *sub, *path;
         int r;
@@ -388,14 +417,43 @@ static int read_units(ActualState *a, sd_bus *bus) {
                 if (!unit_is_ours(a, name))
                         continue;
                 r = unit_add(a, name, load, active, sub, &u);
-                if (r >= 0)
-                        r = get_all(bus, path, "org.freedesktop.systemd1.Unit", u, &a->bus_calls);
-                if (r >= 0 && endswith(name, ".service"))
-                        r = get_all(bus, path, "org.freedesktop.systemd1.Service", u, &a->bus_calls);
                 if (r < 0)
                         return r;
+                if (strv_extend(&paths, path) < 0)
+                        return -ENOMEM;
         }
-        return r;
+        if (r < 0)
+                return r;
+        return read_unit_props(a, bus, paths);
+}
+
+/* The properties of every listed unit (a->units[i] belongs to paths[i]). */
+static int read_unit_props(ActualState *a, sd_bus *bus, char **paths) {
+        const size_t per_unit = ELEMENTSOF(unit_props);
+        _cleanup_free_ PropCall *calls = calloc(MAX(a->n_units * per_unit, (size_t) 1), sizeof *calls);
+        unsigned pending = 0;
+        int r = 0;
+
+        if (!calls)
+                return -ENOMEM;
+        for (size_t i = 0; r >= 0 && i < a->n_units; i++)
+                for (size_t k = 0; r >= 0 && k < per_unit; k++) {
+                        PropCall *c = &calls[i * per_unit + k];
+
+                        if (unit_props[k].service_only && !endswith(a->units[i].name, ".service"))
+                                continue;
+                        *c = (PropCall) { .unit = &a->units[i], .prop = unit_props[k].name, .pending = &pending };
+                        r = get_prop_async(bus, paths[i], unit_props[k].iface, c);
+                }
+        a->bus_calls += pending;
+        if (r >= 0)
+                r = wait_pending(bus, &pending);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < a->n_units * per_unit; i++)
+                if (calls[i].error < 0)
+                        return calls[i].error;
+        return 0;
 }
 
 /* Units with a file of ours that systemd did not list are not loaded: inactive, as systemd says. */

@@ -5,6 +5,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <systemd/sd-journal.h>
 
 #include "reconcile/reconcile.h"
@@ -150,6 +151,15 @@ void reconcile_fw_model(const DesiredState *d, FwPort *ports, FwNetwork *nets) {
                 };
 }
 
+static uint64_t now_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+#define LOG_PHASE(what, since) log_debug("%s took %.1f ms", (what), (now_usec() - (since)) / 1000.0)
+
 int reconcile_new(const ComposeProject *p, const ReconcileOptions *o, Reconcile **ret, NcError *reterr) {
         _cleanup_(reconcile_freep) Reconcile *c = calloc(1, sizeof *c);
         _cleanup_strv_free_ char **also = NULL;
@@ -164,13 +174,15 @@ int reconcile_new(const ComposeProject *p, const ReconcileOptions *o, Reconcile 
                 r = o->read_only ? 0 : take_lock(c, reterr);
                 if (r < 0)
                         return r;
-                r = sd_bus_open_system(&c->bus);
+                r = bus_open_systemd(&c->bus);
                 if (r < 0)
-                        return nc_error_set(reterr, r, "cannot connect to the system bus: %s", strerror(-r));
+                        return nc_error_set(reterr, r, "cannot connect to systemd: %s", strerror(-r));
         }
+        uint64_t t = now_usec();
         r = render(c, reterr);
         if (r < 0)
                 return r;
+        LOG_PHASE("render", t);
         if (o->pull_now) {
                 r = pull_images(c, reterr);
                 if (r < 0)
@@ -179,15 +191,21 @@ int reconcile_new(const ComposeProject *p, const ReconcileOptions *o, Reconcile 
         for (size_t i = 0; i < c->desired->n_files; i++)
                 if (strv_extend(&also, c->desired->files[i].path) < 0)
                         return -ENOMEM;
+        t = now_usec();
         r = actual_read(c->bus, p->name, "/", o->runtime, also, &c->actual, reterr);
         if (r < 0)
                 return r;
+        LOG_PHASE("reading the actual state", t);
+        t = now_usec();
         if (!o->offline) {
                 r = network_drift(c);
                 if (r < 0)
                         return nc_error_set(reterr, r, "cannot read the nftables state: %s", strerror(-r));
         }
+        LOG_PHASE("reading nftables", t);
+        t = now_usec();
         r = plan_compute(c->desired, c->actual, &c->plan);
+        LOG_PHASE("planning", t);
         if (r < 0)
                 return nc_error_set(reterr, r, "cannot compute the plan: %s", strerror(-r));
         *ret = TAKE_PTR(c);

@@ -110,6 +110,8 @@ int bus_jobs_queue(BusJobs *j, const char *method, const char *unit, sd_bus_erro
 int bus_jobs_wait(BusJobs *j);
 /* Result of the last job of @unit ("done", "failed", "dependency", "timeout", …) or NULL. */
 const char *bus_jobs_result(const BusJobs *j, const char *unit);
+/* A connection to systemd: its private socket when we are root, else the system bus. */
+int bus_open_systemd(sd_bus **ret);
 int bus_daemon_reload(sd_bus *bus, sd_bus_error *error);
 int bus_reset_failed(sd_bus *bus, const char *unit);
 

@@ -52,8 +52,8 @@ for what in plan apply list-units; do
                 esac
         done | stats | { read -r med min max; printf "%-3s services  %-11s median %7s ms  (min %s, max %s)\n" "$n" "$what" "$med" "$min" "$max"; }
 done
-calls=$(nspawn-compose -v plan 2>&1 | sed -n 's/.*read with \([0-9]*\) D-Bus round trips.*/\1/p')
-printf "%-3s services  D-Bus round trips per plan: %s\n" "$n" "$calls"
+calls=$(nspawn-compose -v plan 2>&1 | sed -n "s/.*read with \([0-9]*\) D-Bus calls.*/\1/p")
+printf "%-3s services  D-Bus calls per plan: %s (pipelined: 2 sequential round trips)\n" "$n" "$calls"
 nspawn-compose down >/dev/null
 INNER
 )
