@@ -104,6 +104,16 @@ typedef struct DesiredProblems {
 int desired_check_project(const ComposeProject *p, DesiredProblems *ret);
 
 /* desired-service.c: S.json (with @hash, "" while hashing) */
+typedef struct DesiredLimits {
+        uint64_t memory;                /* MemoryMax= bytes; 0 = none */
+        uint64_t swap;                  /* MemorySwapMax= bytes (UINT64_MAX = infinity), with has_swap */
+        bool has_swap;
+        const char *cpus;               /* as written ("1.5"), NULL = none */
+        uint64_t cpu_permyriad;         /* CPUQuota= in 1/100 %; 0 = none */
+        int64_t pids;                   /* TasksMax=; 0 = none, < 0 = unlimited */
+} DesiredLimits;
+/* mem_limit, memswap_limit, cpus, pids_limit, else deploy.resources.limits, as docker reads them. */
+int desired_service_limits(const ComposeNode *svc, const char *path, DesiredLimits *ret, NcError *reterr);
 int desired_service_json(DesiredContext *c, size_t i, const char *hash, char **ret, NcError *reterr);
 /* A compose node as JSON (scalars keep their type). */
 json_object *desired_node_to_json(const ComposeNode *n);

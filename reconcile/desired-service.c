@@ -108,26 +108,96 @@ static json_object *ulimits_json(const ComposeNode *m) {
         return o;
 }
 
-static int limits_json(const ComposeNode *svc, const char *path, json_object **ret, NcError *reterr) {
-        const ComposeNode *res = compose_map_get(compose_map_get(svc, "deploy"), "resources");
-        const ComposeNode *lim = compose_map_get(res, "limits");
+/* A byte count as compose writes it ("512m", 536870912, -1); -1 stays -1. */
+static int limit_bytes(const ComposeNode *n, const char *path, const char *key, int64_t *ret, NcError *reterr) {
+        const char *s = compose_node_str(n);
+        uint64_t v;
+
+        if (!n)
+                return 0;
+        if (streq_ptr(s, "-1")) {
+                *ret = -1;
+                return 0;
+        }
+        if (!s || parse_bytes(s, &v) < 0 || v > INT64_MAX)
+                return compose_node_error(n, reterr, -EINVAL, path, "invalid %s '%s'", key, strempty(s));
+        *ret = (int64_t) v;
+        return 0;
+}
+
+/* docker: memswap_limit is memory plus swap; unset means as much swap as memory, -1 unlimited. */
+static int limits_swap(const ComposeNode *svc, const char *path, DesiredLimits *l, NcError *reterr) {
+        const ComposeNode *n = compose_map_get(svc, "memswap_limit");
+        int64_t total = 0;
+        int r;
+
+        r = limit_bytes(n, path, "memswap_limit", &total, reterr);
+        if (r < 0)
+                return r;
+        if (total != 0 && l->memory == 0)
+                return compose_node_error(n, reterr, -EINVAL, path, "memswap_limit needs mem_limit");
+        if (l->memory == 0)
+                return 0;
+        l->has_swap = true;
+        if (total < 0)
+                l->swap = UINT64_MAX;
+        else if (total == 0)
+                l->swap = l->memory;
+        else if ((uint64_t) total < l->memory)
+                return compose_node_error(n, reterr, -EINVAL, path, "memswap_limit is below mem_limit");
+        else
+                l->swap = (uint64_t) total - l->memory;
+        return 0;
+}
+
+int desired_service_limits(const ComposeNode *svc, const char *path, DesiredLimits *ret, NcError *reterr) {
+        const ComposeNode *lim = compose_map_get(compose_map_get(compose_map_get(svc, "deploy"), "resources"), "limits");
         const ComposeNode *mem = compose_map_get(svc, "mem_limit") ?: compose_map_get(lim, "memory");
         const ComposeNode *cpus = compose_map_get(svc, "cpus") ?: compose_map_get(lim, "cpus");
         const ComposeNode *pids = compose_map_get(svc, "pids_limit") ?: compose_map_get(lim, "pids");
-        json_object *o = json_object_new_object();
-        uint64_t bytes;
-        int64_t n;
+        DesiredLimits l = {};
+        int64_t memory = 0;
+        char *end = NULL;
+        double v = 0;
+        int r;
 
-        if (mem && parse_bytes(compose_node_str(mem), &bytes) < 0) {
-                json_object_put(o);
-                return compose_node_error(mem, reterr, -EINVAL, path, "invalid memory limit '%s'",
-                                          strempty(compose_node_str(mem)));
+        r = limit_bytes(mem, path, "memory limit", &memory, reterr);
+        if (r < 0)
+                return r;
+        l.memory = memory > 0 ? (uint64_t) memory : 0;          /* 0 and -1: no limit */
+        r = limits_swap(svc, path, &l, reterr);
+        if (r < 0)
+                return r;
+        if (cpus) {
+                errno = 0;
+                v = strtod(strempty(compose_node_str(cpus)), &end);
+                if (errno || !end || *end || end == compose_node_str(cpus) || v < 0 || v > 100000)
+                        return compose_node_error(cpus, reterr, -EINVAL, path, "invalid cpus '%s'",
+                                                  strempty(compose_node_str(cpus)));
+                l.cpus = compose_node_str(cpus);
+                l.cpu_permyriad = (uint64_t) (v * 10000 + 0.5);
+                if (v > 0 && l.cpu_permyriad == 0)
+                        l.cpu_permyriad = 1;    /* the smallest quota systemd takes */
         }
-        json_object_object_add(o, "memory", mem ? json_object_new_int64(bytes) : NULL);
-        json_object_object_add(o, "cpus", cpus && !streq_ptr(compose_node_str(cpus), "0") ?
-                                          json_object_new_string(compose_node_str(cpus)) : NULL);
-        json_object_object_add(o, "pids", pids && compose_node_int(pids, &n) >= 0 && n > 0 ?
-                                          json_object_new_int64(n) : NULL);
+        if (pids && compose_node_int(pids, &l.pids) < 0)
+                return compose_node_error(pids, reterr, -EINVAL, path, "invalid pids limit '%s'",
+                                          strempty(compose_node_str(pids)));
+        *ret = l;
+        return 0;
+}
+
+static int limits_json(const ComposeNode *svc, const char *path, json_object **ret, NcError *reterr) {
+        json_object *o;
+        DesiredLimits l;
+        int r;
+
+        r = desired_service_limits(svc, path, &l, reterr);
+        if (r < 0)
+                return r;
+        o = json_object_new_object();
+        json_object_object_add(o, "memory", l.memory > 0 ? json_object_new_int64((int64_t) l.memory) : NULL);
+        json_object_object_add(o, "cpus", l.cpu_permyriad > 0 ? json_object_new_string(l.cpus) : NULL);
+        json_object_object_add(o, "pids", l.pids > 0 ? json_object_new_int64(l.pids) : NULL);
         *ret = o;
         return 0;
 }

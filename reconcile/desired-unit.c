@@ -122,6 +122,27 @@ static void service_unit_restart(StrBuf *b, const RestartPolicy *p, bool oneshot
                 strbuf_append(b, "RestartForceExitStatus=133\n");
 }
 
+/* Limits systemd applies to the whole unit before ExecStart: nspawn's --property= does nothing
+ * under --keep-unit. Invalid values were already refused while rendering S.json. */
+static void service_unit_limits(StrBuf *b, const ComposeNode *svc) {
+        DesiredLimits l;
+
+        if (desired_service_limits(svc, NULL, &l, NULL) < 0)
+                return;
+        if (l.memory > 0)
+                strbuf_printf(b, "MemoryMax=%" PRIu64 "\n", l.memory);
+        if (l.has_swap && l.swap == UINT64_MAX)
+                strbuf_append(b, "MemorySwapMax=infinity\n");
+        else if (l.has_swap)
+                strbuf_printf(b, "MemorySwapMax=%" PRIu64 "\n", l.swap);
+        if (l.cpu_permyriad > 0)
+                strbuf_printf(b, "CPUQuota=%" PRIu64 ".%02" PRIu64 "%%\n", l.cpu_permyriad / 100, l.cpu_permyriad % 100);
+        if (l.pids > 0)
+                strbuf_printf(b, "TasksMax=%" PRIi64 "\n", l.pids);
+        else if (l.pids < 0)
+                strbuf_append(b, "TasksMax=infinity\n");
+}
+
 char *desired_service_unit(DesiredContext *c, size_t i, const char *hash) {
         const DesiredService *d = &c->state->services[i];
         const ComposeNode *svc = c->units[i].node;
@@ -151,6 +172,7 @@ char *desired_service_unit(DesiredContext *c, size_t i, const char *hash) {
         strbuf_append(&b, "KillMode=mixed\nDelegate=yes\nSlice=machine.slice\nDevicePolicy=closed\n");
         for (size_t k = 0; k < ELEMENTSOF(nspawn_device_allow); k++)
                 strbuf_printf(&b, "DeviceAllow=%s\n", nspawn_device_allow[k]);
+        service_unit_limits(&b, svc);
         unit_timespan(&b, "TimeoutStartSec", desired_start_timeout(compose_map_get(svc, "healthcheck"), d->oneshot));
         unit_timespan(&b, "TimeoutStopSec", grace + 5 * USEC_PER_SEC);
         service_unit_restart(&b, &rp, d->oneshot);

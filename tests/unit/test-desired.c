@@ -207,6 +207,38 @@ TEST(bad_values_are_errors) {
         ASSERT_STRCONTAINS(err.message, "same machine name 'shop-a-b'");
 }
 
+/* Limits become unit settings; memswap_limit follows docker (memory plus swap). */
+TEST(resource_limits) {
+        _cleanup_(desired_state_freep) DesiredState *s = render(
+                "{'services': {'a': {'image': 'x', 'mem_limit': '268435456', 'memswap_limit': '402653184',"
+                "                    'cpus': 1.5, 'pids_limit': 200},"
+                " 'b': {'image': 'x', 'deploy': {'resources': {'limits': {'cpus': '0.005', 'memory': '1024',"
+                "                                                         'pids': -1}}}},"
+                " 'c': {'image': 'x', 'mem_limit': '4096', 'memswap_limit': -1},"
+                " 'd': {'image': 'x'}}}", NULL);
+        const char *a = file_content(s, "/etc/systemd/system/nspawn-compose-shop-a.service");
+        const char *b = file_content(s, "/etc/systemd/system/nspawn-compose-shop-b.service");
+        const char *c = file_content(s, "/etc/systemd/system/nspawn-compose-shop-c.service");
+        const char *d = file_content(s, "/etc/systemd/system/nspawn-compose-shop-d.service");
+        NcError err = {};
+
+        ASSERT_STRCONTAINS(a, "\nMemoryMax=268435456\nMemorySwapMax=134217728\nCPUQuota=150.00%\nTasksMax=200\n");
+        ASSERT_STRCONTAINS(b, "\nMemoryMax=1024\nMemorySwapMax=1024\nCPUQuota=0.50%\nTasksMax=infinity\n");
+        ASSERT_STRCONTAINS(c, "\nMemoryMax=4096\nMemorySwapMax=infinity\n");
+        ASSERT_NULL(strstr(d, "Max="));
+        ASSERT_NULL(strstr(d, "CPUQuota="));
+        ASSERT_STRCONTAINS(file_content(s, "/etc/nspawn-compose/shop/a.json"), "\"cpus\": \"1.5\"");
+        ASSERT_EQ(render_error("{'services': {'a': {'image': 'x', 'memswap_limit': '1024'}}}", &err), -EINVAL);
+        ASSERT_STRCONTAINS(err.message, "memswap_limit needs mem_limit");
+        err = (NcError) {};
+        ASSERT_EQ(render_error("{'services': {'a': {'image': 'x', 'mem_limit': '2048', 'memswap_limit': '1024'}}}",
+                               &err), -EINVAL);
+        ASSERT_STRCONTAINS(err.message, "memswap_limit is below mem_limit");
+        err = (NcError) {};
+        ASSERT_EQ(render_error("{'services': {'a': {'image': 'x', 'cpus': 'lots'}}}", &err), -EINVAL);
+        ASSERT_STRCONTAINS(err.message, "invalid cpus 'lots'");
+}
+
 TEST(unsupported_settings) {
         _cleanup_(compose_project_freep) ComposeProject *p = project_from_json("shop",
                 "{'services': {'a': {'build': {'context': '.'}}, 'b': {'image': 'x', 'network_mode': 'host',"
