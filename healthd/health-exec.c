@@ -9,6 +9,7 @@
 
 #include "healthd/health-internal.h"
 #include "lib/strv.h"
+#include "lib/user-db.h"
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -80,10 +81,10 @@ static void drop_privileges(const HealthLeader *l) {
 
 static void switch_user(HealthChecker *c, char *home_env, size_t size) {
         int pw = open("/etc/passwd", O_RDONLY | O_CLOEXEC), gr = open("/etc/group", O_RDONLY | O_CLOEXEC);
-        HealthUser u;
+        UserIds u;
         int r;
 
-        r = health_user_resolve(c->config.user, pw, gr, &u);
+        r = user_ids_resolve(c->config.user, pw, gr, &u);
         if (pw >= 0)
                 close(pw);
         if (gr >= 0)

@@ -59,19 +59,6 @@ void health_cgroup_done(HealthCgroup *cg);
 /* "<cgroup2 mount><our cgroup's parent>/probe" when our cgroup is named "supervisor", else -ENOENT. */
 int health_cgroup_default_path(char **ret);
 
-/* A user resolved in the container's /etc/passwd and /etc/group, without malloc (runs after fork). */
-#define HEALTH_USER_MAX_GROUPS 64
-typedef struct HealthUser {
-        uid_t uid;
-        gid_t gid;
-        gid_t groups[HEALTH_USER_MAX_GROUPS];
-        size_t n_groups;
-        char home[256];
-} HealthUser;
-
-/* @spec: "uid[:gid]" or "name[:group]" (NULL or "" = root). @passwd_fd/@group_fd may be -1 (no file).
- * 0, or -ESRCH when a name is not found. Numeric ids need no entry (gid then defaults to 0). */
-int health_user_resolve(const char *spec, int passwd_fd, int group_fd, HealthUser *ret);
 
 typedef struct HealthChecker HealthChecker;
 
