@@ -27,3 +27,4 @@ int cmd_pull(int argc, char *argv[], CmdGlobal *g);
 int cmd_run_service(int argc, char *argv[], CmdGlobal *g);
 int cmd_net_up(int argc, char *argv[], CmdGlobal *g);
 int cmd_net_down(int argc, char *argv[], CmdGlobal *g);
+int cmd_supervise(int argc, char *argv[], CmdGlobal *g);

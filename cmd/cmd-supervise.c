@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/inotify.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+
+#include "cmd/cmd.h"
+#include "reconcile/reconcile.h"
+#include "reconcile/reconcile-apply.h"
+#include "reconcile/runtime/runtime.h"
+#include "lib/fileio.h"
+#include "lib/log.h"
+#include "lib/strv.h"
+
+/* supervise: a persistent Type=notify service that keeps the host converged. A pass is exactly an
+ * apply (load, render, read, plan, execute); passes run at start, every --interval, and shortly
+ * after the compose files or their directories change. READY=1 follows the first pass; STATUS=
+ * says how the last one went. */
+
+#define DEBOUNCE_USEC (500 * UINT64_C(1000))
+
+typedef struct Supervisor {
+        CmdGlobal *global;
+        sd_event *event;
+        sd_event_source *timer, *inotify;
+        uint64_t interval_usec;
+        bool runtime, ready;
+        char **watched;                 /* directories under inotify watch */
+        unsigned passes, failures;
+} Supervisor;
+
+static int schedule_pass(Supervisor *s, uint64_t delay_usec);
+
+static void watch_files(Supervisor *s, const ComposeProject *p) {
+        int fd = sd_event_source_get_io_fd(s->inotify);
+
+        STRV_FOREACH(f, p->files) {
+                _cleanup_free_ char *dir = path_dirname(*f);
+
+                if (!dir || strv_contains(s->watched, dir))
+                        continue;
+                /* Directories, not files: editors replace files by renaming over them. */
+                if (inotify_add_watch(fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_CREATE) < 0)
+                        log_warning_errno(-errno, "Cannot watch %s, changes there wait for the next pass: %m", dir);
+                else
+                        (void) strv_consume(&s->watched, TAKE_PTR(dir));
+        }
+}
+
+static int run_pass(Supervisor *s) {
+        _cleanup_(compose_project_freep) ComposeProject *p = NULL;
+        _cleanup_(reconcile_freep) Reconcile *c = NULL;
+        ReconcileOptions o = { .runtime = s->runtime, .pull_now = true, .pull = IMAGE_PULL_MISSING };
+        NcError err = {};
+        char buf[1024];
+        size_t n = 0;
+        int r;
+
+        s->passes++;
+        r = cmd_load_project(s->global, &p);
+        if (r >= 0) {
+                watch_files(s, p);
+                r = reconcile_new(p, &o, &c, &err);
+        }
+        if (r >= 0 && c->plan->n_actions > 0) {
+                n = c->plan->n_actions;
+                r = reconcile_execute(c, &err);
+                STRV_FOREACH(f, c->failures)
+                        log_error("Service %s", *f);
+        }
+        if (r < 0 && r != -EHOSTDOWN && err.error)
+                log_error_errno(r, "%s", nc_error_format(&err, buf, sizeof buf));
+        s->failures += r < 0;
+        if (r < 0)
+                (void) sd_notifyf(false, "STATUS=pass %u failed: %s", s->passes,
+                                  r == -EHOSTDOWN ? "services did not reach their state" : strerror(-r));
+        else if (n > 0) {
+                log_info("%s: applied %zu change(s).", p->name, n);
+                (void) sd_notifyf(false, "STATUS=pass %u: applied %zu change(s)", s->passes, n);
+        } else
+                (void) sd_notifyf(false, "STATUS=pass %u: in sync", s->passes);
+        if (!s->ready) {
+                (void) sd_notify(false, "READY=1");
+                s->ready = true;
+        }
+        return 0;
+}
+
+static int on_timer(sd_event_source *source, uint64_t usec, void *userdata) {
+        Supervisor *s = userdata;
+
+        (void) run_pass(s);
+        /* The next pass counts from the end of this one. */
+        return schedule_pass(s, s->interval_usec);
+}
+
+static int schedule_pass(Supervisor *s, uint64_t delay_usec) {
+        uint64_t now;
+        int r;
+
+        r = sd_event_now(s->event, CLOCK_MONOTONIC, &now);
+        if (r < 0)
+                return r;
+        if (!s->timer)
+                return sd_event_add_time(s->event, &s->timer, CLOCK_MONOTONIC, now + delay_usec, 0, on_timer, s);
+        r = sd_event_source_set_time(s->timer, now + delay_usec);
+        if (r < 0)
+                return r;
+        return sd_event_source_set_enabled(s->timer, SD_EVENT_ONESHOT);
+}
+
+static int on_inotify(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
+        Supervisor *s = userdata;
+        char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+        /* Drain; which file changed does not matter, a pass reads everything again. */
+        while (read(fd, buf, sizeof buf) > 0)
+                ;
+        return schedule_pass(s, DEBOUNCE_USEC);
+}
+
+static int parse_args(int argc, char *argv[], Supervisor *s) {
+        static const struct option options[] = {
+                { "interval", required_argument, NULL, 'i' },
+                { "runtime",  no_argument,       NULL, 'R' },
+                { "help",     no_argument,       NULL, 'h' },
+                {}
+        };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'i': {
+                        char *end;
+                        double v = strtod(optarg, &end);
+                        if (*end || v <= 0)
+                                return log_error_errno(-EINVAL, "Invalid --interval '%s': seconds expected.", optarg);
+                        s->interval_usec = (uint64_t) (v * 1e6);
+                        break;
+                }
+                case 'R':
+                        s->runtime = true;
+                        break;
+                case 'h':
+                        printf("Usage: nspawn-compose supervise [--interval SECONDS] [--runtime]\n\n"
+                               "Keep the host converged: apply now, every SECONDS (default 60) and when\n"
+                               "the compose files change. Runs as a Type=notify service.\n");
+                        return 0;
+                default:
+                        return -EINVAL;
+                }
+        return 1;
+}
+
+int cmd_supervise(int argc, char *argv[], CmdGlobal *g) {
+        Supervisor s = { .global = g, .interval_usec = 60 * UINT64_C(1000000) };
+        _cleanup_close_ int ifd = -EBADF;
+        sigset_t mask;
+        int r;
+
+        r = parse_args(argc, argv, &s);
+        if (r <= 0)
+                return r < 0;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+
+        r = sd_event_default(&s.event);
+        if (r >= 0)
+                r = sd_event_add_signal(s.event, NULL, SIGTERM, NULL, NULL);
+        if (r >= 0)
+                r = sd_event_add_signal(s.event, NULL, SIGINT, NULL, NULL);
+        if (r >= 0)
+                r = sd_event_set_watchdog(s.event, true);
+        ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        if (r >= 0 && ifd < 0)
+                r = -errno;
+        if (r >= 0)
+                r = sd_event_add_io(s.event, &s.inotify, ifd, EPOLLIN, on_inotify, &s);
+        if (r >= 0)
+                r = schedule_pass(&s, 0);
+        if (r >= 0)
+                r = sd_event_loop(s.event);
+        (void) sd_notify(false, "STOPPING=1");
+        sd_event_source_unref(s.timer);
+        sd_event_source_unref(s.inotify);
+        sd_event_unref(s.event);
+        strv_free(s.watched);
+        if (r < 0)
+                return log_error_errno(r, "Supervisor loop failed: %m"), 1;
+        return 0;
+}
