@@ -4,7 +4,6 @@
 
 #include "cmd/cmd.h"
 #include "reconcile/reconcile.h"
-#include "reconcile/reconcile-apply.h"
 #include "lib/log.h"
 
 int cmd_down(int argc, char *argv[], CmdGlobal *g) {

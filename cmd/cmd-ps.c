@@ -5,7 +5,6 @@
 
 #include "cmd/cmd.h"
 #include "reconcile/reconcile.h"
-#include "reconcile/reconcile-apply.h"
 #include "reconcile/runtime/runtime.h"
 #include "lib/log.h"
 #include "lib/strv.h"

@@ -8,7 +8,6 @@
 
 #include "cmd/cmd.h"
 #include "reconcile/reconcile.h"
-#include "reconcile/reconcile-apply.h"
 #include "reconcile/runtime/runtime.h"
 #include "lib/fileio.h"
 #include "lib/log.h"

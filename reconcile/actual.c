@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
-#include "reconcile/reconcile-apply.h"
+#include "reconcile/reconcile.h"
 #include "lib/fileio.h"
 #include "lib/strv.h"
 

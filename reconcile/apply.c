@@ -9,7 +9,6 @@
 #include <systemd/sd-journal.h>
 
 #include "reconcile/reconcile.h"
-#include "reconcile/reconcile-apply.h"
 #include "reconcile/runtime/runtime.h"
 #include "netfilter/netfilter.h"
 #include "lib/fileio.h"
@@ -58,6 +57,32 @@ static int take_lock(Reconcile *c, NcError *reterr) {
         return 0;
 }
 
+/* The netfilter view of @d in new arrays (strings borrowed from @d). */
+static int fw_model_new(const DesiredState *d, FwPort **ret_ports, FwNetwork **ret_nets) {
+        _cleanup_free_ FwPort *ports = calloc(MAX(d->n_ports, (size_t) 1), sizeof *ports);
+        _cleanup_free_ FwNetwork *nets = calloc(MAX(d->n_networks, (size_t) 1), sizeof *nets);
+
+        if (!ports || !nets)
+                return -ENOMEM;
+        reconcile_fw_model(d, ports, nets);
+        *ret_ports = TAKE_PTR(ports);
+        *ret_nets = TAKE_PTR(nets);
+        return 0;
+}
+
+/* Ports DNAT cannot serve ("[::1]:8080:80") or that collide are errors before anything changes,
+ * offline too: otherwise they would only surface in net-up, after the files were written. */
+static int check_ports(const DesiredState *d, NcError *reterr) {
+        _cleanup_free_ FwPort *ports = NULL;
+        _cleanup_free_ FwNetwork *nets = NULL;
+        int r;
+
+        r = fw_model_new(d, &ports, &nets);
+        if (r < 0)
+                return r;
+        return fw_ports_check(ports, d->n_ports, reterr);
+}
+
 static int render(Reconcile *c, NcError *reterr) {
         _cleanup_free_ char *ipam_path = desired_ipam_path(c->project->name), *ipam = NULL;
         _cleanup_strv_free_ char **taken = NULL;
@@ -78,7 +103,10 @@ static int render(Reconcile *c, NcError *reterr) {
                 return nc_error_set(reterr, r, "cannot read other projects' address allocations: %s", strerror(-r));
         o.taken_subnets = taken;
         c->desired = desired_state_free(c->desired);
-        return desired_render(c->project, &o, &c->desired, reterr);
+        r = desired_render(c->project, &o, &c->desired, reterr);
+        if (r < 0)
+                return r;
+        return check_ports(c->desired, reterr);
 }
 
 static int pull_images(Reconcile *c, NcError *reterr) {
@@ -107,13 +135,13 @@ static int pull_images(Reconcile *c, NcError *reterr) {
 static int network_drift(Reconcile *c) {
         _cleanup_(fw_closep) FwContext *fw = NULL;
         _cleanup_(fw_diff_freep) FwDiff *diff = NULL;
-        _cleanup_free_ FwPort *ports = calloc(MAX(c->desired->n_ports, (size_t) 1), sizeof *ports);
-        _cleanup_free_ FwNetwork *nets = calloc(MAX(c->desired->n_networks, (size_t) 1), sizeof *nets);
+        _cleanup_free_ FwPort *ports = NULL;
+        _cleanup_free_ FwNetwork *nets = NULL;
         int r;
 
-        if (!ports || !nets)
-                return -ENOMEM;
-        reconcile_fw_model(c->desired, ports, nets);
+        r = fw_model_new(c->desired, &ports, &nets);
+        if (r < 0)
+                return r;
         r = fw_open(&fw, NULL);
         if (r < 0)
                 return r;

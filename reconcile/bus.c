@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
 
-#include "reconcile/reconcile-apply.h"
+#include "reconcile/reconcile.h"
 #include "lib/log.h"
 #include "lib/strv.h"
 

@@ -3,7 +3,6 @@
 #include <stdio.h>
 
 #include "reconcile/reconcile.h"
-#include "reconcile/reconcile-apply.h"
 #include "lib/strv.h"
 
 /* plan_compute() is a pure function of the desired and the actual state. It restarts exactly the

@@ -2,7 +2,6 @@
 #include <sys/stat.h>
 
 #include "reconcile/reconcile.h"
-#include "reconcile/reconcile-apply.h"
 #include "lib/strv.h"
 #include "tests/tap.h"
 
