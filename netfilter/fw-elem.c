@@ -164,14 +164,19 @@ typedef struct PortInfo {
 static int port_error(NcError *reterr, const FwPort *p, const char *fmt, ...) _printf_(3, 4);
 static int port_error(NcError *reterr, const FwPort *p, const char *fmt, ...) {
         char why[256];
+        bool bracket, bracket6;
         va_list ap;
 
         va_start(ap, fmt);
         vsnprintf(why, sizeof why, fmt, ap);
         va_end(ap);
-        return nc_error_set(reterr, -EINVAL, "service '%s': port %s%s%u:%s:%u/%s: %s",
-                            strempty(p->service), strempty(p->host_ip), isempty(p->host_ip) ? "" : ":",
-                            p->host_port, strempty(p->target_ip), p->target_port,
+        /* IPv6 addresses in brackets, as compose writes them: "::1:8080" would read as one address. */
+        bracket = p->host_ip && strchr(p->host_ip, ':') && p->host_ip[0] != '[';
+        bracket6 = p->target_ip && strchr(p->target_ip, ':');
+        return nc_error_set(reterr, -EINVAL, "service '%s': port %s%s%s%s%u:%s%s%s:%u/%s: %s",
+                            strempty(p->service), bracket ? "[" : "", strempty(p->host_ip), bracket ? "]" : "",
+                            isempty(p->host_ip) ? "" : ":", p->host_port, bracket6 ? "[" : "",
+                            strempty(p->target_ip), bracket6 ? "]" : "", p->target_port,
                             isempty(p->protocol) ? "tcp" : p->protocol, why);
 }
 

@@ -65,7 +65,9 @@ TEST(ports_dnat_cannot_serve_are_rejected) {
         ASSERT_EQ(fw_port_check(&p, &err), -EINVAL);
         ASSERT_STRCONTAINS(err.message, "service 'web': port [::1]:8080:10.0.0.2:80/tcp: DNAT cannot serve ::1");
         p = web, p.host_ip = "::1", p.target_ip = "fd00::2";
-        ASSERT_EQ(fw_port_check(&p, NULL), -EINVAL);
+        err = (NcError) {};
+        ASSERT_EQ(fw_port_check(&p, &err), -EINVAL);
+        ASSERT_STRCONTAINS(err.message, "service 'web': port [::1]:8080:[fd00::2]:80/tcp: DNAT cannot serve ::1");
         p = web, p.host_ip = "::ffff:10.0.0.1";
         ASSERT_EQ(fw_port_check(&p, NULL), -EINVAL);
         p = web, p.host_ip = "fe80::1", p.target_ip = "fd00::2";
