@@ -78,3 +78,9 @@ const char *compose_format_duration(int64_t nsec, char buf[static COMPOSE_DURATI
 int compose_parse_size(const char *s, int64_t *ret_bytes, NcError *reterr);
 /* The boolean spellings compose casts from strings: y/yes/true/on, n/no/false/off (any case). */
 int compose_parse_bool(const char *s, bool *ret);
+
+/* compose-paths.c: makes the relative paths of a service (build context, env_file, bind volume
+ * sources) or of a whole model (plus secrets/configs files) absolute against @dir, the directory of
+ * the file they were written in, before they are merged into a project rooted elsewhere. */
+int compose_rebase_service_paths(ComposeNode *svc, const char *dir);
+int compose_rebase_model_paths(ComposeNode *root, const char *dir);

@@ -153,7 +153,9 @@ static int extends_from_file(Loader *l, const char *file, const char *name, cons
         if (r < 0)
                 return r;
         *ret = compose_node_dup(compose_map_get(services, name));
-        return *ret ? 0 : -ENOMEM;
+        if (!*ret)
+                return -ENOMEM;
+        return compose_rebase_service_paths(*ret, dir);
 }
 
 static int resolve_extends(Loader *l, ComposeNode *services, const char *name, const char *file_dir,
@@ -216,7 +218,10 @@ static int apply_extends(Loader *l, ComposeNode *root, const char *file_dir) {
 
                 if (!name)
                         return -ENOMEM;
-                r = resolve_extends(l, services, name, file_dir, &stack);
+                /* The service itself is on the stack: "a extends b extends a" is a cycle. */
+                r = strv_consume(&stack, strjoin("#", name));
+                if (r >= 0)
+                        r = resolve_extends(l, services, name, file_dir, &stack);
                 if (r < 0)
                         return r;
         }
@@ -293,6 +298,20 @@ static int include_one(Loader *l, ComposeNode *root, const ComposeNode *entry, c
                         return compose_node_error(paths->items[i], l->reterr, -ELOOP, "include",
                                                   "include cycle detected: %s", abs);
                 r = load_file_merged(l, abs, &merged);
+                if (r < 0)
+                        return r;
+        }
+        if (merged) {
+                /* Paths in included files are relative to the included file (or to the entry's
+                 * project_directory), not to the including project. */
+                _cleanup_free_ char *first = absolute_path(file_dir, compose_node_str(paths->items[0]));
+                _cleanup_free_ char *inc_dir = first ? path_dirname(first) : NULL;
+                const char *pd = entry->type == COMPOSE_NODE_MAP ? compose_map_get_str(entry, "project_directory") : NULL;
+                _cleanup_free_ char *abs_pd = pd ? absolute_path(file_dir, pd) : NULL;
+
+                if (!inc_dir || (pd && !abs_pd))
+                        return -ENOMEM;
+                r = compose_rebase_model_paths(merged, abs_pd ?: inc_dir);
                 if (r < 0)
                         return r;
         }
