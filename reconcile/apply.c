@@ -312,7 +312,9 @@ static int execute_units(Reconcile *c, NcError *reterr) {
         r = bus_jobs_new(c->bus, &jobs);
         if (r < 0)
                 return nc_error_set(reterr, r, "cannot subscribe to systemd: %s", strerror(-r));
-        /* A changed service is recreated: stopped, its writable layer discarded, started again. */
+        /* A changed service is recreated: stopped, its links and runtime state removed, started again;
+         * the wrapper discards the writable layer, which it made for another configuration hash,
+         * and keeps anonymous volumes, as docker compose does on a recreate. */
         for (size_t i = 0; i < c->plan->n_actions; i++) {
                 const PlanAction *a = &c->plan->actions[i];
                 if (a->kind == PLAN_RESTART && (r = bus_jobs_queue(jobs, "StopUnit", a->unit, NULL)) < 0)
@@ -324,7 +326,7 @@ static int execute_units(Reconcile *c, NcError *reterr) {
         for (size_t i = 0; i < c->plan->n_actions; i++) {
                 const PlanAction *a = &c->plan->actions[i];
                 if (a->kind == PLAN_RESTART)
-                        (void) remove_service_state(c, a->service, /* keep_layer= */ false);
+                        (void) remove_service_state(c, a->service, /* keep_layer= */ true);
         }
         for (size_t i = 0; i < c->plan->n_actions; i++) {
                 const PlanAction *a = &c->plan->actions[i];
