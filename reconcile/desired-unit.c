@@ -167,6 +167,11 @@ char *desired_service_unit(DesiredContext *c, size_t i, const char *hash) {
                 strbuf_append(&b, "StartLimitIntervalSec=0\n");
         strbuf_append(&b, "\n[Service]\n");
         strbuf_append(&b, d->oneshot ? "Type=oneshot\nRemainAfterExit=yes\n" : "Type=notify\n");
+        /* A service that is not restarted when it exits 0 has done its job: it stays active (exited), so
+         * apply sees it converged rather than starting it again each time, as docker shows it exited
+         * and leaves it. With Restart=always the exit must end the unit so that it restarts. */
+        if (!d->oneshot && !streq(rp.restart, "always"))
+                strbuf_append(&b, "RemainAfterExit=yes\n");
         strbuf_append(&b, "NotifyAccess=main\n");
         unit_exec(&b, c, "ExecStart", "run-service", d->settings_path);
         strbuf_append(&b, "KillMode=mixed\nDelegate=yes\nSlice=machine.slice\nDevicePolicy=closed\n");
