@@ -258,7 +258,7 @@ static json_object *networks_json(DesiredContext *c, size_t s) {
         for (size_t k = 0; k < c->units[s].n_attach; k++) {
                 const DesiredAttach *at = &c->units[s].attach[k];
                 const DesiredNetwork *net = &c->state->networks[at->network];
-                _cleanup_free_ char *key = NULL, *veth = NULL, *cidr = NULL;
+                _cleanup_free_ char *key = NULL, *veth = NULL, *cidr = NULL, *cidr6 = NULL;
                 _cleanup_free_ char *addr = desired_ipv4_format(at->address);
                 json_object *o = json_object_new_object(), *aliases = json_object_new_array();
 
@@ -273,7 +273,11 @@ static json_object *networks_json(DesiredContext *c, size_t s) {
                 json_object_object_add(o, "veth", json_object_new_string(strempty(veth)));
                 json_object_object_add(o, "address", json_object_new_string(strempty(cidr)));
                 json_object_object_add(o, "gateway", json_object_new_string(net->gateway));
-                json_object_object_add(o, "ipv6_address", desired_json_str(at->ipv6_address));
+                /* With its prefix, like "address": the wrapper configures it as given. */
+                if (at->ipv6_address && net->ipv6_subnet && strchr(net->ipv6_subnet, '/') &&
+                    asprintf(&cidr6, "%s%s", at->ipv6_address, strchr(net->ipv6_subnet, '/')) < 0)
+                        cidr6 = NULL;
+                json_object_object_add(o, "ipv6_address", desired_json_str(cidr6));
                 json_object_object_add(o, "ipv6_gateway", desired_json_str(net->ipv6_gateway));
                 json_object_object_add(o, "internal", json_object_new_boolean(net->internal));
                 json_object_object_add(o, "aliases", aliases);
