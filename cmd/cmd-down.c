@@ -15,7 +15,7 @@ int cmd_down(int argc, char *argv[], CmdGlobal *g) {
         };
         _cleanup_(compose_project_freep) ComposeProject *p = NULL;
         _cleanup_(reconcile_freep) Reconcile *rc = NULL;
-        ReconcileOptions o = {};
+        ReconcileOptions o = { .for_down = true };
         bool volumes = false;
         NcError err = {};
         char buf[1024];
@@ -39,6 +39,8 @@ int cmd_down(int argc, char *argv[], CmdGlobal *g) {
         if (cmd_load_project(g, &p) < 0)
                 return 1;
         r = reconcile_new(p, &o, &rc, &err);
+        if (r >= 0)
+                err = (NcError) {};     /* a render error down could live with is not the outcome */
         if (r >= 0)
                 r = reconcile_down(rc, volumes, &err);
         if (r < 0)

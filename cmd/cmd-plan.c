@@ -112,6 +112,10 @@ int cmd_plan(int argc, char *argv[], CmdGlobal *g) {
         if (prepare(g, &a, false, &p, &c) < 0)
                 return 1;
         print_plan(c, a.json);
+        /* A host port another project holds cannot be applied: an error, not drift. */
+        STRV_FOREACH(d, c->actual->network_drift)
+                if (startswith(*d, "conflict:"))
+                        return log_error("%s: published port taken by another project: %s", p->name, *d), 1;
         return c->plan->n_actions == 0 ? 0 : 2;
 }
 

@@ -208,6 +208,15 @@ int reconcile_new(const ComposeProject *p, const ReconcileOptions *o, Reconcile 
         }
         uint64_t t = now_usec();
         r = render(c, reterr);
+        if (r < 0 && o->for_down) {
+                /* down must work for a project whose file no longer renders: what is on the host is
+                 * known from the host alone. */
+                log_debug("Render failed (%s), going down from the actual state alone.", reterr ? reterr->message : "");
+                c->desired = calloc(1, sizeof *c->desired);
+                if (!c->desired || !(c->desired->project = strdup(p->name)))
+                        return -ENOMEM;
+                r = 0;
+        }
         if (r < 0)
                 return r;
         LOG_PHASE("render", t);

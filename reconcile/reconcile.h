@@ -250,6 +250,7 @@ typedef struct ReconcileOptions {
         bool runtime;                   /* units and settings under /run */
         bool offline;                   /* render + files only: no lock, no bus, no nft (tests, render) */
         bool read_only;                 /* plan, ps: no lock (never blocks behind an apply) */
+        bool for_down;                  /* down: a project that no longer renders still goes down */
         bool pull_now;                  /* pull images while preparing (apply; not plan/dry-run) */
         int pull;                       /* ImagePullPolicy */
         bool progress;

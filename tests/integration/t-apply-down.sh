@@ -34,3 +34,26 @@ tb_assert_eq "$(tb_exec cat /var/lib/nspawn-compose/volumes/${p}_data/file)" kep
 
 tb_nc down --volumes
 tb_exec test ! -e /var/lib/nspawn-compose/volumes/${p}_data
+
+# down works when the file no longer renders (here: a port DNAT cannot serve).
+tb_write_compose <<EOF
+name: $p
+services:
+  web:
+    image: $TB_REGISTRY/test/httpd:1
+    ports: ["8081:80"]
+EOF
+tb_nc apply
+tb_write_compose <<EOF
+name: $p
+services:
+  web:
+    image: $TB_REGISTRY/test/httpd:1
+    ports: ["[::1]:8081:80"]
+EOF
+rc=0
+tb_nc plan >/dev/null 2>&1 || rc=$?
+tb_assert_eq "$rc" 1 "plan of a file that does not render"
+tb_nc down
+tb_assert_eq "$(tb_exec systemctl list-units --all --no-legend "nspawn-compose-$p*")" "" "units after down"
+tb_exec test ! -e /etc/nspawn-compose/$p
