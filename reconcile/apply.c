@@ -64,7 +64,23 @@ static int fw_model_new(const DesiredState *d, FwPort **ret_ports, FwNetwork **r
 
         if (!ports || !nets)
                 return -ENOMEM;
-        reconcile_fw_model(d, ports, nets);
+        for (size_t i = 0; i < d->n_ports; i++)
+                ports[i] = (FwPort) {
+                        .service = d->ports[i].service,
+                        .protocol = d->ports[i].protocol,
+                        .host_ip = d->ports[i].host_ip,
+                        .host_port = d->ports[i].host_port,
+                        .target_ip = d->ports[i].target_ip,
+                        .target_port = d->ports[i].target_port,
+                };
+        for (size_t i = 0; i < d->n_networks; i++)
+                nets[i] = (FwNetwork) {
+                        .name = d->networks[i].name,
+                        .bridge = d->networks[i].bridge,
+                        .subnet = d->networks[i].subnet,
+                        .ipv6_subnet = d->networks[i].ipv6_subnet,
+                        .internal = d->networks[i].internal,
+                };
         *ret_ports = TAKE_PTR(ports);
         *ret_nets = TAKE_PTR(nets);
         return 0;
@@ -156,27 +172,6 @@ static int network_drift(Reconcile *c) {
                         return r;
         }
         return 0;
-}
-
-/* The netfilter view of the desired state; the strings stay owned by @d. */
-void reconcile_fw_model(const DesiredState *d, FwPort *ports, FwNetwork *nets) {
-        for (size_t i = 0; i < d->n_ports; i++)
-                ports[i] = (FwPort) {
-                        .service = d->ports[i].service,
-                        .protocol = d->ports[i].protocol,
-                        .host_ip = d->ports[i].host_ip,
-                        .host_port = d->ports[i].host_port,
-                        .target_ip = d->ports[i].target_ip,
-                        .target_port = d->ports[i].target_port,
-                };
-        for (size_t i = 0; i < d->n_networks; i++)
-                nets[i] = (FwNetwork) {
-                        .name = d->networks[i].name,
-                        .bridge = d->networks[i].bridge,
-                        .subnet = d->networks[i].subnet,
-                        .ipv6_subnet = d->networks[i].ipv6_subnet,
-                        .internal = d->networks[i].internal,
-                };
 }
 
 static uint64_t now_usec(void) {

@@ -243,8 +243,6 @@ int bus_daemon_reload(sd_bus *bus, sd_bus_error *error);
 int bus_reset_failed(sd_bus *bus, const char *unit);
 
 /* ---- prepare and execute (apply.c) ---- */
-typedef struct FwPort FwPort;
-typedef struct FwNetwork FwNetwork;
 
 typedef struct ReconcileOptions {
         bool runtime;                   /* units and settings under /run */
@@ -275,8 +273,6 @@ Reconcile *reconcile_free(Reconcile *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Reconcile*, reconcile_free);
 /* Executes c->plan. -EHOSTDOWN when services did not reach their state (c->failures says which). */
 int reconcile_execute(Reconcile *c, NcError *reterr);
-/* Fills ports[d->n_ports] and nets[d->n_networks] (strings borrowed from @d). */
-void reconcile_fw_model(const DesiredState *d, FwPort *ports, FwNetwork *nets);
 /* Everything of the project gone: units stopped and removed, machines, links, netns, nft elements,
  * state; named volumes too with @volumes; images always kept. */
 int reconcile_down(Reconcile *c, bool volumes, NcError *reterr);
