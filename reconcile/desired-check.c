@@ -33,7 +33,7 @@ static const struct {
         { "init", KEY_USE },            { "ipc", KEY_USE },             { "isolation", KEY_WARN },
         { "label_file", KEY_QUIET },    { "labels", KEY_QUIET },        { "links", KEY_QUIET },
         { "logging", KEY_WARN },        { "mac_address", KEY_WARN },    { "mem_limit", KEY_USE },
-        { "mem_reservation", KEY_WARN }, { "mem_swappiness", KEY_WARN }, { "memswap_limit", KEY_WARN },
+        { "mem_reservation", KEY_WARN }, { "mem_swappiness", KEY_WARN }, { "memswap_limit", KEY_USE },
         { "models", KEY_WARN },         { "network_mode", KEY_USE },    { "networks", KEY_USE },
         { "oom_kill_disable", KEY_WARN }, { "oom_score_adj", KEY_WARN }, { "pid", KEY_USE },
         { "pids_limit", KEY_USE },      { "platform", KEY_QUIET },      { "ports", KEY_USE },
