@@ -100,9 +100,10 @@ static int sysctl_write(const char *kv) {
         return 0;
 }
 
-/* Writes the sysctls @select picks inside the namespace @ns_fd (of type @nstype), from a child:
- * /proc/sys shows the namespaces of the process that opens it, and we never leave our own. */
-static int sysctls_in_ns(const ServiceSpec *s, int ns_fd, int nstype, bool (*select)(const char *kv),
+/* Writes the sysctls of @list (all or those @select picks) inside the namespace @ns_fd (of type
+ * @nstype), from a child: /proc/sys shows the namespaces of the process that opens it, and we never
+ * leave our own. */
+static int sysctls_in_ns(char * const *list, int ns_fd, int nstype, bool (*select)(const char *kv),
                          NcError *reterr) {
         pid_t pid;
         int status;
@@ -113,31 +114,58 @@ static int sysctls_in_ns(const ServiceSpec *s, int ns_fd, int nstype, bool (*sel
         if (pid == 0) {
                 if (setns(ns_fd, nstype) < 0)
                         _exit(EXIT_FAILURE);
-                STRV_FOREACH(kv, s->sysctls)
-                        if (select(*kv) && sysctl_write(*kv) < 0)
-                                _exit(10 + (int) (kv - s->sysctls));
+                STRV_FOREACH(kv, list)
+                        if ((!select || select(*kv)) && sysctl_write(*kv) < 0)
+                                _exit(10 + (int) (kv - list));
                 _exit(EXIT_SUCCESS);
         }
         status = rt_wait_status(pid);
         if (status <= 0)
                 return status;
-        if (status >= 10 && (size_t) status - 10 < strv_length(s->sysctls))
-                return nc_error_set(reterr, -EINVAL, "cannot set sysctl '%s'", s->sysctls[status - 10]);
+        if (status >= 10 && (size_t) status - 10 < strv_length((char**) list))
+                return nc_error_set(reterr, -EINVAL, "cannot set sysctl '%s'", list[status - 10]);
         return nc_error_set(reterr, -EIO, "cannot enter the namespace to set sysctls");
 }
 
-int rt_sysctls_net(const ServiceSpec *s, NcError *reterr) {
-        _cleanup_close_ int fd = -EBADF;
-        bool any = false;
+static bool sysctls_have(char * const *l, const char *key) {
+        size_t n = strlen(key);
 
-        STRV_FOREACH(kv, s->sysctls)
-                any = any || sysctl_is_net(*kv);
-        if (!any)
+        STRV_FOREACH(kv, l)
+                if (strncmp(*kv, key, n) == 0 && (*kv)[n] == '=')
+                        return true;
+        return false;
+}
+
+/* docker's defaults for a container with its own netns (moby, since 20.10): any user may bind low
+ * ports and send pings. The service's sysctls come after them and win. */
+static const char *const net_defaults[] = {
+        "net.ipv4.ip_unprivileged_port_start=0",
+        "net.ipv4.ping_group_range=0 2147483647",
+};
+
+int rt_sysctls_net(const ServiceSpec *s, NcError *reterr) {
+        _cleanup_strv_free_ char **list = calloc(1, sizeof(char*));
+        _cleanup_close_ int fd = -EBADF;
+
+        if (!list)
+                return -ENOMEM;
+        if (!s->netns)
                 return 0;
+        for (size_t i = 0; i < ELEMENTSOF(net_defaults); i++) {
+                _cleanup_free_ char *key = strndup(net_defaults[i], strcspn(net_defaults[i], "="));
+
+                if (!key)
+                        return -ENOMEM;
+                if (!sysctls_have(s->sysctls, key) && strv_extend(&list, net_defaults[i]) < 0)
+                        return -ENOMEM;
+        }
+        STRV_FOREACH(kv, s->sysctls)
+                if (sysctl_is_net(*kv) && strv_extend(&list, *kv) < 0)
+                        return -ENOMEM;
         fd = netns_open(s->netns);
         if (fd < 0)
                 return nc_error_set(reterr, fd, "netns '%s': %s", s->netns, strerror(-fd));
-        return sysctls_in_ns(s, fd, CLONE_NEWNET, sysctl_is_net, reterr);
+        return sysctls_in_ns(list, fd, CLONE_NEWNET, NULL, reterr);
 }
 
 /* After the leader exists: its IPC namespace is nspawn's. The payload is already starting, so a
@@ -156,5 +184,5 @@ int rt_sysctls_ipc(const ServiceSpec *s, pid_t leader, NcError *reterr) {
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return nc_error_set(reterr, -errno, "%s: %m", path);
-        return sysctls_in_ns(s, fd, CLONE_NEWIPC, sysctl_is_ipc, reterr);
+        return sysctls_in_ns(s->sysctls, fd, CLONE_NEWIPC, sysctl_is_ipc, reterr);
 }
