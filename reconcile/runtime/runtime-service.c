@@ -40,6 +40,8 @@ typedef struct Service {
         int notify_fd;
         pid_t nspawn_pid, leader_pid;
         bool nspawn_ready, running, stopping;
+        bool ready;                     /* READY=1 sent */
+        int stop_exit_code;             /* ours after a stop we carried out: 0 when it was requested */
         int stop_signal;
         HealthChecker *checker;
 } Service;
@@ -190,15 +192,25 @@ static void fail_running(Service *s, int r, const char *what) {
                 (void) kill(s->nspawn_pid, SIGTERM);
 }
 
+static void service_stop(Service *s, int exit_code);
+
 static int on_health(HealthChecker *c, const HealthEvent *ev, void *userdata) {
         Service *s = userdata;
         char buf[512];
         const char *text = health_event_status_text(ev, buf, sizeof(buf));
 
-        if (ev->first_healthy)
+        if (ev->first_healthy) {
+                s->ready = true;
                 (void) sd_notifyf(false, "READY=1\nSTATUS=%s", text);
-        else
+        } else
                 (void) sd_notifyf(false, "STATUS=%s", text);
+        if (!s->ready && ev->status == HEALTH_UNHEALTHY) {
+                /* Ready means healthy: a service that never got there fails its start job, and so the
+                 * start of what Requires= it, instead of extending the start timeout forever. */
+                log_error("Service '%s' did not become healthy: %s", s->spec->service, strempty(ev->output));
+                service_stop(s, EXIT_FAILURE);
+                return -ECANCELED;
+        }
         if (ev->extend_timeout_usec > 0)
                 (void) sd_notifyf(false, "EXTEND_TIMEOUT_USEC=%" PRIu64, ev->extend_timeout_usec);
         if (ev->changed && ev->status == HEALTH_UNHEALTHY) {
@@ -288,28 +300,33 @@ static int on_stop_timeout(sd_event_source *src, uint64_t usec, void *userdata) 
 }
 
 /* docker stop: stop_signal to the payload itself (the stub init would only send SIGTERM), then
- * SIGKILL after stop_grace_period. Without a payload yet, nspawn aborts the start on SIGTERM. */
+ * SIGKILL after stop_grace_period. Without a payload yet, nspawn aborts the start on SIGTERM.
+ * Once nspawn has exited we exit with @exit_code. */
+static void service_stop(Service *s, int exit_code) {
+        pid_t payload = payload_pid(s->leader_pid);
+
+        s->stopping = true;
+        s->stop_exit_code = exit_code;
+        if (payload <= 0 || kill(payload, s->stop_signal) < 0) {
+                (void) kill(s->nspawn_pid, SIGTERM);
+                return;
+        }
+        log_info("Stopping machine '%s' with %s.", s->spec->machine, s->spec->stop_signal);
+        if (sd_event_add_time_relative(s->event, NULL, CLOCK_MONOTONIC, s->spec->stop_grace_period_usec, 0,
+                                       on_stop_timeout, s) < 0)
+                (void) kill(s->nspawn_pid, SIGTERM);
+}
+
 static int on_signal(sd_event_source *src, const struct signalfd_siginfo *si, void *userdata) {
         Service *s = userdata;
-        pid_t payload = payload_pid(s->leader_pid);
-        int r;
 
         if (s->stopping) {
                 (void) kill(s->nspawn_pid, SIGTERM);
                 return 0;
         }
-        s->stopping = true;
         (void) sd_notify(false, "STOPPING=1");
         s->checker = health_checker_free(s->checker);
-        if (payload <= 0 || kill(payload, s->stop_signal) < 0) {
-                (void) kill(s->nspawn_pid, SIGTERM);
-                return 0;
-        }
-        log_info("Stopping machine '%s' with %s.", s->spec->machine, s->spec->stop_signal);
-        r = sd_event_add_time_relative(s->event, NULL, CLOCK_MONOTONIC, s->spec->stop_grace_period_usec, 0,
-                                       on_stop_timeout, s);
-        if (r < 0)
-                (void) kill(s->nspawn_pid, SIGTERM);
+        service_stop(s, 0);
         return 0;
 }
 
@@ -320,7 +337,7 @@ static int on_nspawn_exit(sd_event_source *src, const siginfo_t *si, void *userd
         s->checker = health_checker_free(s->checker);
         if (s->stopping) {
                 log_info("Machine '%s' stopped (status %d).", s->spec->machine, code);
-                code = 0;       /* a requested stop is a clean end, whatever the payload said */
+                code = s->stop_exit_code;       /* a requested stop is a clean end, whatever the payload said */
         } else
                 log_full(code == 0 ? LOG_INFO : LOG_ERR, "systemd-nspawn for '%s' exited with status %d.",
                          s->spec->machine, code);
