@@ -190,7 +190,7 @@ static int argv_caps(char ***l, const ServiceSpec *s, NcError *reterr) {
         return 0;
 }
 
-/* ---- mounts, limits, user ---- */
+/* ---- mounts, limits ---- */
 
 /* nspawn splits --bind/--tmpfs values at ':'; a literal one is "\:". */
 static void append_escaped(StrBuf *b, const char *path) {
@@ -201,12 +201,12 @@ static void append_escaped(StrBuf *b, const char *path) {
         }
 }
 
-int service_anonymous_volume_path(const char *volume_dir, const char *target, char **ret) {
+/* DIR/<target>: "/var/lib/x" → "var-lib-x"; anything but [A-Za-z0-9._] (and '-' itself) as "_XX",
+ * so distinct targets never share a file. */
+static int escaped_target_path(const char *dir, const char *target, char **ret) {
         StrBuf b = {};
 
-        /* "/var/lib/x" → "var-lib-x"; anything but [A-Za-z0-9._] (and '-' itself) as "_XX",
-         * so distinct targets never share a directory. */
-        strbuf_append(&b, volume_dir);
+        strbuf_append(&b, dir);
         strbuf_append_char(&b, '/');
         for (const char *p = target + 1; *p; p++)
                 if (*p == '/')
@@ -219,24 +219,38 @@ int service_anonymous_volume_path(const char *volume_dir, const char *target, ch
         return *ret ? 0 : -ENOMEM;
 }
 
-static int argv_mount(char ***l, const ServiceMount *m, const char *volume_dir, NcError *reterr) {
-        _cleanup_free_ char *anon = NULL;
+int service_anonymous_volume_path(const char *volume_dir, const char *target, char **ret) {
+        return escaped_target_path(volume_dir, target, ret);
+}
+
+int service_mount_copy_path(const char *files_dir, const char *target, char **ret) {
+        return escaped_target_path(files_dir, target, ret);
+}
+
+static int argv_mount(char ***l, const ServiceMount *m, const NspawnPaths *paths, NcError *reterr) {
+        _cleanup_free_ char *path = NULL;
         const char *source = m->source;
         StrBuf b = {};
 
         if (streq(m->type, "tmpfs")) {
                 strbuf_append(&b, "--tmpfs=");
                 append_escaped(&b, m->target);
-                /* docker's tmpfs defaults: world-writable, no exec, no devices, no setuid */
-                strbuf_printf(&b, ":%s%s", m->options ?: "mode=1777,nosuid,nodev,noexec", m->read_only ? ",ro" : "");
+                /* docker's tmpfs default is world-writable; nspawn adds nodev itself */
+                strbuf_printf(&b, ":%s%s", isempty(m->options) ? "mode=1777" : m->options, m->read_only ? ",ro" : "");
                 return strv_consume(l, strbuf_steal(&b));
         }
-        if (!source) {          /* an anonymous volume: kept with the service's writable layer */
-                if (!volume_dir)
-                        return nc_error_set(reterr, -EINVAL, "volume '%s' has no source", m->target);
-                if (service_anonymous_volume_path(volume_dir, m->target, &anon) < 0)
+        if (m->copy) {          /* a secret or config: its copy with the owner and mode asked for */
+                if (!paths->files_dir)
+                        return nc_error_set(reterr, -EINVAL, "no place for the copy of '%s'", m->target);
+                if (service_mount_copy_path(paths->files_dir, m->target, &path) < 0)
                         return -ENOMEM;
-                source = anon;
+                source = path;
+        } else if (!source) {   /* an anonymous volume: kept with the service's writable layer */
+                if (!paths->volume_dir)
+                        return nc_error_set(reterr, -EINVAL, "volume '%s' has no source", m->target);
+                if (service_anonymous_volume_path(paths->volume_dir, m->target, &path) < 0)
+                        return -ENOMEM;
+                source = path;
         }
         strbuf_append(&b, m->read_only ? "--bind-ro=" : "--bind=");
         append_escaped(&b, source);
@@ -271,22 +285,60 @@ found:
         return strv_consume(l, s);
 }
 
-/* nspawn resolves --user= with getent inside the container, by name or number; root needs
- * nothing. The group part of "user:group" cannot be passed: nspawn takes the user's own group. */
-static int argv_user(char ***l, const char *user) {
-        _cleanup_free_ char *name = NULL;
-        char *s;
+const char *service_working_dir(const ServiceSpec *s, const ImageConfig *img) {
+        return s->working_dir ?: (img ? img->working_dir : NULL) ?: "/";
+}
+
+static bool is_root_name(const char *s, size_t n) {
+        return n == 0 || (n == 1 && s[0] == '0') || (n == 4 && memcmp(s, "root", 4) == 0);
+}
+
+const char *service_user(const ServiceSpec *s, const ImageConfig *img) {
+        const char *user = s->user ?: (img ? img->user : NULL), *group;
+        size_t n;
 
         if (isempty(user))
-                return 0;
-        name = strndup(user, strcspn(user, ":"));
-        if (!name)
+                return NULL;
+        n = strcspn(user, ":");
+        group = user[n] ? user + n + 1 : "";
+        /* "root", "0", "0:0", "root:root": nspawn already runs the payload so */
+        return is_root_name(user, n) && is_root_name(group, strlen(group)) ? NULL : user;
+}
+
+static bool env_has(char * const *env, const char *key) {
+        STRV_FOREACH(e, env)
+                if (env_same_key(*e, key))
+                        return true;
+        return false;
+}
+
+/* A user other than root: the command runs through the user helper, bound read-only into the
+ * machine, which resolves the user inside the machine (nspawn's --user= needs getent(1) there and
+ * takes no group) and sets HOME from it unless the environment has one, as docker does. */
+static int argv_user_helper(char ***cmd, char ***l, const char *user, char * const *env,
+                            const NspawnPaths *paths, NcError *reterr) {
+        _cleanup_strv_free_ char **c = NULL;
+        StrBuf b = {};
+
+        if (!paths->user_helper)
+                return nc_error_set(reterr, -EINVAL, "user '%s' needs the user helper", user);
+        strbuf_append(&b, "--bind-ro=");
+        append_escaped(&b, paths->user_helper);
+        strbuf_append(&b, ":" NC_USER_HELPER_TARGET);
+        if (strv_consume(l, strbuf_steal(&b)) < 0 || strv_extend(&c, NC_USER_HELPER_TARGET) < 0)
                 return -ENOMEM;
-        if (streq(name, "root") || streq(name, "0"))
-                return 0;
-        if (asprintf(&s, "--user=%s", name) < 0)
+        if (!env_has(env, "HOME") && strv_extend(&c, "--home") < 0)
                 return -ENOMEM;
-        return strv_consume(l, s);
+        if (!env_has(env, "USER") && !env_has(env, "LOGNAME") && strv_extend(&c, "--no-login-names") < 0)
+                return -ENOMEM;
+        if (strv_extend(&c, user) < 0 || strv_extend(&c, "--") < 0)
+                return -ENOMEM;
+        STRV_FOREACH(a, *cmd)
+                if (strv_extend(&c, *a) < 0)
+                        return -ENOMEM;
+        strv_free(*cmd);
+        *cmd = TAKE_PTR(c);
+        return 0;
 }
 
 /* ---- the command line ---- */
@@ -334,25 +386,28 @@ static int argv_fixed(char ***l, const ServiceSpec *s, const char *root) {
         return r;
 }
 
-int service_nspawn_argv(const ServiceSpec *s, const ImageConfig *img, const char *root, const char *volume_dir,
-                        char ***ret, NcError *reterr) {
+int service_nspawn_argv(const ServiceSpec *s, const ImageConfig *img, const NspawnPaths *paths, char ***ret,
+                        NcError *reterr) {
         _cleanup_strv_free_ char **l = NULL, **env = NULL, **cmd = NULL;
+        const char *user = service_user(s, img);
         int r;
 
         r = service_merge_argv(s, img, &cmd, reterr);
+        if (r >= 0)
+                r = service_merge_env(s, img, &env);
         if (r < 0)
                 return r;
-        r = argv_fixed(&l, s, root);
-        r = r ?: extend_printf(&l, "--chdir=%s", s->working_dir ?: (img ? img->working_dir : NULL) ?: "/");
-        r = r ?: argv_user(&l, s->user ?: (img ? img->user : NULL));
+        r = argv_fixed(&l, s, paths->root);
+        r = r ?: extend_printf(&l, "--chdir=%s", service_working_dir(s, img));
         r = r ?: argv_caps(&l, s, reterr);
         if (r >= 0 && s->read_only)
                 r = strv_extend(&l, "--read-only");
         for (size_t i = 0; r >= 0 && i < s->n_mounts; i++)
-                r = argv_mount(&l, &s->mounts[i], volume_dir, reterr);
+                r = argv_mount(&l, &s->mounts[i], paths, reterr);
+        if (r >= 0 && user)
+                r = argv_user_helper(&cmd, &l, user, env, paths, reterr);
         for (size_t i = 0; r >= 0 && i < s->n_ulimits; i++)
                 r = argv_ulimit(&l, &s->ulimits[i], reterr);
-        r = r ?: service_merge_env(s, img, &env);
         STRV_FOREACH(e, env)
                 r = r ?: extend_printf(&l, "--setenv=%s", *e);
         r = r ?: strv_extend(&l, "--");

@@ -60,6 +60,8 @@ typedef struct ServicePaths {
         char *volumes;                  /* STATE/P/S/volumes: anonymous volumes */
         char *layer_hash;               /* STATE/P/S/layer-hash: the hash upper/ was made for */
         char *lower;                    /* IMAGES/<hex>/rootfs */
+        char *files;                    /* RUNTIME/P/S/files: copies of secrets and configs */
+        char *user_helper;              /* STATE/P/S/user-helper */
 } ServicePaths;
 
 void service_paths_done(ServicePaths *p);
@@ -70,6 +72,17 @@ int rt_mount_namespace(void);
 int rt_rootfs_mount(const ServicePaths *p, const char *hash, NcError *reterr);
 int rt_rootfs_prepare(const ServicePaths *p, const ServiceSpec *s, NcError *reterr);
 int rt_volumes_prepare(const ServicePaths *p, const ServiceSpec *s, NcError *reterr);
+/* Mount points of every mount in the root (nspawn cannot make them in a --read-only root) and the
+ * working directory @working_dir (docker makes a missing one). */
+int rt_mountpoints_prepare(const ServicePaths *p, const ServiceSpec *s, const char *working_dir, NcError *reterr);
+/* Copies of secrets and configs with their owner and mode under p->files (made afresh). */
+int rt_files_prepare(const ServicePaths *p, const ServiceSpec *s, NcError *reterr);
+/* Writes the user helper (rt_user_helper) to p->user_helper unless it is there already. */
+int rt_user_helper_install(const ServicePaths *p, NcError *reterr);
+
+/* runtime-user-helper-blob.c (generated): the static user helper program. */
+extern const unsigned char rt_user_helper[];
+extern const size_t rt_user_helper_size;
 
 /* runtime-net.c */
 int rt_network_ensure(const ServiceSpec *s, NcError *reterr);

@@ -73,7 +73,7 @@ int rt_rootfs_mount(const ServicePaths *p, const char *hash, NcError *reterr) {
  * /etc/hosts at a host file. */
 static int open_in_root(int root_fd, const char *path, int flags, mode_t mode) {
         struct open_how how = {
-                .flags = flags | O_CLOEXEC | O_NOCTTY,
+                .flags = flags | O_CLOEXEC | (flags & O_PATH ? 0 : O_NOCTTY),    /* O_PATH takes no others */
                 .mode = mode,
                 .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
         };
@@ -202,5 +202,138 @@ int rt_volumes_prepare(const ServicePaths *p, const ServiceSpec *s, NcError *ret
                 if (r < 0)
                         return nc_error_set(reterr, r, "%s: %s", dir, strerror(-r));
         }
+        return 0;
+}
+
+/* Makes @rel (relative to the root, @name its last component, inside @rel) unless it exists. */
+static int make_one_in_root(int root_fd, char *rel, char *name, bool file) {
+        _cleanup_close_ int fd = open_in_root(root_fd, rel, O_PATH, 0), parent = -EBADF;
+
+        if (fd != -ENOENT)
+                return fd < 0 ? fd : 0;
+        if (name == rel)
+                parent = fcntl(root_fd, F_DUPFD_CLOEXEC, 3);
+        else {
+                name[-1] = 0;
+                parent = open_in_root(root_fd, rel, O_PATH | O_DIRECTORY, 0);
+                name[-1] = '/';
+        }
+        if (parent < 0)
+                return parent;
+        if (file)
+                fd = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+        else
+                fd = mkdirat(parent, name, 0755) < 0 ? -1 : -EBADF;
+        return fd == -1 && errno != EEXIST ? -errno : 0;
+}
+
+/* Makes the container path @path below @root_fd: its missing parents as directories, the path itself
+ * as a directory or (@file) an empty file. Every prefix resolves inside the root, so an image's
+ * symlinks cannot lead out of it. */
+static int make_in_root(int root_fd, const char *path, bool file) {
+        _cleanup_free_ char *rel = strdup(path + strspn(path, "/"));
+
+        if (!rel)
+                return -ENOMEM;
+        for (char *p = rel; *p;) {
+                char *end = p + strcspn(p, "/"), saved = *end;
+                bool last = end[strspn(end, "/")] == 0;
+                int r;
+
+                *end = 0;
+                r = make_one_in_root(root_fd, rel, p, last && file);
+                *end = saved;
+                if (r < 0)
+                        return r;
+                p = end + strspn(end, "/");
+        }
+        return 0;
+}
+
+static bool is_regular_file(const char *path) {
+        struct stat st;
+
+        return path && stat(path, &st) >= 0 && S_ISREG(st.st_mode);
+}
+
+/* nspawn makes mount points itself, but not in a --read-only root; docker makes them in the
+ * container's layer too. Its own API file systems need theirs as well, and docker makes a missing
+ * working directory. */
+int rt_mountpoints_prepare(const ServicePaths *p, const ServiceSpec *s, const char *working_dir, NcError *reterr) {
+        const char *const api[] = { "/proc", "/sys", "/dev", "/run", "/tmp", working_dir ?: "/" };
+        _cleanup_close_ int root_fd = -EBADF;
+        int r;
+
+        root_fd = open(p->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root_fd < 0)
+                return nc_error_set(reterr, -errno, "%s: %m", p->root);
+        for (size_t i = 0; i < ELEMENTSOF(api); i++) {
+                r = make_in_root(root_fd, api[i], false);
+                if (r < 0)
+                        return nc_error_set(reterr, r, "%s in the container: %s", api[i], strerror(-r));
+        }
+        for (size_t i = 0; i < s->n_mounts; i++) {
+                const ServiceMount *m = &s->mounts[i];
+
+                r = make_in_root(root_fd, m->target, m->copy || is_regular_file(m->source));
+                if (r < 0)
+                        return nc_error_set(reterr, r, "mount point %s in the container: %s", m->target,
+                                            strerror(-r));
+        }
+        return 0;
+}
+
+static int copy_file_owned(const char *from, const char *to, const ServiceMount *m, NcError *reterr) {
+        _cleanup_free_ char *data = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        size_t size = 0;
+        int r;
+
+        r = read_full_file(from, &data, &size);
+        if (r < 0)
+                return nc_error_set(reterr, r, "%s (for %s): %s", from, m->target, strerror(-r));
+        fd = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return nc_error_set(reterr, -errno, "%s: %m", to);
+        if (write(fd, data, size) != (ssize_t) size || fchown(fd, m->uid, m->gid) < 0 || fchmod(fd, m->mode) < 0)
+                return nc_error_set(reterr, -errno, "%s: %m", to);
+        return 0;
+}
+
+int rt_files_prepare(const ServicePaths *p, const ServiceSpec *s, NcError *reterr) {
+        bool made = false;
+        int r;
+
+        r = rt_rm_rf(p->files);
+        if (r < 0)
+                return nc_error_set(reterr, r, "%s: %s", p->files, strerror(-r));
+        for (size_t i = 0; i < s->n_mounts; i++) {
+                _cleanup_free_ char *to = NULL;
+
+                if (!s->mounts[i].copy)
+                        continue;
+                if (!made && (r = mkdir_parents_and_self(p->files, 0700)) < 0)
+                        return nc_error_set(reterr, r, "%s: %s", p->files, strerror(-r));
+                made = true;
+                if (service_mount_copy_path(p->files, s->mounts[i].target, &to) < 0)
+                        return -ENOMEM;
+                r = copy_file_owned(s->mounts[i].source, to, &s->mounts[i], reterr);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int rt_user_helper_install(const ServicePaths *p, NcError *reterr) {
+        _cleanup_free_ char *old = NULL;
+        size_t size = 0;
+        int r;
+
+        if (read_full_file(p->user_helper, &old, &size) >= 0 && size == rt_user_helper_size &&
+            memcmp(old, rt_user_helper, size) == 0)
+                return 0;
+        r = write_file_atomic(p->user_helper, rt_user_helper, rt_user_helper_size, 0755);
+        if (r < 0)
+                return nc_error_set(reterr, r, "%s: %s", p->user_helper, strerror(-r));
         return 0;
 }

@@ -48,7 +48,8 @@ typedef struct Service {
 
 void service_paths_done(ServicePaths *p) {
         char **all[] = { &p->runtime_dir, &p->root, &p->notify_socket, &p->started_hash, &p->state_dir,
-                         &p->upper, &p->work, &p->volumes, &p->layer_hash, &p->lower };
+                         &p->upper, &p->work, &p->volumes, &p->layer_hash, &p->lower, &p->files,
+                         &p->user_helper };
 
         for (size_t i = 0; i < ELEMENTSOF(all); i++)
                 free_and_replace_ptr(all[i], NULL);
@@ -67,6 +68,8 @@ int service_paths_init(ServicePaths *p, const ServiceSpec *s, const ServiceRunOp
             !(p->work = path_join(p->state_dir, "work")) ||
             !(p->volumes = path_join(p->state_dir, "volumes")) ||
             !(p->layer_hash = path_join(p->state_dir, "layer-hash")) ||
+            !(p->files = path_join(p->runtime_dir, "files")) ||
+            !(p->user_helper = path_join(p->state_dir, "user-helper")) ||
             !(p->lower = path_join(image_dir, "rootfs")))
                 return -ENOMEM;
         return 0;
@@ -127,7 +130,8 @@ static int notify_socket_open(const char *path, NcError *reterr) {
  * be bypassed (and with NotifyAccess=main systemd would reject it noisily). */
 static char **nspawn_environ(const Service *s) {
         static const char *const drop[] = { "NOTIFY_SOCKET=", "WATCHDOG_PID=", "WATCHDOG_USEC=", "LISTEN_PID=",
-                                            "LISTEN_FDS=", "LISTEN_FDNAMES=", "SYSTEMD_SECCOMP=" };
+                                            "LISTEN_FDS=", "LISTEN_FDNAMES=", "SYSTEMD_SECCOMP=",
+                                            "SYSTEMD_NSPAWN_TMPFS_TMP=" };
         _cleanup_strv_free_ char **env = calloc(1, sizeof(char*));
         char *n;
 
@@ -142,6 +146,10 @@ static char **nspawn_environ(const Service *s) {
                         return NULL;
         }
         if (asprintf(&n, "NOTIFY_SOCKET=%s", s->paths.notify_socket) < 0 || strv_consume(&env, n) < 0)
+                return NULL;
+        /* /tmp belongs to the writable layer (read-only with read_only), as in docker, instead of
+         * nspawn's own tmpfs */
+        if (strv_extend(&env, "SYSTEMD_NSPAWN_TMPFS_TMP=0") < 0)
                 return NULL;
         /* privileged: no seccomp filter either, as docker --privileged */
         if (s->spec->privileged && strv_extend(&env, "SYSTEMD_SECCOMP=0") < 0)
@@ -385,7 +393,11 @@ static int service_prepare(Service *s, char ***ret_argv, NcError *reterr) {
         if (r >= 0)
                 r = rt_health_config(s->spec, s->image, &s->health, reterr);
         if (r >= 0)
-                r = service_nspawn_argv(s->spec, s->image, s->paths.root, s->paths.volumes, ret_argv, reterr);
+                r = service_nspawn_argv(s->spec, s->image,
+                                        &(NspawnPaths) { .root = s->paths.root, .volume_dir = s->paths.volumes,
+                                                         .files_dir = s->paths.files,
+                                                         .user_helper = s->paths.user_helper },
+                                        ret_argv, reterr);
         return r;
 }
 
@@ -408,6 +420,12 @@ static int service_setup(Service *s, NcError *reterr) {
                 r = rt_rootfs_prepare(&s->paths, s->spec, reterr);
         if (r >= 0)
                 r = rt_volumes_prepare(&s->paths, s->spec, reterr);
+        if (r >= 0)
+                r = rt_mountpoints_prepare(&s->paths, s->spec, service_working_dir(s->spec, s->image), reterr);
+        if (r >= 0)
+                r = rt_files_prepare(&s->paths, s->spec, reterr);
+        if (r >= 0 && service_user(s->spec, s->image))
+                r = rt_user_helper_install(&s->paths, reterr);
         if (r < 0)
                 return r;
         r = rt_machine_unregister_stale(s->spec->machine, &stale);

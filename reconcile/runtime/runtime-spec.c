@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
+#include <inttypes.h>
+
 #include "lib/fileio.h"
 #include "lib/strv.h"
 #include "reconcile/runtime/runtime-internal.h"
@@ -64,6 +67,51 @@ ServiceSpec *service_spec_free(ServiceSpec *s) {
         return NULL;
 }
 
+/* "uid"/"gid" as compose writes them (numeric strings), "mode" a number: a secret or config. */
+static int parse_id_string(struct json_object *o, const char *key, unsigned *ret, NcError *reterr) {
+        _cleanup_free_ char *v = NULL;
+        char *end;
+        unsigned long n;
+        int r;
+
+        r = rt_json_string(o, key, "S.json: mounts[]", &v, reterr);
+        if (r < 0 || !v)
+                return r;
+        errno = 0;
+        n = strtoul(v, &end, 10);
+        if (!isdigit((unsigned char) v[0]) || *end || errno || n >= UINT32_MAX)
+                return nc_error_set(reterr, -EINVAL, "S.json: mounts[]: '%s' must be a number, not '%s'", key, v);
+        *ret = (unsigned) n;
+        return 1;
+}
+
+static int parse_mount_owner(struct json_object *o, ServiceMount *m, NcError *reterr) {
+        unsigned uid = 0, gid = 0;
+        int64_t mode = -1;
+        int r, u, g;
+
+        u = parse_id_string(o, "uid", &uid, reterr);
+        if (u < 0)
+                return u;
+        g = parse_id_string(o, "gid", &gid, reterr);
+        if (g < 0)
+                return g;
+        r = rt_json_int64(o, "mode", "S.json: mounts[]", &mode, reterr);
+        if (r < 0)
+                return r;
+        if (mode > 07777)
+                return nc_error_set(reterr, -EINVAL, "S.json: mounts[]: mode %" PRIi64 " is out of range", mode);
+        if (u == 0 && g == 0 && mode < 0)
+                return 0;
+        if (!streq(m->type, "bind"))
+                return nc_error_set(reterr, -EINVAL, "S.json: mounts[]: uid, gid and mode are for bind mounts");
+        m->copy = true;
+        m->uid = uid;
+        m->gid = gid;
+        m->mode = mode >= 0 ? (mode_t) mode : 0444;
+        return 0;
+}
+
 static int parse_mount(struct json_object *o, ServiceMount *m, NcError *reterr) {
         const char *w = "S.json: mounts[]";
         int r;
@@ -89,7 +137,7 @@ static int parse_mount(struct json_object *o, ServiceMount *m, NcError *reterr) 
                 return nc_error_set(reterr, -EINVAL, "%s: 'source' '%s' must be an absolute path", w, m->source);
         if (streq(m->type, "bind") && !m->source)
                 return nc_error_set(reterr, -EINVAL, "%s: bind mount of '%s' has no source", w, m->target);
-        return 0;
+        return parse_mount_owner(o, m, reterr);
 }
 
 static int parse_network(struct json_object *o, ServiceNetwork *n, NcError *reterr) {

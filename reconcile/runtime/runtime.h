@@ -82,6 +82,10 @@ typedef struct ServiceMount {
         char *target;
         bool read_only;
         char *options;                  /* tmpfs mount options; NULL = none */
+        bool copy;                      /* secrets, configs: bind a copy owned by uid:gid with mode */
+        uid_t uid;
+        gid_t gid;
+        mode_t mode;
 } ServiceMount;
 
 typedef struct ServiceNetwork {
@@ -134,12 +138,29 @@ int service_merge_argv(const ServiceSpec *s, const ImageConfig *img, char ***ret
 /* PATH (default), HOSTNAME, the image's Env, then compose's (same key replaces; "K" removes). */
 int service_merge_env(const ServiceSpec *s, const ImageConfig *img, char ***ret);
 
-/* The systemd-nspawn command line for @s in root directory @root; anonymous volumes live under
- * @volume_dir (see service_anonymous_volume_path()). Golden-tested. */
-int service_nspawn_argv(const ServiceSpec *s, const ImageConfig *img, const char *root, const char *volume_dir,
-                        char ***ret, NcError *reterr);
+/* Host paths on nspawn's command line. */
+typedef struct NspawnPaths {
+        const char *root;               /* the merged root (--directory=) */
+        const char *volume_dir;         /* anonymous volumes: service_anonymous_volume_path() */
+        const char *files_dir;          /* copies of secrets and configs: service_mount_copy_path() */
+        const char *user_helper;        /* the user helper, bound into the machine when a user is set */
+} NspawnPaths;
+
+/* Where the user helper is inside the machine. */
+#define NC_USER_HELPER_TARGET "/run/nspawn-compose/user-helper"
+
+/* The systemd-nspawn command line for @s. A user other than root runs the command through the user
+ * helper (runtime-user-helper.c). Golden-tested. */
+int service_nspawn_argv(const ServiceSpec *s, const ImageConfig *img, const NspawnPaths *paths, char ***ret,
+                        NcError *reterr);
+/* The payload's working directory: compose's, else the image's, else "/". */
+const char *service_working_dir(const ServiceSpec *s, const ImageConfig *img);
+/* The user the payload runs as: compose's, else the image's; NULL when that is root. */
+const char *service_user(const ServiceSpec *s, const ImageConfig *img);
 /* VOLUME_DIR/<escaped target> ("/var/lib/x" → "var-lib-x", other bytes as "_XX"). */
 int service_anonymous_volume_path(const char *volume_dir, const char *target, char **ret);
+/* FILES_DIR/<escaped target>: the copy of a secret or config (ServiceMount.copy). */
+int service_mount_copy_path(const char *files_dir, const char *target, char **ret);
 
 /* ---- the wrapper ---- */
 

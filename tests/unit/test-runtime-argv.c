@@ -230,8 +230,10 @@ TEST(nspawn_argv_golden) {
         _cleanup_strv_free_ char **l = NULL;
         _cleanup_free_ char *got = NULL;
 
-        ASSERT_OK(service_nspawn_argv(s, c, "/run/nspawn-compose/demo/web/root",
-                                      "/var/lib/nspawn-compose/demo/web/volumes", &l, NULL));
+        ASSERT_OK(service_nspawn_argv(s, c,
+                                      &(NspawnPaths) { .root = "/run/nspawn-compose/demo/web/root",
+                                                       .volume_dir = "/var/lib/nspawn-compose/demo/web/volumes" },
+                                      &l, NULL));
         got = strv_join(l, "\n");
         ASSERT_STREQ(got,
                 "systemd-nspawn\n"
@@ -259,7 +261,7 @@ TEST(nspawn_argv_golden) {
                 "--bind-ro=/srv/www\\:1:/www\n"
                 "--bind=/var/lib/nspawn-compose/volumes/demo_data:/data\n"
                 "--bind=/var/lib/nspawn-compose/demo/web/volumes/var-cache-x_2dy:/var/cache/x-y\n"
-                "--tmpfs=/run:mode=1777,nosuid,nodev,noexec\n"
+                "--tmpfs=/run:mode=1777\n"
                 "--tmpfs=/tmp:size=65536\n"
                 "--rlimit=RLIMIT_NOFILE=1024:4096\n"
                 "--rlimit=RLIMIT_NPROC=100:100\n"
@@ -278,17 +280,62 @@ TEST(nspawn_argv_golden) {
                 "/www");
 }
 
+static const NspawnPaths paths = { .root = "/r", .volume_dir = "/v", .files_dir = "/f", .user_helper = "/h" };
+
 TEST(nspawn_argv_privileged_user_and_private_network) {
         _cleanup_(service_spec_freep) ServiceSpec *s =
                 parse_spec("{" BASE ", \"privileged\": true, \"user\": \"www-data:www-data\", \"command\": [\"x\"]}");
         _cleanup_strv_free_ char **l = NULL;
         _cleanup_free_ char *got = NULL;
 
-        ASSERT_OK(service_nspawn_argv(s, NULL, "/r", "/v", &l, NULL));
+        ASSERT_OK(service_nspawn_argv(s, NULL, &paths, &l, NULL));
         got = strv_join(l, " ");
-        ASSERT_STRCONTAINS(got, " --private-network --hostname=s --chdir=/ --user=www-data --capability=CAP_NET_ADMIN,");
-        ASSERT_STRCONTAINS(got, ",CAP_CHECKPOINT_RESTORE --setenv=PATH=");
+        ASSERT_STRCONTAINS(got, " --private-network --hostname=s --chdir=/ --capability=CAP_NET_ADMIN,");
+        ASSERT_STRCONTAINS(got, ",CAP_CHECKPOINT_RESTORE --bind-ro=/h:/run/nspawn-compose/user-helper --setenv=PATH=");
+        ASSERT_TRUE(endswith(got, " -- /run/nspawn-compose/user-helper --home --no-login-names www-data:www-data -- x"));
         ASSERT_FALSE(strstr(got, "--drop-capability"));
+        ASSERT_FALSE(strstr(got, "--user="));
+}
+
+/* Root needs no helper; HOME or USER in the environment keep their values. */
+TEST(nspawn_argv_user_helper_options) {
+        _cleanup_(service_spec_freep) ServiceSpec *root = parse_spec("{" BASE ", \"user\": \"root\", \"command\": [\"x\"]}");
+        _cleanup_(service_spec_freep) ServiceSpec *env =
+                parse_spec("{" BASE ", \"user\": \"1000\", \"environment\": [\"HOME=/h\", \"USER=u\"], \"command\": [\"x\"]}");
+        _cleanup_(image_config_freep) ImageConfig *img = parse_image("{\"config\": {\"User\": \"nobody\"}}");
+        _cleanup_strv_free_ char **a = NULL, **b = NULL;
+        _cleanup_free_ char *ga = NULL, *gb = NULL;
+
+        ASSERT_OK(service_nspawn_argv(root, img, &paths, &a, NULL));
+        ga = strv_join(a, " ");
+        ASSERT_TRUE(endswith(ga, " -- x"));
+        ASSERT_FALSE(strstr(ga, "user-helper"));
+        ASSERT_NULL(service_user(root, img));
+        free_and_replace_ptr(&root->user, NULL);
+        ASSERT_STREQ(service_user(root, img), "nobody");
+        ASSERT_OK(service_nspawn_argv(env, NULL, &paths, &b, NULL));
+        gb = strv_join(b, " ");
+        ASSERT_TRUE(endswith(gb, " -- /run/nspawn-compose/user-helper 1000 -- x"));
+}
+
+/* Secrets and configs with an owner or mode are bound from their copy. */
+TEST(nspawn_argv_owned_copies) {
+        _cleanup_(service_spec_freep) ServiceSpec *s = parse_spec(
+                "{" BASE ", \"command\": [\"x\"], \"mounts\": ["
+                "{\"type\": \"bind\", \"source\": \"/etc/nc/p/secrets/tok\", \"target\": \"/run/secrets/tok\","
+                " \"read_only\": true, \"uid\": \"1000\", \"gid\": \"1001\", \"mode\": 256},"
+                "{\"type\": \"tmpfs\", \"target\": \"/t\", \"options\": \"\"}]}");
+        _cleanup_strv_free_ char **l = NULL;
+        _cleanup_free_ char *got = NULL;
+
+        ASSERT_TRUE(s->mounts[0].copy);
+        ASSERT_EQ(s->mounts[0].uid, 1000);
+        ASSERT_EQ(s->mounts[0].gid, 1001);
+        ASSERT_EQ(s->mounts[0].mode, 0400);
+        ASSERT_FALSE(s->mounts[1].copy);
+        ASSERT_OK(service_nspawn_argv(s, NULL, &paths, &l, NULL));
+        got = strv_join(l, " ");
+        ASSERT_STRCONTAINS(got, " --bind-ro=/f/run-secrets-tok:/run/secrets/tok --tmpfs=/t:mode=1777 ");
 }
 
 TEST(nspawn_argv_errors) {
@@ -299,11 +346,11 @@ TEST(nspawn_argv_errors) {
         _cleanup_free_ char *got = NULL;
         NcError e1 = {}, e2 = {};
 
-        ASSERT_EQ(service_nspawn_argv(a, NULL, "/r", "/v", &l, &e1), -EINVAL);
+        ASSERT_EQ(service_nspawn_argv(a, NULL, &paths, &l, &e1), -EINVAL);
         ASSERT_STREQ(e1.message, "unknown capability 'FLY'");
-        ASSERT_EQ(service_nspawn_argv(b, NULL, "/r", "/v", &l, &e2), -EINVAL);
+        ASSERT_EQ(service_nspawn_argv(b, NULL, &paths, &l, &e2), -EINVAL);
         ASSERT_STREQ(e2.message, "unknown ulimit 'files'");
-        ASSERT_OK(service_nspawn_argv(c, NULL, "/r", "/v", &l, NULL));
+        ASSERT_OK(service_nspawn_argv(c, NULL, &paths, &l, NULL));
         got = strv_join(l, " ");
         ASSERT_STRCONTAINS(got, "--drop-capability=CAP_CHOWN,");
         ASSERT_FALSE(strstr(got, "CAP_KILL,"));
