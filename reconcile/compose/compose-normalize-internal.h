@@ -117,6 +117,8 @@ int norm_replace_string(ComposeNode **slot, char *s);
 int norm_map_default(ComposeNode *map, const char *key, ComposeNode *value);
 /* Returns a new MAP node, or NULL on OOM. */
 ComposeNode *norm_new_map(const ComposeMark *mark);
+/* "PATH: must be WHAT, not TYPE" at @n's position. Returns -EINVAL. */
+int norm_type_error(NormCtx *c, const ComposeNode *n, const char *path, const char *what);
 
 /* compose-normalize-ports.c */
 int norm_hook_ports(NormCtx *c, ComposeNode **slot, const char *path);

@@ -246,11 +246,6 @@ static const NormField file_object_fields[] = {
 const NormSchema norm_secret_schema = NORM_SCHEMA(file_object_fields, NULL);
 const NormSchema norm_config_schema = NORM_SCHEMA(file_object_fields, NULL);
 
-static int kind_error(NormCtx *c, const ComposeNode *n, const char *path, const char *what) {
-        return compose_node_error(n, c->reterr, -EINVAL, path, "must be %s, not %s", what,
-                                  compose_node_type_to_string(n->type));
-}
-
 static int set_scalar(ComposeNode *n, ComposeNodeType type, char *text) {
         if (!text)
                 return -ENOMEM;
@@ -262,7 +257,7 @@ static int set_scalar(ComposeNode *n, ComposeNodeType type, char *text) {
 
 static int norm_string(NormCtx *c, ComposeNode *n, const char *path) {
         if (!compose_node_is_scalar(n))
-                return kind_error(c, n, path, "a string");
+                return norm_type_error(c, n, path, "a string");
         if (set_scalar(n, COMPOSE_NODE_STRING, norm_scalar_text(n)) < 0)
                 return -ENOMEM;
         return isempty(n->scalar);
@@ -283,7 +278,7 @@ static int norm_bool(NormCtx *c, ComposeNode *n, NormKind kind, const char *path
                         found = true;
                 }
         if (!found)
-                return kind_error(c, n, path, "a boolean");
+                return norm_type_error(c, n, path, "a boolean");
         if (set_scalar(n, COMPOSE_NODE_BOOL, strdup(v ? "true" : "false")) < 0)
                 return -ENOMEM;
         return kind == NORM_BOOL && !v;
@@ -294,7 +289,7 @@ static int norm_int(NormCtx *c, ComposeNode *n, NormKind kind, const char *path)
         char *s;
 
         if (compose_node_int(n, &v) < 0)
-                return kind_error(c, n, path, "an integer");
+                return norm_type_error(c, n, path, "an integer");
         if (asprintf(&s, "%" PRIi64, v) < 0 || set_scalar(n, COMPOSE_NODE_INT, s) < 0)
                 return -ENOMEM;
         return kind == NORM_INT && v == 0;
@@ -305,7 +300,7 @@ static int norm_float32(NormCtx *c, ComposeNode *n, const char *path) {
         double v;
 
         if (!compose_node_is_scalar(n) || n->type == COMPOSE_NODE_BOOL)
-                return kind_error(c, n, path, "a number");
+                return norm_type_error(c, n, path, "a number");
         errno = 0;
         v = strtod(n->scalar, &end);
         if (errno != 0 || *end || isempty(n->scalar))
@@ -321,9 +316,9 @@ static int norm_bytes(NormCtx *c, ComposeNode *n, const char *path) {
 
         if (n->type == COMPOSE_NODE_INT) {
                 if (compose_node_int(n, &v) < 0)
-                        return kind_error(c, n, path, "a byte size");
+                        return norm_type_error(c, n, path, "a byte size");
         } else if (n->type != COMPOSE_NODE_STRING)
-                return kind_error(c, n, path, "a byte size");
+                return norm_type_error(c, n, path, "a byte size");
         else {
                 NcError err = {};
                 int r = compose_parse_size(n->scalar, &v, &err);
@@ -343,7 +338,7 @@ static int norm_duration(NormCtx *c, ComposeNode *n, NormKind kind, const char *
         int r;
 
         if (n->type != COMPOSE_NODE_STRING && n->type != COMPOSE_NODE_INT)
-                return kind_error(c, n, path, "a duration");
+                return norm_type_error(c, n, path, "a duration");
         r = compose_parse_duration(n->scalar, &ns, &err);
         if (r < 0)
                 return compose_node_error(n, c->reterr, r, path, "%s", err.message);
@@ -359,7 +354,7 @@ static int norm_file_mode(NormCtx *c, ComposeNode *n, const char *path) {
         if (n->type == COMPOSE_NODE_INT)
                 return 0;
         if (n->type != COMPOSE_NODE_STRING)
-                return kind_error(c, n, path, "a file mode");
+                return norm_type_error(c, n, path, "a file mode");
         errno = 0;
         v = strtoll(n->scalar, &end, 8);
         if (errno != 0 || *end || isempty(n->scalar))
@@ -381,7 +376,7 @@ static int norm_string_list(NormCtx *c, ComposeNode **slot, const char *path) {
                 *slot = n = TAKE_PTR(seq);
         }
         if (n->type != COMPOSE_NODE_SEQ)
-                return kind_error(c, n, path, "a string or a list of strings");
+                return norm_type_error(c, n, path, "a string or a list of strings");
         COMPOSE_SEQ_FOREACH(i, n) {
                 int r = norm_string(c, n->items[i], norm_path_index(child, path, i));
 
@@ -408,7 +403,7 @@ int norm_mapping_from_list(NormCtx *c, ComposeNode **slot, bool null_without_val
 
                 if (!text)
                         return compose_node_is_scalar(item) ? -ENOMEM :
-                                kind_error(c, item, norm_path_index(child, path, i), "a string");
+                                norm_type_error(c, item, norm_path_index(child, path, i), "a string");
                 eq = strchr(text, '=');
                 if (eq)
                         *eq = 0;
@@ -432,7 +427,7 @@ int norm_as_mapping(NormCtx *c, ComposeNode **slot, bool null_without_value, con
                         return r;
         }
         if ((*slot)->type != COMPOSE_NODE_MAP)
-                return kind_error(c, *slot, path, "a mapping or a list of KEY=VALUE strings");
+                return norm_type_error(c, *slot, path, "a mapping or a list of KEY=VALUE strings");
         *ret = *slot;
         return 0;
 }
@@ -470,7 +465,7 @@ static int norm_shell_command(NormCtx *c, ComposeNode **slot, const char *path) 
         if (n->type == COMPOSE_NODE_SEQ)
                 return norm_string_list(c, slot, path);
         if (n->type != COMPOSE_NODE_STRING)
-                return kind_error(c, n, path, "a string or a list of strings");
+                return norm_type_error(c, n, path, "a string or a list of strings");
         r = norm_shell_split(n->scalar, &args);
         if (r == -ENOMEM)
                 return r;
@@ -491,7 +486,7 @@ static int norm_struct_seq(NormCtx *c, ComposeNode *seq, const NormSchema *schem
         int r;
 
         if (seq->type != COMPOSE_NODE_SEQ)
-                return kind_error(c, seq, path, "a list");
+                return norm_type_error(c, seq, path, "a list");
         COMPOSE_SEQ_FOREACH(i, seq) {
                 r = norm_struct(c, seq->items[i], schema, norm_path_index(child, path, i));
                 if (r < 0)
@@ -505,7 +500,7 @@ static int norm_struct_map(NormCtx *c, ComposeNode *map, const NormSchema *schem
         int r;
 
         if (map->type != COMPOSE_NODE_MAP)
-                return kind_error(c, map, path, "a mapping");
+                return norm_type_error(c, map, path, "a mapping");
         COMPOSE_MAP_FOREACH(i, map) {
                 if (map->items[i]->type == COMPOSE_NODE_NULL)
                         continue;
@@ -622,7 +617,7 @@ int norm_struct(NormCtx *c, ComposeNode *map, const NormSchema *schema, const ch
         int r;
 
         if (map->type != COMPOSE_NODE_MAP)
-                return kind_error(c, map, path, "a mapping");
+                return norm_type_error(c, map, path, "a mapping");
         for (size_t i = 0; i < map->n_items;) {
                 const NormField *f = find_field(schema, map->keys[i]->scalar);
 

@@ -5,11 +5,6 @@
 /* Per-field rewrites of a service's short forms (compose-go transform and loader/normalize.go),
  * run before the field's kind is applied. */
 
-static int hook_type_error(NormCtx *c, const ComposeNode *n, const char *path, const char *what) {
-        return compose_node_error(n, c->reterr, -EINVAL, path, "must be %s, not %s", what,
-                                  compose_node_type_to_string(n->type));
-}
-
 static ComposeNode *new_map_with(const ComposeMark *mark, const char *key, ComposeNode *value) {
         _cleanup_(compose_node_freep) ComposeNode *m = norm_new_map(mark);
 
@@ -144,7 +139,7 @@ static int depends_on_from_list(NormCtx *c, ComposeNode **slot, const char *path
                 int r;
 
                 if (item->type != COMPOSE_NODE_STRING)
-                        return hook_type_error(c, item, norm_path_index(child, path, i), "a service name");
+                        return norm_type_error(c, item, norm_path_index(child, path, i), "a service name");
                 r = compose_map_set_at(map, item->scalar, &item->mark, dependency_new(&item->mark, false));
                 if (r < 0)
                         return r;
@@ -161,7 +156,7 @@ int norm_hook_depends_on(NormCtx *c, ComposeNode **slot, const char *path) {
                 return depends_on_from_list(c, slot, path);
         map = *slot;
         if (map->type != COMPOSE_NODE_MAP)
-                return map->type == COMPOSE_NODE_NULL ? 0 : hook_type_error(c, map, path, "a mapping or a list");
+                return map->type == COMPOSE_NODE_NULL ? 0 : norm_type_error(c, map, path, "a mapping or a list");
         COMPOSE_MAP_FOREACH(i, map) {
                 ComposeNode *d = map->items[i];
 
@@ -173,7 +168,7 @@ int norm_hook_depends_on(NormCtx *c, ComposeNode **slot, const char *path) {
                                 return -ENOMEM;
                 }
                 if (d->type != COMPOSE_NODE_MAP)
-                        return hook_type_error(c, d, child, "a mapping");
+                        return norm_type_error(c, d, child, "a mapping");
                 r = norm_map_default(d, "condition", compose_node_new_string("service_started", &d->mark));
                 if (r >= 0)
                         r = norm_map_default(d, "required", compose_node_new_bool(true, &d->mark));
@@ -194,7 +189,7 @@ static int env_file_entry(NormCtx *c, ComposeNode **slot, const char *path) {
         }
         m = *slot;
         if (m->type != COMPOSE_NODE_MAP)
-                return hook_type_error(c, m, path, "a path or a mapping");
+                return norm_type_error(c, m, path, "a path or a mapping");
         p = compose_map_get(m, "path");
         if (!p || p->type != COMPOSE_NODE_STRING)
                 return compose_node_error(m, c->reterr, -EINVAL, path, "'path' is required");
@@ -220,7 +215,7 @@ int norm_hook_env_file(NormCtx *c, ComposeNode **slot, const char *path) {
         }
         seq = *slot;
         if (seq->type != COMPOSE_NODE_SEQ)
-                return seq->type == COMPOSE_NODE_NULL ? 0 : hook_type_error(c, seq, path, "a path or a list");
+                return seq->type == COMPOSE_NODE_NULL ? 0 : norm_type_error(c, seq, path, "a path or a list");
         return each_item(c, seq, env_file_entry, path);
 }
 
@@ -267,7 +262,7 @@ static int extra_hosts_from_list(NormCtx *c, const ComposeNode *seq, char ***out
 
                 norm_path_index(child, path, i);
                 if (!s)
-                        return compose_node_is_scalar(item) ? -ENOMEM : hook_type_error(c, item, child, "a string");
+                        return compose_node_is_scalar(item) ? -ENOMEM : norm_type_error(c, item, child, "a string");
                 sep = strchr(s, '=') ?: strchr(s, ':');
                 if (!sep)
                         return compose_node_error(item, c->reterr, -EINVAL, child,
@@ -296,11 +291,11 @@ static int extra_hosts_from_map(NormCtx *c, const ComposeNode *map, char ***out,
                 else if (v->type == COMPOSE_NODE_SEQ) {
                         COMPOSE_SEQ_FOREACH(j, v)
                                 if (r >= 0 && !compose_node_is_scalar(v->items[j]))
-                                        r = hook_type_error(c, v->items[j], child, "an address");
+                                        r = norm_type_error(c, v->items[j], child, "an address");
                                 else if (r >= 0 && strv_consume(out, extra_host_string(host, v->items[j]->scalar)) < 0)
                                         r = -ENOMEM;
                 } else
-                        r = hook_type_error(c, v, child, "an address or a list of addresses");
+                        r = norm_type_error(c, v, child, "an address or a list of addresses");
                 if (r < 0)
                         return r;
         }
@@ -318,7 +313,7 @@ int norm_hook_extra_hosts(NormCtx *c, ComposeNode **slot, const char *path) {
         else if (n->type == COMPOSE_NODE_MAP)
                 r = extra_hosts_from_map(c, n, &hosts, path);
         else
-                return n->type == COMPOSE_NODE_NULL ? 0 : hook_type_error(c, n, path, "a mapping or a list");
+                return n->type == COMPOSE_NODE_NULL ? 0 : norm_type_error(c, n, path, "a mapping or a list");
         if (r < 0)
                 return r;
         strv_sort(hosts);
@@ -366,7 +361,7 @@ int norm_hook_service_networks(NormCtx *c, ComposeNode **slot, const char *path)
                 int r;
 
                 if (item->type != COMPOSE_NODE_STRING)
-                        return hook_type_error(c, item, norm_path_index(child, path, i), "a network name");
+                        return norm_type_error(c, item, norm_path_index(child, path, i), "a network name");
                 r = compose_map_set_at(map, item->scalar, &item->mark, compose_node_new(COMPOSE_NODE_NULL, &item->mark));
                 if (r < 0)
                         return r;
@@ -384,7 +379,7 @@ static int ulimit_entry(NormCtx *c, ComposeNode **slot, const char *path) {
                 if (v != 0)
                         return norm_replace_node(slot, compose_node_new_int(v, &n->mark));
         } else if (n->type != COMPOSE_NODE_MAP)
-                return hook_type_error(c, n, path, "an integer or a mapping");
+                return norm_type_error(c, n, path, "an integer or a mapping");
         if (n->type == COMPOSE_NODE_MAP) {
                 const ComposeNode *s = compose_map_get(n, "soft"), *h = compose_map_get(n, "hard");
 
@@ -403,7 +398,7 @@ int norm_hook_ulimits(NormCtx *c, ComposeNode **slot, const char *path) {
         int r;
 
         if ((*slot)->type != COMPOSE_NODE_MAP)
-                return (*slot)->type == COMPOSE_NODE_NULL ? 0 : hook_type_error(c, *slot, path, "a mapping");
+                return (*slot)->type == COMPOSE_NODE_NULL ? 0 : norm_type_error(c, *slot, path, "a mapping");
         r = each_item(c, *slot, ulimit_entry, path);
         norm_sort_map(*slot);
         return r;
@@ -419,7 +414,7 @@ static int file_ref(NormCtx *c, ComposeNode **slot, const char *path) {
                 if (r < 0)
                         return r;
         }
-        return (*slot)->type == COMPOSE_NODE_MAP ? 0 : hook_type_error(c, *slot, path, "a name or a mapping");
+        return (*slot)->type == COMPOSE_NODE_MAP ? 0 : norm_type_error(c, *slot, path, "a name or a mapping");
 }
 
 static int secret_ref(NormCtx *c, ComposeNode **slot, const char *path) {
@@ -460,7 +455,7 @@ static int device_entry(NormCtx *c, ComposeNode **slot, const char *path) {
         size_t k;
 
         if (n->type != COMPOSE_NODE_STRING)
-                return n->type == COMPOSE_NODE_MAP ? 0 : hook_type_error(c, n, path, "a string or a mapping");
+                return n->type == COMPOSE_NODE_MAP ? 0 : norm_type_error(c, n, path, "a string or a mapping");
         parts = strv_split(n->scalar, ":");
         if (!parts)
                 return -ENOMEM;

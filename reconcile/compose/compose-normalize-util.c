@@ -352,3 +352,8 @@ int norm_map_default(ComposeNode *map, const char *key, ComposeNode *value) {
 ComposeNode *norm_new_map(const ComposeMark *mark) {
         return compose_node_new(COMPOSE_NODE_MAP, mark);
 }
+
+int norm_type_error(NormCtx *c, const ComposeNode *n, const char *path, const char *what) {
+        return compose_node_error(n, c->reterr, -EINVAL, path, "must be %s, not %s", what,
+                                  compose_node_type_to_string(n->type));
+}

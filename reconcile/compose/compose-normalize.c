@@ -20,8 +20,7 @@ static int normalize_services(NormCtx *c, ComposeNode *root) {
                 return r;
         }
         if (services->type != COMPOSE_NODE_MAP)
-                return compose_node_error(services, c->reterr, -EINVAL, "services", "must be a mapping, not %s",
-                                          compose_node_type_to_string(services->type));
+                return norm_type_error(c, services, "services", "a mapping");
         COMPOSE_MAP_FOREACH(i, services) {
                 r = norm_struct(c, services->items[i], &norm_service_schema,
                                 norm_path_key(path, "services", services->keys[i]->scalar));
@@ -152,8 +151,7 @@ static int normalize_resource(NormCtx *c, const char *section, const NormSchema 
                         return r;
         }
         if ((*slot)->type != COMPOSE_NODE_MAP)
-                return compose_node_error(*slot, c->reterr, -EINVAL, path, "must be a mapping, not %s",
-                                          compose_node_type_to_string((*slot)->type));
+                return norm_type_error(c, *slot, path, "a mapping");
         r = legacy_external(c, *slot, path);
         if (r >= 0)
                 r = norm_struct(c, *slot, schema, path);
@@ -177,8 +175,7 @@ static int normalize_resources(NormCtx *c, ComposeNode *root, const char *sectio
         if (map->type == COMPOSE_NODE_NULL)
                 return compose_map_remove(root, section) < 0 ? -ENOMEM : 0;
         if (map->type != COMPOSE_NODE_MAP)
-                return compose_node_error(map, c->reterr, -EINVAL, section, "must be a mapping, not %s",
-                                          compose_node_type_to_string(map->type));
+                return norm_type_error(c, map, section, "a mapping");
         COMPOSE_MAP_FOREACH(i, map) {
                 r = normalize_resource(c, section, schema, &map->items[i], map->keys[i]->scalar);
                 if (r < 0)
