@@ -512,26 +512,80 @@ static uint32_t port_target_address(DesiredContext *c, size_t s) {
         return c->units[s].attach[0].address;
 }
 
-static int port_add(DesiredContext *c, size_t s, const char *proto, const char *host_ip, unsigned host,
-                    unsigned target) {
-        DesiredState *st = c->state;
+/* The service's IPv6 address on the network port_target_address() picks, or NULL. */
+static const char *port_target_address6(DesiredContext *c, size_t s) {
+        for (size_t k = 0; k < c->units[s].n_attach; k++)
+                if (!c->state->networks[c->units[s].attach[k].network].internal)
+                        return c->units[s].attach[k].ipv6_address;
+        return c->units[s].attach[0].ipv6_address;
+}
+
+static int port_push(DesiredState *st, const char *service, const char *proto, const char *host_ip,
+                     unsigned host, char *target_ip, unsigned target, bool allocated) {
         DesiredPort *p = reallocarray(st->ports, st->n_ports + 1, sizeof *p);
 
-        if (!p)
+        if (!p) {
+                free(target_ip);
                 return -ENOMEM;
+        }
         st->ports = p;
         p = &st->ports[st->n_ports];
         *p = (DesiredPort) {
-                .service = strdup(c->units[s].name),
+                .service = strdup(service),
                 .protocol = strdup(proto),
                 .host_ip = strdup(host_ip),
-                .target_ip = desired_ipv4_format(port_target_address(c, s)),
+                .target_ip = target_ip,
                 .host_port = host,
                 .target_port = target,
-                .allocated = host == 0,
+                .allocated = allocated,
         };
         st->n_ports++;
         return p->service && p->protocol && p->host_ip && p->target_ip ? 0 : -ENOMEM;
+}
+
+/* A port on an IPv6 host address goes to the service's IPv6 address, any other to its IPv4 one.
+ * (Without an IPv6 address the IPv4 one is kept, and the port check names the mismatch.) */
+static int port_add(DesiredContext *c, size_t s, const char *proto, const char *host_ip, unsigned host,
+                    unsigned target) {
+        const char *v6 = port_target_address6(c, s);
+        char *target_ip;
+
+        if (strchr(host_ip, ':') && v6)
+                target_ip = strdup(v6);
+        else
+                target_ip = desired_ipv4_format(port_target_address(c, s));
+        if (!target_ip)
+                return -ENOMEM;
+        return port_push(c->state, c->units[s].name, proto, host_ip, host, target_ip, target, host == 0);
+}
+
+/* A port published on every host address reaches a service with an IPv6 address over IPv6 too: one
+ * more entry with the IPv6 target and the same (possibly allocated) host port. */
+static int ports_add_ipv6(DesiredContext *c) {
+        size_t n = c->state->n_ports;
+
+        for (size_t i = 0; i < n; i++) {
+                const DesiredPort *p = &c->state->ports[i];
+                const char *v6 = NULL;
+                char *t;
+                int r;
+
+                if (!isempty(p->host_ip) || strchr(p->target_ip, ':'))
+                        continue;
+                for (size_t s = 0; s < c->state->n_services && !v6; s++)
+                        if (streq(c->units[s].name, p->service))
+                                v6 = port_target_address6(c, s);
+                if (!v6)
+                        continue;
+                t = strdup(v6);
+                if (!t)
+                        return -ENOMEM;
+                p = &c->state->ports[i];        /* port_push() may move the array */
+                r = port_push(c->state, p->service, p->protocol, "", p->host_port, t, p->target_port, p->allocated);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 /* One services.S.ports[j] entry: ranges expand to one element per port. Host port 0 = allocate later. */
@@ -630,7 +684,7 @@ int desired_ports(DesiredContext *c, NcError *reterr) {
                 if (r < 0)
                         return r;
         }
-        return 0;
+        return ports_add_ipv6(c);
 }
 
 char *desired_ipam_json(DesiredContext *c) {

@@ -61,7 +61,7 @@ EOF
 tb_defer tb_nc -f c/compose.yml down
 rc=0
 out=$(tb_nc -f c/compose.yml plan 2>&1) || rc=$?
-tb_assert_eq "$rc" 2 "plan of sidec"
+tb_assert_eq "$rc" 1 "plan of sidec (a port another project holds is an error)"
 tb_assert_contains "$out" "conflict: pub4 tcp/8082" "plan of sidec"
 tb_assert_contains "$out" "sidea/web" "plan of sidec"
 rc=0
