@@ -207,6 +207,7 @@ int reconcile_new(const ComposeProject *p, const ReconcileOptions *o, Reconcile 
                 /* down must work for a project whose file no longer renders: what is on the host is
                  * known from the host alone. */
                 log_debug("Render failed (%s), going down from the actual state alone.", reterr ? reterr->message : "");
+                desired_state_free(c->desired);
                 c->desired = calloc(1, sizeof *c->desired);
                 if (!c->desired || !(c->desired->project = strdup(p->name)))
                         return -ENOMEM;

@@ -183,7 +183,7 @@ TEST(ipam_config_and_taken_subnets) {
         ASSERT_STREQ(s->networks[1].ipv6_subnet, "fd00:1::/64");
         ASSERT_STREQ(s->networks[1].ipv6_gateway, "fd00:1::1");
         ASSERT_STRCONTAINS(a, "\"address\": \"172.20.0.10/16\"");
-        ASSERT_STRCONTAINS(a, "\"ipv6_address\": \"fd00:1::a\"");
+        ASSERT_STRCONTAINS(a, "\"ipv6_address\": \"fd00:1::a/64\"");
         ASSERT_STRCONTAINS(a, "\"address\": \"10.89.2.2/24\"");
 }
 
