@@ -113,6 +113,9 @@ char *norm_abs_unix_path(const char *wd, const char *p);
 int norm_replace_node(ComposeNode **slot, ComposeNode *n);
 /* Replaces *slot with a new STRING node holding @s (taking ownership), keeping the old mark. */
 int norm_replace_string(ComposeNode **slot, char *s);
+/* Replaces *slot with a new SEQ of STRING nodes holding copies of @l (NULL: empty), all with the old
+ * mark. 0 or -ENOMEM (*slot unchanged). */
+int norm_replace_strv(ComposeNode **slot, char * const *l);
 /* Sets @key of @map to a new node unless it is already there. 0 or -ENOMEM. */
 int norm_map_default(ComposeNode *map, const char *key, ComposeNode *value);
 /* Returns a new MAP node, or NULL on OOM. */

@@ -459,7 +459,6 @@ static int norm_mapping(NormCtx *c, ComposeNode **slot, bool keep_null, const ch
 static int norm_shell_command(NormCtx *c, ComposeNode **slot, const char *path) {
         ComposeNode *n = *slot;
         _cleanup_strv_free_ char **args = NULL;
-        _cleanup_(compose_node_freep) ComposeNode *seq = NULL;
         int r;
 
         if (n->type == COMPOSE_NODE_SEQ)
@@ -471,13 +470,7 @@ static int norm_shell_command(NormCtx *c, ComposeNode **slot, const char *path) 
                 return r;
         if (r < 0)
                 return compose_node_error(n, c->reterr, r, path, "invalid command line string");
-        seq = compose_node_new(COMPOSE_NODE_SEQ, &n->mark);
-        if (!seq)
-                return -ENOMEM;
-        STRV_FOREACH(a, args)
-                if (compose_seq_append(seq, compose_node_new_string(*a, &n->mark)) < 0)
-                        return -ENOMEM;
-        r = norm_replace_node(slot, TAKE_PTR(seq));
+        r = norm_replace_strv(slot, args);
         return r < 0 ? r : (*slot)->n_items == 0;
 }
 

@@ -127,7 +127,17 @@ static ComposeNode *dependency_new(const ComposeMark *mark, bool restart) {
         return TAKE_PTR(m);
 }
 
-static int depends_on_from_list(NormCtx *c, ComposeNode **slot, const char *path) {
+static ComposeNode *dependency_default(const ComposeMark *mark) {
+        return dependency_new(mark, /* restart= */ false);
+}
+
+static ComposeNode *null_new(const ComposeMark *mark) {
+        return compose_node_new(COMPOSE_NODE_NULL, mark);
+}
+
+/* The list of names *slot into a mapping of each name to what @value makes (depends_on, networks). */
+static int names_to_map(NormCtx *c, ComposeNode **slot, const char *what,
+                        ComposeNode *(*value)(const ComposeMark *mark), const char *path) {
         _cleanup_(compose_node_freep) ComposeNode *map = norm_new_map(&(*slot)->mark);
         ComposeNode *seq = *slot;
         char child[NORM_PATH_MAX];
@@ -139,8 +149,8 @@ static int depends_on_from_list(NormCtx *c, ComposeNode **slot, const char *path
                 int r;
 
                 if (item->type != COMPOSE_NODE_STRING)
-                        return norm_type_error(c, item, norm_path_index(child, path, i), "a service name");
-                r = compose_map_set_at(map, item->scalar, &item->mark, dependency_new(&item->mark, false));
+                        return norm_type_error(c, item, norm_path_index(child, path, i), what);
+                r = compose_map_set_at(map, item->scalar, &item->mark, value(&item->mark));
                 if (r < 0)
                         return r;
         }
@@ -153,7 +163,7 @@ int norm_hook_depends_on(NormCtx *c, ComposeNode **slot, const char *path) {
         int r;
 
         if ((*slot)->type == COMPOSE_NODE_SEQ)
-                return depends_on_from_list(c, slot, path);
+                return names_to_map(c, slot, "a service name", dependency_default, path);
         map = *slot;
         if (map->type != COMPOSE_NODE_MAP)
                 return map->type == COMPOSE_NODE_NULL ? 0 : norm_type_error(c, map, path, "a mapping or a list");
@@ -305,7 +315,7 @@ static int extra_hosts_from_map(NormCtx *c, const ComposeNode *map, char ***out,
 /* extra_hosts prints as a sorted list of "host=ip" (HostsList.MarshalYAML). */
 int norm_hook_extra_hosts(NormCtx *c, ComposeNode **slot, const char *path) {
         _cleanup_strv_free_ char **hosts = NULL;
-        ComposeNode *n = *slot, *seq;
+        ComposeNode *n = *slot;
         int r;
 
         if (n->type == COMPOSE_NODE_SEQ)
@@ -317,15 +327,7 @@ int norm_hook_extra_hosts(NormCtx *c, ComposeNode **slot, const char *path) {
         if (r < 0)
                 return r;
         strv_sort(hosts);
-        seq = compose_node_new(COMPOSE_NODE_SEQ, &n->mark);
-        if (!seq)
-                return -ENOMEM;
-        STRV_FOREACH(h, hosts)
-                if (compose_seq_append(seq, compose_node_new_string(*h, &n->mark)) < 0) {
-                        compose_node_free(seq);
-                        return -ENOMEM;
-                }
-        return norm_replace_node(slot, seq);
+        return norm_replace_strv(slot, hosts);
 }
 
 int norm_hook_healthcheck_test(NormCtx *c, ComposeNode **slot, const char *path) {
@@ -347,26 +349,9 @@ int norm_hook_healthcheck_test(NormCtx *c, ComposeNode **slot, const char *path)
 
 /* A list of network names is the same as a mapping of those names to null. */
 int norm_hook_service_networks(NormCtx *c, ComposeNode **slot, const char *path) {
-        _cleanup_(compose_node_freep) ComposeNode *map = NULL;
-        ComposeNode *seq = *slot;
-        char child[NORM_PATH_MAX];
-
-        if (seq->type != COMPOSE_NODE_SEQ)
+        if ((*slot)->type != COMPOSE_NODE_SEQ)
                 return 0;
-        map = norm_new_map(&seq->mark);
-        if (!map)
-                return -ENOMEM;
-        COMPOSE_SEQ_FOREACH(i, seq) {
-                ComposeNode *item = seq->items[i];
-                int r;
-
-                if (item->type != COMPOSE_NODE_STRING)
-                        return norm_type_error(c, item, norm_path_index(child, path, i), "a network name");
-                r = compose_map_set_at(map, item->scalar, &item->mark, compose_node_new(COMPOSE_NODE_NULL, &item->mark));
-                if (r < 0)
-                        return r;
-        }
-        return norm_replace_node(slot, TAKE_PTR(map));
+        return names_to_map(c, slot, "a network name", null_new, path);
 }
 
 /* ulimits: a single number stays a number; {soft, hard} always prints both (UlimitsConfig.MarshalYAML). */

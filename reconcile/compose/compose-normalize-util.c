@@ -341,6 +341,17 @@ int norm_replace_string(ComposeNode **slot, char *s) {
         return norm_replace_node(slot, n);
 }
 
+int norm_replace_strv(ComposeNode **slot, char * const *l) {
+        _cleanup_(compose_node_freep) ComposeNode *seq = compose_node_new(COMPOSE_NODE_SEQ, &(*slot)->mark);
+
+        if (!seq)
+                return -ENOMEM;
+        STRV_FOREACH(s, l)
+                if (compose_seq_append(seq, compose_node_new_string(*s, &(*slot)->mark)) < 0)
+                        return -ENOMEM;
+        return norm_replace_node(slot, TAKE_PTR(seq));
+}
+
 int norm_map_default(ComposeNode *map, const char *key, ComposeNode *value) {
         if (compose_map_get(map, key) || compose_map_index(map, key) >= 0) {
                 compose_node_free(value);
