@@ -95,6 +95,8 @@ if ex test -e /layer-file; then
         tb_fail "writable layer survived a recreate"
 fi
 tb_assert_eq "$(ex cat /store/v)" vol "named volume survives a recreate"
+# compose hands a recreated container its old anonymous volumes
+tb_assert_eq "$(ex cat /anon/a)" anon "anonymous volume survives a recreate"
 tb_assert_eq "$(tb_exec cat /var/lib/nspawn-compose/volumes/${p}_store/v)" vol "named volume on the host"
 
 # read_only: / is read-only, tmpfs and volumes are writable, the service runs
