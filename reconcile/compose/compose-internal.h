@@ -54,8 +54,9 @@ int compose_merge_service(ComposeNode *base, ComposeNode *override, NcError *ret
 typedef struct ComposePortRange {
         uint16_t start, end;            /* 1..65535, start <= end; 0/0 = none */
 } ComposePortRange;
+#define COMPOSE_HOST_IP_MAX 46         /* INET6_ADDRSTRLEN */
 typedef struct ComposePortSpec {
-        char host_ip[46];               /* "" = any; IPv6 without brackets */
+        char host_ip[COMPOSE_HOST_IP_MAX];      /* "" = any; IPv6 without brackets */
         ComposePortRange published;     /* 0/0 = not published */
         ComposePortRange target;
         char protocol[8];               /* "tcp", "udp" or "sctp" (lowercased; default tcp) */
@@ -64,6 +65,9 @@ typedef struct ComposePortSpec {
  * IPv6 host IP may hold colons). -EINVAL/-ERANGE with messages like `port 0 out of range`,
  * `invalid port "abc"`, `invalid IP address "x"`, `invalid protocol "x"`. */
 int compose_parse_port_spec(const char *s, ComposePortSpec *ret, NcError *reterr);
+/* A host IP as ports write it, in the first @n bytes of @s: "1.2.3.4", "::1" or "[::1]" (returned
+ * without brackets); empty is allowed (any address). -EINVAL with `invalid IP address "x"`. */
+int compose_parse_host_ip(const char *s, size_t n, char ret[static COMPOSE_HOST_IP_MAX], NcError *reterr);
 /* "PORT" or "START-END" in the first @n bytes of @s. */
 int compose_parse_port_range(const char *s, size_t n, ComposePortRange *ret, NcError *reterr);
 /* expose entries: "PORT[-END][/PROTO]". */

@@ -105,11 +105,13 @@ int compose_parse_expose(const char *s, ComposePortRange *ret, char ret_protocol
         return parse_target(s, ret, ret_protocol, reterr);
 }
 
-/* Host IP as written: "1.2.3.4", "::1" or "[::1]" (brackets dropped). */
-static int parse_host_ip(const char *s, size_t n, char ret[static INET6_ADDRSTRLEN], NcError *reterr) {
-        unsigned char buf[sizeof(struct in6_addr)];
-        char ip[INET6_ADDRSTRLEN + 2];
+static_assert(COMPOSE_HOST_IP_MAX == INET6_ADDRSTRLEN, "host_ip holds any IPv6 address");
 
+int compose_parse_host_ip(const char *s, size_t n, char ret[static COMPOSE_HOST_IP_MAX], NcError *reterr) {
+        unsigned char buf[sizeof(struct in6_addr)];
+        char ip[COMPOSE_HOST_IP_MAX];
+
+        assert(s);
         if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
                 s++;
                 n -= 2;
@@ -144,7 +146,7 @@ int compose_parse_port_spec(const char *s, ComposePortSpec *ret, NcError *reterr
         if (r < 0)
                 return r;
         if (prev) {
-                r = parse_host_ip(s, (size_t) (prev - s), p.host_ip, reterr);
+                r = compose_parse_host_ip(s, (size_t) (prev - s), p.host_ip, reterr);
                 if (r < 0)
                         return r;
         }

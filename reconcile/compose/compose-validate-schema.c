@@ -125,16 +125,9 @@ static int check_protocol(const ComposeNode *n, const char *path, NcError *reter
 }
 
 static int check_host_ip(const ComposeNode *n, const char *path, NcError *reterr) {
-        ComposePortSpec spec;
-        _cleanup_free_ char *s = NULL;
-        NcError e = {};
+        char ip[COMPOSE_HOST_IP_MAX];
 
-        if (isempty(n->scalar))
-                return 0;
-        /* The short-syntax parser validates host IPs; reuse it on "IP:1:1". */
-        if (asprintf(&s, "%s:1:1", n->scalar) < 0)
-                return -ENOMEM;
-        if (compose_parse_port_spec(s, &spec, &e) < 0)
+        if (compose_parse_host_ip(n->scalar, strlen(n->scalar), ip, NULL) < 0)
                 return compose_node_error(n, reterr, -EINVAL, path, "invalid IP address \"%s\"", n->scalar);
         return 0;
 }

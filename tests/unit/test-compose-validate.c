@@ -406,6 +406,24 @@ TEST(port_spec_errors) {
         ASSERT_TRUE(compose_parse_port_spec("80/icmp", &p, NULL) < 0);
 }
 
+TEST(host_ip_forms) {
+        char ip[COMPOSE_HOST_IP_MAX];
+        NcError e = {};
+
+        ASSERT_OK(compose_parse_host_ip("127.0.0.1", 9, ip, NULL));
+        ASSERT_STREQ(ip, "127.0.0.1");
+        ASSERT_OK(compose_parse_host_ip("[::1]:8080", 5, ip, NULL));
+        ASSERT_STREQ(ip, "::1");
+        ASSERT_OK(compose_parse_host_ip("", 0, ip, NULL));
+        ASSERT_STREQ(ip, "");
+        ASSERT_OK(compose_parse_host_ip("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255", 45, ip, NULL));
+        ASSERT_EQ(compose_parse_host_ip("1.2.3", 5, ip, &e), -EINVAL);
+        ASSERT_STREQ(e.message, "invalid IP address \"1.2.3\"");
+        e = (NcError) {};
+        ASSERT_EQ(compose_parse_host_ip("0000:0000:0000:0000:0000:0000:0000:0000:0000", 44, ip, &e), -EINVAL);
+        ASSERT_TRUE(compose_parse_host_ip("00000000000000000000000000000000000000000000000", 47, ip, NULL) < 0);
+}
+
 TEST(expose_forms) {
         ComposePortRange r;
         char proto[8];
