@@ -112,8 +112,17 @@ static void service_unit_deps(StrBuf *b, DesiredContext *c, const DesiredService
         }
 }
 
-static void service_unit_restart(StrBuf *b, const RestartPolicy *p, bool oneshot) {
-        strbuf_printf(b, "Restart=%s\n", p->restart);
+/* x-nspawn-compose.on_unhealthy: restart. The wrapper sends WATCHDOG=trigger on unhealthy; systemd then
+ * sends WatchdogSignal= to it (SIGTERM: it stops the machine as on any stop, instead of dying of the
+ * default SIGABRT) and restarts the unit when Restart= covers a watchdog failure, which "no" does not. */
+static bool restart_on_unhealthy(const ComposeNode *svc) {
+        return streq_ptr(compose_map_get_str(compose_map_get(svc, "x-nspawn-compose"), "on_unhealthy"), "restart");
+}
+
+static void service_unit_restart(StrBuf *b, const RestartPolicy *p, bool oneshot, bool on_unhealthy) {
+        if (on_unhealthy)
+                strbuf_append(b, "WatchdogSignal=SIGTERM\n");
+        strbuf_printf(b, "Restart=%s\n", on_unhealthy && streq(p->restart, "no") ? "on-watchdog" : p->restart);
         strbuf_append(b, "RestartSec=1\n");
         /* nspawn exits 133 when the machine asked to be rebooted: start it again (as systemd-nspawn@).
          * systemd refuses RestartForceExitStatus= for Type=oneshot. */
@@ -180,7 +189,7 @@ char *desired_service_unit(DesiredContext *c, size_t i, const char *hash) {
         service_unit_limits(&b, svc);
         unit_timespan(&b, "TimeoutStartSec", desired_start_timeout(compose_map_get(svc, "healthcheck"), d->oneshot));
         unit_timespan(&b, "TimeoutStopSec", grace + 5 * USEC_PER_SEC);
-        service_unit_restart(&b, &rp, d->oneshot);
+        service_unit_restart(&b, &rp, d->oneshot, restart_on_unhealthy(svc));
         strbuf_printf(&b, "\n[Install]\nWantedBy=nspawn-compose-%s.target\n", c->name);
         return strbuf_steal(&b);
 }
