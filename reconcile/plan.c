@@ -314,8 +314,9 @@ char *plan_format_text(const Plan *p, bool color) {
                 if (color)
                         c = a->kind == PLAN_STOP || a->kind == PLAN_REMOVE_FILE || a->kind == PLAN_REMOVE_STATE ?
                                 "\033[31m" : a->kind == PLAN_RESTART || a->kind == PLAN_WRITE_FILE ? "\033[33m" : "\033[32m";
-                strbuf_printf(&b, "%s%-13s%s %s", c, plan_kind_to_string(a->kind), e,
-                              a->path ?: a->unit ?: a->service ?: "");
+                strbuf_printf(&b, "%s%-13s%s", c, plan_kind_to_string(a->kind), e);
+                if (a->path || a->unit || a->service)
+                        strbuf_printf(&b, " %s", a->path ?: a->unit ?: a->service);
                 if (a->service && (a->path || a->unit))
                         strbuf_printf(&b, " [%s]", a->service);
                 if (a->field)
