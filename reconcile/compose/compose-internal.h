@@ -80,6 +80,9 @@ int compose_parse_duration(const char *s, int64_t *ret_nsec, NcError *reterr);
 const char *compose_format_duration(int64_t nsec, char buf[static COMPOSE_DURATION_MAX]);
 /* Byte sizes as docker's RAMInBytes: "1024", "512m", "1.5g", "2GiB", "10 kb" (binary multiples). */
 int compose_parse_size(const char *s, int64_t *ret_bytes, NcError *reterr);
+/* A number as strtod() reads it, the whole of @s: -EINVAL when empty or followed by anything,
+ * -ERANGE when out of range. */
+int compose_parse_number(const char *s, double *ret);
 /* The boolean spellings compose casts from strings: y/yes/true/on, n/no/false/off (any case). */
 int compose_parse_bool(const char *s, bool *ret);
 

@@ -296,14 +296,11 @@ static int norm_int(NormCtx *c, ComposeNode *n, NormKind kind, const char *path)
 }
 
 static int norm_float32(NormCtx *c, ComposeNode *n, const char *path) {
-        char *end;
         double v;
 
         if (!compose_node_is_scalar(n) || n->type == COMPOSE_NODE_BOOL)
                 return norm_type_error(c, n, path, "a number");
-        errno = 0;
-        v = strtod(n->scalar, &end);
-        if (errno != 0 || *end || isempty(n->scalar))
+        if (compose_parse_number(n->scalar, &v) < 0)
                 return compose_node_error(n, c->reterr, -EINVAL, path, "invalid number '%s'", n->scalar);
         if (set_scalar(n, COMPOSE_NODE_FLOAT, norm_format_float((float) v, true)) < 0)
                 return -ENOMEM;

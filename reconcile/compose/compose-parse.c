@@ -340,6 +340,21 @@ int compose_parse_size(const char *s, int64_t *ret_bytes, NcError *reterr) {
         return 0;
 }
 
+int compose_parse_number(const char *s, double *ret) {
+        char *end;
+        double v;
+
+        assert(s);
+        errno = 0;
+        v = strtod(s, &end);
+        if (isempty(s) || *end)
+                return -EINVAL;
+        if (errno != 0)
+                return -errno;
+        *ret = v;
+        return 0;
+}
+
 /* The spellings compose's interpolation casts to booleans (yaml 1.1 style). */
 int compose_parse_bool(const char *s, bool *ret) {
         static const char *const yes[] = { "y", "yes", "true", "on" }, *const no[] = { "n", "no", "false", "off" };

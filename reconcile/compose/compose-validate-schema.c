@@ -170,13 +170,9 @@ static int check_int_string(const ComposeNode *n, const char *path, NcError *ret
 }
 
 static int check_number_string(const ComposeNode *n, const char *path, NcError *reterr) {
-        char *end;
+        double v;
 
-        if (n->type != COMPOSE_NODE_STRING)
-                return 0;
-        errno = 0;
-        (void) strtod(n->scalar, &end);
-        if (isempty(n->scalar) || *end != 0 || errno != 0)
+        if (n->type == COMPOSE_NODE_STRING && compose_parse_number(n->scalar, &v) < 0)
                 return compose_node_error(n, reterr, -EINVAL, path, "invalid number \"%s\"", n->scalar);
         return 0;
 }

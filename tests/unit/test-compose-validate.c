@@ -487,4 +487,17 @@ TEST(sizes_and_booleans) {
         ASSERT_TRUE(compose_parse_bool("maybe", &b) < 0);
 }
 
+TEST(numbers) {
+        double d;
+
+        ASSERT_OK(compose_parse_number("1.5", &d));
+        ASSERT_TRUE(d == 1.5);
+        ASSERT_OK(compose_parse_number("-2e3", &d));
+        ASSERT_TRUE(d == -2000);
+        ASSERT_EQ(compose_parse_number("", &d), -EINVAL);
+        ASSERT_EQ(compose_parse_number("1.5x", &d), -EINVAL);
+        ASSERT_EQ(compose_parse_number("abc", &d), -EINVAL);
+        ASSERT_EQ(compose_parse_number("1e999", &d), -ERANGE);
+}
+
 TAP_MAIN();
