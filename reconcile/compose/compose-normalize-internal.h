@@ -113,6 +113,9 @@ char *norm_abs_unix_path(const char *wd, const char *p);
 int norm_replace_node(ComposeNode **slot, ComposeNode *n);
 /* Replaces *slot with a new STRING node holding @s (taking ownership), keeping the old mark. */
 int norm_replace_string(ComposeNode **slot, char *s);
+/* Replaces *slot with a new SEQ holding it as its only item (a lone value where a list may stand).
+ * 0 or -ENOMEM. */
+int norm_wrap_in_seq(ComposeNode **slot);
 /* Replaces *slot with a new SEQ of STRING nodes holding copies of @l (NULL: empty), all with the old
  * mark. 0 or -ENOMEM (*slot unchanged). */
 int norm_replace_strv(ComposeNode **slot, char * const *l);

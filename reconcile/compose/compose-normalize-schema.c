@@ -366,11 +366,9 @@ static int norm_string_list(NormCtx *c, ComposeNode **slot, const char *path) {
         char child[NORM_PATH_MAX];
 
         if (compose_node_is_scalar(n)) {
-                _cleanup_(compose_node_freep) ComposeNode *seq = compose_node_new(COMPOSE_NODE_SEQ, &n->mark);
-
-                if (!seq || compose_seq_append(seq, TAKE_PTR(*slot)) < 0)
+                if (norm_wrap_in_seq(slot) < 0)
                         return -ENOMEM;
-                *slot = n = TAKE_PTR(seq);
+                n = *slot;
         }
         if (n->type != COMPOSE_NODE_SEQ)
                 return norm_type_error(c, n, path, "a string or a list of strings");

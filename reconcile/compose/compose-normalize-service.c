@@ -213,16 +213,10 @@ static int env_file_entry(NormCtx *c, ComposeNode **slot, const char *path) {
 }
 
 int norm_hook_env_file(NormCtx *c, ComposeNode **slot, const char *path) {
-        ComposeNode *seq;
+        ComposeNode *seq = *slot;
 
-        if ((*slot)->type == COMPOSE_NODE_STRING || (*slot)->type == COMPOSE_NODE_MAP) {
-                seq = compose_node_new(COMPOSE_NODE_SEQ, &(*slot)->mark);
-                if (!seq || compose_seq_append(seq, TAKE_PTR(*slot)) < 0) {
-                        compose_node_free(seq);
-                        return -ENOMEM;
-                }
-                *slot = seq;
-        }
+        if ((seq->type == COMPOSE_NODE_STRING || seq->type == COMPOSE_NODE_MAP) && norm_wrap_in_seq(slot) < 0)
+                return -ENOMEM;
         seq = *slot;
         if (seq->type != COMPOSE_NODE_SEQ)
                 return seq->type == COMPOSE_NODE_NULL ? 0 : norm_type_error(c, seq, path, "a path or a list");
@@ -331,20 +325,11 @@ int norm_hook_extra_hosts(NormCtx *c, ComposeNode **slot, const char *path) {
 }
 
 int norm_hook_healthcheck_test(NormCtx *c, ComposeNode **slot, const char *path) {
-        ComposeNode *n = *slot, *seq;
-
         (void) c;
         (void) path;
-        if (n->type != COMPOSE_NODE_STRING)
+        if ((*slot)->type != COMPOSE_NODE_STRING)
                 return 0;
-        seq = compose_node_new(COMPOSE_NODE_SEQ, &n->mark);
-        if (!seq ||
-            compose_seq_append(seq, compose_node_new_string("CMD-SHELL", &n->mark)) < 0 ||
-            compose_seq_append(seq, compose_node_dup(n)) < 0) {
-                compose_node_free(seq);
-                return -ENOMEM;
-        }
-        return norm_replace_node(slot, seq);
+        return norm_replace_strv(slot, (char *[]) { (char *) "CMD-SHELL", (*slot)->scalar, NULL });
 }
 
 /* A list of network names is the same as a mapping of those names to null. */

@@ -341,6 +341,15 @@ int norm_replace_string(ComposeNode **slot, char *s) {
         return norm_replace_node(slot, n);
 }
 
+int norm_wrap_in_seq(ComposeNode **slot) {
+        _cleanup_(compose_node_freep) ComposeNode *seq = compose_node_new(COMPOSE_NODE_SEQ, &(*slot)->mark);
+
+        if (!seq || compose_seq_append(seq, TAKE_PTR(*slot)) < 0)
+                return -ENOMEM;
+        *slot = TAKE_PTR(seq);
+        return 0;
+}
+
 int norm_replace_strv(ComposeNode **slot, char * const *l) {
         _cleanup_(compose_node_freep) ComposeNode *seq = compose_node_new(COMPOSE_NODE_SEQ, &(*slot)->mark);
 
