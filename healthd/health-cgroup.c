@@ -167,11 +167,15 @@ int health_cgroup_kill(const HealthCgroup *cg) {
 }
 
 static bool cgroup_populated(const char *dir) {
-        _cleanup_free_ char *path = path_join(dir, "cgroup.events"), *text = NULL;
+        _cleanup_free_ char *path = path_join(dir, "cgroup.events"), *procs = path_join(dir, "cgroup.procs");
+        _cleanup_free_ char *text = NULL;
 
-        if (!path || read_full_file(path, &text, NULL) < 0)
+        if (!path || !procs)
                 return false;
-        return !strstr(text, "populated 0");
+        if (read_full_file(path, &text, NULL) >= 0)
+                return !strstr(text, "populated 0");
+        /* a cgroup v1 hierarchy has no cgroup.events */
+        return read_full_file(procs, &text, NULL) >= 0 && !isempty(text);
 }
 
 void health_cgroup_done(HealthCgroup *cg) {

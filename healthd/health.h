@@ -61,7 +61,8 @@ typedef struct HealthConfig {
         char *working_dir;
         /* cgroup2 directory the probes run in (created, removed on free). NULL: "probe" beside our own
          * cgroup when that is named "supervisor" (the wrapper's place in the unit), else none.
-         * "": none, kill the probe's process group instead. */
+         * "": none, kill the probe's process group instead. A directory of a cgroup v1 hierarchy
+         * (name=systemd) works too: without cgroup.kill its processes are killed one by one. */
         char *probe_cgroup;
 } HealthConfig;
 

@@ -76,6 +76,32 @@ int rt_cgroup_enter_supervisor(char **ret_unit_cgroup, NcError *reterr) {
         return 1;
 }
 
+/* Without the unified hierarchy we stay in the unit's cgroup, where healthd finds no "supervisor" to
+ * put its probe cgroup beside. Delegate=yes hands the unit's subtree of the v1 name=systemd
+ * hierarchy to us: probes run in "probe" below our cgroup there, so a probe that escapes its process
+ * group (setsid, a daemon) is still found and killed. -ENOENT outside a service unit. */
+int rt_cgroup_probe_v1(char **ret) {
+        _cleanup_free_ char *text = NULL, *cg = NULL;
+        const char *line;
+        int r;
+
+        r = read_full_file("/proc/self/cgroup", &text, NULL);
+        if (r < 0)
+                return r;
+        line = strstr(text, ":name=systemd:");
+        if (!line)
+                return -ENOENT;
+        line += strlen(":name=systemd:");
+        cg = strndup(line, strcspn(line, "\n"));
+        if (!cg)
+                return -ENOMEM;
+        if (!endswith(cg, ".service"))
+                return -ENOENT;
+        if (asprintf(ret, CGROUP_ROOT "/systemd%s/probe", cg) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 /* SIGKILL to everything in <unit>/payload at once (cgroup.kill, kernel 5.14+). */
 int rt_cgroup_kill_payload(const char *unit_cgroup) {
         _cleanup_free_ char *payload = path_join(unit_cgroup, "payload");

@@ -93,6 +93,7 @@ int rt_sysctls_ipc(const ServiceSpec *s, pid_t leader, NcError *reterr);
 /* runtime-cgroup.c */
 int rt_cgroup_enter_supervisor(char **ret_unit_cgroup, NcError *reterr);
 int rt_cgroup_kill_payload(const char *unit_cgroup);
+int rt_cgroup_probe_v1(char **ret);
 
 /* runtime-health.c: healthd's HealthConfig for the service (caller runs health_config_done()). */
 typedef struct HealthConfig HealthConfig;

@@ -409,6 +409,8 @@ static int service_setup(Service *s, NcError *reterr) {
         r = rt_cgroup_enter_supervisor(&s->unit_cgroup, &cg);
         if (r < 0)      /* hybrid hierarchy, or run by hand outside a delegated unit */
                 log_full_errno(r == -EOPNOTSUPP ? LOG_INFO : LOG_WARNING, r, "%s", cg.message);
+        if (r == -EOPNOTSUPP && !s->health.probe_cgroup)
+                (void) rt_cgroup_probe_v1(&s->health.probe_cgroup);
         r = rt_network_ensure(s->spec, reterr);
         if (r >= 0)
                 r = rt_sysctls_net(s->spec, reterr);
