@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
         # build
-        gcc meson ninja-build pkg-config
+        gcc libc6-dev meson ninja-build pkg-config
         libsystemd-dev libnftnl-dev libmnl-dev libyaml-dev libjson-c-dev
         # tests and the testbed
         python3 systemd systemd-container nftables iproute2 conntrack debootstrap busybox-static
