@@ -17,9 +17,10 @@ int compose_yaml_parse(const char *file, const char *data, size_t size, ComposeN
  * A ${VAR?e} / ${VAR:?e} that fires returns -EINVAL with "required variable NAME is missing a value: e". */
 int compose_interpolate(const char *in, ComposeLookup lookup, void *userdata, char ***warnings, char **ret,
                         NcError *reterr);
-/* Interpolates every scalar value (not keys) of the tree in place; errors carry the node's mark and
- * key path. Scalars that change keep their node type only when it is STRING: an unquoted scalar that
- * came out of interpolation is re-resolved (e.g. "${PORT}" → INT 8080) as compose-go does. */
+/* Interpolates every STRING value (not keys) of the tree in place; errors carry the node's mark and
+ * key path. Values stay strings, except at the fixed paths where compose-go casts after
+ * interpolation (services.*.ports[].target, healthcheck.retries, privileged, cpus, …: see
+ * compose-interp.c), where a string becomes INT, FLOAT or BOOL whether it held a variable or not. */
 int compose_interpolate_tree(ComposeNode *root, ComposeLookup lookup, void *userdata, char ***warnings,
                              NcError *reterr);
 
