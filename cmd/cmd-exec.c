@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <systemd/sd-bus.h>
 
 #include "cmd/cmd.h"
 #include "lib/fileio.h"
+#include "lib/user-db.h"
 #include "lib/log.h"
 #include "lib/strv.h"
 
@@ -63,42 +65,123 @@ static char **leader_environ(pid_t pid) {
         return env;
 }
 
+/* -u USER resolved in the machine's own /etc/passwd and /etc/group, as docker exec does. */
+static int exec_user(pid_t pid, const char *spec, char ***args) {
+        _cleanup_free_ char *passwd = NULL, *group = NULL, *s = NULL, *gs = NULL;
+        _cleanup_close_ int pfd = -EBADF, gfd = -EBADF;
+        UserIds ids;
+        int r;
+
+        if (asprintf(&passwd, "/proc/%d/root/etc/passwd", (int) pid) < 0 ||
+            asprintf(&group, "/proc/%d/root/etc/group", (int) pid) < 0)
+                return -ENOMEM;
+        pfd = open(passwd, O_RDONLY | O_CLOEXEC);
+        gfd = open(group, O_RDONLY | O_CLOEXEC);
+        r = user_ids_resolve(spec, pfd, gfd, &ids);
+        if (r < 0)
+                return r;
+        if (asprintf(&s, "--setuid=%u", (unsigned) ids.uid) < 0 || asprintf(&gs, "--setgid=%u", (unsigned) ids.gid) < 0)
+                return -ENOMEM;
+        r = strv_extend(args, s);
+        return r < 0 ? r : strv_extend(args, gs);
+}
+
+typedef struct ExecArgs {
+        char **env;                     /* -e K=V, added to the service's environment */
+        const char *user, *workdir;
+} ExecArgs;
+
+static int parse_exec_args(int argc, char *argv[], ExecArgs *a) {
+        static const struct option options[] = {
+                { "no-TTY",  no_argument,       NULL, 'T' },
+                { "env",     required_argument, NULL, 'e' },
+                { "user",    required_argument, NULL, 'u' },
+                { "workdir", required_argument, NULL, 'w' },
+                { "help",    no_argument,       NULL, 'h' },
+                {}
+        };
+        int c;
+
+        /* "+": options end at the service name; the command's own options are its own. */
+        while ((c = getopt_long(argc, argv, "+Te:u:w:h", options, NULL)) >= 0)
+                switch (c) {
+                case 'T':
+                        break;                  /* never a TTY: stdio is passed through as it is */
+                case 'e':
+                        if (strv_extend(&a->env, optarg) < 0)
+                                return log_oom();
+                        break;
+                case 'u':
+                        a->user = optarg;
+                        break;
+                case 'w':
+                        a->workdir = optarg;
+                        break;
+                case 'h':
+                        printf("Usage: nspawn-compose exec [-T] [-e K=V]... [-u USER] [-w DIR] SERVICE COMMAND [ARGS...]\n");
+                        return 0;
+                default:
+                        return -EINVAL;
+                }
+        if (argc - optind < 2)
+                return log_error_errno(-EINVAL, "Usage: nspawn-compose exec [OPTIONS] SERVICE COMMAND [ARGS...]");
+        return 1;
+}
+
 int cmd_exec(int argc, char *argv[], CmdGlobal *g) {
         _cleanup_(compose_project_freep) ComposeProject *p = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_strv_free_ char **args = NULL, **env = NULL;
-        _cleanup_free_ char *machine = NULL, *target = NULL;
-        pid_t leader;
-        int r, i = 1;
+        _cleanup_free_ char *machine = NULL, *target = NULL, *wd = NULL;
+        ExecArgs a = {};
+        const char *service;
+        pid_t leader, payload;
+        int r, i;
 
-        if (argc > 1 && (streq(argv[1], "-h") || streq(argv[1], "--help"))) {
-                printf("Usage: nspawn-compose exec SERVICE COMMAND [ARGS...]\n");
-                return 0;
+        r = parse_exec_args(argc, argv, &a);
+        if (r <= 0) {
+                strv_free(a.env);
+                return r < 0;
         }
-        if (argc > 1 && streq(argv[1], "--"))
-                i++;
-        if (argc - i < 2)
-                return log_error("Usage: nspawn-compose exec SERVICE COMMAND [ARGS...]"), 1;
-        if (cmd_load_project(g, &p) < 0)
+        i = optind;
+        service = argv[i];
+        r = cmd_load_project(g, &p);
+        if (r >= 0 && !compose_map_get(compose_map_get(p->model, "services"), service))
+                r = log_error_errno(-ENOENT, "No such service: '%s'.", service);
+        if (r >= 0 && asprintf(&machine, "%s-%s", p->name, service) < 0)
+                r = log_oom();
+        if (r < 0) {
+                strv_free(a.env);
                 return 1;
-        if (!compose_map_get(compose_map_get(p->model, "services"), argv[i]))
-                return log_error("No such service: '%s'.", argv[i]), 1;
-        if (asprintf(&machine, "%s-%s", p->name, argv[i]) < 0)
-                return log_oom(), 1;
+        }
         for (char *c = machine; *c; c++)
                 if (*c == '_')
                         *c = '-';
         r = sd_bus_open_system(&bus);
         if (r >= 0)
                 r = machine_leader(bus, machine, &leader);
-        if (r < 0)
-                return log_error_errno(r, "Service '%s' is not running (machine %s): %m", argv[i], machine), 1;
+        if (r < 0) {
+                strv_free(a.env);
+                return log_error_errno(r, "Service '%s' is not running (machine %s): %m", service, machine), 1;
+        }
 
-        env = leader_environ(payload_pid(leader));
-        if (asprintf(&target, "--target=%d", (int) leader) < 0 || !env ||
+        /* The payload, not nspawn's stub init: its namespaces, root, working directory and environment. */
+        payload = payload_pid(leader);
+        env = leader_environ(payload);
+        STRV_FOREACH(e, a.env)
+                if (env && strv_extend(&env, *e) < 0)
+                        return log_oom(), 1;
+        strv_free(a.env);
+        if (asprintf(&target, "--target=%d", (int) payload) < 0 || !env ||
+            /* nsenter opens the directory before it enters the root: name it through /proc. */
+            (a.workdir && asprintf(&wd, "--wd=/proc/%d/root/%s", (int) payload, a.workdir) < 0) ||
             strv_extend(&args, "nsenter") < 0 || strv_extend(&args, target) < 0 ||
             strv_extend(&args, "--all") < 0 || strv_extend(&args, "--root") < 0 ||
-            strv_extend(&args, "--wd") < 0 || strv_extend(&args, "--") < 0)
+            strv_extend(&args, wd ?: "--wd") < 0)
+                return log_oom(), 1;
+        if (a.user && (r = exec_user(payload, a.user, &args)) < 0)
+                return log_error_errno(r, "Unknown user '%s' in service '%s': %m", a.user, service), 1;
+        if (strv_extend(&args, "--") < 0)
                 return log_oom(), 1;
         for (int k = i + 1; k < argc; k++)
                 if (strv_extend(&args, argv[k]) < 0)

@@ -59,9 +59,16 @@ int cmd_logs(int argc, char *argv[], CmdGlobal *g) {
                 case 'f':
                         follow = true;
                         break;
-                case 'n':
-                        tail = strtol(optarg, NULL, 10);
+                case 'n': {
+                        char *end;
+
+                        tail = strtol(optarg, &end, 10);
+                        if (*end || tail < 0) {
+                                log_error("Invalid -n '%s': a number of lines expected.", optarg);
+                                return 1;
+                        }
                         break;
+                }
                 case 'h':
                         printf("Usage: nspawn-compose logs [-f] [-n N] [SERVICE...]\n");
                         return 0;
@@ -85,6 +92,9 @@ int cmd_logs(int argc, char *argv[], CmdGlobal *g) {
                 r = sd_journal_seek_tail(j);
                 if (r >= 0)
                         r = sd_journal_previous_skip(j, tail + 1);
+                /* Fewer entries than asked for: all of them, from the first. */
+                if (r >= 0 && (uint64_t) r < (uint64_t) tail + 1)
+                        r = sd_journal_seek_head(j);
         }
         if (r < 0) {
                 sd_journal_close(j);

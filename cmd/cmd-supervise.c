@@ -15,8 +15,8 @@
 
 /* supervise: a persistent Type=notify service that keeps the host converged. A pass is exactly an
  * apply (load, render, read, plan, execute); passes run at start, every --interval, and shortly
- * after the compose files or their directories change. READY=1 follows the first pass; STATUS=
- * says how the last one went. */
+ * after the compose files or their directories change. READY=1 is sent when the loop starts;
+ * STATUS= says how the last pass went. */
 
 #define DEBOUNCE_USEC (500 * UINT64_C(1000))
 
@@ -25,7 +25,7 @@ typedef struct Supervisor {
         sd_event *event;
         sd_event_source *timer, *inotify;
         uint64_t interval_usec;
-        bool runtime, ready;
+        bool runtime;
         char **watched;                 /* directories under inotify watch */
         unsigned passes, failures;
 } Supervisor;
@@ -69,8 +69,9 @@ static int run_pass(Supervisor *s) {
                 STRV_FOREACH(f, c->failures)
                         log_error("Service %s", *f);
         }
-        if (r < 0 && r != -EHOSTDOWN && err.error)
-                log_error_errno(r, "%s", nc_error_format(&err, buf, sizeof buf));
+        if (r < 0 && r != -EHOSTDOWN)
+                log_error_errno(r, "Pass %u failed: %s", s->passes,
+                                err.error ? nc_error_format(&err, buf, sizeof buf) : strerror(-r));
         s->failures += r < 0;
         if (r < 0)
                 (void) sd_notifyf(false, "STATUS=pass %u failed: %s", s->passes,
@@ -80,10 +81,6 @@ static int run_pass(Supervisor *s) {
                 (void) sd_notifyf(false, "STATUS=pass %u: applied %zu change(s)", s->passes, n);
         } else
                 (void) sd_notifyf(false, "STATUS=pass %u: in sync", s->passes);
-        if (!s->ready) {
-                (void) sd_notify(false, "READY=1");
-                s->ready = true;
-        }
         return 0;
 }
 
@@ -181,6 +178,10 @@ int cmd_supervise(int argc, char *argv[], CmdGlobal *g) {
                 r = sd_event_add_io(s.event, &s.inotify, ifd, EPOLLIN, on_inotify, &s);
         if (r >= 0)
                 r = schedule_pass(&s, 0);
+        /* Ready once the loop runs: a first pass may pull images for minutes, which must not count
+         * against the unit's start timeout; STATUS= tells how each pass went. */
+        if (r >= 0)
+                (void) sd_notify(false, "READY=1\nSTATUS=first pass starting");
         if (r >= 0)
                 r = sd_event_loop(s.event);
         (void) sd_notify(false, "STOPPING=1");

@@ -26,6 +26,7 @@ static void actual_unit_done(ActualUnit *u) {
         free(u->status_text);
         free(u->fragment_path);
         free(u->service);
+        free(u->file_hash);
 }
 
 static void actual_file_done(ActualFile *f) {
@@ -101,20 +102,25 @@ static int add_file(ActualState *a, const char *root, const char *path) {
                         return r;
         } else
                 return 0;
-        f.path = strdup(path);
         n = realloc(a->files, (a->n_files + 1) * sizeof *n);
-        if (!f.path || !n) {
+        if (!n) {
                 actual_file_done(&f);
-                free(n == a->files ? NULL : n);
                 return -ENOMEM;
         }
         a->files = n;
+        f.path = strdup(path);
+        if (!f.path) {
+                actual_file_done(&f);
+                return -ENOMEM;
+        }
         a->files[a->n_files++] = f;
         return 1;
 }
 
-/* Every regular file of a directory that is wholly ours (the project's settings directory). */
-static int read_own_dir(ActualState *a, const char *root, const char *dir) {
+/* Every file of a directory that is wholly ours (the project's settings directory), and of its
+ * secrets/ and configs/ subdirectories. (With --runtime it also holds the services' runtime
+ * directories, which are not files we install.) */
+static int read_own_dir(ActualState *a, const char *root, const char *dir, bool top) {
         _cleanup_free_ char *full = path_join(root, dir);
         DIR *d;
         struct dirent *de;
@@ -131,7 +137,13 @@ static int read_own_dir(ActualState *a, const char *root, const char *dir) {
                 if (de->d_name[0] == '.')
                         continue;
                 p = path_join(dir, de->d_name);
-                r = p ? add_file(a, root, p) : -ENOMEM;
+                if (!p)
+                        r = -ENOMEM;
+                else if (de->d_type == DT_DIR) {
+                        if (top && (streq(de->d_name, "secrets") || streq(de->d_name, "configs")))
+                                r = read_own_dir(a, root, p, false);
+                } else
+                        r = add_file(a, root, p);
         }
         closedir(d);
         return r < 0 ? r : 0;
@@ -182,7 +194,7 @@ static int read_files(ActualState *a, const char *root, bool runtime, char * con
         if (asprintf(&settings, "%s/nspawn-compose/%s", runtime ? "/run" : "/etc", a->project) < 0 ||
             asprintf(&wants, "%s/multi-user.target.wants/nspawn-compose-%s.target", unit_dir, a->project) < 0)
                 return -ENOMEM;
-        r = read_own_dir(a, root, settings);
+        r = read_own_dir(a, root, settings, true);
         if (r >= 0)
                 r = read_unit_dir(a, root, unit_dir);
         if (r >= 0)
@@ -327,6 +339,7 @@ typedef struct PropCall {
         const char *prop;
         unsigned *pending;
         int error;
+        sd_bus_slot *slot;              /* unref'ed before the calls are freed: no late callback */
 } PropCall;
 
 static int on_prop(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
@@ -343,8 +356,8 @@ static int on_prop(sd_bus_message *reply, void *userdata, sd_bus_error *ret_erro
 
 static int get_prop_async(sd_bus *bus, const char *path, const char *iface, PropCall *c) {
         /* busctl call org.freedesktop.systemd1 PATH org.freedesktop.DBus.Properties Get ss IFACE PROP */
-        int r = sd_bus_call_method_async(bus, NULL, SYSTEMD_DEST, path, "org.freedesktop.DBus.Properties", "Get",
-                                         on_prop, c, "ss", iface, c->prop);
+        int r = sd_bus_call_method_async(bus, &c->slot, SYSTEMD_DEST, path, "org.freedesktop.DBus.Properties",
+                                         "Get", on_prop, c, "ss", iface, c->prop);
         if (r < 0)
                 return r;
         (*c->pending)++;
@@ -448,12 +461,12 @@ static int read_unit_props(ActualState *a, sd_bus *bus, char **paths) {
         a->bus_calls += pending;
         if (r >= 0)
                 r = wait_pending(bus, &pending);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < a->n_units * per_unit; i++)
-                if (calls[i].error < 0)
-                        return calls[i].error;
-        return 0;
+        for (size_t i = 0; i < a->n_units * per_unit; i++) {
+                calls[i].slot = sd_bus_slot_unref(calls[i].slot);
+                if (r >= 0 && calls[i].error < 0)
+                        r = calls[i].error;
+        }
+        return r;
 }
 
 /* Units with a file of ours that systemd did not list are not loaded: inactive, as systemd says. */
@@ -473,22 +486,37 @@ static int add_unloaded_units(ActualState *a) {
         return 0;
 }
 
-static void set_unit_services(ActualState *a) {
+/* The value of "\nKEY=" in a unit file's text, or NULL (*ret untouched) when absent. */
+static int unit_file_field(const char *content, const char *key, char **ret) {
+        const char *m = strstr(content, key);
+
+        if (!m)
+                return 0;
+        m += strlen(key);
+        *ret = strndup(m, strcspn(m, "\n"));
+        return *ret ? 1 : -ENOMEM;
+}
+
+/* Which service a unit runs and the configuration hash its file carries, from our marker lines. */
+static int set_unit_services(ActualState *a) {
         for (size_t i = 0; i < a->n_units; i++) {
                 const ActualFile *f = NULL;
-                const char *m;
+                int r;
 
                 for (size_t j = 0; j < a->n_files && !f; j++) {
                         const char *base = strrchr(a->files[j].path, '/') + 1;
                         if (streq(base, a->units[i].name) && a->files[j].content)
                                 f = &a->files[j];
                 }
-                m = f ? strstr(f->content, "\nX-NspawnCompose-Service=") : NULL;
-                if (m) {
-                        m += strlen("\nX-NspawnCompose-Service=");
-                        a->units[i].service = strndup(m, strcspn(m, "\n"));
-                }
+                if (!f)
+                        continue;
+                r = unit_file_field(f->content, "\nX-NspawnCompose-Service=", &a->units[i].service);
+                if (r >= 0)
+                        r = unit_file_field(f->content, "\nX-NspawnCompose-Hash=", &a->units[i].file_hash);
+                if (r < 0)
+                        return r;
         }
+        return 0;
 }
 
 static int cmp_unit(const void *x, const void *y) {
@@ -513,7 +541,9 @@ int actual_read(sd_bus *bus, const char *project, const char *root, bool runtime
         r = add_unloaded_units(a);
         if (r < 0)
                 return r;
-        set_unit_services(a);
+        r = set_unit_services(a);
+        if (r < 0)
+                return r;
         if (a->n_units > 0)
                 qsort(a->units, a->n_units, sizeof *a->units, cmp_unit);
         r = read_started_hashes(a, root);

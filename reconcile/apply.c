@@ -112,8 +112,11 @@ static int render(Reconcile *c, NcError *reterr) {
 
         if (!ipam_path)
                 return -ENOMEM;
-        if (read_full_file(ipam_path, &ipam, NULL) >= 0)
-                o.ipam_json = ipam;
+        r = read_full_file(ipam_path, &ipam, NULL);
+        if (r < 0 && r != -ENOENT)
+                /* Allocating afresh would move every address: refuse rather than guess. */
+                return nc_error_set(reterr, r, "cannot read %s: %s", ipam_path, strerror(-r));
+        o.ipam_json = ipam;
         r = desired_taken_subnets(NULL, c->project->name, &taken);
         if (r < 0)
                 return nc_error_set(reterr, r, "cannot read other projects' address allocations: %s", strerror(-r));
@@ -207,6 +210,8 @@ int reconcile_new(const ComposeProject *p, const ReconcileOptions *o, Reconcile 
                 /* down must work for a project whose file no longer renders: what is on the host is
                  * known from the host alone. */
                 log_debug("Render failed (%s), going down from the actual state alone.", reterr ? reterr->message : "");
+                if (reterr)
+                        *reterr = (NcError) {};
                 desired_state_free(c->desired);
                 c->desired = calloc(1, sizeof *c->desired);
                 if (!c->desired || !(c->desired->project = strdup(p->name)))
@@ -230,7 +235,8 @@ int reconcile_new(const ComposeProject *p, const ReconcileOptions *o, Reconcile 
                 return r;
         LOG_PHASE("reading the actual state", t);
         t = now_usec();
-        if (!o->offline) {
+        /* Reading nftables needs CAP_NET_ADMIN; plan and ps by others check everything else. */
+        if (!o->offline && (geteuid() == 0 || !o->read_only)) {
                 r = network_drift(c);
                 if (r < 0)
                         return nc_error_set(reterr, r, "cannot read the nftables state: %s", strerror(-r));
@@ -266,13 +272,14 @@ static int run_self(const char *verb, const char *arg, NcError *reterr) {
 
         pid = fork();
         if (pid < 0)
-                return -errno;
+                return nc_error_set(reterr, -errno, "cannot run %s: %m", verb);
         if (pid == 0) {
                 execl("/proc/self/exe", "nspawn-compose", verb, arg, (char*) NULL);
                 _exit(127);
         }
-        if (waitpid(pid, &status, 0) < 0)
-                return -errno;
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return nc_error_set(reterr, -errno, "waiting for %s: %m", verb);
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
                 return nc_error_set(reterr, -EIO, "nspawn-compose %s %s failed", verb, arg);
         return 0;
@@ -308,6 +315,21 @@ static int remove_service_state(Reconcile *c, const char *service, bool keep_lay
         return keep_layer ? 0 : rm_rf(state);
 }
 
+/* Waits for the queued stop jobs; a stop that did not complete leaves the unit running, so its
+ * links and state must not be removed under it. */
+static int wait_stopped(BusJobs *jobs, NcError *reterr) {
+        const char *unit, *result;
+        int r;
+
+        r = bus_jobs_wait(jobs);
+        if (r < 0)
+                return nc_error_set(reterr, r, "waiting for systemd's stop jobs: %s", strerror(-r));
+        for (size_t i = 0; bus_jobs_finished(jobs, i, &unit, &result); i++)
+                if (!streq(result, "done"))
+                        return nc_error_set(reterr, -EBUSY, "stopping %s did not complete (job %s)", unit, result);
+        return 0;
+}
+
 static int execute_units(Reconcile *c, NcError *reterr) {
         _cleanup_(bus_jobs_freep) BusJobs *jobs = NULL;
         _cleanup_free_ char *target = NULL;
@@ -325,7 +347,7 @@ static int execute_units(Reconcile *c, NcError *reterr) {
                 if (a->kind == PLAN_RESTART && (r = bus_jobs_queue(jobs, "StopUnit", a->unit, NULL)) < 0)
                         return nc_error_set(reterr, r, "cannot stop %s: %s", a->unit, strerror(-r));
         }
-        r = bus_jobs_wait(jobs);
+        r = wait_stopped(jobs, reterr);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < c->plan->n_actions; i++) {
@@ -348,7 +370,10 @@ static int execute_units(Reconcile *c, NcError *reterr) {
                 return -ENOMEM;
         if (any && (r = bus_jobs_queue(jobs, "StartUnit", target, NULL)) < 0)
                 return nc_error_set(reterr, r, "cannot start %s: %s", target, strerror(-r));
-        return bus_jobs_wait(jobs);
+        r = bus_jobs_wait(jobs);
+        if (r < 0)
+                return nc_error_set(reterr, r, "waiting for systemd's start jobs: %s", strerror(-r));
+        return 0;
 }
 
 static int execute_files(Reconcile *c, NcError *reterr) {
@@ -375,12 +400,12 @@ static int execute_orphans(Reconcile *c, NcError *reterr) {
 
         r = bus_jobs_new(c->bus, &jobs);
         if (r < 0)
-                return r;
+                return nc_error_set(reterr, r, "cannot subscribe to systemd: %s", strerror(-r));
         for (size_t i = 0; i < c->plan->n_actions; i++)
                 if (c->plan->actions[i].kind == PLAN_STOP &&
                     (r = bus_jobs_queue(jobs, "StopUnit", c->plan->actions[i].unit, NULL)) < 0)
                         return nc_error_set(reterr, r, "cannot stop %s: %s", c->plan->actions[i].unit, strerror(-r));
-        r = bus_jobs_wait(jobs);
+        r = wait_stopped(jobs, reterr);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < c->plan->n_actions; i++)
@@ -511,7 +536,7 @@ static int down_stop_units(Reconcile *c, NcError *reterr) {
                 if (r < 0 && r != -ENOENT)
                         return nc_error_set(reterr, r, "cannot stop %s: %s", u->name, strerror(-r));
         }
-        return bus_jobs_wait(jobs);
+        return wait_stopped(jobs, reterr);
 }
 
 static int down_volumes(Reconcile *c) {
@@ -553,7 +578,8 @@ int reconcile_down(Reconcile *c, bool volumes, NcError *reterr) {
         for (size_t i = 0; i < c->actual->n_files; i++)
                 if (unlink(c->actual->files[i].path) < 0 && errno != ENOENT)
                         return nc_error_set(reterr, -errno, "cannot remove %s: %m", c->actual->files[i].path);
-        (void) rmdir(strndupa(project_json, strrchr(project_json, '/') - project_json));
+        /* The settings directory is wholly ours, secrets/ and configs/ included. */
+        (void) rm_rf(strndupa(project_json, strrchr(project_json, '/') - project_json));
         r = bus_daemon_reload(c->bus, NULL);
         if (r < 0)
                 return nc_error_set(reterr, r, "daemon-reload failed: %s", strerror(-r));

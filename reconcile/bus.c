@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
+#include <string.h>
 
 #include "reconcile/reconcile.h"
 #include "lib/log.h"
@@ -114,6 +115,19 @@ int bus_jobs_wait(BusJobs *j) {
                         return r;
         }
         return 0;
+}
+
+bool bus_jobs_finished(const BusJobs *j, size_t i, const char **ret_unit, const char **ret_result) {
+        static __thread char unit[512];
+        const char *eq;
+
+        if (i >= strv_length(j->results))
+                return false;
+        eq = strrchr(j->results[i], '=');
+        snprintf(unit, sizeof unit, "%.*s", (int) (eq - j->results[i]), j->results[i]);
+        *ret_unit = unit;
+        *ret_result = eq + 1;
+        return true;
 }
 
 const char *bus_jobs_result(const BusJobs *j, const char *unit) {

@@ -178,14 +178,22 @@ static int plan_orphans(Plan *p, const DesiredState *d, const ActualState *a) {
         return 0;
 }
 
+/* Running, or on its way: a unit waiting to be restarted after a crash ("activating" in sub-state
+ * "auto-restart") is not, or a crash-looping service would look in sync. */
 static bool unit_running(const ActualUnit *u) {
-        return u && (streq(u->active_state, "active") || streq(u->active_state, "activating") ||
-                     streq(u->active_state, "reloading"));
+        if (!u)
+                return false;
+        if (streq(u->active_state, "activating") && streq_ptr(u->sub_state, "auto-restart"))
+                return false;
+        return streq(u->active_state, "active") || streq(u->active_state, "activating") ||
+               streq(u->active_state, "reloading");
 }
 
-/* Why @s must restart, or NULL: its started hash differs from the desired one. */
-static char *restart_fields(const Plan *p, const DesiredService *s, const ActualState *a) {
-        const char *started = actual_state_started_hash(a, s->name);
+/* Why @s must restart, or NULL: the hash it was started with differs from the desired one. A unit
+ * still starting (a healthcheck not yet passed) has recorded no hash: then the one of the file it
+ * was loaded from counts. */
+static char *restart_fields(const Plan *p, const DesiredService *s, const ActualState *a, const ActualUnit *u) {
+        const char *started = actual_state_started_hash(a, s->name) ?: u->file_hash;
         _cleanup_strv_free_ char **fields = NULL;
 
         if (!started || streq(started, s->hash))
@@ -212,7 +220,7 @@ static int plan_service(Plan *p, const DesiredState *d, const DesiredService *s,
                 return plan_add(p, PLAN_START, s->name, s->unit, NULL, "state", "active",
                                 u ? u->active_state : "absent", why ?: "not running");
         }
-        fields = restart_fields(p, s, a);
+        fields = restart_fields(p, s, a, u);
         if (fields)
                 return plan_add(p, PLAN_RESTART, s->name, s->unit, NULL, fields, s->hash,
                                 actual_state_started_hash(a, s->name), "configuration changed");

@@ -151,6 +151,7 @@ typedef struct ActualUnit {
         bool need_daemon_reload;
         uint32_t n_restarts;
         char *service;                  /* X-NspawnCompose-Service from the file; NULL for target/network */
+        char *file_hash;                /* X-NspawnCompose-Hash of the installed file, or NULL */
 } ActualUnit;
 
 typedef struct ActualFile {
@@ -235,6 +236,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(BusJobs*, bus_jobs_free);
 int bus_jobs_queue(BusJobs *j, const char *method, const char *unit, sd_bus_error *error);
 /* Waits until every queued job is removed. */
 int bus_jobs_wait(BusJobs *j);
+/* The @i-th finished job, in order of completion: its unit and result. false past the last. */
+bool bus_jobs_finished(const BusJobs *j, size_t i, const char **ret_unit, const char **ret_result);
 /* Result of the last job of @unit ("done", "failed", "dependency", "timeout", …) or NULL. */
 const char *bus_jobs_result(const BusJobs *j, const char *unit);
 /* A connection to systemd: its private socket when we are root, else the system bus. */

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
 #include <json-c/json.h>
+#include <math.h>
 #include <stdio.h>
 #include <yaml.h>
 
@@ -190,8 +192,21 @@ static json_object *to_json(const ComposeNode *n, bool top) {
                 return json_object_new_boolean(streq(n->scalar, "true"));
         case COMPOSE_NODE_INT:
                 return json_object_new_int64(strtoll(n->scalar, NULL, 10));
-        case COMPOSE_NODE_FLOAT:
-                return json_object_new_double_s(strtod(n->scalar, NULL), n->scalar);
+        case COMPOSE_NODE_FLOAT: {
+                double d = strtod(n->scalar, NULL);
+                char *end;
+
+                /* JSON has no inf or nan, nor YAML's ".5" or "+1": those are written as JSON reads them
+                 * (the YAML text is kept only when it is already a JSON number). */
+                if (strcasestr(n->scalar, "inf") || strcasestr(n->scalar, "nan") || isinf(d) || isnan(d))
+                        return json_object_new_string(n->scalar);
+                (void) strtod(n->scalar, &end);
+                if (*end == 0 && (isdigit((unsigned char) n->scalar[0]) ||
+                                  (n->scalar[0] == '-' && isdigit((unsigned char) n->scalar[1]))) &&
+                    !strstr(n->scalar, ".e") && !strstr(n->scalar, ".E") && n->scalar[strlen(n->scalar) - 1] != '.')
+                        return json_object_new_double_s(d, n->scalar);
+                return json_object_new_double(d);
+        }
         case COMPOSE_NODE_STRING: {
                 _cleanup_free_ char *v = escape_dollars(n->scalar);
 

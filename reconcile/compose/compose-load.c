@@ -70,7 +70,7 @@ static int add_warning(ComposeProject *p, const char *fmt, ...) {
 
 static int parse_data(Loader *l, const char *path, const char *data, size_t size, ComposeNode **ret) {
         _cleanup_strv_free_ char **warnings = NULL;
-        ComposeNode *root = NULL;
+        _cleanup_(compose_node_freep) ComposeNode *root = NULL;
         const char *file;
         int r;
 
@@ -82,19 +82,15 @@ static int parse_data(Loader *l, const char *path, const char *data, size_t size
                 return r;
         if (!root)
                 return nc_error_set_at(l->reterr, -EINVAL, file, 0, 0, "empty compose file");
-        if (root->type != COMPOSE_NODE_MAP) {
-                compose_node_free(root);
+        if (root->type != COMPOSE_NODE_MAP)
                 return nc_error_set_at(l->reterr, -EINVAL, file, 1, 1, "top-level object must be a mapping");
-        }
         r = compose_interpolate_tree(root, env_lookup, l->project->environment, &warnings, l->reterr);
-        if (r < 0) {
-                compose_node_free(root);
+        if (r < 0)
                 return r;
-        }
         STRV_FOREACH(w, warnings)
                 if (add_warning(l->project, "%s", *w) < 0)
                         return -ENOMEM;
-        *ret = root;
+        *ret = TAKE_PTR(root);
         return 0;
 }
 
@@ -178,7 +174,8 @@ static int resolve_extends(Loader *l, ComposeNode *services, const char *name, c
                 if (!file)
                         return -ENOMEM;
         }
-        if (asprintf(&key, "%s#%s", strempty(file), base_name) < 0)
+        /* Keyed by the file the base lives in: "web" of b.yml is not "web" of compose.yml. */
+        if (asprintf(&key, "%s#%s", file ?: strempty(ext->mark.file), base_name) < 0)
                 return -ENOMEM;
         if (strv_contains(*stack, key))
                 return compose_node_error(ext, l->reterr, -ELOOP, "extends",
@@ -219,7 +216,7 @@ static int apply_extends(Loader *l, ComposeNode *root, const char *file_dir) {
                 if (!name)
                         return -ENOMEM;
                 /* The service itself is on the stack: "a extends b extends a" is a cycle. */
-                r = strv_consume(&stack, strjoin("#", name));
+                r = strv_consume(&stack, strjoin(strempty(services->items[i]->mark.file), "#", name));
                 if (r >= 0)
                         r = resolve_extends(l, services, name, file_dir, &stack);
                 if (r < 0)
@@ -452,6 +449,8 @@ static int find_files(Loader *l, char ***ret) {
                 files = strv_split(env, sep);
                 if (!files)
                         return -ENOMEM;
+                if (!files[0])
+                        return nc_error_set(l->reterr, -EINVAL, "COMPOSE_FILE='%s' names no file", env);
                 *ret = TAKE_PTR(files);
                 return 0;
         }

@@ -9,7 +9,8 @@
 
 /* YAML → ComposeNode, on libyaml's event API (which keeps positions; the document API loses
  * them for keys). Scalars resolve with the YAML 1.2 core schema, as go-yaml v3 (and so docker
- * compose) does: "yes"/"on" stay strings, "0o17" is octal, "010" is decimal. */
+ * compose) does: "yes"/"on" stay strings; integers take Go's base prefixes, so "0o17" and "017"
+ * are octal. */
 
 typedef struct Anchor {
         char *name;
@@ -19,10 +20,13 @@ typedef struct Anchor {
 /* Nesting beyond this is refused rather than recursed into (a hostile file would overflow the stack);
  * no compose file comes close. */
 #define YAML_MAX_DEPTH 256
+/* Nodes all aliases of a document may copy in total. */
+#define YAML_MAX_ALIAS_NODES 1000000
 
 typedef struct YamlParser {
         yaml_parser_t parser;
         unsigned depth;
+        size_t alias_nodes;
         const char *file;
         Anchor *anchors;
         size_t n_anchors;
@@ -200,8 +204,21 @@ static int parse_scalar(YamlParser *p, yaml_event_t *e, ComposeNode **ret) {
                 if (!n->scalar)
                         return -ENOMEM;
         }
+        r = remember_anchor(p, (const char*) e->data.scalar.anchor, n);
+        if (r < 0) {
+                compose_node_free(n);
+                return r;
+        }
         *ret = n;
-        return remember_anchor(p, (const char*) e->data.scalar.anchor, n);
+        return 0;
+}
+
+static size_t node_count(const ComposeNode *n) {
+        size_t c = 1;
+
+        for (size_t i = 0; i < n->n_items; i++)
+                c += node_count(n->items[i]);
+        return c;
 }
 
 static int parse_alias(YamlParser *p, yaml_event_t *e, ComposeNode **ret) {
@@ -209,6 +226,12 @@ static int parse_alias(YamlParser *p, yaml_event_t *e, ComposeNode **ret) {
 
         for (size_t i = p->n_anchors; i > 0; i--)
                 if (streq(p->anchors[i - 1].name, name)) {
+                        /* Every alias is a copy: refuse documents that multiply themselves ("billion
+                         * laughs"), as go-yaml does, instead of exhausting memory. */
+                        p->alias_nodes += node_count(p->anchors[i - 1].node);
+                        if (p->alias_nodes > YAML_MAX_ALIAS_NODES)
+                                return nc_error_set_at(p->reterr, -E2BIG, p->file, e->start_mark.line + 1,
+                                                       e->start_mark.column + 1, "document contains excessive aliasing");
                         *ret = compose_node_dup(p->anchors[i - 1].node);
                         if (!*ret)
                                 return -ENOMEM;

@@ -17,6 +17,9 @@
  * give target 3000). docker compose prints such a list as it is, and its output then fails its own
  * uniqueness check. When the model holds such a list, the reload may fail with that error.
  *
+ * JSON has no infinity or NaN: the JSON dump writes YAML's ".inf"/".nan" floats as strings, which
+ * load back as strings.
+ *
  * Another is JSON's: YAML (1.2, section 7.4.2) ends an implicit key at most 1024 characters after
  * its start, and libyaml and go-yaml enforce it, so a JSON object key longer than that is not
  * YAML. The YAML dump writes such keys as explicit "? key" entries; the JSON dump cannot. */
@@ -25,6 +28,7 @@ typedef enum RoundtripResult {
         ROUNDTRIP_EQUAL,
         ROUNDTRIP_DUPLICATES,           /* reload refused equal list items the model holds: legitimate */
         ROUNDTRIP_LONG_KEY,             /* JSON with a key YAML cannot read: legitimate */
+        ROUNDTRIP_NONFINITE,            /* JSON of a model with .inf/.nan floats: legitimate */
         ROUNDTRIP_RELOAD_FAILED,        /* the dump does not load: @err says why */
         ROUNDTRIP_DIFFERENT,            /* the dump loads to another model */
         ROUNDTRIP_OOM,
@@ -60,6 +64,15 @@ static inline bool roundtrip_has_long_json_key(const ComposeNode *n) {
         return false;
 }
 
+static inline bool roundtrip_has_nonfinite(const ComposeNode *n) {
+        if (n->type == COMPOSE_NODE_FLOAT && (strcasestr(n->scalar, "inf") || strcasestr(n->scalar, "nan")))
+                return true;
+        for (size_t i = 0; i < n->n_items; i++)
+                if (roundtrip_has_nonfinite(n->items[i]))
+                        return true;
+        return false;
+}
+
 /* Dumps @model with @dump and loads the text as the only compose file @path with options @o (its
  * environment; files are ignored). The dumped text is returned in *ret_text, the reloaded project in
  * *ret_again (when it loaded). */
@@ -82,7 +95,11 @@ static inline RoundtripResult compose_roundtrip(const ComposeNode *model, char *
                         return ROUNDTRIP_LONG_KEY;
                 return ROUNDTRIP_RELOAD_FAILED;
         }
-        return compose_node_equal(model, (*ret_again)->model) ? ROUNDTRIP_EQUAL : ROUNDTRIP_DIFFERENT;
+        if (compose_node_equal(model, (*ret_again)->model))
+                return ROUNDTRIP_EQUAL;
+        if (dump == compose_dump_json && roundtrip_has_nonfinite(model))
+                return ROUNDTRIP_NONFINITE;
+        return ROUNDTRIP_DIFFERENT;
 }
 
 /* Prints what differs to @f: the dumped text, and both models or the reload error. */

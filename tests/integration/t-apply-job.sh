@@ -32,6 +32,12 @@ ps=$(tb_nc ps --format json)
 tb_assert_contains "$ps" '"service": "job"' "ps json"
 tb_assert_contains "$ps" '"ports": "0.0.0.0:8084->80/tcp"' "ps json ports"
 
+# exec takes docker compose exec's options: -T, -e, -w, -u (resolved in the machine's /etc/passwd).
+tb_assert_eq "$(tb_nc exec -T -e X=1 -w /www -u nobody web sh -c 'echo $X $(pwd) $(id -u)')" "1 /www 65534" "exec options"
+rc=0
+tb_nc exec web sh -c 'exit 7' || rc=$?
+tb_assert_eq "$rc" 7 "exec passes the command's exit status"
+
 write_compose 3
 tb_nc apply >/dev/null 2>&1 || true
 tb_wait_for "job to fail" 30 sh -c "systemctl show -P ActiveState $(tb_unit job $p) | grep -qx failed"
