@@ -6,16 +6,23 @@
 #include "lib/log.h"
 #include "lib/strv.h"
 
+int cmd_log_error(int r, const NcError *err) {
+        char buf[1024];
+
+        if (!err || err->error == 0)
+                return log_error_errno(r, "%s", strerror(-r));
+        return log_error_errno(r, "%s", nc_error_format(err, buf, sizeof buf));
+}
+
 int cmd_load_project(CmdGlobal *g, ComposeProject **ret) {
         NcError err = {};
-        char buf[1024];
         int r;
 
         r = compose_project_load(&g->compose, ret, &err);
         if (r < 0) {
                 if (err.error == 0)
                         return log_error_errno(r, "Failed to load the compose project: %m");
-                return log_error_errno(r, "%s", nc_error_format(&err, buf, sizeof buf));
+                return cmd_log_error(r, &err);
         }
         STRV_FOREACH(w, (*ret)->warnings)
                 log_warning("%s", *w);

@@ -18,7 +18,6 @@ int cmd_down(int argc, char *argv[], CmdGlobal *g) {
         ReconcileOptions o = { .for_down = true };
         bool volumes = false;
         NcError err = {};
-        char buf[1024];
         int c, r;
 
         while ((c = getopt_long(argc, argv, "vh", options, NULL)) >= 0)
@@ -44,7 +43,7 @@ int cmd_down(int argc, char *argv[], CmdGlobal *g) {
         if (r >= 0)
                 r = reconcile_down(rc, volumes, &err);
         if (r < 0)
-                return log_error_errno(r, "%s", err.error ? nc_error_format(&err, buf, sizeof buf) : strerror(-r)), 1;
+                return cmd_log_error(r, &err), 1;
         printf("%s: down\n", p->name);
         return 0;
 }

@@ -84,7 +84,6 @@ static int prepare(CmdGlobal *g, const PlanArgs *a, bool pull_now, ComposeProjec
                 .progress = isatty(STDERR_FILENO),
         };
         NcError err = {};
-        char buf[1024];
         int r;
 
         r = cmd_load_project(g, ret_project);
@@ -92,7 +91,7 @@ static int prepare(CmdGlobal *g, const PlanArgs *a, bool pull_now, ComposeProjec
                 return r;
         r = reconcile_new(*ret_project, &o, ret, &err);
         if (r < 0)
-                return log_error_errno(r, "%s", err.error ? nc_error_format(&err, buf, sizeof buf) : strerror(-r));
+                return cmd_log_error(r, &err);
         STRV_FOREACH(w, (*ret)->desired->warnings)
                 log_warning("%s", *w);
         log_debug("Actual state read with %u D-Bus calls, pipelined after one ListUnitsByPatterns.",
@@ -123,7 +122,6 @@ int cmd_apply(int argc, char *argv[], CmdGlobal *g) {
         _cleanup_(compose_project_freep) ComposeProject *p = NULL;
         _cleanup_(reconcile_freep) Reconcile *c = NULL;
         NcError err = {};
-        char buf[1024];
         PlanArgs a;
         int r;
 
@@ -141,7 +139,7 @@ int cmd_apply(int argc, char *argv[], CmdGlobal *g) {
         if (r == -EHOSTDOWN)
                 return log_error("%zu service(s) did not reach their desired state.", strv_length(c->failures)), 1;
         if (r < 0)
-                return log_error_errno(r, "%s", err.error ? nc_error_format(&err, buf, sizeof buf) : strerror(-r)), 1;
+                return cmd_log_error(r, &err), 1;
         if (!a.json)
                 printf("%s: applied %zu change(s)\n", p->name, c->plan->n_actions);
         return 0;

@@ -61,7 +61,6 @@ int cmd_ps(int argc, char *argv[], CmdGlobal *g) {
         json_object *list = NULL;
         bool json = false;
         NcError err = {};
-        char buf[1024];
         int c, r;
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
@@ -82,7 +81,7 @@ int cmd_ps(int argc, char *argv[], CmdGlobal *g) {
                 return 1;
         r = reconcile_new(p, &o, &rc, &err);
         if (r < 0)
-                return log_error_errno(r, "%s", err.error ? nc_error_format(&err, buf, sizeof buf) : strerror(-r)), 1;
+                return cmd_log_error(r, &err), 1;
 
         if (json)
                 list = json_object_new_array();

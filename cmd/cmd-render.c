@@ -66,7 +66,6 @@ int cmd_render(int argc, char *argv[], CmdGlobal *g) {
         DesiredOptions o = { .image_digest = desired_store_digest, .userdata = &digests };
         const char *dir = NULL;
         NcError err = {};
-        char buf[1024];
         int c, r;
 
         while ((c = getopt_long(argc, argv, "o:h", options, NULL)) >= 0)
@@ -101,12 +100,12 @@ int cmd_render(int argc, char *argv[], CmdGlobal *g) {
         if (r == -EOPNOTSUPP)
                 return log_problems(p), 1;
         if (r < 0)
-                return log_error_errno(r, "%s", err.error ? nc_error_format(&err, buf, sizeof buf) : "%m"), 1;
+                return cmd_log_error(r, &err), 1;
         STRV_FOREACH(w, s->warnings)
                 log_warning("%s", *w);
         r = desired_write(s, dir, &err);
         if (r < 0)
-                return log_error_errno(r, "%s", nc_error_format(&err, buf, sizeof buf)), 1;
+                return cmd_log_error(r, &err), 1;
         for (size_t i = 0; i < s->n_files; i++)
                 printf("%s\n", s->files[i].path);
         show_allocated_ports(s);

@@ -12,6 +12,10 @@ typedef struct CmdGlobal {
  * (0 success, 1 error; plan also 2 = drift). Verbs log errors themselves. */
 typedef int (*CmdFunc)(int argc, char *argv[], CmdGlobal *g);
 
+/* Logs a library error: the detail @err recorded (file:line:column: message), else strerror(-r).
+ * Returns @r. */
+int cmd_log_error(int r, const NcError *err);
+
 /* Loads the project from the global options; logs the error (file:line:column) and warnings. */
 int cmd_load_project(CmdGlobal *g, ComposeProject **ret);
 
