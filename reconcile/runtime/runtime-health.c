@@ -47,11 +47,13 @@ static int copy_str(const char *s, char **ret) {
 
 int rt_health_config(const ServiceSpec *s, const ImageConfig *img, HealthConfig *ret, NcError *reterr) {
         const HealthcheckSpec *h = s->healthcheck ?: img ? img->healthcheck : NULL;
+        const HealthcheckSpec *image_check = img ? img->healthcheck : NULL;
         HealthConfig c = { .type = HEALTH_TEST_NONE };
         int r = 0;
 
         if (h) {
-                r = health_config_set_test(&c, h->test, reterr);
+                /* compose timings without a test keep the image's test (none: no check) */
+                r = health_config_set_test(&c, h->test ?: image_check ? image_check->test : NULL, reterr);
                 c.interval_usec = h->interval_usec;
                 c.timeout_usec = h->timeout_usec;
                 c.start_period_usec = h->start_period_usec;

@@ -266,7 +266,8 @@ static int parse_healthcheck(struct json_object *o, ServiceSpec *s, NcError *ret
                 return r;
         if (retries < 0 || retries > 1000000)
                 return nc_error_set(reterr, -EINVAL, "%s: 'retries' out of range", w);
-        if (strv_length(h->test) == 0)
+        /* null or absent: the image's test with these timings, as docker merges them */
+        if (h->test && strv_length(h->test) == 0)
                 return nc_error_set(reterr, -EINVAL, "%s: 'test' must not be empty", w);
         h->retries = (unsigned) retries;
         s->healthcheck = TAKE_PTR(h);

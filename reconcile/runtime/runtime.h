@@ -25,7 +25,8 @@ int image_ref_normalize(const char *ref, char **ret, NcError *reterr);
 /* ---- the image config (the OCI/docker config blob's "config") ---- */
 
 typedef struct HealthcheckSpec {
-        char **test;                    /* ["CMD", …] | ["CMD-SHELL", "…"] | ["NONE"] */
+        char **test;                    /* ["CMD", …] | ["CMD-SHELL", "…"] | ["NONE"]; in S.json NULL:
+                                         * the image's test (compose gave only timings) */
         uint64_t interval_usec, timeout_usec, start_period_usec, start_interval_usec;  /* 0 = default */
         unsigned retries;               /* 0 = default */
 } HealthcheckSpec;

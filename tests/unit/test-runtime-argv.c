@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "healthd/health.h"
 #include "lib/strv.h"
+#include "reconcile/runtime/runtime-internal.h"
 #include "reconcile/runtime/runtime.h"
 #include "tests/tap.h"
 
@@ -195,6 +197,26 @@ TEST(entrypoint_and_command_merge_like_docker) {
         check_argv(", \"command\": [\"c\"]", IMG("null", "null"), "c");
         check_argv("", NULL, "service 's': no command: neither compose nor the image sets an entrypoint or command");
         check_argv(", \"entrypoint\": [\"/x\"]", IMG("null", "null"), "/x");
+}
+
+/* test null with timings: the image's test with compose's timings (docker's merge); no image check: none */
+TEST(healthcheck_test_from_the_image) {
+        _cleanup_(service_spec_freep) ServiceSpec *s = parse_spec(
+                "{" BASE ", \"healthcheck\": {\"test\": null, \"interval_usec\": 2000000, \"retries\": 5}}");
+        _cleanup_(image_config_freep) ImageConfig *img = parse_image(image_json);
+        _cleanup_(image_config_freep) ImageConfig *bare = parse_image(IMG("null", "null"));
+        HealthConfig c = {};
+
+        ASSERT_NULL(s->healthcheck->test);
+        ASSERT_OK(rt_health_config(s, img, &c, NULL));
+        ASSERT_EQ(c.type, HEALTH_TEST_CMD_SHELL);
+        ASSERT_STREQ(c.argv[0], "wget -q -O- http://127.0.0.1:8080/");
+        ASSERT_EQ(c.interval_usec, 2000000u);
+        ASSERT_EQ(c.retries, 5u);
+        health_config_done(&c);
+        ASSERT_OK(rt_health_config(s, bare, &c, NULL));
+        ASSERT_FALSE(health_config_has_check(&c));
+        health_config_done(&c);
 }
 
 static char *merged_env(const char *spec_fields, const char *image) {
