@@ -124,19 +124,27 @@ unsigned health_config_retries(const HealthConfig *c) {
         return c->retries ?: HEALTH_DEFAULT_RETRIES;
 }
 
+/* Durations come from users: saturate at UINT64_MAX (systemd's "infinity") instead of wrapping. */
+static uint64_t add_sat(uint64_t a, uint64_t b) {
+        uint64_t t;
+
+        return __builtin_add_overflow(a, b, &t) ? UINT64_MAX : t;
+}
+
 /* The worst case from the end of the start period to a verdict: one probe that began inside the
  * period (its failure does not count), then @retries counted failures. */
 static uint64_t verdict_window_usec(const HealthConfig *c) {
-        uint64_t step = MAX(health_config_interval_usec(c), health_config_start_interval_usec(c)) +
-                        health_config_timeout_usec(c);
+        uint64_t step = add_sat(MAX(health_config_interval_usec(c), health_config_start_interval_usec(c)),
+                                health_config_timeout_usec(c)), t;
 
-        return (health_config_retries(c) + 1ULL) * step;
+        return __builtin_mul_overflow(health_config_retries(c) + 1ULL, step, &t) ? UINT64_MAX : t;
 }
 
 uint64_t health_config_timeout_start_usec(const HealthConfig *c) {
         if (!health_config_has_check(c))
                 return HEALTH_NO_CHECK_TIMEOUT_START_USEC;
-        return health_config_start_period_usec(c) + verdict_window_usec(c) + HEALTH_TIMEOUT_START_MARGIN_USEC;
+        return add_sat(add_sat(health_config_start_period_usec(c), verdict_window_usec(c)),
+                       HEALTH_TIMEOUT_START_MARGIN_USEC);
 }
 
 /* Exported to the checker through health-internal.h. */

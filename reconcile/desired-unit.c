@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <inttypes.h>
+#include <limits.h>
 
+#include "healthd/health.h"
 #include "reconcile/desired-internal.h"
 
 /* Device policy of systemd's own systemd-nspawn@.service (v252). */
@@ -9,13 +11,6 @@ static const char *const nspawn_device_allow[] = {
         "/dev/mapper/control rw", "block-device-mapper rw",
 };
 
-#define START_TIMEOUT_NO_HEALTHCHECK (90 * USEC_PER_SEC)        /* systemd's default */
-#define START_TIMEOUT_MARGIN (30 * USEC_PER_SEC)                /* rootfs, netns, nspawn start-up */
-
-/* How long a start may take before systemd gives up: the time the healthcheck needs to declare the
- * service unhealthy, start_period + (retries + 1) × (interval + timeout), plus a margin. A one-shot
- * service (something waits for its completion) runs as long as it runs. The single place to switch to
- * healthd's own computation. */
 bool desired_healthcheck_enabled(const ComposeNode *hc) {
         const ComposeNode *test = compose_map_get(hc, "test");
 
@@ -23,24 +18,30 @@ bool desired_healthcheck_enabled(const ComposeNode *hc) {
                !(test && test->n_items > 0 && streq_ptr(compose_node_str(test->items[0]), "NONE"));
 }
 
+/* How long a start may take before systemd gives up: healthd's health_config_timeout_start_usec(), the
+ * time its checker needs at most to call the service healthy or unhealthy plus a margin (the wrapper's
+ * EXTEND_TIMEOUT_USEC= counts the same way). Only the timing matters here, and that there is a test:
+ * compose's, or the image's when compose gives timings only. A one-shot service (something waits for
+ * its completion) runs as long as it runs. */
 uint64_t desired_start_timeout(const ComposeNode *hc, bool oneshot) {
-        uint64_t interval = 30 * USEC_PER_SEC, timeout = 30 * USEC_PER_SEC, start_period = 0, t;
-        int64_t retries = 3;
+        static char *const some_test[] = { (char *) "test", NULL };
+        HealthConfig c = { .type = HEALTH_TEST_NONE };
+        int64_t retries = 0;
 
         if (oneshot)
                 return USEC_INFINITY;
-        if (!desired_healthcheck_enabled(hc))
-                return START_TIMEOUT_NO_HEALTHCHECK;
-        (void) parse_go_duration(strempty(compose_map_get_str(hc, "interval")), &interval);
-        (void) parse_go_duration(strempty(compose_map_get_str(hc, "timeout")), &timeout);
-        (void) parse_go_duration(strempty(compose_map_get_str(hc, "start_period")), &start_period);
+        if (desired_healthcheck_enabled(hc)) {
+                c.type = HEALTH_TEST_CMD;
+                c.argv = (char **) some_test;
+        }
+        /* unset or invalid: 0, healthd's "default" (validation reports invalid ones) */
+        (void) parse_go_duration(strempty(compose_map_get_str(hc, "interval")), &c.interval_usec);
+        (void) parse_go_duration(strempty(compose_map_get_str(hc, "timeout")), &c.timeout_usec);
+        (void) parse_go_duration(strempty(compose_map_get_str(hc, "start_period")), &c.start_period_usec);
+        (void) parse_go_duration(strempty(compose_map_get_str(hc, "start_interval")), &c.start_interval_usec);
         (void) compose_node_int(compose_map_get(hc, "retries"), &retries);
-        if (retries < 0)
-                retries = 0;
-        if (__builtin_add_overflow(interval, timeout, &t) || __builtin_mul_overflow(t, (uint64_t) retries + 1, &t) ||
-            __builtin_add_overflow(t, start_period, &t) || __builtin_add_overflow(t, START_TIMEOUT_MARGIN, &t))
-                return USEC_INFINITY;
-        return t;
+        c.retries = retries > 0 && retries <= UINT_MAX ? (unsigned) retries : 0;
+        return health_config_timeout_start_usec(&c);
 }
 
 typedef struct RestartPolicy {

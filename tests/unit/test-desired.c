@@ -361,7 +361,8 @@ TEST(durations_bytes_timespans) {
 TEST(start_timeout) {
         _cleanup_(compose_project_freep) ComposeProject *p = project_from_json("shop",
                 "{'a': {'test': ['CMD', 'true']}, 'b': {'test': ['NONE']}, 'c': {'disable': true},"
-                " 'd': {'test': ['CMD', 'x'], 'interval': '1s', 'timeout': '1s', 'retries': 0}}");
+                " 'd': {'test': ['CMD', 'x'], 'interval': '1s', 'timeout': '1s', 'retries': 0},"
+                " 'e': {'interval': '1000000h', 'retries': 1000000}}");
         const ComposeNode *m = p->model;
 
         /* defaults: (3 + 1) × (30s + 30s) + 30s */
@@ -369,8 +370,11 @@ TEST(start_timeout) {
         ASSERT_EQ(desired_start_timeout(compose_map_get(m, "b"), false), 90 * USEC_PER_SEC);
         ASSERT_EQ(desired_start_timeout(compose_map_get(m, "c"), false), 90 * USEC_PER_SEC);
         ASSERT_EQ(desired_start_timeout(NULL, false), 90 * USEC_PER_SEC);
-        ASSERT_EQ(desired_start_timeout(compose_map_get(m, "d"), false), 32 * USEC_PER_SEC);
+        /* healthd's window: retries 0 is the default 3; a step is max(interval, start_interval 5s) + timeout */
+        ASSERT_EQ(desired_start_timeout(compose_map_get(m, "d"), false), 54 * USEC_PER_SEC);
         ASSERT_EQ(desired_start_timeout(compose_map_get(m, "a"), true), USEC_INFINITY);
+        /* too long to count: infinity, not a wrapped-around short timeout */
+        ASSERT_EQ(desired_start_timeout(compose_map_get(m, "e"), false), USEC_INFINITY);
 }
 
 TAP_MAIN();
