@@ -190,3 +190,14 @@ char *strjoin_real(const char *a, ...) {
         va_end(ap);
         return strbuf_steal(&b);
 }
+
+int strv_extendf(char ***l, const char *fmt, ...) {
+        va_list ap;
+        char *s;
+        int n;
+
+        va_start(ap, fmt);
+        n = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        return n < 0 ? -ENOMEM : strv_consume(l, s);
+}

@@ -51,3 +51,6 @@ void strbuf_done(StrBuf *b);
 /* Concatenates the strings (a NULL-terminated list). NULL on OOM. */
 char *strjoin_real(const char *a, ...) __attribute__((sentinel));
 #define strjoin(a, ...) strjoin_real((a), __VA_ARGS__, NULL)
+
+/* Appends a formatted string. 0 or -ENOMEM. */
+int strv_extendf(char ***l, const char *fmt, ...) _printf_(2, 3);

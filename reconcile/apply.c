@@ -253,18 +253,6 @@ int reconcile_new(const ComposeProject *p, const ReconcileOptions *o, Reconcile 
 
 /* ---- execution ----------------------------------------------------------------------------- */
 
-static int add_failure(Reconcile *c, const char *fmt, ...) _printf_(2, 3);
-static int add_failure(Reconcile *c, const char *fmt, ...) {
-        va_list ap;
-        char *s;
-        int n;
-
-        va_start(ap, fmt);
-        n = vasprintf(&s, fmt, ap);
-        va_end(ap);
-        return n < 0 ? -ENOMEM : strv_consume(&c->failures, s);
-}
-
 /* Runs this program's own verb (net-up / net-down) as the network unit would. */
 static int run_self(const char *verb, const char *arg, NcError *reterr) {
         pid_t pid;
@@ -463,7 +451,7 @@ static int verify(Reconcile *c, NcError *reterr) {
                 if (u && streq(u->active_state, "active"))
                         continue;
                 tail = journal_tail(s->unit, 10);
-                r = add_failure(c, "%s: %s (%s, result: %s)%s%s%s%s", s->name, s->unit,
+                r = strv_extendf(&c->failures, "%s: %s (%s, result: %s)%s%s%s%s", s->name, s->unit,
                                 u ? u->active_state : "not loaded", u ? strempty(u->result) : "-",
                                 u && !isempty(u->status_text) ? ", " : "", u ? strempty(u->status_text) : "",
                                 isempty(tail) ? "" : "\n", strempty(tail));

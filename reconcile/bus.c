@@ -18,7 +18,6 @@ struct BusJobs {
         sd_bus *bus;
         sd_bus_slot *slot;
         char **pending;                 /* job object paths */
-        char **units;                   /* parallel: the unit of each pending job */
         char **results;                 /* "unit=result" of finished jobs */
 };
 
@@ -38,11 +37,8 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *error
                 (void) strv_consume(&j->results, strjoin(unit, "=", result));
                 /* drop entry i from both lists, keeping them parallel */
                 free(j->pending[i]);
-                free(j->units[i]);
-                for (size_t k = i; j->pending[k]; k++) {
+                for (size_t k = i; j->pending[k]; k++)
                         j->pending[k] = j->pending[k + 1];
-                        j->units[k] = j->units[k + 1];
-                }
                 break;
         }
         return 0;
@@ -75,7 +71,6 @@ BusJobs *bus_jobs_free(BusJobs *j) {
         sd_bus_slot_unref(j->slot);
         sd_bus_unref(j->bus);
         strv_free(j->pending);
-        strv_free(j->units);
         strv_free(j->results);
         free(j);
         return NULL;
@@ -97,10 +92,7 @@ int bus_jobs_queue(BusJobs *j, const char *method, const char *unit, sd_bus_erro
         log_debug("Queued %s %s: %s", method, unit, path);
         if (strv_contains(j->pending, path))
                 return 0;               /* merged into a job we already wait for */
-        r = strv_extend(&j->pending, path);
-        if (r < 0)
-                return r;
-        return strv_extend(&j->units, unit);
+        return strv_extend(&j->pending, path);
 }
 
 int bus_jobs_wait(BusJobs *j) {

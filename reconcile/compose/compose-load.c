@@ -50,22 +50,9 @@ static const char *intern_file(ComposeProject *p, const char *path) {
         return p->files[strv_length(p->files) - 1];
 }
 
-static int add_warning(ComposeProject *p, const char *fmt, ...) _printf_(2, 3);
-static int add_warning(ComposeProject *p, const char *fmt, ...) {
-        char *s;
-        va_list ap;
-        int n;
-
-        va_start(ap, fmt);
-        n = vasprintf(&s, fmt, ap);
-        va_end(ap);
-        if (n < 0)
-                return -ENOMEM;
-        if (strv_contains(p->warnings, s)) {
-                free(s);
-                return 0;
-        }
-        return strv_consume(&p->warnings, s);
+/* Warnings are told once however many files or passes find them. */
+static int add_warning(ComposeProject *p, const char *text) {
+        return strv_contains(p->warnings, text) ? 0 : strv_extend(&p->warnings, text);
 }
 
 static int parse_data(Loader *l, const char *path, const char *data, size_t size, ComposeNode **ret) {
@@ -88,7 +75,7 @@ static int parse_data(Loader *l, const char *path, const char *data, size_t size
         if (r < 0)
                 return r;
         STRV_FOREACH(w, warnings)
-                if (add_warning(l->project, "%s", *w) < 0)
+                if (add_warning(l->project, *w) < 0)
                         return -ENOMEM;
         *ret = TAKE_PTR(root);
         return 0;
@@ -553,8 +540,12 @@ static int finish_model(Loader *l, ComposeNode *model) {
         int r;
 
         if (version) {
-                r = add_warning(p, "%s:%u:%u: the attribute 'version' is obsolete, it will be ignored",
-                                strempty(version->mark.file), version->mark.line, version->mark.column);
+                _cleanup_free_ char *w = NULL;
+
+                if (asprintf(&w, "%s:%u:%u: the attribute 'version' is obsolete, it will be ignored",
+                             strempty(version->mark.file), version->mark.line, version->mark.column) < 0)
+                        return -ENOMEM;
+                r = add_warning(p, w);
                 if (r < 0)
                         return r;
         }
