@@ -180,17 +180,16 @@ int write_file_atomic(const char *path, const void *data, size_t size, mode_t mo
 }
 
 static int rm_rf_one(const char *path, const struct stat *st, int type, struct FTW *ftw) {
-        if ((type == FTW_DP ? rmdir(path) : unlink(path)) < 0)
-                return errno == ENOENT ? 0 : -errno;
+        /* -1 with errno set stops the walk, and nftw() returns it. */
+        if ((type == FTW_DP ? rmdir(path) : unlink(path)) < 0 && errno != ENOENT)
+                return -1;
         return 0;
 }
 
 int rm_rf(const char *path) {
-        int r = nftw(path, rm_rf_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-
-        if (r < 0)
+        if (nftw(path, rm_rf_one, 64, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0)
                 return errno == ENOENT ? 0 : -errno;
-        return r;
+        return 0;
 }
 
 int write_string_file(const char *path, const char *value) {

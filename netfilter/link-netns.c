@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 
 #include "netfilter/netfilter-internal.h"
+#include "lib/process.h"
 
 /* Named network namespaces, as `ip netns add` makes them: a bind mount of the namespace's nsfs
  * file on /run/netns/NAME, with /run/netns a shared mount so that other mount namespaces see
@@ -58,12 +59,12 @@ static int netns_create(const char *path) {
                         _exit(errno & 0xff);
                 _exit(0);
         }
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return -errno;
-        if (!WIFEXITED(status))
-                return -EIO;
-        return -WEXITSTATUS(status);
+        status = wait_for_status(pid);
+        if (status < 0)
+                return status;
+        if (status >= 128)
+                return -EIO;            /* killed */
+        return -status;
 }
 
 int netns_ensure(const char *name, NcError *reterr) {

@@ -13,6 +13,7 @@
 #include "netfilter/netfilter.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
+#include "lib/process.h"
 #include "lib/strv.h"
 
 /* Preparing (render, pull, read, plan) and executing a plan. Execution stops at the first error; a
@@ -265,10 +266,10 @@ static int run_self(const char *verb, const char *arg, NcError *reterr) {
                 execl("/proc/self/exe", "nspawn-compose", verb, arg, (char*) NULL);
                 _exit(127);
         }
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return nc_error_set(reterr, -errno, "waiting for %s: %m", verb);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        status = wait_for_status(pid);
+        if (status < 0)
+                return nc_error_set(reterr, status, "waiting for %s: %s", verb, strerror(-status));
+        if (status != 0)
                 return nc_error_set(reterr, -EIO, "nspawn-compose %s %s failed", verb, arg);
         return 0;
 }

@@ -215,7 +215,7 @@ static int unpack(const char *tmp, const char *config, bool progress, NcError *r
 
 static void rm_rf_freep(char **p) {
         if (*p) {
-                (void) rt_rm_rf(*p);
+                (void) rm_rf(*p);
                 free(*p);
         }
 }

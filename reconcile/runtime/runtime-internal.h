@@ -37,11 +37,7 @@ int rt_json_array(struct json_object *o, const char *key, const char *what, stru
  * Returns the exit status (0…255, 128+N for signal N) or -errno if it could not run. */
 int rt_spawn_capture(char * const *argv, bool show_stdout, char **ret_stderr);
 
-/* Waits for child @pid: its exit status (0…255), 128+N after signal N, or -errno. */
-int rt_wait_status(pid_t pid);
 
-/* Same as "rm -rf @path", never crossing into other file systems or following symlinks. */
-int rt_rm_rf(const char *path);
 
 /* "sha256:<64 hex>" → the hex part, or NULL when malformed. */
 const char *rt_digest_hex(const char *digest);

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <sched.h>
 
+#include "lib/process.h"
 #include "lib/strv.h"
 #include "netfilter/netfilter.h"
 #include "reconcile/runtime/runtime-internal.h"
@@ -119,7 +120,7 @@ static int sysctls_in_ns(char * const *list, int ns_fd, int nstype, bool (*selec
                                 _exit(10 + (int) (kv - list));
                 _exit(EXIT_SUCCESS);
         }
-        status = rt_wait_status(pid);
+        status = wait_for_status(pid);
         if (status <= 0)
                 return status;
         if (status >= 10 && (size_t) status - 10 < strv_length((char**) list))

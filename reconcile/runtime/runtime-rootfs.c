@@ -35,9 +35,9 @@ static int layer_check(const ServicePaths *p, const char *hash, NcError *reterr)
         if (r >= 0 && streq(old, hash))
                 return 0;
         if (r >= 0 || access(p->upper, F_OK) >= 0) {
-                r = rt_rm_rf(p->upper);
+                r = rm_rf(p->upper);
                 if (r >= 0)
-                        r = rt_rm_rf(p->work);
+                        r = rm_rf(p->work);
                 if (r < 0)
                         return nc_error_set(reterr, r, "%s: cannot discard the old layer: %s", p->upper,
                                             strerror(-r));
@@ -304,7 +304,7 @@ int rt_files_prepare(const ServicePaths *p, const ServiceSpec *s, NcError *reter
         bool made = false;
         int r;
 
-        r = rt_rm_rf(p->files);
+        r = rm_rf(p->files);
         if (r < 0)
                 return nc_error_set(reterr, r, "%s: %s", p->files, strerror(-r));
         for (size_t i = 0; i < s->n_mounts; i++) {

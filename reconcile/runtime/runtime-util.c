@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include "reconcile/runtime/runtime-internal.h"
+#include "lib/process.h"
 
 extern char **environ;
 
@@ -40,17 +41,6 @@ static int read_tail(int fd, char **ret) {
         return 0;
 }
 
-int rt_wait_status(pid_t pid) {
-        int status;
-
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return -errno;
-        if (WIFEXITED(status))
-                return WEXITSTATUS(status);
-        return 128 + WTERMSIG(status);
-}
-
 int rt_spawn_capture(char * const *argv, bool show_stdout, char **ret_stderr) {
         _cleanup_close_ int rfd = -EBADF, wfd = -EBADF;
         _cleanup_free_ char *err = NULL;
@@ -78,26 +68,12 @@ int rt_spawn_capture(char * const *argv, bool show_stdout, char **ret_stderr) {
                 return r;
         (void) close(TAKE_FD(wfd));   /* EOF on rfd once the child exits */
         r = read_tail(rfd, &err);
-        status = rt_wait_status(pid);
+        status = wait_for_status(pid);
         if (r < 0)
                 return r;
         if (ret_stderr)
                 *ret_stderr = TAKE_PTR(err);
         return status;
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        (void) st;
-        (void) ftw;
-        if (flag == FTW_DP)
-                return rmdir(path) < 0 && errno != ENOENT ? -1 : 0;
-        return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
-}
-
-int rt_rm_rf(const char *path) {
-        if (nftw(path, rm_one, 64, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0)
-                return errno == ENOENT ? 0 : -errno;
-        return 0;
 }
 
 int rt_signal_from_string(const char *s) {
