@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <dirent.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -28,3 +29,9 @@ int rm_rf(const char *path);
 /* Writes @value to the existing file @path, without creating, truncating or renaming: for /proc,
  * /sys and cgroupfs knobs. 0 or -errno. */
 int write_string_file(const char *path, const char *value);
+
+static inline void closedirp(DIR **d) {
+        if (*d)
+                (void) closedir(*d);
+}
+#define _cleanup_closedir_ _cleanup_(closedirp)

@@ -122,7 +122,7 @@ static int add_file(ActualState *a, const char *root, const char *path) {
  * directories, which are not files we install.) */
 static int read_own_dir(ActualState *a, const char *root, const char *dir, bool top) {
         _cleanup_free_ char *full = path_join(root, dir);
-        DIR *d;
+        _cleanup_closedir_ DIR *d = NULL;
         struct dirent *de;
         int r = 0;
 
@@ -145,14 +145,13 @@ static int read_own_dir(ActualState *a, const char *root, const char *dir, bool 
                 } else
                         r = add_file(a, root, p);
         }
-        closedir(d);
         return r < 0 ? r : 0;
 }
 
 /* Our units: nspawn-compose-P.target and nspawn-compose-P-*.service whose text names project P. */
 static int read_unit_dir(ActualState *a, const char *root, const char *dir) {
         _cleanup_free_ char *full = path_join(root, dir), *prefix = NULL, *marker = NULL;
-        DIR *d;
+        _cleanup_closedir_ DIR *d = NULL;
         struct dirent *de;
         int r = 0;
 
@@ -170,7 +169,7 @@ static int read_unit_dir(ActualState *a, const char *root, const char *dir) {
                         continue;
                 p = path_join(dir, de->d_name);
                 if (!p)
-                        return closedir(d), -ENOMEM;
+                        return -ENOMEM;
                 r = add_file(a, root, p);
                 if (r > 0 && (!a->files[a->n_files - 1].content ||
                               !strstr(a->files[a->n_files - 1].content, marker))) {
@@ -178,7 +177,6 @@ static int read_unit_dir(ActualState *a, const char *root, const char *dir) {
                         actual_file_done(&a->files[--a->n_files]);
                 }
         }
-        closedir(d);
         return r < 0 ? r : 0;
 }
 
@@ -211,7 +209,7 @@ static int read_files(ActualState *a, const char *root, bool runtime, char * con
 
 static int read_started_hashes(ActualState *a, const char *root) {
         _cleanup_free_ char *dir = NULL, *full = NULL;
-        DIR *d;
+        _cleanup_closedir_ DIR *d = NULL;
         struct dirent *de;
 
         if (asprintf(&dir, "/run/nspawn-compose/%s", a->project) < 0)
@@ -230,12 +228,9 @@ static int read_started_hashes(ActualState *a, const char *root) {
                 if (read_full_file(p, &h, NULL) < 0)
                         continue;
                 h[strcspn(h, "\n")] = 0;
-                if (strv_consume(&a->started_hashes, strjoin(de->d_name, "=", h)) < 0) {
-                        closedir(d);
+                if (strv_consume(&a->started_hashes, strjoin(de->d_name, "=", h)) < 0)
                         return -ENOMEM;
-                }
         }
-        closedir(d);
         return 0;
 }
 

@@ -6,11 +6,6 @@
 #include "lib/fileio.h"
 #include "reconcile/desired-internal.h"
 
-static inline void closedirp(DIR **d) {
-        if (*d)
-                (void) closedir(*d);
-}
-
 int desired_ipv4_parse(const char *s, uint32_t *ret) {
         struct in_addr a;
 
