@@ -5,6 +5,7 @@
 #include <systemd/sd-bus.h>
 
 #include "cmd/cmd.h"
+#include "reconcile/reconcile.h"
 #include "lib/fileio.h"
 #include "lib/user-db.h"
 #include "lib/log.h"
@@ -13,30 +14,6 @@
 /* exec SERVICE CMD...: runs a command inside the service's machine, with the environment of its
  * main process, as docker compose exec does. The leader comes from machined; nsenter(1) enters
  * every namespace and the machine's root, and the command's exit status is ours. */
-
-static int machine_leader(sd_bus *bus, const char *machine, pid_t *ret) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        sd_bus_error error = SD_BUS_ERROR_NULL;
-        const char *path;
-        uint32_t leader;
-        int r;
-
-        /* busctl call org.freedesktop.machine1 /org/freedesktop/machine1 …Manager GetMachine s NAME */
-        r = sd_bus_call_method(bus, "org.freedesktop.machine1", "/org/freedesktop/machine1",
-                               "org.freedesktop.machine1.Manager", "GetMachine", &error, &reply, "s", machine);
-        sd_bus_error_free(&error);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_read(reply, "o", &path);
-        if (r < 0)
-                return r;
-        r = sd_bus_get_property_trivial(bus, "org.freedesktop.machine1", path, "org.freedesktop.machine1.Machine",
-                                        "Leader", NULL, 'u', &leader);
-        if (r < 0)
-                return r;
-        *ret = (pid_t) leader;
-        return 0;
-}
 
 /* The service's main process: the leader's first child when nspawn runs it as PID 2 under its stub
  * init (whose own environment is nspawn's), else the leader. */
@@ -159,7 +136,7 @@ int cmd_exec(int argc, char *argv[], CmdGlobal *g) {
                         *c = '-';
         r = sd_bus_open_system(&bus);
         if (r >= 0)
-                r = machine_leader(bus, machine, &leader);
+                r = bus_machine_leader(bus, machine, &leader);
         if (r < 0) {
                 strv_free(a.env);
                 return log_error_errno(r, "Service '%s' is not running (machine %s): %m", service, machine), 1;

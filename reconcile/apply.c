@@ -383,6 +383,34 @@ static int execute_files(Reconcile *c, NcError *reterr) {
         return 0;
 }
 
+/* A running service whose hosts file changed (services came or went) gets it in place: the hosts
+ * file is not part of its configuration hash, so it is not restarted for it. Best effort: a
+ * machine that is not running reads the file when it starts. */
+static int refresh_hosts(Reconcile *c) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *system = NULL;
+
+        for (size_t i = 0; i < c->plan->n_actions; i++) {
+                const PlanAction *a = &c->plan->actions[i];
+                const DesiredService *s = a->service ? desired_state_find_service(c->desired, a->service) : NULL;
+                const DesiredFile *f = desired_state_find_file(c->desired, strempty(a->path));
+                pid_t leader;
+                NcError err = {};
+                int r;
+
+                if (a->kind != PLAN_WRITE_FILE || !s || !f || !endswith(a->path, ".hosts") ||
+                    plan_has_action(c->plan, PLAN_START, s->name) || plan_has_action(c->plan, PLAN_RESTART, s->name))
+                        continue;
+                if (!system && sd_bus_open_system(&system) < 0)
+                        return 0;
+                if (bus_machine_leader(system, s->machine, &leader) < 0)
+                        continue;
+                r = service_hosts_update(leader, f->content, &err);
+                if (r < 0)
+                        log_debug("Updating /etc/hosts of %s: %s", s->machine, err.message);
+        }
+        return 0;
+}
+
 static int execute_orphans(Reconcile *c, NcError *reterr) {
         _cleanup_(bus_jobs_freep) BusJobs *jobs = NULL;
         int r;
@@ -490,6 +518,8 @@ int reconcile_execute(Reconcile *c, NcError *reterr) {
         log_debug("apply: writing files");
         if (r >= 0)
                 r = execute_files(c, reterr);
+        if (r >= 0)
+                r = refresh_hosts(c);
         if (r >= 0 && reload) {
                 r = bus_daemon_reload(c->bus, NULL);
                 if (r < 0)

@@ -171,3 +171,26 @@ int bus_reset_failed(sd_bus *bus, const char *unit) {
                                    NULL, "s", unit);
         return r < 0 && r != -ENOENT ? r : 0;
 }
+
+int bus_machine_leader(sd_bus *bus, const char *machine, pid_t *ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        const char *path;
+        uint32_t leader;
+        int r;
+
+        /* busctl call org.freedesktop.machine1 /org/freedesktop/machine1 …Manager GetMachine s NAME */
+        r = sd_bus_call_method(bus, "org.freedesktop.machine1", "/org/freedesktop/machine1",
+                               "org.freedesktop.machine1.Manager", "GetMachine", &error, &reply, "s", machine);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(reply, "o", &path);
+        if (r < 0)
+                return r;
+        r = sd_bus_get_property_trivial(bus, "org.freedesktop.machine1", path, "org.freedesktop.machine1.Machine",
+                                        "Leader", &error, 'u', &leader);
+        if (r < 0)
+                return r;
+        *ret = (pid_t) leader;
+        return 0;
+}

@@ -329,9 +329,11 @@ static void hash_input(Sha256 *h, const DesiredState *s, const char *path) {
         hash_part(h, label, data, size);
 }
 
-/* H = sha256 over unit, S.json (both with an empty hash), S.hosts, every input and the image digest,
- * each framed as "<label> <size>\n<bytes>\n" (docs/runtime.md). */
-static void service_hash(DesiredContext *c, size_t i, const char *unit, const char *json, const char *hosts,
+/* H = sha256 over unit, S.json (both with an empty hash), every input and the image digest, each
+ * framed as "<label> <size>\n<bytes>\n" (docs/runtime.md). S.hosts is not part of it: the names of
+ * the other services change when services come and go, and apply updates /etc/hosts of a running
+ * machine in place, as docker's DNS needs no restart either. */
+static void service_hash(DesiredContext *c, size_t i, const char *unit, const char *json,
                          char ret[static SHA256_DIGEST_SIZE * 2 + 1]) {
         const DesiredService *d = &c->state->services[i];
         uint8_t digest[SHA256_DIGEST_SIZE];
@@ -340,7 +342,6 @@ static void service_hash(DesiredContext *c, size_t i, const char *unit, const ch
         sha256_init(&h);
         hash_part(&h, "unit", unit, strlen(unit));
         hash_part(&h, "settings", json, strlen(json));
-        hash_part(&h, "hosts", hosts, strlen(hosts));
         STRV_FOREACH(in, d->inputs)
                 hash_input(&h, c->state, *in);
         hash_part(&h, "image", d->image_digest, strlen(d->image_digest));
@@ -364,7 +365,7 @@ static int service_files(DesiredContext *c, size_t i, NcError *reterr) {
         hosts = desired_hosts_file(c, i);
         if (!unit || !hosts)
                 return -ENOMEM;
-        service_hash(c, i, unit, json, hosts, hash);
+        service_hash(c, i, unit, json, hash);
         d->hash = strdup(hash);
         free(json);
         json = NULL;

@@ -77,7 +77,7 @@ static int plan_add(Plan *p, PlanKind kind, const char *service, const char *uni
         return 0;
 }
 
-static bool plan_has(const Plan *p, PlanKind kind, const char *service) {
+bool plan_has_action(const Plan *p, PlanKind kind, const char *service) {
         for (size_t i = 0; i < p->n_actions; i++)
                 if (p->actions[i].kind == kind && streq_ptr(p->actions[i].service, service))
                         return true;
@@ -226,7 +226,7 @@ static int plan_service(Plan *p, const DesiredState *d, const DesiredService *s,
                                 actual_state_started_hash(a, s->name), "configuration changed");
         /* restart: true dependents follow their dependency (PartOf=, which systemd enforces too). */
         for (size_t i = 0; i < s->n_deps; i++)
-                if (s->deps[i].restart && plan_has(p, PLAN_RESTART, s->deps[i].service))
+                if (s->deps[i].restart && plan_has_action(p, PLAN_RESTART, s->deps[i].service))
                         return plan_add(p, PLAN_RESTART, s->name, s->unit, NULL, "depends_on", NULL, NULL,
                                         "a dependency restarts (restart: true)");
         (void) d;

@@ -217,6 +217,8 @@ typedef struct Plan {
 Plan *plan_free(Plan *p);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Plan*, plan_free);
 const char *plan_kind_to_string(PlanKind k);
+/* Does @p hold an action @kind for @service? */
+bool plan_has_action(const Plan *p, PlanKind kind, const char *service);
 
 /* The pure heart: what to do to turn @a into @d. Ordered: pull, stop orphans, files, reload,
  * network, start/restart (dependency order), orphan state. Never restarts an unchanged service. */
@@ -243,6 +245,8 @@ const char *bus_jobs_result(const BusJobs *j, const char *unit);
 /* A connection to systemd: its private socket when we are root, else the system bus. */
 int bus_open_systemd(sd_bus **ret);
 int bus_daemon_reload(sd_bus *bus, sd_bus_error *error);
+/* The leader PID machined records for @machine (on the system bus). -ENXIO etc. when not running. */
+int bus_machine_leader(sd_bus *bus, const char *machine, pid_t *ret);
 int bus_reset_failed(sd_bus *bus, const char *unit);
 
 /* ---- prepare and execute (apply.c) ---- */

@@ -94,6 +94,18 @@ static int write_in_root(int root_fd, const char *path, const char *data, NcErro
         return 0;
 }
 
+int service_hosts_update(pid_t leader, const char *text, NcError *reterr) {
+        _cleanup_close_ int root_fd = -EBADF;
+        char path[64];
+
+        /* The machine's root as its processes see it; every lookup below stays inside it. */
+        snprintf(path, sizeof path, "/proc/%d/root", (int) leader);
+        root_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root_fd < 0)
+                return nc_error_set(reterr, -errno, "%s: %m", path);
+        return write_in_root(root_fd, "etc/hosts", text, reterr);
+}
+
 /* /etc/hosts: the rendered S.hosts, or (without one) localhost, our addresses and extra_hosts. */
 static char *hosts_text(const ServiceSpec *s, NcError *reterr) {
         _cleanup_free_ char *text = NULL;

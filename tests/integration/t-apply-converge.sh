@@ -1,7 +1,7 @@
 # apply brings a multi-service project from the local registry up; the services reach each other
 # by name; a second apply changes nothing (plan exits 0, every unit's InvocationID unchanged);
 # editing one service's environment restarts only that service; editing an env_file's content
-# restarts only the service that reads it; removing a service prunes it.
+# restarts only the service that reads it; removing a service prunes it and restarts nothing else.
 
 p=conv
 units="nspawn-compose-$p-web.service nspawn-compose-$p-api.service nspawn-compose-$p-echo.service"
@@ -71,10 +71,18 @@ tb_nc apply
 tb_assert_eq "$(invocation web)" "$web_before" "web untouched by api's env_file"
 tb_assert_contains "$(tb_nc exec api sh -c 'echo "$API_MODE"')" "b" "env_file value inside api"
 
-# Removing a service prunes its unit, machine, netns and writable layer.
+# Removing a service prunes its unit, machine, netns and writable layer; the others keep running
+# (their /etc/hosts is rewritten in place, it is not part of their configuration).
 netns=$(tb_exec sh -c "grep -o '\"netns\": *\"[^\"]*\"' /etc/nspawn-compose/$p/echo.json | cut -d'\"' -f4")
+tb_assert_contains "$(tb_nc exec api cat /etc/hosts)" "echo" "api's hosts before the removal"
+web_before=$(invocation web)
+api_before=$(invocation api)
 write_compose two b no
 tb_nc apply
+tb_assert_eq "$(invocation web) $(invocation api)" "$web_before $api_before" "web and api untouched by echo's removal"
+if tb_nc exec api cat /etc/hosts | grep -qw echo; then
+        tb_fail "api's /etc/hosts still lists echo"
+fi
 tb_assert_eq "$(tb_exec systemctl show -P LoadState nspawn-compose-$p-echo.service)" not-found "echo unit"
 tb_exec test ! -e /etc/nspawn-compose/$p/echo.json
 tb_exec test ! -e /var/lib/nspawn-compose/$p/echo
@@ -83,3 +91,10 @@ if tb_exec machinectl status $p-echo >/dev/null 2>&1; then
         tb_fail "machine $p-echo still registered"
 fi
 tb_nc plan
+
+# Adding a service: the running ones learn its name without a restart.
+api_before=$(invocation api)
+write_compose two b yes
+tb_nc apply
+tb_assert_eq "$(invocation api)" "$api_before" "api untouched by echo's return"
+tb_assert_contains "$(tb_nc exec api sh -c 'echo ping | nc -w 2 echo 7')" "ping" "api reaches the new echo by name"
