@@ -64,41 +64,38 @@ static MergeRule service_rule(const char *key) {
 
 static int merge_node(ComposeNode **base, ComposeNode *over, MergeRule rule, int depth, NcError *reterr);
 
-/* "K=V" list → map {K: V}; "K" → {K: null}. Maps are returned as they are. */
-static int list_to_map(ComposeNode **n) {
-        _cleanup_(compose_node_freep) ComposeNode *map = NULL;
-        ComposeNode *seq = *n;
+/* The map entry a list item stands for: "K=V" → K: "V", "K" → K: null (environment and friends);
+ * a name → name: {condition: service_started} (depends_on) or name: null (networks). 0 and NULLs
+ * for items that are not strings (the schema check reports them). */
+static int item_entry(const ComposeNode *item, MergeRule rule, char **ret_key, ComposeNode **ret_value) {
+        const char *s = compose_node_str(item), *eq = NULL;
+        _cleanup_(compose_node_freep) ComposeNode *v = NULL;
+        _cleanup_free_ char *k = NULL;
 
-        if (seq->type != COMPOSE_NODE_SEQ)
+        *ret_key = NULL;
+        *ret_value = NULL;
+        if (!s)
                 return 0;
-        map = compose_node_new(COMPOSE_NODE_MAP, &seq->mark);
-        if (!map)
-                return -ENOMEM;
-        COMPOSE_SEQ_FOREACH(i, seq) {
-                const char *s = compose_node_str(seq->items[i]), *eq;
-                _cleanup_free_ char *k = NULL;
-                int r;
-
-                if (!s)
-                        continue;               /* the schema check reports it */
+        if (rule == MERGE_AS_MAP)
                 eq = strchr(s, '=');
-                k = eq ? strndup(s, eq - s) : strdup(s);
-                if (!k)
+        k = eq ? strndup(s, eq - s) : strdup(s);
+        if (eq)
+                v = compose_node_new_string(eq + 1, &item->mark);
+        else if (rule == MERGE_DEPENDS_ON) {
+                v = compose_node_new(COMPOSE_NODE_MAP, &item->mark);
+                if (v && compose_map_set(v, "condition", compose_node_new_string("service_started", &item->mark)) < 0)
                         return -ENOMEM;
-                r = compose_map_set_at(map, k, &seq->items[i]->mark,
-                                       eq ? compose_node_new_string(eq + 1, &seq->items[i]->mark)
-                                          : compose_node_new(COMPOSE_NODE_NULL, &seq->items[i]->mark));
-                if (r < 0)
-                        return r;
-        }
-        map->flags = seq->flags;
-        compose_node_free(seq);
-        *n = TAKE_PTR(map);
+        } else
+                v = compose_node_new(COMPOSE_NODE_NULL, &item->mark);
+        if (!k || !v)
+                return -ENOMEM;
+        *ret_key = TAKE_PTR(k);
+        *ret_value = TAKE_PTR(v);
         return 0;
 }
 
-/* [a, b] → {a: {condition: service_started}, b: ...} (depends_on) or {a: null} (networks). */
-static int names_to_map(ComposeNode **n, bool depends_on) {
+/* A list in one of the forms item_entry() knows becomes the map it stands for; maps stay as they are. */
+static int seq_to_map(ComposeNode **n, MergeRule rule) {
         _cleanup_(compose_node_freep) ComposeNode *map = NULL;
         ComposeNode *seq = *n;
 
@@ -108,21 +105,13 @@ static int names_to_map(ComposeNode **n, bool depends_on) {
         if (!map)
                 return -ENOMEM;
         COMPOSE_SEQ_FOREACH(i, seq) {
-                const ComposeMark *m = &seq->items[i]->mark;
+                _cleanup_free_ char *k = NULL;
                 ComposeNode *v;
                 int r;
 
-                if (!compose_node_str(seq->items[i]))
-                        continue;
-                if (depends_on) {
-                        v = compose_node_new(COMPOSE_NODE_MAP, m);
-                        if (!v || compose_map_set(v, "condition", compose_node_new_string("service_started", m)) < 0) {
-                                compose_node_free(v);
-                                return -ENOMEM;
-                        }
-                } else
-                        v = compose_node_new(COMPOSE_NODE_NULL, m);
-                r = compose_map_set_at(map, seq->items[i]->scalar, m, v);
+                r = item_entry(seq->items[i], rule, &k, &v);
+                if (r >= 0 && k)
+                        r = compose_map_set_at(map, k, &seq->items[i]->mark, v);
                 if (r < 0)
                         return r;
         }
@@ -218,11 +207,9 @@ static int merge_node(ComposeNode **base, ComposeNode *over, MergeRule rule, int
         int r;
 
         if (rule == MERGE_AS_MAP || rule == MERGE_DEPENDS_ON || rule == MERGE_NETWORKS) {
-                bool names = rule != MERGE_AS_MAP;
-
-                r = names ? names_to_map(base, rule == MERGE_DEPENDS_ON) : list_to_map(base);
+                r = seq_to_map(base, rule);
                 if (r >= 0)
-                        r = names ? names_to_map(&o, rule == MERGE_DEPENDS_ON) : list_to_map(&o);
+                        r = seq_to_map(&o, rule);
                 if (r < 0)
                         return r;
         }
