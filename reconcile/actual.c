@@ -12,10 +12,6 @@
  * in one ListUnitsByPatterns call plus one GetAll per interface for each of our units. Ownership is
  * read from what we wrote: the X-NspawnCompose-Project= line in a unit, our own directories. */
 
-#define SYSTEMD_DEST "org.freedesktop.systemd1"
-#define SYSTEMD_PATH "/org/freedesktop/systemd1"
-#define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
-
 static void actual_unit_done(ActualUnit *u) {
         free(u->name);
         free(u->load_state);
@@ -374,8 +370,8 @@ static bool unit_is_ours(const ActualState *a, const char *name) {
         _cleanup_free_ char *target = NULL, *prefix = NULL;
         const char *rest;
 
-        if (asprintf(&target, "nspawn-compose-%s.target", a->project) < 0 ||
-            asprintf(&prefix, "nspawn-compose-%s-", a->project) < 0)
+        target = reconcile_target_name(a->project);
+        if (!target || asprintf(&prefix, "nspawn-compose-%s-", a->project) < 0)
                 return false;
         if (streq(name, target))
                 return true;
@@ -400,8 +396,8 @@ static int read_units(ActualState *a, sd_bus *bus) {
         const char *name, *load, *active, *sub, *path;
         int r;
 
-        if (asprintf(&p1, "nspawn-compose-%s.target", a->project) < 0 ||
-            asprintf(&p2, "nspawn-compose-%s-*.service", a->project) < 0)
+        p1 = reconcile_target_name(a->project);
+        if (!p1 || asprintf(&p2, "nspawn-compose-%s-*.service", a->project) < 0)
                 return -ENOMEM;
         /* busctl call … ListUnitsByPatterns asas 0 2 nspawn-compose-P.target nspawn-compose-P-*.service */
         r = sd_bus_message_new_method_call(bus, &m, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER,

@@ -355,7 +355,8 @@ static int execute_units(Reconcile *c, NcError *reterr) {
                         return nc_error_set(reterr, r, "cannot start %s: %s", a->unit, strerror(-r));
                 any = true;
         }
-        if (asprintf(&target, "nspawn-compose-%s.target", c->project->name) < 0)
+        target = reconcile_target_name(c->project->name);
+        if (!target)
                 return -ENOMEM;
         if (any && (r = bus_jobs_queue(jobs, "StartUnit", target, NULL)) < 0)
                 return nc_error_set(reterr, r, "cannot start %s: %s", target, strerror(-r));

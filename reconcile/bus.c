@@ -10,10 +10,6 @@
  * follows systemctl's: subscribe, match JobRemoved before queueing, then wait until every queued
  * job has been removed, recording each result. */
 
-#define SYSTEMD_DEST "org.freedesktop.systemd1"
-#define SYSTEMD_PATH "/org/freedesktop/systemd1"
-#define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
-
 struct BusJobs {
         sd_bus *bus;
         sd_bus_slot *slot;
@@ -193,4 +189,10 @@ int bus_machine_leader(sd_bus *bus, const char *machine, pid_t *ret) {
                 return r;
         *ret = (pid_t) leader;
         return 0;
+}
+
+char *reconcile_target_name(const char *project) {
+        char *t;
+
+        return asprintf(&t, "nspawn-compose-%s.target", project) < 0 ? NULL : t;
 }

@@ -273,8 +273,8 @@ int plan_compute(const DesiredState *d, const ActualState *a, Plan **ret) {
         bool reload;
         int r = 0;
 
-        if (!p || asprintf(&target, "nspawn-compose-%s.target", d->project) < 0 ||
-            asprintf(&network, "nspawn-compose-%s-network.service", d->project) < 0)
+        target = reconcile_target_name(d->project);
+        if (!p || !target || asprintf(&network, "nspawn-compose-%s-network.service", d->project) < 0)
                 return -ENOMEM;
         for (size_t i = 0; r >= 0 && i < d->n_services; i++)
                 if (isempty(d->services[i].image_digest))

@@ -229,6 +229,13 @@ char *plan_format_text(const Plan *p, bool color);
 char *plan_format_json(const Plan *p, const char *project);
 
 /* ---- systemd jobs (bus.c) ---- */
+#define SYSTEMD_DEST "org.freedesktop.systemd1"
+#define SYSTEMD_PATH "/org/freedesktop/systemd1"
+#define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
+
+/* "nspawn-compose-P.target", the unit that groups project @project. NULL on OOM. */
+char *reconcile_target_name(const char *project);
+
 typedef struct BusJobs BusJobs;
 /* Subscribes to the manager and watches JobRemoved. */
 int bus_jobs_new(sd_bus *bus, BusJobs **ret);
