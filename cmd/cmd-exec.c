@@ -5,6 +5,8 @@
 #include <systemd/sd-bus.h>
 
 #include "cmd/cmd.h"
+#include "reconcile/bus.h"
+#include "reconcile/names.h"
 #include "reconcile/reconcile.h"
 #include "lib/fileio.h"
 #include "lib/user-db.h"
@@ -125,15 +127,12 @@ int cmd_exec(int argc, char *argv[], CmdGlobal *g) {
         r = cmd_load_project(g, &p);
         if (r >= 0 && !compose_map_get(compose_map_get(p->model, "services"), service))
                 r = log_error_errno(-ENOENT, "No such service: '%s'.", service);
-        if (r >= 0 && asprintf(&machine, "%s-%s", p->name, service) < 0)
-                r = log_oom();
+        if (r >= 0 && (r = name_machine(p->name, service, &machine)) < 0)
+                r = log_error_errno(r, "No machine name for service '%s': %m", service);
         if (r < 0) {
                 strv_free(a.env);
                 return 1;
         }
-        for (char *c = machine; *c; c++)
-                if (*c == '_')
-                        *c = '-';
         r = sd_bus_open_system(&bus);
         if (r >= 0)
                 r = bus_machine_leader(bus, machine, &leader);

@@ -6,6 +6,7 @@
 #include "cmd/cmd.h"
 #include "lib/log.h"
 #include "lib/strv.h"
+#include "reconcile/names.h"
 
 /* logs [-f] [-n N] [SERVICE...]: the journal of the project's service units, each line prefixed
  * with its service, as docker compose logs does. */
@@ -14,9 +15,9 @@ static int add_matches(sd_journal *j, const char *project, char **services) {
         int r = 0;
 
         STRV_FOREACH(s, services) {
-                _cleanup_free_ char *m = NULL;
+                _cleanup_free_ char *unit = name_service_unit(project, *s), *m = NULL;
 
-                if (asprintf(&m, "_SYSTEMD_UNIT=nspawn-compose-%s-%s.service", project, *s) < 0)
+                if (!unit || !(m = strjoin("_SYSTEMD_UNIT=", unit)))
                         return -ENOMEM;
                 r = sd_journal_add_match(j, m, 0);
                 if (r < 0)
@@ -28,16 +29,42 @@ static int add_matches(sd_journal *j, const char *project, char **services) {
         return r;
 }
 
-static void print_entry(sd_journal *j, const char *project) {
-        const void *unit, *msg;
-        size_t ul, ml;
-        size_t skip = strlen("_SYSTEMD_UNIT=nspawn-compose-") + strlen(project) + 1;
+/* sd_journal_get_data() returns "FIELD=value": the value starts after the field name and '='. */
+static bool journal_field(sd_journal *j, const char *field, const char **ret, size_t *ret_size) {
+        const void *d;
+        size_t l, skip = strlen(field) + 1;
 
-        if (sd_journal_get_data(j, "MESSAGE", &msg, &ml) < 0 ||
-            sd_journal_get_data(j, "_SYSTEMD_UNIT", &unit, &ul) < 0 || ul <= skip + strlen(".service"))
+        if (sd_journal_get_data(j, field, &d, &l) < 0 || l < skip)
+                return false;
+        *ret = (const char*) d + skip;
+        *ret_size = l - skip;
+        return true;
+}
+
+/* "web | message", the service being the unit name between the project's prefix and ".service". */
+static void print_entry(sd_journal *j, const char *unit_prefix) {
+        const char *unit, *msg;
+        size_t ul, ml, pl = strlen(unit_prefix), sl = strlen(".service");
+
+        if (!journal_field(j, "MESSAGE", &msg, &ml) || !journal_field(j, "_SYSTEMD_UNIT", &unit, &ul) ||
+            ul <= pl + sl || strncmp(unit, unit_prefix, pl) != 0)
                 return;
-        printf("%.*s | %.*s\n", (int) (ul - skip - strlen(".service")), (const char*) unit + skip,
-               (int) (ml - 8), (const char*) msg + 8);
+        printf("%.*s | %.*s\n", (int) (ul - pl - sl), unit + pl, (int) ml, msg);
+}
+
+/* Positions @j before the last @n entries (all of them when there are fewer). */
+static int seek_tail_lines(sd_journal *j, uint64_t n) {
+        int r;
+
+        r = sd_journal_seek_tail(j);
+        if (r < 0)
+                return r;
+        r = sd_journal_previous_skip(j, n + 1);
+        if (r < 0)
+                return r;
+        if ((uint64_t) r < n + 1)
+                return sd_journal_seek_head(j);
+        return 0;
 }
 
 int cmd_logs(int argc, char *argv[], CmdGlobal *g) {
@@ -49,7 +76,8 @@ int cmd_logs(int argc, char *argv[], CmdGlobal *g) {
         };
         _cleanup_(compose_project_freep) ComposeProject *p = NULL;
         _cleanup_strv_free_ char **services = NULL;
-        sd_journal *j = NULL;
+        _cleanup_(sd_journal_closep) sd_journal *j = NULL;
+        _cleanup_free_ char *prefix = NULL;
         bool follow = false;
         long tail = -1;
         int c, r;
@@ -84,37 +112,33 @@ int cmd_logs(int argc, char *argv[], CmdGlobal *g) {
                 if (!compose_map_get(compose_map_get(p->model, "services"), *s))
                         return log_error("No such service: '%s'.", *s), 1;
 
+        prefix = name_unit_prefix(p->name);
+        if (!prefix)
+                return log_oom(), 1;
         r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY);
         if (r < 0)
                 return log_error_errno(r, "Failed to open the journal: %m"), 1;
         r = add_matches(j, p->name, services);
-        if (r >= 0 && tail >= 0) {
-                r = sd_journal_seek_tail(j);
-                if (r >= 0)
-                        r = sd_journal_previous_skip(j, tail + 1);
-                /* Fewer entries than asked for: all of them, from the first. */
-                if (r >= 0 && (uint64_t) r < (uint64_t) tail + 1)
-                        r = sd_journal_seek_head(j);
-        }
-        if (r < 0) {
-                sd_journal_close(j);
+        if (r < 0)
                 return log_error_errno(r, "Failed to read the journal: %m"), 1;
+        if (tail >= 0) {
+                r = seek_tail_lines(j, (uint64_t) tail);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to read the journal: %m"), 1;
         }
         for (;;) {
                 r = sd_journal_next(j);
                 if (r < 0)
-                        break;
+                        return log_error_errno(r, "Failed to read the journal: %m"), 1;
                 if (r > 0) {
-                        print_entry(j, p->name);
+                        print_entry(j, prefix);
                         continue;
                 }
                 if (!follow)
-                        break;
+                        return 0;
                 fflush(stdout);
                 r = sd_journal_wait(j, UINT64_MAX);
                 if (r < 0)
-                        break;
+                        return log_error_errno(r, "Failed to wait for the journal: %m"), 1;
         }
-        sd_journal_close(j);
-        return r < 0 ? 1 : 0;
 }

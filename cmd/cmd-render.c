@@ -6,6 +6,7 @@
 #include "lib/fileio.h"
 #include "lib/log.h"
 #include "lib/strv.h"
+#include "reconcile/names.h"
 #include "reconcile/reconcile.h"
 #include "reconcile/runtime/runtime.h"
 
@@ -21,7 +22,7 @@ static void render_help(void) {
 
 /* The previous allocation: the installed one if readable, else what the last render into @dir kept. */
 static char *previous_ipam(const char *project, const char *dir) {
-        _cleanup_free_ char *path = desired_ipam_path(project), *in_dir = NULL;
+        _cleanup_free_ char *path = name_ipam_path(project), *in_dir = NULL;
         char *text = NULL;
 
         if (path && read_full_file(path, &text, NULL) >= 0)

@@ -44,6 +44,7 @@ typedef struct FwPort {
         uint16_t host_port;
         const char *target_ip;          /* the machine's IPv4 or IPv6 address */
         uint16_t target_port;
+        bool allocated;                 /* container-only port: host port chosen by us (informational) */
 } FwPort;
 
 /* One project network. */
@@ -51,7 +52,9 @@ typedef struct FwNetwork {
         const char *name;               /* element comment is "project/name" */
         const char *bridge;             /* interface name */
         const char *subnet;             /* "10.89.0.0/24"; NULL or "" for none */
+        const char *gateway;            /* the bridge's address in @subnet ("10.89.0.1"); NULL: none */
         const char *ipv6_subnet;        /* "fd00:1::/64"; NULL or "" for none */
+        const char *ipv6_gateway;       /* NULL: none */
         bool internal;                  /* no outbound masquerade */
 } FwNetwork;
 

@@ -4,71 +4,15 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
-#include "reconcile/reconcile.h"
 #include "lib/fileio.h"
 #include "lib/strv.h"
+#include "reconcile/actual.h"
+#include "reconcile/bus.h"
+#include "reconcile/names.h"
 
 /* Actual state: what of ours is really on this host. Files are read from disk; units from systemd
  * in one ListUnitsByPatterns call plus one GetAll per interface for each of our units. Ownership is
  * read from what we wrote: the X-NspawnCompose-Project= line in a unit, our own directories. */
-
-static void actual_unit_done(ActualUnit *u) {
-        free(u->name);
-        free(u->load_state);
-        free(u->active_state);
-        free(u->sub_state);
-        free(u->result);
-        free(u->invocation_id);
-        free(u->status_text);
-        free(u->fragment_path);
-        free(u->service);
-        free(u->file_hash);
-}
-
-static void actual_file_done(ActualFile *f) {
-        free(f->path);
-        free(f->content);
-        free(f->symlink);
-}
-
-ActualState *actual_state_free(ActualState *a) {
-        if (!a)
-                return NULL;
-        for (size_t i = 0; i < a->n_units; i++)
-                actual_unit_done(&a->units[i]);
-        for (size_t i = 0; i < a->n_files; i++)
-                actual_file_done(&a->files[i]);
-        free(a->units);
-        free(a->files);
-        free(a->project);
-        strv_free(a->started_hashes);
-        strv_free(a->network_drift);
-        free(a);
-        return NULL;
-}
-
-const ActualUnit *actual_state_find_unit(const ActualState *a, const char *name) {
-        for (size_t i = 0; i < a->n_units; i++)
-                if (streq(a->units[i].name, name))
-                        return &a->units[i];
-        return NULL;
-}
-
-const ActualFile *actual_state_find_file(const ActualState *a, const char *path) {
-        for (size_t i = 0; i < a->n_files; i++)
-                if (streq(a->files[i].path, path))
-                        return &a->files[i];
-        return NULL;
-}
-
-const char *actual_state_started_hash(const ActualState *a, const char *service) {
-        size_t l = strlen(service);
-
-        STRV_FOREACH(s, a->started_hashes)
-                if (strncmp(*s, service, l) == 0 && (*s)[l] == '=')
-                        return *s + l + 1;
-        return NULL;
-}
 
 /* ---- files --------------------------------------------------------------------------------- */
 
@@ -151,7 +95,8 @@ static int read_unit_dir(ActualState *a, const char *root, const char *dir) {
         struct dirent *de;
         int r = 0;
 
-        if (!full || asprintf(&prefix, "nspawn-compose-%s", a->project) < 0 ||
+        prefix = strjoin(NC_UNIT_PREFIX, a->project);
+        if (!full || !prefix ||
             asprintf(&marker, "\nX-NspawnCompose-Project=%s\n", a->project) < 0)
                 return -ENOMEM;
         d = opendir(full);
@@ -181,12 +126,12 @@ static int cmp_file(const void *x, const void *y) {
 }
 
 static int read_files(ActualState *a, const char *root, bool runtime, char * const *also) {
-        _cleanup_free_ char *settings = NULL, *wants = NULL;
-        const char *unit_dir = runtime ? "/run/systemd/system" : "/etc/systemd/system";
+        _cleanup_free_ char *settings = name_settings_dir(a->project, runtime), *target = name_target_unit(a->project);
+        _cleanup_free_ char *wants = NULL;
+        const char *unit_dir = name_unit_dir(runtime);
         int r;
 
-        if (asprintf(&settings, "%s/nspawn-compose/%s", runtime ? "/run" : "/etc", a->project) < 0 ||
-            asprintf(&wants, "%s/multi-user.target.wants/nspawn-compose-%s.target", unit_dir, a->project) < 0)
+        if (!settings || !target || asprintf(&wants, "%s/multi-user.target.wants/%s", unit_dir, target) < 0)
                 return -ENOMEM;
         r = read_own_dir(a, root, settings, true);
         if (r >= 0)
@@ -204,11 +149,11 @@ static int read_files(ActualState *a, const char *root, bool runtime, char * con
 }
 
 static int read_started_hashes(ActualState *a, const char *root) {
-        _cleanup_free_ char *dir = NULL, *full = NULL;
+        _cleanup_free_ char *dir = name_runtime_dir(a->project, NULL), *full = NULL;
         _cleanup_closedir_ DIR *d = NULL;
         struct dirent *de;
 
-        if (asprintf(&dir, "/run/nspawn-compose/%s", a->project) < 0)
+        if (!dir)
                 return -ENOMEM;
         full = path_join(root, dir);
         if (!full)
@@ -370,8 +315,9 @@ static bool unit_is_ours(const ActualState *a, const char *name) {
         _cleanup_free_ char *target = NULL, *prefix = NULL;
         const char *rest;
 
-        target = reconcile_target_name(a->project);
-        if (!target || asprintf(&prefix, "nspawn-compose-%s-", a->project) < 0)
+        target = name_target_unit(a->project);
+        prefix = name_unit_prefix(a->project);
+        if (!target || !prefix)
                 return false;
         if (streq(name, target))
                 return true;
@@ -396,8 +342,9 @@ static int read_units(ActualState *a, sd_bus *bus) {
         const char *name, *load, *active, *sub, *path;
         int r;
 
-        p1 = reconcile_target_name(a->project);
-        if (!p1 || asprintf(&p2, "nspawn-compose-%s-*.service", a->project) < 0)
+        p1 = name_target_unit(a->project);
+        p2 = name_service_unit(a->project, "*");
+        if (!p1 || !p2)
                 return -ENOMEM;
         /* busctl call … ListUnitsByPatterns asas 0 2 nspawn-compose-P.target nspawn-compose-P-*.service */
         r = sd_bus_message_new_method_call(bus, &m, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER,

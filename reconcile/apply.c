@@ -8,17 +8,16 @@
 #include <time.h>
 #include <systemd/sd-journal.h>
 
-#include "reconcile/reconcile.h"
-#include "reconcile/runtime/runtime.h"
-#include "netfilter/netfilter.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
-#include "lib/process.h"
 #include "lib/strv.h"
+#include "netfilter/net-project.h"
+#include "reconcile/bus.h"
+#include "reconcile/names.h"
+#include "reconcile/reconcile.h"
+#include "reconcile/runtime/runtime.h"
 
-/* Preparing (render, pull, read, plan) and executing a plan. Execution stops at the first error; a
- * rerun continues from wherever the system is, because every step is idempotent and the next plan
- * is computed from the real state again. */
+/* Preparing (render, pull, read, plan) and executing a plan (reconcile.h). */
 
 Reconcile *reconcile_free(Reconcile *c) {
         if (!c)
@@ -37,14 +36,14 @@ Reconcile *reconcile_free(Reconcile *c) {
 
 /* One apply per project at a time: flock on /run/nspawn-compose/P.lock, held until freed. */
 static int take_lock(Reconcile *c, NcError *reterr) {
-        _cleanup_free_ char *path = NULL;
+        _cleanup_free_ char *path = name_lock_path(c->project->name);
         int r;
 
-        if (asprintf(&path, "/run/nspawn-compose/%s.lock", c->project->name) < 0)
+        if (!path)
                 return -ENOMEM;
-        r = mkdir_parents_and_self("/run/nspawn-compose", 0755);
+        r = mkdir_parents_and_self(NC_RUNTIME_DIR, 0755);
         if (r < 0)
-                return nc_error_set(reterr, r, "cannot create /run/nspawn-compose: %s", strerror(-r));
+                return nc_error_set(reterr, r, "cannot create " NC_RUNTIME_DIR ": %s", strerror(-r));
         c->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (c->lock_fd < 0)
                 return nc_error_set(reterr, -errno, "cannot open %s: %m", path);
@@ -58,50 +57,20 @@ static int take_lock(Reconcile *c, NcError *reterr) {
         return 0;
 }
 
-/* The netfilter view of @d in new arrays (strings borrowed from @d). */
-static int fw_model_new(const DesiredState *d, FwPort **ret_ports, FwNetwork **ret_nets) {
-        _cleanup_free_ FwPort *ports = calloc(MAX(d->n_ports, (size_t) 1), sizeof *ports);
-        _cleanup_free_ FwNetwork *nets = calloc(MAX(d->n_networks, (size_t) 1), sizeof *nets);
-
-        if (!ports || !nets)
-                return -ENOMEM;
-        for (size_t i = 0; i < d->n_ports; i++)
-                ports[i] = (FwPort) {
-                        .service = d->ports[i].service,
-                        .protocol = d->ports[i].protocol,
-                        .host_ip = d->ports[i].host_ip,
-                        .host_port = d->ports[i].host_port,
-                        .target_ip = d->ports[i].target_ip,
-                        .target_port = d->ports[i].target_port,
-                };
-        for (size_t i = 0; i < d->n_networks; i++)
-                nets[i] = (FwNetwork) {
-                        .name = d->networks[i].name,
-                        .bridge = d->networks[i].bridge,
-                        .subnet = d->networks[i].subnet,
-                        .ipv6_subnet = d->networks[i].ipv6_subnet,
-                        .internal = d->networks[i].internal,
-                };
-        *ret_ports = TAKE_PTR(ports);
-        *ret_nets = TAKE_PTR(nets);
-        return 0;
-}
-
 /* Ports DNAT cannot serve ("[::1]:8080:80") or that collide are errors before anything changes,
  * offline too: otherwise they would only surface in net-up, after the files were written. */
 static int check_ports(const DesiredState *d, NcError *reterr) {
-        _cleanup_free_ FwPort *ports = NULL;
-        _cleanup_free_ FwNetwork *nets = NULL;
+        _cleanup_(desired_net_model_done) DesiredNetModel m = {};
         int r;
 
-        r = fw_model_new(d, &ports, &nets);
+        r = desired_net_model(d, &m);
         if (r < 0)
                 return r;
-        return fw_ports_check(ports, d->n_ports, reterr);
+        return fw_ports_check(m.ports, m.net.n_ports, reterr);
 }
 
 static int render(Reconcile *c, NcError *reterr) {
-        _cleanup_free_ char *ipam_path = desired_ipam_path(c->project->name), *ipam = NULL;
+        _cleanup_free_ char *ipam_path = name_ipam_path(c->project->name), *ipam = NULL;
         _cleanup_strv_free_ char **taken = NULL;
         DesiredOptions o = {
                 .runtime = c->options.runtime,
@@ -153,19 +122,18 @@ static int pull_images(Reconcile *c, NcError *reterr) {
 }
 
 static int network_drift(Reconcile *c) {
+        _cleanup_(desired_net_model_done) DesiredNetModel m = {};
         _cleanup_(fw_closep) FwContext *fw = NULL;
         _cleanup_(fw_diff_freep) FwDiff *diff = NULL;
-        _cleanup_free_ FwPort *ports = NULL;
-        _cleanup_free_ FwNetwork *nets = NULL;
         int r;
 
-        r = fw_model_new(c->desired, &ports, &nets);
+        r = desired_net_model(c->desired, &m);
         if (r < 0)
                 return r;
         r = fw_open(&fw, NULL);
         if (r < 0)
                 return r;
-        r = fw_diff_project(fw, c->project->name, ports, c->desired->n_ports, nets, c->desired->n_networks,
+        r = fw_diff_project(fw, c->project->name, m.net.ports, m.net.n_ports, m.net.networks, m.net.n_networks,
                             &diff, NULL);
         if (r < 0)
                 return r;
@@ -254,31 +222,38 @@ int reconcile_new(const ComposeProject *p, const ReconcileOptions *o, Reconcile 
 
 /* ---- execution ----------------------------------------------------------------------------- */
 
-/* Runs this program's own verb (net-up / net-down) as the network unit would. */
-static int run_self(const char *verb, const char *arg, NcError *reterr) {
-        pid_t pid;
-        int status;
+/* What the network unit's net-up does, from the desired state itself. */
+static int network_up(Reconcile *c, NcError *reterr) {
+        _cleanup_(desired_net_model_done) DesiredNetModel m = {};
+        NetProjectChanges changes;
+        int r;
 
-        pid = fork();
-        if (pid < 0)
-                return nc_error_set(reterr, -errno, "cannot run %s: %m", verb);
-        if (pid == 0) {
-                execl("/proc/self/exe", "nspawn-compose", verb, arg, (char*) NULL);
-                _exit(127);
-        }
-        status = wait_for_status(pid);
-        if (status < 0)
-                return nc_error_set(reterr, status, "waiting for %s: %s", verb, strerror(-status));
-        if (status != 0)
-                return nc_error_set(reterr, -EIO, "nspawn-compose %s %s failed", verb, arg);
+        r = desired_net_model(c->desired, &m);
+        if (r < 0)
+                return r;
+        r = net_project_up(&m.net, &changes, reterr);
+        if (r < 0)
+                return r;
+        if (changes.forwarding_enabled)
+                log_debug("Enabled IP forwarding for project networks.");
+        log_debug("Made %u nftables change(s) for project '%s'.", changes.nft_changes, c->project->name);
         return 0;
 }
 
-static char *settings_path(const Reconcile *c, const char *file) {
-        char *p;
+/* The network unit's net-down, for a half-applied project too: from the project.json installed. */
+static void network_down(Reconcile *c, const char *project_json) {
+        _cleanup_(net_project_file_freep) NetProjectFile *f = NULL;
+        const ActualFile *af = actual_state_find_file(c->actual, project_json);
 
-        return asprintf(&p, "%s/nspawn-compose/%s/%s", c->options.runtime ? "/run" : "/etc",
-                        c->project->name, file) < 0 ? NULL : p;
+        if (!af || !af->content || net_project_parse(af->content, project_json, &f, NULL) < 0)
+                return;
+        (void) net_project_down(&f->net, NULL);
+}
+
+static char *settings_path(const Reconcile *c, const char *file) {
+        _cleanup_free_ char *dir = name_settings_dir(c->project->name, c->options.runtime);
+
+        return dir ? path_join(dir, file) : NULL;
 }
 
 /* Removes what a service leaves besides its files: netns, veths, writable layer, runtime dir.
@@ -297,8 +272,9 @@ static int remove_service_state(Reconcile *c, const char *service, bool keep_lay
                 if (spec->netns)
                         (void) netns_remove(spec->netns, NULL);
         }
-        if (asprintf(&run, "/run/nspawn-compose/%s/%s", c->project->name, service) < 0 ||
-            asprintf(&state, "/var/lib/nspawn-compose/%s/%s", c->project->name, service) < 0)
+        run = name_runtime_dir(c->project->name, service);
+        state = name_state_dir(c->project->name, service);
+        if (!run || !state)
                 return -ENOMEM;
         (void) rm_rf(run);
         return keep_layer ? 0 : rm_rf(state);
@@ -355,7 +331,7 @@ static int execute_units(Reconcile *c, NcError *reterr) {
                         return nc_error_set(reterr, r, "cannot start %s: %s", a->unit, strerror(-r));
                 any = true;
         }
-        target = reconcile_target_name(c->project->name);
+        target = name_target_unit(c->project->name);
         if (!target)
                 return -ENOMEM;
         if (any && (r = bus_jobs_queue(jobs, "StartUnit", target, NULL)) < 0)
@@ -492,13 +468,10 @@ static int verify(Reconcile *c, NcError *reterr) {
 }
 
 int reconcile_execute(Reconcile *c, NcError *reterr) {
-        _cleanup_free_ char *project_json = settings_path(c, "project.json");
         bool reload = false, sync = false, units = false;
         int r;
 
         assert(c->bus);
-        if (!project_json)
-                return -ENOMEM;
         for (size_t i = 0; i < c->plan->n_actions; i++) {
                 const PlanAction *a = &c->plan->actions[i];
 
@@ -528,7 +501,7 @@ int reconcile_execute(Reconcile *c, NcError *reterr) {
         }
         log_debug("apply: networks");
         if (r >= 0 && sync)
-                r = run_self("net-up", project_json, reterr);
+                r = network_up(c, reterr);
         log_debug("apply: starting units");
         if (r >= 0 && units)
                 r = execute_units(c, reterr);
@@ -569,8 +542,8 @@ static int down_volumes(Reconcile *c) {
 
                 if (compose_map_get_bool(v, "external", false))
                         continue;       /* not ours to delete */
-                if (asprintf(&path, "/var/lib/nspawn-compose/volumes/%s",
-                             compose_map_get_str(v, "name") ?: vols->keys[i]->scalar) < 0)
+                path = name_volume_dir(compose_map_get_str(v, "name") ?: vols->keys[i]->scalar);
+                if (!path)
                         return -ENOMEM;
                 r = rm_rf(path);
                 if (r < 0)
@@ -580,18 +553,18 @@ static int down_volumes(Reconcile *c) {
 }
 
 int reconcile_down(Reconcile *c, bool volumes, NcError *reterr) {
-        _cleanup_free_ char *project_json = settings_path(c, "project.json"), *state = NULL, *run = NULL;
+        _cleanup_free_ char *project_json = settings_path(c, "project.json");
+        _cleanup_free_ char *state = name_state_dir(c->project->name, NULL);
+        _cleanup_free_ char *run = name_runtime_dir(c->project->name, NULL);
         int r;
 
-        if (!project_json || asprintf(&state, "/var/lib/nspawn-compose/%s", c->project->name) < 0 ||
-            asprintf(&run, "/run/nspawn-compose/%s", c->project->name) < 0)
+        if (!project_json || !state || !run)
                 return -ENOMEM;
         r = down_stop_units(c, reterr);
         if (r < 0)
                 return r;
-        /* The network unit's ExecStop ran net-down if it was active; run it for a half-applied project too. */
-        if (actual_state_find_file(c->actual, project_json))
-                (void) run_self("net-down", project_json, NULL);
+        /* The network unit's ExecStop ran net-down if it was active. */
+        network_down(c, project_json);
         for (size_t i = 0; i < c->actual->n_units; i++)
                 if (c->actual->units[i].service)
                         (void) remove_service_state(c, c->actual->units[i].service, false);

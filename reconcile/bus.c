@@ -2,9 +2,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "reconcile/reconcile.h"
 #include "lib/log.h"
 #include "lib/strv.h"
+#include "reconcile/bus.h"
 
 /* Talking to systemd's manager: jobs and their completion, reload, reset-failed. The job waiting
  * follows systemctl's: subscribe, match JobRemoved before queueing, then wait until every queued
@@ -189,10 +189,4 @@ int bus_machine_leader(sd_bus *bus, const char *machine, pid_t *ret) {
                 return r;
         *ret = (pid_t) leader;
         return 0;
-}
-
-char *reconcile_target_name(const char *project) {
-        char *t;
-
-        return asprintf(&t, "nspawn-compose-%s.target", project) < 0 ? NULL : t;
 }

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <json-c/json.h>
 #include <stdio.h>
 
-#include "reconcile/reconcile.h"
 #include "lib/strv.h"
+#include "reconcile/names.h"
+#include "reconcile/plan.h"
 
 /* plan_compute() is a pure function of the desired and the actual state. It restarts exactly the
  * services whose effective configuration (the hash H of docs/runtime.md) differs from the one they
@@ -49,9 +51,13 @@ static char *dup_or_null(const char *s) {
         return s ? strdup(s) : NULL;
 }
 
-/* Appends an action; every string argument may be NULL. */
-static int plan_add(Plan *p, PlanKind kind, const char *service, const char *unit, const char *path,
-                    const char *field, const char *desired, const char *actual, const char *reason) {
+/* What plan_add() copies into a new action; every string may be NULL. */
+typedef struct PlanItem {
+        PlanKind kind;
+        const char *service, *unit, *path, *field, *desired, *actual, *reason;
+} PlanItem;
+
+static int plan_add_item(Plan *p, const PlanItem *i) {
         PlanAction *n = realloc(p->actions, (p->n_actions + 1) * sizeof *n), *a;
 
         if (!n)
@@ -59,23 +65,27 @@ static int plan_add(Plan *p, PlanKind kind, const char *service, const char *uni
         p->actions = n;
         a = &p->actions[p->n_actions];
         *a = (PlanAction) {
-                .kind = kind,
-                .service = dup_or_null(service),
-                .unit = dup_or_null(unit),
-                .path = dup_or_null(path),
-                .field = dup_or_null(field),
-                .desired = dup_or_null(desired),
-                .actual = dup_or_null(actual),
-                .reason = dup_or_null(reason),
+                .kind = i->kind,
+                .service = dup_or_null(i->service),
+                .unit = dup_or_null(i->unit),
+                .path = dup_or_null(i->path),
+                .field = dup_or_null(i->field),
+                .desired = dup_or_null(i->desired),
+                .actual = dup_or_null(i->actual),
+                .reason = dup_or_null(i->reason),
         };
-        if ((service && !a->service) || (unit && !a->unit) || (path && !a->path) || (field && !a->field) ||
-            (desired && !a->desired) || (actual && !a->actual) || (reason && !a->reason)) {
+        if ((i->service && !a->service) || (i->unit && !a->unit) || (i->path && !a->path) ||
+            (i->field && !a->field) || (i->desired && !a->desired) || (i->actual && !a->actual) ||
+            (i->reason && !a->reason)) {
                 plan_action_done(a);
                 return -ENOMEM;
         }
         p->n_actions++;
         return 0;
 }
+
+/* Appends an action: plan_add(plan, .kind = PLAN_START, .service = "web", .reason = "not running"). */
+#define plan_add(plan, ...) plan_add_item((plan), &(const PlanItem) { __VA_ARGS__ })
 
 bool plan_has_action(const Plan *p, PlanKind kind, const char *service) {
         for (size_t i = 0; i < p->n_actions; i++)
@@ -137,8 +147,8 @@ static int plan_files(Plan *p, const DesiredState *d, const ActualState *a, bool
                         continue;
                 if (af && f->content && af->content && endswith(f->path, ".json"))
                         fields = json_changed_keys(f->content, af->content);
-                r = plan_add(p, PLAN_WRITE_FILE, f->service, NULL, f->path, fields, NULL, NULL,
-                             af ? "content differs" : "missing");
+                r = plan_add(p, .kind = PLAN_WRITE_FILE, .service = f->service, .path = f->path,
+                             .field = fields, .reason = af ? "content differs" : "missing");
                 if (r < 0)
                         return r;
                 reload = reload || is_unit_path(f->path);
@@ -146,7 +156,7 @@ static int plan_files(Plan *p, const DesiredState *d, const ActualState *a, bool
         for (size_t i = 0; i < a->n_files; i++) {
                 if (desired_state_find_file(d, a->files[i].path))
                         continue;
-                r = plan_add(p, PLAN_REMOVE_FILE, NULL, NULL, a->files[i].path, NULL, NULL, NULL, "not desired");
+                r = plan_add(p, .kind = PLAN_REMOVE_FILE, .path = a->files[i].path, .reason = "not desired");
                 if (r < 0)
                         return r;
                 reload = reload || is_unit_path(a->files[i].path);
@@ -165,13 +175,14 @@ static int plan_orphans(Plan *p, const DesiredState *d, const ActualState *a) {
                 if (!u->service || desired_state_find_service(d, u->service))
                         continue;
                 if (!streq(u->active_state, "inactive")) {
-                        r = plan_add(p, PLAN_STOP, u->service, u->name, NULL, "state", "removed", u->active_state,
-                                     "service no longer in the compose file");
+                        r = plan_add(p, .kind = PLAN_STOP, .service = u->service, .unit = u->name,
+                                     .field = "state", .desired = "removed", .actual = u->active_state,
+                                     .reason = "service no longer in the compose file");
                         if (r < 0)
                                 return r;
                 }
-                r = plan_add(p, PLAN_REMOVE_STATE, u->service, u->name, NULL, NULL, NULL, NULL,
-                             "machine, netns and writable layer of a removed service");
+                r = plan_add(p, .kind = PLAN_REMOVE_STATE, .service = u->service, .unit = u->name,
+                             .reason = "machine, netns and writable layer of a removed service");
                 if (r < 0)
                         return r;
         }
@@ -217,18 +228,21 @@ static int plan_service(Plan *p, const DesiredState *d, const DesiredService *s,
                 if (u && streq(u->active_state, "failed") &&
                     asprintf(&why, "failed (%s)", strempty(u->result)) < 0)
                         return -ENOMEM;
-                return plan_add(p, PLAN_START, s->name, s->unit, NULL, "state", "active",
-                                u ? u->active_state : "absent", why ?: "not running");
+                return plan_add(p, .kind = PLAN_START, .service = s->name, .unit = s->unit, .field = "state",
+                                .desired = "active", .actual = u ? u->active_state : "absent",
+                                .reason = why ?: "not running");
         }
         fields = restart_fields(p, s, a, u);
         if (fields)
-                return plan_add(p, PLAN_RESTART, s->name, s->unit, NULL, fields, s->hash,
-                                actual_state_started_hash(a, s->name), "configuration changed");
+                return plan_add(p, .kind = PLAN_RESTART, .service = s->name, .unit = s->unit, .field = fields,
+                                .desired = s->hash, .actual = actual_state_started_hash(a, s->name),
+                                .reason = "configuration changed");
         /* restart: true dependents follow their dependency (PartOf=, which systemd enforces too). */
         for (size_t i = 0; i < s->n_deps; i++)
                 if (s->deps[i].restart && plan_has_action(p, PLAN_RESTART, s->deps[i].service))
-                        return plan_add(p, PLAN_RESTART, s->name, s->unit, NULL, "depends_on", NULL, NULL,
-                                        "a dependency restarts (restart: true)");
+                        return plan_add(p, .kind = PLAN_RESTART, .service = s->name, .unit = s->unit,
+                                        .field = "depends_on",
+                                        .reason = "a dependency restarts (restart: true)");
         (void) d;
         return 0;
 }
@@ -266,46 +280,70 @@ static int plan_services(Plan *p, const DesiredState *d, const ActualState *a) {
         return 0;
 }
 
+/* The network unit re-runs net-up when project.json changed under a running unit, or nftables drifted. */
+static int plan_network(Plan *p, const ActualState *a, const char *network) {
+        const ActualUnit *u = actual_state_find_unit(a, network);
+        int r;
+
+        STRV_FOREACH(line, a->network_drift) {
+                r = plan_add(p, .kind = PLAN_SYNC_NETWORK, .unit = network, .field = "network", .reason = *line);
+                if (r < 0)
+                        return r;
+        }
+        if (!unit_running(u) || a->network_drift)
+                return 0;
+        for (size_t i = 0; i < p->n_actions; i++)
+                if (p->actions[i].kind == PLAN_WRITE_FILE && endswith(p->actions[i].path, "/project.json"))
+                        return plan_add(p, .kind = PLAN_SYNC_NETWORK, .unit = network, .field = p->actions[i].field,
+                                        .reason = "networks or published ports changed");
+        return 0;
+}
+
 int plan_compute(const DesiredState *d, const ActualState *a, Plan **ret) {
         _cleanup_(plan_freep) Plan *p = calloc(1, sizeof *p);
-        _cleanup_free_ char *target = NULL, *network = NULL;
+        _cleanup_free_ char *target = name_target_unit(d->project), *network = name_network_unit(d->project);
         const ActualUnit *u;
         bool reload;
-        int r = 0;
+        int r;
 
-        target = reconcile_target_name(d->project);
-        if (!p || !target || asprintf(&network, "nspawn-compose-%s-network.service", d->project) < 0)
+        assert(d);
+        assert(a);
+        assert(ret);
+
+        if (!p || !target || !network)
                 return -ENOMEM;
-        for (size_t i = 0; r >= 0 && i < d->n_services; i++)
-                if (isempty(d->services[i].image_digest))
-                        r = plan_add(p, PLAN_PULL, d->services[i].name, NULL, NULL, "image", d->services[i].image,
-                                     NULL, "image not in the local store");
-        if (r >= 0)
-                r = plan_orphans(p, d, a);
-        if (r >= 0)
-                r = plan_files(p, d, a, &reload);
-        if (r >= 0 && reload)
-                r = plan_add(p, PLAN_DAEMON_RELOAD, NULL, NULL, NULL, NULL, NULL, NULL, "unit files changed");
-        u = actual_state_find_unit(a, network);
-        STRV_FOREACH(line, a->network_drift)
-                if (r >= 0)
-                        r = plan_add(p, PLAN_SYNC_NETWORK, NULL, network, NULL, "network", NULL, NULL, *line);
-        if (r >= 0 && unit_running(u) && !a->network_drift) {
-                for (size_t i = 0; i < p->n_actions; i++)
-                        if (p->actions[i].kind == PLAN_WRITE_FILE && endswith(p->actions[i].path, "/project.json")) {
-                                r = plan_add(p, PLAN_SYNC_NETWORK, NULL, network, NULL, p->actions[i].field,
-                                             NULL, NULL, "networks or published ports changed");
-                                break;
-                        }
+        for (size_t i = 0; i < d->n_services; i++) {
+                if (!isempty(d->services[i].image_digest))
+                        continue;
+                r = plan_add(p, .kind = PLAN_PULL, .service = d->services[i].name, .field = "image",
+                             .desired = d->services[i].image, .reason = "image not in the local store");
+                if (r < 0)
+                        return r;
         }
-        if (r >= 0)
-                r = plan_services(p, d, a);
-        u = actual_state_find_unit(a, target);
-        if (r >= 0 && !unit_running(u))
-                r = plan_add(p, PLAN_START, NULL, target, NULL, "state", "active", u ? u->active_state : "absent",
-                             "project target not active");
+        r = plan_orphans(p, d, a);
         if (r < 0)
                 return r;
+        r = plan_files(p, d, a, &reload);
+        if (r < 0)
+                return r;
+        if (reload) {
+                r = plan_add(p, .kind = PLAN_DAEMON_RELOAD, .reason = "unit files changed");
+                if (r < 0)
+                        return r;
+        }
+        r = plan_network(p, a, network);
+        if (r < 0)
+                return r;
+        r = plan_services(p, d, a);
+        if (r < 0)
+                return r;
+        u = actual_state_find_unit(a, target);
+        if (!unit_running(u)) {
+                r = plan_add(p, .kind = PLAN_START, .unit = target, .field = "state", .desired = "active",
+                             .actual = u ? u->active_state : "absent", .reason = "project target not active");
+                if (r < 0)
+                        return r;
+        }
         *ret = TAKE_PTR(p);
         return 0;
 }

@@ -7,13 +7,11 @@
 
 #include "lib/error.h"
 #include "lib/macro.h"
+#include "reconcile/names.h"
 
 /* Running one service: the image store (pull with skopeo, unpack with umoci, keyed by the image's
  * config digest) and the per-service wrapper `run-service S.json` (docs/runtime.md). */
 
-#define NC_STATE_DIR   "/var/lib/nspawn-compose"
-#define NC_IMAGE_STORE "/var/lib/nspawn-compose/images"
-#define NC_RUNTIME_DIR "/run/nspawn-compose"
 
 /* ---- image references ---- */
 

@@ -8,7 +8,7 @@
 
 #include "lib/fileio.h"
 #include "lib/strv.h"
-#include "reconcile/reconcile.h"
+#include "reconcile/render/desired.h"
 #include "tests/tap.h"
 
 /* A canonical compose tree from JSON text (what the normalizer produces, without the loader). */

@@ -2,7 +2,7 @@
 #include <inttypes.h>
 
 #include "lib/sha256.h"
-#include "reconcile/desired-internal.h"
+#include "reconcile/render/desired-internal.h"
 #include "tests/unit/test-desired-util.h"
 
 static const char *const two_services =

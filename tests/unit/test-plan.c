@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <sys/stat.h>
 
-#include "reconcile/reconcile.h"
+#include "reconcile/plan.h"
 #include "lib/strv.h"
 #include "tests/tap.h"
 

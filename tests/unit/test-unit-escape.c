@@ -6,7 +6,7 @@
 
 #include "lib/fileio.h"
 #include "lib/strv.h"
-#include "reconcile/reconcile.h"
+#include "reconcile/render/unit-escape.h"
 #include "tests/tap.h"
 
 #define CHECK_VALUE(in, out) do {                               \

@@ -3,7 +3,7 @@
 #include <limits.h>
 
 #include "lib/fileio.h"
-#include "reconcile/desired-internal.h"
+#include "reconcile/render/desired-internal.h"
 
 DesiredState *desired_state_free(DesiredState *s) {
         if (!s)
@@ -67,6 +67,8 @@ static void desired_context_done(DesiredContext *c) {
         free(c->nets);
         free(c->settings_dir);
         free(c->unit_dir);
+        free(c->target_unit);
+        free(c->network_unit);
         json_object_putp(&c->previous);
         json_object_putp(&c->host_ports);
         desired_state_free(c->state);
@@ -128,31 +130,6 @@ int desired_add_symlink(DesiredState *s, const char *path, const char *target) {
         return f->symlink ? 0 : -ENOMEM;
 }
 
-char *desired_ipam_path(const char *project) {
-        char *r;
-
-        return asprintf(&r, NC_STATE_DIR "/%s/ipam.json", project) < 0 ? NULL : r;
-}
-
-/* Service names as compose allows them ([a-zA-Z0-9._-]) are valid in unit names, paths and, with '_'
- * mapped to '-', in machine names (hostname rules: at most 64 bytes, no empty label). */
-static int machine_name(const char *project, const char *service, char **ret) {
-        _cleanup_free_ char *m = NULL;
-
-        for (const char *s = service; *s; s++)
-                if (!isalnum((unsigned char) *s) && !strchr("._-", *s))
-                        return -EINVAL;
-        if (!*service || asprintf(&m, "%s-%s", project, service) < 0)
-                return *service ? -ENOMEM : -EINVAL;
-        for (char *s = m; *s; s++)
-                if (*s == '_')
-                        *s = '-';
-        if (strlen(m) > 64 || strstr(m, "..") || endswith(m, "."))
-                return -EINVAL;
-        *ret = TAKE_PTR(m);
-        return 0;
-}
-
 static int cmp_service_key(const void *a, const void *b) {
         return strcmp((*(ComposeNode * const *) a)->scalar, (*(ComposeNode * const *) b)->scalar);
 }
@@ -164,7 +141,7 @@ static int service_init(DesiredContext *c, size_t i, const ComposeNode *key, NcE
 
         c->units[i].name = name;
         c->units[i].node = compose_map_get(c->services, name);
-        r = machine_name(c->name, name, &d->machine);
+        r = name_machine(c->name, name, &d->machine);
         if (r == -EINVAL)
                 return compose_node_error(key, reterr, r, "services", "'%s': not usable as a machine name", name);
         if (r < 0)
@@ -179,8 +156,7 @@ static int service_init(DesiredContext *c, size_t i, const ComposeNode *key, NcE
         d->name = strdup(name);
         d->image = strdup(strempty(compose_map_get_str(c->units[i].node, "image")));
         d->image_digest = strdup(strempty(digest));
-        if (asprintf(&d->unit, "nspawn-compose-%s-%s.service", c->name, name) < 0)
-                d->unit = NULL;
+        d->unit = name_service_unit(c->name, name);
         if (asprintf(&d->settings_path, "%s/%s.json", c->settings_dir, name) < 0)
                 d->settings_path = NULL;
         return d->name && d->image && d->image_digest && d->unit && d->settings_path ? 0 : -ENOMEM;
@@ -396,26 +372,28 @@ static int add_path_file(DesiredContext *c, const char *dir, const char *name, c
 }
 
 static int project_files(DesiredContext *c) {
-        _cleanup_free_ char *ipam = desired_ipam_path(c->name), *target = NULL, *link = NULL, *unit = NULL;
+        _cleanup_free_ char *ipam = name_ipam_path(c->name), *target = NULL, *link = NULL;
         int r;
 
-        if (!ipam || asprintf(&target, "nspawn-compose-%s.target", c->name) < 0 ||
-            asprintf(&unit, "nspawn-compose-%s-network.service", c->name) < 0)
+        if (!ipam)
                 return -ENOMEM;
         r = add_path_file(c, c->settings_dir, "project.json", desired_project_json(c));
-        if (r >= 0)
-                r = desired_add_file(c->state, ipam, desired_ipam_json(c), 0644, NULL);
-        if (r >= 0)     /* after project.json: its hash goes into the network unit */
-                r = add_path_file(c, c->unit_dir, unit, desired_network_unit(c));
-        if (r >= 0)
-                r = add_path_file(c, c->unit_dir, target, desired_target_unit(c));
         if (r < 0)
                 return r;
-        free(unit);
-        unit = path_join(c->unit_dir, target);
-        if (!unit || asprintf(&link, "%s/multi-user.target.wants/%s", c->unit_dir, target) < 0)
+        r = desired_add_file(c->state, ipam, desired_ipam_json(c), 0644, NULL);
+        if (r < 0)
+                return r;
+        /* after project.json: its hash goes into the network unit */
+        r = add_path_file(c, c->unit_dir, c->network_unit, desired_network_unit(c));
+        if (r < 0)
+                return r;
+        r = add_path_file(c, c->unit_dir, c->target_unit, desired_target_unit(c));
+        if (r < 0)
+                return r;
+        target = path_join(c->unit_dir, c->target_unit);
+        if (!target || asprintf(&link, "%s/multi-user.target.wants/%s", c->unit_dir, c->target_unit) < 0)
                 return -ENOMEM;
-        return desired_add_symlink(c->state, link, unit);
+        return desired_add_symlink(c->state, link, target);
 }
 
 static int cmp_file(const void *a, const void *b) {
@@ -423,16 +401,17 @@ static int cmp_file(const void *a, const void *b) {
 }
 
 static int context_init(DesiredContext *c, const ComposeProject *p, const DesiredOptions *o, NcError *reterr) {
-        const char *base = o->runtime ? "/run" : "/etc";
-
         c->project = p;
         c->options = o;
         c->services = compose_map_get(p->model, "services");
         c->name = p->name;
         if (isempty(c->name) || strspn(c->name, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(c->name))
                 return nc_error_set(reterr, -EINVAL, "project name '%s' is not [a-z0-9_-]", strempty(c->name));
-        if (asprintf(&c->settings_dir, "%s/nspawn-compose/%s", base, c->name) < 0 ||
-            asprintf(&c->unit_dir, "%s/systemd/system", base) < 0)
+        c->settings_dir = name_settings_dir(c->name, o->runtime);
+        c->unit_dir = strdup(name_unit_dir(o->runtime));
+        c->target_unit = name_target_unit(c->name);
+        c->network_unit = name_network_unit(c->name);
+        if (!c->settings_dir || !c->unit_dir || !c->target_unit || !c->network_unit)
                 return -ENOMEM;
         if (o->ipam_json) {
                 c->previous = json_tokener_parse(o->ipam_json);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "reconcile/desired-internal.h"
+#include "reconcile/render/desired-internal.h"
 
 static void hosts_line(StrBuf *b, const char *addr, char **names, const char *extra) {
         strbuf_printf(b, "%s\t", addr);
@@ -61,41 +61,4 @@ char *desired_hosts_file(DesiredContext *c, size_t i) {
                 hosts_network(&b, c, i, c->units[i].attach[k].network);
         hosts_extra(&b, compose_map_get(c->units[i].node, "extra_hosts"));
         return strbuf_steal(&b);
-}
-
-char *desired_project_json(DesiredContext *c) {
-        _cleanup_(json_object_putp) json_object *o = json_object_new_object();
-        json_object *nets = json_object_new_array(), *ports = json_object_new_array();
-
-        json_object_object_add(o, "managed-by", json_object_new_string("nspawn-compose"));
-        json_object_object_add(o, "project", json_object_new_string(c->name));
-        json_object_object_add(o, "networks", nets);
-        json_object_object_add(o, "ports", ports);
-        for (size_t i = 0; i < c->state->n_networks; i++) {
-                const DesiredNetwork *n = &c->state->networks[i];
-                json_object *j = json_object_new_object();
-
-                json_object_object_add(j, "name", json_object_new_string(n->name));
-                json_object_object_add(j, "bridge", json_object_new_string(n->bridge));
-                json_object_object_add(j, "subnet", json_object_new_string(n->subnet));
-                json_object_object_add(j, "gateway", json_object_new_string(n->gateway));
-                json_object_object_add(j, "internal", json_object_new_boolean(n->internal));
-                json_object_object_add(j, "ipv6_subnet", desired_json_str(n->ipv6_subnet));
-                json_object_object_add(j, "ipv6_gateway", desired_json_str(n->ipv6_gateway));
-                json_object_array_add(nets, j);
-        }
-        for (size_t i = 0; i < c->state->n_ports; i++) {
-                const DesiredPort *p = &c->state->ports[i];
-                json_object *j = json_object_new_object();
-
-                json_object_object_add(j, "service", json_object_new_string(p->service));
-                json_object_object_add(j, "protocol", json_object_new_string(p->protocol));
-                json_object_object_add(j, "host_ip", json_object_new_string(p->host_ip));
-                json_object_object_add(j, "host_port", json_object_new_int(p->host_port));
-                json_object_object_add(j, "target_ip", json_object_new_string(p->target_ip));
-                json_object_object_add(j, "target_port", json_object_new_int(p->target_port));
-                json_object_object_add(j, "allocated", json_object_new_boolean(p->allocated));
-                json_object_array_add(ports, j);
-        }
-        return desired_json_text(o);
 }

@@ -2,7 +2,7 @@
 #include <ctype.h>
 #include <inttypes.h>
 
-#include "reconcile/desired-internal.h"
+#include "reconcile/render/desired-internal.h"
 
 json_object *desired_node_to_json(const ComposeNode *n) {
         json_object *o;
@@ -258,12 +258,10 @@ static json_object *networks_json(DesiredContext *c, size_t s) {
         for (size_t k = 0; k < c->units[s].n_attach; k++) {
                 const DesiredAttach *at = &c->units[s].attach[k];
                 const DesiredNetwork *net = &c->state->networks[at->network];
-                _cleanup_free_ char *key = NULL, *veth = NULL, *cidr = NULL, *cidr6 = NULL;
+                _cleanup_free_ char *veth = name_veth(c->name, c->units[s].name, net->name), *cidr = NULL, *cidr6 = NULL;
                 _cleanup_free_ char *addr = desired_ipv4_format(at->address);
                 json_object *o = json_object_new_object(), *aliases = json_object_new_array();
 
-                if (asprintf(&key, "%s/%s/%s", c->name, c->units[s].name, net->name) >= 0)
-                        veth = desired_short_name("vh-", key);
                 if (asprintf(&cidr, "%s/%u", strempty(addr), c->nets[at->network].prefix) < 0)
                         cidr = NULL;
                 STRV_FOREACH(al, at->aliases)
@@ -374,10 +372,8 @@ static void add_identity(DesiredContext *c, size_t i, const char *hash, json_obj
 
 static void add_network_settings(DesiredContext *c, size_t i, json_object *o) {
         const ComposeNode *svc = c->units[i].node;
-        _cleanup_free_ char *key = NULL, *netns = NULL, *hosts = NULL;
+        _cleanup_free_ char *netns = name_netns(c->name, c->units[i].name), *hosts = NULL;
 
-        if (asprintf(&key, "%s/%s", c->name, c->units[i].name) >= 0)
-                netns = desired_short_name("nc-", key);
         if (asprintf(&hosts, "%s/%s.hosts", c->settings_dir, c->units[i].name) < 0)
                 hosts = NULL;
         json_object_object_add(o, "networks", networks_json(c, i));

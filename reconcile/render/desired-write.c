@@ -3,7 +3,7 @@
 #include <sys/stat.h>
 
 #include "lib/fileio.h"
-#include "reconcile/desired-internal.h"
+#include "reconcile/render/desired-internal.h"
 
 /* 1 if @path is already a symlink to @target, else replaces whatever is there atomically. */
 static int symlink_atomic(const char *path, const char *target) {

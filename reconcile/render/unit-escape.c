@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "lib/strv.h"
-#include "reconcile/desired-internal.h"
-#include "reconcile/reconcile.h"
+#include "reconcile/render/desired-internal.h"
+#include "reconcile/render/unit-escape.h"
 
 /* Length of the valid UTF-8 sequence at @s (1-4), or 0 if it is not one. No overlongs, no
  * surrogates, nothing above U+10FFFF: what systemd's utf8_is_valid() accepts. */

@@ -3,7 +3,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 
-#include "reconcile/desired-internal.h"
+#include "reconcile/render/desired-internal.h"
 #include "reconcile/runtime/runtime.h"
 
 static const struct {
@@ -105,13 +105,6 @@ char *format_timespan_unit(uint64_t usec) {
         if (usec % 1000 == 0)
                 return asprintf(&r, "%" PRIu64 "ms", usec / 1000) < 0 ? NULL : r;
         return asprintf(&r, "%" PRIu64 "us", usec) < 0 ? NULL : r;
-}
-
-char *desired_short_name(const char *prefix, const char *text) {
-        char hex[SHA256_DIGEST_SIZE * 2 + 1], *r;
-
-        sha256_hex(text, strlen(text), hex);
-        return asprintf(&r, "%s%.10s", prefix, hex) < 0 ? NULL : r;
 }
 
 char *desired_format_at(const ComposeNode *n, const char *path, const char *fmt, ...) {

@@ -4,7 +4,7 @@
 #include <inttypes.h>
 
 #include "lib/fileio.h"
-#include "reconcile/desired-internal.h"
+#include "reconcile/render/desired-internal.h"
 
 int desired_ipv4_parse(const char *s, uint32_t *ret) {
         struct in_addr a;
@@ -95,7 +95,6 @@ static int service_network_names(const ComposeNode *svc, char ***ret) {
 static int add_network(DesiredContext *c, const char *name) {
         DesiredState *s = c->state;
         DesiredNetwork *n;
-        _cleanup_free_ char *key = NULL;
 
         if (network_index(s, name) >= 0)
                 return 0;
@@ -105,10 +104,8 @@ static int add_network(DesiredContext *c, const char *name) {
         s->networks = n;
         n = &s->networks[s->n_networks];
         *n = (DesiredNetwork) {};
-        if (asprintf(&key, "%s/%s", c->name, name) < 0)
-                return -ENOMEM;
         n->name = strdup(name);
-        n->bridge = desired_short_name("nc-", key);
+        n->bridge = name_bridge(c->name, name);
         if (!n->name || !n->bridge) {
                 free(n->name);
                 free(n->bridge);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdarg.h>
 
-#include "reconcile/desired-internal.h"
+#include "reconcile/render/desired-internal.h"
 
 /* What render does with each service key compose knows. Keys used by render are USE; keys without
  * a run-time effect for a machine (metadata, build-time, CLI behaviour) are QUIET; the rest are

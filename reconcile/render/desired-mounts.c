@@ -2,7 +2,7 @@
 #include <inttypes.h>
 
 #include "lib/fileio.h"
-#include "reconcile/desired-internal.h"
+#include "reconcile/render/desired-internal.h"
 
 static json_object *mount_json(const char *type, const char *source, const char *target, bool ro,
                                const char *options) {
@@ -22,13 +22,14 @@ static char *volume_source(DesiredContext *c, const ComposeNode *v) {
         const char *src = compose_map_get_str(v, "source");
         const ComposeNode *top = compose_map_get(compose_map_get(c->project->model, "volumes"), src);
         const char *name = compose_map_get_str(top, "name");
-        char *r;
+        _cleanup_free_ char *scoped = NULL;
 
         if (name)
-                return asprintf(&r, NC_STATE_DIR "/volumes/%s", name) < 0 ? NULL : r;
+                return name_volume_dir(name);
         if (compose_map_get_bool(top, "external", false))
-                return asprintf(&r, NC_STATE_DIR "/volumes/%s", src) < 0 ? NULL : r;
-        return asprintf(&r, NC_STATE_DIR "/volumes/%s_%s", c->name, src) < 0 ? NULL : r;
+                return name_volume_dir(src);
+        scoped = strjoin(c->name, "_", src);
+        return scoped ? name_volume_dir(scoped) : NULL;
 }
 
 static char *mount_options(const ComposeNode *v, const char *type) {

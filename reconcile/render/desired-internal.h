@@ -10,9 +10,10 @@
 
 #include "lib/sha256.h"
 #include "lib/strv.h"
-#include "reconcile/reconcile.h"
+#include "reconcile/names.h"
+#include "reconcile/render/desired.h"
+#include "reconcile/render/unit-escape.h"
 
-#define NC_STATE_DIR "/var/lib/nspawn-compose"
 #define NC_HEADER_COMMENT "# Managed by nspawn-compose; changes will be overwritten.\n"
 #define DESIRED_POOL_BASE 0x0a590000u           /* 10.89.0.0/16, handed out in /24 steps */
 #define DESIRED_POOL_PREFIX 16
@@ -57,6 +58,8 @@ typedef struct DesiredContext {
         const char *name;               /* project name */
         char *settings_dir;             /* /etc/nspawn-compose/P (or /run/…) */
         char *unit_dir;                 /* /etc/systemd/system (or /run/…) */
+        char *target_unit;              /* nspawn-compose-P.target */
+        char *network_unit;             /* nspawn-compose-P-network.service */
         DesiredState *state;
         DesiredUnitInfo *units;         /* parallel to state->services */
         size_t n_units;
@@ -75,8 +78,6 @@ int parse_go_duration(const char *s, uint64_t *ret_usec);
 int parse_bytes(const char *s, uint64_t *ret);
 /* systemd time span text: "90s", "1500ms", "infinity". NULL on OOM. */
 char *format_timespan_unit(uint64_t usec);
-/* @prefix + the first 10 hex digits of sha256(@text): interface, netns and bridge names. */
-char *desired_short_name(const char *prefix, const char *text);
 /* "file:line:column: path: message" (only the parts known). NULL on OOM. */
 char *desired_format_at(const ComposeNode *n, const char *path, const char *fmt, ...) _printf_(3, 4);
 /* Text of a scalar as an integer in [min, max]; -EINVAL/-ERANGE. */
@@ -135,6 +136,8 @@ bool desired_healthcheck_enabled(const ComposeNode *healthcheck);
 
 /* desired-hosts.c */
 char *desired_hosts_file(DesiredContext *c, size_t i);
+
+/* desired-net.c */
 char *desired_project_json(DesiredContext *c);
 
 /* desired.c */

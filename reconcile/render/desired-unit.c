@@ -3,7 +3,7 @@
 #include <limits.h>
 
 #include "healthd/health.h"
-#include "reconcile/desired-internal.h"
+#include "reconcile/render/desired-internal.h"
 
 /* Device policy of systemd's own systemd-nspawn@.service (v252). */
 static const char *const nspawn_device_allow[] = {
@@ -100,9 +100,9 @@ static void unit_timespan(StrBuf *b, const char *key, uint64_t usec) {
 }
 
 static void service_unit_deps(StrBuf *b, DesiredContext *c, const DesiredService *d) {
-        strbuf_printf(b, "PartOf=nspawn-compose-%s.target\n", c->name);
-        strbuf_printf(b, "Requires=nspawn-compose-%s-network.service\n", c->name);
-        strbuf_printf(b, "After=nspawn-compose-%s-network.service\n", c->name);
+        strbuf_printf(b, "PartOf=%s\n", c->target_unit);
+        strbuf_printf(b, "Requires=%s\n", c->network_unit);
+        strbuf_printf(b, "After=%s\n", c->network_unit);
         for (size_t k = 0; k < d->n_deps; k++) {
                 const DesiredService *dep = desired_state_find_service(c->state, d->deps[k].service);
 
@@ -191,7 +191,7 @@ char *desired_service_unit(DesiredContext *c, size_t i, const char *hash) {
         unit_timespan(&b, "TimeoutStartSec", desired_start_timeout(compose_map_get(svc, "healthcheck"), d->oneshot));
         unit_timespan(&b, "TimeoutStopSec", grace + 5 * USEC_PER_SEC);
         service_unit_restart(&b, &rp, d->oneshot, restart_on_unhealthy(svc));
-        strbuf_printf(&b, "\n[Install]\nWantedBy=nspawn-compose-%s.target\n", c->name);
+        strbuf_printf(&b, "\n[Install]\nWantedBy=%s\n", c->target_unit);
         return strbuf_steal(&b);
 }
 
@@ -210,12 +210,12 @@ char *desired_network_unit(DesiredContext *c) {
         sha256_hex(f ? f->content : "", f ? f->size : 0, hash);
         unit_header(&b, c, desc);
         strbuf_printf(&b, "X-NspawnCompose-Hash=%s\n", hash);
-        strbuf_printf(&b, "PartOf=nspawn-compose-%s.target\n", c->name);
+        strbuf_printf(&b, "PartOf=%s\n", c->target_unit);
         strbuf_append(&b, "StartLimitIntervalSec=0\n\n[Service]\nType=oneshot\nRemainAfterExit=yes\n");
         unit_exec(&b, c, "ExecStart", "net-up", pj);
         unit_exec(&b, c, "ExecReload", "net-up", pj);
         unit_exec(&b, c, "ExecStop", "net-down", pj);
-        strbuf_printf(&b, "\n[Install]\nWantedBy=nspawn-compose-%s.target\n", c->name);
+        strbuf_printf(&b, "\n[Install]\nWantedBy=%s\n", c->target_unit);
         return strbuf_steal(&b);
 }
 
@@ -226,7 +226,7 @@ char *desired_target_unit(DesiredContext *c) {
         if (asprintf(&desc, "nspawn-compose project %s", c->name) < 0)
                 return NULL;
         unit_header(&b, c, desc);
-        strbuf_printf(&b, "Wants=nspawn-compose-%s-network.service\n", c->name);
+        strbuf_printf(&b, "Wants=%s\n", c->network_unit);
         for (size_t i = 0; i < c->state->n_services; i++)
                 strbuf_printf(&b, "Wants=%s\n", c->state->services[i].unit);
         strbuf_append(&b, "\n[Install]\nWantedBy=multi-user.target\n");

@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/fileio.h"
+#include "netfilter/net-project.h"
+
+static json_object *str_or_null(const char *s) {
+        return s ? json_object_new_string(s) : NULL;
+}
+
+static json_object *network_to_json(const FwNetwork *n) {
+        json_object *j = json_object_new_object();
+
+        if (!j)
+                return NULL;
+        json_object_object_add(j, "name", json_object_new_string(n->name));
+        json_object_object_add(j, "bridge", json_object_new_string(n->bridge));
+        json_object_object_add(j, "subnet", json_object_new_string(strempty(n->subnet)));
+        json_object_object_add(j, "gateway", json_object_new_string(strempty(n->gateway)));
+        json_object_object_add(j, "internal", json_object_new_boolean(n->internal));
+        json_object_object_add(j, "ipv6_subnet", str_or_null(n->ipv6_subnet));
+        json_object_object_add(j, "ipv6_gateway", str_or_null(n->ipv6_gateway));
+        return j;
+}
+
+static json_object *port_to_json(const FwPort *p) {
+        json_object *j = json_object_new_object();
+
+        if (!j)
+                return NULL;
+        json_object_object_add(j, "service", json_object_new_string(p->service));
+        json_object_object_add(j, "protocol", json_object_new_string(strempty(p->protocol)));
+        json_object_object_add(j, "host_ip", json_object_new_string(strempty(p->host_ip)));
+        json_object_object_add(j, "host_port", json_object_new_int(p->host_port));
+        json_object_object_add(j, "target_ip", json_object_new_string(p->target_ip));
+        json_object_object_add(j, "target_port", json_object_new_int(p->target_port));
+        json_object_object_add(j, "allocated", json_object_new_boolean(p->allocated));
+        return j;
+}
+
+json_object *net_project_to_json(const NetProject *p) {
+        json_object *o = json_object_new_object(), *nets = json_object_new_array(), *ports = json_object_new_array();
+
+        assert(p);
+        if (!o || !nets || !ports) {
+                json_object_put(o);
+                json_object_put(nets);
+                json_object_put(ports);
+                return NULL;
+        }
+        json_object_object_add(o, "managed-by", json_object_new_string("nspawn-compose"));
+        json_object_object_add(o, "project", json_object_new_string(p->project));
+        json_object_object_add(o, "networks", nets);
+        json_object_object_add(o, "ports", ports);
+        for (size_t i = 0; i < p->n_networks; i++)
+                if (json_object_array_add(nets, network_to_json(&p->networks[i])) < 0)
+                        return json_object_put(o), NULL;
+        for (size_t i = 0; i < p->n_ports; i++)
+                if (json_object_array_add(ports, port_to_json(&p->ports[i])) < 0)
+                        return json_object_put(o), NULL;
+        return o;
+}
+
+/* ---- reading ------------------------------------------------------------------------------- */
+
+static const char *jstr(json_object *o, const char *key) {
+        json_object *v;
+
+        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+                return NULL;
+        return json_object_get_string(v);
+}
+
+/* A port number, or 0 (which fw_port_check() rejects) when missing or out of range. */
+static uint16_t jport(json_object *o, const char *key) {
+        json_object *v;
+        int p;
+
+        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
+                return 0;
+        p = json_object_get_int(v);
+        return p > 0 && p <= UINT16_MAX ? (uint16_t) p : 0;
+}
+
+static bool jbool(json_object *o, const char *key) {
+        json_object *v;
+
+        return json_object_object_get_ex(o, key, &v) && json_object_get_boolean(v);
+}
+
+static int parse_networks(NetProjectFile *f, json_object *list, const char *path, NcError *reterr) {
+        size_t n = json_object_array_length(list);
+
+        f->networks = calloc(MAX(n, (size_t) 1), sizeof *f->networks);
+        if (!f->networks)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                json_object *o = json_object_array_get_idx(list, i);
+                FwNetwork *net = &f->networks[i];
+
+                *net = (FwNetwork) {
+                        .name = jstr(o, "name"),
+                        .bridge = jstr(o, "bridge"),
+                        .subnet = jstr(o, "subnet"),
+                        .gateway = jstr(o, "gateway"),
+                        .ipv6_subnet = jstr(o, "ipv6_subnet"),
+                        .ipv6_gateway = jstr(o, "ipv6_gateway"),
+                        .internal = jbool(o, "internal"),
+                };
+                if (!net->name || !net->bridge)
+                        return nc_error_set(reterr, -EINVAL, "%s: networks[%zu]: name and bridge expected", path, i);
+        }
+        f->net.networks = f->networks;
+        f->net.n_networks = n;
+        return 0;
+}
+
+static int parse_ports(NetProjectFile *f, json_object *list, const char *path, NcError *reterr) {
+        size_t n = json_object_array_length(list);
+
+        f->ports = calloc(MAX(n, (size_t) 1), sizeof *f->ports);
+        if (!f->ports)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                json_object *o = json_object_array_get_idx(list, i);
+                FwPort *p = &f->ports[i];
+
+                *p = (FwPort) {
+                        .service = jstr(o, "service"),
+                        .protocol = jstr(o, "protocol"),
+                        .host_ip = jstr(o, "host_ip"),
+                        .host_port = jport(o, "host_port"),
+                        .target_ip = jstr(o, "target_ip"),
+                        .target_port = jport(o, "target_port"),
+                        .allocated = jbool(o, "allocated"),
+                };
+                if (!p->service || !p->target_ip)
+                        return nc_error_set(reterr, -EINVAL, "%s: ports[%zu]: service and target_ip expected", path, i);
+        }
+        f->net.ports = f->ports;
+        f->net.n_ports = n;
+        return 0;
+}
+
+NetProjectFile *net_project_file_free(NetProjectFile *f) {
+        if (!f)
+                return NULL;
+        free(f->networks);
+        free(f->ports);
+        json_object_put(f->root);
+        free(f);
+        return NULL;
+}
+
+int net_project_parse(const char *text, const char *path, NetProjectFile **ret, NcError *reterr) {
+        _cleanup_(net_project_file_freep) NetProjectFile *f = calloc(1, sizeof *f);
+        enum json_tokener_error jerr;
+        json_object *nets, *ports;
+        int r;
+
+        assert(text);
+        assert(path);
+        assert(ret);
+
+        if (!f)
+                return -ENOMEM;
+        f->root = json_tokener_parse_verbose(text, &jerr);
+        if (!f->root)
+                return nc_error_set(reterr, -EINVAL, "%s: %s", path, json_tokener_error_desc(jerr));
+        f->net.project = jstr(f->root, "project");
+        if (!f->net.project ||
+            !json_object_object_get_ex(f->root, "networks", &nets) || !json_object_is_type(nets, json_type_array) ||
+            !json_object_object_get_ex(f->root, "ports", &ports) || !json_object_is_type(ports, json_type_array))
+                return nc_error_set(reterr, -EINVAL, "%s: expected project, networks and ports", path);
+        r = parse_networks(f, nets, path, reterr);
+        if (r < 0)
+                return r;
+        r = parse_ports(f, ports, path, reterr);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(f);
+        return 0;
+}
+
+int net_project_load(const char *path, NetProjectFile **ret, NcError *reterr) {
+        _cleanup_free_ char *text = NULL;
+        int r;
+
+        r = read_full_file(path, &text, NULL);
+        if (r < 0)
+                return nc_error_set(reterr, r, "cannot read %s: %s", path, strerror(-r));
+        return net_project_parse(text, path, ret, reterr);
+}
+
+/* ---- up and down --------------------------------------------------------------------------- */
+
+/* "10.89.0.1" + "10.89.0.0/24" → "10.89.0.1/24". NULL: either is missing (nothing to add), or OOM
+ * (*ret_oom set). */
+static char *gateway_cidr(const char *gateway, const char *subnet, bool *ret_oom) {
+        const char *slash = subnet ? strchr(subnet, '/') : NULL;
+        char *r;
+
+        if (isempty(gateway) || !slash)
+                return NULL;
+        if (asprintf(&r, "%s%s", gateway, slash) < 0) {
+                *ret_oom = true;
+                return NULL;
+        }
+        return r;
+}
+
+static int bridge_up(const FwNetwork *n, bool *ret_ipv6, NcError *reterr) {
+        bool oom = false;
+        _cleanup_free_ char *v4 = gateway_cidr(n->gateway, n->subnet, &oom);
+        _cleanup_free_ char *v6 = gateway_cidr(n->ipv6_gateway, n->ipv6_subnet, &oom);
+        int r;
+
+        if (oom)
+                return -ENOMEM;
+        r = bridge_ensure(n->bridge, v4, reterr);
+        if (r < 0)
+                return r;
+        if (!v6)
+                return 0;
+        *ret_ipv6 = true;
+        return bridge_ensure(n->bridge, v6, reterr);
+}
+
+int net_project_up(const NetProject *p, NetProjectChanges *ret_changes, NcError *reterr) {
+        _cleanup_(fw_closep) FwContext *fw = NULL;
+        NetProjectChanges changes = {};
+        bool ipv6 = false;
+        int r;
+
+        assert(p);
+
+        for (size_t i = 0; i < p->n_networks; i++) {
+                r = bridge_up(&p->networks[i], &ipv6, reterr);
+                if (r < 0)
+                        return r;
+        }
+        r = fw_enable_forwarding(ipv6, reterr);
+        if (r < 0)
+                return r;
+        changes.forwarding_enabled = r > 0;
+        r = fw_open(&fw, reterr);
+        if (r < 0)
+                return r;
+        r = fw_sync_project(fw, p->project, p->ports, p->n_ports, p->networks, p->n_networks, reterr);
+        if (r < 0)
+                return r;
+        changes.nft_changes = (unsigned) r;
+        if (ret_changes)
+                *ret_changes = changes;
+        return 0;
+}
+
+int net_project_down(const NetProject *p, NcError *reterr) {
+        _cleanup_(fw_closep) FwContext *fw = NULL;
+        int r;
+
+        assert(p);
+
+        r = fw_open(&fw, reterr);
+        if (r < 0)
+                return r;
+        r = fw_remove_project(fw, p->project, reterr);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < p->n_networks; i++) {
+                r = bridge_remove(p->networks[i].bridge, reterr);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}

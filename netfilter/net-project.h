@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdbool.h>
+
+#include "lib/error.h"
+#include "lib/macro.h"
+#include "netfilter/netfilter.h"
+
+/* A project's networks and published ports as one model: what project.json holds (its one writer and
+ * its one reader, docs/runtime.md), and bringing it up (bridges with their gateway addresses,
+ * forwarding, the project's nftables elements) or down. The project's network unit runs it at boot
+ * through `nspawn-compose net-up`; apply calls it directly. */
+
+typedef struct NetProject {
+        const char *project;
+        const FwNetwork *networks;
+        size_t n_networks;
+        const FwPort *ports;
+        size_t n_ports;
+} NetProject;
+
+/* project.json of @p as a JSON object (NULL on OOM); the caller formats it. */
+json_object *net_project_to_json(const NetProject *p);
+
+/* A parsed project.json: @net borrows from it. */
+typedef struct NetProjectFile {
+        NetProject net;
+        json_object *root;
+        FwNetwork *networks;
+        FwPort *ports;
+} NetProjectFile;
+
+/* Parses project.json text (@path for messages). 0, -EINVAL with the reason in @reterr, -ENOMEM. */
+int net_project_parse(const char *text, const char *path, NetProjectFile **ret, NcError *reterr);
+/* Reads and parses @path. Also -errno of reading it. */
+int net_project_load(const char *path, NetProjectFile **ret, NcError *reterr);
+NetProjectFile *net_project_file_free(NetProjectFile *f);
+DEFINE_TRIVIAL_CLEANUP_FUNC(NetProjectFile*, net_project_file_free);
+
+typedef struct NetProjectChanges {
+        bool forwarding_enabled;        /* ip_forward was off and is now on */
+        unsigned nft_changes;           /* nftables changes made; 0: the ports were in sync */
+} NetProjectChanges;
+
+/* Bridges up with their addresses, forwarding on, the project's nftables elements exactly @p's.
+ * Idempotent. @ret_changes may be NULL. 0, -EADDRINUSE (a host port another project holds), -errno. */
+int net_project_up(const NetProject *p, NetProjectChanges *ret_changes, NcError *reterr);
+/* The project's nftables elements and bridges removed. Idempotent. 0 or -errno. */
+int net_project_down(const NetProject *p, NcError *reterr);

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <systemd/sd-bus.h>
+
+#include "lib/macro.h"
+
+/* systemd's manager and machined over D-Bus: connections, jobs and the few calls apply makes. */
+
+#define SYSTEMD_DEST "org.freedesktop.systemd1"
+#define SYSTEMD_PATH "/org/freedesktop/systemd1"
+#define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
+
+typedef struct BusJobs BusJobs;
+/* Subscribes to the manager and watches JobRemoved. */
+int bus_jobs_new(sd_bus *bus, BusJobs **ret);
+BusJobs *bus_jobs_free(BusJobs *j);
+DEFINE_TRIVIAL_CLEANUP_FUNC(BusJobs*, bus_jobs_free);
+/* Queues @method ("StartUnit", "RestartUnit", "StopUnit") for @unit in mode "replace". */
+int bus_jobs_queue(BusJobs *j, const char *method, const char *unit, sd_bus_error *error);
+/* Waits until every queued job is removed. */
+int bus_jobs_wait(BusJobs *j);
+/* The @i-th finished job, in order of completion: its unit and result. false past the last. */
+bool bus_jobs_finished(const BusJobs *j, size_t i, const char **ret_unit, const char **ret_result);
+/* Result of the last job of @unit ("done", "failed", "dependency", "timeout", …) or NULL. */
+const char *bus_jobs_result(const BusJobs *j, const char *unit);
+/* A connection to systemd: its private socket when we are root, else the system bus. */
+int bus_open_systemd(sd_bus **ret);
+int bus_daemon_reload(sd_bus *bus, sd_bus_error *error);
+/* The leader PID machined records for @machine (on the system bus). -ENXIO etc. when not running. */
+int bus_machine_leader(sd_bus *bus, const char *machine, pid_t *ret);
+int bus_reset_failed(sd_bus *bus, const char *unit);
