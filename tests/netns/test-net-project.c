@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* A project's networks up and down (what apply and the network unit's net-up/net-down do), from the
+ * project.json render writes, in throwaway namespaces. */
+#include <netinet/in.h>
+
+#include "lib/fileio.h"
+#include "netfilter/net-project.h"
+#include "netfilter/netfilter-internal.h"
+#include "reconcile/render/desired.h"
+#include "tests/netns/netns-harness.h"
+#include "tests/tap.h"
+#include "tests/unit/test-desired-util.h"
+
+static const char project_json[] =
+        "{ \"managed-by\": \"nspawn-compose\", \"project\": \"demo\",\n"
+        "  \"networks\": [\n"
+        "    { \"name\": \"default\", \"bridge\": \"nc-0123456789\", \"subnet\": \"10.89.0.0/24\",\n"
+        "      \"gateway\": \"10.89.0.1\", \"internal\": false, \"ipv6_subnet\": null, \"ipv6_gateway\": null },\n"
+        "    { \"name\": \"back\", \"bridge\": \"nc-9876543210\", \"subnet\": \"10.89.1.0/24\",\n"
+        "      \"gateway\": \"10.89.1.1\", \"internal\": true, \"ipv6_subnet\": null, \"ipv6_gateway\": null } ],\n"
+        "  \"ports\": [\n"
+        "    { \"service\": \"web\", \"protocol\": \"tcp\", \"host_ip\": \"\", \"host_port\": 8080,\n"
+        "      \"target_ip\": \"10.89.0.2\", \"target_port\": 80 } ] }\n";
+
+static int drift(const NetProject *p) {
+        _cleanup_(fw_closep) FwContext *ctx = NULL;
+        _cleanup_(fw_diff_freep) FwDiff *d = NULL;
+
+        ASSERT_OK(fw_open(&ctx, NULL));
+        return fw_diff_project(ctx, p->project, p->ports, p->n_ports, p->networks, p->n_networks, &d, NULL);
+}
+
+/* The bridge has its gateway address: the kernel gives it a local route to the address. */
+static bool has_address(const char *ifname, const char *address) {
+        char cmd[256];
+
+        snprintf(cmd, sizeof cmd, "ip -o addr show dev %s | grep -qw 'inet %s'", ifname, address);
+        return system(cmd) == 0;
+}
+
+TEST(up_is_idempotent_and_down_undoes_it) {
+        _cleanup_(net_project_file_freep) NetProjectFile *f = NULL;
+        NetProjectChanges changes;
+
+        ASSERT_OK(net_project_parse(project_json, "project.json", &f, NULL));
+        ASSERT_STREQ(f->net.project, "demo");
+        ASSERT_EQ(f->net.n_networks, 2);
+        ASSERT_EQ(f->net.n_ports, 1);
+        ASSERT_OK(net_project_up(&f->net, &changes, NULL));
+        ASSERT_TRUE(changes.nft_changes > 0);
+        ASSERT_TRUE(link_exists("nc-0123456789") > 0);
+        ASSERT_TRUE(link_exists("nc-9876543210") > 0);
+        ASSERT_TRUE(has_address("nc-0123456789", "10.89.0.1/24"));
+        ASSERT_EQ(drift(&f->net), 0);
+        ASSERT_OK(net_project_up(&f->net, &changes, NULL));
+        ASSERT_EQ(changes.nft_changes, 0);
+        ASSERT_FALSE(changes.forwarding_enabled);
+        ASSERT_EQ(drift(&f->net), 0);
+        ASSERT_OK(net_project_down(&f->net, NULL));
+        ASSERT_EQ(link_exists("nc-0123456789"), 0);
+        ASSERT_TRUE(drift(&f->net) > 0);
+        ASSERT_OK(net_project_down(&f->net, NULL));
+}
+
+TEST(up_rejects_what_dnat_cannot_serve) {
+        static const char bad[] = "{\"project\":\"x\",\"networks\":[],\"ports\":[{\"service\":\"w\","
+                                  "\"host_ip\":\"[::1]\",\"host_port\":80,\"target_ip\":\"10.0.0.2\",\"target_port\":80}]}";
+        _cleanup_(net_project_file_freep) NetProjectFile *f = NULL;
+        NcError err = {};
+
+        ASSERT_OK(net_project_parse(bad, "bad.json", &f, NULL));
+        ASSERT_TRUE(net_project_up(&f->net, NULL, &err) < 0);
+        ASSERT_STRCONTAINS(err.message, "::1");
+}
+
+TEST(broken_files_are_named) {
+        _cleanup_(net_project_file_freep) NetProjectFile *f = NULL;
+        NcError err = {};
+
+        ASSERT_EQ(net_project_parse("{", "p.json", &f, &err), -EINVAL);
+        ASSERT_STRCONTAINS(err.message, "p.json");
+        err = (NcError) {};
+        ASSERT_EQ(net_project_parse("{\"project\":\"x\",\"networks\":[{}],\"ports\":[]}", "p.json", &f, &err), -EINVAL);
+        ASSERT_STRCONTAINS(err.message, "networks[0]");
+        ASSERT_EQ(net_project_load("/nonexistent/p.json", &f, NULL), -ENOENT);
+}
+
+/* What render writes is what the network unit reads back: the same model, byte for byte when
+ * written again, and it comes up with the ports reaching the service's address. */
+TEST(rendered_project_json_round_trips_and_comes_up) {
+        _cleanup_(compose_project_freep) ComposeProject *p = project_from_json("shop",
+                "{'services': {'web': {'image': 'nginx', 'ports': [{'target': 80, 'published': '8080', 'protocol': 'tcp', 'mode': 'ingress'}],"
+                "                      'networks': {'front': null, 'back': null}},"
+                "              'db': {'image': 'postgres', 'networks': {'back': null}}},"
+                " 'networks': {'front': {}, 'back': {'internal': true}}}");
+        _cleanup_(desired_state_freep) DesiredState *d = NULL;
+        _cleanup_(net_project_file_freep) NetProjectFile *f = NULL;
+        _cleanup_(desired_net_model_done) DesiredNetModel m = {};
+        json_object *again;
+        const DesiredFile *pj;
+        DesiredOptions o = {};
+
+        ASSERT_OK(desired_render(p, &o, &d, NULL));
+        pj = desired_state_find_file(d, "/etc/nspawn-compose/shop/project.json");
+        ASSERT_NOT_NULL(pj);
+        ASSERT_OK(net_project_parse(pj->content, pj->path, &f, NULL));
+        ASSERT_OK(desired_net_model(d, &m));
+        ASSERT_EQ(f->net.n_networks, m.net.n_networks);
+        ASSERT_EQ(f->net.n_ports, 1);
+        again = net_project_to_json(&f->net);
+        ASSERT_NOT_NULL(again);
+        ASSERT_STREQ(json_object_to_json_string_ext(again, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                                           JSON_C_TO_STRING_NOSLASHESCAPE),
+                     strndupa(pj->content, pj->size - 1));
+        json_object_put(again);
+        ASSERT_OK(net_project_up(&f->net, NULL, NULL));
+        ASSERT_EQ(drift(&m.net), 0);    /* apply's in-memory model and the file agree */
+        for (size_t i = 0; i < f->net.n_networks; i++)
+                ASSERT_TRUE(link_exists(f->net.networks[i].bridge) > 0);
+        ASSERT_OK(net_project_down(&f->net, NULL));
+        for (size_t i = 0; i < f->net.n_networks; i++)
+                ASSERT_EQ(link_exists(f->net.networks[i].bridge), 0);
+}
+
+TAP_MAIN();
