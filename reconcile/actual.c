@@ -449,8 +449,9 @@ static int set_unit_services(ActualState *a) {
                 if (!f)
                         continue;
                 r = unit_file_field(f->content, "\nX-NspawnCompose-Service=", &a->units[i].service);
-                if (r >= 0)
-                        r = unit_file_field(f->content, "\nX-NspawnCompose-Hash=", &a->units[i].file_hash);
+                if (r < 0)
+                        return r;
+                r = unit_file_field(f->content, "\nX-NspawnCompose-Hash=", &a->units[i].file_hash);
                 if (r < 0)
                         return r;
         }

@@ -204,8 +204,9 @@ static int apply_extends(Loader *l, ComposeNode *root, const char *file_dir) {
                         return -ENOMEM;
                 /* The service itself is on the stack: "a extends b extends a" is a cycle. */
                 r = strv_consume(&stack, strjoin(strempty(services->items[i]->mark.file), "#", name));
-                if (r >= 0)
-                        r = resolve_extends(l, services, name, file_dir, &stack);
+                if (r < 0)
+                        return r;
+                r = resolve_extends(l, services, name, file_dir, &stack);
                 if (r < 0)
                         return r;
         }

@@ -208,8 +208,9 @@ static int merge_node(ComposeNode **base, ComposeNode *over, MergeRule rule, int
 
         if (rule == MERGE_AS_MAP || rule == MERGE_DEPENDS_ON || rule == MERGE_NETWORKS) {
                 r = seq_to_map(base, rule);
-                if (r >= 0)
-                        r = seq_to_map(&o, rule);
+                if (r < 0)
+                        return r;
+                r = seq_to_map(&o, rule);
                 if (r < 0)
                         return r;
         }

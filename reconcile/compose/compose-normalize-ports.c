@@ -72,8 +72,9 @@ static int port_long(ComposeNode **item, ComposeNode *out) {
         int r;
 
         r = norm_map_default(m, "protocol", compose_node_new_string("tcp", &m->mark));
-        if (r >= 0)
-                r = norm_map_default(m, "mode", compose_node_new_string("ingress", &m->mark));
+        if (r < 0)
+                return r;
+        r = norm_map_default(m, "mode", compose_node_new_string("ingress", &m->mark));
         if (r < 0)
                 return r;
         return compose_seq_append(out, TAKE_PTR(*item));

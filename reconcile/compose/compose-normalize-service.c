@@ -180,8 +180,9 @@ int norm_hook_depends_on(NormCtx *c, ComposeNode **slot, const char *path) {
                 if (d->type != COMPOSE_NODE_MAP)
                         return norm_type_error(c, d, child, "a mapping");
                 r = norm_map_default(d, "condition", compose_node_new_string("service_started", &d->mark));
-                if (r >= 0)
-                        r = norm_map_default(d, "required", compose_node_new_bool(true, &d->mark));
+                if (r < 0)
+                        return r;
+                r = norm_map_default(d, "required", compose_node_new_bool(true, &d->mark));
                 if (r < 0)
                         return r;
         }
@@ -204,8 +205,9 @@ static int env_file_entry(NormCtx *c, ComposeNode **slot, const char *path) {
         if (!p || p->type != COMPOSE_NODE_STRING)
                 return compose_node_error(m, c->reterr, -EINVAL, path, "'path' is required");
         r = norm_replace_string(&m->items[compose_map_index(m, "path")], norm_abs_path(c->working_dir, p->scalar));
-        if (r >= 0)
-                r = norm_map_default(m, "required", compose_node_new_bool(true, &m->mark));
+        if (r < 0)
+                return r;
+        r = norm_map_default(m, "required", compose_node_new_bool(true, &m->mark));
         if (r < 0)
                 return r;
         r = norm_value(c, &m->items[compose_map_index(m, "required")], NORM_BOOL_PTR, NULL, path);

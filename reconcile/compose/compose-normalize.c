@@ -153,12 +153,15 @@ static int normalize_resource(NormCtx *c, const char *section, const NormSchema 
         if ((*slot)->type != COMPOSE_NODE_MAP)
                 return norm_type_error(c, *slot, path, "a mapping");
         r = legacy_external(c, *slot, path);
-        if (r >= 0)
-                r = norm_struct(c, *slot, schema, path);
-        if (r >= 0)
-                r = resource_name(c, *slot, key);
-        if (r >= 0)
-                r = resource_finish(c, section, *slot);
+        if (r < 0)
+                return r;
+        r = norm_struct(c, *slot, schema, path);
+        if (r < 0)
+                return r;
+        r = resource_name(c, *slot, key);
+        if (r < 0)
+                return r;
+        r = resource_finish(c, section, *slot);
         if (r < 0)
                 return r;
         norm_order_keys(*slot, schema);
@@ -205,16 +208,21 @@ int compose_normalize(ComposeNode *root, const char *project_name, const char *w
                         return r;
         }
         r = normalize_services(&c, root);
-        if (r >= 0)
-                r = default_network(root);
-        if (r >= 0)
-                r = normalize_resources(&c, root, "networks", &norm_network_schema);
-        if (r >= 0)
-                r = normalize_resources(&c, root, "volumes", &norm_volume_schema);
-        if (r >= 0)
-                r = normalize_resources(&c, root, "secrets", &norm_secret_schema);
-        if (r >= 0)
-                r = normalize_resources(&c, root, "configs", &norm_config_schema);
+        if (r < 0)
+                return r;
+        r = default_network(root);
+        if (r < 0)
+                return r;
+        r = normalize_resources(&c, root, "networks", &norm_network_schema);
+        if (r < 0)
+                return r;
+        r = normalize_resources(&c, root, "volumes", &norm_volume_schema);
+        if (r < 0)
+                return r;
+        r = normalize_resources(&c, root, "secrets", &norm_secret_schema);
+        if (r < 0)
+                return r;
+        r = normalize_resources(&c, root, "configs", &norm_config_schema);
         if (r < 0)
                 return r;
         norm_order_keys(root, &root_schema);

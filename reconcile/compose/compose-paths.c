@@ -77,11 +77,12 @@ int compose_rebase_service_paths(ComposeNode *svc, const char *dir) {
         if (!svc || svc->type != COMPOSE_NODE_MAP)
                 return 0;
         r = compose_node_is_scalar(build) ? absolutize(build, dir) : absolutize(compose_map_get(build, "context"), dir);
-        if (r >= 0)
-                r = rebase_env_files(compose_map_get(svc, "env_file"), dir);
-        if (r >= 0)
-                r = rebase_volumes(compose_map_get(svc, "volumes"), dir);
-        return r;
+        if (r < 0)
+                return r;
+        r = rebase_env_files(compose_map_get(svc, "env_file"), dir);
+        if (r < 0)
+                return r;
+        return rebase_volumes(compose_map_get(svc, "volumes"), dir);
 }
 
 int compose_rebase_model_paths(ComposeNode *root, const char *dir) {

@@ -150,13 +150,15 @@ int desired_service_mounts(DesiredContext *c, size_t i, json_object *mounts, NcE
         int r;
 
         r = volumes_json(c, i, mounts);
-        if (r >= 0)
-                r = tmpfs_json(c, i, mounts);
-        if (r >= 0)
-                r = secrets_json(c, i, "secrets", mounts);
-        if (r >= 0)
-                r = secrets_json(c, i, "configs", mounts);
-        return r;
+        if (r < 0)
+                return r;
+        r = tmpfs_json(c, i, mounts);
+        if (r < 0)
+                return r;
+        r = secrets_json(c, i, "secrets", mounts);
+        if (r < 0)
+                return r;
+        return secrets_json(c, i, "configs", mounts);
 }
 
 int desired_service_inputs(DesiredContext *c, size_t i, char ***ret) {

@@ -354,11 +354,12 @@ static int service_files(DesiredContext *c, size_t i, NcError *reterr) {
             asprintf(&unit_path, "%s/%s", c->unit_dir, d->unit) < 0)
                 return -ENOMEM;
         r = desired_add_file(c->state, d->settings_path, TAKE_PTR(json), 0600, d->name);
-        if (r >= 0)
-                r = desired_add_file(c->state, hosts_path, TAKE_PTR(hosts), 0644, d->name);
-        if (r >= 0)
-                r = desired_add_file(c->state, unit_path, TAKE_PTR(unit), 0644, d->name);
-        return r;
+        if (r < 0)
+                return r;
+        r = desired_add_file(c->state, hosts_path, TAKE_PTR(hosts), 0644, d->name);
+        if (r < 0)
+                return r;
+        return desired_add_file(c->state, unit_path, TAKE_PTR(unit), 0644, d->name);
 }
 
 static int add_path_file(DesiredContext *c, const char *dir, const char *name, char *content) {
