@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <inttypes.h>
 
+#include "healthd/health.h"
 #include "reconcile/desired-internal.h"
 
 json_object *desired_node_to_json(const ComposeNode *n) {
@@ -213,15 +214,16 @@ static int duration_field(const ComposeNode *m, const char *key, uint64_t def, c
                                   strempty(compose_node_str(n)));
 }
 
-/* Compose defaults (docker engine): interval 30s, timeout 30s, retries 3, start_period 0, start_interval 5s. */
+/* Unset timings and retries are written as healthd's defaults (the docker engine's). */
 static int healthcheck_json(const ComposeNode *hc, const char *path, json_object **ret, NcError *reterr) {
         static const struct { const char *key; uint64_t def; } d[] = {
-                { "interval", 30 * USEC_PER_SEC }, { "timeout", 30 * USEC_PER_SEC },
-                { "start_period", 0 }, { "start_interval", 5 * USEC_PER_SEC },
+                { "interval", HEALTH_DEFAULT_INTERVAL_USEC }, { "timeout", HEALTH_DEFAULT_TIMEOUT_USEC },
+                { "start_period", HEALTH_DEFAULT_START_PERIOD_USEC },
+                { "start_interval", HEALTH_DEFAULT_START_INTERVAL_USEC },
         };
         _cleanup_(json_object_putp) json_object *o = NULL;
         const ComposeNode *test = compose_map_get(hc, "test");
-        int64_t retries = 3;
+        int64_t retries = HEALTH_DEFAULT_RETRIES;
         int r;
 
         *ret = NULL;
