@@ -15,6 +15,14 @@ void health_config_done(HealthConfig *c) {
         *c = (HealthConfig) {};
 }
 
+HealthConfig *health_config_free(HealthConfig *c) {
+        if (!c)
+                return NULL;
+        health_config_done(c);
+        free(c);
+        return NULL;
+}
+
 static int strdup_or_null(const char *s, char **ret) {
         if (!s) {
                 *ret = NULL;

@@ -9,9 +9,9 @@
 #include "lib/error.h"
 #include "lib/macro.h"
 
-/* In-process healthchecks with docker compose semantics (moby daemon/health.go), driven by sd-event.
+/* In-process healthchecks with Docker's semantics (moby daemon/health.go), driven by sd-event.
  *
- * Compose defaults, used wherever a duration or retries is 0: interval 30s, timeout 30s, retries 3,
+ * Defaults, used wherever a duration or retries is 0: interval 30s, timeout 30s, retries 3,
  * start_period 0s, start_interval 5s. start_interval follows the Docker engine (defaultStartInterval),
  * not the compose-spec text ("default: interval"): engine parity.
  *
@@ -37,7 +37,7 @@
 #define HEALTH_TIMEOUT_START_MARGIN_USEC   (30ULL * 1000000ULL)
 
 typedef enum HealthTestType {
-        HEALTH_TEST_NONE,               /* no check (compose NONE or disable: true): ready at start */
+        HEALTH_TEST_NONE,               /* no check (test ["NONE"]): ready at start */
         HEALTH_TEST_CMD,                /* argv exec'd inside the container (PATH from its environment) */
         HEALTH_TEST_CMD_SHELL,          /* /bin/sh -c argv[0] argv[1..] inside the container */
         HEALTH_TEST_TCP,                /* native: TCP connect to address:port */
@@ -68,18 +68,13 @@ typedef struct HealthConfig {
 
 void health_config_done(HealthConfig *c);
 int health_config_copy(const HealthConfig *c, HealthConfig *ret);
-/* Fills type and argv from a compose test list: ["NONE"], ["CMD", argv...], ["CMD-SHELL", cmd...].
+/* Fills type and argv from a Docker test list: ["NONE"], ["CMD", argv...], ["CMD-SHELL", cmd...].
  * 0, or -EINVAL with detail. An empty list means NONE. */
 int health_config_set_test(HealthConfig *c, char * const *test, NcError *reterr);
 bool health_config_has_check(const HealthConfig *c);
-/* Fills the test and timings from S.json: @healthcheck is its "healthcheck" object (NULL or JSON
- * null: no check; "test" as in compose, durations in "*_usec", "retries", "disable"), @probe the
- * "probe" object of "x-nspawn-compose" (NULL: none): {"type": "tcp"|"http", "port": N,
- * "address": "IP" (default: loopback inside the container), "path": "/…" (http, default "/")}. A
- * probe replaces the test and keeps the timings. The caller adds environment, user, working_dir. */
-struct json_object;
-int health_config_from_json(const struct json_object *healthcheck, const struct json_object *probe,
-                            HealthConfig *ret, NcError *reterr);
+/* health_config_done() and free(). NULL-safe, returns NULL. */
+HealthConfig *health_config_free(HealthConfig *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(HealthConfig*, health_config_free);
 /* The effective value of each field (defaults applied). */
 uint64_t health_config_interval_usec(const HealthConfig *c);
 uint64_t health_config_timeout_usec(const HealthConfig *c);

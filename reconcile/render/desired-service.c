@@ -2,7 +2,9 @@
 #include <ctype.h>
 #include <inttypes.h>
 
+#include "healthd/health.h"
 #include "reconcile/render/desired-internal.h"
+#include "reconcile/runtime/runtime.h"
 
 json_object *desired_node_to_json(const ComposeNode *n) {
         json_object *o;
@@ -213,15 +215,16 @@ static int duration_field(const ComposeNode *m, const char *key, uint64_t def, c
                                   strempty(compose_node_str(n)));
 }
 
-/* Compose defaults (docker engine): interval 30s, timeout 30s, retries 3, start_period 0, start_interval 5s. */
+/* Unset timings and retries are written as healthd's defaults (the docker engine's). */
 static int healthcheck_json(const ComposeNode *hc, const char *path, json_object **ret, NcError *reterr) {
         static const struct { const char *key; uint64_t def; } d[] = {
-                { "interval", 30 * USEC_PER_SEC }, { "timeout", 30 * USEC_PER_SEC },
-                { "start_period", 0 }, { "start_interval", 5 * USEC_PER_SEC },
+                { "interval", HEALTH_DEFAULT_INTERVAL_USEC }, { "timeout", HEALTH_DEFAULT_TIMEOUT_USEC },
+                { "start_period", HEALTH_DEFAULT_START_PERIOD_USEC },
+                { "start_interval", HEALTH_DEFAULT_START_INTERVAL_USEC },
         };
         _cleanup_(json_object_putp) json_object *o = NULL;
         const ComposeNode *test = compose_map_get(hc, "test");
-        int64_t retries = 3;
+        int64_t retries = HEALTH_DEFAULT_RETRIES;
         int r;
 
         *ret = NULL;
@@ -384,10 +387,34 @@ static void add_network_settings(DesiredContext *c, size_t i, json_object *o) {
         json_object_object_add(o, "extra_hosts", extra_hosts_json(compose_map_get(svc, "extra_hosts")));
 }
 
+/* The healthcheck and x-nspawn-compose carry the user's values (a probe is passed through as
+ * written): read them with run-service's own S.json parser, so that what it would reject fails
+ * render rather than the service's start. */
+static int check_health_settings(const ComposeNode *svc, const char *path, json_object *hc, json_object *x,
+                                 NcError *reterr) {
+        _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+        _cleanup_(service_spec_freep) ServiceSpec *spec = NULL;
+        NcError e = {};
+        int r;
+
+        if (!o)
+                return -ENOMEM;
+        json_object_object_add(o, "project", json_object_new_string("p"));
+        json_object_object_add(o, "service", json_object_new_string("s"));
+        json_object_object_add(o, "machine", json_object_new_string("m"));
+        json_object_object_add(o, "image", json_object_new_string("i"));
+        json_object_object_add(o, "healthcheck", json_object_get(hc));
+        json_object_object_add(o, "x-nspawn-compose", json_object_get(x));
+        r = service_spec_parse(json_object_to_json_string(o), NULL, &spec, &e);
+        if (r == -ENOMEM || !e.error)
+                return r;
+        return compose_node_error(svc, reterr, r, path, "run-service would reject it: %s", e.message);
+}
+
 int desired_service_json(DesiredContext *c, size_t i, const char *hash, char **ret, NcError *reterr) {
         _cleanup_(json_object_putp) json_object *o = json_object_new_object(), *mounts = json_object_new_array();
         const ComposeNode *svc = c->units[i].node;
-        json_object *limits, *hc;
+        json_object *limits, *hc, *x;
         char path[300];
         uint64_t grace;
         int r;
@@ -415,7 +442,12 @@ int desired_service_json(DesiredContext *c, size_t i, const char *hash, char **r
         if (r < 0)
                 return r;
         json_object_object_add(o, "healthcheck", hc);
-        json_object_object_add(o, "x-nspawn-compose", extension_json(svc));
+        x = extension_json(svc);
+        json_object_object_add(o, "x-nspawn-compose", x);
+        snprintf(path, sizeof path, "services.%s", c->units[i].name);
+        r = check_health_settings(svc, path, hc, x, reterr);
+        if (r < 0)
+                return r;
         *ret = desired_json_text(o);
         return *ret ? 0 : -ENOMEM;
 }

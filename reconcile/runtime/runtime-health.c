@@ -3,66 +3,82 @@
 #include "lib/strv.h"
 #include "reconcile/runtime/runtime-internal.h"
 
-/* S.json's healthcheck (else the image's) and x-nspawn-compose.probe, as healthd's HealthConfig.
- * The native probe ({"type": "tcp"|"http", "port": N, "path": "/", "address": null}) replaces
- * the exec test and keeps the healthcheck's timing. */
+/* The healthcheck run-service gives healthd: S.json's (else the image's) test and timings, with
+ * x-nspawn-compose.probe, a native TCP/HTTP test, in place of the exec test. */
 
-static int probe_parse(const char *json, HealthConfig *c, NcError *reterr) {
-        _cleanup_(json_object_putp) struct json_object *o = NULL;
-        _cleanup_free_ char *type = NULL;
-        const char *w = "S.json: x-nspawn-compose.probe";
-        int64_t port = 0;
+int rt_healthcheck_read(struct json_object *o, const RtHealthKeys *keys, const char *what, HealthConfig *c,
+                        char ***ret_test, NcError *reterr) {
+        const struct {
+                const char *key;
+                uint64_t *usec;
+        } durations[] = {
+                { keys->interval, &c->interval_usec },
+                { keys->timeout, &c->timeout_usec },
+                { keys->start_period, &c->start_period_usec },
+                { keys->start_interval, &c->start_interval_usec },
+        };
+        int64_t retries = 0;
         int r;
 
-        r = rt_json_parse(json, w, &o, reterr);
-        if (r >= 0)
-                r = rt_json_string(o, "type", w, &type, reterr);
-        if (r >= 0)
-                r = rt_json_int64(o, "port", w, &port, reterr);
-        if (r >= 0)
-                r = rt_json_string(o, "path", w, &c->http_path, reterr);
-        if (r >= 0)
-                r = rt_json_string(o, "address", w, &c->address, reterr);
+        r = rt_json_strv(o, keys->test, what, ret_test, reterr);
         if (r < 0)
                 return r;
-        if (streq_ptr(type, "tcp"))
-                c->type = HEALTH_TEST_TCP;
-        else if (streq_ptr(type, "http"))
-                c->type = HEALTH_TEST_HTTP;
-        else
-                return nc_error_set(reterr, -EINVAL, "%s: 'type' must be \"tcp\" or \"http\"", w);
-        if (port < 1 || port > 65535)
-                return nc_error_set(reterr, -EINVAL, "%s: 'port' must be 1…65535", w);
-        c->port = (uint16_t) port;
-        c->argv = strv_free(c->argv);
+        for (size_t i = 0; i < ELEMENTSOF(durations); i++) {
+                uint64_t v = 0;
+
+                r = rt_json_uint64(o, durations[i].key, what, &v, reterr);
+                if (r < 0)
+                        return r;
+                *durations[i].usec = v / keys->units_per_usec;
+        }
+        r = rt_json_int64(o, keys->retries, what, &retries, reterr);
+        if (r < 0)
+                return r;
+        if (retries < 0 || retries > 1000000)
+                return nc_error_set(reterr, -EINVAL, "%s: '%s' out of range", what, keys->retries);
+        c->retries = (unsigned) retries;
         return 0;
 }
 
 static int copy_str(const char *s, char **ret) {
+        free_and_replace_ptr(ret, NULL);
         if (!s)
                 return 0;
         *ret = strdup(s);
         return *ret ? 0 : -ENOMEM;
 }
 
-int rt_health_config(const ServiceSpec *s, const ImageConfig *img, HealthConfig *ret, NcError *reterr) {
-        const HealthcheckSpec *h = s->healthcheck ?: img ? img->healthcheck : NULL;
-        const HealthcheckSpec *image_check = img ? img->healthcheck : NULL;
+/* The test of @from (none without @from) replaces that of @c; the timings stay. */
+static int copy_test(const HealthConfig *from, HealthConfig *c) {
+        static const HealthConfig none = { .type = HEALTH_TEST_NONE };
+        int r;
+
+        from = from ?: &none;
+        c->type = from->type;
+        c->port = from->port;
+        c->argv = strv_free(c->argv);
+        if (from->argv && !(c->argv = strv_copy(from->argv)))
+                return -ENOMEM;
+        r = copy_str(from->address, &c->address);
+        if (r < 0)
+                return r;
+        return copy_str(from->http_path, &c->http_path);
+}
+
+int rt_health_config(const ServiceSpec *s, const ImageConfig *img, HealthConfig *ret) {
+        const HealthConfig *image_check = img ? img->healthcheck : NULL;
+        const HealthConfig *h = s->healthcheck ?: image_check;
         HealthConfig c = { .type = HEALTH_TEST_NONE };
         int r = 0;
 
-        if (h) {
-                /* compose timings without a test keep the image's test (none: no check) */
-                r = health_config_set_test(&c, h->test ?: image_check ? image_check->test : NULL, reterr);
-                c.interval_usec = h->interval_usec;
-                c.timeout_usec = h->timeout_usec;
-                c.start_period_usec = h->start_period_usec;
-                c.start_interval_usec = h->start_interval_usec;
-                c.retries = h->retries;
-        }
+        if (h)
+                r = health_config_copy(h, &c);
+        /* compose timings without a test keep the image's test (none: no check) */
+        if (r >= 0 && s->healthcheck && s->healthcheck_image_test)
+                r = copy_test(image_check, &c);
         /* "NONE" switches the probe off too: the user disabled health checking altogether */
-        if (r >= 0 && s->probe_json && !(h && c.type == HEALTH_TEST_NONE))
-                r = probe_parse(s->probe_json, &c, reterr);
+        if (r >= 0 && s->probe && !(h && c.type == HEALTH_TEST_NONE))
+                r = copy_test(s->probe, &c);
         if (r >= 0)
                 r = service_merge_env(s, img, &c.environment);
         if (r >= 0)

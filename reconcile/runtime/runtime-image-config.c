@@ -1,15 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "healthd/health.h"
 #include "lib/fileio.h"
 #include "lib/strv.h"
 #include "reconcile/runtime/runtime-internal.h"
-
-HealthcheckSpec *healthcheck_spec_free(HealthcheckSpec *h) {
-        if (!h)
-                return NULL;
-        strv_free(h->test);
-        free(h);
-        return NULL;
-}
 
 ImageConfig *image_config_free(ImageConfig *c) {
         if (!c)
@@ -21,53 +14,33 @@ ImageConfig *image_config_free(ImageConfig *c) {
         free(c->user);
         free(c->stop_signal);
         strv_free(c->exposed_ports);
-        healthcheck_spec_free(c->healthcheck);
+        health_config_free(c->healthcheck);
         free(c);
         return NULL;
 }
 
-/* Docker keeps durations in nanoseconds. */
-static int duration_ns(struct json_object *o, const char *key, const char *what, uint64_t *ret_usec,
-                       NcError *reterr) {
-        uint64_t ns = 0;
-        int r;
-
-        r = rt_json_uint64(o, key, what, &ns, reterr);
-        if (r < 0)
-                return r;
-        *ret_usec = ns / 1000;
-        return 0;
-}
-
-int rt_healthcheck_from_docker(struct json_object *o, const char *what, HealthcheckSpec **ret, NcError *reterr) {
-        _cleanup_(healthcheck_spec_freep) HealthcheckSpec *h = NULL;
-        int64_t retries = 0;
+int rt_healthcheck_from_docker(struct json_object *o, const char *what, HealthConfig **ret, NcError *reterr) {
+        static const RtHealthKeys keys = {      /* docker keeps durations in nanoseconds */
+                "Test", "Interval", "Timeout", "StartPeriod", "StartInterval", "Retries", 1000,
+        };
+        _cleanup_(health_config_freep) HealthConfig *h = NULL;
+        _cleanup_strv_free_ char **test = NULL;
         int r;
 
         h = calloc(1, sizeof(*h));
         if (!h)
                 return -ENOMEM;
-        r = rt_json_strv(o, "Test", what, &h->test, reterr);
-        if (r >= 0)
-                r = duration_ns(o, "Interval", what, &h->interval_usec, reterr);
-        if (r >= 0)
-                r = duration_ns(o, "Timeout", what, &h->timeout_usec, reterr);
-        if (r >= 0)
-                r = duration_ns(o, "StartPeriod", what, &h->start_period_usec, reterr);
-        if (r >= 0)
-                r = duration_ns(o, "StartInterval", what, &h->start_interval_usec, reterr);
-        if (r >= 0)
-                r = rt_json_int64(o, "Retries", what, &retries, reterr);
+        r = rt_healthcheck_read(o, &keys, what, h, &test, reterr);
         if (r < 0)
                 return r;
-        if (retries < 0 || retries > 1000000)
-                return nc_error_set(reterr, -EINVAL, "%s: 'Retries' out of range", what);
-        h->retries = (unsigned) retries;
         /* An empty Test inherits from a parent image in docker; here there is none left to inherit. */
-        if (strv_length(h->test) == 0) {
+        if (strv_length(test) == 0) {
                 *ret = NULL;
                 return 0;
         }
+        r = health_config_set_test(h, test, reterr);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(h);
         return 0;
 }

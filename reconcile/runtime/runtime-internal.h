@@ -42,8 +42,17 @@ int rt_spawn_capture(char * const *argv, bool show_stdout, char **ret_stderr);
 /* "sha256:<64 hex>" → the hex part, or NULL when malformed. */
 const char *rt_digest_hex(const char *digest);
 
-/* Docker-format healthcheck ({"Test", "Interval" ns, …}) as in an image config. */
-int rt_healthcheck_from_docker(struct json_object *o, const char *what, HealthcheckSpec **ret, NcError *reterr);
+/* runtime-health.c: a healthcheck object's test list (NULL when absent or null) and timings, under
+ * the key names of its source, S.json's or docker's. */
+typedef struct RtHealthKeys {
+        const char *test, *interval, *timeout, *start_period, *start_interval, *retries;
+        uint64_t units_per_usec;        /* 1: durations in µs (S.json); 1000: in ns (docker) */
+} RtHealthKeys;
+int rt_healthcheck_read(struct json_object *o, const RtHealthKeys *keys, const char *what, HealthConfig *c,
+                        char ***ret_test, NcError *reterr);
+/* runtime-image-config.c: docker's healthcheck ({"Test", "Interval" ns, …}) as in an image config;
+ * *ret = NULL when its Test is empty. */
+int rt_healthcheck_from_docker(struct json_object *o, const char *what, HealthConfig **ret, NcError *reterr);
 
 /* Where one service's files are (docs/runtime.md). */
 typedef struct ServicePaths {
@@ -91,9 +100,9 @@ int rt_cgroup_enter_supervisor(char **ret_unit_cgroup, NcError *reterr);
 int rt_cgroup_kill_payload(const char *unit_cgroup);
 int rt_cgroup_probe_v1(char **ret);
 
-/* runtime-health.c: healthd's HealthConfig for the service (caller runs health_config_done()). */
-typedef struct HealthConfig HealthConfig;
-int rt_health_config(const ServiceSpec *s, const ImageConfig *img, HealthConfig *ret, NcError *reterr);
+/* runtime-health.c: the service's HealthConfig: S.json's healthcheck (else the image's), its probe,
+ * and where exec probes run (caller runs health_config_done()). 0 or -ENOMEM. */
+int rt_health_config(const ServiceSpec *s, const ImageConfig *img, HealthConfig *ret);
 
 /* "SIGTERM", "TERM", "15", "SIGRTMIN+3" → the signal number, or -EINVAL. */
 int rt_signal_from_string(const char *s);

@@ -391,7 +391,7 @@ static int service_prepare(Service *s, char ***ret_argv, NcError *reterr) {
         if (r >= 0)
                 r = service_paths_init(&s->paths, s->spec, s->opts, image_dir);
         if (r >= 0)
-                r = rt_health_config(s->spec, s->image, &s->health, reterr);
+                r = rt_health_config(s->spec, s->image, &s->health);
         if (r >= 0)
                 r = service_nspawn_argv(s->spec, s->image,
                                         &(NspawnPaths) { .root = s->paths.root, .volume_dir = s->paths.volumes,

@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <inttypes.h>
 
+#include "healthd/health.h"
 #include "lib/fileio.h"
 #include "lib/strv.h"
 #include "reconcile/runtime/runtime-internal.h"
@@ -60,9 +61,9 @@ ServiceSpec *service_spec_free(ServiceSpec *s) {
         strv_free(s->dns);
         strv_free(s->dns_search);
         strv_free(s->extra_hosts);
-        healthcheck_spec_free(s->healthcheck);
+        health_config_free(s->healthcheck);
         free(s->on_unhealthy);
-        free(s->probe_json);
+        health_config_free(s->probe);
         free(s);
         return NULL;
 }
@@ -239,10 +240,13 @@ static int parse_ulimits(struct json_object *o, ServiceSpec *s, NcError *reterr)
 }
 
 static int parse_healthcheck(struct json_object *o, ServiceSpec *s, NcError *reterr) {
+        static const RtHealthKeys keys = {
+                "test", "interval_usec", "timeout_usec", "start_period_usec", "start_interval_usec", "retries", 1,
+        };
         const char *w = "S.json: healthcheck";
-        _cleanup_(healthcheck_spec_freep) HealthcheckSpec *h = NULL;
+        _cleanup_(health_config_freep) HealthConfig *h = NULL;
+        _cleanup_strv_free_ char **test = NULL;
         struct json_object *hc = NULL;
-        int64_t retries = 0;
         int r;
 
         r = rt_json_object(o, "healthcheck", "S.json", &hc, reterr);
@@ -251,50 +255,75 @@ static int parse_healthcheck(struct json_object *o, ServiceSpec *s, NcError *ret
         h = calloc(1, sizeof(*h));
         if (!h)
                 return -ENOMEM;
-        r = rt_json_strv(hc, "test", w, &h->test, reterr);
-        if (r >= 0)
-                r = rt_json_uint64(hc, "interval_usec", w, &h->interval_usec, reterr);
-        if (r >= 0)
-                r = rt_json_uint64(hc, "timeout_usec", w, &h->timeout_usec, reterr);
-        if (r >= 0)
-                r = rt_json_uint64(hc, "start_period_usec", w, &h->start_period_usec, reterr);
-        if (r >= 0)
-                r = rt_json_uint64(hc, "start_interval_usec", w, &h->start_interval_usec, reterr);
-        if (r >= 0)
-                r = rt_json_int64(hc, "retries", w, &retries, reterr);
+        r = rt_healthcheck_read(hc, &keys, w, h, &test, reterr);
         if (r < 0)
                 return r;
-        if (retries < 0 || retries > 1000000)
-                return nc_error_set(reterr, -EINVAL, "%s: 'retries' out of range", w);
         /* null or absent: the image's test with these timings, as docker merges them */
-        if (h->test && strv_length(h->test) == 0)
+        if (test && strv_length(test) == 0)
                 return nc_error_set(reterr, -EINVAL, "%s: 'test' must not be empty", w);
-        h->retries = (unsigned) retries;
+        if (test) {
+                r = health_config_set_test(h, test, reterr);
+                if (r < 0)
+                        return r;
+        }
+        s->healthcheck_image_test = !test;
         s->healthcheck = TAKE_PTR(h);
+        return 0;
+}
+
+/* {"type": "tcp"|"http", "port": N, "path": "/…"|null, "address": "IP"|null} */
+static int parse_probe(struct json_object *x, ServiceSpec *s, NcError *reterr) {
+        const char *w = "S.json: x-nspawn-compose.probe";
+        _cleanup_(health_config_freep) HealthConfig *p = NULL;
+        _cleanup_free_ char *type = NULL;
+        struct json_object *o = NULL;
+        int64_t port = 0;
+        int r;
+
+        r = rt_json_object(x, "probe", "S.json: x-nspawn-compose", &o, reterr);
+        if (r < 0 || !o)
+                return r;
+        p = calloc(1, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        r = rt_json_string(o, "type", w, &type, reterr);
+        if (r >= 0)
+                r = rt_json_int64(o, "port", w, &port, reterr);
+        if (r >= 0)
+                r = rt_json_string(o, "path", w, &p->http_path, reterr);
+        if (r >= 0)
+                r = rt_json_string(o, "address", w, &p->address, reterr);
+        if (r < 0)
+                return r;
+        if (streq_ptr(type, "tcp"))
+                p->type = HEALTH_TEST_TCP;
+        else if (streq_ptr(type, "http"))
+                p->type = HEALTH_TEST_HTTP;
+        else
+                return nc_error_set(reterr, -EINVAL, "%s: 'type' must be \"tcp\" or \"http\"", w);
+        if (port < 1 || port > 65535)
+                return nc_error_set(reterr, -EINVAL, "%s: 'port' must be 1…65535", w);
+        if (p->http_path && p->http_path[0] != '/')
+                return nc_error_set(reterr, -EINVAL, "%s: 'path' must start with '/'", w);
+        p->port = (uint16_t) port;
+        s->probe = TAKE_PTR(p);
         return 0;
 }
 
 static int parse_extension(struct json_object *o, ServiceSpec *s, NcError *reterr) {
         const char *w = "S.json: x-nspawn-compose";
-        struct json_object *x = NULL, *probe = NULL;
+        struct json_object *x = NULL;
         int r;
 
         r = rt_json_object(o, "x-nspawn-compose", "S.json", &x, reterr);
         if (r < 0 || !x)
                 return r;
         r = rt_json_string(x, "on_unhealthy", w, &s->on_unhealthy, reterr);
-        if (r >= 0)
-                r = rt_json_object(x, "probe", w, &probe, reterr);
         if (r < 0)
                 return r;
         if (s->on_unhealthy && !streq(s->on_unhealthy, "restart"))
                 return nc_error_set(reterr, -EINVAL, "%s: 'on_unhealthy' must be \"restart\" or null", w);
-        if (probe) {
-                s->probe_json = strdup(json_object_to_json_string_ext(probe, JSON_C_TO_STRING_PLAIN));
-                if (!s->probe_json)
-                        return -ENOMEM;
-        }
-        return 0;
+        return parse_probe(x, s, reterr);
 }
 
 typedef struct StringField {

@@ -22,20 +22,13 @@ int image_ref_normalize(const char *ref, char **ret, NcError *reterr);
 
 /* ---- the image config (the OCI/docker config blob's "config") ---- */
 
-typedef struct HealthcheckSpec {
-        char **test;                    /* ["CMD", …] | ["CMD-SHELL", "…"] | ["NONE"]; in S.json NULL:
-                                         * the image's test (compose gave only timings) */
-        uint64_t interval_usec, timeout_usec, start_period_usec, start_interval_usec;  /* 0 = default */
-        unsigned retries;               /* 0 = default */
-} HealthcheckSpec;
-HealthcheckSpec *healthcheck_spec_free(HealthcheckSpec *h);
-DEFINE_TRIVIAL_CLEANUP_FUNC(HealthcheckSpec*, healthcheck_spec_free);
+typedef struct HealthConfig HealthConfig;       /* healthd/health.h */
 
 typedef struct ImageConfig {
         char **entrypoint, **cmd, **env;        /* NULL when absent */
         char *working_dir, *user, *stop_signal; /* NULL when absent or "" */
         char **exposed_ports;                   /* "8080/tcp" */
-        HealthcheckSpec *healthcheck;           /* NULL when the image has none */
+        HealthConfig *healthcheck;              /* test and timings; NULL when the image has none */
 } ImageConfig;
 ImageConfig *image_config_free(ImageConfig *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(ImageConfig*, image_config_free);
@@ -118,9 +111,10 @@ typedef struct ServiceSpec {
         char *netns;                    /* name under /run/netns; NULL = nspawn's --private-network */
         char *hosts_file;
         char **dns, **dns_search, **extra_hosts;
-        HealthcheckSpec *healthcheck;   /* NULL = the image's; test ["NONE"] = disabled */
+        HealthConfig *healthcheck;      /* test and timings; NULL = the image's; test ["NONE"] = disabled */
+        bool healthcheck_image_test;    /* its "test" is null: the image's test with these timings */
         char *on_unhealthy;             /* x-nspawn-compose.on_unhealthy: "restart" | NULL */
-        char *probe_json;               /* x-nspawn-compose.probe as JSON text, for healthd; or NULL */
+        HealthConfig *probe;            /* x-nspawn-compose.probe: a TCP or HTTP test (no timings); or NULL */
 } ServiceSpec;
 ServiceSpec *service_spec_free(ServiceSpec *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(ServiceSpec*, service_spec_free);

@@ -205,6 +205,15 @@ TEST(bad_values_are_errors) {
         err = (NcError) {};
         ASSERT_EQ(render_error("{'services': {'a_b': {'image': 'x'}, 'a-b': {'image': 'x'}}}", &err), -EEXIST);
         ASSERT_STRCONTAINS(err.message, "same machine name 'shop-a-b'");
+        /* what run-service would reject fails render */
+        err = (NcError) {};
+        ASSERT_EQ(render_error("{'services': {'a': {'image': 'x', 'x-nspawn-compose': "
+                               "{'probe': {'type': 'http', 'port': 80, 'path': 'health'}}}}}", &err), -EINVAL);
+        ASSERT_STRCONTAINS(err.message, "services.a: run-service would reject it: "
+                                        "S.json: x-nspawn-compose.probe: 'path' must start with '/'");
+        err = (NcError) {};
+        ASSERT_EQ(render_error("{'services': {'a': {'image': 'x', 'healthcheck': {'test': ['CMD']}}}}", &err), -EINVAL);
+        ASSERT_STRCONTAINS(err.message, "'CMD' without a command");
 }
 
 /* Limits become unit settings; memswap_limit follows docker (memory plus swap). */

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
-#include <json-c/json.h>
 #include <sys/mman.h>
 
 #include "healthd/health-internal.h"
@@ -238,67 +237,6 @@ TEST(status_text) {
         ev.status = HEALTH_HEALTHY;
         ev.exit_code = 0;
         ASSERT_STREQ(health_event_status_text(&ev, buf, sizeof buf), "healthy");
-}
-
-static void from_json(const char *hc, const char *probe, HealthConfig *ret, int expect, const char *msg) {
-        json_object *h = hc ? json_tokener_parse(hc) : NULL, *p = probe ? json_tokener_parse(probe) : NULL;
-        NcError err = {};
-
-        ASSERT_TRUE(!hc || h);
-        ASSERT_TRUE(!probe || p);
-        *ret = (HealthConfig) {};
-        ASSERT_EQ(health_config_from_json(h, p, ret, &err), expect);
-        if (msg)
-                ASSERT_STRCONTAINS(err.message, msg);
-        json_object_put(h);
-        json_object_put(p);
-}
-
-TEST(config_from_json) {
-        HealthConfig c;
-
-        from_json("{\"test\": [\"CMD\", \"pg_isready\", \"-q\"], \"interval_usec\": 2000000, "
-                  "\"timeout_usec\": 1000000, \"retries\": 5, \"start_period_usec\": 3000000, "
-                  "\"start_interval_usec\": null}", NULL, &c, 0, NULL);
-        ASSERT_EQ(c.type, HEALTH_TEST_CMD);
-        ASSERT_STREQ(c.argv[1], "-q");
-        ASSERT_EQ(c.interval_usec, 2 * SEC);
-        ASSERT_EQ(c.timeout_usec, 1 * SEC);
-        ASSERT_EQ(c.retries, 5);
-        ASSERT_EQ(c.start_period_usec, 3 * SEC);
-        ASSERT_EQ(health_config_start_interval_usec(&c), 5 * SEC);
-        health_config_done(&c);
-
-        from_json("{\"test\": \"curl -f localhost\"}", NULL, &c, 0, NULL);
-        ASSERT_EQ(c.type, HEALTH_TEST_CMD_SHELL);
-        ASSERT_STREQ(c.argv[0], "curl -f localhost");
-        health_config_done(&c);
-
-        from_json("{\"test\": [\"CMD\", \"x\"], \"disable\": true}", NULL, &c, 0, NULL);
-        ASSERT_FALSE(health_config_has_check(&c));
-        from_json(NULL, NULL, &c, 0, NULL);
-        ASSERT_FALSE(health_config_has_check(&c));
-
-        /* a native probe replaces the test and keeps the timings */
-        from_json("{\"test\": [\"CMD\", \"x\"], \"retries\": 2}",
-                  "{\"type\": \"http\", \"port\": 8080, \"path\": \"/health\"}", &c, 0, NULL);
-        ASSERT_EQ(c.type, HEALTH_TEST_HTTP);
-        ASSERT_EQ(c.port, 8080);
-        ASSERT_STREQ(c.http_path, "/health");
-        ASSERT_NULL(c.address);
-        ASSERT_EQ(c.retries, 2);
-        ASSERT_TRUE(health_config_has_check(&c));
-        health_config_done(&c);
-        from_json(NULL, "{\"type\": \"tcp\", \"port\": 5432, \"address\": \"10.89.0.2\"}", &c, 0, NULL);
-        ASSERT_EQ(c.type, HEALTH_TEST_TCP);
-        ASSERT_STREQ(c.address, "10.89.0.2");
-        health_config_done(&c);
-
-        from_json("{\"test\": [\"CMD\", 1]}", NULL, &c, -EINVAL, "test[1]");
-        from_json("{\"test\": [\"CMD\", \"x\"], \"interval_usec\": -1}", NULL, &c, -ERANGE, "interval_usec");
-        from_json(NULL, "{\"type\": \"udp\", \"port\": 53}", &c, -EINVAL, "'udp'");
-        from_json(NULL, "{\"type\": \"tcp\", \"port\": 70000}", &c, -EINVAL, "port");
-        from_json(NULL, "{\"type\": \"http\", \"port\": 80, \"path\": \"x\"}", &c, -EINVAL, "path");
 }
 
 TAP_MAIN();

@@ -41,7 +41,7 @@ static const char spec_json[] =
         "  \"netns\": \"nc-abcdef0123\", \"hosts_file\": \"/etc/nspawn-compose/demo/web.hosts\","
         "  \"dns\": [], \"extra_hosts\": [\"db:10.0.0.9\"],"
         "  \"healthcheck\": null,"
-        "  \"x-nspawn-compose\": {\"on_unhealthy\": \"restart\", \"probe\": {\"http\": {\"port\": 80}}},"
+        "  \"x-nspawn-compose\": {\"on_unhealthy\": \"restart\", \"probe\": {\"type\": \"http\", \"port\": 80}},"
         "  \"x-future-key\": 1 }";
 
 static ServiceSpec *parse_spec(const char *json) {
@@ -74,7 +74,8 @@ TEST(image_config_fields) {
         ASSERT_STREQ(c->stop_signal, "SIGQUIT");
         ASSERT_STREQ(c->exposed_ports[0], "8080/tcp");
         ASSERT_NOT_NULL(c->healthcheck);
-        ASSERT_STREQ(c->healthcheck->test[0], "CMD-SHELL");
+        ASSERT_EQ(c->healthcheck->type, HEALTH_TEST_CMD_SHELL);
+        ASSERT_STREQ(c->healthcheck->argv[0], "wget -q -O- http://127.0.0.1:8080/");
         ASSERT_EQ(c->healthcheck->interval_usec, 5000000);
         ASSERT_EQ(c->healthcheck->retries, 2);
         ASSERT_EQ(c->healthcheck->timeout_usec, 0);
@@ -86,6 +87,25 @@ TEST(image_config_without_config_is_empty) {
         ASSERT_NULL(c->entrypoint);
         ASSERT_NULL(c->cmd);
         ASSERT_NULL(c->healthcheck);
+}
+
+TEST(image_config_healthcheck) {
+        _cleanup_(image_config_freep) ImageConfig *empty =
+                parse_image("{\"config\": {\"Healthcheck\": {\"Test\": [], \"Interval\": 1000}}}");
+        _cleanup_(image_config_freep) ImageConfig *none =
+                parse_image("{\"config\": {\"Healthcheck\": {\"Test\": [\"NONE\"], \"Timeout\": 2000000000}}}");
+        ImageConfig *c = NULL;
+        NcError err = {};
+
+        ASSERT_NULL(empty->healthcheck);
+        ASSERT_EQ(none->healthcheck->type, HEALTH_TEST_NONE);
+        ASSERT_EQ(none->healthcheck->timeout_usec, 2000000u);
+        ASSERT_EQ(image_config_parse("{\"config\": {\"Healthcheck\": {\"Test\": [\"FOO\", \"x\"]}}}", &c, &err),
+                  -EINVAL);
+        ASSERT_STRCONTAINS(err.message, "unknown type 'FOO'");
+        ASSERT_EQ(image_config_parse("{\"config\": {\"Healthcheck\": {\"Test\": [\"CMD\"], \"Retries\": -1}}}",
+                                     &c, &err), -EINVAL);
+        ASSERT_NULL(c);
 }
 
 TEST(spec_fields) {
@@ -106,7 +126,9 @@ TEST(spec_fields) {
         ASSERT_STREQ(s->networks[0].aliases[0], "web");
         ASSERT_EQ(s->stop_grace_period_usec, 3000000);
         ASSERT_STREQ(s->on_unhealthy, "restart");
-        ASSERT_STREQ(s->probe_json, "{\"http\":{\"port\":80}}");
+        ASSERT_EQ(s->probe->type, HEALTH_TEST_HTTP);
+        ASSERT_EQ(s->probe->port, 80);
+        ASSERT_NULL(s->probe->http_path);
         ASSERT_NULL(s->healthcheck);
 }
 
@@ -207,16 +229,91 @@ TEST(healthcheck_test_from_the_image) {
         _cleanup_(image_config_freep) ImageConfig *bare = parse_image(IMG("null", "null"));
         HealthConfig c = {};
 
-        ASSERT_NULL(s->healthcheck->test);
-        ASSERT_OK(rt_health_config(s, img, &c, NULL));
+        ASSERT_TRUE(s->healthcheck_image_test);
+        ASSERT_OK(rt_health_config(s, img, &c));
         ASSERT_EQ(c.type, HEALTH_TEST_CMD_SHELL);
         ASSERT_STREQ(c.argv[0], "wget -q -O- http://127.0.0.1:8080/");
         ASSERT_EQ(c.interval_usec, 2000000u);
         ASSERT_EQ(c.retries, 5u);
         health_config_done(&c);
-        ASSERT_OK(rt_health_config(s, bare, &c, NULL));
+        ASSERT_OK(rt_health_config(s, bare, &c));
         ASSERT_FALSE(health_config_has_check(&c));
         health_config_done(&c);
+}
+
+/* The HealthConfig run-service gives healthd for S.json's healthcheck and probe, with no image. */
+static void health_of_spec(const char *spec_fields, HealthConfig *ret) {
+        _cleanup_(service_spec_freep) ServiceSpec *s = NULL;
+        _cleanup_free_ char *json = NULL;
+
+        ASSERT_TRUE(asprintf(&json, "{" BASE "%s}", spec_fields) > 0);
+        s = parse_spec(json);
+        ASSERT_OK(rt_health_config(s, NULL, ret));
+}
+
+#define PROBE(p) ", \"x-nspawn-compose\": {\"probe\": " p "}"
+
+TEST(healthcheck_from_spec) {
+        HealthConfig c;
+
+        health_of_spec(", \"healthcheck\": {\"test\": [\"CMD\", \"pg_isready\", \"-q\"], \"interval_usec\": 2000000, "
+                       "\"timeout_usec\": 1000000, \"retries\": 5, \"start_period_usec\": 3000000, "
+                       "\"start_interval_usec\": null}", &c);
+        ASSERT_EQ(c.type, HEALTH_TEST_CMD);
+        ASSERT_STREQ(c.argv[1], "-q");
+        ASSERT_EQ(c.interval_usec, 2000000u);
+        ASSERT_EQ(c.timeout_usec, 1000000u);
+        ASSERT_EQ(c.retries, 5u);
+        ASSERT_EQ(c.start_period_usec, 3000000u);
+        ASSERT_EQ(health_config_start_interval_usec(&c), 5000000u);
+        health_config_done(&c);
+
+        health_of_spec(", \"healthcheck\": {\"test\": [\"CMD-SHELL\", \"curl -f localhost\"]}", &c);
+        ASSERT_EQ(c.type, HEALTH_TEST_CMD_SHELL);
+        ASSERT_STREQ(c.argv[0], "curl -f localhost");
+        health_config_done(&c);
+
+        health_of_spec(", \"healthcheck\": null", &c);
+        ASSERT_FALSE(health_config_has_check(&c));
+        health_config_done(&c);
+
+        /* a native probe replaces the test and keeps the timings */
+        health_of_spec(", \"healthcheck\": {\"test\": [\"CMD\", \"x\"], \"retries\": 2}"
+                       PROBE("{\"type\": \"http\", \"port\": 8080, \"path\": \"/health\"}"), &c);
+        ASSERT_EQ(c.type, HEALTH_TEST_HTTP);
+        ASSERT_EQ(c.port, 8080);
+        ASSERT_STREQ(c.http_path, "/health");
+        ASSERT_NULL(c.address);
+        ASSERT_NULL(c.argv);
+        ASSERT_EQ(c.retries, 2u);
+        ASSERT_TRUE(health_config_has_check(&c));
+        health_config_done(&c);
+        health_of_spec(PROBE("{\"type\": \"tcp\", \"port\": 5432, \"address\": \"10.89.0.2\"}"), &c);
+        ASSERT_EQ(c.type, HEALTH_TEST_TCP);
+        ASSERT_STREQ(c.address, "10.89.0.2");
+        ASSERT_TRUE(health_config_has_check(&c));
+        health_config_done(&c);
+
+        /* ["NONE"] switches the probe off too */
+        health_of_spec(", \"healthcheck\": {\"test\": [\"NONE\"]}" PROBE("{\"type\": \"tcp\", \"port\": 5432}"), &c);
+        ASSERT_FALSE(health_config_has_check(&c));
+        health_config_done(&c);
+}
+
+TEST(healthcheck_spec_errors) {
+        /* render writes the test as a list (compose's string form is CMD-SHELL by then) */
+        check_invalid("{" BASE ", \"healthcheck\": {\"test\": \"curl -f localhost\"}}", "'test' must be an array");
+        check_invalid("{" BASE ", \"healthcheck\": {\"test\": [\"CMD\", 1]}}", "'test' must be an array of strings");
+        check_invalid("{" BASE ", \"healthcheck\": {\"test\": [\"FOO\", \"x\"]}}", "unknown type 'FOO'");
+        check_invalid("{" BASE ", \"healthcheck\": {\"test\": [\"CMD\"]}}", "without a command");
+        check_invalid("{" BASE ", \"healthcheck\": {\"test\": [\"CMD\", \"x\"], \"interval_usec\": -1}}",
+                      "'interval_usec' must be a non-negative integer");
+        check_invalid("{" BASE PROBE("{\"type\": \"udp\", \"port\": 53}") "}", "'type' must be \"tcp\" or \"http\"");
+        check_invalid("{" BASE PROBE("{\"http\": {\"port\": 80}}") "}", "'type' must be \"tcp\" or \"http\"");
+        check_invalid("{" BASE PROBE("{\"type\": \"tcp\", \"port\": 70000}") "}", "'port' must be 1…65535");
+        check_invalid("{" BASE PROBE("{\"type\": \"http\", \"port\": 80, \"path\": \"x\"}") "}",
+                      "'path' must start with '/'");
+        check_invalid("{" BASE ", \"x-nspawn-compose\": {\"probe\": 80}}", "'probe' must be an object");
 }
 
 static char *merged_env(const char *spec_fields, const char *image) {
