@@ -4,21 +4,12 @@
 #include <stdio.h>
 
 #include "cmd/cmd.h"
+#include "healthd/health.h"
 #include "reconcile/reconcile.h"
-#include "reconcile/runtime/runtime.h"
 #include "lib/log.h"
 #include "lib/strv.h"
 
 /* ps: one line (or JSON object) per service: state, health, address, published ports, restarts. */
-
-static char *service_address(const Reconcile *c, const DesiredService *s) {
-        _cleanup_(service_spec_freep) ServiceSpec *spec = NULL;
-        const DesiredFile *f = desired_state_find_file(c->desired, s->settings_path);
-
-        if (!f || service_spec_parse(f->content, f->path, &spec, NULL) < 0 || spec->n_networks == 0)
-                return NULL;
-        return strndup(spec->networks[0].address, strcspn(spec->networks[0].address, "/"));
-}
 
 static char *service_ports(const Reconcile *c, const DesiredService *s) {
         StrBuf b = {};
@@ -34,18 +25,9 @@ static char *service_ports(const Reconcile *c, const DesiredService *s) {
         return strbuf_steal(&b);
 }
 
+/* The wrapper reports health in the unit's StatusText=, as healthd words it. */
 static const char *health_of(const ActualUnit *u) {
-        const char *t = u ? u->status_text : NULL;
-
-        if (isempty(t))
-                return "";
-        if (startswith(t, "healthy"))
-                return "healthy";
-        if (startswith(t, "unhealthy"))
-                return "unhealthy";
-        if (startswith(t, "starting"))
-                return "starting";
-        return "";
+        return strempty(health_status_to_string(health_status_from_status_text(u ? u->status_text : NULL)));
 }
 
 int cmd_ps(int argc, char *argv[], CmdGlobal *g) {
@@ -90,7 +72,8 @@ int cmd_ps(int argc, char *argv[], CmdGlobal *g) {
         for (size_t i = 0; i < rc->desired->n_services; i++) {
                 const DesiredService *s = &rc->desired->services[i];
                 const ActualUnit *u = actual_state_find_unit(rc->actual, s->unit);
-                _cleanup_free_ char *addr = service_address(rc, s), *ports = service_ports(rc, s), *state = NULL;
+                const char *addr = isempty(s->address) ? NULL : s->address;
+                _cleanup_free_ char *ports = service_ports(rc, s), *state = NULL;
 
                 if (asprintf(&state, "%s (%s)", u ? u->active_state : "absent", u ? u->sub_state : "-") < 0)
                         return log_oom(), 1;

@@ -139,3 +139,12 @@ size_t health_output_flatten(const HealthOutput *o, char *out) {
         out[o->len] = 0;
         return o->len;
 }
+
+HealthStatus health_status_from_status_text(const char *text) {
+        size_t n = strcspn(strempty(text), " :");
+
+        for (HealthStatus s = 0; s < _HEALTH_STATUS_MAX; s++)
+                if (strlen(status_table[s]) == n && strncmp(text, status_table[s], n) == 0)
+                        return s;
+        return _HEALTH_STATUS_INVALID;
+}

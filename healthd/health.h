@@ -153,3 +153,6 @@ int health_checker_probe_now(HealthChecker *c);
 
 /* One line for STATUS=: "starting", "starting (2/3 checks failed: …)", "healthy", "unhealthy: …". */
 const char *health_event_status_text(const HealthEvent *ev, char *buf, size_t size);
+/* The status a health_event_status_text() line reports (its first word); _HEALTH_STATUS_INVALID when
+ * @text is empty or is not such a line. */
+HealthStatus health_status_from_status_text(const char *text);

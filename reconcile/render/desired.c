@@ -29,6 +29,7 @@ DesiredState *desired_state_free(DesiredState *s) {
                 free(d->image);
                 free(d->image_digest);
                 free(d->settings_path);
+                free(d->address);
                 strv_free(d->inputs);
         }
         for (size_t i = 0; i < s->n_networks; i++) {
@@ -334,6 +335,9 @@ static int service_files(DesiredContext *c, size_t i, NcError *reterr) {
         r = desired_service_inputs(c, i, &d->inputs);
         if (r < 0)
                 return r;
+        d->address = c->units[i].n_attach > 0 ? desired_ipv4_format(c->units[i].attach[0].address) : strdup("");
+        if (!d->address)
+                return -ENOMEM;
         r = desired_service_json(c, i, "", &json, reterr);
         if (r < 0)
                 return r;

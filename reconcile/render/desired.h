@@ -41,6 +41,7 @@ typedef struct DesiredService {
         char *image;                    /* image reference as written */
         char *image_digest;             /* "sha256:…", "" when unknown */
         char *settings_path;            /* /etc/nspawn-compose/P/S.json */
+        char *address;                  /* IPv4 address on its first network (eth0); "" without one */
         DesiredDependency *deps;
         size_t n_deps;
         bool oneshot;                   /* a dependent waits for successful completion */

@@ -239,4 +239,22 @@ TEST(status_text) {
         ASSERT_STREQ(health_event_status_text(&ev, buf, sizeof buf), "healthy");
 }
 
+/* What ps reads back from the unit's StatusText=: every line status_text writes gives its status. */
+TEST(status_text_reads_back) {
+        HealthEvent ev = { .retries = 3, .exit_code = 1, .failing_streak = 2, .output = "refused" };
+        char buf[256];
+
+        for (HealthStatus s = 0; s < _HEALTH_STATUS_MAX; s++) {
+                ev.status = s;
+                ASSERT_EQ(health_status_from_status_text(health_event_status_text(&ev, buf, sizeof buf)), s);
+        }
+        ev.in_start_period = true;
+        ev.status = HEALTH_STARTING;
+        ASSERT_EQ(health_status_from_status_text(health_event_status_text(&ev, buf, sizeof buf)), HEALTH_STARTING);
+        ASSERT_EQ(health_status_from_status_text(NULL), _HEALTH_STATUS_INVALID);
+        ASSERT_EQ(health_status_from_status_text(""), _HEALTH_STATUS_INVALID);
+        ASSERT_EQ(health_status_from_status_text("healthyish"), _HEALTH_STATUS_INVALID);
+        ASSERT_EQ(health_status_from_status_text("Started."), _HEALTH_STATUS_INVALID);
+}
+
 TAP_MAIN();
