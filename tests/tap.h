@@ -85,6 +85,16 @@ extern bool tap_skipped;
                                  _a ?: "(null)", _b ?: "(null)");               \
         } while (0)
 
+/* A variable of the environment meson gives every test (test_env in tests/meson.build: NC_SOURCE_ROOT,
+ * NC_BUILD_ROOT, NC_CORPUS_DIR). Fails when it is unset: run the test with `meson test`. */
+static inline const char *tap_env(const char *var) {
+        const char *v = getenv(var);
+
+        if (!v)
+                TAP_FAIL("%s is not set: run the test with meson test", var);
+        return v;
+}
+
 #define TAP_MAIN()                                                              \
         TapCase tap_cases[TAP_MAX_CASES];                                       \
         unsigned tap_n_cases, tap_current;                                      \

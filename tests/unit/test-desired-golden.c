@@ -248,16 +248,14 @@ static void corpus_file(const char *path, unsigned *rendered, unsigned *refused,
 }
 
 TEST(corpus) {
-        _cleanup_free_ char *root = source_path("../shared/corpus/compose");
+        _cleanup_free_ char *root = path_join(tap_env("NC_CORPUS_DIR"), "compose");
         _cleanup_strv_free_ char **files = NULL;
         unsigned rendered = 0, refused = 0, unloaded = 0;
         struct dirent *de;
         DIR *d = opendir(root);
 
-        if (!d) {
-                printf("# no corpus at %s: skipped\n", root);
-                return;
-        }
+        if (!d)
+                TAP_FAIL("%s: %s", root, strerror(errno));
         while ((de = readdir(d)))
                 if (endswith(de->d_name, ".yml") || endswith(de->d_name, ".yaml"))
                         ASSERT_OK(strv_consume(&files, path_join(root, de->d_name)));
