@@ -3,9 +3,12 @@
 
 /* A small TAP harness. TEST(name) { ... } registers a case; TAP_MAIN() runs them in order and prints
  * "1..N" and "ok/not ok" lines. A failed ASSERT prints "# file:line: expr" and abort()s, which gdb and
- * the sanitizers understand; meson then reports the missing cases as a failure. */
+ * the sanitizers understand; meson then reports the missing cases as a failure. TAP_SKIP(reason) in a
+ * case's body prints "ok N - name # SKIP reason" and returns: meson counts a file whose every case
+ * skipped as skipped, and .ci/run counts each skipped case. */
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,15 +20,30 @@ typedef struct TapCase {
 
 #define TAP_MAX_CASES 512
 extern TapCase tap_cases[TAP_MAX_CASES];
-extern unsigned tap_n_cases;
+extern unsigned tap_n_cases, tap_current;
+extern bool tap_skipped;
 
+/* More cases than the table holds fail the whole file, before any case runs. */
 #define TEST(n)                                                                 \
         static void test_##n(void);                                             \
         __attribute__((constructor)) static void tap_register_##n(void) {       \
-                if (tap_n_cases < TAP_MAX_CASES)                                \
-                        tap_cases[tap_n_cases++] = (TapCase) { #n, test_##n };  \
+                if (tap_n_cases >= TAP_MAX_CASES) {                             \
+                        printf("Bail out! more than %d cases (TAP_MAX_CASES)\n", TAP_MAX_CASES); \
+                        exit(EXIT_FAILURE);                                     \
+                }                                                               \
+                tap_cases[tap_n_cases++] = (TapCase) { #n, test_##n };          \
         }                                                                       \
         static void test_##n(void)
+
+/* Only in a TEST() body: the return leaves the case. */
+#define TAP_SKIP(...)                                                           \
+        do {                                                                    \
+                printf("ok %u - %s # SKIP ", tap_current + 1, tap_cases[tap_current].name); \
+                printf(__VA_ARGS__);                                            \
+                fputc('\n', stdout);                                            \
+                tap_skipped = true;                                             \
+                return;                                                         \
+        } while (0)
 
 #define TAP_FAIL(...)                                                           \
         do {                                                                    \
@@ -67,15 +85,29 @@ extern unsigned tap_n_cases;
                                  _a ?: "(null)", _b ?: "(null)");               \
         } while (0)
 
+/* A variable of the environment meson gives every test (test_env in tests/meson.build: NC_SOURCE_ROOT,
+ * NC_BUILD_ROOT, NC_CORPUS_DIR). Fails when it is unset: run the test with `meson test`. */
+static inline const char *tap_env(const char *var) {
+        const char *v = getenv(var);
+
+        if (!v)
+                TAP_FAIL("%s is not set: run the test with meson test", var);
+        return v;
+}
+
 #define TAP_MAIN()                                                              \
         TapCase tap_cases[TAP_MAX_CASES];                                       \
-        unsigned tap_n_cases;                                                   \
+        unsigned tap_n_cases, tap_current;                                      \
+        bool tap_skipped;                                                       \
         int main(void) {                                                        \
                 printf("1..%u\n", tap_n_cases);                                 \
-                for (unsigned _i = 0; _i < tap_n_cases; _i++) {                 \
+                for (tap_current = 0; tap_current < tap_n_cases; tap_current++) { \
                         fflush(stdout);                                         \
-                        tap_cases[_i].func();                                   \
-                        printf("ok %u - %s\n", _i + 1, tap_cases[_i].name);     \
+                        tap_skipped = false;                                    \
+                        tap_cases[tap_current].func();                          \
+                        if (!tap_skipped)                                       \
+                                printf("ok %u - %s\n", tap_current + 1,         \
+                                       tap_cases[tap_current].name);            \
                 }                                                               \
                 return 0;                                                       \
         }

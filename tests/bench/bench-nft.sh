@@ -3,5 +3,5 @@
 # Usage: tests/bench/bench-nft.sh [BUILD_DIR]   (needs nft; runs in throwaway namespaces)
 set -e
 build=${1:-build}
-ninja -C "$build" netfilter/bench-nft >/dev/null
-exec "$build/netfilter/bench-nft"
+ninja -C "$build" tests/bench/bench-nft >/dev/null
+exec "$build/tests/bench/bench-nft"

@@ -16,10 +16,6 @@ static char *source_path(const char *rel) {
         return path_join(root ?: ".", rel);
 }
 
-static const char *corpus_dir(void) {
-        return getenv("NC_CORPUS_DIR") ?: "/work/shared/corpus";
-}
-
 /* Variables some corpus files require (${VAR:?msg}, or typed values and images that their .env
  * provides, as sentry's healthcheck settings); everything else is unset. */
 static const char *const corpus_vars[] = {
@@ -138,7 +134,7 @@ static char **list_dir(const char *dir, const char *suffix) {
 /* ---- the corpus ---------------------------------------------------------------------------- */
 
 static void expect_corpus_error(const char *name, const char *message) {
-        _cleanup_free_ char *path = path_join(corpus_dir(), name);
+        _cleanup_free_ char *path = path_join(tap_env("NC_CORPUS_DIR"), name);
         NcError err = {};
 
         ASSERT_NOT_NULL(path);
@@ -158,7 +154,7 @@ TEST(corpus_depends_on_self) {
 }
 
 TEST(corpus_unknown_field) {
-        _cleanup_free_ char *path = path_join(corpus_dir(), "compose-invalid/compose__wrong-composefile-unknown-field.yml");
+        _cleanup_free_ char *path = path_join(tap_env("NC_CORPUS_DIR"), "compose-invalid/compose__wrong-composefile-unknown-field.yml");
         NcError err = {};
 
         ASSERT_TRUE(validate_file(path, &err) < 0);
@@ -168,7 +164,7 @@ TEST(corpus_unknown_field) {
 }
 
 TEST(corpus_legacy_v1_format) {
-        _cleanup_free_ char *path = path_join(corpus_dir(), "compose-invalid/compose-v1__legacy-v1-format-ports.yml");
+        _cleanup_free_ char *path = path_join(tap_env("NC_CORPUS_DIR"), "compose-invalid/compose-v1__legacy-v1-format-ports.yml");
         NcError err = {};
 
         ASSERT_TRUE(validate_file(path, &err) < 0);
@@ -187,7 +183,7 @@ TEST(corpus_rejected_by_parser) {
 }
 
 TEST(corpus_valid_files_pass_schema) {
-        _cleanup_free_ char *dir = path_join(corpus_dir(), "compose");
+        _cleanup_free_ char *dir = path_join(tap_env("NC_CORPUS_DIR"), "compose");
         _cleanup_strv_free_ char **files = list_dir(dir, ".yml");
         size_t n = 0, failed = 0;
 
@@ -222,7 +218,7 @@ TEST(corpus_invalid_files_fail_to_load) {
                 "compose-v1__legacy-v1-format-ports.yml", "additional property simple is not allowed",
                 "compose__wrong-composefile-unknown-field.yml", "services.simple: additional property wrongField is not allowed",
         };
-        _cleanup_free_ char *dir = path_join(corpus_dir(), "compose-invalid");
+        _cleanup_free_ char *dir = path_join(tap_env("NC_CORPUS_DIR"), "compose-invalid");
         _cleanup_strv_free_ char **files = list_dir(dir, ".yml");
 
         ASSERT_EQ(strv_length(files), ELEMENTSOF(cases) / 2 + 1);   /* + the include cycle, below */
@@ -238,7 +234,7 @@ TEST(corpus_invalid_files_fail_to_load) {
 
 /* The file includes itself by its original name; copy it there. */
 TEST(corpus_include_cycle) {
-        _cleanup_free_ char *src = path_join(corpus_dir(), "compose-invalid/compose-go__include-cycle.yml"), *text = NULL;
+        _cleanup_free_ char *src = path_join(tap_env("NC_CORPUS_DIR"), "compose-invalid/compose-go__include-cycle.yml"), *text = NULL;
         _cleanup_free_ char *path = NULL;
         char dir[] = "/tmp/test-compose-validate-XXXXXX";
         NcError err = {};
@@ -269,7 +265,7 @@ TEST(corpus_valid_files_load) {
                 "frappe-docker__override-mariadb-secrets.yml", "neither an image nor a build context", /* an override */
                 "netbox-docker__docker-compose.yml", "not found",                       /* env_file not in the corpus */
         };
-        _cleanup_free_ char *dir = path_join(corpus_dir(), "compose");
+        _cleanup_free_ char *dir = path_join(tap_env("NC_CORPUS_DIR"), "compose");
         _cleanup_strv_free_ char **files = list_dir(dir, ".yml");
         size_t failed = 0;
 

@@ -118,6 +118,9 @@ static void parse_settings(const DesiredState *s) {
         }
 }
 
+/* Set when systemd-analyze is missing: the cases that rendered units then report a skip. */
+static bool units_unverified;
+
 static void verify_case(const ComposeProject *p) {
         DesiredOptions o = { .exe = "/bin/true" };
         _cleanup_(desired_state_freep) DesiredState *s = NULL;
@@ -130,7 +133,9 @@ static void verify_case(const ComposeProject *p) {
         ASSERT_OK(desired_write(s, test_tmpdir_new(), &err));
         ASSERT_TRUE(asprintf(&units, "%s/etc/systemd/system", test_tmpdir) > 0);
         r = verify_units_in(units);
-        if (r != 77)
+        if (r == 77)
+                units_unverified = true;
+        else
                 ASSERT_OK(r);
         test_tmpdir_remove();
 }
@@ -180,6 +185,8 @@ TEST(golden_cases) {
                 fflush(stdout);
                 run_case(*c);
         }
+        if (units_unverified)
+                TAP_SKIP("systemd-analyze not installed: units not verified");
 }
 
 /* Every published compose file of the corpus either renders (and its units pass verify) or render
@@ -248,16 +255,14 @@ static void corpus_file(const char *path, unsigned *rendered, unsigned *refused,
 }
 
 TEST(corpus) {
-        _cleanup_free_ char *root = source_path("../shared/corpus/compose");
+        _cleanup_free_ char *root = path_join(tap_env("NC_CORPUS_DIR"), "compose");
         _cleanup_strv_free_ char **files = NULL;
         unsigned rendered = 0, refused = 0, unloaded = 0;
         struct dirent *de;
         DIR *d = opendir(root);
 
-        if (!d) {
-                printf("# no corpus at %s: skipped\n", root);
-                return;
-        }
+        if (!d)
+                TAP_FAIL("%s: %s", root, strerror(errno));
         while ((de = readdir(d)))
                 if (endswith(de->d_name, ".yml") || endswith(de->d_name, ".yaml"))
                         ASSERT_OK(strv_consume(&files, path_join(root, de->d_name)));
@@ -271,6 +276,8 @@ TEST(corpus) {
         printf("# corpus: %u rendered and verified, %u refused with a reason, %u not loaded\n",
                rendered, refused, unloaded);
         ASSERT_TRUE(rendered > 0);
+        if (units_unverified)
+                TAP_SKIP("systemd-analyze not installed: units not verified");
 }
 
 TAP_MAIN();

@@ -215,10 +215,8 @@ TEST(loopback_in_leader_netns) {
         int fd;
         Seen s;
 
-        if (geteuid() != 0) {
-                printf("# skipped: entering a network namespace needs root\n");
-                return;
-        }
+        if (geteuid() != 0)
+                TAP_SKIP("entering a network namespace needs root");
         fd = listener(&cfg.port);
         run_checker(&cfg, 1, &s);
         ASSERT_EQ(s.ev[0].exit_code, 0);

@@ -168,10 +168,8 @@ TEST(systemd_reads_back_what_we_escape) {
         _cleanup_strv_free_ char **argv = NULL;
         StrBuf b = {};
 
-        if (system("command -v systemd-analyze >/dev/null") != 0) {
-                printf("# systemd-analyze not installed: round trip not checked\n");
-                return;
-        }
+        if (system("command -v systemd-analyze >/dev/null") != 0)
+                TAP_SKIP("systemd-analyze not installed: round trip not checked");
         snprintf(tmpdir, sizeof tmpdir, "/tmp/nc-escape-XXXXXX");
         ASSERT_NOT_NULL(mkdtemp(tmpdir));
         signal(SIGABRT, remove_tmpdir);
