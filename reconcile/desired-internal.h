@@ -8,8 +8,10 @@
 
 #include <json-c/json.h>
 
+#include "lib/json-util.h"
 #include "lib/sha256.h"
 #include "lib/strv.h"
+#include "lib/time-util.h"
 #include "reconcile/reconcile.h"
 
 #define NC_STATE_DIR "/var/lib/nspawn-compose"
@@ -19,8 +21,6 @@
 #define DESIRED_POOL_STEP 24
 #define DESIRED_PORT_MIN 32768                  /* host ports for container-only ports */
 #define DESIRED_PORT_MAX 60999
-#define USEC_PER_SEC UINT64_C(1000000)
-#define USEC_INFINITY UINT64_MAX
 
 /* One network a service is attached to. */
 typedef struct DesiredAttach {
@@ -64,11 +64,6 @@ typedef struct DesiredContext {
         json_object *previous;          /* parsed DesiredOptions.ipam_json, or NULL */
         json_object *host_ports;        /* "S/target/proto" → port: what ipam.json will hold */
 } DesiredContext;
-
-static inline void json_object_putp(json_object **o) {
-        if (*o)
-                (void) json_object_put(*o);
-}
 
 /* desired-util.c */
 int parse_go_duration(const char *s, uint64_t *ret_usec);
