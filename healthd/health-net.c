@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include "healthd/health-internal.h"
+#include "lib/in-addr-util.h"
 
 /* Native probes need nothing inside the image: a non-blocking TCP connect, optionally followed by
  * an HTTP/1.0 GET whose status line decides (2xx and 3xx pass). */
@@ -18,18 +19,19 @@ typedef union Address {
 } Address;
 
 static int parse_address(const char *s, uint16_t port, Address *ret, socklen_t *ret_len) {
+        union in_addr_union u;
         Address a = {};
+        int family;
 
-        if (inet_pton(AF_INET, s, &a.in.sin_addr) == 1) {
-                a.in.sin_family = AF_INET;
-                a.in.sin_port = htons(port);
-                *ret_len = sizeof a.in;
-        } else if (inet_pton(AF_INET6, s, &a.in6.sin6_addr) == 1) {
-                a.in6.sin6_family = AF_INET6;
-                a.in6.sin6_port = htons(port);
-                *ret_len = sizeof a.in6;
-        } else
+        if (in_addr_from_string_auto(s, &family, &u) < 0)
                 return -EINVAL;
+        if (family == AF_INET) {
+                a.in = (struct sockaddr_in) { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr = u.in };
+                *ret_len = sizeof a.in;
+        } else {
+                a.in6 = (struct sockaddr_in6) { .sin6_family = AF_INET6, .sin6_port = htons(port), .sin6_addr = u.in6 };
+                *ret_len = sizeof a.in6;
+        }
         *ret = a;
         return 0;
 }

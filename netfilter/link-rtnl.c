@@ -271,9 +271,9 @@ int rtnl_addr_ensure(Rtnl *r, int ifindex, const char *cidr, NcError *reterr) {
         size_t alen;
         int k;
 
-        if (fw_cidr_parse(cidr, &m.family, &m.addr, &m.prefixlen) < 0)
+        if (in_addr_prefix_from_string(AF_UNSPEC, cidr, &m.family, &m.addr, &m.prefixlen) < 0)
                 return nc_error_set(reterr, -EINVAL, "invalid address '%s'", cidr);
-        alen = m.family == AF_INET ? 4 : 16;
+        alen = in_addr_family_size(m.family);
         k = rtnl_call(r, addr_msg(buf, RTM_GETADDR, NLM_F_DUMP, &m), addr_cb, &m);
         if (k < 0)
                 return nc_error_set(reterr, k, "cannot list addresses: %s", strerror(-k));
@@ -299,7 +299,7 @@ int rtnl_route_default(Rtnl *r, int ifindex, const char *gateway, NcError *reter
         int family, k = 0;
         FwAddr gw;
 
-        if (fw_addr_parse(gateway, &family, &gw) < 0)
+        if (in_addr_from_string_bracketed(gateway, &family, &gw) < 0)
                 return nc_error_set(reterr, -EINVAL, "invalid gateway '%s'", gateway);
         for (replace = 0; replace < 2; replace++) {
                 nlh = mnl_nlmsg_put_header(buf);

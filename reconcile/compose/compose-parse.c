@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <arpa/inet.h>
 #include <assert.h>
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <strings.h>
 
+#include "lib/in-addr-util.h"
 #include "lib/time-util.h"
 #include "reconcile/compose/compose-internal.h"
 
@@ -109,19 +109,15 @@ int compose_parse_expose(const char *s, ComposePortRange *ret, char ret_protocol
 static_assert(COMPOSE_HOST_IP_MAX == INET6_ADDRSTRLEN, "host_ip holds any IPv6 address");
 
 int compose_parse_host_ip(const char *s, size_t n, char ret[static COMPOSE_HOST_IP_MAX], NcError *reterr) {
-        unsigned char buf[sizeof(struct in6_addr)];
         char ip[COMPOSE_HOST_IP_MAX];
 
         assert(s);
-        if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
-                s++;
-                n -= 2;
-        }
+        in_addr_unbracket(&s, &n);
         if (n >= sizeof ip)
                 return nc_error_set(reterr, -EINVAL, "invalid IP address \"%.*s\"", (int) n, s);
         memcpy(ip, s, n);
         ip[n] = 0;
-        if (n > 0 && inet_pton(AF_INET, ip, buf) != 1 && inet_pton(AF_INET6, ip, buf) != 1)
+        if (n > 0 && in_addr_from_string_auto(ip, NULL, &(union in_addr_union) {}) < 0)
                 return nc_error_set(reterr, -EINVAL, "invalid IP address \"%s\"", ip);
         strcpy(ret, ip);
         return 0;
