@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <sched.h>
 #include <stdio.h>
 #include <sys/socket.h>
 
 #include "healthd/health-internal.h"
 #include "lib/in-addr-util.h"
+#include "lib/namespace-util.h"
 
 /* Native probes need nothing inside the image: a non-blocking TCP connect, optionally followed by
  * an HTTP/1.0 GET whose status line decides (2xx and 3xx pass). */
@@ -36,21 +35,16 @@ static int parse_address(const char *s, uint16_t port, Address *ret, socklen_t *
         return 0;
 }
 
+static int stream_socket(void *userdata) {
+        int fd = socket(*(int*) userdata, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+        return fd < 0 ? -errno : fd;
+}
+
 /* A socket that lives in the leader's network namespace: the probe then reaches the service on its
  * own loopback, even on an internal network. Only this thread switches, and it switches back. */
 static int socket_in_leader_netns(HealthChecker *c, int family) {
-        _cleanup_close_ int own = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-        int fd, saved;
-
-        if (own < 0)
-                return -errno;
-        if (setns(c->leader.netns_fd, CLONE_NEWNET) < 0)
-                return -errno;
-        fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        saved = errno;
-        if (setns(own, CLONE_NEWNET) < 0)
-                abort();                /* staying in the container's netns would be far worse */
-        return fd < 0 ? -saved : fd;
+        return netns_call(c->leader.netns_fd, stream_socket, &family);
 }
 
 static void finish(HealthChecker *c, int code) {

@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <netinet/in.h>
-#include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
 #include <linux/ip.h>
 #include <linux/rtnetlink.h>
-#include <sched.h>
 #include <time.h>
 
+#include "lib/namespace-util.h"
 #include "netfilter/netfilter-internal.h"
 
 /* Small rtnetlink helpers over libmnl: one request, one ack. */
@@ -31,22 +30,15 @@ static int rtnl_open_here(Rtnl *ret) {
         return 0;
 }
 
+static int rtnl_open_cb(void *userdata) {
+        return rtnl_open_here(userdata);
+}
+
 /* A socket keeps the netns it was created in: enter @netns_fd for the socket() call only. */
 int rtnl_open(int netns_fd, Rtnl *ret) {
-        _cleanup_close_ int self = -EBADF;
-        int r;
-
         if (netns_fd < 0)
                 return rtnl_open_here(ret);
-        self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-        if (self < 0)
-                return -errno;
-        if (setns(netns_fd, CLONE_NEWNET) < 0)
-                return -errno;
-        r = rtnl_open_here(ret);
-        if (setns(self, CLONE_NEWNET) < 0)
-                abort();        /* stranded in another netns: nothing after this would be right */
-        return r;
+        return netns_call(netns_fd, rtnl_open_cb, ret);
 }
 
 void rtnl_close(Rtnl *r) {
