@@ -1,83 +1,26 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <time.h>
 
 #include "healthd/health-internal.h"
+#include "lib/cgroup-util.h"
 #include "lib/fileio.h"
 #include "lib/strv.h"
 
-/* Our cgroup2 path from /proc/self/cgroup ("0::/machine.slice/x.service/supervisor"). */
-static int own_cgroup(char **ret) {
-        _cleanup_free_ char *text = NULL;
-        const char *p, *end;
-        int r;
-
-        r = read_full_file("/proc/self/cgroup", &text, NULL);
-        if (r < 0)
-                return r;
-        p = startswith(text, "0::") ? text + 3 : strstr(text, "\n0::");
-        if (!p)
-                return -ENOENT;
-        if (p != text + 3)
-                p += 4;
-        end = strchrnul(p, '\n');
-        *ret = strndup(p, end - p);
-        return *ret ? 0 : -ENOMEM;
-}
-
-/* The cgroup2 mount point from /proc/self/mountinfo; a line reads
- * "36 25 0:31 / /sys/fs/cgroup rw,nosuid,... shared:9 - cgroup2 cgroup2 rw". */
-static int cgroup2_mount(char **ret_mount, char **ret_root) {
-        _cleanup_free_ char *text = NULL;
-        _cleanup_strv_free_ char **lines = NULL;
-        int r;
-
-        r = read_full_file("/proc/self/mountinfo", &text, NULL);
-        if (r < 0)
-                return r;
-        lines = strv_split(text, "\n");
-        if (!lines)
-                return -ENOMEM;
-        STRV_FOREACH(l, lines) {
-                char root[PATH_MAX], mount[PATH_MAX];
-                const char *sep = strstr(*l, " - ");
-
-                if (!sep || !startswith(sep, " - cgroup2 "))
-                        continue;
-                if (sscanf(*l, "%*s %*s %*s %4095s %4095s", root, mount) != 2)
-                        continue;
-                *ret_mount = strdup(mount);
-                *ret_root = strdup(root);
-                return *ret_mount && *ret_root ? 0 : -ENOMEM;
-        }
-        return -ENOENT;
-}
-
 int health_cgroup_default_path(char **ret) {
-        _cleanup_free_ char *cg = NULL, *mount = NULL, *root = NULL, *unit = NULL;
-        const char *rel;
+        _cleanup_free_ char *dir = NULL;
         int r;
 
-        r = own_cgroup(&cg);
+        r = cg_own_dir(&dir);
         if (r < 0)
-                return r;
-        if (!endswith(cg, "/supervisor"))
+                return r == -ENOMEDIUM ? -ENOENT : r;
+        if (!endswith(dir, "/supervisor"))
                 return -ENOENT;
-        r = cgroup2_mount(&mount, &root);
-        if (r < 0)
-                return r;
-        /* A mount of a subtree (in a cgroup namespace) shows paths relative to its root. */
-        rel = streq(root, "/") ? cg : startswith(cg, root);
-        if (!rel)
-                return -ENOENT;
-        unit = strndup(rel, strlen(rel) - strlen("/supervisor"));
-        if (!unit)
-                return -ENOMEM;
-        if (asprintf(ret, "%s%s/probe", mount, unit) < 0)
+        dir[strlen(dir) - strlen("/supervisor")] = 0;
+        if (asprintf(ret, "%s/probe", dir) < 0)
                 return -ENOMEM;
         return 0;
 }
@@ -126,12 +69,6 @@ int health_cgroup_open(const char *spec, HealthCgroup *ret, NcError *reterr) {
         return 0;
 }
 
-static int write_string_at(const char *dir, const char *file, const char *value) {
-        _cleanup_free_ char *path = path_join(dir, file);
-
-        return path ? write_string_file(path, value) : -ENOMEM;
-}
-
 /* Before cgroup.kill (kernel 5.14): signal every listed process until none is left. */
 static int kill_listed(const char *dir) {
         for (unsigned round = 0; round < 16; round++) {
@@ -160,7 +97,7 @@ int health_cgroup_kill(const HealthCgroup *cg) {
 
         if (!cg->path)
                 return 0;
-        r = write_string_at(cg->path, "cgroup.kill", "1");
+        r = cg_write_attr(cg->path, "cgroup.kill", "1");
         if (r == -ENOENT)
                 r = kill_listed(cg->path);
         return r;

@@ -6,9 +6,8 @@
 
 #include "healthd/health-internal.h"
 #include "lib/strv.h"
+#include "lib/time-util.h"
 
-#define USEC_PER_SEC  UINT64_C(1000000)
-#define USEC_PER_MSEC UINT64_C(1000)
 /* Probes need not be exact; this lets sd-event coalesce wake-ups a little. */
 #define TIMER_ACCURACY_USEC (1 * USEC_PER_MSEC)
 

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <sched.h>
 #include <stdio.h>
 #include <sys/socket.h>
 
 #include "healthd/health-internal.h"
+#include "lib/in-addr-util.h"
+#include "lib/namespace-util.h"
 
 /* Native probes need nothing inside the image: a non-blocking TCP connect, optionally followed by
  * an HTTP/1.0 GET whose status line decides (2xx and 3xx pass). */
@@ -18,37 +18,33 @@ typedef union Address {
 } Address;
 
 static int parse_address(const char *s, uint16_t port, Address *ret, socklen_t *ret_len) {
+        union in_addr_union u;
         Address a = {};
+        int family;
 
-        if (inet_pton(AF_INET, s, &a.in.sin_addr) == 1) {
-                a.in.sin_family = AF_INET;
-                a.in.sin_port = htons(port);
-                *ret_len = sizeof a.in;
-        } else if (inet_pton(AF_INET6, s, &a.in6.sin6_addr) == 1) {
-                a.in6.sin6_family = AF_INET6;
-                a.in6.sin6_port = htons(port);
-                *ret_len = sizeof a.in6;
-        } else
+        if (in_addr_from_string_auto(s, &family, &u) < 0)
                 return -EINVAL;
+        if (family == AF_INET) {
+                a.in = (struct sockaddr_in) { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr = u.in };
+                *ret_len = sizeof a.in;
+        } else {
+                a.in6 = (struct sockaddr_in6) { .sin6_family = AF_INET6, .sin6_port = htons(port), .sin6_addr = u.in6 };
+                *ret_len = sizeof a.in6;
+        }
         *ret = a;
         return 0;
+}
+
+static int stream_socket(void *userdata) {
+        int fd = socket(*(int*) userdata, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+        return fd < 0 ? -errno : fd;
 }
 
 /* A socket that lives in the leader's network namespace: the probe then reaches the service on its
  * own loopback, even on an internal network. Only this thread switches, and it switches back. */
 static int socket_in_leader_netns(HealthChecker *c, int family) {
-        _cleanup_close_ int own = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-        int fd, saved;
-
-        if (own < 0)
-                return -errno;
-        if (setns(c->leader.netns_fd, CLONE_NEWNET) < 0)
-                return -errno;
-        fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        saved = errno;
-        if (setns(own, CLONE_NEWNET) < 0)
-                abort();                /* staying in the container's netns would be far worse */
-        return fd < 0 ? -saved : fd;
+        return netns_call(c->leader.netns_fd, stream_socket, &family);
 }
 
 static void finish(HealthChecker *c, int code) {

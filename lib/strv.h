@@ -26,6 +26,9 @@ char **strv_split(const char *s, const char *sep);
 char *strv_join(char * const *l, const char *sep);
 void strv_sort(char **l);
 
+/* A NULL-terminated array literal of its arguments, for argv and the like. */
+#define STRV_MAKE(...) ((char*[]) { __VA_ARGS__, NULL })
+
 #define STRV_FOREACH(s, l) for (char * const *s = (l); s && *s; s++)
 
 /* Environment lists ("KEY=VALUE" entries). The value of @key (the last entry for it), or NULL. */

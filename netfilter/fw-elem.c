@@ -28,58 +28,6 @@ FwUdata fw_udata_u32(uint8_t type, uint32_t v) {
         return u;
 }
 
-int fw_addr_parse(const char *s, int *ret_family, FwAddr *ret) {
-        char buf[INET6_ADDRSTRLEN + 2];
-        size_t l = strlen(s);
-        FwAddr a = {};
-
-        if (l >= 2 && s[0] == '[' && s[l - 1] == ']') {
-                if (l - 2 >= sizeof buf)
-                        return -EINVAL;
-                memcpy(buf, s + 1, l - 2);
-                buf[l - 2] = 0;
-                s = buf;
-        }
-        if (inet_pton(AF_INET, s, &a.in) == 1)
-                *ret_family = AF_INET;
-        else if (inet_pton(AF_INET6, s, &a.in6) == 1)
-                *ret_family = AF_INET6;
-        else
-                return -EINVAL;
-        *ret = a;
-        return 0;
-}
-
-int fw_cidr_parse(const char *s, int *ret_family, FwAddr *ret, unsigned *ret_prefixlen) {
-        char buf[INET6_ADDRSTRLEN + 8], *slash, *end;
-        unsigned long plen;
-        int family, r;
-        FwAddr a;
-
-        if (strlen(s) >= sizeof buf)
-                return -EINVAL;
-        strcpy(buf, s);
-        slash = strchr(buf, '/');
-        if (!slash)
-                return -EINVAL;
-        *slash = 0;
-        r = fw_addr_parse(buf, &family, &a);
-        if (r < 0)
-                return r;
-        errno = 0;
-        plen = strtoul(slash + 1, &end, 10);
-        if (errno != 0 || end == slash + 1 || *end || plen > (family == AF_INET ? 32u : 128u))
-                return -EINVAL;
-        *ret_family = family;
-        *ret = a;
-        *ret_prefixlen = plen;
-        return 0;
-}
-
-static size_t addr_len(int family) {
-        return family == AF_INET ? 4 : 16;
-}
-
 /* Appends a 4-byte word holding @n bytes of @p. */
 static void put_word(uint8_t *buf, uint32_t *len, const void *p, size_t n) {
         memset(buf + *len, 0, 4);
@@ -88,8 +36,8 @@ static void put_word(uint8_t *buf, uint32_t *len, const void *p, size_t n) {
 }
 
 static void put_addr(uint8_t *buf, uint32_t *len, int family, const FwAddr *a) {
-        memcpy(buf + *len, a->bytes, addr_len(family));
-        *len += addr_len(family);
+        memcpy(buf + *len, a->bytes, in_addr_family_size(family));
+        *len += in_addr_family_size(family);
 }
 
 static void put_port(uint8_t *buf, uint32_t *len, uint16_t port) {
@@ -191,7 +139,7 @@ static int port_parse(const FwPort *p, PortInfo *ret, NcError *reterr) {
                 return PORT_ERR(reterr, p, "unknown protocol (tcp, udp or sctp)");
         if (p->host_port == 0 || p->target_port == 0)
                 return PORT_ERR(reterr, p, "port 0 cannot be published");
-        if (isempty(p->target_ip) || fw_addr_parse(p->target_ip, &pi.family, &pi.target) < 0)
+        if (isempty(p->target_ip) || in_addr_from_string_bracketed(p->target_ip, &pi.family, &pi.target) < 0)
                 return PORT_ERR(reterr, p, "invalid target address");
         why = target_addr_unusable(pi.family, &pi.target);
         if (why)
@@ -203,7 +151,7 @@ static int port_parse(const FwPort *p, PortInfo *ret, NcError *reterr) {
                 *ret = pi;
                 return 0;
         }
-        if (fw_addr_parse(p->host_ip, &hfamily, &pi.host) < 0)
+        if (in_addr_from_string_bracketed(p->host_ip, &hfamily, &pi.host) < 0)
                 return PORT_ERR(reterr, p, "invalid host address");
         why = host_addr_unusable(hfamily, &pi.host);
         if (why)
@@ -227,7 +175,7 @@ static bool ports_collide(const FwPort *a, const PortInfo *ia, const FwPort *b, 
                 return false;
         if (ia->host_any || ib->host_any)
                 return true;
-        return memcmp(&ia->host, &ib->host, addr_len(ia->family)) == 0;
+        return memcmp(&ia->host, &ib->host, in_addr_family_size(ia->family)) == 0;
 }
 
 /* Orders ports by host port, protocol and family: only neighbours can collide. */
@@ -329,7 +277,7 @@ int fw_port_to_elems(const char *project, const FwPort *p, FwElem **elems, size_
  * last (none when the subnet reaches the end of the address space), as nft does. */
 static int interval_to_elems(FwSetId set, int family, const FwAddr *a, unsigned plen, const char *comment,
                              FwElem **elems, size_t *n) {
-        size_t alen = addr_len(family);
+        size_t alen = in_addr_family_size(family);
         FwAddr start = {}, end;
         bool carry = true;
         FwElem *e;
@@ -369,7 +317,7 @@ static int subnet_to_elems(const char *project, const FwNetwork *net, const char
 
         if (isempty(subnet))
                 return 0;
-        r = fw_cidr_parse(subnet, &family, &a, &plen);
+        r = in_addr_prefix_from_string(AF_UNSPEC, subnet, &family, &a, &plen);
         if (r < 0 || family != want_family)
                 return nc_error_set(reterr, -EINVAL, "network '%s': invalid %s subnet '%s'",
                                     strempty(net->name), want_family == AF_INET ? "IPv4" : "IPv6", subnet);
@@ -489,7 +437,7 @@ int fw_elem_mapping(const FwElem *e, FwMapping *ret) {
         if (e->set > FW_SET_PUB6_ADDR)
                 return -EINVAL;
         m.family = e->set <= FW_SET_PUB4_ADDR ? AF_INET : AF_INET6;
-        alen = addr_len(m.family);
+        alen = in_addr_family_size(m.family);
         m.host_any = e->set == FW_SET_PUB4 || e->set == FW_SET_PUB6;
         if (!m.host_any) {
                 memcpy(m.host.bytes, e->key, alen);

@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <netinet/in.h>
-#include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
 #include <linux/ip.h>
 #include <linux/rtnetlink.h>
-#include <sched.h>
 #include <time.h>
 
+#include "lib/namespace-util.h"
 #include "netfilter/netfilter-internal.h"
 
 /* Small rtnetlink helpers over libmnl: one request, one ack. */
@@ -31,22 +30,15 @@ static int rtnl_open_here(Rtnl *ret) {
         return 0;
 }
 
+static int rtnl_open_cb(void *userdata) {
+        return rtnl_open_here(userdata);
+}
+
 /* A socket keeps the netns it was created in: enter @netns_fd for the socket() call only. */
 int rtnl_open(int netns_fd, Rtnl *ret) {
-        _cleanup_close_ int self = -EBADF;
-        int r;
-
         if (netns_fd < 0)
                 return rtnl_open_here(ret);
-        self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-        if (self < 0)
-                return -errno;
-        if (setns(netns_fd, CLONE_NEWNET) < 0)
-                return -errno;
-        r = rtnl_open_here(ret);
-        if (setns(self, CLONE_NEWNET) < 0)
-                abort();        /* stranded in another netns: nothing after this would be right */
-        return r;
+        return netns_call(netns_fd, rtnl_open_cb, ret);
 }
 
 void rtnl_close(Rtnl *r) {
@@ -271,9 +263,9 @@ int rtnl_addr_ensure(Rtnl *r, int ifindex, const char *cidr, NcError *reterr) {
         size_t alen;
         int k;
 
-        if (fw_cidr_parse(cidr, &m.family, &m.addr, &m.prefixlen) < 0)
+        if (in_addr_prefix_from_string(AF_UNSPEC, cidr, &m.family, &m.addr, &m.prefixlen) < 0)
                 return nc_error_set(reterr, -EINVAL, "invalid address '%s'", cidr);
-        alen = m.family == AF_INET ? 4 : 16;
+        alen = in_addr_family_size(m.family);
         k = rtnl_call(r, addr_msg(buf, RTM_GETADDR, NLM_F_DUMP, &m), addr_cb, &m);
         if (k < 0)
                 return nc_error_set(reterr, k, "cannot list addresses: %s", strerror(-k));
@@ -299,7 +291,7 @@ int rtnl_route_default(Rtnl *r, int ifindex, const char *gateway, NcError *reter
         int family, k = 0;
         FwAddr gw;
 
-        if (fw_addr_parse(gateway, &family, &gw) < 0)
+        if (in_addr_from_string_bracketed(gateway, &family, &gw) < 0)
                 return nc_error_set(reterr, -EINVAL, "invalid gateway '%s'", gateway);
         for (replace = 0; replace < 2; replace++) {
                 nlh = mnl_nlmsg_put_header(buf);

@@ -12,6 +12,7 @@
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
 
+#include "lib/in-addr-util.h"
 #include "netfilter/netfilter.h"
 
 DEFINE_VOID_CLEANUP_FUNC(struct nftnl_table*, nftnl_table_free);
@@ -20,16 +21,8 @@ DEFINE_VOID_CLEANUP_FUNC(struct nftnl_rule*, nftnl_rule_free);
 DEFINE_VOID_CLEANUP_FUNC(struct nftnl_set*, nftnl_set_free);
 DEFINE_VOID_CLEANUP_FUNC(struct nftnl_set_elem*, nftnl_set_elem_free);
 
-typedef union FwAddr {
-        struct in_addr in;
-        struct in6_addr in6;
-        uint8_t bytes[16];
-} FwAddr;
-
-/* "1.2.3.4", "::1" or "[::1]" -> family AF_INET/AF_INET6. 0 or -EINVAL. */
-int fw_addr_parse(const char *s, int *ret_family, FwAddr *ret);
-/* "10.89.0.0/24" -> family, address, prefix length. 0 or -EINVAL. */
-int fw_cidr_parse(const char *s, int *ret_family, FwAddr *ret, unsigned *ret_prefixlen);
+/* Addresses are parsed with lib/in-addr-util.h. */
+typedef union in_addr_union FwAddr;
 
 /* One user-data attribute in libnftnl's format (type, length, value), as nft writes comments. */
 typedef struct FwUdata {

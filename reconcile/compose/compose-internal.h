@@ -74,12 +74,12 @@ int compose_parse_port_range(const char *s, size_t n, ComposePortRange *ret, NcE
 /* expose entries: "PORT[-END][/PROTO]". */
 int compose_parse_expose(const char *s, ComposePortRange *ret, char ret_protocol[static 8], NcError *reterr);
 bool compose_protocol_is_valid(const char *protocol);   /* tcp, udp, sctp; any case */
-/* Go duration syntax ("1m30s", "1.5h", "300ms", "0"), in nanoseconds. */
+/* lib's parse_go_duration_nsec() ("1m30s", "1.5h", "300ms", "0"), with the messages compose prints. */
 int compose_parse_duration(const char *s, int64_t *ret_nsec, NcError *reterr);
 /* Go's Duration.String() ("1m30s", "1h0m0s", "0s"), the canonical form compose prints. Returns @buf. */
 #define COMPOSE_DURATION_MAX 48
 const char *compose_format_duration(int64_t nsec, char buf[static COMPOSE_DURATION_MAX]);
-/* Byte sizes as docker's RAMInBytes: "1024", "512m", "1.5g", "2GiB", "10 kb" (binary multiples). */
+/* lib's parse_size(), docker's RAMInBytes ("1024", "512m", "1.5g", "2GiB", "10 kb"), with messages. */
 int compose_parse_size(const char *s, int64_t *ret_bytes, NcError *reterr);
 /* A number as strtod() reads it, the whole of @s: -EINVAL when empty or followed by anything,
  * -ERANGE when out of range. */

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <arpa/inet.h>
 #include <assert.h>
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <strings.h>
 
+#include "lib/in-addr-util.h"
+#include "lib/time-util.h"
 #include "reconcile/compose/compose-internal.h"
 
 typedef struct FixedBuf {
@@ -108,19 +109,15 @@ int compose_parse_expose(const char *s, ComposePortRange *ret, char ret_protocol
 static_assert(COMPOSE_HOST_IP_MAX == INET6_ADDRSTRLEN, "host_ip holds any IPv6 address");
 
 int compose_parse_host_ip(const char *s, size_t n, char ret[static COMPOSE_HOST_IP_MAX], NcError *reterr) {
-        unsigned char buf[sizeof(struct in6_addr)];
         char ip[COMPOSE_HOST_IP_MAX];
 
         assert(s);
-        if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
-                s++;
-                n -= 2;
-        }
+        in_addr_unbracket(&s, &n);
         if (n >= sizeof ip)
                 return nc_error_set(reterr, -EINVAL, "invalid IP address \"%.*s\"", (int) n, s);
         memcpy(ip, s, n);
         ip[n] = 0;
-        if (n > 0 && inet_pton(AF_INET, ip, buf) != 1 && inet_pton(AF_INET6, ip, buf) != 1)
+        if (n > 0 && in_addr_from_string_auto(ip, NULL, &(union in_addr_union) {}) < 0)
                 return nc_error_set(reterr, -EINVAL, "invalid IP address \"%s\"", ip);
         strcpy(ret, ip);
         return 0;
@@ -166,95 +163,18 @@ int compose_parse_port_spec(const char *s, ComposePortSpec *ret, NcError *reterr
         return 0;
 }
 
-/* Durations as compose reads them (str2duration): Go's time.ParseDuration syntax, a sequence of
- * decimal numbers each with a unit ("1h30m", "1.5s", "300ms"), optional sign, "0" alone without a
- * unit, plus the units "d" and "w". Integer arithmetic, so "1.1s" is exactly 1100000000ns. */
-static const struct {
-        const char *name;
-        int64_t nsec;
-} duration_units[] = {
-        { "ns", 1 },
-        { "us", 1000 },
-        { "\xc2\xb5s", 1000 },                  /* U+00B5 micro sign */
-        { "\xce\xbcs", 1000 },                  /* U+03BC Greek mu */
-        { "ms", 1000000 },
-        { "s", INT64_C(1000000000) },
-        { "m", INT64_C(60000000000) },
-        { "h", INT64_C(3600000000000) },
-        { "d", INT64_C(86400000000000) },
-        { "w", INT64_C(604800000000000) },
-};
-
-/* The unit at *p (the longest name that matches), advancing *p; 0 if none. */
-static int64_t duration_unit(const char **p) {
-        size_t best = 0;
-        int64_t v = 0;
-
-        for (size_t i = 0; i < ELEMENTSOF(duration_units); i++) {
-                size_t l = strlen(duration_units[i].name);
-
-                if (l > best && strncmp(*p, duration_units[i].name, l) == 0) {
-                        best = l;
-                        v = duration_units[i].nsec;
-                }
-        }
-        if (isalpha((unsigned char) (*p)[best]))       /* "5sec": not a unit we know */
-                return 0;
-        *p += best;
-        return v;
-}
-
-/* One "<int>[.<frac>]<unit>" component, added to *total. */
-static int duration_component(const char **p, __int128 *total) {
-        const char *s = *p;
-        __int128 whole = 0, frac = 0, scale = 1;
-        bool digits = false;
-        int64_t unit;
-
-        for (; isdigit((unsigned char) *s); s++, digits = true)
-                if (whole <= INT64_MAX)
-                        whole = whole * 10 + (*s - '0');
-        if (*s == '.')
-                for (s++; isdigit((unsigned char) *s); s++, digits = true)
-                        if (scale < INT64_C(1000000000000000000)) {
-                                frac = frac * 10 + (*s - '0');
-                                scale *= 10;
-                        }
-        if (!digits)
-                return -EINVAL;
-        unit = duration_unit(&s);
-        if (unit == 0)
-                return -ENOMSG;
-        *total += whole * unit + frac * unit / scale;
-        *p = s;
-        return 0;
-}
-
+/* Durations as compose reads them (str2duration): Go's time.ParseDuration, plus d and w. */
 int compose_parse_duration(const char *s, int64_t *ret_nsec, NcError *reterr) {
-        const char *p = s;
-        __int128 total = 0;
-        bool neg = false;
         int r;
 
         assert(s);
-        if (*p == '+' || *p == '-')
-                neg = *p++ == '-';
-        if (streq(p, "0")) {
-                *ret_nsec = 0;
-                return 0;
-        }
-        if (!*p)
+        r = parse_go_duration_nsec(s, ret_nsec);
+        if (r == -ENOMSG)
+                return nc_error_set(reterr, -EINVAL, "invalid duration \"%s\": missing or unknown unit", s);
+        if (r == -ERANGE)
+                return nc_error_set(reterr, -ERANGE, "invalid duration \"%s\": out of range", s);
+        if (r < 0)
                 return nc_error_set(reterr, -EINVAL, "invalid duration \"%s\"", s);
-        while (*p) {
-                r = duration_component(&p, &total);
-                if (r == -ENOMSG)
-                        return nc_error_set(reterr, -EINVAL, "invalid duration \"%s\": missing or unknown unit", s);
-                if (r < 0)
-                        return nc_error_set(reterr, -EINVAL, "invalid duration \"%s\"", s);
-                if (total > INT64_MAX)
-                        return nc_error_set(reterr, -ERANGE, "invalid duration \"%s\": out of range", s);
-        }
-        *ret_nsec = (int64_t) (neg ? -total : total);
         return 0;
 }
 
@@ -281,7 +201,7 @@ static void format_fraction(FixedBuf *b, uint64_t v, uint64_t unit, const char *
 const char *compose_format_duration(int64_t nsec, char buf[static COMPOSE_DURATION_MAX]) {
         FixedBuf b = { .buf = buf, .size = COMPOSE_DURATION_MAX };
         uint64_t u = nsec < 0 ? -(uint64_t) nsec : (uint64_t) nsec;
-        const uint64_t second = 1000000000;
+        const uint64_t second = NSEC_PER_SEC;
 
         buf[0] = 0;
         if (nsec < 0)
@@ -306,37 +226,16 @@ const char *compose_format_duration(int64_t nsec, char buf[static COMPOSE_DURATI
         return buf;
 }
 
-/* docker's RAMInBytes: "<number>[ ][kmgtp][i][b]", binary multiples, case-insensitive. */
+/* docker's RAMInBytes. */
 int compose_parse_size(const char *s, int64_t *ret_bytes, NcError *reterr) {
-        static const char units[] = "kmgtp";
-        long double v = 0, scale = 1, mult = 1;
-        const char *p = s, *u;
-        bool digits = false;
+        int r;
 
         assert(s);
-        for (; isdigit((unsigned char) *p); p++, digits = true)
-                v = v * 10 + (*p - '0');
-        if (digits && *p == '.' && isdigit((unsigned char) p[1]))
-                for (p++; isdigit((unsigned char) *p); p++)
-                        v += (*p - '0') * (scale /= 10);
-        if (!digits)
-                return nc_error_set(reterr, -EINVAL, "invalid size \"%s\"", s);
-        if (*p == ' ')
-                p++;
-        if (*p && (u = strchr(units, tolower((unsigned char) *p)))) {
-                for (const char *i = units; i <= u; i++)
-                        mult *= 1024;
-                p++;
-        }
-        if (*p == 'i' || *p == 'I')
-                p++;
-        if (*p == 'b' || *p == 'B')
-                p++;
-        if (*p)
-                return nc_error_set(reterr, -EINVAL, "invalid size \"%s\"", s);
-        if (v * mult > (long double) INT64_MAX)
+        r = parse_size(s, ret_bytes);
+        if (r == -ERANGE)
                 return nc_error_set(reterr, -ERANGE, "invalid size \"%s\": out of range", s);
-        *ret_bytes = (int64_t) (v * mult);
+        if (r < 0)
+                return nc_error_set(reterr, -EINVAL, "invalid size \"%s\"", s);
         return 0;
 }
 

@@ -8,8 +8,10 @@
 
 #include <json-c/json.h>
 
+#include "lib/json-util.h"
 #include "lib/sha256.h"
 #include "lib/strv.h"
+#include "lib/time-util.h"
 #include "reconcile/names.h"
 #include "reconcile/render/desired.h"
 #include "reconcile/render/unit-escape.h"
@@ -20,8 +22,6 @@
 #define DESIRED_POOL_STEP 24
 #define DESIRED_PORT_MIN 32768                  /* host ports for container-only ports */
 #define DESIRED_PORT_MAX 60999
-#define USEC_PER_SEC UINT64_C(1000000)
-#define USEC_INFINITY UINT64_MAX
 
 /* One network a service is attached to. */
 typedef struct DesiredAttach {
@@ -68,13 +68,10 @@ typedef struct DesiredContext {
         json_object *host_ports;        /* "S/target/proto" → port: what ipam.json will hold */
 } DesiredContext;
 
-static inline void json_object_putp(json_object **o) {
-        if (*o)
-                (void) json_object_put(*o);
-}
-
 /* desired-util.c */
+/* lib's parse_go_duration_nsec() in µs, the loader's grammar; negative durations are -ERANGE. */
 int parse_go_duration(const char *s, uint64_t *ret_usec);
+/* lib's parse_size(), the loader's grammar. */
 int parse_bytes(const char *s, uint64_t *ret);
 /* systemd time span text: "90s", "1500ms", "infinity". NULL on OOM. */
 char *format_timespan_unit(uint64_t usec);

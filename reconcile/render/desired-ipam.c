@@ -4,14 +4,15 @@
 #include <inttypes.h>
 
 #include "lib/fileio.h"
+#include "lib/in-addr-util.h"
 #include "reconcile/render/desired-internal.h"
 
 int desired_ipv4_parse(const char *s, uint32_t *ret) {
-        struct in_addr a;
+        union in_addr_union a;
 
-        if (!s || inet_pton(AF_INET, s, &a) != 1)
+        if (!s || in_addr_from_string(AF_INET, s, &a) < 0)
                 return -EINVAL;
-        *ret = ntohl(a.s_addr);
+        *ret = ntohl(a.in.s_addr);
         return 0;
 }
 
@@ -26,26 +27,16 @@ static uint32_t prefix_mask(unsigned prefix) {
         return prefix == 0 ? 0 : UINT32_MAX << (32 - prefix);
 }
 
-/* "10.1.0.0/16" → base, prefix; the address must be the network address. */
+/* "10.1.0.0/16" → base, prefix; the address must be the network address, the prefix at most 30. */
 static int cidr4_parse(const char *s, uint32_t *ret_base, unsigned *ret_prefix) {
-        _cleanup_free_ char *a = NULL;
-        const char *slash = s ? strchr(s, '/') : NULL;
-        uint64_t prefix;
-        uint32_t base;
-        char *end;
+        union in_addr_union a;
+        unsigned prefix;
 
-        if (!slash)
+        if (!s || in_addr_prefix_from_string(AF_INET, s, NULL, &a, &prefix) < 0)
                 return -EINVAL;
-        a = strndup(s, slash - s);
-        if (!a)
-                return -ENOMEM;
-        errno = 0;
-        prefix = strtoull(slash + 1, &end, 10);
-        if (errno || *end || end == slash + 1 || prefix > 30 || desired_ipv4_parse(a, &base) < 0)
+        if (prefix > 30 || !in_addr_prefix_is_network(AF_INET, &a, prefix))
                 return -EINVAL;
-        if (base & ~prefix_mask(prefix))
-                return -EINVAL;
-        *ret_base = base;
+        *ret_base = ntohl(a.in.s_addr);
         *ret_prefix = prefix;
         return 0;
 }
@@ -122,20 +113,19 @@ static int cmp_network(const void *a, const void *b) {
 static int network_ipv6(DesiredContext *c, size_t i, const ComposeNode *cfg, const char *path, NcError *reterr) {
         DesiredNetwork *n = &c->state->networks[i];
         const char *subnet = compose_map_get_str(cfg, "subnet"), *gw = compose_map_get_str(cfg, "gateway");
-        _cleanup_free_ char *a = NULL;
-        const char *slash = strchr(subnet, '/');
-        struct in6_addr g;
+        union in_addr_union base, g;
         char buf[INET6_ADDRSTRLEN];
+        unsigned prefix;
 
-        a = slash ? strndup(subnet, slash - subnet) : NULL;
-        if (!a || inet_pton(AF_INET6, a, &c->nets[i].v6_base) != 1)
+        if (in_addr_prefix_from_string(AF_INET6, subnet, NULL, &base, &prefix) < 0)
                 return compose_node_error(cfg, reterr, -EINVAL, path, "invalid IPv6 subnet '%s'", subnet);
-        if (gw && inet_pton(AF_INET6, gw, &g) != 1)
+        c->nets[i].v6_base = base.in6;
+        if (gw && in_addr_from_string(AF_INET6, gw, &g) < 0)
                 return compose_node_error(cfg, reterr, -EINVAL, path, "invalid IPv6 gateway '%s'", gw);
         if (!gw) {
-                g = c->nets[i].v6_base;
-                g.s6_addr[15] |= 1;
-                gw = inet_ntop(AF_INET6, &g, buf, sizeof buf);
+                g = base;
+                g.in6.s6_addr[15] |= 1;
+                gw = inet_ntop(AF_INET6, &g.in6, buf, sizeof buf);
         }
         n->ipv6_subnet = strdup(subnet);
         n->ipv6_gateway = strdup(gw);

@@ -6,92 +6,27 @@
 #include "reconcile/render/desired-internal.h"
 #include "reconcile/runtime/runtime.h"
 
-static const struct {
-        const char *suffix;
-        uint64_t nsec;
-} duration_units[] = {
-        { "ns", 1 }, { "us", 1000 }, { "\xc2\xb5s", 1000 }, { "\xce\xbcs", 1000 }, { "ms", 1000000 },
-        { "s", UINT64_C(1000000000) }, { "m", UINT64_C(60000000000) }, { "h", UINT64_C(3600000000000) },
-};
-
-/* Reads one "<number><unit>" element of a Go duration and adds it (in ns) to *total. */
-static int parse_duration_element(const char **p, uint64_t *total) {
-        const char *s = *p;
-        uint64_t whole = 0, frac = 0, scale = 1;
-        size_t digits = 0;
-
-        for (; isdigit((unsigned char) *s); s++, digits++)
-                if (__builtin_mul_overflow(whole, 10, &whole) || __builtin_add_overflow(whole, *s - '0', &whole))
-                        return -ERANGE;
-        if (*s == '.')
-                for (s++; isdigit((unsigned char) *s); s++, digits++)
-                        if (scale < UINT64_C(1000000000000))
-                                frac = frac * 10 + (*s - '0'), scale *= 10;
-        if (digits == 0)
-                return -EINVAL;
-        for (size_t i = 0; i < ELEMENTSOF(duration_units); i++) {
-                const char *rest = startswith(s, duration_units[i].suffix);
-                uint64_t v, u = duration_units[i].nsec;
-
-                /* "m" must not take the "m" of "ms" */
-                if (!rest || (*rest && !isdigit((unsigned char) *rest) && *rest != '.'))
-                        continue;
-                if (__builtin_mul_overflow(whole, u, &v) || __builtin_add_overflow(v, frac * u / scale, &v) ||
-                    __builtin_add_overflow(*total, v, total))
-                        return -ERANGE;
-                *p = rest;
-                return 0;
-        }
-        return -EINVAL;
-}
-
 int parse_go_duration(const char *s, uint64_t *ret_usec) {
-        uint64_t total = 0;
+        int64_t nsec;
         int r;
 
-        if (*s == '+')
-                s++;
-        if (streq(s, "0")) {
-                *ret_usec = 0;
-                return 0;
-        }
-        if (!*s)
-                return -EINVAL;
-        while (*s) {
-                r = parse_duration_element(&s, &total);
-                if (r < 0)
-                        return r;
-        }
-        *ret_usec = total / 1000;
+        r = parse_go_duration_nsec(s, &nsec);
+        if (r < 0)
+                return r == -ERANGE ? r : -EINVAL;
+        if (nsec < 0)
+                return -ERANGE;
+        *ret_usec = (uint64_t) nsec / NSEC_PER_USEC;
         return 0;
 }
 
 int parse_bytes(const char *s, uint64_t *ret) {
-        static const char units[] = "bkmgtp";
-        char *end;
-        uint64_t v, mult = 1;
-        const char *u;
+        int64_t v;
+        int r;
 
-        if (!isdigit((unsigned char) *s))
-                return -EINVAL;
-        errno = 0;
-        v = strtoull(s, &end, 10);
-        if (errno)
-                return -errno;
-        if (*end) {
-                char c = tolower((unsigned char) *end);
-
-                u = strchr(units, c);
-                if (!c || !u)
-                        return -EINVAL;
-                for (const char *x = units; x < u; x++)
-                        mult *= 1024;
-                end++;
-                if (*end && (tolower((unsigned char) *end) != 'b' || c == 'b' || end[1]))
-                        return -EINVAL;
-        }
-        if (__builtin_mul_overflow(v, mult, ret))
-                return -ERANGE;
+        r = parse_size(s, &v);
+        if (r < 0)
+                return r;
+        *ret = (uint64_t) v;
         return 0;
 }
 

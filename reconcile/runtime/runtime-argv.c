@@ -343,20 +343,6 @@ static int argv_user_helper(char ***cmd, char ***l, const char *user, char * con
 
 /* ---- the command line ---- */
 
-static int extend_printf(char ***l, const char *fmt, ...) _printf_(2, 3);
-static int extend_printf(char ***l, const char *fmt, ...) {
-        va_list ap;
-        char *s;
-        int r;
-
-        va_start(ap, fmt);
-        r = vasprintf(&s, fmt, ap);
-        va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        return strv_consume(l, s);
-}
-
 /* Options every service gets. --as-pid2: nspawn's stub init is PID 1 and reaps zombies (docker's
  * init: true); it turns --kill-signal=SIGRTMIN+3 into SIGTERM for the payload, and the wrapper
  * sends the payload its stop_signal itself. The wrapper writes /etc/hosts and /etc/resolv.conf,
@@ -368,8 +354,8 @@ static int argv_fixed(char ***l, const ServiceSpec *s, const char *root) {
         r = r ?: strv_extend(l, "--quiet");
         r = r ?: strv_extend(l, "--keep-unit");
         r = r ?: strv_extend(l, "--register=yes");
-        r = r ?: extend_printf(l, "--machine=%s", s->machine);
-        r = r ?: extend_printf(l, "--directory=%s", root);
+        r = r ?: strv_extendf(l, "--machine=%s", s->machine);
+        r = r ?: strv_extendf(l, "--directory=%s", root);
         r = r ?: strv_extend(l, "--as-pid2");
         r = r ?: strv_extend(l, "--notify-ready=no");
         r = r ?: strv_extend(l, "--kill-signal=SIGRTMIN+3");
@@ -379,10 +365,10 @@ static int argv_fixed(char ***l, const ServiceSpec *s, const char *root) {
         r = r ?: strv_extend(l, "--link-journal=no");
         r = r ?: strv_extend(l, "--console=pipe");
         if (s->netns)
-                r = r ?: extend_printf(l, "--network-namespace-path=/run/netns/%s", s->netns);
+                r = r ?: strv_extendf(l, "--network-namespace-path=/run/netns/%s", s->netns);
         else
                 r = r ?: strv_extend(l, "--private-network");
-        r = r ?: extend_printf(l, "--hostname=%s", s->hostname ?: s->service);
+        r = r ?: strv_extendf(l, "--hostname=%s", s->hostname ?: s->service);
         return r;
 }
 
@@ -398,7 +384,7 @@ int service_nspawn_argv(const ServiceSpec *s, const ImageConfig *img, const Nspa
         if (r < 0)
                 return r;
         r = argv_fixed(&l, s, paths->root);
-        r = r ?: extend_printf(&l, "--chdir=%s", service_working_dir(s, img));
+        r = r ?: strv_extendf(&l, "--chdir=%s", service_working_dir(s, img));
         r = r ?: argv_caps(&l, s, reterr);
         if (r >= 0 && s->read_only)
                 r = strv_extend(&l, "--read-only");
@@ -409,7 +395,7 @@ int service_nspawn_argv(const ServiceSpec *s, const ImageConfig *img, const Nspa
         for (size_t i = 0; r >= 0 && i < s->n_ulimits; i++)
                 r = argv_ulimit(&l, &s->ulimits[i], reterr);
         STRV_FOREACH(e, env)
-                r = r ?: extend_printf(&l, "--setenv=%s", *e);
+                r = r ?: strv_extendf(&l, "--setenv=%s", *e);
         r = r ?: strv_extend(&l, "--");
         STRV_FOREACH(a, cmd)
                 r = r ?: strv_extend(&l, *a);

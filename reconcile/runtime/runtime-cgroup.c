@@ -1,46 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <fcntl.h>
-#include <linux/magic.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 
+#include "lib/cgroup-util.h"
 #include "lib/fileio.h"
 #include "reconcile/runtime/runtime-internal.h"
-
-#define CGROUP_ROOT "/sys/fs/cgroup"
-
-/* Our cgroup v2 directory, from the "0::PATH" line of /proc/self/cgroup. */
-static int own_cgroup(char **ret) {
-        _cleanup_free_ char *text = NULL;
-        const char *line;
-        int r;
-
-        r = read_full_file("/proc/self/cgroup", &text, NULL);
-        if (r < 0)
-                return r;
-        line = startswith(text, "0::");
-        if (!line && (line = strstr(text, "\n0::")))
-                line += strlen("\n0::");
-        if (!line)
-                return -EOPNOTSUPP;     /* no unified hierarchy */
-        if (asprintf(ret, CGROUP_ROOT "%.*s", (int) strcspn(line, "\n"), line) < 0)
-                return -ENOMEM;
-        return 0;
-}
-
-static int write_string(const char *dir, const char *file, const char *value) {
-        _cleanup_free_ char *path = path_join(dir, file);
-        _cleanup_close_ int fd = -EBADF;
-
-        if (!path)
-                return -ENOMEM;
-        fd = open(path, O_WRONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        if (write(fd, value, strlen(value)) < 0)
-                return -errno;
-        return 0;
-}
 
 /* A cgroup with processes cannot pass controllers on to children, so the unit's processes must
  * sit in leaves: we take <unit>/supervisor (where nspawn --keep-unit expects its supervisor) and
@@ -49,14 +12,15 @@ static int write_string(const char *dir, const char *file, const char *value) {
  * processes in the v1 name=systemd tree, which we leave alone). */
 int rt_cgroup_enter_supervisor(char **ret_unit_cgroup, NcError *reterr) {
         _cleanup_free_ char *cg = NULL, *sup = NULL;
-        struct statfs fs;
         int r;
 
-        if (statfs(CGROUP_ROOT, &fs) < 0 || fs.f_type != CGROUP2_SUPER_MAGIC)
+        if (!cg_all_unified())
                 return nc_error_set(reterr, -EOPNOTSUPP, "%s is not the unified cgroup hierarchy; "
-                                    "staying in the unit's cgroup", CGROUP_ROOT);
+                                    "staying in the unit's cgroup", CGROUP_FS_ROOT);
 
-        r = own_cgroup(&cg);
+        r = cg_own_dir(&cg);
+        if (r == -ENOMEDIUM)
+                r = -EOPNOTSUPP;        /* no unified hierarchy */
         if (r < 0)
                 return nc_error_set(reterr, r, "cannot find our cgroup: %s", strerror(-r));
         if (endswith(cg, "/supervisor")) {
@@ -69,7 +33,7 @@ int rt_cgroup_enter_supervisor(char **ret_unit_cgroup, NcError *reterr) {
                 return -ENOMEM;
         if (mkdir(sup, 0755) < 0 && errno != EEXIST)
                 return nc_error_set(reterr, -errno, "%s: %m (is the unit Delegate=yes?)", sup);
-        r = write_string(sup, "cgroup.procs", "0");
+        r = cg_write_attr(sup, "cgroup.procs", "0");
         if (r < 0)
                 return nc_error_set(reterr, r, "%s: cannot move into it: %s", sup, strerror(-r));
         *ret_unit_cgroup = TAKE_PTR(cg);
@@ -97,7 +61,7 @@ int rt_cgroup_probe_v1(char **ret) {
                 return -ENOMEM;
         if (!endswith(cg, ".service"))
                 return -ENOENT;
-        if (asprintf(ret, CGROUP_ROOT "/systemd%s/probe", cg) < 0)
+        if (asprintf(ret, CGROUP_FS_ROOT "/systemd%s/probe", cg) < 0)
                 return -ENOMEM;
         return 0;
 }
@@ -108,5 +72,5 @@ int rt_cgroup_kill_payload(const char *unit_cgroup) {
 
         if (!payload)
                 return -ENOMEM;
-        return write_string(payload, "cgroup.kill", "1");
+        return cg_write_attr(payload, "cgroup.kill", "1");
 }

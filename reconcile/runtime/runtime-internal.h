@@ -6,14 +6,12 @@
 #include <json-c/json.h>
 
 #include "lib/error.h"
+#include "lib/json-util.h"
 #include "lib/macro.h"
+#include "lib/strv.h"
 #include "reconcile/runtime/runtime.h"
 
 /* Shared inside reconcile/runtime only. */
-
-#define STRV_MAKE(...) ((char*[]) { __VA_ARGS__, NULL })
-
-DEFINE_VOID_CLEANUP_FUNC(struct json_object*, json_object_put);
 
 /* JSON readers: @what names the object in messages ("S.json: healthcheck"). An absent key or a
  * null value leaves *ret untouched and returns 0; a wrong type is -EINVAL with reterr set. */

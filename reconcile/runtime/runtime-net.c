@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <sched.h>
 
+#include "lib/fileio.h"
 #include "lib/process.h"
 #include "lib/strv.h"
 #include "netfilter/netfilter.h"
@@ -84,7 +85,6 @@ int rt_sysctls_check(const ServiceSpec *s, NcError *reterr) {
 
 static int sysctl_write(const char *kv) {
         _cleanup_free_ char *path = NULL;
-        _cleanup_close_ int fd = -EBADF;
         size_t klen = strcspn(kv, "=");
         const char *value = kv[klen] ? kv + klen + 1 : "";
 
@@ -93,12 +93,7 @@ static int sysctl_write(const char *kv) {
         for (char *c = path + strlen("/proc/sys/"); *c; c++)
                 if (*c == '.')
                         *c = '/';
-        fd = open(path, O_WRONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        if (write(fd, value, strlen(value)) < 0)
-                return -errno;
-        return 0;
+        return write_string_file(path, value);
 }
 
 /* Writes the sysctls of @list (all or those @select picks) inside the namespace @ns_fd (of type

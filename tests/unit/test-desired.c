@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <inttypes.h>
 
-#include "lib/sha256.h"
 #include "reconcile/render/desired-internal.h"
 #include "tests/unit/test-desired-util.h"
 
@@ -322,19 +321,6 @@ TEST(write_tree_and_verify_units) {
         }
         ASSERT_OK(r);
         test_tmpdir_remove();
-}
-
-TEST(sha256_vectors) {
-        char hex[SHA256_DIGEST_SIZE * 2 + 1];
-        static char million[1000000];
-
-        ASSERT_STREQ(sha256_hex("", 0, hex), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-        ASSERT_STREQ(sha256_hex("abc", 3, hex), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-        ASSERT_STREQ(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, hex),
-                     "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-        memset(million, 'a', sizeof million);
-        ASSERT_STREQ(sha256_hex(million, sizeof million, hex),
-                     "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
 TEST(durations_bytes_timespans) {

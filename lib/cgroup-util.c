@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <limits.h>
+#include <linux/magic.h>
+#include <sys/vfs.h>
+
+#include "lib/cgroup-util.h"
+#include "lib/fileio.h"
+#include "lib/macro.h"
+#include "lib/strv.h"
+
+bool cg_all_unified(void) {
+        struct statfs fs;
+
+        return statfs(CGROUP_FS_ROOT, &fs) >= 0 && fs.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+/* A line reads "36 25 0:31 / /sys/fs/cgroup rw,nosuid,... shared:9 - cgroup2 cgroup2 rw". */
+int cg_unified_mount(char **ret_mount, char **ret_root) {
+        _cleanup_free_ char *text = NULL;
+        _cleanup_strv_free_ char **lines = NULL;
+        int r;
+
+        r = read_full_file("/proc/self/mountinfo", &text, NULL);
+        if (r < 0)
+                return r;
+        lines = strv_split(text, "\n");
+        if (!lines)
+                return -ENOMEM;
+        STRV_FOREACH(l, lines) {
+                char root[PATH_MAX], mount[PATH_MAX];
+                const char *sep = strstr(*l, " - ");
+                _cleanup_free_ char *m = NULL, *rt = NULL;
+
+                if (!sep || !startswith(sep, " - cgroup2 "))
+                        continue;
+                if (sscanf(*l, "%*s %*s %*s %4095s %4095s", root, mount) != 2)
+                        continue;
+                m = strdup(mount);
+                rt = strdup(root);
+                if (!m || !rt)
+                        return -ENOMEM;
+                *ret_mount = TAKE_PTR(m);
+                *ret_root = TAKE_PTR(rt);
+                return 0;
+        }
+        return -ENOENT;
+}
+
+int cg_own_path(char **ret) {
+        _cleanup_free_ char *text = NULL;
+        const char *line;
+        int r;
+
+        r = read_full_file("/proc/self/cgroup", &text, NULL);
+        if (r < 0)
+                return r;
+        line = startswith(text, "0::");
+        if (!line && (line = strstr(text, "\n0::")))
+                line += strlen("\n0::");
+        if (!line)
+                return -ENOMEDIUM;
+        *ret = strndup(line, strcspn(line, "\n"));
+        return *ret ? 0 : -ENOMEM;
+}
+
+int cg_own_dir(char **ret) {
+        _cleanup_free_ char *cg = NULL, *mount = NULL, *root = NULL;
+        const char *rel;
+        int r;
+
+        r = cg_own_path(&cg);
+        if (r < 0)
+                return r;
+        r = cg_unified_mount(&mount, &root);
+        if (r < 0)
+                return r;
+        /* A mount of a subtree (in a cgroup namespace) shows paths relative to its root. */
+        rel = streq(root, "/") ? cg : startswith(cg, root);
+        if (!rel)
+                return -ENOENT;
+        *ret = strjoin(mount, rel);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int cg_write_attr(const char *dir, const char *attr, const char *value) {
+        _cleanup_free_ char *path = path_join(dir, attr);
+
+        return path ? write_string_file(path, value) : -ENOMEM;
+}
