@@ -10,7 +10,7 @@ int cmd_log_error(int r, const NcError *err) {
         char buf[1024];
 
         if (!err || err->error == 0)
-                return log_error_errno(r, "%s", strerror(-r));
+                return log_error_errno(r, "%m");
         return log_error_errno(r, "%s", nc_error_format(err, buf, sizeof buf));
 }
 

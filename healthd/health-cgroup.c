@@ -64,7 +64,7 @@ int health_cgroup_open(const char *spec, HealthCgroup *ret, NcError *reterr) {
         }
         r = open_cgroup_dir(spec, &cg);
         if (r < 0)
-                return nc_error_set(reterr, r, "probe cgroup '%s': %s", spec, strerror(-r));
+                return nc_error_set(reterr, r, "probe cgroup '%s': %m", spec);
         *ret = cg;
         return 0;
 }

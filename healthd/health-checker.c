@@ -222,7 +222,7 @@ int health_checker_new(sd_event *e, const HealthConfig *cfg, pid_t leader, Healt
         c->started_usec = now_usec(c);
         r = arm_timer(c, c->started_usec + health_state_next_interval_usec(&c->state, &c->config, 0));
         if (r < 0)
-                return nc_error_set(reterr, r, "cannot arm the probe timer: %s", strerror(-r));
+                return nc_error_set(reterr, r, "cannot arm the probe timer: %m");
         *ret = TAKE_PTR(c);
         return 0;
 }

@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
+#include <errno.h>
 #include <stdio.h>
 
 #include "lib/error.h"
 
 int nc_error_setv_at(NcError *reterr, int error, const char *file, unsigned line, unsigned column,
                      const char *fmt, va_list ap) {
+        int saved_errno = errno;
+
+        assert(error < 0);
         if (!reterr || reterr->error != 0)
                 return error;
 
@@ -12,7 +17,9 @@ int nc_error_setv_at(NcError *reterr, int error, const char *file, unsigned line
         snprintf(reterr->file, sizeof reterr->file, "%s", strempty(file));
         reterr->line = line;
         reterr->column = column;
+        errno = -error;                 /* %m formats @error, whatever errno holds by now */
         vsnprintf(reterr->message, sizeof reterr->message, fmt, ap);
+        errno = saved_errno;
         return error;
 }
 

@@ -15,7 +15,8 @@ typedef struct NcError {
         char message[512];
 } NcError;
 
-/* Records @error and a message. NULL-safe. Returns @error (< 0) so `return nc_error_set(...)` works. */
+/* Records @error (< 0) and a message, in which %m formats @error (as systemd's log_*_errno() do).
+ * NULL-safe. Returns @error so `return nc_error_set(...)` works. */
 int nc_error_set(NcError *reterr, int error, const char *fmt, ...) _printf_(3, 4);
 
 /* Same, with a position in a file. */

@@ -258,7 +258,7 @@ int fw_snapshot_read(FwContext *ctx, FwSnapshot *ret, NcError *reterr) {
         }
         if (r < 0) {
                 fw_snapshot_done(&s);
-                return nc_error_set(reterr, r, "cannot read table inet %s: %s", FW_TABLE_NAME, strerror(-r));
+                return nc_error_set(reterr, r, "cannot read table inet %s: %m", FW_TABLE_NAME);
         }
         *ret = s;
         return 0;

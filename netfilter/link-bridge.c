@@ -82,12 +82,12 @@ static int bridge_get(Rtnl *r, const char *name, const uint8_t mac[static 6], Li
         if (k == -ENODEV) {
                 k = bridge_create(r, name, mac);
                 if (k < 0 && k != -EEXIST)
-                        return nc_error_set(reterr, k, "cannot create bridge '%s': %s", name, strerror(-k));
+                        return nc_error_set(reterr, k, "cannot create bridge '%s': %m", name);
                 created = 1;
                 k = rtnl_link_get(r, name, ret);
         }
         if (k < 0)
-                return nc_error_set(reterr, k, "cannot read link '%s': %s", name, strerror(-k));
+                return nc_error_set(reterr, k, "cannot read link '%s': %m", name);
         if (!streq(ret->kind, "bridge"))
                 return nc_error_set(reterr, -EEXIST, "'%s' exists and is not a bridge", name);
         return created;
@@ -103,7 +103,7 @@ int bridge_ensure(const char *name, const char *gateway_cidr, NcError *reterr) {
                 return nc_error_set(reterr, -EINVAL, "invalid bridge name '%s'", strempty(name));
         k = rtnl_open(-1, &r);
         if (k < 0)
-                return nc_error_set(reterr, k, "cannot open rtnetlink: %s", strerror(-k));
+                return nc_error_set(reterr, k, "cannot open rtnetlink: %m");
         bridge_mac(name, mac);
         changed = bridge_get(&r, name, mac, &l, reterr);
         if (changed < 0)
@@ -118,7 +118,7 @@ int bridge_ensure(const char *name, const char *gateway_cidr, NcError *reterr) {
         if (k >= 0)
                 changed |= k;
         if (k < 0)
-                return nc_error_set(reterr, k, "cannot configure bridge '%s': %s", name, strerror(-k));
+                return nc_error_set(reterr, k, "cannot configure bridge '%s': %m", name);
         if (!isempty(gateway_cidr)) {
                 k = rtnl_addr_ensure(&r, l.ifindex, gateway_cidr, reterr);
                 if (k < 0)
@@ -127,7 +127,7 @@ int bridge_ensure(const char *name, const char *gateway_cidr, NcError *reterr) {
         }
         k = rtnl_link_up(&r, &l);
         if (k < 0)
-                return nc_error_set(reterr, k, "cannot bring bridge '%s' up: %s", name, strerror(-k));
+                return nc_error_set(reterr, k, "cannot bring bridge '%s' up: %m", name);
         return changed | k;
 }
 
@@ -137,10 +137,10 @@ static int open_link(const char *ifname, Rtnl *r, LinkInfo *l, NcError *reterr) 
 
         k = rtnl_open(-1, r);
         if (k < 0)
-                return nc_error_set(reterr, k, "cannot open rtnetlink: %s", strerror(-k));
+                return nc_error_set(reterr, k, "cannot open rtnetlink: %m");
         k = rtnl_link_get(r, ifname, l);
         if (k < 0 && k != -ENODEV)
-                return nc_error_set(reterr, k, "cannot read link '%s': %s", ifname, strerror(-k));
+                return nc_error_set(reterr, k, "cannot read link '%s': %m", ifname);
         return k;
 }
 
@@ -160,7 +160,7 @@ static int remove_link(const char *ifname, const char *kind, NcError *reterr) {
         if (k == -ENODEV)
                 return 0;
         if (k < 0)
-                return nc_error_set(reterr, k, "cannot delete link '%s': %s", ifname, strerror(-k));
+                return nc_error_set(reterr, k, "cannot delete link '%s': %m", ifname);
         return 1;
 }
 

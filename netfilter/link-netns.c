@@ -77,7 +77,7 @@ int netns_ensure(const char *name, NcError *reterr) {
                 return 0;
         r = netns_dir_shared();
         if (r < 0)
-                return nc_error_set(reterr, r, "cannot prepare " NETNS_DIR ": %s", strerror(-r));
+                return nc_error_set(reterr, r, "cannot prepare " NETNS_DIR ": %m");
         fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0444);
         if (fd < 0)
                 return nc_error_set(reterr, -errno, "cannot create %s: %m", path);
@@ -85,7 +85,7 @@ int netns_ensure(const char *name, NcError *reterr) {
         r = netns_create(path);
         if (r < 0) {
                 (void) unlink(path);
-                return nc_error_set(reterr, r, "cannot create network namespace '%s': %s", name, strerror(-r));
+                return nc_error_set(reterr, r, "cannot create network namespace '%s': %m", name);
         }
         return 1;
 }

@@ -268,7 +268,7 @@ int rtnl_addr_ensure(Rtnl *r, int ifindex, const char *cidr, NcError *reterr) {
         alen = in_addr_family_size(m.family);
         k = rtnl_call(r, addr_msg(buf, RTM_GETADDR, NLM_F_DUMP, &m), addr_cb, &m);
         if (k < 0)
-                return nc_error_set(reterr, k, "cannot list addresses: %s", strerror(-k));
+                return nc_error_set(reterr, k, "cannot list addresses: %m");
         if (m.found)
                 return 0;
         nlh = addr_msg(buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, &m);
@@ -279,7 +279,7 @@ int rtnl_addr_ensure(Rtnl *r, int ifindex, const char *cidr, NcError *reterr) {
                 mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
         k = rtnl_call(r, nlh, NULL, NULL);
         if (k < 0)
-                return nc_error_set(reterr, k, "cannot add address %s: %s", cidr, strerror(-k));
+                return nc_error_set(reterr, k, "cannot add address %s: %m", cidr);
         return 1;
 }
 
@@ -308,6 +308,6 @@ int rtnl_route_default(Rtnl *r, int ifindex, const char *gateway, NcError *reter
                         break;
         }
         if (k < 0)
-                return nc_error_set(reterr, k, "cannot add a default route via %s: %s", gateway, strerror(-k));
+                return nc_error_set(reterr, k, "cannot add a default route via %s: %m", gateway);
         return replace ? 0 : 1;
 }

@@ -50,12 +50,12 @@ static int veth_pair(Rtnl *host, Rtnl *ns, const char *host_if, const LinkInfo *
         if (k >= 0 && !streq(l.kind, "veth"))
                 return nc_error_set(reterr, -EEXIST, "'%s' exists and is not a veth", host_if);
         if (k >= 0 && (k = rtnl_link_delete(host, l.ifindex)) < 0)
-                return nc_error_set(reterr, k, "cannot delete stale '%s': %s", host_if, strerror(-k));
+                return nc_error_set(reterr, k, "cannot delete stale '%s': %m", host_if);
         if (kp >= 0 && (k = rtnl_link_delete(ns, p.ifindex)) < 0)
-                return nc_error_set(reterr, k, "cannot delete stale '%s' in the netns: %s", peer, strerror(-k));
+                return nc_error_set(reterr, k, "cannot delete stale '%s' in the netns: %m", peer);
         k = veth_create(host, host_if, bridge->ifindex, netns_fd, peer);
         if (k < 0)
-                return nc_error_set(reterr, k, "cannot create veth '%s' <-> '%s': %s", host_if, peer, strerror(-k));
+                return nc_error_set(reterr, k, "cannot create veth '%s' <-> '%s': %m", host_if, peer);
         return 1;
 }
 
@@ -84,7 +84,7 @@ static int veth_host_side(Rtnl *host, const char *host_if, const LinkInfo *bridg
 
         k = rtnl_link_get(host, host_if, &l);
         if (k < 0)
-                return nc_error_set(reterr, k, "cannot read '%s': %s", host_if, strerror(-k));
+                return nc_error_set(reterr, k, "cannot read '%s': %m", host_if);
         changed = k = rtnl_link_set_master(host, &l, bridge->ifindex);
         if (k >= 0)
                 k = rtnl_link_set_route_localnet(host, &l);
@@ -95,7 +95,7 @@ static int veth_host_side(Rtnl *host, const char *host_if, const LinkInfo *bridg
         if (k >= 0)
                 k = rtnl_link_up(host, &l);
         if (k < 0)
-                return nc_error_set(reterr, k, "cannot configure '%s': %s", host_if, strerror(-k));
+                return nc_error_set(reterr, k, "cannot configure '%s': %m", host_if);
         return changed | k;
 }
 
@@ -111,7 +111,7 @@ static int veth_ns_side(Rtnl *ns, const char *peer, const char *cidr, const char
         if (k >= 0)
                 changed |= k, k = rtnl_link_up(ns, &l);
         if (k < 0)
-                return nc_error_set(reterr, k, "cannot bring up '%s' in the netns: %s", peer, strerror(-k));
+                return nc_error_set(reterr, k, "cannot bring up '%s' in the netns: %m", peer);
         changed |= k;
         if (!isempty(cidr)) {
                 k = rtnl_addr_ensure(ns, l.ifindex, cidr, reterr);
@@ -141,15 +141,15 @@ int veth_ensure(const char *host_if, const char *bridge, const char *netns, cons
                                     strempty(host_if), strempty(ifname_in_ns));
         netns_fd = netns_open(netns);
         if (netns_fd < 0)
-                return nc_error_set(reterr, netns_fd, "cannot open netns '%s': %s", netns, strerror(-netns_fd));
+                return nc_error_set(reterr, netns_fd, "cannot open netns '%s': %m", netns);
         k = rtnl_open(-1, &host);
         if (k >= 0)
                 k = rtnl_open(netns_fd, &ns);
         if (k < 0)
-                return nc_error_set(reterr, k, "cannot open rtnetlink: %s", strerror(-k));
+                return nc_error_set(reterr, k, "cannot open rtnetlink: %m");
         k = rtnl_link_get(&host, bridge, &br);
         if (k < 0)
-                return nc_error_set(reterr, k, "bridge '%s': %s", bridge, strerror(-k));
+                return nc_error_set(reterr, k, "bridge '%s': %m", bridge);
         changed = veth_pair(&host, &ns, host_if, &br, netns_fd, ifname_in_ns, reterr);
         if (changed < 0)
                 return changed;

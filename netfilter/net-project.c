@@ -191,7 +191,7 @@ int net_project_load(const char *path, NetProjectFile **ret, NcError *reterr) {
 
         r = read_full_file(path, &text, NULL);
         if (r < 0)
-                return nc_error_set(reterr, r, "cannot read %s: %s", path, strerror(-r));
+                return nc_error_set(reterr, r, "cannot read %s: %m", path);
         return net_project_parse(text, path, ret, reterr);
 }
 

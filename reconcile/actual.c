@@ -471,11 +471,11 @@ int actual_read(sd_bus *bus, const char *project, const char *root, bool runtime
                 return -ENOMEM;
         r = read_files(a, root, runtime, also);
         if (r < 0)
-                return nc_error_set(reterr, r, "cannot read the installed files: %s", strerror(-r));
+                return nc_error_set(reterr, r, "cannot read the installed files: %m");
         if (bus) {
                 r = read_units(a, bus);
                 if (r < 0)
-                        return nc_error_set(reterr, r, "cannot list units from systemd: %s", strerror(-r));
+                        return nc_error_set(reterr, r, "cannot list units from systemd: %m");
         }
         r = add_unloaded_units(a);
         if (r < 0)

@@ -43,7 +43,7 @@ static int take_lock(Reconcile *c, NcError *reterr) {
                 return -ENOMEM;
         r = mkdir_parents_and_self(NC_RUNTIME_DIR, 0755);
         if (r < 0)
-                return nc_error_set(reterr, r, "cannot create " NC_RUNTIME_DIR ": %s", strerror(-r));
+                return nc_error_set(reterr, r, "cannot create " NC_RUNTIME_DIR ": %m");
         c->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (c->lock_fd < 0)
                 return nc_error_set(reterr, -errno, "cannot open %s: %m", path);
@@ -85,11 +85,11 @@ static int render(Reconcile *c, NcError *reterr) {
         r = read_full_file(ipam_path, &ipam, NULL);
         if (r < 0 && r != -ENOENT)
                 /* Allocating afresh would move every address: refuse rather than guess. */
-                return nc_error_set(reterr, r, "cannot read %s: %s", ipam_path, strerror(-r));
+                return nc_error_set(reterr, r, "cannot read %s: %m", ipam_path);
         o.ipam_json = ipam;
         r = desired_taken_subnets(NULL, c->project->name, &taken);
         if (r < 0)
-                return nc_error_set(reterr, r, "cannot read other projects' address allocations: %s", strerror(-r));
+                return nc_error_set(reterr, r, "cannot read other projects' address allocations: %m");
         o.taken_subnets = taken;
         c->desired = desired_state_free(c->desired);
         r = desired_render(c->project, &o, &c->desired, reterr);
@@ -171,7 +171,7 @@ int reconcile_new(const ComposeProject *p, const ReconcileOptions *o, Reconcile 
                         return r;
                 r = bus_open_systemd(&c->bus);
                 if (r < 0)
-                        return nc_error_set(reterr, r, "cannot connect to systemd: %s", strerror(-r));
+                        return nc_error_set(reterr, r, "cannot connect to systemd: %m");
         }
         uint64_t t = now_usec();
         r = render(c, reterr);
@@ -208,14 +208,14 @@ int reconcile_new(const ComposeProject *p, const ReconcileOptions *o, Reconcile 
         if (!o->offline && (geteuid() == 0 || !o->read_only)) {
                 r = network_drift(c);
                 if (r < 0)
-                        return nc_error_set(reterr, r, "cannot read the nftables state: %s", strerror(-r));
+                        return nc_error_set(reterr, r, "cannot read the nftables state: %m");
         }
         LOG_PHASE("reading nftables", t);
         t = now_usec();
         r = plan_compute(c->desired, c->actual, &c->plan);
         LOG_PHASE("planning", t);
         if (r < 0)
-                return nc_error_set(reterr, r, "cannot compute the plan: %s", strerror(-r));
+                return nc_error_set(reterr, r, "cannot compute the plan: %m");
         *ret = TAKE_PTR(c);
         return 0;
 }
@@ -288,7 +288,7 @@ static int wait_stopped(BusJobs *jobs, NcError *reterr) {
 
         r = bus_jobs_wait(jobs);
         if (r < 0)
-                return nc_error_set(reterr, r, "waiting for systemd's stop jobs: %s", strerror(-r));
+                return nc_error_set(reterr, r, "waiting for systemd's stop jobs: %m");
         for (size_t i = 0; bus_jobs_finished(jobs, i, &unit, &result); i++)
                 if (!streq(result, "done"))
                         return nc_error_set(reterr, -EBUSY, "stopping %s did not complete (job %s)", unit, result);
@@ -303,14 +303,14 @@ static int execute_units(Reconcile *c, NcError *reterr) {
 
         r = bus_jobs_new(c->bus, &jobs);
         if (r < 0)
-                return nc_error_set(reterr, r, "cannot subscribe to systemd: %s", strerror(-r));
+                return nc_error_set(reterr, r, "cannot subscribe to systemd: %m");
         /* A changed service is recreated: stopped, its links and runtime state removed, started again;
          * the wrapper discards the writable layer, which it made for another configuration hash,
          * and keeps anonymous volumes, as docker compose does on a recreate. */
         for (size_t i = 0; i < c->plan->n_actions; i++) {
                 const PlanAction *a = &c->plan->actions[i];
                 if (a->kind == PLAN_RESTART && (r = bus_jobs_queue(jobs, "StopUnit", a->unit, NULL)) < 0)
-                        return nc_error_set(reterr, r, "cannot stop %s: %s", a->unit, strerror(-r));
+                        return nc_error_set(reterr, r, "cannot stop %s: %m", a->unit);
         }
         r = wait_stopped(jobs, reterr);
         if (r < 0)
@@ -328,17 +328,17 @@ static int execute_units(Reconcile *c, NcError *reterr) {
                 (void) bus_reset_failed(c->bus, a->unit);
                 r = bus_jobs_queue(jobs, "StartUnit", a->unit, NULL);
                 if (r < 0)
-                        return nc_error_set(reterr, r, "cannot start %s: %s", a->unit, strerror(-r));
+                        return nc_error_set(reterr, r, "cannot start %s: %m", a->unit);
                 any = true;
         }
         target = name_target_unit(c->project->name);
         if (!target)
                 return -ENOMEM;
         if (any && (r = bus_jobs_queue(jobs, "StartUnit", target, NULL)) < 0)
-                return nc_error_set(reterr, r, "cannot start %s: %s", target, strerror(-r));
+                return nc_error_set(reterr, r, "cannot start %s: %m", target);
         r = bus_jobs_wait(jobs);
         if (r < 0)
-                return nc_error_set(reterr, r, "waiting for systemd's start jobs: %s", strerror(-r));
+                return nc_error_set(reterr, r, "waiting for systemd's start jobs: %m");
         return 0;
 }
 
@@ -394,11 +394,11 @@ static int execute_orphans(Reconcile *c, NcError *reterr) {
 
         r = bus_jobs_new(c->bus, &jobs);
         if (r < 0)
-                return nc_error_set(reterr, r, "cannot subscribe to systemd: %s", strerror(-r));
+                return nc_error_set(reterr, r, "cannot subscribe to systemd: %m");
         for (size_t i = 0; i < c->plan->n_actions; i++)
                 if (c->plan->actions[i].kind == PLAN_STOP &&
                     (r = bus_jobs_queue(jobs, "StopUnit", c->plan->actions[i].unit, NULL)) < 0)
-                        return nc_error_set(reterr, r, "cannot stop %s: %s", c->plan->actions[i].unit, strerror(-r));
+                        return nc_error_set(reterr, r, "cannot stop %s: %m", c->plan->actions[i].unit);
         r = wait_stopped(jobs, reterr);
         if (r < 0)
                 return r;
@@ -407,8 +407,8 @@ static int execute_orphans(Reconcile *c, NcError *reterr) {
                         (void) bus_reset_failed(c->bus, c->plan->actions[i].unit);
                         r = remove_service_state(c, c->plan->actions[i].service, false);
                         if (r < 0)
-                                return nc_error_set(reterr, r, "cannot remove the state of '%s': %s",
-                                                    c->plan->actions[i].service, strerror(-r));
+                                return nc_error_set(reterr, r, "cannot remove the state of '%s': %m",
+                                                    c->plan->actions[i].service);
                 }
         return 0;
 }
@@ -497,7 +497,7 @@ int reconcile_execute(Reconcile *c, NcError *reterr) {
         if (r >= 0 && reload) {
                 r = bus_daemon_reload(c->bus, NULL);
                 if (r < 0)
-                        return nc_error_set(reterr, r, "daemon-reload failed: %s", strerror(-r));
+                        return nc_error_set(reterr, r, "daemon-reload failed: %m");
         }
         log_debug("apply: networks");
         if (r >= 0 && sync)
@@ -519,7 +519,7 @@ static int down_stop_units(Reconcile *c, NcError *reterr) {
 
         r = bus_jobs_new(c->bus, &jobs);
         if (r < 0)
-                return nc_error_set(reterr, r, "cannot subscribe to systemd: %s", strerror(-r));
+                return nc_error_set(reterr, r, "cannot subscribe to systemd: %m");
         for (size_t i = 0; i < c->actual->n_units; i++) {
                 const ActualUnit *u = &c->actual->units[i];
 
@@ -527,7 +527,7 @@ static int down_stop_units(Reconcile *c, NcError *reterr) {
                         continue;
                 r = bus_jobs_queue(jobs, "StopUnit", u->name, NULL);
                 if (r < 0 && r != -ENOENT)
-                        return nc_error_set(reterr, r, "cannot stop %s: %s", u->name, strerror(-r));
+                        return nc_error_set(reterr, r, "cannot stop %s: %m", u->name);
         }
         return wait_stopped(jobs, reterr);
 }
@@ -575,7 +575,7 @@ int reconcile_down(Reconcile *c, bool volumes, NcError *reterr) {
         (void) rm_rf(strndupa(project_json, strrchr(project_json, '/') - project_json));
         r = bus_daemon_reload(c->bus, NULL);
         if (r < 0)
-                return nc_error_set(reterr, r, "daemon-reload failed: %s", strerror(-r));
+                return nc_error_set(reterr, r, "daemon-reload failed: %m");
         for (size_t i = 0; i < c->actual->n_units; i++)
                 (void) bus_reset_failed(c->bus, c->actual->units[i].name);
         (void) rm_rf(run);
@@ -583,6 +583,6 @@ int reconcile_down(Reconcile *c, bool volumes, NcError *reterr) {
         if (r >= 0 && volumes)
                 r = down_volumes(c);
         if (r < 0)
-                return nc_error_set(reterr, r, "cannot remove the project's state: %s", strerror(-r));
+                return nc_error_set(reterr, r, "cannot remove the project's state: %m");
         return 0;
 }

@@ -88,7 +88,7 @@ static int parse_file(Loader *l, const char *path, ComposeNode **ret) {
 
         r = read_full_file(path, &data, &size);
         if (r < 0)
-                return nc_error_set_at(l->reterr, r, path, 0, 0, "cannot read compose file: %s", strerror(-r));
+                return nc_error_set_at(l->reterr, r, path, 0, 0, "cannot read compose file: %m");
         return parse_data(l, path, data, size, ret);
 }
 
@@ -507,7 +507,7 @@ static int load_env(Loader *l) {
                         return -ENOMEM;
                 r = read_full_file(path, &data, NULL);
                 if (r < 0)
-                        return nc_error_set_at(l->reterr, r, file, 0, 0, "cannot read env file: %s", strerror(-r));
+                        return nc_error_set_at(l->reterr, r, file, 0, 0, "cannot read env file: %m");
                 r = compose_dotenv_parse(file, data, env_lookup, o->environ, &env, l->reterr);
                 if (r < 0)
                         return r;

@@ -47,7 +47,7 @@ int desired_write(const DesiredState *s, const char *root, NcError *reterr) {
                 else
                         r = write_file_atomic(path, f->content, f->size, f->mode);
                 if (r < 0)
-                        return nc_error_set(reterr, r, "%s: %s", path, strerror(-r));
+                        return nc_error_set(reterr, r, "%s: %m", path);
                 changed += r > 0;
         }
         return changed;

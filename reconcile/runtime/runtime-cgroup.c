@@ -22,7 +22,7 @@ int rt_cgroup_enter_supervisor(char **ret_unit_cgroup, NcError *reterr) {
         if (r == -ENOMEDIUM)
                 r = -EOPNOTSUPP;        /* no unified hierarchy */
         if (r < 0)
-                return nc_error_set(reterr, r, "cannot find our cgroup: %s", strerror(-r));
+                return nc_error_set(reterr, r, "cannot find our cgroup: %m");
         if (endswith(cg, "/supervisor")) {
                 cg[strlen(cg) - strlen("/supervisor")] = 0;
                 *ret_unit_cgroup = TAKE_PTR(cg);
@@ -35,7 +35,7 @@ int rt_cgroup_enter_supervisor(char **ret_unit_cgroup, NcError *reterr) {
                 return nc_error_set(reterr, -errno, "%s: %m (is the unit Delegate=yes?)", sup);
         r = cg_write_attr(sup, "cgroup.procs", "0");
         if (r < 0)
-                return nc_error_set(reterr, r, "%s: cannot move into it: %s", sup, strerror(-r));
+                return nc_error_set(reterr, r, "%s: cannot move into it: %m", sup);
         *ret_unit_cgroup = TAKE_PTR(cg);
         return 1;
 }

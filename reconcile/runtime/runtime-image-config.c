@@ -135,6 +135,6 @@ int image_config_load(const char *store, const char *digest, ImageConfig **ret, 
                 return -ENOMEM;
         r = read_full_file(path, &text, NULL);
         if (r < 0)
-                return nc_error_set(reterr, r, "%s: %s", path, strerror(-r));
+                return nc_error_set(reterr, r, "%s: %m", path);
         return image_config_parse(text, ret, reterr);
 }

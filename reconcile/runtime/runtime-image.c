@@ -51,7 +51,7 @@ static int refs_load(const char *store, struct json_object **ret, NcError *reter
         if (r == -ENOENT)
                 root = json_object_new_object();
         else if (r < 0)
-                return nc_error_set(reterr, r, "%s: %s", path, strerror(-r));
+                return nc_error_set(reterr, r, "%s: %m", path);
         else {
                 r = rt_json_parse(text, path, &root, reterr);
                 if (r < 0)
@@ -121,7 +121,7 @@ static int refs_record(const char *store, const char *norm, const char *digest, 
         text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
         r = write_file_atomic(path, text, strlen(text), 0644);
         if (r < 0)
-                return nc_error_set(reterr, r, "%s: %s", path, strerror(-r));
+                return nc_error_set(reterr, r, "%s: %m", path);
         return 0;
 }
 
@@ -131,7 +131,7 @@ static int run_tool(char **argv, bool progress, NcError *reterr) {
 
         r = rt_spawn_capture(argv, progress, &err);
         if (r < 0)
-                return nc_error_set(reterr, r, "could not run %s: %s", argv[0], strerror(-r));
+                return nc_error_set(reterr, r, "could not run %s: %m", argv[0]);
         if (r > 0)
                 return nc_error_set(reterr, -EIO, "%s %s failed (status %d): %s", argv[0], argv[1], r,
                                     isempty(err) ? "no error output" : err);
@@ -164,7 +164,7 @@ static int dir_read_config(const char *dir, char **ret_digest, char **ret_config
                 return -ENOMEM;
         r = read_full_file(mpath, &text, NULL);
         if (r < 0)
-                return nc_error_set(reterr, r, "%s: %s", mpath, strerror(-r));
+                return nc_error_set(reterr, r, "%s: %m", mpath);
         r = rt_json_parse(text, "image manifest", &manifest, reterr);
         if (r >= 0)
                 r = rt_json_object(manifest, "config", "image manifest", &config, reterr);
@@ -180,7 +180,7 @@ static int dir_read_config(const char *dir, char **ret_digest, char **ret_config
                 return -ENOMEM;
         r = read_full_file(cpath, ret_config, NULL);
         if (r < 0)
-                return nc_error_set(reterr, r, "%s: %s", cpath, strerror(-r));
+                return nc_error_set(reterr, r, "%s: %m", cpath);
         *ret_digest = TAKE_PTR(digest);
         return 0;
 }
@@ -209,7 +209,7 @@ static int unpack(const char *tmp, const char *config, bool progress, NcError *r
                 return nc_error_set(reterr, -errno, "%s: %m", usr);
         r = write_file_atomic(cfg, config, strlen(config), 0644);
         if (r < 0)
-                return nc_error_set(reterr, r, "%s: %s", cfg, strerror(-r));
+                return nc_error_set(reterr, r, "%s: %m", cfg);
         return 0;
 }
 
@@ -228,7 +228,7 @@ static int make_tmp(const char *store, char **ret, NcError *reterr) {
                 return -ENOMEM;
         r = mkdir_parents_and_self(parent, 0700);
         if (r < 0)
-                return nc_error_set(reterr, r, "%s: %s", parent, strerror(-r));
+                return nc_error_set(reterr, r, "%s: %m", parent);
         if (asprintf(&tmp, "%s/pull-XXXXXX", parent) < 0)
                 return -ENOMEM;
         if (!mkdtemp(tmp))

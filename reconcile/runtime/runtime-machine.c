@@ -26,7 +26,7 @@ int rt_machine_unregister_stale(const char *machine, NcError *reterr) {
 
         r = sd_bus_open_system(&bus);
         if (r < 0)
-                return nc_error_set(reterr, r, "system bus: %s", strerror(-r));
+                return nc_error_set(reterr, r, "system bus: %m");
         r = sd_bus_call_method(bus, MACHINED, "/org/freedesktop/machine1", MACHINED ".Manager", "GetMachine",
                                &error, &reply, "s", machine);
         if (r < 0)

@@ -160,7 +160,7 @@ int rt_sysctls_net(const ServiceSpec *s, NcError *reterr) {
                         return -ENOMEM;
         fd = netns_open(s->netns);
         if (fd < 0)
-                return nc_error_set(reterr, fd, "netns '%s': %s", s->netns, strerror(-fd));
+                return nc_error_set(reterr, fd, "netns '%s': %m", s->netns);
         return sysctls_in_ns(list, fd, CLONE_NEWNET, NULL, reterr);
 }
 

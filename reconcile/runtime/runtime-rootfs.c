@@ -39,12 +39,11 @@ static int layer_check(const ServicePaths *p, const char *hash, NcError *reterr)
                 if (r >= 0)
                         r = rm_rf(p->work);
                 if (r < 0)
-                        return nc_error_set(reterr, r, "%s: cannot discard the old layer: %s", p->upper,
-                                            strerror(-r));
+                        return nc_error_set(reterr, r, "%s: cannot discard the old layer: %m", p->upper);
         }
         r = write_file_atomic(p->layer_hash, hash, strlen(hash), 0644);
         if (r < 0)
-                return nc_error_set(reterr, r, "%s: %s", p->layer_hash, strerror(-r));
+                return nc_error_set(reterr, r, "%s: %m", p->layer_hash);
         return 1;
 }
 
@@ -59,7 +58,7 @@ int rt_rootfs_mount(const ServicePaths *p, const char *hash, NcError *reterr) {
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
                 r = mkdir_parents_and_self(dirs[i], 0755);
                 if (r < 0)
-                        return nc_error_set(reterr, r, "%s: %s", dirs[i], strerror(-r));
+                        return nc_error_set(reterr, r, "%s: %m", dirs[i]);
         }
         if (asprintf(&options, "lowerdir=%s,upperdir=%s,workdir=%s", p->lower, p->upper, p->work) < 0)
                 return -ENOMEM;
@@ -88,7 +87,7 @@ static int write_in_root(int root_fd, const char *path, const char *data, NcErro
 
         fd = open_in_root(root_fd, path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (fd < 0)
-                return nc_error_set(reterr, fd, "writing /%s in the container: %s", path, strerror(-fd));
+                return nc_error_set(reterr, fd, "writing /%s in the container: %m", path);
         if (write(fd, data, n) != (ssize_t) n)
                 return nc_error_set(reterr, -EIO, "writing /%s in the container: %m", path);
         return 0;
@@ -115,7 +114,7 @@ static char *hosts_text(const ServiceSpec *s, NcError *reterr) {
         if (s->hosts_file) {
                 r = read_full_file(s->hosts_file, &text, NULL);
                 if (r < 0) {
-                        (void) nc_error_set(reterr, r, "%s: %s", s->hosts_file, strerror(-r));
+                        (void) nc_error_set(reterr, r, "%s: %m", s->hosts_file);
                         return NULL;
                 }
                 return TAKE_PTR(text);
@@ -212,7 +211,7 @@ int rt_volumes_prepare(const ServicePaths *p, const ServiceSpec *s, NcError *ret
                         continue;
                 r = mkdir_parents_and_self(dir, 0755);
                 if (r < 0)
-                        return nc_error_set(reterr, r, "%s: %s", dir, strerror(-r));
+                        return nc_error_set(reterr, r, "%s: %m", dir);
         }
         return 0;
 }
@@ -282,15 +281,14 @@ int rt_mountpoints_prepare(const ServicePaths *p, const ServiceSpec *s, const ch
         for (size_t i = 0; i < ELEMENTSOF(api); i++) {
                 r = make_in_root(root_fd, api[i], false);
                 if (r < 0)
-                        return nc_error_set(reterr, r, "%s in the container: %s", api[i], strerror(-r));
+                        return nc_error_set(reterr, r, "%s in the container: %m", api[i]);
         }
         for (size_t i = 0; i < s->n_mounts; i++) {
                 const ServiceMount *m = &s->mounts[i];
 
                 r = make_in_root(root_fd, m->target, m->copy || is_regular_file(m->source));
                 if (r < 0)
-                        return nc_error_set(reterr, r, "mount point %s in the container: %s", m->target,
-                                            strerror(-r));
+                        return nc_error_set(reterr, r, "mount point %s in the container: %m", m->target);
         }
         return 0;
 }
@@ -303,7 +301,7 @@ static int copy_file_owned(const char *from, const char *to, const ServiceMount 
 
         r = read_full_file(from, &data, &size);
         if (r < 0)
-                return nc_error_set(reterr, r, "%s (for %s): %s", from, m->target, strerror(-r));
+                return nc_error_set(reterr, r, "%s (for %s): %m", from, m->target);
         fd = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
                 return nc_error_set(reterr, -errno, "%s: %m", to);
@@ -318,14 +316,14 @@ int rt_files_prepare(const ServicePaths *p, const ServiceSpec *s, NcError *reter
 
         r = rm_rf(p->files);
         if (r < 0)
-                return nc_error_set(reterr, r, "%s: %s", p->files, strerror(-r));
+                return nc_error_set(reterr, r, "%s: %m", p->files);
         for (size_t i = 0; i < s->n_mounts; i++) {
                 _cleanup_free_ char *to = NULL;
 
                 if (!s->mounts[i].copy)
                         continue;
                 if (!made && (r = mkdir_parents_and_self(p->files, 0700)) < 0)
-                        return nc_error_set(reterr, r, "%s: %s", p->files, strerror(-r));
+                        return nc_error_set(reterr, r, "%s: %m", p->files);
                 made = true;
                 if (service_mount_copy_path(p->files, s->mounts[i].target, &to) < 0)
                         return -ENOMEM;
@@ -346,6 +344,6 @@ int rt_user_helper_install(const ServicePaths *p, NcError *reterr) {
                 return 0;
         r = write_file_atomic(p->user_helper, rt_user_helper, rt_user_helper_size, 0755);
         if (r < 0)
-                return nc_error_set(reterr, r, "%s: %s", p->user_helper, strerror(-r));
+                return nc_error_set(reterr, r, "%s: %m", p->user_helper);
         return 0;
 }

@@ -179,7 +179,7 @@ static int spawn_nspawn(Service *s, char **argv, NcError *reterr) {
                 r = -posix_spawnp(&s->nspawn_pid, argv[0], NULL, &attr, argv, env);
         posix_spawnattr_destroy(&attr);
         if (r < 0)
-                return nc_error_set(reterr, r, "cannot run %s: %s", argv[0], strerror(-r));
+                return nc_error_set(reterr, r, "cannot run %s: %m", argv[0]);
         return 0;
 }
 
@@ -372,7 +372,7 @@ static int setup_event(Service *s, NcError *reterr) {
         if (r >= 0)
                 r = sd_event_set_watchdog(s->event, true);
         if (r < 0)
-                return nc_error_set(reterr, r, "event loop: %s", strerror(-r));
+                return nc_error_set(reterr, r, "event loop: %m");
         return 0;
 }
 
@@ -415,7 +415,7 @@ static int service_setup(Service *s, NcError *reterr) {
         if (r >= 0)
                 r = rt_sysctls_net(s->spec, reterr);
         if (r >= 0 && (r = rt_mount_namespace()) < 0)
-                return nc_error_set(reterr, r, "private mount namespace: %s", strerror(-r));
+                return nc_error_set(reterr, r, "private mount namespace: %m");
         if (r >= 0)
                 r = rt_rootfs_mount(&s->paths, s->spec->hash, reterr);
         if (r >= 0)

@@ -453,6 +453,6 @@ int service_spec_load(const char *path, ServiceSpec **ret, NcError *reterr) {
 
         r = read_full_file(path, &text, NULL);
         if (r < 0)
-                return nc_error_set_at(reterr, r, path, 0, 0, "%s", strerror(-r));
+                return nc_error_set_at(reterr, r, path, 0, 0, "%m");
         return service_spec_parse(text, path, ret, reterr);
 }
