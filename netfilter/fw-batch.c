@@ -108,10 +108,10 @@ int fw_batch_add_table(FwBatch *b) {
         nlh = t ? fw_batch_add(b, NFT_MSG_NEWTABLE, NLM_F_CREATE, "add table") : NULL;
         if (!nlh)
                 return -ENOMEM;
-        nftnl_table_set_str(t, NFTNL_TABLE_NAME, FW_TABLE_NAME);
-        nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
-        if (nftnl_table_set_data(t, NFTNL_TABLE_USERDATA, u.buf, u.len) < 0)
+        if (nftnl_table_set_str(t, NFTNL_TABLE_NAME, FW_TABLE_NAME) < 0 ||
+            nftnl_table_set_data(t, NFTNL_TABLE_USERDATA, u.buf, u.len) < 0)
                 return -ENOMEM;
+        nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
         nftnl_table_nlmsg_build_payload(nlh, t);
         fw_batch_commit(b, nlh);
         return 0;
@@ -124,7 +124,8 @@ int fw_batch_del_table(FwBatch *b) {
         nlh = t ? fw_batch_add(b, NFT_MSG_DELTABLE, 0, "delete table") : NULL;
         if (!nlh)
                 return -ENOMEM;
-        nftnl_table_set_str(t, NFTNL_TABLE_NAME, FW_TABLE_NAME);
+        if (nftnl_table_set_str(t, NFTNL_TABLE_NAME, FW_TABLE_NAME) < 0)
+                return -ENOMEM;
         nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
         nftnl_table_nlmsg_build_payload(nlh, t);
         fw_batch_commit(b, nlh);
@@ -132,14 +133,15 @@ int fw_batch_del_table(FwBatch *b) {
 }
 
 static struct nftnl_set *set_new(FwSetId set) {
-        struct nftnl_set *s = nftnl_set_alloc();
+        _cleanup_(nftnl_set_freep) struct nftnl_set *s = nftnl_set_alloc();
 
         if (!s)
                 return NULL;
-        nftnl_set_set_str(s, NFTNL_SET_TABLE, FW_TABLE_NAME);
-        nftnl_set_set_str(s, NFTNL_SET_NAME, fw_set_defs[set].name);
+        if (nftnl_set_set_str(s, NFTNL_SET_TABLE, FW_TABLE_NAME) < 0 ||
+            nftnl_set_set_str(s, NFTNL_SET_NAME, fw_set_defs[set].name) < 0)
+                return NULL;
         nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
-        return s;
+        return TAKE_PTR(s);
 }
 
 /* map pub4 { type inet_proto . inet_service : ipv4_addr . inet_service } and the like */
@@ -174,14 +176,15 @@ int fw_batch_add_set(FwBatch *b, FwSetId set) {
 }
 
 static struct nftnl_chain *chain_new(FwChainId chain) {
-        struct nftnl_chain *c = nftnl_chain_alloc();
+        _cleanup_(nftnl_chain_freep) struct nftnl_chain *c = nftnl_chain_alloc();
 
         if (!c)
                 return NULL;
-        nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, FW_TABLE_NAME);
-        nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, fw_chain_defs[chain].name);
+        if (nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, FW_TABLE_NAME) < 0 ||
+            nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, fw_chain_defs[chain].name) < 0)
+                return NULL;
         nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
-        return c;
+        return TAKE_PTR(c);
 }
 
 /* chain prerouting { type nat hook prerouting priority -100; policy accept; } and the like */
@@ -196,7 +199,8 @@ int fw_batch_add_chain(FwBatch *b, FwChainId chain) {
         if (!nlh)
                 return -ENOMEM;
         if (d->type) {
-                nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, d->type);
+                if (nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, d->type) < 0)
+                        return -ENOMEM;
                 nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, d->hooknum);
                 nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, d->prio);
                 nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
@@ -230,8 +234,9 @@ int fw_batch_flush_chain(FwBatch *b, FwChainId chain) {
         nlh = r ? fw_batch_add(b, NFT_MSG_DELRULE, 0, what) : NULL;
         if (!nlh)
                 return -ENOMEM;
-        nftnl_rule_set_str(r, NFTNL_RULE_TABLE, FW_TABLE_NAME);
-        nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, fw_chain_defs[chain].name);
+        if (nftnl_rule_set_str(r, NFTNL_RULE_TABLE, FW_TABLE_NAME) < 0 ||
+            nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, fw_chain_defs[chain].name) < 0)
+                return -ENOMEM;
         nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
         nftnl_rule_nlmsg_build_payload(nlh, r);
         fw_batch_commit(b, nlh);

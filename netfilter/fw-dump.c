@@ -177,8 +177,9 @@ static int dump_elems(FwContext *ctx, DumpState *st, FwSetId set) {
 
         if (!s)
                 return -ENOMEM;
-        nftnl_set_set_str(s, NFTNL_SET_TABLE, FW_TABLE_NAME);
-        nftnl_set_set_str(s, NFTNL_SET_NAME, fw_set_defs[set].name);
+        if (nftnl_set_set_str(s, NFTNL_SET_TABLE, FW_TABLE_NAME) < 0 ||
+            nftnl_set_set_str(s, NFTNL_SET_NAME, fw_set_defs[set].name) < 0)
+                return -ENOMEM;
         nlh = request(ctx, buf, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP);
         nftnl_set_elems_nlmsg_build_payload(nlh, s);
         st->set = set;

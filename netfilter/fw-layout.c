@@ -112,7 +112,10 @@ static bool cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t le
                 return false;
         nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG32_00);
         nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
-        nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+        if (nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len) < 0) {
+                nftnl_expr_free(e);
+                return false;
+        }
         return add_expr(r, e);
 }
 
@@ -127,7 +130,10 @@ static bool lookup(struct nftnl_rule *r, uint32_t sreg, FwSetId set, bool map, b
         if (!e)
                 return false;
         nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, sreg);
-        nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, fw_set_defs[set].name);
+        if (nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, fw_set_defs[set].name) < 0) {
+                nftnl_expr_free(e);
+                return false;
+        }
         if (map)
                 nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG32_00);
         if (invert)
@@ -158,8 +164,10 @@ static bool verdict(struct nftnl_rule *r, int v, const char *chain) {
                 return false;
         nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
         nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t) v);
-        if (chain)
-                nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
+        if (chain && nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain) < 0) {
+                nftnl_expr_free(e);
+                return false;
+        }
         return add_expr(r, e);
 }
 
@@ -193,8 +201,11 @@ static bool ct_status_dnat(struct nftnl_rule *r) {
         nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_SREG, NFT_REG32_00);
         nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_DREG, NFT_REG32_00);
         nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_LEN, sizeof mask);
-        nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof mask);
-        nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof zero);
+        if (nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof mask) < 0 ||
+            nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof zero) < 0) {
+                nftnl_expr_free(bw);
+                return false;
+        }
         return add_expr(r, bw) && cmp(r, NFT_CMP_NEQ, &zero, sizeof zero);
 }
 
@@ -368,8 +379,9 @@ struct nftnl_rule *fw_rule_build(FwChainId chain, size_t i) {
         if (!r)
                 return NULL;
         nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
-        nftnl_rule_set_str(r, NFTNL_RULE_TABLE, FW_TABLE_NAME);
-        nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, fw_chain_defs[chain].name);
+        if (nftnl_rule_set_str(r, NFTNL_RULE_TABLE, FW_TABLE_NAME) < 0 ||
+            nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, fw_chain_defs[chain].name) < 0)
+                return NULL;
         u = fw_udata_strz(NFTNL_UDATA_RULE_COMMENT, d->tag);
         if (nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, u.buf, u.len) < 0 || !d->build(r))
                 return NULL;

@@ -117,10 +117,14 @@ static int emit_node(yaml_emitter_t *e, const ComposeNode *n, bool top) {
                 if (!yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE))
                         return -ENOMEM;
                 r = emit(e, &ev);
-                COMPOSE_SEQ_FOREACH(i, n)
-                        if (r >= 0)
-                                r = emit_node(e, n->items[i], false);
-                if (r < 0 || !yaml_sequence_end_event_initialize(&ev))
+                if (r < 0)
+                        return r;
+                COMPOSE_SEQ_FOREACH(i, n) {
+                        r = emit_node(e, n->items[i], false);
+                        if (r < 0)
+                                return r;
+                }
+                if (!yaml_sequence_end_event_initialize(&ev))
                         return -ENOMEM;
                 return emit(e, &ev);
         case COMPOSE_NODE_MAP: {
@@ -129,14 +133,19 @@ static int emit_node(yaml_emitter_t *e, const ComposeNode *n, bool top) {
                 if (!order || !yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE))
                         return -ENOMEM;
                 r = emit(e, &ev);
-                for (size_t i = 0; r >= 0 && i < n->n_items; i++) {
+                if (r < 0)
+                        return r;
+                for (size_t i = 0; i < n->n_items; i++) {
                         const char *k = n->keys[order[i]]->scalar;
 
                         r = emit_scalar(e, k, needs_quotes(k) ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE);
-                        if (r >= 0)
-                                r = emit_node(e, n->items[order[i]], false);
+                        if (r < 0)
+                                return r;
+                        r = emit_node(e, n->items[order[i]], false);
+                        if (r < 0)
+                                return r;
                 }
-                if (r < 0 || !yaml_mapping_end_event_initialize(&ev))
+                if (!yaml_mapping_end_event_initialize(&ev))
                         return -ENOMEM;
                 return emit(e, &ev);
         }
