@@ -38,10 +38,10 @@ int cmd_down(int argc, char *argv[], CmdGlobal *g) {
         if (cmd_load_project(g, &p) < 0)
                 return 1;
         r = reconcile_new(p, &o, &rc, &err);
-        if (r >= 0)
-                err = (NcError) {};     /* a render error down could live with is not the outcome */
-        if (r >= 0)
-                r = reconcile_down(rc, volumes, &err);
+        if (r < 0)
+                return cmd_log_error(r, &err), 1;
+        err = (NcError) {};     /* a render error down could live with is not the outcome */
+        r = reconcile_down(rc, volumes, &err);
         if (r < 0)
                 return cmd_log_error(r, &err), 1;
         printf("%s: down\n", p->name);

@@ -45,7 +45,7 @@ int cmd_run_service(int argc, char *argv[], CmdGlobal *g) {
                 return 1;
         }
         r = service_spec_load(argv[optind], &spec, &err);
-        if (r >= 0)
+        if (r >= 0)     /* one report for both: the unit's status says why it did not start */
                 r = service_run(spec, &opts, &err);
         if (r < 0) {
                 if (err.error != 0)

@@ -30,6 +30,13 @@ typedef struct Supervisor {
         unsigned passes, failures;
 } Supervisor;
 
+static void supervisor_done(Supervisor *s) {
+        s->timer = sd_event_source_unref(s->timer);
+        s->inotify = sd_event_source_unref(s->inotify);
+        s->event = sd_event_unref(s->event);
+        s->watched = strv_free(s->watched);
+}
+
 static int schedule_pass(Supervisor *s, uint64_t delay_usec);
 
 static void watch_files(Supervisor *s, const ComposeProject *p) {
@@ -48,27 +55,40 @@ static void watch_files(Supervisor *s, const ComposeProject *p) {
         }
 }
 
-static int run_pass(Supervisor *s) {
+/* One converging pass: the number of changes applied, or -errno with the detail in @reterr. */
+static int converge(Supervisor *s, size_t *ret_changes, NcError *reterr) {
         _cleanup_(compose_project_freep) ComposeProject *p = NULL;
         _cleanup_(reconcile_freep) Reconcile *c = NULL;
         ReconcileOptions o = { .runtime = s->runtime, .pull_now = true, .pull = IMAGE_PULL_MISSING };
+        int r;
+
+        r = cmd_load_project(s->global, &p);
+        if (r < 0)
+                return r;
+        watch_files(s, p);
+        r = reconcile_new(p, &o, &c, reterr);
+        if (r < 0)
+                return r;
+        *ret_changes = c->plan->n_actions;
+        if (c->plan->n_actions == 0)
+                return 0;
+        r = reconcile_execute(c, reterr);
+        STRV_FOREACH(f, c->failures)
+                log_error("Service %s", *f);
+        if (r < 0)
+                return r;
+        log_info("%s: applied %zu change(s).", p->name, c->plan->n_actions);
+        return 0;
+}
+
+static int run_pass(Supervisor *s) {
         NcError err = {};
         char buf[1024];
         size_t n = 0;
         int r;
 
         s->passes++;
-        r = cmd_load_project(s->global, &p);
-        if (r >= 0) {
-                watch_files(s, p);
-                r = reconcile_new(p, &o, &c, &err);
-        }
-        if (r >= 0 && c->plan->n_actions > 0) {
-                n = c->plan->n_actions;
-                r = reconcile_execute(c, &err);
-                STRV_FOREACH(f, c->failures)
-                        log_error("Service %s", *f);
-        }
+        r = converge(s, &n, &err);
         if (r < 0 && r != -EHOSTDOWN)
                 log_error_errno(r, "Pass %u failed: %s", s->passes,
                                 err.error ? nc_error_format(&err, buf, sizeof buf) : strerror(-r));
@@ -76,10 +96,9 @@ static int run_pass(Supervisor *s) {
         if (r < 0)
                 (void) sd_notifyf(false, "STATUS=pass %u failed: %s", s->passes,
                                   r == -EHOSTDOWN ? "services did not reach their state" : strerror(-r));
-        else if (n > 0) {
-                log_info("%s: applied %zu change(s).", p->name, n);
+        else if (n > 0)
                 (void) sd_notifyf(false, "STATUS=pass %u: applied %zu change(s)", s->passes, n);
-        } else
+        else
                 (void) sd_notifyf(false, "STATUS=pass %u: in sync", s->passes);
         return 0;
 }
@@ -151,7 +170,7 @@ static int parse_args(int argc, char *argv[], Supervisor *s) {
 }
 
 int cmd_supervise(int argc, char *argv[], CmdGlobal *g) {
-        Supervisor s = { .global = g, .interval_usec = 60 * UINT64_C(1000000) };
+        _cleanup_(supervisor_done) Supervisor s = { .global = g, .interval_usec = 60 * UINT64_C(1000000) };
         _cleanup_close_ int ifd = -EBADF;
         sigset_t mask;
         int r;
@@ -165,30 +184,31 @@ int cmd_supervise(int argc, char *argv[], CmdGlobal *g) {
         sigprocmask(SIG_BLOCK, &mask, NULL);
 
         r = sd_event_default(&s.event);
-        if (r >= 0)
-                r = sd_event_add_signal(s.event, NULL, SIGTERM, NULL, NULL);
-        if (r >= 0)
-                r = sd_event_add_signal(s.event, NULL, SIGINT, NULL, NULL);
-        if (r >= 0)
-                r = sd_event_set_watchdog(s.event, true);
+        if (r < 0)
+                return log_error_errno(r, "Failed to allocate the event loop: %m"), 1;
+        r = sd_event_add_signal(s.event, NULL, SIGTERM, NULL, NULL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch SIGTERM: %m"), 1;
+        r = sd_event_add_signal(s.event, NULL, SIGINT, NULL, NULL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch SIGINT: %m"), 1;
+        r = sd_event_set_watchdog(s.event, true);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the watchdog: %m"), 1;
         ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-        if (r >= 0 && ifd < 0)
-                r = -errno;
-        if (r >= 0)
-                r = sd_event_add_io(s.event, &s.inotify, ifd, EPOLLIN, on_inotify, &s);
-        if (r >= 0)
-                r = schedule_pass(&s, 0);
+        if (ifd < 0)
+                return log_error_errno(-errno, "Failed to create an inotify instance: %m"), 1;
+        r = sd_event_add_io(s.event, &s.inotify, ifd, EPOLLIN, on_inotify, &s);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch the compose files: %m"), 1;
+        r = schedule_pass(&s, 0);
+        if (r < 0)
+                return log_error_errno(r, "Failed to schedule the first pass: %m"), 1;
         /* Ready once the loop runs: a first pass may pull images for minutes, which must not count
          * against the unit's start timeout; STATUS= tells how each pass went. */
-        if (r >= 0)
-                (void) sd_notify(false, "READY=1\nSTATUS=first pass starting");
-        if (r >= 0)
-                r = sd_event_loop(s.event);
+        (void) sd_notify(false, "READY=1\nSTATUS=first pass starting");
+        r = sd_event_loop(s.event);
         (void) sd_notify(false, "STOPPING=1");
-        sd_event_source_unref(s.timer);
-        sd_event_source_unref(s.inotify);
-        sd_event_unref(s.event);
-        strv_free(s.watched);
         if (r < 0)
                 return log_error_errno(r, "Supervisor loop failed: %m"), 1;
         return 0;

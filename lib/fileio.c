@@ -145,6 +145,28 @@ static int link_tmpfile(int fd, const char *path, char **tmp) {
         return 0;
 }
 
+/* Writes, syncs and moves the temp file @fd over @path. *tmp names the temp file once it has a name
+ * (an O_TMPFILE file gets one only when linked), for the caller to remove on failure. */
+static int fill_and_rename(int fd, const char *path, const void *data, size_t size, mode_t mode, char **tmp) {
+        int r;
+
+        r = write_all(fd, data, size);
+        if (r < 0)
+                return r;
+        if (fchmod(fd, mode) < 0)
+                return -errno;
+        if (fsync(fd) < 0)
+                return -errno;
+        if (!*tmp) {
+                r = link_tmpfile(fd, path, tmp);
+                if (r < 0)
+                        return r;
+        }
+        if (rename(*tmp, path) < 0)
+                return -errno;
+        return 0;
+}
+
 int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode) {
         _cleanup_free_ char *dir = NULL, *tmp = NULL;
         _cleanup_close_ int fd = -EBADF;
@@ -162,15 +184,7 @@ int write_file_atomic(const char *path, const void *data, size_t size, mode_t mo
         fd = open_tmpfile(dir, path, &tmp);
         if (fd < 0)
                 return fd;
-        r = write_all(fd, data, size);
-        if (r >= 0 && fchmod(fd, mode) < 0)
-                r = -errno;
-        if (r >= 0 && fsync(fd) < 0)
-                r = -errno;
-        if (r >= 0 && !tmp)
-                r = link_tmpfile(fd, path, &tmp);
-        if (r >= 0 && rename(tmp, path) < 0)
-                r = -errno;
+        r = fill_and_rename(fd, path, data, size, mode, &tmp);
         if (r < 0) {
                 if (tmp)
                         (void) unlink(tmp);

@@ -99,29 +99,35 @@ static struct nlmsghdr *ct_request(FwContext *ctx, char *buf, uint16_t type, uin
         return nlh;
 }
 
+static void ct_match_done(CtMatch *st) {
+        free(st->victims);
+        st->victims = NULL;
+}
+
 static int flush_family(FwContext *ctx, const FwMapping *m, size_t n, int family) {
         char buf[MNL_SOCKET_BUFFER_SIZE];
-        CtMatch st = { .m = m, .n_m = n, .family = family };
+        _cleanup_(ct_match_done) CtMatch st = { .m = m, .n_m = n, .family = family };
         int r, deleted = 0;
 
         r = fw_dump(ctx, ct_request(ctx, buf, IPCTNL_MSG_CT_GET, NLM_F_DUMP, family), ct_cb, &st);
-        for (size_t i = 0; r >= 0 && i < st.n_victims; i++) {
+        if (st.error < 0)
+                return st.error;
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < st.n_victims; i++) {
                 struct nlmsghdr *nlh = ct_request(ctx, buf, IPCTNL_MSG_CT_DELETE, NLM_F_ACK, family);
                 const struct nlattr *a = (const void*) st.victims[i];
 
                 memcpy(mnl_nlmsg_get_payload_tail(nlh), a, MNL_ALIGN(a->nla_len));
                 nlh->nlmsg_len += MNL_ALIGN(a->nla_len);
-                /* An entry may have ended meanwhile: ENOENT is fine. */
                 r = fw_dump(ctx, nlh, NULL, NULL);
-                if (r >= 0)
-                        deleted++;
-                else if (r == -ENOENT)
-                        r = 0;
+                if (r == -ENOENT)       /* the entry ended meanwhile */
+                        continue;
+                if (r < 0)
+                        return r;
+                deleted++;
         }
-        free(st.victims);
-        if (st.error < 0)
-                return st.error;
-        return r < 0 ? r : deleted;
+        return deleted;
 }
 
 int fw_conntrack_flush(FwContext *ctx, const FwMapping *m, size_t n) {

@@ -217,26 +217,45 @@ static int inherit_interval_owners(FwSnapshot *s) {
         return 0;
 }
 
-static int snapshot_read_once(FwContext *ctx, FwSnapshot *s) {
+/* Generation, table, and when the table exists its chains, rules, sets and their elements. */
+static int snapshot_dump(FwContext *ctx, FwSnapshot *s, DumpState *st) {
         char buf[MNL_SOCKET_BUFFER_SIZE];
+        int r;
+
+        r = fw_dump(ctx, request(ctx, buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK), gen_cb, st);
+        if (r < 0)
+                return r;
+        r = fw_dump(ctx, request(ctx, buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_DUMP), table_cb, st);
+        if (r < 0 || !s->table)
+                return r;
+        r = fw_dump(ctx, request(ctx, buf, NFT_MSG_GETCHAIN, NFPROTO_INET, NLM_F_DUMP), chain_cb, st);
+        if (r < 0)
+                return r;
+        r = fw_dump(ctx, table_filtered(ctx, buf, NFT_MSG_GETRULE), rule_cb, st);
+        if (r < 0)
+                return r;
+        r = fw_dump(ctx, table_filtered(ctx, buf, NFT_MSG_GETSET), set_cb, st);
+        if (r < 0)
+                return r;
+        for (FwSetId i = 0; i < _FW_SET_MAX; i++) {
+                if (!s->set_present[i])
+                        continue;
+                r = dump_elems(ctx, st, i);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int snapshot_read_once(FwContext *ctx, FwSnapshot *s) {
         DumpState st = { .s = s };
         int r;
 
-        r = fw_dump(ctx, request(ctx, buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK), gen_cb, &st);
-        if (r >= 0)
-                r = fw_dump(ctx, request(ctx, buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_DUMP), table_cb, &st);
-        if (r < 0 || !s->table)
-                return r;
-        r = fw_dump(ctx, request(ctx, buf, NFT_MSG_GETCHAIN, NFPROTO_INET, NLM_F_DUMP), chain_cb, &st);
-        if (r >= 0)
-                r = fw_dump(ctx, table_filtered(ctx, buf, NFT_MSG_GETRULE), rule_cb, &st);
-        if (r >= 0)
-                r = fw_dump(ctx, table_filtered(ctx, buf, NFT_MSG_GETSET), set_cb, &st);
-        for (FwSetId i = 0; r >= 0 && i < _FW_SET_MAX; i++)
-                if (s->set_present[i])
-                        r = dump_elems(ctx, &st, i);
+        r = snapshot_dump(ctx, s, &st);
         if (r < 0)
-                return st.error < 0 ? st.error : r;
+                return st.error < 0 ? st.error : r;     /* a callback's error says more than mnl's */
+        if (!s->table)
+                return 0;
         r = inherit_interval_owners(s);
         if (r < 0)
                 return r;

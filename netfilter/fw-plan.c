@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <netinet/in.h>
 #include <linux/netfilter/nf_tables.h>
 
@@ -115,23 +116,33 @@ size_t fw_plan_n_changes(const FwPlan *p) {
         return structure_changes(p) + p->n_add + p->n_del + p->n_alt;
 }
 
-static int batch_chain(const FwPlan *p, FwBatch *b, FwChainId c) {
-        int r = 0;
+/* Hook, priority or policy edited: a base chain cannot be re-hooked, so it is recreated. */
+static int batch_recreate_chain(FwBatch *b, FwChainId c) {
+        int r;
 
-        if (p->chain_broken[c]) {
-                /* Hook, priority or policy edited: a base chain cannot be re-hooked, recreate it. */
-                r = fw_batch_flush_chain(b, c);
-                if (r >= 0)
-                        r = fw_batch_del_chain(b, c);
-                if (r >= 0)
-                        r = fw_batch_add_chain(b, c);
-        } else if (p->chain_missing[c])
+        r = fw_batch_flush_chain(b, c);
+        if (r < 0)
+                return r;
+        r = fw_batch_del_chain(b, c);
+        if (r < 0)
+                return r;
+        return fw_batch_add_chain(b, c);
+}
+
+static int batch_chain(const FwPlan *p, FwBatch *b, FwChainId c) {
+        int r;
+
+        if (p->chain_broken[c])
+                r = batch_recreate_chain(b, c);
+        else if (p->chain_missing[c])
                 r = fw_batch_add_chain(b, c);
         else if (p->rules_broken[c])
                 r = fw_batch_flush_chain(b, c);
         else
                 return 0;
-        return r < 0 ? r : fw_batch_add_rules(b, c);
+        if (r < 0)
+                return r;
+        return fw_batch_add_rules(b, c);
 }
 
 static int batch_structure(const FwPlan *p, FwBatch *b) {
@@ -156,26 +167,44 @@ static int batch_structure(const FwPlan *p, FwBatch *b) {
         return 0;
 }
 
-int fw_plan_build_batch(const FwPlan *p, FwBatch *b, uint32_t seq, uint32_t genid) {
+static int batch_messages(const FwPlan *p, FwBatch *b, uint32_t seq, uint32_t genid) {
         int r;
 
         r = fw_batch_begin(b, seq, genid);
-        if (r >= 0)
-                r = batch_structure(p, b);
-        /* Deletions first: re-pointing a key is delete + add in the same transaction. */
-        if (r >= 0)
-                r = fw_batch_elems(b, false, p->del, p->n_del);
-        if (r >= 0)
-                r = fw_batch_elems(b, false, p->alt_old, p->n_alt);
-        if (r >= 0)
-                r = fw_batch_elems(b, true, p->alt_new, p->n_alt);
-        if (r >= 0)
-                r = fw_batch_elems(b, true, p->add, p->n_add);
-        if (r >= 0 && p->table_delete)
-                r = fw_batch_del_table(b);
-        if (r >= 0)
-                r = fw_batch_end(b);
         if (r < 0)
-                fw_batch_done(b);
+                return r;
+        r = batch_structure(p, b);
+        if (r < 0)
+                return r;
+        /* Deletions first: re-pointing a key is delete + add in the same transaction. */
+        r = fw_batch_elems(b, false, p->del, p->n_del);
+        if (r < 0)
+                return r;
+        r = fw_batch_elems(b, false, p->alt_old, p->n_alt);
+        if (r < 0)
+                return r;
+        r = fw_batch_elems(b, true, p->alt_new, p->n_alt);
+        if (r < 0)
+                return r;
+        r = fw_batch_elems(b, true, p->add, p->n_add);
+        if (r < 0)
+                return r;
+        if (p->table_delete) {
+                r = fw_batch_del_table(b);
+                if (r < 0)
+                        return r;
+        }
+        return fw_batch_end(b);
+}
+
+int fw_plan_build_batch(const FwPlan *p, FwBatch *b, uint32_t seq, uint32_t genid) {
+        int r;
+
+        assert(p);
+        assert(b);
+
+        r = batch_messages(p, b, seq, genid);
+        if (r < 0)
+                fw_batch_done(b);       /* a half-built batch is never sent */
         return r;
 }

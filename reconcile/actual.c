@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -64,28 +65,31 @@ static int read_own_dir(ActualState *a, const char *root, const char *dir, bool 
         _cleanup_free_ char *full = path_join(root, dir);
         _cleanup_closedir_ DIR *d = NULL;
         struct dirent *de;
-        int r = 0;
+        int r;
 
         if (!full)
                 return -ENOMEM;
         d = opendir(full);
         if (!d)
                 return errno == ENOENT ? 0 : -errno;
-        while (r >= 0 && (de = readdir(d))) {
+        while ((de = readdir(d))) {
                 _cleanup_free_ char *p = NULL;
 
                 if (de->d_name[0] == '.')
                         continue;
                 p = path_join(dir, de->d_name);
                 if (!p)
-                        r = -ENOMEM;
-                else if (de->d_type == DT_DIR) {
-                        if (top && (streq(de->d_name, "secrets") || streq(de->d_name, "configs")))
-                                r = read_own_dir(a, root, p, false);
-                } else
+                        return -ENOMEM;
+                if (de->d_type != DT_DIR)
                         r = add_file(a, root, p);
+                else if (top && (streq(de->d_name, "secrets") || streq(de->d_name, "configs")))
+                        r = read_own_dir(a, root, p, false);
+                else
+                        continue;
+                if (r < 0)
+                        return r;
         }
-        return r < 0 ? r : 0;
+        return 0;
 }
 
 /* Our units: nspawn-compose-P.target and nspawn-compose-P-*.service whose text names project P. */
@@ -93,7 +97,7 @@ static int read_unit_dir(ActualState *a, const char *root, const char *dir) {
         _cleanup_free_ char *full = path_join(root, dir), *prefix = NULL, *marker = NULL;
         _cleanup_closedir_ DIR *d = NULL;
         struct dirent *de;
-        int r = 0;
+        int r;
 
         prefix = strjoin(NC_UNIT_PREFIX, a->project);
         if (!full || !prefix ||
@@ -102,7 +106,7 @@ static int read_unit_dir(ActualState *a, const char *root, const char *dir) {
         d = opendir(full);
         if (!d)
                 return errno == ENOENT ? 0 : -errno;
-        while (r >= 0 && (de = readdir(d))) {
+        while ((de = readdir(d))) {
                 _cleanup_free_ char *p = NULL;
                 const char *rest = startswith(de->d_name, prefix);
 
@@ -112,13 +116,15 @@ static int read_unit_dir(ActualState *a, const char *root, const char *dir) {
                 if (!p)
                         return -ENOMEM;
                 r = add_file(a, root, p);
+                if (r < 0)
+                        return r;
                 if (r > 0 && (!a->files[a->n_files - 1].content ||
                               !strstr(a->files[a->n_files - 1].content, marker))) {
                         /* Not ours: same prefix, another project (or someone else's file). Forget it. */
                         actual_file_done(&a->files[--a->n_files]);
                 }
         }
-        return r < 0 ? r : 0;
+        return 0;
 }
 
 static int cmp_file(const void *x, const void *y) {
@@ -134,15 +140,21 @@ static int read_files(ActualState *a, const char *root, bool runtime, char * con
         if (!settings || !target || asprintf(&wants, "%s/multi-user.target.wants/%s", unit_dir, target) < 0)
                 return -ENOMEM;
         r = read_own_dir(a, root, settings, true);
-        if (r >= 0)
-                r = read_unit_dir(a, root, unit_dir);
-        if (r >= 0)
-                r = add_file(a, root, wants);
-        STRV_FOREACH(p, also)
-                if (r >= 0 && !actual_state_find_file(a, *p))
-                        r = add_file(a, root, *p);
         if (r < 0)
                 return r;
+        r = read_unit_dir(a, root, unit_dir);
+        if (r < 0)
+                return r;
+        r = add_file(a, root, wants);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(p, also) {
+                if (actual_state_find_file(a, *p))
+                        continue;
+                r = add_file(a, root, *p);
+                if (r < 0)
+                        return r;
+        }
         if (a->n_files > 0)
                 qsort(a->files, a->n_files, sizeof *a->files, cmp_file);
         return 0;
@@ -278,6 +290,18 @@ typedef struct PropCall {
         sd_bus_slot *slot;              /* unref'ed before the calls are freed: no late callback */
 } PropCall;
 
+/* The calls in flight for one read: every slot is unref'ed before the calls go, so no callback comes late. */
+typedef struct PropCalls {
+        PropCall *calls;
+        size_t n;
+} PropCalls;
+
+static void prop_calls_done(PropCalls *p) {
+        for (size_t i = 0; i < p->n; i++)
+                p->calls[i].slot = sd_bus_slot_unref(p->calls[i].slot);
+        free(p->calls);
+}
+
 static int on_prop(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         PropCall *c = userdata;
         int r;
@@ -349,13 +373,16 @@ static int read_units(ActualState *a, sd_bus *bus) {
         /* busctl call … ListUnitsByPatterns asas 0 2 nspawn-compose-P.target nspawn-compose-P-*.service */
         r = sd_bus_message_new_method_call(bus, &m, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER,
                                            "ListUnitsByPatterns");
-        if (r >= 0)
-                r = sd_bus_message_append_strv(m, NULL);
-        if (r >= 0)
-                r = sd_bus_message_append(m, "as", 2, p1, p2);
-        if (r >= 0)
-                r = sd_bus_call(bus, m, 0, NULL, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append_strv(m, NULL);        /* any state */
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "as", 2, p1, p2);
+        if (r < 0)
+                return r;
         a->bus_calls++;
+        r = sd_bus_call(bus, m, 0, NULL, &reply);
         if (r < 0)
                 return r;
         r = sd_bus_message_enter_container(reply, 'a', "(ssssssouso)");
@@ -381,30 +408,34 @@ static int read_units(ActualState *a, sd_bus *bus) {
 /* The properties of every listed unit (a->units[i] belongs to paths[i]). */
 static int read_unit_props(ActualState *a, sd_bus *bus, char **paths) {
         const size_t per_unit = ELEMENTSOF(unit_props);
-        _cleanup_free_ PropCall *calls = calloc(MAX(a->n_units * per_unit, (size_t) 1), sizeof *calls);
+        _cleanup_(prop_calls_done) PropCalls p = {
+                .calls = calloc(MAX(a->n_units * per_unit, (size_t) 1), sizeof(PropCall)),
+                .n = a->n_units * per_unit,
+        };
         unsigned pending = 0;
-        int r = 0;
+        int r;
 
-        if (!calls)
+        if (!p.calls)
                 return -ENOMEM;
-        for (size_t i = 0; r >= 0 && i < a->n_units; i++)
-                for (size_t k = 0; r >= 0 && k < per_unit; k++) {
-                        PropCall *c = &calls[i * per_unit + k];
+        for (size_t i = 0; i < a->n_units; i++)
+                for (size_t k = 0; k < per_unit; k++) {
+                        PropCall *c = &p.calls[i * per_unit + k];
 
                         if (unit_props[k].service_only && !endswith(a->units[i].name, ".service"))
                                 continue;
                         *c = (PropCall) { .unit = &a->units[i], .prop = unit_props[k].name, .pending = &pending };
                         r = get_prop_async(bus, paths[i], unit_props[k].iface, c);
+                        if (r < 0)
+                                return r;
+                        a->bus_calls++;
                 }
-        a->bus_calls += pending;
-        if (r >= 0)
-                r = wait_pending(bus, &pending);
-        for (size_t i = 0; i < a->n_units * per_unit; i++) {
-                calls[i].slot = sd_bus_slot_unref(calls[i].slot);
-                if (r >= 0 && calls[i].error < 0)
-                        r = calls[i].error;
-        }
-        return r;
+        r = wait_pending(bus, &pending);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < p.n; i++)
+                if (p.calls[i].error < 0)
+                        return p.calls[i].error;
+        return 0;
 }
 
 /* Units with a file of ours that systemd did not list are not loaded: inactive, as systemd says. */
@@ -466,6 +497,10 @@ int actual_read(sd_bus *bus, const char *project, const char *root, bool runtime
                 ActualState **ret, NcError *reterr) {
         _cleanup_(actual_state_freep) ActualState *a = calloc(1, sizeof *a);
         int r;
+
+        assert(project);
+        assert(root);
+        assert(ret);
 
         if (!a || !(a->project = strdup(project)))
                 return -ENOMEM;

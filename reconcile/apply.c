@@ -363,7 +363,7 @@ static int execute_files(Reconcile *c, NcError *reterr) {
 /* A running service whose hosts file changed (services came or went) gets it in place: the hosts
  * file is not part of its configuration hash, so it is not restarted for it. Best effort: a
  * machine that is not running reads the file when it starts. */
-static int refresh_hosts(Reconcile *c) {
+static void refresh_hosts(Reconcile *c) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *system = NULL;
 
         for (size_t i = 0; i < c->plan->n_actions; i++) {
@@ -378,14 +378,13 @@ static int refresh_hosts(Reconcile *c) {
                     plan_has_action(c->plan, PLAN_START, s->name) || plan_has_action(c->plan, PLAN_RESTART, s->name))
                         continue;
                 if (!system && sd_bus_open_system(&system) < 0)
-                        return 0;
+                        return;
                 if (bus_machine_leader(system, s->machine, &leader) < 0)
                         continue;
                 r = service_hosts_update(leader, f->content, &err);
                 if (r < 0)
                         log_debug("Updating /etc/hosts of %s: %s", s->machine, err.message);
         }
-        return 0;
 }
 
 static int execute_orphans(Reconcile *c, NcError *reterr) {
@@ -489,24 +488,30 @@ int reconcile_execute(Reconcile *c, NcError *reterr) {
         }
         log_debug("apply: stopping removed services");
         r = execute_orphans(c, reterr);
+        if (r < 0)
+                return r;
         log_debug("apply: writing files");
-        if (r >= 0)
-                r = execute_files(c, reterr);
-        if (r >= 0)
-                r = refresh_hosts(c);
-        if (r >= 0 && reload) {
+        r = execute_files(c, reterr);
+        if (r < 0)
+                return r;
+        refresh_hosts(c);
+        if (reload) {
                 r = bus_daemon_reload(c->bus, NULL);
                 if (r < 0)
                         return nc_error_set(reterr, r, "daemon-reload failed: %m");
         }
-        log_debug("apply: networks");
-        if (r >= 0 && sync)
+        if (sync) {
+                log_debug("apply: networks");
                 r = network_up(c, reterr);
-        log_debug("apply: starting units");
-        if (r >= 0 && units)
+                if (r < 0)
+                        return r;
+        }
+        if (units) {
+                log_debug("apply: starting units");
                 r = execute_units(c, reterr);
-        if (r < 0)
-                return r;
+                if (r < 0)
+                        return r;
+        }
         log_debug("apply: verifying");
         return verify(c, reterr);
 }
@@ -580,9 +585,12 @@ int reconcile_down(Reconcile *c, bool volumes, NcError *reterr) {
                 (void) bus_reset_failed(c->bus, c->actual->units[i].name);
         (void) rm_rf(run);
         r = rm_rf(state);
-        if (r >= 0 && volumes)
-                r = down_volumes(c);
         if (r < 0)
                 return nc_error_set(reterr, r, "cannot remove the project's state: %m");
+        if (!volumes)
+                return 0;
+        r = down_volumes(c);
+        if (r < 0)
+                return nc_error_set(reterr, r, "cannot remove the project's volumes: %m");
         return 0;
 }

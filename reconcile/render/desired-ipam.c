@@ -446,8 +446,11 @@ int desired_addresses(DesiredContext *c, NcError *reterr) {
                                         address_previous(c, s, a);
                                 else
                                         r = address_next(c, s, a, &cursor[a->network], reterr);
-                                if (r >= 0 && a->address != 0)
-                                        r = address_ipv6(c, a);
+                                if (r < 0)
+                                        return r;
+                                if (a->address == 0)
+                                        continue;
+                                r = address_ipv6(c, a);
                                 if (r < 0)
                                         return r;
                         }

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <ctype.h>
 #include <limits.h>
 
@@ -457,25 +458,39 @@ int desired_render(const ComposeProject *p, const DesiredOptions *o, DesiredStat
         _cleanup_(desired_context_done) DesiredContext c = {};
         int r;
 
+        assert(p);
+        assert(ret);
+
         r = context_init(&c, p, o ?: &defaults, reterr);
-        if (r >= 0)
-                r = problems_take(&c, reterr);
-        if (r >= 0)
-                r = services_init(&c, reterr);
-        if (r >= 0)
-                r = dependencies(&c, reterr);
-        if (r >= 0)
-                r = desired_networks(&c, reterr);
-        if (r >= 0)
-                r = desired_addresses(&c, reterr);
-        if (r >= 0)
-                r = desired_ports(&c, reterr);
-        if (r >= 0)
-                r = desired_secret_files(&c, reterr);
-        for (size_t i = 0; r >= 0 && i < c.state->n_services; i++)
+        if (r < 0)
+                return r;
+        r = problems_take(&c, reterr);
+        if (r < 0)
+                return r;
+        r = services_init(&c, reterr);
+        if (r < 0)
+                return r;
+        r = dependencies(&c, reterr);
+        if (r < 0)
+                return r;
+        r = desired_networks(&c, reterr);
+        if (r < 0)
+                return r;
+        r = desired_addresses(&c, reterr);
+        if (r < 0)
+                return r;
+        r = desired_ports(&c, reterr);
+        if (r < 0)
+                return r;
+        r = desired_secret_files(&c, reterr);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < c.state->n_services; i++) {
                 r = service_files(&c, i, reterr);
-        if (r >= 0)
-                r = project_files(&c);
+                if (r < 0)
+                        return r;
+        }
+        r = project_files(&c);
         if (r < 0)
                 return r;
         qsort(c.state->files, c.state->n_files, sizeof *c.state->files, cmp_file);
