@@ -105,8 +105,6 @@ typedef struct FwElem {
 
 /* Orders by set, key and interval flag (an end before a start at one key). */
 int fw_elem_key_cmp(const FwElem *a, const FwElem *b);
-/* Pointers to elems[0..n), in that order. NULL on OOM. */
-const FwElem **fw_elems_sorted(const FwElem *elems, size_t n);
 /* Same set, key and interval flag: the kernel's notion of identity. */
 bool fw_elem_same_key(const FwElem *a, const FwElem *b);
 /* Also the same data and comment. */
@@ -171,7 +169,7 @@ int fw_batch_add_rules(FwBatch *b, FwChainId chain);
 /* NEWSETELEM (@add) or DELSETELEM for elems[0..n), which may span sets; split into messages. */
 int fw_batch_elems(FwBatch *b, bool add, const FwElem *const *elems, size_t n);
 
-/* ---- kernel state (fw-dump.c) ---- */
+/* ---- kernel state: the snapshot (fw-dump.c), sending and dumping (fw-context.c) ---- */
 
 typedef struct FwSnapshot {
         uint32_t genid;
@@ -199,7 +197,7 @@ int fw_batch_send(FwContext *ctx, FwBatch *b, NcError *reterr);
 /* Runs a dump request and calls @cb for each reply message. */
 int fw_dump(FwContext *ctx, struct nlmsghdr *req, mnl_cb_t cb, void *userdata);
 
-/* ---- plan (fw-sync.c) ---- */
+/* ---- plan (fw-plan.c) ---- */
 
 typedef struct FwPlan {
         bool table_missing, table_delete;
@@ -224,6 +222,8 @@ int fw_plan_compute(const FwSnapshot *s, const char *project, const FwElem *want
 size_t fw_plan_n_changes(const FwPlan *p);
 /* Builds the batch carrying out @p. */
 int fw_plan_build_batch(const FwPlan *p, FwBatch *b, uint32_t seq, uint32_t genid);
+/* Pointers to elems[0..n), sorted by set and key. NULL on OOM. */
+const FwElem **fw_elems_sorted(const FwElem *elems, size_t n);
 
 /* ---- conntrack (fw-conntrack.c) ---- */
 

@@ -36,11 +36,11 @@ int compose_dotenv_parse(const char *path, const char *text, ComposeLookup looku
 int compose_normalize(ComposeNode *root, const char *project_name, const char *working_dir,
                       ComposeLookup lookup, void *userdata, NcError *reterr);
 
-/* compose-validate.c: the schema check, run on the merged, interpolated tree BEFORE normalization
+/* compose-validate-schema.c: the schema check, run on the merged, interpolated tree BEFORE normalization
  * (raw short/long forms still there, marks intact): unknown keys (outside x-), wrong types, bad
  * values (ports, durations, enums). */
 int compose_validate_schema(const ComposeNode *root, NcError *reterr);
-/* Run on the canonical tree AFTER normalization: references to undefined services, networks, volumes,
+/* compose-validate-refs.c: run on the canonical tree AFTER normalization: references to undefined services, networks, volumes,
  * secrets and configs; dependency cycles ("dependency cycle detected: a -> b -> a"). */
 int compose_validate_references(const ComposeNode *root, NcError *reterr);
 

@@ -19,7 +19,8 @@
  * top-level name, services, networks, volumes, secrets, configs; ports as lists of
  * {mode, target, published, host_ip, protocol}; volumes as {type, source, target, ...}; depends_on as
  * a map of {condition, required, restart}; environment as a map of string|null; durations as Go
- * duration strings ("1m30s"); sizes as byte counts; and so on (docs/compose-model.md).
+ * duration strings ("1m30s"); sizes as byte counts; and so on (docs/compose-differences.md says where
+ * it departs from docker compose).
  * Every node remembers the file, line and column it came from, for error messages. */
 
 typedef enum ComposeNodeType {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Shared between the reconcile/desired*.c files only. */
+/* Shared between the reconcile/render/ files only. */
 
 #include <netinet/in.h>
 #include <stdint.h>

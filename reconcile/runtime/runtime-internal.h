@@ -102,7 +102,7 @@ int rt_cgroup_probe_v1(char **ret);
  * and where exec probes run (caller runs health_config_done()). 0 or -ENOMEM. */
 int rt_health_config(const ServiceSpec *s, const ImageConfig *img, HealthConfig *ret);
 
-/* "SIGTERM", "TERM", "15", "SIGRTMIN+3" → the signal number, or -EINVAL. */
+/* runtime-util.c: "SIGTERM", "TERM", "15", "SIGRTMIN+3" → the signal number, or -EINVAL. */
 int rt_signal_from_string(const char *s);
 
 /* runtime-machine.c */

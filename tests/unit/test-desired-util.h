@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Helpers shared by the tests of reconcile/desired*.c. */
+/* Helpers shared by the tests of render (reconcile/render/). */
 
 #include <json-c/json.h>
 #include <signal.h>
