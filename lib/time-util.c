@@ -120,3 +120,16 @@ int parse_size(const char *s, int64_t *ret_bytes) {
         *ret_bytes = (int64_t) (v * mult);
         return 0;
 }
+
+int parse_go_duration_usec(const char *s, uint64_t *ret_usec) {
+        int64_t nsec;
+        int r;
+
+        r = parse_go_duration_nsec(s, &nsec);
+        if (r < 0)
+                return r == -ERANGE ? r : -EINVAL;
+        if (nsec < 0)
+                return -ERANGE;
+        *ret_usec = (uint64_t) nsec / NSEC_PER_USEC;
+        return 0;
+}

@@ -19,6 +19,10 @@
  * know ("30", "5sec"); -ERANGE beyond int64 nanoseconds. */
 int parse_go_duration_nsec(const char *s, int64_t *ret_nsec);
 
+/* The same, as a time span in µs (systemd's unit): -EINVAL when malformed or without a unit,
+ * -ERANGE when negative or too large. */
+int parse_go_duration_usec(const char *s, uint64_t *ret_usec);
+
 /* docker's RAMInBytes (go-units), the syntax compose reads byte sizes in:
  * "<number>[.<fraction>][ ][kmgtp][i][b]", binary multiples, any case: "1024", "512m", "1.5GiB",
  * "10 kb". Fractions of a byte are dropped. 0; -EINVAL when malformed (also any sign);

@@ -69,10 +69,6 @@ typedef struct DesiredContext {
 } DesiredContext;
 
 /* desired-util.c */
-/* lib's parse_go_duration_nsec() in µs, the loader's grammar; negative durations are -ERANGE. */
-int parse_go_duration(const char *s, uint64_t *ret_usec);
-/* lib's parse_size(), the loader's grammar. */
-int parse_bytes(const char *s, uint64_t *ret);
 /* systemd time span text: "90s", "1500ms", "infinity". NULL on OOM. */
 char *format_timespan_unit(uint64_t usec);
 /* "file:line:column: path: message" (only the parts known). NULL on OOM. */

@@ -113,7 +113,6 @@ static json_object *ulimits_json(const ComposeNode *m) {
 /* A byte count as compose writes it ("512m", 536870912, -1); -1 stays -1. */
 static int limit_bytes(const ComposeNode *n, const char *path, const char *key, int64_t *ret, NcError *reterr) {
         const char *s = compose_node_str(n);
-        uint64_t v;
 
         if (!n)
                 return 0;
@@ -121,9 +120,8 @@ static int limit_bytes(const ComposeNode *n, const char *path, const char *key, 
                 *ret = -1;
                 return 0;
         }
-        if (!s || parse_bytes(s, &v) < 0 || v > INT64_MAX)
+        if (!s || parse_size(s, ret) < 0)
                 return compose_node_error(n, reterr, -EINVAL, path, "invalid %s '%s'", key, strempty(s));
-        *ret = (int64_t) v;
         return 0;
 }
 
@@ -209,7 +207,7 @@ static int duration_field(const ComposeNode *m, const char *key, uint64_t def, c
         const ComposeNode *n = compose_map_get(m, key);
 
         *ret = def;
-        if (!n || parse_go_duration(compose_node_str(n) ?: "", ret) >= 0)
+        if (!n || parse_go_duration_usec(compose_node_str(n) ?: "", ret) >= 0)
                 return 0;
         return compose_node_error(n, reterr, -EINVAL, path, "%s: invalid duration '%s'", key,
                                   strempty(compose_node_str(n)));

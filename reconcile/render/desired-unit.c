@@ -35,10 +35,10 @@ uint64_t desired_start_timeout(const ComposeNode *hc, bool oneshot) {
                 c.argv = (char **) some_test;
         }
         /* unset or invalid: 0, healthd's "default" (validation reports invalid ones) */
-        (void) parse_go_duration(strempty(compose_map_get_str(hc, "interval")), &c.interval_usec);
-        (void) parse_go_duration(strempty(compose_map_get_str(hc, "timeout")), &c.timeout_usec);
-        (void) parse_go_duration(strempty(compose_map_get_str(hc, "start_period")), &c.start_period_usec);
-        (void) parse_go_duration(strempty(compose_map_get_str(hc, "start_interval")), &c.start_interval_usec);
+        (void) parse_go_duration_usec(strempty(compose_map_get_str(hc, "interval")), &c.interval_usec);
+        (void) parse_go_duration_usec(strempty(compose_map_get_str(hc, "timeout")), &c.timeout_usec);
+        (void) parse_go_duration_usec(strempty(compose_map_get_str(hc, "start_period")), &c.start_period_usec);
+        (void) parse_go_duration_usec(strempty(compose_map_get_str(hc, "start_interval")), &c.start_interval_usec);
         (void) compose_node_int(compose_map_get(hc, "retries"), &retries);
         c.retries = retries > 0 && retries <= UINT_MAX ? (unsigned) retries : 0;
         return health_config_timeout_start_usec(&c);
@@ -163,7 +163,7 @@ char *desired_service_unit(DesiredContext *c, size_t i, const char *hash) {
 
         if (asprintf(&desc, "nspawn-compose %s/%s", c->name, d->name) < 0)
                 return NULL;
-        (void) parse_go_duration(strempty(compose_map_get_str(svc, "stop_grace_period")), &grace);
+        (void) parse_go_duration_usec(strempty(compose_map_get_str(svc, "stop_grace_period")), &grace);
         if (d->oneshot && streq(rp.restart, "always"))
                 rp.restart = "on-failure";      /* systemd refuses Restart=always for Type=oneshot */
         unit_header(&b, c, desc);

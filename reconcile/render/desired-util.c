@@ -6,30 +6,6 @@
 #include "reconcile/render/desired-internal.h"
 #include "reconcile/runtime/runtime.h"
 
-int parse_go_duration(const char *s, uint64_t *ret_usec) {
-        int64_t nsec;
-        int r;
-
-        r = parse_go_duration_nsec(s, &nsec);
-        if (r < 0)
-                return r == -ERANGE ? r : -EINVAL;
-        if (nsec < 0)
-                return -ERANGE;
-        *ret_usec = (uint64_t) nsec / NSEC_PER_USEC;
-        return 0;
-}
-
-int parse_bytes(const char *s, uint64_t *ret) {
-        int64_t v;
-        int r;
-
-        r = parse_size(s, &v);
-        if (r < 0)
-                return r;
-        *ret = (uint64_t) v;
-        return 0;
-}
-
 char *format_timespan_unit(uint64_t usec) {
         char *r;
 

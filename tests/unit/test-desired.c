@@ -325,29 +325,30 @@ TEST(write_tree_and_verify_units) {
 
 TEST(durations_bytes_timespans) {
         uint64_t v;
+        int64_t b64;
         _cleanup_free_ char *a = format_timespan_unit(90 * USEC_PER_SEC), *b = format_timespan_unit(1500000),
                             *c = format_timespan_unit(1), *d = format_timespan_unit(USEC_INFINITY);
 
-        ASSERT_OK(parse_go_duration("1m30s", &v));
+        ASSERT_OK(parse_go_duration_usec("1m30s", &v));
         ASSERT_EQ(v, 90 * USEC_PER_SEC);
-        ASSERT_OK(parse_go_duration("1.5h", &v));
+        ASSERT_OK(parse_go_duration_usec("1.5h", &v));
         ASSERT_EQ(v, 5400 * USEC_PER_SEC);
-        ASSERT_OK(parse_go_duration("300ms", &v));
+        ASSERT_OK(parse_go_duration_usec("300ms", &v));
         ASSERT_EQ(v, 300000);
-        ASSERT_OK(parse_go_duration("2m3ms", &v));
+        ASSERT_OK(parse_go_duration_usec("2m3ms", &v));
         ASSERT_EQ(v, 120003000);
-        ASSERT_OK(parse_go_duration("0", &v));
+        ASSERT_OK(parse_go_duration_usec("0", &v));
         ASSERT_EQ(v, 0);
-        ASSERT_EQ(parse_go_duration("5x", &v), -EINVAL);
-        ASSERT_EQ(parse_go_duration("", &v), -EINVAL);
-        ASSERT_EQ(parse_go_duration("s", &v), -EINVAL);
-        ASSERT_OK(parse_bytes("512m", &v));
-        ASSERT_EQ(v, 512 * 1024 * 1024);
-        ASSERT_OK(parse_bytes("1gb", &v));
-        ASSERT_EQ(v, 1024 * 1024 * 1024);
-        ASSERT_OK(parse_bytes("1073741824", &v));
-        ASSERT_EQ(v, 1073741824);
-        ASSERT_EQ(parse_bytes("12q", &v), -EINVAL);
+        ASSERT_EQ(parse_go_duration_usec("5x", &v), -EINVAL);
+        ASSERT_EQ(parse_go_duration_usec("", &v), -EINVAL);
+        ASSERT_EQ(parse_go_duration_usec("s", &v), -EINVAL);
+        ASSERT_OK(parse_size("512m", &b64));
+        ASSERT_EQ(b64, 512 * 1024 * 1024);
+        ASSERT_OK(parse_size("1gb", &b64));
+        ASSERT_EQ(b64, 1024 * 1024 * 1024);
+        ASSERT_OK(parse_size("1073741824", &b64));
+        ASSERT_EQ(b64, 1073741824);
+        ASSERT_EQ(parse_size("12q", &b64), -EINVAL);
         ASSERT_STREQ(a, "90s");
         ASSERT_STREQ(b, "1500ms");
         ASSERT_STREQ(c, "1us");

@@ -64,6 +64,21 @@ TEST(go_durations_invalid) {
         ASSERT_EQ(parse_go_duration_nsec("1y", &(int64_t) {0}), -ENOMSG);
 }
 
+TEST(go_durations_usec) {
+        uint64_t u;
+
+        ASSERT_OK(parse_go_duration_usec("1m30s", &u));
+        ASSERT_EQ(u, 90 * USEC_PER_SEC);
+        ASSERT_OK(parse_go_duration_usec("1500ns", &u));
+        ASSERT_EQ(u, 1);                /* rounded down to whole µs */
+        ASSERT_OK(parse_go_duration_usec("0", &u));
+        ASSERT_EQ(u, 0);
+        ASSERT_EQ(parse_go_duration_usec("-1s", &u), -ERANGE);
+        ASSERT_EQ(parse_go_duration_usec("30", &u), -EINVAL);
+        ASSERT_EQ(parse_go_duration_usec("", &u), -EINVAL);
+        ASSERT_EQ(parse_go_duration_usec("2562048h", &u), -ERANGE);
+}
+
 TEST(sizes) {
         ASSERT_EQ(size("0"), 0);
         ASSERT_EQ(size("1024"), 1024);
