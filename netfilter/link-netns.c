@@ -47,24 +47,18 @@ static int netns_dir_shared(void) {
 
 /* A child unshares, so the caller never leaves its own namespace, and bind-mounts its new
  * namespace on @path (the mount lives in the caller's mount namespace, which the child shares). */
-static int netns_create(const char *path) {
-        pid_t pid;
-        int status;
+static int unshare_and_bind(void *userdata) {
+        const char *path = userdata;
 
-        pid = fork();
-        if (pid < 0)
+        if (unshare(CLONE_NEWNET) < 0)
                 return -errno;
-        if (pid == 0) {
-                if (unshare(CLONE_NEWNET) < 0 || mount("/proc/self/ns/net", path, NULL, MS_BIND, NULL) < 0)
-                        _exit(errno & 0xff);
-                _exit(0);
-        }
-        status = wait_for_status(pid);
-        if (status < 0)
-                return status;
-        if (status >= 128)
-                return -EIO;            /* killed */
-        return -status;
+        if (mount("/proc/self/ns/net", path, NULL, MS_BIND, NULL) < 0)
+                return -errno;
+        return 0;
+}
+
+static int netns_create(const char *path) {
+        return fork_and_call(unshare_and_bind, (void*) path);
 }
 
 int netns_ensure(const char *name, NcError *reterr) {

@@ -99,28 +99,36 @@ static int sysctl_write(const char *kv) {
 /* Writes the sysctls of @list (all or those @select picks) inside the namespace @ns_fd (of type
  * @nstype), from a child: /proc/sys shows the namespaces of the process that opens it, and we never
  * leave our own. */
+typedef struct SysctlsJob {
+        char * const *list;
+        int ns_fd, nstype;
+        bool (*select)(const char *kv);
+} SysctlsJob;
+
+/* In the child: -errno when the namespace cannot be entered, else 1 + the index of the first
+ * sysctl that cannot be set, or 0. */
+static int sysctls_write_in_ns(void *userdata) {
+        const SysctlsJob *j = userdata;
+
+        if (setns(j->ns_fd, j->nstype) < 0)
+                return -errno;
+        STRV_FOREACH(kv, j->list)
+                if ((!j->select || j->select(*kv)) && sysctl_write(*kv) < 0)
+                        return 1 + (int) (kv - j->list);
+        return 0;
+}
+
 static int sysctls_in_ns(char * const *list, int ns_fd, int nstype, bool (*select)(const char *kv),
                          NcError *reterr) {
-        pid_t pid;
-        int status;
+        SysctlsJob j = { .list = list, .ns_fd = ns_fd, .nstype = nstype, .select = select };
+        int r;
 
-        pid = fork();
-        if (pid < 0)
-                return -errno;
-        if (pid == 0) {
-                if (setns(ns_fd, nstype) < 0)
-                        _exit(EXIT_FAILURE);
-                STRV_FOREACH(kv, list)
-                        if ((!select || select(*kv)) && sysctl_write(*kv) < 0)
-                                _exit(10 + (int) (kv - list));
-                _exit(EXIT_SUCCESS);
-        }
-        status = wait_for_status(pid);
-        if (status <= 0)
-                return status;
-        if (status >= 10 && (size_t) status - 10 < strv_length((char**) list))
-                return nc_error_set(reterr, -EINVAL, "cannot set sysctl '%s'", list[status - 10]);
-        return nc_error_set(reterr, -EIO, "cannot enter the namespace to set sysctls");
+        r = fork_and_call(sysctls_write_in_ns, &j);
+        if (r < 0)
+                return nc_error_set(reterr, r, "cannot enter the namespace to set sysctls: %m");
+        if (r > 0)
+                return nc_error_set(reterr, -EINVAL, "cannot set sysctl '%s'", list[r - 1]);
+        return 0;
 }
 
 static bool sysctls_have(char * const *l, const char *key) {
