@@ -77,8 +77,9 @@ int service_merge_env(const ServiceSpec *s, const ImageConfig *img, char ***ret)
         if (strv_extend(&env, DEFAULT_PATH) < 0 || strv_extend(&env, hostname) < 0)
                 return -ENOMEM;
         r = env_apply(&env, img ? img->env : NULL);
-        if (r >= 0)
-                r = env_apply(&env, s->environment);
+        if (r < 0)
+                return r;
+        r = env_apply(&env, s->environment);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(env);
@@ -151,8 +152,9 @@ static int service_caps(const ServiceSpec *s, uint64_t *ret, NcError *reterr) {
                 return 0;
         }
         r = caps_parse(s->cap_add, &add, reterr);
-        if (r >= 0)
-                r = caps_parse(s->cap_drop, &drop, reterr);
+        if (r < 0)
+                return r;
+        r = caps_parse(s->cap_drop, &drop, reterr);
         if (r < 0)
                 return r;
         if (add == CAP_ALL_MASK)
@@ -379,28 +381,44 @@ int service_nspawn_argv(const ServiceSpec *s, const ImageConfig *img, const Nspa
         int r;
 
         r = service_merge_argv(s, img, &cmd, reterr);
-        if (r >= 0)
-                r = service_merge_env(s, img, &env);
+        if (r < 0)
+                return r;
+        r = service_merge_env(s, img, &env);
         if (r < 0)
                 return r;
         r = argv_fixed(&l, s, paths->root);
-        r = r ?: strv_extendf(&l, "--chdir=%s", service_working_dir(s, img));
-        r = r ?: argv_caps(&l, s, reterr);
-        if (r >= 0 && s->read_only)
-                r = strv_extend(&l, "--read-only");
-        for (size_t i = 0; r >= 0 && i < s->n_mounts; i++)
-                r = argv_mount(&l, &s->mounts[i], paths, reterr);
-        if (r >= 0 && user)
-                r = argv_user_helper(&cmd, &l, user, env, paths, reterr);
-        for (size_t i = 0; r >= 0 && i < s->n_ulimits; i++)
-                r = argv_ulimit(&l, &s->ulimits[i], reterr);
-        STRV_FOREACH(e, env)
-                r = r ?: strv_extendf(&l, "--setenv=%s", *e);
-        r = r ?: strv_extend(&l, "--");
-        STRV_FOREACH(a, cmd)
-                r = r ?: strv_extend(&l, *a);
         if (r < 0)
                 return r;
+        if (strv_extendf(&l, "--chdir=%s", service_working_dir(s, img)) < 0)
+                return -ENOMEM;
+        r = argv_caps(&l, s, reterr);
+        if (r < 0)
+                return r;
+        if (s->read_only && strv_extend(&l, "--read-only") < 0)
+                return -ENOMEM;
+        for (size_t i = 0; i < s->n_mounts; i++) {
+                r = argv_mount(&l, &s->mounts[i], paths, reterr);
+                if (r < 0)
+                        return r;
+        }
+        if (user) {
+                r = argv_user_helper(&cmd, &l, user, env, paths, reterr);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < s->n_ulimits; i++) {
+                r = argv_ulimit(&l, &s->ulimits[i], reterr);
+                if (r < 0)
+                        return r;
+        }
+        STRV_FOREACH(e, env)
+                if (strv_extendf(&l, "--setenv=%s", *e) < 0)
+                        return -ENOMEM;
+        if (strv_extend(&l, "--") < 0)
+                return -ENOMEM;
+        STRV_FOREACH(a, cmd)
+                if (strv_extend(&l, *a) < 0)
+                        return -ENOMEM;
         *ret = TAKE_PTR(l);
         return 0;
 }

@@ -75,24 +75,34 @@ static int parse_config(struct json_object *config, ImageConfig *c, NcError *ret
         int r;
 
         r = rt_json_strv(config, "Entrypoint", w, &c->entrypoint, reterr);
-        if (r >= 0)
-                r = rt_json_strv(config, "Cmd", w, &c->cmd, reterr);
-        if (r >= 0)
-                r = rt_json_strv(config, "Env", w, &c->env, reterr);
-        if (r >= 0)
-                r = rt_json_string(config, "WorkingDir", w, &c->working_dir, reterr);
-        if (r >= 0)
-                r = rt_json_string(config, "User", w, &c->user, reterr);
-        if (r >= 0)
-                r = rt_json_string(config, "StopSignal", w, &c->stop_signal, reterr);
-        if (r >= 0)
-                r = exposed_ports(config, c, reterr);
-        if (r >= 0)
-                r = rt_json_object(config, "Healthcheck", w, &hc, reterr);
-        if (r >= 0 && hc)
-                r = rt_healthcheck_from_docker(hc, "image config: Healthcheck", &c->healthcheck, reterr);
         if (r < 0)
                 return r;
+        r = rt_json_strv(config, "Cmd", w, &c->cmd, reterr);
+        if (r < 0)
+                return r;
+        r = rt_json_strv(config, "Env", w, &c->env, reterr);
+        if (r < 0)
+                return r;
+        r = rt_json_string(config, "WorkingDir", w, &c->working_dir, reterr);
+        if (r < 0)
+                return r;
+        r = rt_json_string(config, "User", w, &c->user, reterr);
+        if (r < 0)
+                return r;
+        r = rt_json_string(config, "StopSignal", w, &c->stop_signal, reterr);
+        if (r < 0)
+                return r;
+        r = exposed_ports(config, c, reterr);
+        if (r < 0)
+                return r;
+        r = rt_json_object(config, "Healthcheck", w, &hc, reterr);
+        if (r < 0)
+                return r;
+        if (hc) {
+                r = rt_healthcheck_from_docker(hc, "image config: Healthcheck", &c->healthcheck, reterr);
+                if (r < 0)
+                        return r;
+        }
         drop_empty(&c->working_dir);
         drop_empty(&c->user);
         drop_empty(&c->stop_signal);

@@ -74,10 +74,12 @@ int image_resolve(const char *store, const char *ref, char **ret_digest, NcError
         if (r < 0)
                 return r;
         r = refs_load(store, &root, reterr);
-        if (r >= 0)
-                r = rt_json_object(root, "refs", "refs.json", &refs, reterr);
-        if (r >= 0)
-                r = rt_json_string(refs, norm, "refs.json: refs", &digest, reterr);
+        if (r < 0)
+                return r;
+        r = rt_json_object(root, "refs", "refs.json", &refs, reterr);
+        if (r < 0)
+                return r;
+        r = rt_json_string(refs, norm, "refs.json: refs", &digest, reterr);
         if (r < 0)
                 return r;
         if (!digest)
@@ -106,8 +108,9 @@ static int refs_record(const char *store, const char *norm, const char *digest, 
         if (fd < 0 || flock(fd, LOCK_EX) < 0)
                 return nc_error_set(reterr, -errno, "%s: %m", lock);
         r = refs_load(store, &root, reterr);
-        if (r >= 0)
-                r = rt_json_object(root, "refs", "refs.json", &refs, reterr);
+        if (r < 0)
+                return r;
+        r = rt_json_object(root, "refs", "refs.json", &refs, reterr);
         if (r < 0)
                 return r;
         if (!refs) {
@@ -166,10 +169,12 @@ static int dir_read_config(const char *dir, char **ret_digest, char **ret_config
         if (r < 0)
                 return nc_error_set(reterr, r, "%s: %m", mpath);
         r = rt_json_parse(text, "image manifest", &manifest, reterr);
-        if (r >= 0)
-                r = rt_json_object(manifest, "config", "image manifest", &config, reterr);
-        if (r >= 0)
-                r = rt_json_string(config, "digest", "image manifest: config", &digest, reterr);
+        if (r < 0)
+                return r;
+        r = rt_json_object(manifest, "config", "image manifest", &config, reterr);
+        if (r < 0)
+                return r;
+        r = rt_json_string(config, "digest", "image manifest: config", &digest, reterr);
         if (r < 0)
                 return r;
         if (!rt_digest_hex(digest))
@@ -197,9 +202,11 @@ static int unpack(const char *tmp, const char *config, bool progress, NcError *r
             asprintf(&usr, "%s/usr", rootfs) < 0 || asprintf(&cfg, "%s/config.json", final) < 0)
                 return -ENOMEM;
         r = run_tool(STRV_MAKE("skopeo", "copy", "--quiet", src, dst), false, reterr);
-        if (r >= 0)   /* as root and without --rootless, so ownership and setuid bits survive */
-                r = run_tool(STRV_MAKE("umoci", "unpack", "--image", dst + strlen("oci:"), bundle),
-                             progress, reterr);
+        if (r < 0)
+                return r;
+        /* as root and without --rootless, so ownership and setuid bits survive */
+        r = run_tool(STRV_MAKE("umoci", "unpack", "--image", dst + strlen("oci:"), bundle),
+                     progress, reterr);
         if (r < 0)
                 return r;
         if (mkdir(final, 0755) < 0 || rename(unpacked, rootfs) < 0)
@@ -253,10 +260,12 @@ static int fetch(const char *store, const char *norm, bool progress, char **ret_
                 return -ENOMEM;
         r = run_tool(progress ? STRV_MAKE("skopeo", "copy", src, dst) :
                                 STRV_MAKE("skopeo", "copy", "--quiet", src, dst), progress, reterr);
-        if (r >= 0)
-                r = dir_read_config(dst + strlen("dir:"), &digest, &config, reterr);
-        if (r >= 0)
-                r = image_store_path(store, digest, &dir, reterr);
+        if (r < 0)
+                return r;
+        r = dir_read_config(dst + strlen("dir:"), &digest, &config, reterr);
+        if (r < 0)
+                return r;
+        r = image_store_path(store, digest, &dir, reterr);
         if (r < 0)
                 return r;
         if (access(dir, F_OK) < 0) {
@@ -293,8 +302,9 @@ int image_pull(const char *ref, const ImagePullOptions *opts, char **ret_digest,
                                             r == -ENOENT ? " (pull policy: never)" : "");
         }
         r = fetch(store, norm, opts && opts->progress, &digest, reterr);
-        if (r >= 0)
-                r = refs_record(store, norm, digest, reterr);
+        if (r < 0)
+                return r;
+        r = refs_record(store, norm, digest, reterr);
         if (r < 0)
                 return r;
         *ret_digest = TAKE_PTR(digest);
