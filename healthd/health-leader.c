@@ -26,6 +26,8 @@ void health_leader_done(HealthLeader *l) {
 }
 
 int health_leader_alive(const HealthLeader *l) {
+        assert(l);
+
         if (pidfd_send_signal(l->pidfd, 0, NULL, 0) < 0)
                 return -errno;
         return 0;

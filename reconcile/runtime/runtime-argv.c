@@ -15,6 +15,9 @@ int service_merge_argv(const ServiceSpec *s, const ImageConfig *img, char ***ret
         _cleanup_strv_free_ char **l = calloc(1, sizeof(char*));
         char * const *entrypoint, * const *cmd;
 
+        assert(s);
+        assert(ret);
+
         if (!l)
                 return -ENOMEM;
         /* A compose entrypoint, even [], replaces the image's and drops the image's Cmd; an empty
@@ -71,6 +74,9 @@ int service_merge_env(const ServiceSpec *s, const ImageConfig *img, char ***ret)
         _cleanup_strv_free_ char **env = calloc(1, sizeof(char*));
         _cleanup_free_ char *hostname = NULL;
         int r;
+
+        assert(s);
+        assert(ret);
 
         if (!env || asprintf(&hostname, "HOSTNAME=%s", s->hostname ?: s->service) < 0)
                 return -ENOMEM;
@@ -222,10 +228,18 @@ static int escaped_target_path(const char *dir, const char *target, char **ret) 
 }
 
 int service_anonymous_volume_path(const char *volume_dir, const char *target, char **ret) {
+        assert(volume_dir);
+        assert(target);
+        assert(ret);
+
         return escaped_target_path(volume_dir, target, ret);
 }
 
 int service_mount_copy_path(const char *files_dir, const char *target, char **ret) {
+        assert(files_dir);
+        assert(target);
+        assert(ret);
+
         return escaped_target_path(files_dir, target, ret);
 }
 
@@ -288,6 +302,8 @@ found:
 }
 
 const char *service_working_dir(const ServiceSpec *s, const ImageConfig *img) {
+        assert(s);
+
         return s->working_dir ?: (img ? img->working_dir : NULL) ?: "/";
 }
 
@@ -298,6 +314,8 @@ static bool is_root_name(const char *s, size_t n) {
 const char *service_user(const ServiceSpec *s, const ImageConfig *img) {
         const char *user = s->user ?: (img ? img->user : NULL), *group;
         size_t n;
+
+        assert(s);
 
         if (isempty(user))
                 return NULL;
@@ -379,6 +397,10 @@ int service_nspawn_argv(const ServiceSpec *s, const ImageConfig *img, const Nspa
         _cleanup_strv_free_ char **l = NULL, **env = NULL, **cmd = NULL;
         const char *user = service_user(s, img);
         int r;
+
+        assert(s);
+        assert(paths);
+        assert(ret);
 
         r = service_merge_argv(s, img, &cmd, reterr);
         if (r < 0)

@@ -20,6 +20,11 @@ int rt_healthcheck_read(struct json_object *o, const RtHealthKeys *keys, const c
         int64_t retries = 0;
         int r;
 
+        assert(keys);
+        assert(what);
+        assert(c);
+        assert(ret_test);
+
         r = rt_json_strv(o, keys->test, what, ret_test, reterr);
         if (r < 0)
                 return r;

@@ -27,6 +27,9 @@ int rt_healthcheck_from_docker(struct json_object *o, const char *what, HealthCo
         _cleanup_strv_free_ char **test = NULL;
         int r;
 
+        assert(what);
+        assert(ret);
+
         h = calloc(1, sizeof(*h));
         if (!h)
                 return -ENOMEM;
@@ -115,6 +118,9 @@ int image_config_parse(const char *json, ImageConfig **ret, NcError *reterr) {
         struct json_object *config = NULL;
         int r;
 
+        assert(json);
+        assert(ret);
+
         r = rt_json_parse(json, "image config", &root, reterr);
         if (r < 0)
                 return r;
@@ -136,6 +142,8 @@ int image_config_parse(const char *json, ImageConfig **ret, NcError *reterr) {
 int image_config_load(const char *store, const char *digest, ImageConfig **ret, NcError *reterr) {
         _cleanup_free_ char *dir = NULL, *path = NULL, *text = NULL;
         int r;
+
+        assert(ret);
 
         r = image_store_path(store, digest, &dir, reterr);
         if (r < 0)

@@ -21,6 +21,8 @@ static const char *const pull_policy_table[_IMAGE_PULL_POLICY_MAX] = {
 };
 
 ImagePullPolicy image_pull_policy_from_string(const char *s) {
+        assert(s);
+
         for (size_t i = 0; i < ELEMENTSOF(pull_policy_table); i++)
                 if (streq(s, pull_policy_table[i]))
                         return (ImagePullPolicy) i;
@@ -30,6 +32,8 @@ ImagePullPolicy image_pull_policy_from_string(const char *s) {
 int image_store_path(const char *store, const char *digest, char **ret, NcError *reterr) {
         const char *hex = rt_digest_hex(digest);
         char *p;
+
+        assert(ret);
 
         if (!hex)
                 return nc_error_set(reterr, -EINVAL, "'%s' is not a sha256 digest", strempty(digest));
@@ -68,6 +72,9 @@ int image_resolve(const char *store, const char *ref, char **ret_digest, NcError
         _cleanup_free_ char *norm = NULL, *digest = NULL, *dir = NULL;
         struct json_object *refs = NULL;
         int r;
+
+        assert(ref);
+        assert(ret_digest);
 
         store = store ?: NC_IMAGE_STORE;
         r = image_ref_normalize(ref, &norm, reterr);
@@ -285,6 +292,9 @@ int image_pull(const char *ref, const ImagePullOptions *opts, char **ret_digest,
         ImagePullPolicy policy = opts ? opts->policy : IMAGE_PULL_MISSING;
         _cleanup_free_ char *norm = NULL, *digest = NULL;
         int r;
+
+        assert(ref);
+        assert(ret_digest);
 
         r = image_ref_normalize(ref, &norm, reterr);
         if (r < 0)

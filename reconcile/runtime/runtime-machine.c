@@ -24,6 +24,8 @@ int rt_machine_unregister_stale(const char *machine, NcError *reterr) {
         const char *path;
         int r;
 
+        assert(machine);
+
         r = sd_bus_open_system(&bus);
         if (r < 0)
                 return nc_error_set(reterr, r, "system bus: %m");

@@ -57,6 +57,8 @@ int rt_rootfs_mount(const ServicePaths *p, const char *hash, NcError *reterr) {
         const char *dirs[] = { p->upper, p->work, p->root };
         int r;
 
+        assert(p);
+
         r = layer_check(p, hash, reterr);
         if (r < 0)
                 return r;
@@ -101,6 +103,8 @@ static int write_in_root(int root_fd, const char *path, const char *data, NcErro
 int service_hosts_update(pid_t leader, const char *text, NcError *reterr) {
         _cleanup_close_ int root_fd = -EBADF;
         char path[64];
+
+        assert(text);
 
         /* The machine's root as its processes see it; every lookup below stays inside it. */
         snprintf(path, sizeof path, "/proc/%d/root", (int) leader);
@@ -179,6 +183,9 @@ int rt_rootfs_prepare(const ServicePaths *p, const ServiceSpec *s, NcError *rete
         _cleanup_close_ int root_fd = -EBADF;
         int r;
 
+        assert(p);
+        assert(s);
+
         root_fd = open(p->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (root_fd < 0)
                 return nc_error_set(reterr, -errno, "%s: %m", p->root);
@@ -199,6 +206,9 @@ int rt_rootfs_prepare(const ServicePaths *p, const ServiceSpec *s, NcError *rete
 /* Host directories behind the mounts: named and anonymous volumes, and bind sources that do not
  * exist yet (docker creates those for the short syntax too). */
 int rt_volumes_prepare(const ServicePaths *p, const ServiceSpec *s, NcError *reterr) {
+        assert(p);
+        assert(s);
+
         for (size_t i = 0; i < s->n_mounts; i++) {
                 const ServiceMount *m = &s->mounts[i];
                 _cleanup_free_ char *anon = NULL;
@@ -280,6 +290,9 @@ int rt_mountpoints_prepare(const ServicePaths *p, const ServiceSpec *s, const ch
         _cleanup_close_ int root_fd = -EBADF;
         int r;
 
+        assert(p);
+        assert(s);
+
         root_fd = open(p->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (root_fd < 0)
                 return nc_error_set(reterr, -errno, "%s: %m", p->root);
@@ -327,6 +340,9 @@ int rt_files_prepare(const ServicePaths *p, const ServiceSpec *s, NcError *reter
         bool made = false;
         int r;
 
+        assert(p);
+        assert(s);
+
         r = rm_rf(p->files);
         if (r < 0)
                 return nc_error_set(reterr, r, "%s: %m", p->files);
@@ -351,6 +367,8 @@ int rt_user_helper_install(const ServicePaths *p, NcError *reterr) {
         _cleanup_free_ char *old = NULL;
         size_t size = 0;
         int r;
+
+        assert(p);
 
         if (read_full_file(p->user_helper, &old, &size) >= 0 && size == rt_user_helper_size &&
             memcmp(old, rt_user_helper, size) == 0)

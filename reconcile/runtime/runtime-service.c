@@ -51,6 +51,8 @@ void service_paths_done(ServicePaths *p) {
                          &p->upper, &p->work, &p->volumes, &p->layer_hash, &p->lower, &p->files,
                          &p->user_helper };
 
+        assert(p);
+
         for (size_t i = 0; i < ELEMENTSOF(all); i++)
                 free_and_replace_ptr(all[i], NULL);
 }
@@ -58,6 +60,10 @@ void service_paths_done(ServicePaths *p) {
 int service_paths_init(ServicePaths *p, const ServiceSpec *s, const ServiceRunOptions *o, const char *image_dir) {
         const char *run = o && o->runtime_dir ? o->runtime_dir : NC_RUNTIME_DIR;
         const char *state = o && o->state_dir ? o->state_dir : NC_STATE_DIR;
+
+        assert(p);
+        assert(s);
+        assert(image_dir);
 
         if (asprintf(&p->runtime_dir, "%s/%s/%s", run, s->project, s->service) < 0 ||
             asprintf(&p->state_dir, "%s/%s/%s", state, s->project, s->service) < 0 ||

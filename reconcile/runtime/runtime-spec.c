@@ -489,6 +489,9 @@ int service_spec_load(const char *path, ServiceSpec **ret, NcError *reterr) {
         _cleanup_free_ char *text = NULL;
         int r;
 
+        assert(path);
+        assert(ret);
+
         r = read_full_file(path, &text, NULL);
         if (r < 0)
                 return nc_error_set_at(reterr, r, path, 0, 0, "%m");

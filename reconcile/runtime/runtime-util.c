@@ -48,6 +48,9 @@ int rt_spawn_capture(char * const *argv, bool show_stdout, char **ret_stderr) {
         int pipefd[2], r, status;
         pid_t pid;
 
+        assert(argv);
+        assert(argv[0]);
+
         if (pipe2(pipefd, O_CLOEXEC) < 0)
                 return -errno;
         rfd = pipefd[0];
@@ -80,6 +83,8 @@ int rt_signal_from_string(const char *s) {
         const char *n = startswith(s, "SIG") ?: s, *rt;
         char *end;
         long v;
+
+        assert(s);
 
         errno = 0;
         v = strtol(s, &end, 10);
