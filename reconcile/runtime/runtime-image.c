@@ -112,8 +112,10 @@ static int refs_record(const char *store, const char *norm, const char *digest, 
         if (!lock || !path)
                 return -ENOMEM;
         fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0 || flock(fd, LOCK_EX) < 0)
+        if (fd < 0)
                 return nc_error_set(reterr, -errno, "%s: %m", lock);
+        if (flock(fd, LOCK_EX) < 0)
+                return nc_error_set(reterr, -errno, "%s: flock: %m", lock);
         r = refs_load(store, &root, reterr);
         if (r < 0)
                 return r;
@@ -216,7 +218,9 @@ static int unpack(const char *tmp, const char *config, bool progress, NcError *r
                      progress, reterr);
         if (r < 0)
                 return r;
-        if (mkdir(final, 0755) < 0 || rename(unpacked, rootfs) < 0)
+        if (mkdir(final, 0755) < 0)
+                return nc_error_set(reterr, -errno, "%s: %m", final);
+        if (rename(unpacked, rootfs) < 0)
                 return nc_error_set(reterr, -errno, "%s: %m", rootfs);
         /* systemd-nspawn refuses a tree without /usr ("doesn't look like an OS tree"). */
         if (mkdir(usr, 0755) < 0 && errno != EEXIST)
