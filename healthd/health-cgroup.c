@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +14,8 @@
 int health_cgroup_default_path(char **ret) {
         _cleanup_free_ char *dir = NULL;
         int r;
+
+        assert(ret);
 
         r = cg_own_dir(&dir);
         if (r < 0)
@@ -50,6 +53,8 @@ int health_cgroup_open(const char *spec, HealthCgroup *ret, NcError *reterr) {
         _cleanup_free_ char *path = NULL;
         HealthCgroup cg = { .procs_fd = -EBADF };
         int r;
+
+        assert(ret);
 
         if (spec && isempty(spec)) {
                 *ret = cg;
@@ -94,6 +99,8 @@ static int kill_listed(const char *dir) {
 
 int health_cgroup_kill(const HealthCgroup *cg) {
         int r;
+
+        assert(cg);
 
         if (!cg->path)
                 return 0;

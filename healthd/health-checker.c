@@ -141,6 +141,8 @@ int health_checker_probe_done(HealthChecker *c, int exit_code) {
         bool was_healthy = c->state.ever_healthy;
         int r;
 
+        assert(c);
+
         c->running = false;
         ev.status = health_state_apply(&c->state, &c->config, since, ev.exit_code == 0);
         ev.in_start_period = ev.in_start_period && ev.exit_code != 0;

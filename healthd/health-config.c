@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
+
 #include "healthd/health-internal.h"
 #include "lib/strv.h"
 
@@ -52,6 +54,9 @@ int health_config_copy(const HealthConfig *c, HealthConfig *ret) {
                 .retries = c->retries,
         };
 
+        assert(c);
+        assert(ret);
+
         if (strv_copy_or_null(c->argv, &n.argv) < 0 ||
             strv_copy_or_null(c->environment, &n.environment) < 0 ||
             strdup_or_null(c->address, &n.address) < 0 ||
@@ -69,6 +74,8 @@ int health_config_copy(const HealthConfig *c, HealthConfig *ret) {
 int health_config_set_test(HealthConfig *c, char * const *test, NcError *reterr) {
         HealthTestType type;
         char **argv = NULL;
+
+        assert(c);
 
         if (strv_length(test) == 0 || streq(test[0], "NONE")) {
                 c->type = HEALTH_TEST_NONE;
@@ -113,22 +120,32 @@ bool health_config_has_check(const HealthConfig *c) {
 
 /* Compose (and moby's timeoutWithDefault) treat 0 as "not set". */
 uint64_t health_config_interval_usec(const HealthConfig *c) {
+        assert(c);
+
         return c->interval_usec ?: HEALTH_DEFAULT_INTERVAL_USEC;
 }
 
 uint64_t health_config_timeout_usec(const HealthConfig *c) {
+        assert(c);
+
         return c->timeout_usec ?: HEALTH_DEFAULT_TIMEOUT_USEC;
 }
 
 uint64_t health_config_start_period_usec(const HealthConfig *c) {
+        assert(c);
+
         return c->start_period_usec ?: HEALTH_DEFAULT_START_PERIOD_USEC;
 }
 
 uint64_t health_config_start_interval_usec(const HealthConfig *c) {
+        assert(c);
+
         return c->start_interval_usec ?: HEALTH_DEFAULT_START_INTERVAL_USEC;
 }
 
 unsigned health_config_retries(const HealthConfig *c) {
+        assert(c);
+
         return c->retries ?: HEALTH_DEFAULT_RETRIES;
 }
 
@@ -157,5 +174,7 @@ uint64_t health_config_timeout_start_usec(const HealthConfig *c) {
 
 /* Exported to the checker through health-internal.h. */
 uint64_t health_config_verdict_window_usec(const HealthConfig *c) {
+        assert(c);
+
         return verdict_window_usec(c);
 }

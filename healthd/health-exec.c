@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
@@ -28,6 +29,8 @@ static bool env_has(char * const *env, const char *prefix) {
 
 int health_exec_prepare(HealthChecker *c) {
         _cleanup_strv_free_ char **argv = NULL, **envp = NULL;
+
+        assert(c);
 
         if (c->config.type == HEALTH_TEST_CMD_SHELL) {
                 /* moby: getShell() + Test[1:], i.e. extra items become $0, $1... */
@@ -224,6 +227,8 @@ int health_exec_start(HealthChecker *c) {
         int fds[2], r;
         pid_t parent = getpid(), pid;
 
+        assert(c);
+
         if (pipe2(fds, O_CLOEXEC) < 0)
                 return -errno;
         pid = fork();
@@ -250,12 +255,16 @@ int health_exec_start(HealthChecker *c) {
 }
 
 void health_exec_kill(HealthChecker *c) {
+        assert(c);
+
         kill_probe_tree(c);
         if (c->child_source)
                 (void) sd_event_source_send_child_signal(c->child_source, SIGKILL, NULL, 0);
 }
 
 void health_exec_abandon(HealthChecker *c) {
+        assert(c);
+
         kill_probe_tree(c);
         /* process_own: SIGKILL and reap now */
         if (c->child_source)

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -25,6 +26,8 @@ void health_leader_done(HealthLeader *l) {
 }
 
 int health_leader_alive(const HealthLeader *l) {
+        assert(l);
+
         if (pidfd_send_signal(l->pidfd, 0, NULL, 0) < 0)
                 return -errno;
         return 0;
@@ -73,9 +76,18 @@ static int open_proc(pid_t pid, const char *what, int flags, int *ret) {
         return *ret < 0 ? -errno : 0;
 }
 
+/* A /proc file of the leader is missing: the leader is gone. */
+static int leader_error(NcError *reterr, pid_t pid, int r) {
+        return nc_error_set(reterr, r == -ENOENT ? -ESRCH : r, "leader %d: %s", (int) pid, strerror(-r));
+}
+
 int health_leader_open(pid_t pid, HealthLeader *ret, NcError *reterr) {
-        HealthLeader l = { .pid = pid, .pidfd = -EBADF, .root_fd = -EBADF, .netns_fd = -EBADF };
+        _cleanup_(health_leader_done) HealthLeader l = {
+                .pid = pid, .pidfd = -EBADF, .root_fd = -EBADF, .netns_fd = -EBADF,
+        };
         int r;
+
+        assert(ret);
 
         if (pid <= 1)
                 return nc_error_set(reterr, -EINVAL, "invalid leader PID %d", (int) pid);
@@ -83,22 +95,23 @@ int health_leader_open(pid_t pid, HealthLeader *ret, NcError *reterr) {
         if (l.pidfd < 0)
                 return nc_error_set(reterr, -errno, "leader %d: pidfd_open: %m", (int) pid);
         r = open_proc(pid, "root", O_PATH | O_DIRECTORY, &l.root_fd);
-        if (r >= 0)
-                r = open_proc(pid, "ns/net", O_RDONLY, &l.netns_fd);
-        if (r >= 0)
-                r = read_privileges(pid, &l);
-        if (r >= 0)
-                r = same_user_namespace(pid);
         if (r < 0)
-                goto fail;
+                return leader_error(reterr, pid, r);
+        r = open_proc(pid, "ns/net", O_RDONLY, &l.netns_fd);
+        if (r < 0)
+                return leader_error(reterr, pid, r);
+        r = read_privileges(pid, &l);
+        if (r < 0)
+                return leader_error(reterr, pid, r);
+        r = same_user_namespace(pid);
+        if (r < 0)
+                return leader_error(reterr, pid, r);
         l.setns_flags = ENTER_NAMESPACES | (r ? 0 : CLONE_NEWUSER);
         /* The /proc files were opened after the pidfd: if the leader still runs, they are its. */
         r = health_leader_alive(&l);
         if (r < 0)
-                goto fail;
+                return leader_error(reterr, pid, r);
         *ret = l;
+        l = (HealthLeader) { .pidfd = -EBADF, .root_fd = -EBADF, .netns_fd = -EBADF };
         return 0;
-fail:
-        health_leader_done(&l);
-        return nc_error_set(reterr, r == -ENOENT ? -ESRCH : r, "leader %d: %s", (int) pid, strerror(-r));
 }

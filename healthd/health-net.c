@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <arpa/inet.h>
+#include <assert.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -156,6 +157,8 @@ int health_net_start(HealthChecker *c) {
         socklen_t len;
         int r;
 
+        assert(c);
+
         r = parse_address(c->config.address ?: "127.0.0.1", c->config.port, &a, &len);
         if (r < 0)
                 return r;
@@ -183,6 +186,8 @@ int health_net_start(HealthChecker *c) {
 }
 
 void health_net_stop(HealthChecker *c) {
+        assert(c);
+
         c->io_source = sd_event_source_disable_unref(c->io_source);
         if (c->socket_fd >= 0)
                 c->socket_fd = (close(c->socket_fd), -EBADF);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <stdio.h>
 
 #include "healthd/health-internal.h"
@@ -24,6 +25,9 @@ static bool in_start_period(const HealthState *s, const HealthConfig *c, uint64_
  * grows and reaching retries gives unhealthy (the container keeps running). */
 HealthStatus health_state_apply(HealthState *s, const HealthConfig *c, uint64_t since_start_usec,
                                 bool success) {
+        assert(s);
+        assert(c);
+
         if (success) {
                 s->failing_streak = 0;
                 s->status = HEALTH_HEALTHY;
@@ -42,6 +46,9 @@ HealthStatus health_state_apply(HealthState *s, const HealthConfig *c, uint64_t 
  * start period. */
 uint64_t health_state_next_interval_usec(const HealthState *s, const HealthConfig *c,
                                          uint64_t since_start_usec) {
+        assert(s);
+        assert(c);
+
         if (in_start_period(s, c, since_start_usec))
                 return health_config_start_interval_usec(c);
         return health_config_interval_usec(c);
@@ -65,6 +72,10 @@ static void last_line(const char *output, char *buf, size_t size) {
 
 const char *health_event_status_text(const HealthEvent *ev, char *buf, size_t size) {
         char line[200], detail[240];
+
+        assert(ev);
+        assert(buf);
+        assert(size > 0);
 
         last_line(strempty(ev->output), line, sizeof line);
         if (isempty(line))
@@ -100,12 +111,17 @@ const char *health_event_status_text(const HealthEvent *ev, char *buf, size_t si
 }
 
 void health_output_reset(HealthOutput *o) {
+        assert(o);
+
         o->start = o->len = 0;
         o->truncated = false;
 }
 
 void health_output_append(HealthOutput *o, const void *data, size_t n) {
         const char *p = data;
+
+        assert(o);
+        assert(data || n == 0);
 
         /* Only the tail of a write larger than the buffer can survive. */
         if (n > HEALTH_OUTPUT_MAX) {
@@ -126,10 +142,16 @@ void health_output_append(HealthOutput *o, const void *data, size_t n) {
 }
 
 void health_output_append_str(HealthOutput *o, const char *s) {
+        assert(o);
+        assert(s);
+
         health_output_append(o, s, strlen(s));
 }
 
 size_t health_output_flatten(const HealthOutput *o, char *out) {
+        assert(o);
+        assert(out);
+
         for (size_t i = 0; i < o->len; i++) {
                 char ch = o->buf[(o->start + i) % HEALTH_OUTPUT_MAX];
 

@@ -15,6 +15,9 @@ int service_merge_argv(const ServiceSpec *s, const ImageConfig *img, char ***ret
         _cleanup_strv_free_ char **l = calloc(1, sizeof(char*));
         char * const *entrypoint, * const *cmd;
 
+        assert(s);
+        assert(ret);
+
         if (!l)
                 return -ENOMEM;
         /* A compose entrypoint, even [], replaces the image's and drops the image's Cmd; an empty
@@ -72,13 +75,17 @@ int service_merge_env(const ServiceSpec *s, const ImageConfig *img, char ***ret)
         _cleanup_free_ char *hostname = NULL;
         int r;
 
+        assert(s);
+        assert(ret);
+
         if (!env || asprintf(&hostname, "HOSTNAME=%s", s->hostname ?: s->service) < 0)
                 return -ENOMEM;
         if (strv_extend(&env, DEFAULT_PATH) < 0 || strv_extend(&env, hostname) < 0)
                 return -ENOMEM;
         r = env_apply(&env, img ? img->env : NULL);
-        if (r >= 0)
-                r = env_apply(&env, s->environment);
+        if (r < 0)
+                return r;
+        r = env_apply(&env, s->environment);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(env);
@@ -151,8 +158,9 @@ static int service_caps(const ServiceSpec *s, uint64_t *ret, NcError *reterr) {
                 return 0;
         }
         r = caps_parse(s->cap_add, &add, reterr);
-        if (r >= 0)
-                r = caps_parse(s->cap_drop, &drop, reterr);
+        if (r < 0)
+                return r;
+        r = caps_parse(s->cap_drop, &drop, reterr);
         if (r < 0)
                 return r;
         if (add == CAP_ALL_MASK)
@@ -220,10 +228,18 @@ static int escaped_target_path(const char *dir, const char *target, char **ret) 
 }
 
 int service_anonymous_volume_path(const char *volume_dir, const char *target, char **ret) {
+        assert(volume_dir);
+        assert(target);
+        assert(ret);
+
         return escaped_target_path(volume_dir, target, ret);
 }
 
 int service_mount_copy_path(const char *files_dir, const char *target, char **ret) {
+        assert(files_dir);
+        assert(target);
+        assert(ret);
+
         return escaped_target_path(files_dir, target, ret);
 }
 
@@ -286,6 +302,8 @@ found:
 }
 
 const char *service_working_dir(const ServiceSpec *s, const ImageConfig *img) {
+        assert(s);
+
         return s->working_dir ?: (img ? img->working_dir : NULL) ?: "/";
 }
 
@@ -296,6 +314,8 @@ static bool is_root_name(const char *s, size_t n) {
 const char *service_user(const ServiceSpec *s, const ImageConfig *img) {
         const char *user = s->user ?: (img ? img->user : NULL), *group;
         size_t n;
+
+        assert(s);
 
         if (isempty(user))
                 return NULL;
@@ -378,29 +398,49 @@ int service_nspawn_argv(const ServiceSpec *s, const ImageConfig *img, const Nspa
         const char *user = service_user(s, img);
         int r;
 
+        assert(s);
+        assert(paths);
+        assert(ret);
+
         r = service_merge_argv(s, img, &cmd, reterr);
-        if (r >= 0)
-                r = service_merge_env(s, img, &env);
+        if (r < 0)
+                return r;
+        r = service_merge_env(s, img, &env);
         if (r < 0)
                 return r;
         r = argv_fixed(&l, s, paths->root);
-        r = r ?: strv_extendf(&l, "--chdir=%s", service_working_dir(s, img));
-        r = r ?: argv_caps(&l, s, reterr);
-        if (r >= 0 && s->read_only)
-                r = strv_extend(&l, "--read-only");
-        for (size_t i = 0; r >= 0 && i < s->n_mounts; i++)
-                r = argv_mount(&l, &s->mounts[i], paths, reterr);
-        if (r >= 0 && user)
-                r = argv_user_helper(&cmd, &l, user, env, paths, reterr);
-        for (size_t i = 0; r >= 0 && i < s->n_ulimits; i++)
-                r = argv_ulimit(&l, &s->ulimits[i], reterr);
-        STRV_FOREACH(e, env)
-                r = r ?: strv_extendf(&l, "--setenv=%s", *e);
-        r = r ?: strv_extend(&l, "--");
-        STRV_FOREACH(a, cmd)
-                r = r ?: strv_extend(&l, *a);
         if (r < 0)
                 return r;
+        if (strv_extendf(&l, "--chdir=%s", service_working_dir(s, img)) < 0)
+                return -ENOMEM;
+        r = argv_caps(&l, s, reterr);
+        if (r < 0)
+                return r;
+        if (s->read_only && strv_extend(&l, "--read-only") < 0)
+                return -ENOMEM;
+        for (size_t i = 0; i < s->n_mounts; i++) {
+                r = argv_mount(&l, &s->mounts[i], paths, reterr);
+                if (r < 0)
+                        return r;
+        }
+        if (user) {
+                r = argv_user_helper(&cmd, &l, user, env, paths, reterr);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < s->n_ulimits; i++) {
+                r = argv_ulimit(&l, &s->ulimits[i], reterr);
+                if (r < 0)
+                        return r;
+        }
+        STRV_FOREACH(e, env)
+                if (strv_extendf(&l, "--setenv=%s", *e) < 0)
+                        return -ENOMEM;
+        if (strv_extend(&l, "--") < 0)
+                return -ENOMEM;
+        STRV_FOREACH(a, cmd)
+                if (strv_extend(&l, *a) < 0)
+                        return -ENOMEM;
         *ret = TAKE_PTR(l);
         return 0;
 }

@@ -14,6 +14,8 @@ int rt_cgroup_enter_supervisor(char **ret_unit_cgroup, NcError *reterr) {
         _cleanup_free_ char *cg = NULL, *sup = NULL;
         int r;
 
+        assert(ret_unit_cgroup);
+
         if (!cg_all_unified())
                 return nc_error_set(reterr, -EOPNOTSUPP, "%s is not the unified cgroup hierarchy; "
                                     "staying in the unit's cgroup", CGROUP_FS_ROOT);
@@ -49,6 +51,8 @@ int rt_cgroup_probe_v1(char **ret) {
         const char *line;
         int r;
 
+        assert(ret);
+
         r = read_full_file("/proc/self/cgroup", &text, NULL);
         if (r < 0)
                 return r;
@@ -69,6 +73,8 @@ int rt_cgroup_probe_v1(char **ret) {
 /* SIGKILL to everything in <unit>/payload at once (cgroup.kill, kernel 5.14+). */
 int rt_cgroup_kill_payload(const char *unit_cgroup) {
         _cleanup_free_ char *payload = path_join(unit_cgroup, "payload");
+
+        assert(unit_cgroup);
 
         if (!payload)
                 return -ENOMEM;

@@ -20,6 +20,11 @@ int rt_healthcheck_read(struct json_object *o, const RtHealthKeys *keys, const c
         int64_t retries = 0;
         int r;
 
+        assert(keys);
+        assert(what);
+        assert(c);
+        assert(ret_test);
+
         r = rt_json_strv(o, keys->test, what, ret_test, reterr);
         if (r < 0)
                 return r;
@@ -68,27 +73,39 @@ static int copy_test(const HealthConfig *from, HealthConfig *c) {
 int rt_health_config(const ServiceSpec *s, const ImageConfig *img, HealthConfig *ret) {
         const HealthConfig *image_check = img ? img->healthcheck : NULL;
         const HealthConfig *h = s->healthcheck ?: image_check;
-        HealthConfig c = { .type = HEALTH_TEST_NONE };
-        int r = 0;
+        _cleanup_(health_config_done) HealthConfig c = { .type = HEALTH_TEST_NONE };
+        int r;
 
-        if (h)
+        assert(s);
+        assert(ret);
+
+        if (h) {
                 r = health_config_copy(h, &c);
-        /* compose timings without a test keep the image's test (none: no check) */
-        if (r >= 0 && s->healthcheck && s->healthcheck_image_test)
-                r = copy_test(image_check, &c);
-        /* "NONE" switches the probe off too: the user disabled health checking altogether */
-        if (r >= 0 && s->probe && !(h && c.type == HEALTH_TEST_NONE))
-                r = copy_test(s->probe, &c);
-        if (r >= 0)
-                r = service_merge_env(s, img, &c.environment);
-        if (r >= 0)
-                r = copy_str(s->user ?: img ? img->user : NULL, &c.user);
-        if (r >= 0)
-                r = copy_str(s->working_dir ?: img ? img->working_dir : NULL, &c.working_dir);
-        if (r < 0) {
-                health_config_done(&c);
-                return r;
+                if (r < 0)
+                        return r;
         }
+        /* compose timings without a test keep the image's test (none: no check) */
+        if (s->healthcheck && s->healthcheck_image_test) {
+                r = copy_test(image_check, &c);
+                if (r < 0)
+                        return r;
+        }
+        /* "NONE" switches the probe off too: the user disabled health checking altogether */
+        if (s->probe && !(h && c.type == HEALTH_TEST_NONE)) {
+                r = copy_test(s->probe, &c);
+                if (r < 0)
+                        return r;
+        }
+        r = service_merge_env(s, img, &c.environment);
+        if (r < 0)
+                return r;
+        r = copy_str(s->user ?: img ? img->user : NULL, &c.user);
+        if (r < 0)
+                return r;
+        r = copy_str(s->working_dir ?: img ? img->working_dir : NULL, &c.working_dir);
+        if (r < 0)
+                return r;
         *ret = c;
+        c = (HealthConfig) {};
         return 0;
 }

@@ -27,6 +27,9 @@ int rt_healthcheck_from_docker(struct json_object *o, const char *what, HealthCo
         _cleanup_strv_free_ char **test = NULL;
         int r;
 
+        assert(what);
+        assert(ret);
+
         h = calloc(1, sizeof(*h));
         if (!h)
                 return -ENOMEM;
@@ -75,24 +78,34 @@ static int parse_config(struct json_object *config, ImageConfig *c, NcError *ret
         int r;
 
         r = rt_json_strv(config, "Entrypoint", w, &c->entrypoint, reterr);
-        if (r >= 0)
-                r = rt_json_strv(config, "Cmd", w, &c->cmd, reterr);
-        if (r >= 0)
-                r = rt_json_strv(config, "Env", w, &c->env, reterr);
-        if (r >= 0)
-                r = rt_json_string(config, "WorkingDir", w, &c->working_dir, reterr);
-        if (r >= 0)
-                r = rt_json_string(config, "User", w, &c->user, reterr);
-        if (r >= 0)
-                r = rt_json_string(config, "StopSignal", w, &c->stop_signal, reterr);
-        if (r >= 0)
-                r = exposed_ports(config, c, reterr);
-        if (r >= 0)
-                r = rt_json_object(config, "Healthcheck", w, &hc, reterr);
-        if (r >= 0 && hc)
-                r = rt_healthcheck_from_docker(hc, "image config: Healthcheck", &c->healthcheck, reterr);
         if (r < 0)
                 return r;
+        r = rt_json_strv(config, "Cmd", w, &c->cmd, reterr);
+        if (r < 0)
+                return r;
+        r = rt_json_strv(config, "Env", w, &c->env, reterr);
+        if (r < 0)
+                return r;
+        r = rt_json_string(config, "WorkingDir", w, &c->working_dir, reterr);
+        if (r < 0)
+                return r;
+        r = rt_json_string(config, "User", w, &c->user, reterr);
+        if (r < 0)
+                return r;
+        r = rt_json_string(config, "StopSignal", w, &c->stop_signal, reterr);
+        if (r < 0)
+                return r;
+        r = exposed_ports(config, c, reterr);
+        if (r < 0)
+                return r;
+        r = rt_json_object(config, "Healthcheck", w, &hc, reterr);
+        if (r < 0)
+                return r;
+        if (hc) {
+                r = rt_healthcheck_from_docker(hc, "image config: Healthcheck", &c->healthcheck, reterr);
+                if (r < 0)
+                        return r;
+        }
         drop_empty(&c->working_dir);
         drop_empty(&c->user);
         drop_empty(&c->stop_signal);
@@ -104,6 +117,9 @@ int image_config_parse(const char *json, ImageConfig **ret, NcError *reterr) {
         _cleanup_(image_config_freep) ImageConfig *c = NULL;
         struct json_object *config = NULL;
         int r;
+
+        assert(json);
+        assert(ret);
 
         r = rt_json_parse(json, "image config", &root, reterr);
         if (r < 0)
@@ -126,6 +142,8 @@ int image_config_parse(const char *json, ImageConfig **ret, NcError *reterr) {
 int image_config_load(const char *store, const char *digest, ImageConfig **ret, NcError *reterr) {
         _cleanup_free_ char *dir = NULL, *path = NULL, *text = NULL;
         int r;
+
+        assert(ret);
 
         r = image_store_path(store, digest, &dir, reterr);
         if (r < 0)

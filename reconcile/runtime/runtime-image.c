@@ -21,6 +21,8 @@ static const char *const pull_policy_table[_IMAGE_PULL_POLICY_MAX] = {
 };
 
 ImagePullPolicy image_pull_policy_from_string(const char *s) {
+        assert(s);
+
         for (size_t i = 0; i < ELEMENTSOF(pull_policy_table); i++)
                 if (streq(s, pull_policy_table[i]))
                         return (ImagePullPolicy) i;
@@ -30,6 +32,8 @@ ImagePullPolicy image_pull_policy_from_string(const char *s) {
 int image_store_path(const char *store, const char *digest, char **ret, NcError *reterr) {
         const char *hex = rt_digest_hex(digest);
         char *p;
+
+        assert(ret);
 
         if (!hex)
                 return nc_error_set(reterr, -EINVAL, "'%s' is not a sha256 digest", strempty(digest));
@@ -69,15 +73,20 @@ int image_resolve(const char *store, const char *ref, char **ret_digest, NcError
         struct json_object *refs = NULL;
         int r;
 
+        assert(ref);
+        assert(ret_digest);
+
         store = store ?: NC_IMAGE_STORE;
         r = image_ref_normalize(ref, &norm, reterr);
         if (r < 0)
                 return r;
         r = refs_load(store, &root, reterr);
-        if (r >= 0)
-                r = rt_json_object(root, "refs", "refs.json", &refs, reterr);
-        if (r >= 0)
-                r = rt_json_string(refs, norm, "refs.json: refs", &digest, reterr);
+        if (r < 0)
+                return r;
+        r = rt_json_object(root, "refs", "refs.json", &refs, reterr);
+        if (r < 0)
+                return r;
+        r = rt_json_string(refs, norm, "refs.json: refs", &digest, reterr);
         if (r < 0)
                 return r;
         if (!digest)
@@ -103,11 +112,14 @@ static int refs_record(const char *store, const char *norm, const char *digest, 
         if (!lock || !path)
                 return -ENOMEM;
         fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0 || flock(fd, LOCK_EX) < 0)
+        if (fd < 0)
                 return nc_error_set(reterr, -errno, "%s: %m", lock);
+        if (flock(fd, LOCK_EX) < 0)
+                return nc_error_set(reterr, -errno, "%s: flock: %m", lock);
         r = refs_load(store, &root, reterr);
-        if (r >= 0)
-                r = rt_json_object(root, "refs", "refs.json", &refs, reterr);
+        if (r < 0)
+                return r;
+        r = rt_json_object(root, "refs", "refs.json", &refs, reterr);
         if (r < 0)
                 return r;
         if (!refs) {
@@ -166,10 +178,12 @@ static int dir_read_config(const char *dir, char **ret_digest, char **ret_config
         if (r < 0)
                 return nc_error_set(reterr, r, "%s: %m", mpath);
         r = rt_json_parse(text, "image manifest", &manifest, reterr);
-        if (r >= 0)
-                r = rt_json_object(manifest, "config", "image manifest", &config, reterr);
-        if (r >= 0)
-                r = rt_json_string(config, "digest", "image manifest: config", &digest, reterr);
+        if (r < 0)
+                return r;
+        r = rt_json_object(manifest, "config", "image manifest", &config, reterr);
+        if (r < 0)
+                return r;
+        r = rt_json_string(config, "digest", "image manifest: config", &digest, reterr);
         if (r < 0)
                 return r;
         if (!rt_digest_hex(digest))
@@ -197,12 +211,16 @@ static int unpack(const char *tmp, const char *config, bool progress, NcError *r
             asprintf(&usr, "%s/usr", rootfs) < 0 || asprintf(&cfg, "%s/config.json", final) < 0)
                 return -ENOMEM;
         r = run_tool(STRV_MAKE("skopeo", "copy", "--quiet", src, dst), false, reterr);
-        if (r >= 0)   /* as root and without --rootless, so ownership and setuid bits survive */
-                r = run_tool(STRV_MAKE("umoci", "unpack", "--image", dst + strlen("oci:"), bundle),
-                             progress, reterr);
         if (r < 0)
                 return r;
-        if (mkdir(final, 0755) < 0 || rename(unpacked, rootfs) < 0)
+        /* as root and without --rootless, so ownership and setuid bits survive */
+        r = run_tool(STRV_MAKE("umoci", "unpack", "--image", dst + strlen("oci:"), bundle),
+                     progress, reterr);
+        if (r < 0)
+                return r;
+        if (mkdir(final, 0755) < 0)
+                return nc_error_set(reterr, -errno, "%s: %m", final);
+        if (rename(unpacked, rootfs) < 0)
                 return nc_error_set(reterr, -errno, "%s: %m", rootfs);
         /* systemd-nspawn refuses a tree without /usr ("doesn't look like an OS tree"). */
         if (mkdir(usr, 0755) < 0 && errno != EEXIST)
@@ -253,10 +271,12 @@ static int fetch(const char *store, const char *norm, bool progress, char **ret_
                 return -ENOMEM;
         r = run_tool(progress ? STRV_MAKE("skopeo", "copy", src, dst) :
                                 STRV_MAKE("skopeo", "copy", "--quiet", src, dst), progress, reterr);
-        if (r >= 0)
-                r = dir_read_config(dst + strlen("dir:"), &digest, &config, reterr);
-        if (r >= 0)
-                r = image_store_path(store, digest, &dir, reterr);
+        if (r < 0)
+                return r;
+        r = dir_read_config(dst + strlen("dir:"), &digest, &config, reterr);
+        if (r < 0)
+                return r;
+        r = image_store_path(store, digest, &dir, reterr);
         if (r < 0)
                 return r;
         if (access(dir, F_OK) < 0) {
@@ -277,6 +297,9 @@ int image_pull(const char *ref, const ImagePullOptions *opts, char **ret_digest,
         _cleanup_free_ char *norm = NULL, *digest = NULL;
         int r;
 
+        assert(ref);
+        assert(ret_digest);
+
         r = image_ref_normalize(ref, &norm, reterr);
         if (r < 0)
                 return r;
@@ -293,8 +316,9 @@ int image_pull(const char *ref, const ImagePullOptions *opts, char **ret_digest,
                                             r == -ENOENT ? " (pull policy: never)" : "");
         }
         r = fetch(store, norm, opts && opts->progress, &digest, reterr);
-        if (r >= 0)
-                r = refs_record(store, norm, digest, reterr);
+        if (r < 0)
+                return r;
+        r = refs_record(store, norm, digest, reterr);
         if (r < 0)
                 return r;
         *ret_digest = TAKE_PTR(digest);

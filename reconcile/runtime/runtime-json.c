@@ -8,6 +8,10 @@ int rt_json_parse(const char *text, const char *what, struct json_object **ret, 
         enum json_tokener_error jerr;
         struct json_object *o;
 
+        assert(text);
+        assert(what);
+        assert(ret);
+
         o = json_tokener_parse_verbose(text, &jerr);
         if (!o)
                 return nc_error_set(reterr, -EINVAL, "%s: invalid JSON: %s", what,
@@ -37,6 +41,10 @@ int rt_json_string(struct json_object *o, const char *key, const char *what, cha
         struct json_object *v = member(o, key);
         char *s;
 
+        assert(key);
+        assert(what);
+        assert(ret);
+
         if (!v)
                 return 0;
         if (!json_object_is_type(v, json_type_string))
@@ -52,6 +60,10 @@ int rt_json_strv(struct json_object *o, const char *key, const char *what, char 
         struct json_object *v = member(o, key);
         _cleanup_strv_free_ char **l = NULL;
         size_t n;
+
+        assert(key);
+        assert(what);
+        assert(ret);
 
         if (!v)
                 return 0;
@@ -77,6 +89,10 @@ int rt_json_strv(struct json_object *o, const char *key, const char *what, char 
 int rt_json_strmap(struct json_object *o, const char *key, const char *what, char ***ret, NcError *reterr) {
         struct json_object *v = member(o, key);
         _cleanup_strv_free_ char **l = NULL;
+
+        assert(key);
+        assert(what);
+        assert(ret);
 
         if (!v)
                 return 0;
@@ -104,6 +120,10 @@ int rt_json_strmap(struct json_object *o, const char *key, const char *what, cha
 int rt_json_bool(struct json_object *o, const char *key, const char *what, bool *ret, NcError *reterr) {
         struct json_object *v = member(o, key);
 
+        assert(key);
+        assert(what);
+        assert(ret);
+
         if (!v)
                 return 0;
         if (!json_object_is_type(v, json_type_boolean))
@@ -114,6 +134,10 @@ int rt_json_bool(struct json_object *o, const char *key, const char *what, bool 
 
 int rt_json_int64(struct json_object *o, const char *key, const char *what, int64_t *ret, NcError *reterr) {
         struct json_object *v = member(o, key);
+
+        assert(key);
+        assert(what);
+        assert(ret);
 
         if (!v)
                 return 0;
@@ -126,6 +150,10 @@ int rt_json_int64(struct json_object *o, const char *key, const char *what, int6
 int rt_json_uint64(struct json_object *o, const char *key, const char *what, uint64_t *ret, NcError *reterr) {
         int64_t i = 0;
         int r;
+
+        assert(key);
+        assert(what);
+        assert(ret);
 
         if (!member(o, key))
                 return 0;
@@ -150,11 +178,19 @@ static int typed(struct json_object *o, const char *key, const char *what, json_
 
 int rt_json_object(struct json_object *o, const char *key, const char *what, struct json_object **ret,
                    NcError *reterr) {
+        assert(key);
+        assert(what);
+        assert(ret);
+
         return typed(o, key, what, json_type_object, "an object", ret, reterr);
 }
 
 int rt_json_array(struct json_object *o, const char *key, const char *what, struct json_object **ret,
                   NcError *reterr) {
+        assert(key);
+        assert(what);
+        assert(ret);
+
         return typed(o, key, what, json_type_array, "an array", ret, reterr);
 }
 

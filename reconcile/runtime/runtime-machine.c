@@ -24,6 +24,8 @@ int rt_machine_unregister_stale(const char *machine, NcError *reterr) {
         const char *path;
         int r;
 
+        assert(machine);
+
         r = sd_bus_open_system(&bus);
         if (r < 0)
                 return nc_error_set(reterr, r, "system bus: %m");
@@ -32,12 +34,17 @@ int rt_machine_unregister_stale(const char *machine, NcError *reterr) {
         if (r < 0)
                 return sd_bus_error_has_name(&error, MACHINED ".NoSuchMachine") ? 0 :
                         nc_error_set(reterr, r, "GetMachine(%s): %s", machine, error.message ?: strerror(-r));
+        /* Whose it is we cannot tell: not ours, then. */
         r = sd_bus_message_read(reply, "o", &path);
-        if (r >= 0)
-                r = sd_bus_get_property_string(bus, MACHINED, path, MACHINED ".Machine", "Unit", &error, &unit);
-        if (r >= 0)
-                r = sd_pid_get_unit(0, &own);
-        if (r < 0 || !streq(unit, own))
+        if (r < 0)
+                return 0;
+        r = sd_bus_get_property_string(bus, MACHINED, path, MACHINED ".Machine", "Unit", &error, &unit);
+        if (r < 0)
+                return 0;
+        r = sd_pid_get_unit(0, &own);
+        if (r < 0)
+                return 0;
+        if (!streq(unit, own))
                 return 0;
         r = sd_bus_call_method(bus, MACHINED, "/org/freedesktop/machine1", MACHINED ".Manager",
                                "UnregisterMachine", &error, NULL, "s", machine);

@@ -47,6 +47,8 @@ static int network_ensure(const ServiceSpec *s, size_t i, NcError *reterr) {
 int rt_network_ensure(const ServiceSpec *s, NcError *reterr) {
         int r;
 
+        assert(s);
+
         if (!s->netns)
                 return 0;
         r = netns_ensure(s->netns, reterr);
@@ -72,6 +74,8 @@ static bool sysctl_is_ipc(const char *kv) {
 }
 
 int rt_sysctls_check(const ServiceSpec *s, NcError *reterr) {
+        assert(s);
+
         STRV_FOREACH(kv, s->sysctls)
                 if (!sysctl_is_net(*kv) && !sysctl_is_ipc(*kv))
                         return nc_error_set(reterr, -EINVAL, "sysctl '%.*s' is not namespaced; it would change "
@@ -151,6 +155,8 @@ int rt_sysctls_net(const ServiceSpec *s, NcError *reterr) {
         _cleanup_strv_free_ char **list = calloc(1, sizeof(char*));
         _cleanup_close_ int fd = -EBADF;
 
+        assert(s);
+
         if (!list)
                 return -ENOMEM;
         if (!s->netns)
@@ -178,6 +184,8 @@ int rt_sysctls_ipc(const ServiceSpec *s, pid_t leader, NcError *reterr) {
         _cleanup_free_ char *path = NULL;
         _cleanup_close_ int fd = -EBADF;
         bool any = false;
+
+        assert(s);
 
         STRV_FOREACH(kv, s->sysctls)
                 any = any || sysctl_is_ipc(*kv);

@@ -87,6 +87,8 @@ int image_ref_normalize(const char *ref, char **ret, NcError *reterr) {
         char *path, *at, *s;
 
         assert(ref);
+        assert(ret);
+
         name = strdup(ref);
         if (!name)
                 return -ENOMEM;

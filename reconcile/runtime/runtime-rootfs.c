@@ -27,19 +27,24 @@ int rt_mount_namespace(void) {
 /* Wipes upper/ and work/ when they were made for another hash, then records @hash. */
 static int layer_check(const ServicePaths *p, const char *hash, NcError *reterr) {
         _cleanup_free_ char *old = NULL;
+        bool recorded;
         int r;
+
+        assert(p);
 
         if (isempty(hash))
                 return 0;
-        r = read_full_file(p->layer_hash, &old, NULL);
-        if (r >= 0 && streq(old, hash))
+        /* no record, or one we cannot read: a layer that is there is of unknown origin */
+        recorded = read_full_file(p->layer_hash, &old, NULL) >= 0;
+        if (recorded && streq(old, hash))
                 return 0;
-        if (r >= 0 || access(p->upper, F_OK) >= 0) {
+        if (recorded || access(p->upper, F_OK) >= 0) {
                 r = rm_rf(p->upper);
-                if (r >= 0)
-                        r = rm_rf(p->work);
                 if (r < 0)
                         return nc_error_set(reterr, r, "%s: cannot discard the old layer: %m", p->upper);
+                r = rm_rf(p->work);
+                if (r < 0)
+                        return nc_error_set(reterr, r, "%s: cannot discard the old layer: %m", p->work);
         }
         r = write_file_atomic(p->layer_hash, hash, strlen(hash), 0644);
         if (r < 0)
@@ -51,6 +56,8 @@ int rt_rootfs_mount(const ServicePaths *p, const char *hash, NcError *reterr) {
         _cleanup_free_ char *options = NULL;
         const char *dirs[] = { p->upper, p->work, p->root };
         int r;
+
+        assert(p);
 
         r = layer_check(p, hash, reterr);
         if (r < 0)
@@ -96,6 +103,8 @@ static int write_in_root(int root_fd, const char *path, const char *data, NcErro
 int service_hosts_update(pid_t leader, const char *text, NcError *reterr) {
         _cleanup_close_ int root_fd = -EBADF;
         char path[64];
+
+        assert(text);
 
         /* The machine's root as its processes see it; every lookup below stays inside it. */
         snprintf(path, sizeof path, "/proc/%d/root", (int) leader);
@@ -174,6 +183,9 @@ int rt_rootfs_prepare(const ServicePaths *p, const ServiceSpec *s, NcError *rete
         _cleanup_close_ int root_fd = -EBADF;
         int r;
 
+        assert(p);
+        assert(s);
+
         root_fd = open(p->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (root_fd < 0)
                 return nc_error_set(reterr, -errno, "%s: %m", p->root);
@@ -186,14 +198,17 @@ int rt_rootfs_prepare(const ServicePaths *p, const ServiceSpec *s, NcError *rete
         if (mkdirat(root_fd, "etc", 0755) < 0 && errno != EEXIST)
                 return nc_error_set(reterr, -errno, "mkdir /etc in the container: %m");
         r = write_in_root(root_fd, "etc/hosts", hosts, reterr);
-        if (r >= 0)
-                r = write_in_root(root_fd, "etc/resolv.conf", resolv, reterr);
-        return r;
+        if (r < 0)
+                return r;
+        return write_in_root(root_fd, "etc/resolv.conf", resolv, reterr);
 }
 
 /* Host directories behind the mounts: named and anonymous volumes, and bind sources that do not
  * exist yet (docker creates those for the short syntax too). */
 int rt_volumes_prepare(const ServicePaths *p, const ServiceSpec *s, NcError *reterr) {
+        assert(p);
+        assert(s);
+
         for (size_t i = 0; i < s->n_mounts; i++) {
                 const ServiceMount *m = &s->mounts[i];
                 _cleanup_free_ char *anon = NULL;
@@ -275,6 +290,9 @@ int rt_mountpoints_prepare(const ServicePaths *p, const ServiceSpec *s, const ch
         _cleanup_close_ int root_fd = -EBADF;
         int r;
 
+        assert(p);
+        assert(s);
+
         root_fd = open(p->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (root_fd < 0)
                 return nc_error_set(reterr, -errno, "%s: %m", p->root);
@@ -297,6 +315,7 @@ static int copy_file_owned(const char *from, const char *to, const ServiceMount 
         _cleanup_free_ char *data = NULL;
         _cleanup_close_ int fd = -EBADF;
         size_t size = 0;
+        ssize_t n;
         int r;
 
         r = read_full_file(from, &data, &size);
@@ -305,7 +324,14 @@ static int copy_file_owned(const char *from, const char *to, const ServiceMount 
         fd = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
                 return nc_error_set(reterr, -errno, "%s: %m", to);
-        if (write(fd, data, size) != (ssize_t) size || fchown(fd, m->uid, m->gid) < 0 || fchmod(fd, m->mode) < 0)
+        n = write(fd, data, size);
+        if (n < 0)
+                return nc_error_set(reterr, -errno, "%s: %m", to);
+        if ((size_t) n != size)         /* a short write sets no errno */
+                return nc_error_set(reterr, -EIO, "%s: %m", to);
+        if (fchown(fd, m->uid, m->gid) < 0)
+                return nc_error_set(reterr, -errno, "%s: %m", to);
+        if (fchmod(fd, m->mode) < 0)
                 return nc_error_set(reterr, -errno, "%s: %m", to);
         return 0;
 }
@@ -313,6 +339,9 @@ static int copy_file_owned(const char *from, const char *to, const ServiceMount 
 int rt_files_prepare(const ServicePaths *p, const ServiceSpec *s, NcError *reterr) {
         bool made = false;
         int r;
+
+        assert(p);
+        assert(s);
 
         r = rm_rf(p->files);
         if (r < 0)
@@ -338,6 +367,8 @@ int rt_user_helper_install(const ServicePaths *p, NcError *reterr) {
         _cleanup_free_ char *old = NULL;
         size_t size = 0;
         int r;
+
+        assert(p);
 
         if (read_full_file(p->user_helper, &old, &size) >= 0 && size == rt_user_helper_size &&
             memcmp(old, rt_user_helper, size) == 0)

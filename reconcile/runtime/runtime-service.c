@@ -51,6 +51,8 @@ void service_paths_done(ServicePaths *p) {
                          &p->upper, &p->work, &p->volumes, &p->layer_hash, &p->lower, &p->files,
                          &p->user_helper };
 
+        assert(p);
+
         for (size_t i = 0; i < ELEMENTSOF(all); i++)
                 free_and_replace_ptr(all[i], NULL);
 }
@@ -58,6 +60,10 @@ void service_paths_done(ServicePaths *p) {
 int service_paths_init(ServicePaths *p, const ServiceSpec *s, const ServiceRunOptions *o, const char *image_dir) {
         const char *run = o && o->runtime_dir ? o->runtime_dir : NC_RUNTIME_DIR;
         const char *state = o && o->state_dir ? o->state_dir : NC_STATE_DIR;
+
+        assert(p);
+        assert(s);
+        assert(image_dir);
 
         if (asprintf(&p->runtime_dir, "%s/%s/%s", run, s->project, s->service) < 0 ||
             asprintf(&p->state_dir, "%s/%s/%s", state, s->project, s->service) < 0 ||
@@ -119,9 +125,10 @@ static int notify_socket_open(const char *path, NcError *reterr) {
         if (fd < 0)
                 return -errno;
         (void) unlink(path);
-        if (bind(fd, (struct sockaddr*) &sa, sizeof(sa)) < 0 ||
-            setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0)
+        if (bind(fd, (struct sockaddr*) &sa, sizeof(sa)) < 0)
                 return nc_error_set(reterr, -errno, "%s: %m", path);
+        if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0)
+                return nc_error_set(reterr, -errno, "%s: SO_PASSCRED: %m", path);
         return TAKE_FD(fd);
 }
 
@@ -157,6 +164,11 @@ static char **nspawn_environ(const Service *s) {
         return TAKE_PTR(env);
 }
 
+static void posix_spawnattr_destroyp(posix_spawnattr_t **attr) {
+        if (*attr)
+                (void) posix_spawnattr_destroy(*attr);
+}
+
 static int spawn_nspawn(Service *s, char **argv, NcError *reterr) {
         _cleanup_strv_free_ char **env = nspawn_environ(s);
         posix_spawnattr_t attr;
@@ -172,14 +184,17 @@ static int spawn_nspawn(Service *s, char **argv, NcError *reterr) {
         sigemptyset(&none);
         if (posix_spawnattr_init(&attr) != 0)
                 return -ENOMEM;
-        r = -posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
-        if (r == 0)
-                r = -posix_spawnattr_setsigmask(&attr, &none);
-        if (r == 0)
-                r = -posix_spawnp(&s->nspawn_pid, argv[0], NULL, &attr, argv, env);
-        posix_spawnattr_destroy(&attr);
-        if (r < 0)
-                return nc_error_set(reterr, r, "cannot run %s: %m", argv[0]);
+        /* Only once initialized may it be destroyed. The posix_spawn*() calls return a positive errno. */
+        _unused_ _cleanup_(posix_spawnattr_destroyp) posix_spawnattr_t *attr_destructor = &attr;
+        r = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+        if (r != 0)
+                return nc_error_set(reterr, -r, "cannot run %s: %m", argv[0]);
+        r = posix_spawnattr_setsigmask(&attr, &none);
+        if (r != 0)
+                return nc_error_set(reterr, -r, "cannot run %s: %m", argv[0]);
+        r = posix_spawnp(&s->nspawn_pid, argv[0], NULL, &attr, argv, env);
+        if (r != 0)
+                return nc_error_set(reterr, -r, "cannot run %s: %m", argv[0]);
         return 0;
 }
 
@@ -240,11 +255,18 @@ static void container_started(Service *s) {
         if (r < 0)
                 log_warning_errno(r, "Failed to write %s: %m", s->paths.started_hash);
         r = rt_sysctls_ipc(s->spec, s->leader_pid, &err);
-        if (r >= 0 && health_config_has_check(&s->health))
-                r = health_checker_new(s->event, &s->health, s->leader_pid, on_health, s, &s->checker, &err);
-        if (r < 0)
+        if (r < 0) {
                 fail_running(s, r, err.message);
-        else if (s->checker)
+                return;
+        }
+        if (health_config_has_check(&s->health)) {
+                r = health_checker_new(s->event, &s->health, s->leader_pid, on_health, s, &s->checker, &err);
+                if (r < 0) {
+                        fail_running(s, r, err.message);
+                        return;
+                }
+        }
+        if (s->checker)
                 (void) sd_notify(false, "STATUS=starting");
         else
                 (void) sd_notify(false, "READY=1\nSTATUS=running");
@@ -363,16 +385,20 @@ static int setup_event(Service *s, NcError *reterr) {
         if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
                 return -errno;
         r = sd_event_default(&s->event);
-        if (r >= 0)
-                r = sd_event_add_signal(s->event, NULL, SIGTERM, on_signal, s);
-        if (r >= 0)
-                r = sd_event_add_signal(s->event, NULL, SIGINT, on_signal, s);
-        if (r >= 0)
-                r = sd_event_add_io(s->event, NULL, s->notify_fd, EPOLLIN, on_notify, s);
-        if (r >= 0)
-                r = sd_event_set_watchdog(s->event, true);
         if (r < 0)
                 return nc_error_set(reterr, r, "event loop: %m");
+        r = sd_event_add_signal(s->event, NULL, SIGTERM, on_signal, s);
+        if (r < 0)
+                return nc_error_set(reterr, r, "event loop: SIGTERM: %m");
+        r = sd_event_add_signal(s->event, NULL, SIGINT, on_signal, s);
+        if (r < 0)
+                return nc_error_set(reterr, r, "event loop: SIGINT: %m");
+        r = sd_event_add_io(s->event, NULL, s->notify_fd, EPOLLIN, on_notify, s);
+        if (r < 0)
+                return nc_error_set(reterr, r, "event loop: notify socket: %m");
+        r = sd_event_set_watchdog(s->event, true);
+        if (r < 0)
+                return nc_error_set(reterr, r, "event loop: watchdog: %m");
         return 0;
 }
 
@@ -388,17 +414,19 @@ static int service_prepare(Service *s, char ***ret_argv, NcError *reterr) {
         if (s->stop_signal < 0)
                 return nc_error_set(reterr, -EINVAL, "unknown stop_signal '%s'", s->spec->stop_signal);
         r = rt_sysctls_check(s->spec, reterr);
-        if (r >= 0)
-                r = service_paths_init(&s->paths, s->spec, s->opts, image_dir);
-        if (r >= 0)
-                r = rt_health_config(s->spec, s->image, &s->health);
-        if (r >= 0)
-                r = service_nspawn_argv(s->spec, s->image,
-                                        &(NspawnPaths) { .root = s->paths.root, .volume_dir = s->paths.volumes,
-                                                         .files_dir = s->paths.files,
-                                                         .user_helper = s->paths.user_helper },
-                                        ret_argv, reterr);
-        return r;
+        if (r < 0)
+                return r;
+        r = service_paths_init(&s->paths, s->spec, s->opts, image_dir);
+        if (r < 0)
+                return r;
+        r = rt_health_config(s->spec, s->image, &s->health);
+        if (r < 0)
+                return r;
+        return service_nspawn_argv(s->spec, s->image,
+                                   &(NspawnPaths) { .root = s->paths.root, .volume_dir = s->paths.volumes,
+                                                    .files_dir = s->paths.files,
+                                                    .user_helper = s->paths.user_helper },
+                                   ret_argv, reterr);
 }
 
 /* Cgroup, network, root file system, notify socket: in that order (see the top). */
@@ -412,24 +440,34 @@ static int service_setup(Service *s, NcError *reterr) {
         if (r == -EOPNOTSUPP && !s->health.probe_cgroup)
                 (void) rt_cgroup_probe_v1(&s->health.probe_cgroup);
         r = rt_network_ensure(s->spec, reterr);
-        if (r >= 0)
-                r = rt_sysctls_net(s->spec, reterr);
-        if (r >= 0 && (r = rt_mount_namespace()) < 0)
-                return nc_error_set(reterr, r, "private mount namespace: %m");
-        if (r >= 0)
-                r = rt_rootfs_mount(&s->paths, s->spec->hash, reterr);
-        if (r >= 0)
-                r = rt_rootfs_prepare(&s->paths, s->spec, reterr);
-        if (r >= 0)
-                r = rt_volumes_prepare(&s->paths, s->spec, reterr);
-        if (r >= 0)
-                r = rt_mountpoints_prepare(&s->paths, s->spec, service_working_dir(s->spec, s->image), reterr);
-        if (r >= 0)
-                r = rt_files_prepare(&s->paths, s->spec, reterr);
-        if (r >= 0 && service_user(s->spec, s->image))
-                r = rt_user_helper_install(&s->paths, reterr);
         if (r < 0)
                 return r;
+        r = rt_sysctls_net(s->spec, reterr);
+        if (r < 0)
+                return r;
+        r = rt_mount_namespace();
+        if (r < 0)
+                return nc_error_set(reterr, r, "private mount namespace: %m");
+        r = rt_rootfs_mount(&s->paths, s->spec->hash, reterr);
+        if (r < 0)
+                return r;
+        r = rt_rootfs_prepare(&s->paths, s->spec, reterr);
+        if (r < 0)
+                return r;
+        r = rt_volumes_prepare(&s->paths, s->spec, reterr);
+        if (r < 0)
+                return r;
+        r = rt_mountpoints_prepare(&s->paths, s->spec, service_working_dir(s->spec, s->image), reterr);
+        if (r < 0)
+                return r;
+        r = rt_files_prepare(&s->paths, s->spec, reterr);
+        if (r < 0)
+                return r;
+        if (service_user(s->spec, s->image)) {
+                r = rt_user_helper_install(&s->paths, reterr);
+                if (r < 0)
+                        return r;
+        }
         r = rt_machine_unregister_stale(s->spec->machine, &stale);
         if (r > 0)
                 log_info("Removed the stale registration of machine '%s'.", s->spec->machine);
@@ -442,22 +480,26 @@ static int service_setup(Service *s, NcError *reterr) {
 int service_run(const ServiceSpec *spec, const ServiceRunOptions *opts, NcError *reterr) {
         static const ServiceRunOptions defaults = {};
         _cleanup_strv_free_ char **argv = NULL;
-        Service s = { .spec = spec, .opts = opts ?: &defaults, .notify_fd = -EBADF };
+        _cleanup_(service_done) Service s = { .spec = spec, .opts = opts ?: &defaults, .notify_fd = -EBADF };
         int r;
 
+        assert(spec);
+
         r = service_prepare(&s, &argv, reterr);
-        if (r >= 0)
-                r = service_setup(&s, reterr);
-        if (r >= 0)
-                r = setup_event(&s, reterr);
-        if (r >= 0)
-                r = spawn_nspawn(&s, argv, reterr);
-        if (r >= 0)
-                r = sd_event_add_child(s.event, NULL, s.nspawn_pid, WEXITED, on_nspawn_exit, &s);
-        if (r >= 0) {
-                (void) sd_notifyf(false, "STATUS=starting machine %s", spec->machine);
-                r = sd_event_loop(s.event);
-        }
-        service_done(&s);
-        return r;
+        if (r < 0)
+                return r;
+        r = service_setup(&s, reterr);
+        if (r < 0)
+                return r;
+        r = setup_event(&s, reterr);
+        if (r < 0)
+                return r;
+        r = spawn_nspawn(&s, argv, reterr);
+        if (r < 0)
+                return r;
+        r = sd_event_add_child(s.event, NULL, s.nspawn_pid, WEXITED, on_nspawn_exit, &s);
+        if (r < 0)
+                return r;
+        (void) sd_notifyf(false, "STATUS=starting machine %s", spec->machine);
+        return sd_event_loop(s.event);
 }

@@ -120,14 +120,18 @@ static int parse_mount(struct json_object *o, ServiceMount *m, NcError *reterr) 
         if (!json_object_is_type(o, json_type_object))
                 return nc_error_set(reterr, -EINVAL, "%s: expected an object", w);
         r = rt_json_string(o, "type", w, &m->type, reterr);
-        if (r >= 0)
-                r = rt_json_string(o, "source", w, &m->source, reterr);
-        if (r >= 0)
-                r = rt_json_string(o, "target", w, &m->target, reterr);
-        if (r >= 0)
-                r = rt_json_bool(o, "read_only", w, &m->read_only, reterr);
-        if (r >= 0)
-                r = rt_json_string(o, "options", w, &m->options, reterr);
+        if (r < 0)
+                return r;
+        r = rt_json_string(o, "source", w, &m->source, reterr);
+        if (r < 0)
+                return r;
+        r = rt_json_string(o, "target", w, &m->target, reterr);
+        if (r < 0)
+                return r;
+        r = rt_json_bool(o, "read_only", w, &m->read_only, reterr);
+        if (r < 0)
+                return r;
+        r = rt_json_string(o, "options", w, &m->options, reterr);
         if (r < 0)
                 return r;
         if (!m->type || (!streq(m->type, "bind") && !streq(m->type, "volume") && !streq(m->type, "tmpfs")))
@@ -148,20 +152,27 @@ static int parse_network(struct json_object *o, ServiceNetwork *n, NcError *rete
         if (!json_object_is_type(o, json_type_object))
                 return nc_error_set(reterr, -EINVAL, "%s: expected an object", w);
         r = rt_json_string(o, "name", w, &n->name, reterr);
-        if (r >= 0)
-                r = rt_json_string(o, "bridge", w, &n->bridge, reterr);
-        if (r >= 0)
-                r = rt_json_string(o, "veth", w, &n->veth, reterr);
-        if (r >= 0)
-                r = rt_json_string(o, "address", w, &n->address, reterr);
-        if (r >= 0)
-                r = rt_json_string(o, "gateway", w, &n->gateway, reterr);
-        if (r >= 0)
-                r = rt_json_string(o, "ipv6_address", w, &n->ipv6_address, reterr);
-        if (r >= 0)
-                r = rt_json_string(o, "ipv6_gateway", w, &n->ipv6_gateway, reterr);
-        if (r >= 0)
-                r = rt_json_strv(o, "aliases", w, &n->aliases, reterr);
+        if (r < 0)
+                return r;
+        r = rt_json_string(o, "bridge", w, &n->bridge, reterr);
+        if (r < 0)
+                return r;
+        r = rt_json_string(o, "veth", w, &n->veth, reterr);
+        if (r < 0)
+                return r;
+        r = rt_json_string(o, "address", w, &n->address, reterr);
+        if (r < 0)
+                return r;
+        r = rt_json_string(o, "gateway", w, &n->gateway, reterr);
+        if (r < 0)
+                return r;
+        r = rt_json_string(o, "ipv6_address", w, &n->ipv6_address, reterr);
+        if (r < 0)
+                return r;
+        r = rt_json_string(o, "ipv6_gateway", w, &n->ipv6_gateway, reterr);
+        if (r < 0)
+                return r;
+        r = rt_json_strv(o, "aliases", w, &n->aliases, reterr);
         if (r < 0)
                 return r;
         if (!n->name || !n->bridge || !n->veth || !n->address)
@@ -227,8 +238,9 @@ static int parse_ulimits(struct json_object *o, ServiceSpec *s, NcError *reterr)
                 else if (json_object_is_type(v, json_type_object)) {
                         l->soft = l->hard = -2;
                         r = rt_json_int64(v, "soft", w, &l->soft, reterr);
-                        if (r >= 0)
-                                r = rt_json_int64(v, "hard", w, &l->hard, reterr);
+                        if (r < 0)
+                                return r;
+                        r = rt_json_int64(v, "hard", w, &l->hard, reterr);
                         if (r < 0)
                                 return r;
                 } else
@@ -287,12 +299,15 @@ static int parse_probe(struct json_object *x, ServiceSpec *s, NcError *reterr) {
         if (!p)
                 return -ENOMEM;
         r = rt_json_string(o, "type", w, &type, reterr);
-        if (r >= 0)
-                r = rt_json_int64(o, "port", w, &port, reterr);
-        if (r >= 0)
-                r = rt_json_string(o, "path", w, &p->http_path, reterr);
-        if (r >= 0)
-                r = rt_json_string(o, "address", w, &p->address, reterr);
+        if (r < 0)
+                return r;
+        r = rt_json_int64(o, "port", w, &port, reterr);
+        if (r < 0)
+                return r;
+        r = rt_json_string(o, "path", w, &p->http_path, reterr);
+        if (r < 0)
+                return r;
+        r = rt_json_string(o, "address", w, &p->address, reterr);
         if (r < 0)
                 return r;
         if (streq_ptr(type, "tcp"))
@@ -370,29 +385,35 @@ static const StrvField strv_fields[] = {
 };
 
 static int parse_scalars(struct json_object *o, ServiceSpec *s, NcError *reterr) {
-        int r = 0;
+        int r;
 
-        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(string_fields); i++) {
+        for (size_t i = 0; i < ELEMENTSOF(string_fields); i++) {
                 char **p = (char**) ((char*) s + string_fields[i].offset);
 
                 r = rt_json_string(o, string_fields[i].key, "S.json", p, reterr);
-                if (r >= 0 && string_fields[i].required && isempty(*p))
-                        r = nc_error_set(reterr, -EINVAL, "S.json: '%s' is required", string_fields[i].key);
+                if (r < 0)
+                        return r;
+                if (string_fields[i].required && isempty(*p))
+                        return nc_error_set(reterr, -EINVAL, "S.json: '%s' is required",
+                                            string_fields[i].key);
         }
-        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(strv_fields); i++) {
+        for (size_t i = 0; i < ELEMENTSOF(strv_fields); i++) {
                 char ***p = (char***) ((char*) s + strv_fields[i].offset);
 
                 r = (strv_fields[i].map ? rt_json_strmap : rt_json_strv)(o, strv_fields[i].key, "S.json", p, reterr);
+                if (r < 0)
+                        return r;
         }
-        if (r >= 0)
-                r = rt_json_bool(o, "init", "S.json", &s->init, reterr);
-        if (r >= 0)
-                r = rt_json_bool(o, "privileged", "S.json", &s->privileged, reterr);
-        if (r >= 0)
-                r = rt_json_bool(o, "read_only", "S.json", &s->read_only, reterr);
-        if (r >= 0)
-                r = rt_json_uint64(o, "stop_grace_period_usec", "S.json", &s->stop_grace_period_usec, reterr);
-        return r;
+        r = rt_json_bool(o, "init", "S.json", &s->init, reterr);
+        if (r < 0)
+                return r;
+        r = rt_json_bool(o, "privileged", "S.json", &s->privileged, reterr);
+        if (r < 0)
+                return r;
+        r = rt_json_bool(o, "read_only", "S.json", &s->read_only, reterr);
+        if (r < 0)
+                return r;
+        return rt_json_uint64(o, "stop_grace_period_usec", "S.json", &s->stop_grace_period_usec, reterr);
 }
 
 static int check_spec(ServiceSpec *s, NcError *reterr) {
@@ -411,33 +432,50 @@ static int check_spec(ServiceSpec *s, NcError *reterr) {
         return 0;
 }
 
-int service_spec_parse(const char *json, const char *path, ServiceSpec **ret, NcError *reterr) {
+/* Everything of S.json; the messages it leaves name no file. */
+static int parse_spec(const char *json, ServiceSpec *s, NcError *reterr) {
         _cleanup_(json_object_putp) struct json_object *o = NULL;
+        int r;
+
+        r = rt_json_parse(json, "S.json", &o, reterr);
+        if (r < 0)
+                return r;
+        r = parse_scalars(o, s, reterr);
+        if (r < 0)
+                return r;
+        r = parse_array(o, "mounts", sizeof(ServiceMount), parse_mount_v, (void**) &s->mounts,
+                        &s->n_mounts, reterr);
+        if (r < 0)
+                return r;
+        r = parse_array(o, "networks", sizeof(ServiceNetwork), parse_network_v, (void**) &s->networks,
+                        &s->n_networks, reterr);
+        if (r < 0)
+                return r;
+        r = parse_ulimits(o, s, reterr);
+        if (r < 0)
+                return r;
+        r = parse_healthcheck(o, s, reterr);
+        if (r < 0)
+                return r;
+        r = parse_extension(o, s, reterr);
+        if (r < 0)
+                return r;
+        return check_spec(s, reterr);
+}
+
+int service_spec_parse(const char *json, const char *path, ServiceSpec **ret, NcError *reterr) {
         _cleanup_(service_spec_freep) ServiceSpec *s = NULL;
         NcError e = {};
         int r;
+
+        assert(json);
+        assert(ret);
 
         s = calloc(1, sizeof(*s));
         if (!s)
                 return -ENOMEM;
         s->stop_grace_period_usec = 10 * 1000000ULL;
-        r = rt_json_parse(json, "S.json", &o, &e);
-        if (r >= 0)
-                r = parse_scalars(o, s, &e);
-        if (r >= 0)
-                r = parse_array(o, "mounts", sizeof(ServiceMount), parse_mount_v, (void**) &s->mounts,
-                                &s->n_mounts, &e);
-        if (r >= 0)
-                r = parse_array(o, "networks", sizeof(ServiceNetwork), parse_network_v, (void**) &s->networks,
-                                &s->n_networks, &e);
-        if (r >= 0)
-                r = parse_ulimits(o, s, &e);
-        if (r >= 0)
-                r = parse_healthcheck(o, s, &e);
-        if (r >= 0)
-                r = parse_extension(o, s, &e);
-        if (r >= 0)
-                r = check_spec(s, &e);
+        r = parse_spec(json, s, &e);
         if (r < 0) {
                 if (e.error)
                         (void) nc_error_set_at(reterr, r, path, 0, 0, "%s", e.message);
@@ -450,6 +488,9 @@ int service_spec_parse(const char *json, const char *path, ServiceSpec **ret, Nc
 int service_spec_load(const char *path, ServiceSpec **ret, NcError *reterr) {
         _cleanup_free_ char *text = NULL;
         int r;
+
+        assert(path);
+        assert(ret);
 
         r = read_full_file(path, &text, NULL);
         if (r < 0)

@@ -41,6 +41,11 @@ static int read_tail(int fd, char **ret) {
         return 0;
 }
 
+static void posix_spawn_file_actions_destroyp(posix_spawn_file_actions_t **fa) {
+        if (*fa)
+                (void) posix_spawn_file_actions_destroy(*fa);
+}
+
 int rt_spawn_capture(char * const *argv, bool show_stdout, char **ret_stderr) {
         _cleanup_close_ int rfd = -EBADF, wfd = -EBADF;
         _cleanup_free_ char *err = NULL;
@@ -48,24 +53,32 @@ int rt_spawn_capture(char * const *argv, bool show_stdout, char **ret_stderr) {
         int pipefd[2], r, status;
         pid_t pid;
 
+        assert(argv);
+        assert(argv[0]);
+
         if (pipe2(pipefd, O_CLOEXEC) < 0)
                 return -errno;
         rfd = pipefd[0];
         wfd = pipefd[1];
         if (posix_spawn_file_actions_init(&fa) != 0)
                 return -ENOMEM;
-        r = -posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-        if (r == 0 && show_stdout)
-                r = -posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
-        else if (r == 0)
-                r = -posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-        if (r == 0)
-                r = -posix_spawn_file_actions_adddup2(&fa, wfd, STDERR_FILENO);
-        if (r == 0)
-                r = -posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-        posix_spawn_file_actions_destroy(&fa);
-        if (r < 0)
-                return r;
+        /* Only once initialized may it be destroyed. The posix_spawn*() calls return a positive errno. */
+        _unused_ _cleanup_(posix_spawn_file_actions_destroyp) posix_spawn_file_actions_t *fa_destructor = &fa;
+        r = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+        if (r != 0)
+                return -r;
+        if (show_stdout)
+                r = posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
+        else
+                r = posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+        if (r != 0)
+                return -r;
+        r = posix_spawn_file_actions_adddup2(&fa, wfd, STDERR_FILENO);
+        if (r != 0)
+                return -r;
+        r = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+        if (r != 0)
+                return -r;
         (void) close(TAKE_FD(wfd));   /* EOF on rfd once the child exits */
         r = read_tail(rfd, &err);
         status = wait_for_status(pid);
@@ -80,6 +93,8 @@ int rt_signal_from_string(const char *s) {
         const char *n = startswith(s, "SIG") ?: s, *rt;
         char *end;
         long v;
+
+        assert(s);
 
         errno = 0;
         v = strtol(s, &end, 10);
