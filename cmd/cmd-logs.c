@@ -112,7 +112,7 @@ int cmd_logs(int argc, char *argv[], CmdGlobal *g) {
                 if (!compose_map_get(compose_map_get(p->model, "services"), *s))
                         return log_error("No such service: '%s'.", *s), 1;
 
-        prefix = name_unit_prefix(p->name);
+        prefix = name_service_unit_prefix(p->name);
         if (!prefix)
                 return log_oom(), 1;
         r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY);

@@ -39,6 +39,12 @@ static inline void freep(void *p) {
         free(*(void**) p);
 }
 
+/* free(p), returning NULL for `p = mfree(p)`. */
+static inline void *mfree(void *p) {
+        free(p);
+        return NULL;
+}
+
 static inline void closep(int *fd) {
         if (*fd >= 0)
                 (void) close(*fd);

@@ -24,6 +24,7 @@ void actual_file_done(ActualFile *f) {
         free(f->path);
         free(f->content);
         free(f->symlink);
+        free(f->foreign_owner);
 }
 
 ActualState *actual_state_free(ActualState *a) {

@@ -92,7 +92,8 @@ static int read_own_dir(ActualState *a, const char *root, const char *dir, bool 
         return 0;
 }
 
-/* Our units: nspawn-compose-P.target and nspawn-compose-P-*.service whose text names project P. */
+/* Our units: nspawn-compose-P.target, nspawn-compose-P.*.service and nspawn-compose-P-*.service (the
+ * network unit, and service units of earlier releases) whose text names project P. */
 static int read_unit_dir(ActualState *a, const char *root, const char *dir) {
         _cleanup_free_ char *full = path_join(root, dir), *prefix = NULL, *marker = NULL;
         _cleanup_closedir_ DIR *d = NULL;
@@ -110,7 +111,7 @@ static int read_unit_dir(ActualState *a, const char *root, const char *dir) {
                 _cleanup_free_ char *p = NULL;
                 const char *rest = startswith(de->d_name, prefix);
 
-                if (!rest || !(streq(rest, ".target") || (rest[0] == '-' && endswith(rest, ".service"))))
+                if (!rest || !(streq(rest, ".target") || (strchr(".-", rest[0]) && endswith(rest, ".service"))))
                         continue;
                 p = path_join(dir, de->d_name);
                 if (!p)
@@ -129,6 +130,33 @@ static int read_unit_dir(ActualState *a, const char *root, const char *dir) {
 
 static int cmp_file(const void *x, const void *y) {
         return strcmp(((const ActualFile*) x)->path, ((const ActualFile*) y)->path);
+}
+
+/* The project a unit's X-NspawnCompose-Project= names ("" for none). NULL on OOM. */
+static char *unit_owner(const char *content) {
+        const char *v = strstr(strempty(content), "\nX-NspawnCompose-Project=");
+
+        if (!v)
+                return strdup("");
+        v += strlen("\nX-NspawnCompose-Project=");
+        return strndup(v, strcspn(v, "\n"));
+}
+
+/* A desired path in the unit directory may hold someone else's unit: note whose. */
+static int mark_foreign(ActualState *a, const char *unit_dir) {
+        for (size_t i = 0; i < a->n_files; i++) {
+                ActualFile *f = &a->files[i];
+                const char *rest = startswith(f->path, unit_dir);
+
+                if (!rest || rest[0] != '/' || strchr(rest + 1, '/') || !f->content)
+                        continue;
+                f->foreign_owner = unit_owner(f->content);
+                if (!f->foreign_owner)
+                        return -ENOMEM;
+                if (streq(f->foreign_owner, a->project))
+                        f->foreign_owner = mfree(f->foreign_owner);
+        }
+        return 0;
 }
 
 static int read_files(ActualState *a, const char *root, bool runtime, char * const *also) {
@@ -155,6 +183,9 @@ static int read_files(ActualState *a, const char *root, bool runtime, char * con
                 if (r < 0)
                         return r;
         }
+        r = mark_foreign(a, unit_dir);
+        if (r < 0)
+                return r;
         if (a->n_files > 0)
                 qsort(a->files, a->n_files, sizeof *a->files, cmp_file);
         return 0;
@@ -340,18 +371,18 @@ static bool unit_is_ours(const ActualState *a, const char *name) {
         const char *rest;
 
         target = name_target_unit(a->project);
-        prefix = name_unit_prefix(a->project);
+        prefix = strjoin(NC_UNIT_PREFIX, a->project);
         if (!target || !prefix)
                 return false;
         if (streq(name, target))
                 return true;
         rest = startswith(name, prefix);
-        if (!rest)
+        if (!rest || !strchr(".-", rest[0]))
                 return false;
         /* Another project may share the prefix ("a" and "a-b"): only units with a file of ours. */
         for (size_t i = 0; i < a->n_files; i++) {
                 const char *base = strrchr(a->files[i].path, '/');
-                if (base && streq(base + 1, name))
+                if (base && streq(base + 1, name) && !a->files[i].foreign_owner)
                         return true;
         }
         return false;
@@ -362,15 +393,17 @@ static int read_unit_props(ActualState *a, sd_bus *bus, char **paths);
 static int read_units(ActualState *a, sd_bus *bus) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_strv_free_ char **paths = NULL;
-        _cleanup_free_ char *p1 = NULL, *p2 = NULL;
+        _cleanup_free_ char *p1 = NULL, *p2 = NULL, *p3 = NULL;
         const char *name, *load, *active, *sub, *path;
         int r;
 
         p1 = name_target_unit(a->project);
         p2 = name_service_unit(a->project, "*");
-        if (!p1 || !p2)
+        p3 = name_legacy_service_unit(a->project, "*");        /* and the network unit */
+        if (!p1 || !p2 || !p3)
                 return -ENOMEM;
-        /* busctl call … ListUnitsByPatterns asas 0 2 nspawn-compose-P.target nspawn-compose-P-*.service */
+        /* busctl call … ListUnitsByPatterns asas 0 3 nspawn-compose-P.target nspawn-compose-P.*.service
+         *   nspawn-compose-P-*.service */
         r = sd_bus_message_new_method_call(bus, &m, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER,
                                            "ListUnitsByPatterns");
         if (r < 0)
@@ -378,7 +411,7 @@ static int read_units(ActualState *a, sd_bus *bus) {
         r = sd_bus_message_append_strv(m, NULL);        /* any state */
         if (r < 0)
                 return r;
-        r = sd_bus_message_append(m, "as", 2, p1, p2);
+        r = sd_bus_message_append(m, "as", 3, p1, p2, p3);
         if (r < 0)
                 return r;
         a->bus_calls++;

@@ -31,6 +31,8 @@ typedef struct ActualFile {
         size_t size;
         mode_t mode;
         char *symlink;
+        char *foreign_owner;            /* a unit file at one of our paths without our project's marker:
+                                         * the project its marker names, "" for none. NULL: ours */
 } ActualFile;
 
 typedef struct ActualState {

@@ -401,14 +401,18 @@ static int execute_orphans(Reconcile *c, NcError *reterr) {
         r = wait_stopped(jobs, reterr);
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < c->plan->n_actions; i++)
-                if (c->plan->actions[i].kind == PLAN_REMOVE_STATE) {
-                        (void) bus_reset_failed(c->bus, c->plan->actions[i].unit);
-                        r = remove_service_state(c, c->plan->actions[i].service, false);
-                        if (r < 0)
-                                return nc_error_set(reterr, r, "cannot remove the state of '%s': %m",
-                                                    c->plan->actions[i].service);
-                }
+        for (size_t i = 0; i < c->plan->n_actions; i++) {
+                const PlanAction *a = &c->plan->actions[i];
+                bool renamed = a->kind == PLAN_STOP && desired_state_find_service(c->desired, a->service);
+
+                if (a->kind != PLAN_REMOVE_STATE && !renamed)
+                        continue;
+                (void) bus_reset_failed(c->bus, a->unit);
+                /* A renamed unit's successor takes over its writable layer, as a recreate does. */
+                r = remove_service_state(c, a->service, /* keep_layer= */ renamed);
+                if (r < 0)
+                        return nc_error_set(reterr, r, "cannot remove the state of '%s': %m", a->service);
+        }
         return 0;
 }
 

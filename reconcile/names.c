@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,57 +25,82 @@ char *name_network_unit(const char *project) {
 char *name_service_unit(const char *project, const char *service) {
         char *r;
 
+        return asprintf(&r, NC_UNIT_PREFIX "%s.%s.service", project, service) < 0 ? NULL : r;
+}
+
+char *name_service_unit_prefix(const char *project) {
+        char *r;
+
+        return asprintf(&r, NC_UNIT_PREFIX "%s.", project) < 0 ? NULL : r;
+}
+
+char *name_legacy_service_unit(const char *project, const char *service) {
+        char *r;
+
         return asprintf(&r, NC_UNIT_PREFIX "%s-%s.service", project, service) < 0 ? NULL : r;
 }
 
-char *name_unit_prefix(const char *project) {
-        char *r;
-
-        return asprintf(&r, NC_UNIT_PREFIX "%s-", project) < 0 ? NULL : r;
-}
-
-/* Service names as compose allows them ([a-zA-Z0-9._-]) are valid in unit names, paths and, with '_'
- * mapped to '-', in machine names. */
-int name_machine(const char *project, const char *service, char **ret) {
-        _cleanup_free_ char *m = NULL;
-
-        if (isempty(service))
-                return -EINVAL;
-        for (const char *s = service; *s; s++)
-                if (!isalnum((unsigned char) *s) && !strchr("._-", *s))
-                        return -EINVAL;
-        if (asprintf(&m, "%s-%s", project, service) < 0)
-                return -ENOMEM;
-        for (char *s = m; *s; s++)
-                if (*s == '_')
-                        *s = '-';
-        if (strlen(m) > 64 || strstr(m, "..") || endswith(m, "."))
-                return -EINVAL;
-        *ret = TAKE_PTR(m);
-        return 0;
-}
-
-/* @prefix + the first 10 hex digits of sha256 of the parts joined by '/'. */
-static char *short_name(const char *prefix, const char *a, const char *b, const char *c) {
+/* @prefix + the first @digits hex digits of sha256 of the parts joined by '/'. */
+static char *short_name(const char *prefix, unsigned digits, const char *a, const char *b, const char *c) {
         _cleanup_free_ char *key = c ? strjoin(a, "/", b, "/", c) : strjoin(a, "/", b);
         char hex[SHA256_DIGEST_SIZE * 2 + 1], *r;
 
         if (!key)
                 return NULL;
         sha256_hex(key, strlen(key), hex);
-        return asprintf(&r, "%s%.10s", prefix, hex) < 0 ? NULL : r;
+        return asprintf(&r, "%s%.*s", prefix, (int) digits, hex) < 0 ? NULL : r;
+}
+
+static bool is_compose_name(const char *s) {
+        if (isempty(s))
+                return false;
+        for (; *s; s++)
+                if (!isalnum((unsigned char) *s) && !strchr("._-", *s))
+                        return false;
+        return true;
+}
+
+/* Labels of [A-Za-z0-9-], none empty, as machined takes a machine name (hostname_is_valid()). */
+static bool is_machine_name(const char *s) {
+        if (isempty(s) || strlen(s) > 64 || s[0] == '.' || endswith(s, ".") || strstr(s, ".."))
+                return false;
+        for (; *s; s++)
+                if (!isalnum((unsigned char) *s) && !strchr(".-", *s))
+                        return false;
+        return true;
+}
+
+int name_machine(const char *project, const char *service, char **ret) {
+        _cleanup_free_ char *m = NULL;
+
+        assert(project);
+        assert(ret);
+
+        if (!is_compose_name(service))
+                return -EINVAL;
+        m = strjoin(project, ".", service);
+        if (!m)
+                return -ENOMEM;
+        if (!is_machine_name(m)) {
+                free(m);
+                m = short_name("nc-", 16, project, service, NULL);
+                if (!m)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(m);
+        return 0;
 }
 
 char *name_bridge(const char *project, const char *network) {
-        return short_name("nc-", project, network, NULL);
+        return short_name("nc-", 10, project, network, NULL);
 }
 
 char *name_netns(const char *project, const char *service) {
-        return short_name("nc-", project, service, NULL);
+        return short_name("nc-", 10, project, service, NULL);
 }
 
 char *name_veth(const char *project, const char *service, const char *network) {
-        return short_name("vh-", project, service, network);
+        return short_name("vh-", 10, project, service, network);
 }
 
 const char *name_unit_dir(bool runtime) {

@@ -5,7 +5,11 @@
 
 /* Every name nspawn-compose gives to a thing on the host, built from (project, service, network) and
  * nowhere else: units, machines, bridges, veths, network namespaces and the paths of our settings and
- * state (docs/runtime.md lists them). The returned strings are new (NULL on OOM) unless said. */
+ * state (docs/runtime.md lists them). The returned strings are new (NULL on OOM) unless said.
+ *
+ * Each name is injective over its inputs, so no two projects can ever share one: a project name is
+ * [a-z0-9_-] (no '.', no '/'), a service or network name [A-Za-z0-9._-] (no '/'), so "P.S" splits at
+ * its first '.', and "P/S" (hashed) at its '/'. */
 
 #define NC_UNIT_PREFIX      "nspawn-compose-"
 #define NC_STATE_DIR        "/var/lib/nspawn-compose"
@@ -13,16 +17,20 @@
 #define NC_IMAGE_STORE      NC_STATE_DIR "/images"
 #define NC_VOLUMES_DIR      NC_STATE_DIR "/volumes"
 
-/* Units: "nspawn-compose-P.target", "nspawn-compose-P-network.service", "nspawn-compose-P-S.service". */
+/* Units: "nspawn-compose-P.target", "nspawn-compose-P-network.service" (one '.') and
+ * "nspawn-compose-P.S.service" (two or more). */
 char *name_target_unit(const char *project);
 char *name_network_unit(const char *project);
 char *name_service_unit(const char *project, const char *service);
-/* "nspawn-compose-P-", the prefix of every unit of @project but its target. */
-char *name_unit_prefix(const char *project);
+/* "nspawn-compose-P.", the prefix of every service unit of @project. */
+char *name_service_unit_prefix(const char *project);
+/* "nspawn-compose-P-S.service", the service units of releases before the names above: found and
+ * replaced on upgrade, never made. */
+char *name_legacy_service_unit(const char *project, const char *service);
 
-/* The machine of a service: "P-S" with '_' as '-' (hostname rules, at most 64 bytes, no empty
- * label). -EINVAL when @service is not a compose service name or the result is not a valid machine
- * name, -ENOMEM. */
+/* The machine of a service: "P.S" when that is a valid machine name (hostname rules: [A-Za-z0-9-]
+ * labels, at most 64 bytes, so no '_' in P or S), else "nc-" + 16 hex digits of sha256("P/S"), which
+ * has no '.' and so is never a "P.S". -EINVAL when @service is not a compose service name, -ENOMEM. */
 int name_machine(const char *project, const char *service, char **ret);
 
 /* Interfaces and namespaces, "<prefix><10 hex digits of sha256>" (IFNAMSIZ allows 15 bytes):

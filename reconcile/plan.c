@@ -167,13 +167,32 @@ static int plan_files(Plan *p, const DesiredState *d, const ActualState *a, bool
         return 0;
 }
 
+/* A service whose unit has another name now (one of an earlier release): stopped before its successor
+ * starts, its links and runtime state go, its writable layer and anonymous volumes stay. */
+static int plan_renamed(Plan *p, const ActualUnit *u, const DesiredService *s) {
+        if (streq(u->active_state, "inactive"))
+                return 0;
+        return plan_add(p, .kind = PLAN_STOP, .service = u->service, .unit = u->name, .field = "unit",
+                        .desired = s->unit, .actual = u->name, .reason = "the unit is renamed");
+}
+
 static int plan_orphans(Plan *p, const DesiredState *d, const ActualState *a) {
         for (size_t i = 0; i < a->n_units; i++) {
                 const ActualUnit *u = &a->units[i];
+                const DesiredService *s;
                 int r;
 
-                if (!u->service || desired_state_find_service(d, u->service))
+                if (!u->service)
                         continue;
+                s = desired_state_find_service(d, u->service);
+                if (s && streq(s->unit, u->name))
+                        continue;
+                if (s) {
+                        r = plan_renamed(p, u, s);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 if (!streq(u->active_state, "inactive")) {
                         r = plan_add(p, .kind = PLAN_STOP, .service = u->service, .unit = u->name,
                                      .field = "state", .desired = "removed", .actual = u->active_state,

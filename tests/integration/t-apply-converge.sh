@@ -4,7 +4,7 @@
 # restarts only the service that reads it; removing a service prunes it and restarts nothing else.
 
 p=conv
-units="nspawn-compose-$p-web.service nspawn-compose-$p-api.service nspawn-compose-$p-echo.service"
+units="nspawn-compose-$p.web.service nspawn-compose-$p.api.service nspawn-compose-$p.echo.service"
 tb_defer tb_nc down --volumes
 
 # write_compose GREETING API_MODE WITH_ECHO
@@ -28,7 +28,7 @@ EOF
 }
 
 invocation() {
-        tb_exec systemctl show -P InvocationID "nspawn-compose-$p-$1.service"
+        tb_exec systemctl show -P InvocationID "nspawn-compose-$p.$1.service"
 }
 
 write_compose one a yes
@@ -36,7 +36,7 @@ tb_nc apply
 for u in $units; do
         tb_assert_eq "$(tb_exec systemctl show -P ActiveState "$u")" active "$u"
 done
-tb_assert_contains "$(tb_exec machinectl list --no-legend)" "$p-web" "machinectl list"
+tb_assert_contains "$(tb_exec machinectl list --no-legend)" "$p.web" "machinectl list"
 
 # Name resolution and reachability between services, from inside a machine.
 tb_assert_contains "$(tb_nc exec api wget -q -O- http://web/)" "hello from web" "api reaches web by name"
@@ -83,12 +83,12 @@ tb_assert_eq "$(invocation web) $(invocation api)" "$web_before $api_before" "we
 if tb_nc exec api cat /etc/hosts | grep -qw echo; then
         tb_fail "api's /etc/hosts still lists echo"
 fi
-tb_assert_eq "$(tb_exec systemctl show -P LoadState nspawn-compose-$p-echo.service)" not-found "echo unit"
+tb_assert_eq "$(tb_exec systemctl show -P LoadState nspawn-compose-$p.echo.service)" not-found "echo unit"
 tb_exec test ! -e /etc/nspawn-compose/$p/echo.json
 tb_exec test ! -e /var/lib/nspawn-compose/$p/echo
 tb_exec test ! -e "/run/netns/$netns"
-if tb_exec machinectl status $p-echo >/dev/null 2>&1; then
-        tb_fail "machine $p-echo still registered"
+if tb_exec machinectl status $p.echo >/dev/null 2>&1; then
+        tb_fail "machine $p.echo still registered"
 fi
 tb_nc plan
 

@@ -20,7 +20,7 @@ tb_nc exec web sh -c 'echo kept >/data/file'
 
 tb_nc down
 tb_assert_eq "$(tb_exec systemctl list-units --all --no-legend "nspawn-compose-$p*")" "" "units after down"
-tb_assert_eq "$(tb_exec machinectl list --no-legend | grep -c "^$p-" || true)" 0 "machines after down"
+tb_assert_eq "$(tb_exec machinectl list --no-legend | grep -c "^$p\." || true)" 0 "machines after down"
 tb_assert_eq "$(tb_exec ip -br link | awk '{print $1}' | sort)" "$links_before" "links after down"
 tb_assert_eq "$(tb_exec ip netns list)" "" "netns after down"
 if tb_exec nft list table inet nspawn_compose 2>/dev/null | grep -q "\"$p/"; then

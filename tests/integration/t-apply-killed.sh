@@ -20,7 +20,7 @@ for delay in 0.02 0.1 0.25; do
 done
 tb_nc apply
 tb_nc plan
-tb_assert_eq "$(tb_exec machinectl list --no-legend | grep -c "^$p-" || true)" 3 "one machine per service"
+tb_assert_eq "$(tb_exec machinectl list --no-legend | grep -c "^$p\." || true)" 3 "one machine per service"
 tb_assert_eq "$(tb_exec ls /etc/nspawn-compose/$p | sort | tr '\n' ' ')" \
         "a.hosts a.json b.hosts b.json c.hosts c.json project.json " "settings files"
 tb_assert_eq "$(tb_exec sh -c "ls -a /etc/nspawn-compose/$p /etc/systemd/system | grep -c '#nc'" || true)" 0 \

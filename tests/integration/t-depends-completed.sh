@@ -56,6 +56,6 @@ tb_assert_eq "$(prop "$web" ActiveState)" inactive "$web"
 web_start2=$(prop "$web" ExecMainStartTimestampMonotonic)
 [ "$web_start2" = 0 ] || [ "$web_start2" = "$web_start" ] ||
         tb_fail "web started again ($web_start2) after the migration failed"
-if tb_exec machinectl status "$(basename "$TB_PROJECT")-web" >/dev/null 2>&1; then
+if tb_exec machinectl status "$(basename "$TB_PROJECT").web" >/dev/null 2>&1; then
         tb_fail "machine web is registered"
 fi

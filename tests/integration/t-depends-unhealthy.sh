@@ -36,6 +36,6 @@ tb_assert_eq "$(tb_exec systemctl show -P ActiveState "$db")" failed "$db"
 # The dependent's start job failed with its dependency's: its main process never ran.
 tb_assert_eq "$(tb_exec systemctl show -P ExecMainStartTimestampMonotonic "$web")" 0 "$web never started"
 tb_assert_eq "$(tb_exec systemctl show -P ActiveState "$web")" inactive "$web"
-if tb_exec machinectl status "$(basename "$TB_PROJECT")-web" >/dev/null 2>&1; then
+if tb_exec machinectl status "$(basename "$TB_PROJECT").web" >/dev/null 2>&1; then
         tb_fail "machine web is registered"
 fi

@@ -73,7 +73,7 @@ tb_assert_contains "$out" "taken by another project" "apply of sidec"
 tb_assert_eq "$(elements_of sidec)" 0 "elements of sidec"
 tb_exec test ! -e /etc/nspawn-compose/sidec
 tb_exec test ! -e /etc/systemd/system/nspawn-compose-sidec.target
-tb_exec test ! -e /etc/systemd/system/nspawn-compose-sidec-web.service
+tb_exec test ! -e /etc/systemd/system/nspawn-compose-sidec.web.service
 tb_assert_contains "$(tb_http http://127.0.0.1:8082/)" "hello from web" "sidea's port after sidec's apply"
 tb_nc -f c/compose.yml down
 tb_nc -f a/compose.yml plan

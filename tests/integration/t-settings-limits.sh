@@ -66,7 +66,7 @@ if tb_exec test -e /sys/fs/cgroup/cgroup.controllers; then
 else
         cgval - 150000 "kernel cpu quota" cpu cpu.cfs_quota_us
 fi
-leader=$(tb_exec machinectl show --property=Leader --value $p-keys)
+leader=$(tb_exec machinectl show --property=Leader --value $p.keys)
 tb_assert_contains "$(tb_exec cat /proc/$leader/cgroup)" "$cg" "the machine is in the unit's cgroup"
 
 tb_assert_eq "$(tb_nc exec keys sh -c 'grep "open files" /proc/2/limits' | awk '{print $4, $5}')" "1024 2048" "ulimit nofile"

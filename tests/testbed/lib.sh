@@ -328,7 +328,7 @@ tb_down_at_end() {
 # tb_unit SERVICE [PROJECT]: the unit of a service. PROJECT defaults to the name compose derives
 # from the project directory (the case name, which is already a valid project name).
 tb_unit() {
-        echo "nspawn-compose-${2:-$(basename "$TB_PROJECT")}-$1.service"
+        echo "nspawn-compose-${2:-$(basename "$TB_PROJECT")}.$1.service"
 }
 
 # tb_wait_for WHAT SECONDS CMD...: retries CMD (inside the testbed) every 0.1 s until it

@@ -23,8 +23,8 @@ static void add_service(DesiredState *d, const char *name, const char *hash, con
         *s = (DesiredService) {
                 .name = strdup(name), .hash = strdup(hash), .image = strdup("img"), .image_digest = strdup("sha256:1"),
         };
-        assert_se(asprintf(&s->unit, "nspawn-compose-p-%s.service", name) > 0);
-        assert_se(asprintf(&s->machine, "p-%s", name) > 0);
+        assert_se(asprintf(&s->unit, "nspawn-compose-p.%s.service", name) > 0);
+        assert_se(asprintf(&s->machine, "p.%s", name) > 0);
         if (dep) {
                 s->deps = calloc(1, sizeof *s->deps);
                 s->deps[0] = (DesiredDependency) { .service = strdup(dep), .condition = strdup("service_started"),
@@ -39,7 +39,7 @@ static DesiredState *desired_two(const char *web_hash) {
         d->project = strdup("p");
         add_file(d, "/etc/nspawn-compose/p/db.json", "{\"environment\": [\"A=1\"]}", "db");
         add_file(d, "/etc/nspawn-compose/p/web.json", "{\"environment\": [\"B=1\"]}", "web");
-        add_file(d, "/etc/systemd/system/nspawn-compose-p-web.service", "[Unit]\n", "web");
+        add_file(d, "/etc/systemd/system/nspawn-compose-p.web.service", "[Unit]\n", "web");
         add_service(d, "db", "h-db", NULL, false);
         add_service(d, "web", web_hash, "db", true);
         return d;
@@ -67,10 +67,10 @@ static ActualState *actual_converged(void) {
         a->project = strdup("p");
         actual_add_file(a, "/etc/nspawn-compose/p/db.json", "{\"environment\": [\"A=1\"]}");
         actual_add_file(a, "/etc/nspawn-compose/p/web.json", "{\"environment\": [\"B=1\"]}");
-        actual_add_file(a, "/etc/systemd/system/nspawn-compose-p-web.service", "[Unit]\n");
-        actual_add_unit(a, "nspawn-compose-p-db.service", "active", "db");
+        actual_add_file(a, "/etc/systemd/system/nspawn-compose-p.web.service", "[Unit]\n");
+        actual_add_unit(a, "nspawn-compose-p.db.service", "active", "db");
         actual_add_unit(a, "nspawn-compose-p-network.service", "active", NULL);
-        actual_add_unit(a, "nspawn-compose-p-web.service", "active", "web");
+        actual_add_unit(a, "nspawn-compose-p.web.service", "active", "web");
         actual_add_unit(a, "nspawn-compose-p.target", "active", NULL);
         assert_se(strv_extend(&a->started_hashes, "db=h-db") == 0);
         assert_se(strv_extend(&a->started_hashes, "web=h-web") == 0);
@@ -159,8 +159,8 @@ TEST(failed_service_is_started_and_orphan_removed) {
 
         free(a->units[0].active_state);
         a->units[0].active_state = strdup("failed");
-        actual_add_unit(a, "nspawn-compose-p-old.service", "active", "old");
-        actual_add_file(a, "/etc/systemd/system/nspawn-compose-p-old.service", "x");
+        actual_add_unit(a, "nspawn-compose-p.old.service", "active", "old");
+        actual_add_file(a, "/etc/systemd/system/nspawn-compose-p.old.service", "x");
         ASSERT_OK(plan_compute(d, a, &p));
         ASSERT_EQ(count(p, PLAN_START), 1);
         ASSERT_EQ(count(p, PLAN_STOP), 1);
@@ -168,6 +168,40 @@ TEST(failed_service_is_started_and_orphan_removed) {
         ASSERT_EQ(count(p, PLAN_REMOVE_FILE), 1);
         ASSERT_EQ(count(p, PLAN_DAEMON_RELOAD), 1);
         ASSERT_EQ(p->actions[0].kind, PLAN_STOP);
+}
+
+/* An upgrade from the unit names of earlier releases: the old unit is stopped and its file removed,
+ * the service starts under its new name, and nothing of it is removed as an orphan's would be. */
+TEST(a_renamed_unit_is_replaced_not_orphaned) {
+        _cleanup_(desired_state_freep) DesiredState *d = desired_two("h-web");
+        _cleanup_(actual_state_freep) ActualState *a = actual_converged();
+        _cleanup_(plan_freep) Plan *p = NULL;
+        size_t stops = 0;
+
+        free(a->units[2].name);
+        a->units[2].name = strdup("nspawn-compose-p-web.service");
+        free(a->files[2].path);
+        a->files[2].path = strdup("/etc/systemd/system/nspawn-compose-p-web.service");
+        ASSERT_OK(plan_compute(d, a, &p));
+        ASSERT_EQ(count(p, PLAN_REMOVE_STATE), 0);
+        for (size_t i = 0; i < p->n_actions; i++) {
+                const PlanAction *x = &p->actions[i];
+
+                if (x->kind == PLAN_STOP) {
+                        stops++;
+                        ASSERT_STREQ(x->unit, "nspawn-compose-p-web.service");
+                        ASSERT_STREQ(x->desired, "nspawn-compose-p.web.service");
+                        ASSERT_STREQ(x->field, "unit");
+                }
+                if (x->kind == PLAN_START && x->service)
+                        ASSERT_STREQ(x->unit, "nspawn-compose-p.web.service");
+                if (x->kind == PLAN_REMOVE_FILE)
+                        ASSERT_STREQ(x->path, "/etc/systemd/system/nspawn-compose-p-web.service");
+        }
+        ASSERT_EQ(stops, 1);
+        ASSERT_EQ(p->actions[0].kind, PLAN_STOP);
+        ASSERT_EQ(count(p, PLAN_START), 1);
+        ASSERT_EQ(count(p, PLAN_REMOVE_FILE), 1);
 }
 
 TEST(missing_image_is_pulled_and_need_reload_honoured) {

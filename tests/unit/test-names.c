@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdlib.h>
+
+#include "lib/macro.h"
+#include "lib/strv.h"
+#include "reconcile/names.h"
+#include "tests/tap.h"
+
+/* Every name of every (project, service) and every project-wide unit, for a set of names chosen to
+ * collide under the encodings of earlier releases ("a" + "b-c" against "a-b" + "c", "_" against "-",
+ * a service called "network", "target" or "x.y", long names). */
+static const char *const projects[] = { "a", "a-b", "a_b", "ab", "b", "a-b-c", "x" };
+static const char *const services[] = {
+        "c", "b-c", "b_c", "network", "target", "web", "web.1", "x.y", "X", "x", "-", "_", ".hidden",
+        "a-very-long-service-name-that-is-long-enough-to-push-past-sixty-four-bytes",
+};
+
+static void add_unit_names(char ***all, const char *p) {
+        ASSERT_OK(strv_consume(all, name_target_unit(p)));
+        ASSERT_OK(strv_consume(all, name_network_unit(p)));
+        for (size_t s = 0; s < ELEMENTSOF(services); s++)
+                ASSERT_OK(strv_consume(all, name_service_unit(p, services[s])));
+}
+
+static void assert_distinct(char **l) {
+        size_t n = strv_length(l);
+
+        strv_sort(l);
+        for (size_t i = 1; i < n; i++)
+                if (streq(l[i - 1], l[i]))
+                        TAP_FAIL("two things share the name \"%s\"", l[i]);
+}
+
+TEST(unit_names_never_collide_across_projects) {
+        _cleanup_strv_free_ char **all = NULL;
+
+        for (size_t p = 0; p < ELEMENTSOF(projects); p++)
+                add_unit_names(&all, projects[p]);
+        assert_distinct(all);
+}
+
+TEST(machine_names_never_collide_and_are_valid) {
+        _cleanup_strv_free_ char **all = NULL;
+
+        for (size_t p = 0; p < ELEMENTSOF(projects); p++)
+                for (size_t s = 0; s < ELEMENTSOF(services); s++) {
+                        char *m = NULL;
+
+                        ASSERT_OK(name_machine(projects[p], services[s], &m));
+                        ASSERT_TRUE(strlen(m) <= 64);
+                        ASSERT_TRUE(strspn(m, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") ==
+                                    strlen(m));
+                        ASSERT_FALSE(m[0] == '.' || endswith(m, ".") || strstr(m, ".."));
+                        ASSERT_OK(strv_consume(&all, m));
+                }
+        assert_distinct(all);
+}
+
+TEST(machine_names_read_as_project_dot_service) {
+        char *m = NULL;
+
+        ASSERT_OK(name_machine("shop", "web", &m));
+        ASSERT_STREQ(m, "shop.web");
+        free(m);
+        ASSERT_OK(name_machine("my-shop", "api-v2", &m));
+        ASSERT_STREQ(m, "my-shop.api-v2");
+        free(m);
+        ASSERT_OK(name_machine("shop", "db_1", &m));     /* '_' is not a hostname character: hashed */
+        ASSERT_TRUE(startswith(m, "nc-") && strlen(m) == 19 && !strchr(m, '.'));
+        free(m);
+        ASSERT_EQ(name_machine("shop", "", &m), -EINVAL);
+        ASSERT_EQ(name_machine("shop", "a/b", &m), -EINVAL);
+}
+
+TEST(interface_names_fit_the_kernel) {
+        _cleanup_free_ char *b = name_bridge("a-very-long-project-name", "a-very-long-network-name");
+        _cleanup_free_ char *n = name_netns("a", "b");
+        _cleanup_free_ char *v = name_veth("a", "b", "c");
+
+        ASSERT_TRUE(b && strlen(b) < 16 && startswith(b, "nc-"));
+        ASSERT_TRUE(n && strlen(n) < 16);
+        ASSERT_TRUE(v && strlen(v) < 16 && startswith(v, "vh-"));
+}
+
+TEST(the_units_of_earlier_releases_are_known) {
+        _cleanup_free_ char *old = name_legacy_service_unit("shop", "web"), *now = name_service_unit("shop", "web");
+
+        ASSERT_STREQ(old, "nspawn-compose-shop-web.service");
+        ASSERT_STREQ(now, "nspawn-compose-shop.web.service");
+}
+
+TAP_MAIN();
