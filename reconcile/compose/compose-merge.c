@@ -110,8 +110,11 @@ static int seq_to_map(ComposeNode **n, MergeRule rule) {
                 int r;
 
                 r = item_entry(seq->items[i], rule, &k, &v);
-                if (r >= 0 && k)
-                        r = compose_map_set_at(map, k, &seq->items[i]->mark, v);
+                if (r < 0)
+                        return r;
+                if (!k)
+                        continue;
+                r = compose_map_set_at(map, k, &seq->items[i]->mark, v);
                 if (r < 0)
                         return r;
         }

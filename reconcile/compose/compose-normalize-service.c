@@ -63,15 +63,22 @@ int norm_finish_build(NormCtx *c, ComposeNode *map, const char *path) {
 
         (void) path;
         r = norm_map_default(map, "context", compose_node_new_string(".", &map->mark));
-        if (r >= 0 && !compose_map_get(map, "dockerfile_inline"))
-                r = norm_map_default(map, "dockerfile", compose_node_new_string("Dockerfile", &map->mark));
         if (r < 0)
                 return r;
+        if (!compose_map_get(map, "dockerfile_inline")) {
+                r = norm_map_default(map, "dockerfile", compose_node_new_string("Dockerfile", &map->mark));
+                if (r < 0)
+                        return r;
+        }
         r = make_local_path_absolute(c, &map->items[compose_map_index(map, "context")]);
-        COMPOSE_MAP_FOREACH(i, extra)
-                if (r >= 0)
-                        r = make_local_path_absolute(c, &extra->items[i]);
-        return r;
+        if (r < 0)
+                return r;
+        COMPOSE_MAP_FOREACH(i, extra) {
+                r = make_local_path_absolute(c, &extra->items[i]);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 /* Resolves "KEY" entries without a value from the project environment (compose's Resolve); entries
@@ -295,11 +302,12 @@ static int extra_hosts_from_map(NormCtx *c, const ComposeNode *map, char ***out,
                 else if (compose_node_is_scalar(v))
                         r = extra_host_add(c, v, host, v->scalar, out, child);
                 else if (v->type == COMPOSE_NODE_SEQ) {
-                        COMPOSE_SEQ_FOREACH(j, v)
-                                if (r >= 0 && !compose_node_is_scalar(v->items[j]))
-                                        r = norm_type_error(c, v->items[j], child, "an address");
-                                else if (r >= 0 && strv_consume(out, extra_host_string(host, v->items[j]->scalar)) < 0)
-                                        r = -ENOMEM;
+                        COMPOSE_SEQ_FOREACH(j, v) {
+                                if (!compose_node_is_scalar(v->items[j]))
+                                        return norm_type_error(c, v->items[j], child, "an address");
+                                if (strv_consume(out, extra_host_string(host, v->items[j]->scalar)) < 0)
+                                        return -ENOMEM;
+                        }
                 } else
                         r = norm_type_error(c, v, child, "an address or a list of addresses");
                 if (r < 0)

@@ -218,9 +218,9 @@ static int shell_char(char ch, StrBuf *buf, ShellState *st, char ***args) {
 
 int norm_shell_split(const char *s, char ***ret) {
         _cleanup_strv_free_ char **args = NULL;
+        _cleanup_(strbuf_done) StrBuf buf = {};
         ShellState st = {};
-        StrBuf buf = {};
-        int r = 0;
+        int r;
 
         for (const char *p = s; *p; p++) {
                 if (st.escaped) {
@@ -232,12 +232,12 @@ int norm_shell_split(const char *s, char ***ret) {
                         continue;
                 }
                 r = shell_char(*p, &buf, &st, &args);
-                if (r != 0)
+                if (r < 0)
+                        return r;
+                if (r > 0)
                         break;
         }
-        if (r >= 0)
-                r = shell_flush(&buf, &st, &args);
-        strbuf_done(&buf);
+        r = shell_flush(&buf, &st, &args);
         if (r < 0)
                 return r;
         if (buf.oom)

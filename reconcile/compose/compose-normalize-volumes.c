@@ -125,27 +125,52 @@ static int volume_build(const VolumeSpec *v, const ComposeMark *mark, bool short
         if (!m || !bind || !vol)
                 return -ENOMEM;
         r = compose_map_set(m, "type", compose_node_new_string(is_bind ? "bind" : "volume", mark));
-        if (r >= 0 && v->source)
-                r = compose_map_set(m, "source", compose_node_new_string(v->source, mark));
-        if (r >= 0)
-                r = compose_map_set(m, "target", compose_node_new_string(v->target, mark));
-        if (r >= 0 && v->read_only)
-                r = map_set_bool(m, "read_only", mark);
-        if (r >= 0 && v->selinux)
-                r = compose_map_set(bind, "selinux", compose_node_new_string(v->selinux, mark));
-        if (r >= 0 && v->propagation)
-                r = compose_map_set(bind, "propagation", compose_node_new_string(v->propagation, mark));
-        if (r >= 0 && is_bind)
-                r = map_set_bool(bind, "create_host_path", mark);
-        if (r >= 0 && v->nocopy)
-                r = map_set_bool(vol, "nocopy", mark);
-        if (r >= 0 && (is_bind || bind->n_items > 0))
-                r = compose_map_set(m, "bind", TAKE_PTR(bind));
-        /* Specs of one or two characters skip compose's type detection and get no volume options. */
-        if (r >= 0 && (v->nocopy || (!is_bind && !short_spec)))
-                r = compose_map_set(m, "volume", TAKE_PTR(vol));
         if (r < 0)
                 return r;
+        if (v->source) {
+                r = compose_map_set(m, "source", compose_node_new_string(v->source, mark));
+                if (r < 0)
+                        return r;
+        }
+        r = compose_map_set(m, "target", compose_node_new_string(v->target, mark));
+        if (r < 0)
+                return r;
+        if (v->read_only) {
+                r = map_set_bool(m, "read_only", mark);
+                if (r < 0)
+                        return r;
+        }
+        if (v->selinux) {
+                r = compose_map_set(bind, "selinux", compose_node_new_string(v->selinux, mark));
+                if (r < 0)
+                        return r;
+        }
+        if (v->propagation) {
+                r = compose_map_set(bind, "propagation", compose_node_new_string(v->propagation, mark));
+                if (r < 0)
+                        return r;
+        }
+        if (is_bind) {
+                r = map_set_bool(bind, "create_host_path", mark);
+                if (r < 0)
+                        return r;
+        }
+        if (v->nocopy) {
+                r = map_set_bool(vol, "nocopy", mark);
+                if (r < 0)
+                        return r;
+        }
+        if (is_bind || bind->n_items > 0) {
+                r = compose_map_set(m, "bind", TAKE_PTR(bind));
+                if (r < 0)
+                        return r;
+        }
+        /* Specs of one or two characters skip compose's type detection and get no volume options. */
+        if (v->nocopy || (!is_bind && !short_spec)) {
+                r = compose_map_set(m, "volume", TAKE_PTR(vol));
+                if (r < 0)
+                        return r;
+        }
         *ret = TAKE_PTR(m);
         return 0;
 }
