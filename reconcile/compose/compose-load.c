@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
@@ -624,6 +625,9 @@ int compose_project_load(const ComposeOptions *o, ComposeProject **ret, NcError 
         _cleanup_(loader_done) Loader l = { .options = o, .reterr = reterr };
         int r;
 
+        assert(o);
+        assert(ret);
+
         r = project_new(o, o->files ? o->files[0] : NULL, &p);
         if (r < 0)
                 return r;
@@ -664,6 +668,9 @@ int compose_project_load_buffer(const char *path, const char *data, size_t size,
         _cleanup_(compose_project_freep) ComposeProject *p = NULL;
         _cleanup_(loader_done) Loader l = { .options = o ?: &empty, .reterr = reterr };
         int r;
+
+        assert(path);
+        assert(ret);
 
         r = project_new(l.options, path, &p);
         if (r < 0)
@@ -707,9 +714,12 @@ static bool deps_placed(const ComposeNode *svc, char * const *placed) {
 }
 
 char **compose_project_service_names(const ComposeProject *p) {
-        const ComposeNode *services = compose_map_get(p->model, "services");
         _cleanup_strv_free_ char **sorted = calloc(1, sizeof(char*)), **names = calloc(1, sizeof(char*));
+        const ComposeNode *services;
 
+        assert(p);
+
+        services = compose_map_get(p->model, "services");
         if (!sorted || !names)
                 return NULL;
         COMPOSE_MAP_FOREACH(i, services)

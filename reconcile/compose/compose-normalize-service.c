@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include "reconcile/compose/compose-normalize-internal.h"
 #include "lib/strv.h"
 
@@ -43,6 +44,10 @@ static bool is_remote_context(const char *s) {
 int norm_hook_build(NormCtx *c, ComposeNode **slot, const char *path) {
         ComposeNode *n = *slot, *m;
 
+        assert(c);
+        assert(slot);
+        assert(*slot);
+
         (void) c;
         (void) path;
         if (n->type != COMPOSE_NODE_STRING)
@@ -60,6 +65,9 @@ static int make_local_path_absolute(NormCtx *c, ComposeNode **slot) {
 int norm_finish_build(NormCtx *c, ComposeNode *map, const char *path) {
         ComposeNode *extra = compose_map_get(map, "additional_contexts");
         int r;
+
+        assert(c);
+        assert(map);
 
         (void) path;
         r = norm_map_default(map, "context", compose_node_new_string(".", &map->mark));
@@ -116,10 +124,18 @@ static int resolve_mapping(NormCtx *c, ComposeNode **slot, bool keep_empty, cons
 }
 
 int norm_hook_environment(NormCtx *c, ComposeNode **slot, const char *path) {
+        assert(c);
+        assert(slot);
+        assert(*slot);
+
         return resolve_mapping(c, slot, /* keep_empty= */ true, path);
 }
 
 int norm_hook_build_args(NormCtx *c, ComposeNode **slot, const char *path) {
+        assert(c);
+        assert(slot);
+        assert(*slot);
+
         return resolve_mapping(c, slot, /* keep_empty= */ false, path);
 }
 
@@ -168,6 +184,10 @@ int norm_hook_depends_on(NormCtx *c, ComposeNode **slot, const char *path) {
         char child[NORM_PATH_MAX];
         ComposeNode *map;
         int r;
+
+        assert(c);
+        assert(slot);
+        assert(*slot);
 
         if ((*slot)->type == COMPOSE_NODE_SEQ)
                 return names_to_map(c, slot, "a service name", dependency_default, path);
@@ -223,6 +243,10 @@ static int env_file_entry(NormCtx *c, ComposeNode **slot, const char *path) {
 
 int norm_hook_env_file(NormCtx *c, ComposeNode **slot, const char *path) {
         ComposeNode *seq = *slot;
+
+        assert(c);
+        assert(slot);
+        assert(*slot);
 
         if ((seq->type == COMPOSE_NODE_STRING || seq->type == COMPOSE_NODE_MAP) && norm_wrap_in_seq(slot) < 0)
                 return -ENOMEM;
@@ -322,6 +346,10 @@ int norm_hook_extra_hosts(NormCtx *c, ComposeNode **slot, const char *path) {
         ComposeNode *n = *slot;
         int r;
 
+        assert(c);
+        assert(slot);
+        assert(*slot);
+
         if (n->type == COMPOSE_NODE_SEQ)
                 r = extra_hosts_from_list(c, n, &hosts, path);
         else if (n->type == COMPOSE_NODE_MAP)
@@ -335,6 +363,10 @@ int norm_hook_extra_hosts(NormCtx *c, ComposeNode **slot, const char *path) {
 }
 
 int norm_hook_healthcheck_test(NormCtx *c, ComposeNode **slot, const char *path) {
+        assert(c);
+        assert(slot);
+        assert(*slot);
+
         (void) c;
         (void) path;
         if ((*slot)->type != COMPOSE_NODE_STRING)
@@ -344,6 +376,10 @@ int norm_hook_healthcheck_test(NormCtx *c, ComposeNode **slot, const char *path)
 
 /* A list of network names is the same as a mapping of those names to null. */
 int norm_hook_service_networks(NormCtx *c, ComposeNode **slot, const char *path) {
+        assert(c);
+        assert(slot);
+        assert(*slot);
+
         if ((*slot)->type != COMPOSE_NODE_SEQ)
                 return 0;
         return names_to_map(c, slot, "a network name", null_new, path);
@@ -376,6 +412,10 @@ static int ulimit_entry(NormCtx *c, ComposeNode **slot, const char *path) {
 
 int norm_hook_ulimits(NormCtx *c, ComposeNode **slot, const char *path) {
         int r;
+
+        assert(c);
+        assert(slot);
+        assert(*slot);
 
         if ((*slot)->type != COMPOSE_NODE_MAP)
                 return (*slot)->type == COMPOSE_NODE_NULL ? 0 : norm_type_error(c, *slot, path, "a mapping");
@@ -420,10 +460,18 @@ static int file_refs(NormCtx *c, ComposeNode **slot, bool secret, const char *pa
 }
 
 int norm_hook_file_refs(NormCtx *c, ComposeNode **slot, const char *path) {
+        assert(c);
+        assert(slot);
+        assert(*slot);
+
         return file_refs(c, slot, /* secret= */ false, path);
 }
 
 int norm_hook_secret_refs(NormCtx *c, ComposeNode **slot, const char *path) {
+        assert(c);
+        assert(slot);
+        assert(*slot);
+
         return file_refs(c, slot, /* secret= */ true, path);
 }
 
@@ -453,6 +501,10 @@ static int device_entry(NormCtx *c, ComposeNode **slot, const char *path) {
 }
 
 int norm_hook_devices(NormCtx *c, ComposeNode **slot, const char *path) {
+        assert(c);
+        assert(slot);
+        assert(*slot);
+
         return (*slot)->type == COMPOSE_NODE_SEQ ? each_item(c, *slot, device_entry, path) : 0;
 }
 
@@ -521,6 +573,9 @@ static int implicit_dependencies(ComposeNode *service) {
 int norm_finish_service(NormCtx *c, ComposeNode *map, const char *path) {
         ssize_t i = compose_map_index(map, "pull_policy");
         int r;
+
+        assert(c);
+        assert(map);
 
         if (i >= 0 && streq_ptr(compose_node_str(map->items[i]), "if_not_present")) {
                 r = norm_replace_string(&map->items[i], strdup("missing"));

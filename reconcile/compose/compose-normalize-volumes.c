@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <ctype.h>
 
 #include "reconcile/compose/compose-normalize-internal.h"
@@ -205,6 +206,10 @@ int norm_hook_service_volumes(NormCtx *c, ComposeNode **slot, const char *path) 
         char child[NORM_PATH_MAX];
         int r;
 
+        assert(c);
+        assert(slot);
+        assert(*slot);
+
         if (seq->type != COMPOSE_NODE_SEQ)
                 return seq->type == COMPOSE_NODE_NULL ? 0 :
                         compose_node_error(seq, c->reterr, -EINVAL, path, "must be a list");
@@ -229,6 +234,9 @@ int norm_hook_service_volumes(NormCtx *c, ComposeNode **slot, const char *path) 
 int norm_finish_service_volume(NormCtx *c, ComposeNode *map, const char *path) {
         ComposeNode *source = compose_map_get(map, "source"), *target = compose_map_get(map, "target");
         int r;
+
+        assert(c);
+        assert(map);
 
         (void) path;
         if (streq_ptr(compose_map_get_str(map, "type"), "bind") && source && source->type == COMPOSE_NODE_STRING) {

@@ -516,6 +516,8 @@ int compose_yaml_parse(const char *file, const char *data, size_t size, ComposeN
         YamlParser p = { .file = file, .reterr = reterr };
         int r;
 
+        assert(ret);
+
         if (!yaml_parser_initialize(&p.parser))
                 return -ENOMEM;
         yaml_parser_set_input_string(&p.parser, (const unsigned char*) data, size);
