@@ -329,9 +329,31 @@ static int parse_statement(Dotenv *d) {
         return *key ? strv_env_set(&d->out, key, value) : 0;
 }
 
+static void dotenv_done(Dotenv *d) {
+        d->out = strv_free(d->out);
+}
+
+static int dotenv_run(Dotenv *d, char ***env) {
+        int r;
+
+        while (skip_to_statement(d)) {
+                r = parse_statement(d);
+                if (r < 0)
+                        return r;
+        }
+        /* The file's entries go in only when all of it parsed. */
+        STRV_FOREACH(e, d->out) {
+                *strchr(*e, '=') = 0;
+                r = strv_env_set(env, *e, *e + strlen(*e) + 1);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int compose_dotenv_parse(const char *path, const char *text, ComposeLookup lookup, void *userdata,
                          char ***env, NcError *reterr) {
-        Dotenv d = {
+        _cleanup_(dotenv_done) Dotenv d = {
                 .path = path,
                 .p = startswith(text, "\xEF\xBB\xBF") ?: text,        /* a UTF-8 BOM is skipped */
                 .line = 1,
@@ -340,21 +362,12 @@ int compose_dotenv_parse(const char *path, const char *text, ComposeLookup looku
                 .userdata = userdata,
                 .reterr = reterr,
         };
-        int r = 0;
+        int r;
 
         assert(text);
         assert(env);
 
-        while (r >= 0 && skip_to_statement(&d))
-                r = parse_statement(&d);
-        /* The file's entries go in only when all of it parsed. */
-        STRV_FOREACH(e, d.out) {
-                if (r < 0)
-                        break;
-                *strchr(*e, '=') = 0;
-                r = strv_env_set(env, *e, *e + strlen(*e) + 1);
-        }
-        strv_free(d.out);
+        r = dotenv_run(&d, env);
         if (r == -ENOMEM)
                 return nc_error_set_at(reterr, r, path, 0, 0, "out of memory");
         return r;

@@ -161,11 +161,27 @@ static int write_handler(void *data, unsigned char *buffer, size_t size) {
         return !((StrBuf*) data)->oom;
 }
 
-char *compose_dump_yaml(const ComposeNode *root) {
-        yaml_emitter_t e;
+/* The events of the stream and the document around @root: only allocation fails there. */
+static int emit_stream(yaml_emitter_t *e, const ComposeNode *root) {
         yaml_event_t ev;
-        StrBuf out = {};
-        int r = 0;
+        int r;
+
+        if (!yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING) || emit(e, &ev) < 0 ||
+            !yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1) || emit(e, &ev) < 0)
+                return -ENOMEM;
+        r = root ? emit_node(e, root, true) : emit_scalar(e, "null", YAML_PLAIN_SCALAR_STYLE);
+        if (r < 0)
+                return r;
+        if (!yaml_document_end_event_initialize(&ev, 1) || emit(e, &ev) < 0 ||
+            !yaml_stream_end_event_initialize(&ev) || emit(e, &ev) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+char *compose_dump_yaml(const ComposeNode *root) {
+        _cleanup_(strbuf_done) StrBuf out = {};
+        yaml_emitter_t e;
+        int r;
 
         if (!yaml_emitter_initialize(&e))
                 return NULL;
@@ -173,19 +189,10 @@ char *compose_dump_yaml(const ComposeNode *root) {
         yaml_emitter_set_unicode(&e, 1);
         yaml_emitter_set_indent(&e, 2);
         yaml_emitter_set_width(&e, -1);
-        if (!yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING) || emit(&e, &ev) < 0 ||
-            !yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1) || emit(&e, &ev) < 0)
-                r = -ENOMEM;
-        if (r >= 0)
-                r = root ? emit_node(&e, root, true) : emit_scalar(&e, "null", YAML_PLAIN_SCALAR_STYLE);
-        if (r >= 0 && (!yaml_document_end_event_initialize(&ev, 1) || emit(&e, &ev) < 0 ||
-                       !yaml_stream_end_event_initialize(&ev) || emit(&e, &ev) < 0))
-                r = -ENOMEM;
+        r = emit_stream(&e, root);
         yaml_emitter_delete(&e);
-        if (r < 0) {
-                strbuf_done(&out);
+        if (r < 0)
                 return NULL;
-        }
         return strbuf_steal(&out);
 }
 

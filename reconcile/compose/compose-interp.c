@@ -219,7 +219,7 @@ static int interp_range(Interp *ip, const char *p, const char *end, StrBuf *out)
 /* "${NAME<op>body}", @op pointing at the operator. *ret_next: where scanning resumes. */
 static int interp_braced_op(Interp *ip, const char *dollar, const char *name, size_t n, const char *op,
                             const char *end, StrBuf *out, const char **ret_next) {
-        StrBuf body = {};
+        _cleanup_(strbuf_done) StrBuf body = {};
         const char *last, *close, *body_start = op;
         InterpOp o;
         int r;
@@ -231,9 +231,9 @@ static int interp_braced_op(Interp *ip, const char *dollar, const char *name, si
         close = first_closing_brace(dollar, last) ?: last;
 
         r = interp_range(ip, body_start, close, &body);
-        if (r >= 0)
-                r = interp_apply_op(ip, o, dollar, name, n, body.buf ?: "", out);
-        strbuf_done(&body);
+        if (r < 0)
+                return r;
+        r = interp_apply_op(ip, o, dollar, name, n, body.buf ?: "", out);
         if (r < 0)
                 return r;
         *ret_next = close + 1;
@@ -314,15 +314,13 @@ static int interp_range(Interp *ip, const char *p, const char *end, StrBuf *out)
 }
 
 static int interp_run(Interp *ip, const char *in, char **ret) {
-        StrBuf out = {};
+        _cleanup_(strbuf_done) StrBuf out = {};
         int r;
 
         ip->input = in;
         r = interp_range(ip, in, in + strlen(in), &out);
-        if (r < 0) {
-                strbuf_done(&out);
+        if (r < 0)
                 return r;
-        }
         *ret = strbuf_steal(&out);
         return *ret ? 0 : interp_oom(ip);
 }
@@ -671,19 +669,25 @@ static int tree_walk_child(TreeWalk *w, ComposeNode *child, const char *key, siz
 }
 
 static int tree_walk(TreeWalk *w, ComposeNode *n) {
-        int r = 0;
+        int r;
 
         if (!n)
                 return 0;
         switch (n->type) {
         case COMPOSE_NODE_MAP:
-                for (size_t i = 0; i < n->n_items && r >= 0; i++)
+                for (size_t i = 0; i < n->n_items; i++) {
                         r = tree_walk_child(w, n->items[i], n->keys[i]->scalar, 0);
-                return r;
+                        if (r < 0)
+                                return r;
+                }
+                return 0;
         case COMPOSE_NODE_SEQ:
-                for (size_t i = 0; i < n->n_items && r >= 0; i++)
+                for (size_t i = 0; i < n->n_items; i++) {
                         r = tree_walk_child(w, n->items[i], NULL, i);
-                return r;
+                        if (r < 0)
+                                return r;
+                }
+                return 0;
         case COMPOSE_NODE_STRING:
                 return tree_scalar(w, n);
         case COMPOSE_NODE_NULL:

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
@@ -22,6 +23,10 @@ typedef struct Loader {
         char **include_stack;           /* absolute paths being included, for cycle detection */
         NcError *reterr;
 } Loader;
+
+static void loader_done(Loader *l) {
+        l->include_stack = strv_free(l->include_stack);
+}
 
 static const char *env_lookup(const char *name, void *userdata) {
         /* Later entries win: the process environment is appended after .env. */
@@ -171,20 +176,21 @@ static int resolve_extends(Loader *l, ComposeNode *services, const char *name, c
         if (r < 0)
                 return r;
 
-        if (file)
+        if (file) {
                 r = extends_from_file(l, file, base_name, ext, stack, &base);
-        else if (!compose_map_get(services, base_name))
+                if (r < 0)
+                        return r;
+        } else if (!compose_map_get(services, base_name))
                 return compose_node_error(ext, l->reterr, -ENOENT, "extends",
                                           "cannot extend service '%s': service not found", base_name);
         else {
                 r = resolve_extends(l, services, base_name, file_dir, stack);
-                if (r >= 0) {
-                        base = compose_node_dup(compose_map_get(services, base_name));
-                        r = base ? 0 : -ENOMEM;
-                }
+                if (r < 0)
+                        return r;
+                base = compose_node_dup(compose_map_get(services, base_name));
+                if (!base)
+                        return -ENOMEM;
         }
-        if (r < 0)
-                return r;
         (void) compose_map_remove(base, "extends");
         r = compose_merge_service(base, compose_node_dup(svc), l->reterr);
         if (r < 0)
@@ -557,14 +563,17 @@ static int finish_model(Loader *l, ComposeNode *model) {
         r = resolve_project_name(l, model);
         if (r < 0)
                 return r;
-        if (!compose_map_get(model, "services") && !compose_map_get(model, "include"))
+        if (!compose_map_get(model, "services") && !compose_map_get(model, "include")) {
                 /* Not an error for compose-go either, but nothing to run; keep the canonical key. */
                 r = compose_map_set(model, "services", compose_node_new(COMPOSE_NODE_MAP, NULL));
+                if (r < 0)
+                        return r;
+        }
+        r = compose_validate_schema(model, l->reterr);
         if (r < 0)
                 return r;
-        r = compose_validate_schema(model, l->reterr);
-        if (r < 0 || l->options->skip_normalize)
-                return r;
+        if (l->options->skip_normalize)
+                return 0;
         (void) compose_map_remove(model, "version");
         r = compose_normalize(model, p->name, p->working_dir, env_lookup, p->environment, l->reterr);
         if (r < 0)
@@ -613,17 +622,25 @@ static int load_files(Loader *l, char * const *files, ComposeNode **ret) {
 int compose_project_load(const ComposeOptions *o, ComposeProject **ret, NcError *reterr) {
         _cleanup_(compose_project_freep) ComposeProject *p = NULL;
         _cleanup_strv_free_ char **files = NULL;
-        Loader l = { .options = o, .reterr = reterr };
+        _cleanup_(loader_done) Loader l = { .options = o, .reterr = reterr };
         int r;
+
+        assert(o);
+        assert(ret);
 
         r = project_new(o, o->files ? o->files[0] : NULL, &p);
         if (r < 0)
                 return r;
         l.project = p;
         r = load_env(&l);
-        if (r >= 0 && !o->files)
+        if (r < 0)
+                return r;
+        if (!o->files) {
                 r = find_files(&l, &files);
-        if (r >= 0 && !o->files && !o->project_directory && files[0][0] == '/') {
+                if (r < 0)
+                        return r;
+        }
+        if (!o->files && !o->project_directory && files[0][0] == '/') {
                 /* Found in a parent directory: that is the project directory, with its own .env. */
                 _cleanup_free_ char *dir = path_dirname(files[0]);
                 if (!dir)
@@ -631,13 +648,14 @@ int compose_project_load(const ComposeOptions *o, ComposeProject **ret, NcError 
                 if (!streq(dir, p->working_dir)) {
                         free_and_replace_ptr(&p->working_dir, TAKE_PTR(dir));
                         r = load_env(&l);
+                        if (r < 0)
+                                return r;
                 }
         }
-        if (r >= 0)
-                r = load_files(&l, o->files ?: files, &p->model);
-        if (r >= 0)
-                r = finish_model(&l, p->model);
-        strv_free(l.include_stack);
+        r = load_files(&l, o->files ?: files, &p->model);
+        if (r < 0)
+                return r;
+        r = finish_model(&l, p->model);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(p);
@@ -648,8 +666,11 @@ int compose_project_load_buffer(const char *path, const char *data, size_t size,
                                 ComposeProject **ret, NcError *reterr) {
         static const ComposeOptions empty = {};
         _cleanup_(compose_project_freep) ComposeProject *p = NULL;
-        Loader l = { .options = o ?: &empty, .reterr = reterr };
+        _cleanup_(loader_done) Loader l = { .options = o ?: &empty, .reterr = reterr };
         int r;
+
+        assert(path);
+        assert(ret);
 
         r = project_new(l.options, path, &p);
         if (r < 0)
@@ -659,9 +680,9 @@ int compose_project_load_buffer(const char *path, const char *data, size_t size,
         if (!p->environment)
                 return -ENOMEM;
         r = load_data(&l, path, data, size, &p->model);
-        if (r >= 0)
-                r = finish_model(&l, p->model);
-        strv_free(l.include_stack);
+        if (r < 0)
+                return r;
+        r = finish_model(&l, p->model);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(p);
@@ -693,9 +714,12 @@ static bool deps_placed(const ComposeNode *svc, char * const *placed) {
 }
 
 char **compose_project_service_names(const ComposeProject *p) {
-        const ComposeNode *services = compose_map_get(p->model, "services");
         _cleanup_strv_free_ char **sorted = calloc(1, sizeof(char*)), **names = calloc(1, sizeof(char*));
+        const ComposeNode *services;
 
+        assert(p);
+
+        services = compose_map_get(p->model, "services");
         if (!sorted || !names)
                 return NULL;
         COMPOSE_MAP_FOREACH(i, services)

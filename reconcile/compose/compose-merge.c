@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <stdio.h>
 
 #include "reconcile/compose/compose-internal.h"
@@ -110,8 +111,11 @@ static int seq_to_map(ComposeNode **n, MergeRule rule) {
                 int r;
 
                 r = item_entry(seq->items[i], rule, &k, &v);
-                if (r >= 0 && k)
-                        r = compose_map_set_at(map, k, &seq->items[i]->mark, v);
+                if (r < 0)
+                        return r;
+                if (!k)
+                        continue;
+                r = compose_map_set_at(map, k, &seq->items[i]->mark, v);
                 if (r < 0)
                         return r;
         }
@@ -241,6 +245,8 @@ static int merge_node(ComposeNode **base, ComposeNode *over, MergeRule rule, int
 int compose_merge(ComposeNode *base, ComposeNode *override, NcError *reterr) {
         _cleanup_(compose_node_freep) ComposeNode *o = override;
 
+        assert(base);
+
         if (!o)
                 return 0;
         if (base->type != COMPOSE_NODE_MAP || o->type != COMPOSE_NODE_MAP)
@@ -253,6 +259,10 @@ int compose_merge(ComposeNode *base, ComposeNode *override, NcError *reterr) {
 int compose_merge_service(ComposeNode *base, ComposeNode *override, NcError *reterr) {
         _cleanup_(compose_node_freep) ComposeNode *o = override;
 
+        assert(base);
+
+        if (!o)
+                return -ENOMEM;         /* a failed copy, as compose_map_set() takes it */
         if (base->type != COMPOSE_NODE_MAP || o->type != COMPOSE_NODE_MAP)
                 return compose_node_error(o, reterr, -EINVAL, "", "service must be a mapping");
         return merge_map(base, o, 2, reterr);

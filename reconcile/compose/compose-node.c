@@ -110,6 +110,8 @@ ComposeNode *compose_node_dup(const ComposeNode *n) {
 }
 
 ssize_t compose_map_index(const ComposeNode *map, const char *key) {
+        assert(key);
+
         COMPOSE_MAP_FOREACH(i, map)
                 if (streq(map->keys[i]->scalar, key))
                         return (ssize_t) i;
@@ -127,6 +129,7 @@ int compose_map_set_at(ComposeNode *map, const char *key, const ComposeMark *key
         ssize_t i;
 
         assert(map && map->type == COMPOSE_NODE_MAP);
+        assert(key);
         if (!v)
                 return -ENOMEM;
         i = compose_map_index(map, key);
@@ -219,6 +222,8 @@ int compose_node_int(const ComposeNode *n, int64_t *ret) {
         char *end;
         long long v;
 
+        assert(ret);
+
         if (!n || (n->type != COMPOSE_NODE_INT && n->type != COMPOSE_NODE_STRING) || isempty(n->scalar))
                 return -EINVAL;
         errno = 0;
@@ -263,6 +268,8 @@ int compose_node_error(const ComposeNode *n, NcError *reterr, int error, const c
                        const char *fmt, ...) {
         char msg[400];
         va_list ap;
+
+        assert(fmt);
 
         va_start(ap, fmt);
         vsnprintf(msg, sizeof msg, fmt, ap);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include "reconcile/compose/compose-normalize-internal.h"
 #include "lib/fileio.h"
 #include "lib/strv.h"
@@ -77,6 +78,8 @@ int norm_service_env_files(NormCtx *c, ComposeNode *service, const char *path) {
         char p[NORM_PATH_MAX], child[NORM_PATH_MAX];
         EnvFileLookup l = { .ctx = c, .environment = compose_map_get(service, "environment") };
         int r;
+
+        assert(c);
 
         if (!files)
                 return 0;

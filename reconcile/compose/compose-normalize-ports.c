@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <inttypes.h>
 
 #include "reconcile/compose/compose-normalize-internal.h"
@@ -85,6 +86,10 @@ int norm_hook_ports(NormCtx *c, ComposeNode **slot, const char *path) {
         ComposeNode *seq = *slot;
         char child[NORM_PATH_MAX];
         int r;
+
+        assert(c);
+        assert(slot);
+        assert(*slot);
 
         if (seq->type == COMPOSE_NODE_NULL)
                 return 0;

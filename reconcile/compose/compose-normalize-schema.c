@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <inttypes.h>
 #include <math.h>
 
@@ -387,6 +388,10 @@ int norm_mapping_from_list(NormCtx *c, ComposeNode **slot, bool null_without_val
         ComposeNode *seq = *slot;
         char child[NORM_PATH_MAX];
 
+        assert(c);
+        assert(slot);
+        assert(*slot);
+
         if (!map)
                 return -ENOMEM;
         COMPOSE_SEQ_FOREACH(i, seq) {
@@ -415,6 +420,11 @@ int norm_mapping_from_list(NormCtx *c, ComposeNode **slot, bool null_without_val
 
 int norm_as_mapping(NormCtx *c, ComposeNode **slot, bool null_without_value, const char *path, ComposeNode **ret) {
         int r;
+
+        assert(c);
+        assert(slot);
+        assert(*slot);
+        assert(ret);
 
         if ((*slot)->type == COMPOSE_NODE_SEQ) {
                 r = norm_mapping_from_list(c, slot, null_without_value, path);
@@ -512,6 +522,10 @@ static int norm_struct_value(NormCtx *c, ComposeNode *n, const NormSchema *schem
 int norm_value(NormCtx *c, ComposeNode **slot, NormKind kind, const NormSchema *schema, const char *path) {
         ComposeNode *n = *slot;
 
+        assert(c);
+        assert(slot);
+        assert(*slot);
+
         if (kind == NORM_ANY)
                 return 0;
         if (n->type == COMPOSE_NODE_NULL)
@@ -566,6 +580,8 @@ void norm_order_keys(ComposeNode *map, const NormSchema *schema) {
         _cleanup_free_ bool *used = NULL;
         size_t n = 0, first_rest;
 
+        assert(schema);
+
         if (!map || map->type != COMPOSE_NODE_MAP || map->n_items < 2)
                 return;
         keys = calloc(map->n_items, sizeof *keys);
@@ -603,6 +619,10 @@ void norm_order_keys(ComposeNode *map, const NormSchema *schema) {
 int norm_struct(NormCtx *c, ComposeNode *map, const NormSchema *schema, const char *path) {
         char child[NORM_PATH_MAX];
         int r;
+
+        assert(c);
+        assert(map);
+        assert(schema);
 
         if (map->type != COMPOSE_NODE_MAP)
                 return norm_type_error(c, map, path, "a mapping");

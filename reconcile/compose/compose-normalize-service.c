@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include "reconcile/compose/compose-normalize-internal.h"
 #include "lib/strv.h"
 
@@ -43,6 +44,10 @@ static bool is_remote_context(const char *s) {
 int norm_hook_build(NormCtx *c, ComposeNode **slot, const char *path) {
         ComposeNode *n = *slot, *m;
 
+        assert(c);
+        assert(slot);
+        assert(*slot);
+
         (void) c;
         (void) path;
         if (n->type != COMPOSE_NODE_STRING)
@@ -61,17 +66,27 @@ int norm_finish_build(NormCtx *c, ComposeNode *map, const char *path) {
         ComposeNode *extra = compose_map_get(map, "additional_contexts");
         int r;
 
+        assert(c);
+        assert(map);
+
         (void) path;
         r = norm_map_default(map, "context", compose_node_new_string(".", &map->mark));
-        if (r >= 0 && !compose_map_get(map, "dockerfile_inline"))
-                r = norm_map_default(map, "dockerfile", compose_node_new_string("Dockerfile", &map->mark));
         if (r < 0)
                 return r;
+        if (!compose_map_get(map, "dockerfile_inline")) {
+                r = norm_map_default(map, "dockerfile", compose_node_new_string("Dockerfile", &map->mark));
+                if (r < 0)
+                        return r;
+        }
         r = make_local_path_absolute(c, &map->items[compose_map_index(map, "context")]);
-        COMPOSE_MAP_FOREACH(i, extra)
-                if (r >= 0)
-                        r = make_local_path_absolute(c, &extra->items[i]);
-        return r;
+        if (r < 0)
+                return r;
+        COMPOSE_MAP_FOREACH(i, extra) {
+                r = make_local_path_absolute(c, &extra->items[i]);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 /* Resolves "KEY" entries without a value from the project environment (compose's Resolve); entries
@@ -109,10 +124,18 @@ static int resolve_mapping(NormCtx *c, ComposeNode **slot, bool keep_empty, cons
 }
 
 int norm_hook_environment(NormCtx *c, ComposeNode **slot, const char *path) {
+        assert(c);
+        assert(slot);
+        assert(*slot);
+
         return resolve_mapping(c, slot, /* keep_empty= */ true, path);
 }
 
 int norm_hook_build_args(NormCtx *c, ComposeNode **slot, const char *path) {
+        assert(c);
+        assert(slot);
+        assert(*slot);
+
         return resolve_mapping(c, slot, /* keep_empty= */ false, path);
 }
 
@@ -161,6 +184,10 @@ int norm_hook_depends_on(NormCtx *c, ComposeNode **slot, const char *path) {
         char child[NORM_PATH_MAX];
         ComposeNode *map;
         int r;
+
+        assert(c);
+        assert(slot);
+        assert(*slot);
 
         if ((*slot)->type == COMPOSE_NODE_SEQ)
                 return names_to_map(c, slot, "a service name", dependency_default, path);
@@ -216,6 +243,10 @@ static int env_file_entry(NormCtx *c, ComposeNode **slot, const char *path) {
 
 int norm_hook_env_file(NormCtx *c, ComposeNode **slot, const char *path) {
         ComposeNode *seq = *slot;
+
+        assert(c);
+        assert(slot);
+        assert(*slot);
 
         if ((seq->type == COMPOSE_NODE_STRING || seq->type == COMPOSE_NODE_MAP) && norm_wrap_in_seq(slot) < 0)
                 return -ENOMEM;
@@ -295,11 +326,12 @@ static int extra_hosts_from_map(NormCtx *c, const ComposeNode *map, char ***out,
                 else if (compose_node_is_scalar(v))
                         r = extra_host_add(c, v, host, v->scalar, out, child);
                 else if (v->type == COMPOSE_NODE_SEQ) {
-                        COMPOSE_SEQ_FOREACH(j, v)
-                                if (r >= 0 && !compose_node_is_scalar(v->items[j]))
-                                        r = norm_type_error(c, v->items[j], child, "an address");
-                                else if (r >= 0 && strv_consume(out, extra_host_string(host, v->items[j]->scalar)) < 0)
-                                        r = -ENOMEM;
+                        COMPOSE_SEQ_FOREACH(j, v) {
+                                if (!compose_node_is_scalar(v->items[j]))
+                                        return norm_type_error(c, v->items[j], child, "an address");
+                                if (strv_consume(out, extra_host_string(host, v->items[j]->scalar)) < 0)
+                                        return -ENOMEM;
+                        }
                 } else
                         r = norm_type_error(c, v, child, "an address or a list of addresses");
                 if (r < 0)
@@ -314,6 +346,10 @@ int norm_hook_extra_hosts(NormCtx *c, ComposeNode **slot, const char *path) {
         ComposeNode *n = *slot;
         int r;
 
+        assert(c);
+        assert(slot);
+        assert(*slot);
+
         if (n->type == COMPOSE_NODE_SEQ)
                 r = extra_hosts_from_list(c, n, &hosts, path);
         else if (n->type == COMPOSE_NODE_MAP)
@@ -327,6 +363,10 @@ int norm_hook_extra_hosts(NormCtx *c, ComposeNode **slot, const char *path) {
 }
 
 int norm_hook_healthcheck_test(NormCtx *c, ComposeNode **slot, const char *path) {
+        assert(c);
+        assert(slot);
+        assert(*slot);
+
         (void) c;
         (void) path;
         if ((*slot)->type != COMPOSE_NODE_STRING)
@@ -336,6 +376,10 @@ int norm_hook_healthcheck_test(NormCtx *c, ComposeNode **slot, const char *path)
 
 /* A list of network names is the same as a mapping of those names to null. */
 int norm_hook_service_networks(NormCtx *c, ComposeNode **slot, const char *path) {
+        assert(c);
+        assert(slot);
+        assert(*slot);
+
         if ((*slot)->type != COMPOSE_NODE_SEQ)
                 return 0;
         return names_to_map(c, slot, "a network name", null_new, path);
@@ -368,6 +412,10 @@ static int ulimit_entry(NormCtx *c, ComposeNode **slot, const char *path) {
 
 int norm_hook_ulimits(NormCtx *c, ComposeNode **slot, const char *path) {
         int r;
+
+        assert(c);
+        assert(slot);
+        assert(*slot);
 
         if ((*slot)->type != COMPOSE_NODE_MAP)
                 return (*slot)->type == COMPOSE_NODE_NULL ? 0 : norm_type_error(c, *slot, path, "a mapping");
@@ -412,10 +460,18 @@ static int file_refs(NormCtx *c, ComposeNode **slot, bool secret, const char *pa
 }
 
 int norm_hook_file_refs(NormCtx *c, ComposeNode **slot, const char *path) {
+        assert(c);
+        assert(slot);
+        assert(*slot);
+
         return file_refs(c, slot, /* secret= */ false, path);
 }
 
 int norm_hook_secret_refs(NormCtx *c, ComposeNode **slot, const char *path) {
+        assert(c);
+        assert(slot);
+        assert(*slot);
+
         return file_refs(c, slot, /* secret= */ true, path);
 }
 
@@ -445,6 +501,10 @@ static int device_entry(NormCtx *c, ComposeNode **slot, const char *path) {
 }
 
 int norm_hook_devices(NormCtx *c, ComposeNode **slot, const char *path) {
+        assert(c);
+        assert(slot);
+        assert(*slot);
+
         return (*slot)->type == COMPOSE_NODE_SEQ ? each_item(c, *slot, device_entry, path) : 0;
 }
 
@@ -513,6 +573,9 @@ static int implicit_dependencies(ComposeNode *service) {
 int norm_finish_service(NormCtx *c, ComposeNode *map, const char *path) {
         ssize_t i = compose_map_index(map, "pull_policy");
         int r;
+
+        assert(c);
+        assert(map);
 
         if (i >= 0 && streq_ptr(compose_node_str(map->items[i]), "if_not_present")) {
                 r = norm_replace_string(&map->items[i], strdup("missing"));

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <ctype.h>
 #include <inttypes.h>
 #include <math.h>
@@ -28,6 +29,9 @@ static uint64_t key_number(const char *s, size_t i, size_t *end) {
 bool norm_key_less(const char *a, const char *b) {
         bool digits = false;
         size_t i;
+
+        assert(a);
+        assert(b);
 
         for (i = 0; a[i] && b[i]; i++) {
                 unsigned char x = a[i], y = b[i];
@@ -78,11 +82,16 @@ void norm_sort_map(ComposeNode *map) {
 }
 
 const char *norm_path_key(char buf[static NORM_PATH_MAX], const char *parent, const char *key) {
+        assert(buf);
+        assert(key);
+
         snprintf(buf, NORM_PATH_MAX, "%s%s%s", strempty(parent), isempty(parent) ? "" : ".", key);
         return buf;
 }
 
 const char *norm_path_index(char buf[static NORM_PATH_MAX], const char *parent, size_t i) {
+        assert(buf);
+
         snprintf(buf, NORM_PATH_MAX, "%s[%zu]", strempty(parent), i);
         return buf;
 }
@@ -218,9 +227,12 @@ static int shell_char(char ch, StrBuf *buf, ShellState *st, char ***args) {
 
 int norm_shell_split(const char *s, char ***ret) {
         _cleanup_strv_free_ char **args = NULL;
+        _cleanup_(strbuf_done) StrBuf buf = {};
         ShellState st = {};
-        StrBuf buf = {};
-        int r = 0;
+        int r;
+
+        assert(s);
+        assert(ret);
 
         for (const char *p = s; *p; p++) {
                 if (st.escaped) {
@@ -232,12 +244,12 @@ int norm_shell_split(const char *s, char ***ret) {
                         continue;
                 }
                 r = shell_char(*p, &buf, &st, &args);
-                if (r != 0)
+                if (r < 0)
+                        return r;
+                if (r > 0)
                         break;
         }
-        if (r >= 0)
-                r = shell_flush(&buf, &st, &args);
-        strbuf_done(&buf);
+        r = shell_flush(&buf, &st, &args);
         if (r < 0)
                 return r;
         if (buf.oom)
@@ -256,6 +268,8 @@ char *norm_path_clean(const char *p) {
         bool rooted = p[0] == '/';
         size_t n = 0;
         char *joined;
+
+        assert(p);
 
         if (!parts)
                 return NULL;
@@ -300,6 +314,8 @@ static char *join_clean(const char *a, const char *b) {
 }
 
 char *norm_abs_path(const char *wd, const char *p) {
+        assert(p);
+
         if (p[0] == '~')
                 return join_clean(home_dir(), p + 1);
         if (p[0] == '/')
@@ -309,6 +325,8 @@ char *norm_abs_path(const char *wd, const char *p) {
 
 char *norm_abs_unix_path(const char *wd, const char *p) {
         _cleanup_free_ char *expanded = NULL;
+
+        assert(p);
 
         if (streq(p, "~") || startswith(p, "~/")) {
                 if (asprintf(&expanded, "%s%s", home_dir(), p + 1) < 0)
@@ -321,6 +339,8 @@ char *norm_abs_unix_path(const char *wd, const char *p) {
 }
 
 int norm_replace_node(ComposeNode **slot, ComposeNode *n) {
+        assert(slot);
+
         if (!n)
                 return -ENOMEM;
         compose_node_free(*slot);
@@ -331,6 +351,8 @@ int norm_replace_node(ComposeNode **slot, ComposeNode *n) {
 int norm_replace_string(ComposeNode **slot, char *s) {
         _cleanup_free_ char *owned = s;
         ComposeNode *n;
+
+        assert(slot);
 
         if (!owned)
                 return -ENOMEM;
@@ -344,6 +366,9 @@ int norm_replace_string(ComposeNode **slot, char *s) {
 int norm_wrap_in_seq(ComposeNode **slot) {
         _cleanup_(compose_node_freep) ComposeNode *seq = compose_node_new(COMPOSE_NODE_SEQ, &(*slot)->mark);
 
+        assert(slot);
+        assert(*slot);
+
         if (!seq || compose_seq_append(seq, TAKE_PTR(*slot)) < 0)
                 return -ENOMEM;
         *slot = TAKE_PTR(seq);
@@ -352,6 +377,9 @@ int norm_wrap_in_seq(ComposeNode **slot) {
 
 int norm_replace_strv(ComposeNode **slot, char * const *l) {
         _cleanup_(compose_node_freep) ComposeNode *seq = compose_node_new(COMPOSE_NODE_SEQ, &(*slot)->mark);
+
+        assert(slot);
+        assert(*slot);
 
         if (!seq)
                 return -ENOMEM;
@@ -362,6 +390,9 @@ int norm_replace_strv(ComposeNode **slot, char * const *l) {
 }
 
 int norm_map_default(ComposeNode *map, const char *key, ComposeNode *value) {
+        assert(map);
+        assert(key);
+
         if (compose_map_get(map, key) || compose_map_index(map, key) >= 0) {
                 compose_node_free(value);
                 return 0;
@@ -374,6 +405,9 @@ ComposeNode *norm_new_map(const ComposeMark *mark) {
 }
 
 int norm_type_error(NormCtx *c, const ComposeNode *n, const char *path, const char *what) {
+        assert(c);
+        assert(n);
+
         return compose_node_error(n, c->reterr, -EINVAL, path, "must be %s, not %s", what,
                                   compose_node_type_to_string(n->type));
 }

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <ctype.h>
 
 #include "reconcile/compose/compose-normalize-internal.h"
@@ -125,27 +126,52 @@ static int volume_build(const VolumeSpec *v, const ComposeMark *mark, bool short
         if (!m || !bind || !vol)
                 return -ENOMEM;
         r = compose_map_set(m, "type", compose_node_new_string(is_bind ? "bind" : "volume", mark));
-        if (r >= 0 && v->source)
-                r = compose_map_set(m, "source", compose_node_new_string(v->source, mark));
-        if (r >= 0)
-                r = compose_map_set(m, "target", compose_node_new_string(v->target, mark));
-        if (r >= 0 && v->read_only)
-                r = map_set_bool(m, "read_only", mark);
-        if (r >= 0 && v->selinux)
-                r = compose_map_set(bind, "selinux", compose_node_new_string(v->selinux, mark));
-        if (r >= 0 && v->propagation)
-                r = compose_map_set(bind, "propagation", compose_node_new_string(v->propagation, mark));
-        if (r >= 0 && is_bind)
-                r = map_set_bool(bind, "create_host_path", mark);
-        if (r >= 0 && v->nocopy)
-                r = map_set_bool(vol, "nocopy", mark);
-        if (r >= 0 && (is_bind || bind->n_items > 0))
-                r = compose_map_set(m, "bind", TAKE_PTR(bind));
-        /* Specs of one or two characters skip compose's type detection and get no volume options. */
-        if (r >= 0 && (v->nocopy || (!is_bind && !short_spec)))
-                r = compose_map_set(m, "volume", TAKE_PTR(vol));
         if (r < 0)
                 return r;
+        if (v->source) {
+                r = compose_map_set(m, "source", compose_node_new_string(v->source, mark));
+                if (r < 0)
+                        return r;
+        }
+        r = compose_map_set(m, "target", compose_node_new_string(v->target, mark));
+        if (r < 0)
+                return r;
+        if (v->read_only) {
+                r = map_set_bool(m, "read_only", mark);
+                if (r < 0)
+                        return r;
+        }
+        if (v->selinux) {
+                r = compose_map_set(bind, "selinux", compose_node_new_string(v->selinux, mark));
+                if (r < 0)
+                        return r;
+        }
+        if (v->propagation) {
+                r = compose_map_set(bind, "propagation", compose_node_new_string(v->propagation, mark));
+                if (r < 0)
+                        return r;
+        }
+        if (is_bind) {
+                r = map_set_bool(bind, "create_host_path", mark);
+                if (r < 0)
+                        return r;
+        }
+        if (v->nocopy) {
+                r = map_set_bool(vol, "nocopy", mark);
+                if (r < 0)
+                        return r;
+        }
+        if (is_bind || bind->n_items > 0) {
+                r = compose_map_set(m, "bind", TAKE_PTR(bind));
+                if (r < 0)
+                        return r;
+        }
+        /* Specs of one or two characters skip compose's type detection and get no volume options. */
+        if (v->nocopy || (!is_bind && !short_spec)) {
+                r = compose_map_set(m, "volume", TAKE_PTR(vol));
+                if (r < 0)
+                        return r;
+        }
         *ret = TAKE_PTR(m);
         return 0;
 }
@@ -180,6 +206,10 @@ int norm_hook_service_volumes(NormCtx *c, ComposeNode **slot, const char *path) 
         char child[NORM_PATH_MAX];
         int r;
 
+        assert(c);
+        assert(slot);
+        assert(*slot);
+
         if (seq->type != COMPOSE_NODE_SEQ)
                 return seq->type == COMPOSE_NODE_NULL ? 0 :
                         compose_node_error(seq, c->reterr, -EINVAL, path, "must be a list");
@@ -204,6 +234,9 @@ int norm_hook_service_volumes(NormCtx *c, ComposeNode **slot, const char *path) 
 int norm_finish_service_volume(NormCtx *c, ComposeNode *map, const char *path) {
         ComposeNode *source = compose_map_get(map, "source"), *target = compose_map_get(map, "target");
         int r;
+
+        assert(c);
+        assert(map);
 
         (void) path;
         if (streq_ptr(compose_map_get_str(map, "type"), "bind") && source && source->type == COMPOSE_NODE_STRING) {

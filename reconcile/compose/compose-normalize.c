@@ -127,16 +127,22 @@ static int volume_bind_device(NormCtx *c, ComposeNode *res) {
 }
 
 static int resource_finish(NormCtx *c, const char *section, ComposeNode *res) {
-        int r = 0;
+        int r;
 
-        if (streq(section, "secrets") || streq(section, "configs"))
+        if (streq(section, "secrets") || streq(section, "configs")) {
                 r = resource_file(c, res);
-        if (r >= 0 && streq(section, "volumes"))
+                if (r < 0)
+                        return r;
+        }
+        if (streq(section, "volumes")) {
                 r = volume_bind_device(c, res);
+                if (r < 0)
+                        return r;
+        }
         /* Secrets never print their content; configs not when it came from the environment. */
-        if (r >= 0 && (streq(section, "secrets") || compose_map_get(res, "environment")))
+        if (streq(section, "secrets") || compose_map_get(res, "environment"))
                 (void) compose_map_remove(res, "content");
-        return r;
+        return 0;
 }
 
 static int normalize_resource(NormCtx *c, const char *section, const NormSchema *schema, ComposeNode **slot,

@@ -55,6 +55,7 @@ int compose_parse_port_range(const char *s, size_t n, ComposePortRange *ret, NcE
         int k;
 
         assert(s);
+        assert(ret);
         if (n == 0)
                 return nc_error_set(reterr, -EINVAL, "no port specified");
         if (!dash) {
@@ -77,6 +78,8 @@ int compose_parse_port_range(const char *s, size_t n, ComposePortRange *ret, NcE
 }
 
 bool compose_protocol_is_valid(const char *p) {
+        assert(p);
+
         return strcaseeq(p, "tcp") || strcaseeq(p, "udp") || strcaseeq(p, "sctp");
 }
 
@@ -103,6 +106,8 @@ static int parse_target(const char *s, ComposePortRange *ret, char proto[static 
 
 int compose_parse_expose(const char *s, ComposePortRange *ret, char ret_protocol[static 8], NcError *reterr) {
         assert(s);
+        assert(ret);
+        assert(ret_protocol);
         return parse_target(s, ret, ret_protocol, reterr);
 }
 
@@ -112,6 +117,7 @@ int compose_parse_host_ip(const char *s, size_t n, char ret[static COMPOSE_HOST_
         char ip[COMPOSE_HOST_IP_MAX];
 
         assert(s);
+        assert(ret);
         in_addr_unbracket(&s, &n);
         if (n >= sizeof ip)
                 return nc_error_set(reterr, -EINVAL, "invalid IP address \"%.*s\"", (int) n, s);
@@ -168,6 +174,7 @@ int compose_parse_duration(const char *s, int64_t *ret_nsec, NcError *reterr) {
         int r;
 
         assert(s);
+        assert(ret_nsec);
         r = parse_go_duration_nsec(s, ret_nsec);
         if (r == -ENOMSG)
                 return nc_error_set(reterr, -EINVAL, "invalid duration \"%s\": missing or unknown unit", s);
@@ -203,6 +210,8 @@ const char *compose_format_duration(int64_t nsec, char buf[static COMPOSE_DURATI
         uint64_t u = nsec < 0 ? -(uint64_t) nsec : (uint64_t) nsec;
         const uint64_t second = NSEC_PER_SEC;
 
+        assert(buf);
+
         buf[0] = 0;
         if (nsec < 0)
                 b.len += (size_t) snprintf(buf, b.size, "-");
@@ -231,6 +240,7 @@ int compose_parse_size(const char *s, int64_t *ret_bytes, NcError *reterr) {
         int r;
 
         assert(s);
+        assert(ret_bytes);
         r = parse_size(s, ret_bytes);
         if (r == -ERANGE)
                 return nc_error_set(reterr, -ERANGE, "invalid size \"%s\": out of range", s);
@@ -244,6 +254,7 @@ int compose_parse_number(const char *s, double *ret) {
         double v;
 
         assert(s);
+        assert(ret);
         errno = 0;
         v = strtod(s, &end);
         if (isempty(s) || *end)
@@ -259,6 +270,7 @@ int compose_parse_bool(const char *s, bool *ret) {
         static const char *const yes[] = { "y", "yes", "true", "on" }, *const no[] = { "n", "no", "false", "off" };
 
         assert(s);
+        assert(ret);
         for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
                 if (strcaseeq(s, yes[i])) {
                         *ret = true;

@@ -84,18 +84,21 @@ static int for_each_service_ref(const char *name, const ComposeNode *svc, Servic
         int r;
 
         r = for_each_prefixed(name, compose_map_get(svc, "links"), "links", f, userdata);
-        if (r == 0)
-                r = for_each_prefixed(name, compose_map_get(svc, "volumes_from"), "volumes_from", f, userdata);
-        if (r == 0 && m && startswith(m, "service:")) {
+        if (r != 0)
+                return r;
+        r = for_each_prefixed(name, compose_map_get(svc, "volumes_from"), "volumes_from", f, userdata);
+        if (r != 0)
+                return r;
+        if (m && startswith(m, "service:")) {
                 ServiceRef ref = { .at = mode, .key = "network_mode", .required = true };
 
                 snprintf(ref.buf, sizeof ref.buf, "%s", m + strlen("service:"));
                 ref.target = ref.buf;
                 r = f(name, &ref, userdata);
+                if (r != 0)
+                        return r;
         }
-        if (r == 0)
-                r = for_each_depends_on(name, compose_map_get(svc, "depends_on"), f, userdata);
-        return r;
+        return for_each_depends_on(name, compose_map_get(svc, "depends_on"), f, userdata);
 }
 
 /* ---- undefined names ----------------------------------------------------------------------- */
@@ -209,20 +212,25 @@ static int check_service(RefCheck *c, const ComposeNode *key, const ComposeNode 
         int r;
 
         r = for_each_service_ref(name, svc, undefined_service, c);
-        if (r == 0)
-                r = check_networks(c, name, svc);
-        if (r == 0)
-                r = check_volumes(c, name, svc);
-        if (r == 0)
-                r = check_file_refs(c, name, compose_map_get(svc, "secrets"), "secrets", "secrets", "secret");
-        if (r == 0)
-                r = check_file_refs(c, name, compose_map_get(svc, "configs"), "configs", "configs", "config");
-        if (r == 0)
-                r = check_file_refs(c, name, compose_map_get(compose_map_get(svc, "build"), "secrets"),
-                                    "build.secrets", "secrets", "build secret");
-        if (r == 0)
-                r = check_image_or_build(c, key, svc);
-        return r;
+        if (r != 0)
+                return r;
+        r = check_networks(c, name, svc);
+        if (r != 0)
+                return r;
+        r = check_volumes(c, name, svc);
+        if (r != 0)
+                return r;
+        r = check_file_refs(c, name, compose_map_get(svc, "secrets"), "secrets", "secrets", "secret");
+        if (r != 0)
+                return r;
+        r = check_file_refs(c, name, compose_map_get(svc, "configs"), "configs", "configs", "config");
+        if (r != 0)
+                return r;
+        r = check_file_refs(c, name, compose_map_get(compose_map_get(svc, "build"), "secrets"),
+                            "build.secrets", "secrets", "build secret");
+        if (r != 0)
+                return r;
+        return check_image_or_build(c, key, svc);
 }
 
 /* ---- dependency cycles --------------------------------------------------------------------- */
@@ -357,15 +365,20 @@ static int search_cycle(Graph *g, Vertex *v) {
 }
 
 static int check_cycles(const ComposeNode *services, NcError *reterr) {
-        Graph g = { .reterr = reterr };
+        _cleanup_(graph_done) Graph g = { .reterr = reterr };
         int r;
 
         r = graph_build(&g, services);
-        for (size_t i = 0; r >= 0 && i < g.n; i++)
-                if (!g.v[i].done)
-                        r = search_cycle(&g, &g.v[i]);
-        graph_done(&g);
-        return r;
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < g.n; i++) {
+                if (g.v[i].done)
+                        continue;
+                r = search_cycle(&g, &g.v[i]);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 int compose_validate_references(const ComposeNode *root, NcError *reterr) {

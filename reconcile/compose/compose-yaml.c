@@ -479,25 +479,23 @@ static int parse_document(YamlParser *p, ComposeNode **ret) {
         return 1;
 }
 
-int compose_yaml_parse(const char *file, const char *data, size_t size, ComposeNode **ret, NcError *reterr) {
-        YamlParser p = { .file = file, .reterr = reterr };
+/* The documents of the stream, merged in order. */
+static int parse_stream(YamlParser *p, ComposeNode **ret) {
         _cleanup_(compose_node_freep) ComposeNode *result = NULL;
+        yaml_event_t e;
         int r;
 
-        if (!yaml_parser_initialize(&p.parser))
-                return -ENOMEM;
-        yaml_parser_set_input_string(&p.parser, (const unsigned char*) data, size);
-
-        {
-                yaml_event_t e;
-                r = next_event(&p, &e);            /* STREAM-START */
-                yaml_event_delete(&e);
-        }
-        while (r >= 0) {
+        r = next_event(p, &e);            /* STREAM-START */
+        yaml_event_delete(&e);
+        if (r < 0)
+                return r;
+        for (;;) {
                 ComposeNode *doc = NULL;
 
-                r = parse_document(&p, &doc);
-                if (r <= 0)
+                r = parse_document(p, &doc);
+                if (r < 0)
+                        return r;
+                if (r == 0)
                         break;
                 if (!doc)
                         continue;
@@ -506,11 +504,24 @@ int compose_yaml_parse(const char *file, const char *data, size_t size, ComposeN
                         continue;
                 }
                 /* Several documents in one file merge like several -f files. */
-                r = compose_merge(result, doc, reterr);
+                r = compose_merge(result, doc, p->reterr);
+                if (r < 0)
+                        return r;
         }
-        yaml_parser_done(&p);
-        if (r < 0)
-                return r;
         *ret = TAKE_PTR(result);
         return 0;
+}
+
+int compose_yaml_parse(const char *file, const char *data, size_t size, ComposeNode **ret, NcError *reterr) {
+        YamlParser p = { .file = file, .reterr = reterr };
+        int r;
+
+        assert(ret);
+
+        if (!yaml_parser_initialize(&p.parser))
+                return -ENOMEM;
+        yaml_parser_set_input_string(&p.parser, (const unsigned char*) data, size);
+        r = parse_stream(&p, ret);
+        yaml_parser_done(&p);
+        return r;
 }
