@@ -478,7 +478,7 @@ static int add_unloaded_units(ActualState *a) {
                 ActualUnit *u;
                 int r;
 
-                if (!a->files[i].content || actual_state_find_unit(a, base) ||
+                if (!a->files[i].content || a->files[i].foreign_owner || actual_state_find_unit(a, base) ||
                     !(endswith(base, ".service") || endswith(base, ".target")))
                         continue;
                 r = unit_add(a, base, "not-found", "inactive", "dead", &u);
@@ -507,7 +507,7 @@ static int set_unit_services(ActualState *a) {
 
                 for (size_t j = 0; j < a->n_files && !f; j++) {
                         const char *base = strrchr(a->files[j].path, '/') + 1;
-                        if (streq(base, a->units[i].name) && a->files[j].content)
+                        if (streq(base, a->units[i].name) && a->files[j].content && !a->files[j].foreign_owner)
                                 f = &a->files[j];
                 }
                 if (!f)

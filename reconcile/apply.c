@@ -146,6 +146,22 @@ static int network_drift(Reconcile *c) {
         return 0;
 }
 
+/* A unit file of another project's, or nobody's, at one of our paths is never written over. */
+static int check_foreign(const Reconcile *c, NcError *reterr) {
+        for (size_t i = 0; i < c->actual->n_files; i++) {
+                const ActualFile *f = &c->actual->files[i];
+
+                if (!f->foreign_owner)
+                        continue;
+                if (isempty(f->foreign_owner))
+                        return nc_error_set(reterr, -EEXIST, "%s exists and is not ours (no nspawn-compose "
+                                            "project marker): refusing to replace it", f->path);
+                return nc_error_set(reterr, -EEXIST, "%s exists and is not ours (it belongs to project '%s'): "
+                                    "refusing to replace it", f->path, f->foreign_owner);
+        }
+        return 0;
+}
+
 static uint64_t now_usec(void) {
         struct timespec ts;
 
@@ -202,6 +218,11 @@ int reconcile_new(const ComposeProject *p, const ReconcileOptions *o, Reconcile 
         r = actual_read(c->bus, p->name, "/", o->runtime, also, &c->actual, reterr);
         if (r < 0)
                 return r;
+        if (!o->for_down) {
+                r = check_foreign(c, reterr);
+                if (r < 0)
+                        return r;
+        }
         LOG_PHASE("reading the actual state", t);
         t = now_usec();
         /* Reading nftables needs CAP_NET_ADMIN; plan and ps by others check everything else. */
@@ -577,9 +598,14 @@ int reconcile_down(Reconcile *c, bool volumes, NcError *reterr) {
         for (size_t i = 0; i < c->actual->n_units; i++)
                 if (c->actual->units[i].service)
                         (void) remove_service_state(c, c->actual->units[i].service, false);
-        for (size_t i = 0; i < c->actual->n_files; i++)
-                if (unlink(c->actual->files[i].path) < 0 && errno != ENOENT)
-                        return nc_error_set(reterr, -errno, "cannot remove %s: %m", c->actual->files[i].path);
+        for (size_t i = 0; i < c->actual->n_files; i++) {
+                const ActualFile *f = &c->actual->files[i];
+
+                if (f->foreign_owner)
+                        continue;       /* not ours to remove */
+                if (unlink(f->path) < 0 && errno != ENOENT)
+                        return nc_error_set(reterr, -errno, "cannot remove %s: %m", f->path);
+        }
         /* The settings directory is wholly ours, secrets/ and configs/ included. */
         (void) rm_rf(strndupa(project_json, strrchr(project_json, '/') - project_json));
         r = bus_daemon_reload(c->bus, NULL);

@@ -32,8 +32,8 @@ a_bc=$(invocation "$(tb_unit b-c na)")
 a_bn=$(invocation "$(tb_unit b-network na)")
 [ -n "$a_bc" ] && [ -n "$a_bn" ] || tb_fail "na's units did not start"
 tb_nc -f b/compose.yml apply
-tb_wait_http http://127.0.0.1:8091/ "hello from web"
-tb_wait_http http://127.0.0.1:8092/ "hello from web"
+tb_wait_http http://127.0.0.1:8091/ "hello from b-c"
+tb_wait_http http://127.0.0.1:8092/ "hello from c"
 tb_assert_eq "$(invocation "$(tb_unit b-c na)")" "$a_bc" "na's b-c after na-b's apply"
 tb_assert_eq "$(invocation "$(tb_unit b-network na)")" "$a_bn" "na's b-network after na-b's apply"
 tb_assert_contains "$(tb_exec machinectl list --no-legend)" "na.b-c" "machine of na/b-c"
@@ -46,7 +46,7 @@ tb_assert_eq "$(invocation "$(tb_unit b-c na)")" "$a_bc" "na's b-c after na-b's 
 tb_assert_eq "$(invocation "$(tb_unit b-network na)")" "$a_bn" "na's b-network after na-b's down"
 tb_exec test -e "/etc/systemd/system/$(tb_unit b-c na)"
 tb_exec test ! -e "/etc/systemd/system/$(tb_unit c na-b)"
-tb_assert_contains "$(tb_http http://127.0.0.1:8091/)" "hello from web" "na's port after na-b's down"
+tb_assert_contains "$(tb_http http://127.0.0.1:8091/)" "hello from b-c" "na's port after na-b's down"
 tb_nc -f a/compose.yml plan
 
 foreign=/etc/systemd/system/$(tb_unit c na-b)
