@@ -65,6 +65,7 @@ int cmd_render(int argc, char *argv[], CmdGlobal *g) {
         _cleanup_strv_free_ char **digests = NULL, **taken = NULL;
         _cleanup_free_ char *ipam = NULL;
         DesiredOptions o = { .image_digest = desired_store_digest, .userdata = &digests };
+        uint8_t key[NC_HASH_KEY_SIZE];
         const char *dir = NULL;
         NcError err = {};
         int c, r;
@@ -97,6 +98,11 @@ int cmd_render(int argc, char *argv[], CmdGlobal *g) {
         if (desired_taken_subnets(NULL, p->name, &taken) < 0)
                 return log_oom(), 1;
         o.taken_subnets = taken;
+        /* The host's hash key when it is readable (root), so the files are the ones apply installs. */
+        if (reconcile_hash_key(/* create= */ false, key, NULL) > 0) {
+                o.hash_key = key;
+                o.hash_key_size = sizeof key;
+        }
         r = desired_render(p, &o, &s, &err);
         if (r == -EOPNOTSUPP)
                 return log_problems(p), 1;

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <nettle/hmac.h>
+
 #include "lib/sha256.h"
 
 void sha256_init(Sha256 *s) {
@@ -33,4 +35,13 @@ char *sha256_hex(const void *data, size_t size, char ret[static SHA256_DIGEST_SI
         sha256_update(&s, data, size);
         sha256_final(&s, digest);
         return sha256_digest_to_hex(digest, ret);
+}
+
+void hmac_sha256(const void *key, size_t key_size, const void *data, size_t size,
+                 uint8_t ret[static SHA256_DIGEST_SIZE]) {
+        struct hmac_sha256_ctx ctx;
+
+        hmac_sha256_set_key(&ctx, key_size, key);
+        hmac_sha256_update(&ctx, size, data);
+        hmac_sha256_digest(&ctx, SHA256_DIGEST_SIZE, ret);
 }

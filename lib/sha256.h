@@ -22,6 +22,9 @@ void sha256_final(Sha256 *s, uint8_t ret[static SHA256_DIGEST_SIZE]);
 
 /* One-shot: writes the 64 lowercase hex digits plus NUL into @ret. Returns @ret. */
 char *sha256_hex(const void *data, size_t size, char ret[static SHA256_DIGEST_SIZE * 2 + 1]);
+/* HMAC-SHA256 (RFC 2104) of @data under @key. */
+void hmac_sha256(const void *key, size_t key_size, const void *data, size_t size,
+                 uint8_t ret[static SHA256_DIGEST_SIZE]);
 /* Lowercase hex of a finished digest into @ret (65 bytes). Returns @ret. */
 char *sha256_digest_to_hex(const uint8_t digest[static SHA256_DIGEST_SIZE],
                            char ret[static SHA256_DIGEST_SIZE * 2 + 1]);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -69,6 +70,41 @@ static int check_ports(const DesiredState *d, NcError *reterr) {
         return fw_ports_check(m.ports, m.net.n_ports, reterr);
 }
 
+int reconcile_hash_key(bool create, uint8_t ret[static NC_HASH_KEY_SIZE], NcError *reterr) {
+        _cleanup_free_ char *text = NULL, *tmp = NULL;
+        uint8_t key[NC_HASH_KEY_SIZE];
+        size_t size;
+        int r;
+
+        r = read_full_file(NC_HASH_KEY, &text, &size);
+        if (r == -ENOENT && create) {
+                if (getrandom(key, sizeof key, 0) != sizeof key)
+                        return nc_error_set(reterr, -EIO, "cannot make the hash key: %m");
+                r = state_dir_ensure(NULL, reterr);
+                if (r < 0)
+                        return r;
+                if (asprintf(&tmp, NC_HASH_KEY ".%d", (int) getpid()) < 0)
+                        return -ENOMEM;
+                r = write_file_atomic(tmp, key, sizeof key, 0600);
+                /* link() keeps the first key when two applies make one at once */
+                if (r >= 0 && link(tmp, NC_HASH_KEY) < 0 && errno != EEXIST)
+                        r = -errno;
+                (void) unlink(tmp);
+                if (r < 0)
+                        return nc_error_set(reterr, r, "cannot write " NC_HASH_KEY ": %m");
+                r = read_full_file(NC_HASH_KEY, &text, &size);
+        }
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return nc_error_set(reterr, r, "cannot read " NC_HASH_KEY ": %m");
+        if (size != NC_HASH_KEY_SIZE)
+                return nc_error_set(reterr, -EBADMSG, NC_HASH_KEY ": %zu bytes, expected %d", size, NC_HASH_KEY_SIZE);
+        memcpy(ret, text, size);
+        explicit_bzero(text, size);
+        return 1;
+}
+
 static int render(Reconcile *c, NcError *reterr) {
         _cleanup_free_ char *ipam_path = name_ipam_path(c->project->name), *ipam = NULL;
         _cleanup_strv_free_ char **taken = NULL;
@@ -77,6 +113,8 @@ static int render(Reconcile *c, NcError *reterr) {
                 .exe = c->options.exe,
                 .image_digest = desired_store_digest,
                 .userdata = &c->digests,
+                .hash_key = c->have_hash_key ? c->hash_key : NULL,
+                .hash_key_size = sizeof c->hash_key,
         };
         int r;
 
@@ -185,9 +223,16 @@ int reconcile_new(const ComposeProject *p, const ReconcileOptions *o, Reconcile 
                 r = o->read_only ? 0 : take_lock(c, reterr);
                 if (r < 0)
                         return r;
+                r = o->read_only ? 0 : state_dir_ensure(NULL, reterr);
+                if (r < 0)
+                        return r;
                 r = bus_open_systemd(&c->bus);
                 if (r < 0)
                         return nc_error_set(reterr, r, "cannot connect to systemd: %m");
+                r = reconcile_hash_key(!o->read_only, c->hash_key, reterr);
+                if (r < 0)
+                        return r;
+                c->have_hash_key = r > 0;
         }
         uint64_t t = now_usec();
         r = render(c, reterr);

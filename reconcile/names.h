@@ -50,6 +50,10 @@ char *name_state_dir(const char *project, const char *service);
 char *name_runtime_dir(const char *project, const char *service);
 /* /var/lib/nspawn-compose/P/ipam.json: the addresses and host ports a project was given. */
 char *name_ipam_path(const char *project);
+/* The key of the configuration hashes (docs/runtime.md), readable by root only. */
+#define NC_HASH_KEY         NC_STATE_DIR "/hash-key"
+#define NC_HASH_KEY_SIZE    32
+
 /* /run/nspawn-compose/P.lock: one apply per project at a time. */
 char *name_lock_path(const char *project);
 /* A named volume's directory: /var/lib/nspawn-compose/volumes/NAME. */

@@ -8,6 +8,7 @@
 #include "lib/macro.h"
 #include "reconcile/actual.h"
 #include "reconcile/compose/compose.h"
+#include "reconcile/names.h"
 #include "reconcile/plan.h"
 #include "reconcile/render/desired.h"
 
@@ -35,8 +36,14 @@ typedef struct Reconcile {
         ActualState *actual;
         Plan *plan;
         char **digests;                 /* "image\ndigest" resolved from the store */
+        uint8_t hash_key[NC_HASH_KEY_SIZE];
+        bool have_hash_key;
         char **failures;                /* per failed service: what and the journal tail */
 } Reconcile;
+
+/* The key of the configuration hashes (NC_HASH_KEY): one per host, root-only, made with @create when
+ * missing (an apply; read-only verbs never write). 1 and the key, 0 when there is none, or -errno. */
+int reconcile_hash_key(bool create, uint8_t ret[static NC_HASH_KEY_SIZE], NcError *reterr);
 
 /* Locks, renders, pulls (if asked), reads the actual state and computes the plan. */
 int reconcile_new(const ComposeProject *p, const ReconcileOptions *o, Reconcile **ret, NcError *reterr);

@@ -324,6 +324,10 @@ static void service_hash(DesiredContext *c, size_t i, const char *unit, const ch
                 hash_input(&h, c->state, *in);
         hash_part(&h, "image", d->image_digest, strlen(d->image_digest));
         sha256_final(&h, digest);
+        /* Keyed with a secret of this host: H is in world-readable unit files, and it covers environment
+         * values and secrets, so without the key it would let anyone check guesses of them. */
+        if (c->options->hash_key)
+                hmac_sha256(c->options->hash_key, c->options->hash_key_size, digest, sizeof digest, digest);
         sha256_digest_to_hex(digest, ret);
 }
 

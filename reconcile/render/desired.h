@@ -94,6 +94,8 @@ typedef struct DesiredOptions {
         bool runtime;                   /* units under /run/systemd/system, settings under /run */
         DesiredImageDigest image_digest;
         void *userdata;
+        const void *hash_key;           /* H is keyed with it (HMAC-SHA256) when set: names.h NC_HASH_KEY */
+        size_t hash_key_size;
 } DesiredOptions;
 
 #define DESIRED_EXE_DEFAULT "/usr/bin/nspawn-compose"

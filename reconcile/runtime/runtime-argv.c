@@ -332,26 +332,62 @@ static bool env_has(char * const *env, const char *key) {
         return false;
 }
 
-/* A user other than root: the command runs through the user helper, bound read-only into the
- * machine, which resolves the user inside the machine (nspawn's --user= needs getent(1) there and
- * takes no group) and sets HOME from it unless the environment has one, as docker does. */
-static int argv_user_helper(char ***cmd, char ***l, const char *user, char * const *env,
-                            const NspawnPaths *paths, NcError *reterr) {
-        _cleanup_strv_free_ char **c = NULL;
+int service_env_file_text(const ServiceSpec *s, const ImageConfig *img, char **ret, size_t *ret_size) {
+        _cleanup_strv_free_ char **env = NULL;
+        StrBuf b = {};
+        int r;
+
+        assert(s);
+        assert(ret);
+        assert(ret_size);
+
+        r = service_merge_env(s, img, &env);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(e, env) {
+                strbuf_append(&b, *e);
+                strbuf_append_char(&b, 0);
+        }
+        *ret_size = b.len;
+        *ret = strbuf_steal(&b);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int argv_bind_ro(char ***l, const char *source, const char *target) {
         StrBuf b = {};
 
-        if (!paths->user_helper)
-                return nc_error_set(reterr, -EINVAL, "user '%s' needs the user helper", user);
         strbuf_append(&b, "--bind-ro=");
-        append_escaped(&b, paths->user_helper);
-        strbuf_append(&b, ":" NC_USER_HELPER_TARGET);
-        if (strv_consume(l, strbuf_steal(&b)) < 0 || strv_extend(&c, NC_USER_HELPER_TARGET) < 0)
+        append_escaped(&b, source);
+        strbuf_append_char(&b, ':');
+        strbuf_append(&b, target);
+        return strv_consume(l, strbuf_steal(&b));
+}
+
+/* The command runs through the helper, bound read-only into the machine with the environment file:
+ * it sets the environment (values stay off every command line), and for a user other than root it
+ * resolves the user inside the machine (nspawn's --user= needs getent(1) there and takes no group)
+ * and sets HOME from it unless the environment has one, as docker does. */
+static int argv_helper(char ***cmd, char ***l, const char *user, char * const *env,
+                       const NspawnPaths *paths, NcError *reterr) {
+        _cleanup_strv_free_ char **c = NULL;
+
+        if (!paths->user_helper || !paths->env_file)
+                return nc_error_set(reterr, -EINVAL, "the payload needs the helper and the environment file");
+        if (argv_bind_ro(l, paths->user_helper, NC_USER_HELPER_TARGET) < 0 ||
+            argv_bind_ro(l, paths->env_file, NC_ENV_FILE_TARGET) < 0)
                 return -ENOMEM;
-        if (!env_has(env, "HOME") && strv_extend(&c, "--home") < 0)
+        if (strv_extend(&c, NC_USER_HELPER_TARGET) < 0 || strv_extend(&c, "--env-file") < 0 ||
+            strv_extend(&c, NC_ENV_FILE_TARGET) < 0)
                 return -ENOMEM;
-        if (!env_has(env, "USER") && !env_has(env, "LOGNAME") && strv_extend(&c, "--no-login-names") < 0)
-                return -ENOMEM;
-        if (strv_extend(&c, user) < 0 || strv_extend(&c, "--") < 0)
+        if (user) {
+                if (!env_has(env, "HOME") && strv_extend(&c, "--home") < 0)
+                        return -ENOMEM;
+                if (!env_has(env, "USER") && !env_has(env, "LOGNAME") && strv_extend(&c, "--no-login-names") < 0)
+                        return -ENOMEM;
+                if (strv_extend(&c, "--user") < 0 || strv_extend(&c, user) < 0)
+                        return -ENOMEM;
+        }
+        if (strv_extend(&c, "--") < 0)
                 return -ENOMEM;
         STRV_FOREACH(a, *cmd)
                 if (strv_extend(&c, *a) < 0)
@@ -423,19 +459,14 @@ int service_nspawn_argv(const ServiceSpec *s, const ImageConfig *img, const Nspa
                 if (r < 0)
                         return r;
         }
-        if (user) {
-                r = argv_user_helper(&cmd, &l, user, env, paths, reterr);
-                if (r < 0)
-                        return r;
-        }
+        r = argv_helper(&cmd, &l, user, env, paths, reterr);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < s->n_ulimits; i++) {
                 r = argv_ulimit(&l, &s->ulimits[i], reterr);
                 if (r < 0)
                         return r;
         }
-        STRV_FOREACH(e, env)
-                if (strv_extendf(&l, "--setenv=%s", *e) < 0)
-                        return -ENOMEM;
         if (strv_extend(&l, "--") < 0)
                 return -ENOMEM;
         STRV_FOREACH(a, cmd)

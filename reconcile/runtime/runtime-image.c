@@ -315,6 +315,11 @@ int image_pull(const char *ref, const ImagePullOptions *opts, char **ret_digest,
                         return nc_error_set(reterr, r, "%s%s", e.message,
                                             r == -ENOENT ? " (pull policy: never)" : "");
         }
+        if (streq(store, NC_IMAGE_STORE)) {
+                r = state_dir_ensure(NULL, reterr);
+                if (r < 0)
+                        return r;
+        }
         r = fetch(store, norm, opts && opts->progress, &digest, reterr);
         if (r < 0)
                 return r;

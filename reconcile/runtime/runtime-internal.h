@@ -65,6 +65,7 @@ typedef struct ServicePaths {
         char *lower;                    /* IMAGES/<hex>/rootfs */
         char *files;                    /* RUNTIME/P/S/files: copies of secrets and configs */
         char *user_helper;              /* STATE/P/S/user-helper */
+        char *environment;              /* RUNTIME/P/S/environment: the payload's, 0600 */
 } ServicePaths;
 
 void service_paths_done(ServicePaths *p);
@@ -74,6 +75,12 @@ int service_paths_init(ServicePaths *p, const ServiceSpec *s, const ServiceRunOp
 int rt_mount_namespace(void);
 int rt_rootfs_mount(const ServicePaths *p, const char *hash, NcError *reterr);
 int rt_rootfs_prepare(const ServicePaths *p, const ServiceSpec *s, NcError *reterr);
+/* The payload's environment file (0600, service_env_file_text()). */
+int rt_environment_write(const ServicePaths *p, const ServiceSpec *s, const ImageConfig *img, NcError *reterr);
+/* Writes @data as @dir/@name below @root_fd (a machine's root: every lookup stays in it) through a new
+ * file renamed over the old entry, which is never opened: a FIFO, symlink or device planted there
+ * cannot block or redirect the write. 0 or -errno. */
+int rt_replace_in_root(int root_fd, const char *dir, const char *name, const char *data, NcError *reterr);
 int rt_volumes_prepare(const ServicePaths *p, const ServiceSpec *s, NcError *reterr);
 /* Mount points of every mount in the root (nspawn cannot make them in a --read-only root) and the
  * working directory @working_dir (docker makes a missing one). */

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <inttypes.h>
 #include <linux/openat2.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
 
 #include "lib/fileio.h"
@@ -88,16 +90,40 @@ static int open_in_root(int root_fd, const char *path, int flags, mode_t mode) {
         return fd < 0 ? -errno : fd;
 }
 
-static int write_in_root(int root_fd, const char *path, const char *data, NcError *reterr) {
-        _cleanup_close_ int fd = -EBADF;
+int rt_replace_in_root(int root_fd, const char *dir, const char *name, const char *data, NcError *reterr) {
+        _cleanup_close_ int dfd = -EBADF, fd = -EBADF;
         size_t n = strlen(data);
+        uint32_t id;
+        char tmp[64];
+        ssize_t k;
+        int r;
 
-        fd = open_in_root(root_fd, path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        assert(dir);
+        assert(name);
+        assert(data);
+
+        /* The file that is there is never opened: whatever the machine put there (a FIFO, a symlink, a
+         * device) cannot block us or redirect the write; the new file replaces its directory entry. */
+        dfd = open_in_root(root_fd, dir, O_PATH | O_DIRECTORY, 0);
+        if (dfd < 0)
+                return nc_error_set(reterr, dfd, "writing /%s/%s in the container: /%s: %m", dir, name, dir);
+        if (getrandom(&id, sizeof id, GRND_NONBLOCK) != sizeof id)
+                id = (uint32_t) getpid();
+        snprintf(tmp, sizeof tmp, ".#%s.%08" PRIx32, name, id);
+        fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0644);
         if (fd < 0)
-                return nc_error_set(reterr, fd, "writing /%s in the container: %m", path);
-        if (write(fd, data, n) != (ssize_t) n)
-                return nc_error_set(reterr, -EIO, "writing /%s in the container: %m", path);
-        return 0;
+                return nc_error_set(reterr, -errno, "writing /%s/%s in the container: %m", dir, name);
+        k = write(fd, data, n);
+        if (k < 0)
+                r = -errno;
+        else if ((size_t) k != n)
+                r = -EIO;
+        else if (fchmod(fd, 0644) < 0 || renameat(dfd, tmp, dfd, name) < 0)
+                r = -errno;
+        else
+                return 0;
+        (void) unlinkat(dfd, tmp, 0);
+        return nc_error_set(reterr, r, "writing /%s/%s in the container: %m", dir, name);
 }
 
 int service_hosts_update(pid_t leader, const char *text, NcError *reterr) {
@@ -111,7 +137,7 @@ int service_hosts_update(pid_t leader, const char *text, NcError *reterr) {
         root_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (root_fd < 0)
                 return nc_error_set(reterr, -errno, "%s: %m", path);
-        return write_in_root(root_fd, "etc/hosts", text, reterr);
+        return rt_replace_in_root(root_fd, "etc", "hosts", text, reterr);
 }
 
 /* /etc/hosts: the rendered S.hosts, or (without one) localhost, our addresses and extra_hosts. */
@@ -197,10 +223,10 @@ int rt_rootfs_prepare(const ServicePaths *p, const ServiceSpec *s, NcError *rete
                 return -ENOMEM;
         if (mkdirat(root_fd, "etc", 0755) < 0 && errno != EEXIST)
                 return nc_error_set(reterr, -errno, "mkdir /etc in the container: %m");
-        r = write_in_root(root_fd, "etc/hosts", hosts, reterr);
+        r = rt_replace_in_root(root_fd, "etc", "hosts", hosts, reterr);
         if (r < 0)
                 return r;
-        return write_in_root(root_fd, "etc/resolv.conf", resolv, reterr);
+        return rt_replace_in_root(root_fd, "etc", "resolv.conf", resolv, reterr);
 }
 
 /* Host directories behind the mounts: named and anonymous volumes, and bind sources that do not
@@ -376,5 +402,22 @@ int rt_user_helper_install(const ServicePaths *p, NcError *reterr) {
         r = write_file_atomic(p->user_helper, rt_user_helper, rt_user_helper_size, 0755);
         if (r < 0)
                 return nc_error_set(reterr, r, "%s: %m", p->user_helper);
+        return 0;
+}
+
+int rt_environment_write(const ServicePaths *p, const ServiceSpec *s, const ImageConfig *img, NcError *reterr) {
+        _cleanup_free_ char *text = NULL;
+        size_t size;
+        int r;
+
+        assert(p);
+        assert(s);
+
+        r = service_env_file_text(s, img, &text, &size);
+        if (r < 0)
+                return r;
+        r = write_file_atomic(p->environment, text, size, 0600);
+        if (r < 0)
+                return nc_error_set(reterr, r, "%s: %m", p->environment);
         return 0;
 }

@@ -49,7 +49,7 @@ typedef struct Service {
 void service_paths_done(ServicePaths *p) {
         char **all[] = { &p->runtime_dir, &p->root, &p->notify_socket, &p->started_hash, &p->state_dir,
                          &p->upper, &p->work, &p->volumes, &p->layer_hash, &p->lower, &p->files,
-                         &p->user_helper };
+                         &p->user_helper, &p->environment };
 
         assert(p);
 
@@ -76,6 +76,7 @@ int service_paths_init(ServicePaths *p, const ServiceSpec *s, const ServiceRunOp
             !(p->layer_hash = path_join(p->state_dir, "layer-hash")) ||
             !(p->files = path_join(p->runtime_dir, "files")) ||
             !(p->user_helper = path_join(p->state_dir, "user-helper")) ||
+            !(p->environment = path_join(p->runtime_dir, "environment")) ||
             !(p->lower = path_join(image_dir, "rootfs")))
                 return -ENOMEM;
         return 0;
@@ -425,7 +426,8 @@ static int service_prepare(Service *s, char ***ret_argv, NcError *reterr) {
         return service_nspawn_argv(s->spec, s->image,
                                    &(NspawnPaths) { .root = s->paths.root, .volume_dir = s->paths.volumes,
                                                     .files_dir = s->paths.files,
-                                                    .user_helper = s->paths.user_helper },
+                                                    .user_helper = s->paths.user_helper,
+                                                    .env_file = s->paths.environment },
                                    ret_argv, reterr);
 }
 
@@ -434,6 +436,9 @@ static int service_setup(Service *s, NcError *reterr) {
         NcError cg = {}, stale = {};
         int r;
 
+        r = state_dir_ensure(s->opts->state_dir, reterr);
+        if (r < 0)
+                return r;
         r = rt_cgroup_enter_supervisor(&s->unit_cgroup, &cg);
         if (r < 0)      /* hybrid hierarchy, or run by hand outside a delegated unit */
                 log_full_errno(r == -EOPNOTSUPP ? LOG_INFO : LOG_WARNING, r, "%s", cg.message);
@@ -463,11 +468,12 @@ static int service_setup(Service *s, NcError *reterr) {
         r = rt_files_prepare(&s->paths, s->spec, reterr);
         if (r < 0)
                 return r;
-        if (service_user(s->spec, s->image)) {
-                r = rt_user_helper_install(&s->paths, reterr);
-                if (r < 0)
-                        return r;
-        }
+        r = rt_user_helper_install(&s->paths, reterr);
+        if (r < 0)
+                return r;
+        r = rt_environment_write(&s->paths, s->spec, s->image, reterr);
+        if (r < 0)
+                return r;
         r = rt_machine_unregister_stale(s->spec->machine, &stale);
         if (r > 0)
                 log_info("Removed the stale registration of machine '%s'.", s->spec->machine);

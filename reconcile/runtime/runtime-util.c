@@ -3,9 +3,11 @@
 #include <ftw.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "reconcile/runtime/runtime-internal.h"
+#include "lib/fileio.h"
 #include "lib/process.h"
 
 extern char **environ;
@@ -114,4 +116,26 @@ int rt_signal_from_string(const char *s) {
                         return i;
         }
         return -EINVAL;
+}
+
+int state_dir_ensure(const char *path, NcError *reterr) {
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+        int r;
+
+        path = path ?: NC_STATE_DIR;
+        r = mkdir_parents_and_self(path, 0700);
+        if (r < 0)
+                return nc_error_set(reterr, r, "%s: %m", path);
+        fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return nc_error_set(reterr, -errno, "%s: %m", path);
+        if (fstat(fd, &st) < 0)
+                return nc_error_set(reterr, -errno, "%s: %m", path);
+        if (st.st_uid != geteuid())
+                return nc_error_set(reterr, -EPERM, "%s is owned by uid %u, not by us: refusing to use it",
+                                    path, (unsigned) st.st_uid);
+        if ((st.st_mode & 07777) != 0700 && fchmod(fd, 0700) < 0)
+                return nc_error_set(reterr, -errno, "%s: %m", path);
+        return 0;
 }

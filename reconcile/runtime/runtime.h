@@ -13,6 +13,11 @@
  * config digest) and the per-service wrapper `run-service S.json` (docs/runtime.md). */
 
 
+/* Makes @path (NULL: NC_STATE_DIR) a directory of ours with mode 0700, whatever made it first: the
+ * writable layers, volumes and images below hold files a machine's root made (setuid programs,
+ * device nodes) that no other user of the host may reach. 0 or -errno (-EPERM: someone else's). */
+int state_dir_ensure(const char *path, NcError *reterr);
+
 /* ---- image references ---- */
 
 /* Normalizes as docker does: "busybox" → "docker.io/library/busybox:latest"; a first component
@@ -136,16 +141,22 @@ typedef struct NspawnPaths {
         const char *root;               /* the merged root (--directory=) */
         const char *volume_dir;         /* anonymous volumes: service_anonymous_volume_path() */
         const char *files_dir;          /* copies of secrets and configs: service_mount_copy_path() */
-        const char *user_helper;        /* the user helper, bound into the machine when a user is set */
+        const char *user_helper;        /* the helper the payload starts through (runtime-user-helper.c) */
+        const char *env_file;           /* the payload's environment for it (0600; service_env_file_text()) */
 } NspawnPaths;
 
-/* Where the user helper is inside the machine. */
+/* Where the helper and the environment file are inside the machine. */
 #define NC_USER_HELPER_TARGET "/run/nspawn-compose/user-helper"
+#define NC_ENV_FILE_TARGET    "/run/nspawn-compose/environment"
 
-/* The systemd-nspawn command line for @s. A user other than root runs the command through the user
- * helper (runtime-user-helper.c). Golden-tested. */
+/* The systemd-nspawn command line for @s. The command runs through the helper, which sets the
+ * environment from the environment file (no value is ever an argument) and switches to a user other
+ * than root. Golden-tested. */
 int service_nspawn_argv(const ServiceSpec *s, const ImageConfig *img, const NspawnPaths *paths, char ***ret,
                         NcError *reterr);
+/* The content of the environment file: service_merge_env()'s "K=V" entries, each ended by a NUL.
+ * 0 or -ENOMEM. */
+int service_env_file_text(const ServiceSpec *s, const ImageConfig *img, char **ret, size_t *ret_size);
 /* The payload's working directory: compose's, else the image's, else "/". */
 const char *service_working_dir(const ServiceSpec *s, const ImageConfig *img);
 /* The user the payload runs as: compose's, else the image's; NULL when that is root. */

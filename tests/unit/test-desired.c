@@ -320,6 +320,22 @@ TEST(write_tree_and_verify_units) {
         test_tmpdir_remove();
 }
 
+/* H is in world-readable units: keyed with the host's secret, it tells nothing about the values. */
+TEST(hash_is_keyed_with_the_host_key) {
+        DesiredOptions k1 = { .hash_key = "0123456789abcdef0123456789abcdef", .hash_key_size = 32 };
+        DesiredOptions k2 = { .hash_key = "fedcba9876543210fedcba9876543210", .hash_key_size = 32 };
+        _cleanup_(desired_state_freep) DesiredState *plain = render(two_services, NULL);
+        _cleanup_(desired_state_freep) DesiredState *a = render(two_services, &k1), *b = render(two_services, &k2);
+        _cleanup_(desired_state_freep) DesiredState *a2 = render(two_services, &k1);
+        const char *h = desired_state_find_service(a, "web")->hash;
+
+        ASSERT_EQ(strlen(h), 64);
+        ASSERT_FALSE(streq(h, desired_state_find_service(plain, "web")->hash));
+        ASSERT_FALSE(streq(h, desired_state_find_service(b, "web")->hash));
+        ASSERT_STREQ(h, desired_state_find_service(a2, "web")->hash);
+        ASSERT_STRCONTAINS(file_content(a, "/etc/systemd/system/nspawn-compose-shop.web.service"), h);
+}
+
 TEST(durations_bytes_timespans) {
         uint64_t v;
         int64_t b64;

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <limits.h>
+#include <stdio.h>
+#include <unistd.h>
+
 #include "healthd/health.h"
 #include "lib/strv.h"
 #include "reconcile/runtime/runtime-internal.h"
@@ -351,7 +355,9 @@ TEST(nspawn_argv_golden) {
 
         ASSERT_OK(service_nspawn_argv(s, c,
                                       &(NspawnPaths) { .root = "/run/nspawn-compose/demo/web/root",
-                                                       .volume_dir = "/var/lib/nspawn-compose/demo/web/volumes" },
+                                                       .volume_dir = "/var/lib/nspawn-compose/demo/web/volumes",
+                                                       .user_helper = "/var/lib/nspawn-compose/demo/web/user-helper",
+                                                       .env_file = "/run/nspawn-compose/demo/web/environment" },
                                       &l, NULL));
         got = strv_join(l, "\n");
         ASSERT_STREQ(got,
@@ -382,13 +388,15 @@ TEST(nspawn_argv_golden) {
                 "--bind=/var/lib/nspawn-compose/demo/web/volumes/var-cache-x_2dy:/var/cache/x-y\n"
                 "--tmpfs=/run:mode=1777\n"
                 "--tmpfs=/tmp:size=65536\n"
+                "--bind-ro=/var/lib/nspawn-compose/demo/web/user-helper:/run/nspawn-compose/user-helper\n"
+                "--bind-ro=/run/nspawn-compose/demo/web/environment:/run/nspawn-compose/environment\n"
                 "--rlimit=RLIMIT_NOFILE=1024:4096\n"
                 "--rlimit=RLIMIT_NPROC=100:100\n"
                 "--rlimit=RLIMIT_CORE=infinity:infinity\n"
-                "--setenv=PATH=/bin\n"
-                "--setenv=HOSTNAME=web\n"
-                "--setenv=GREETING=hi\n"
-                "--setenv=ODD=a\nb $x %s 'q' \"dq\" \xc3\xa9\n"
+                "--\n"
+                "/run/nspawn-compose/user-helper\n"
+                "--env-file\n"
+                "/run/nspawn-compose/environment\n"
                 "--\n"
                 "/bin/busybox\n"
                 "httpd\n"
@@ -397,9 +405,51 @@ TEST(nspawn_argv_golden) {
                 "80\n"
                 "-h\n"
                 "/www");
+        ASSERT_FALSE(strstr(got, "GREETING"));  /* no value of the environment on the command line */
+        ASSERT_FALSE(strstr(got, "dq"));
 }
 
-static const NspawnPaths paths = { .root = "/r", .volume_dir = "/v", .files_dir = "/f", .user_helper = "/h" };
+TEST(environment_file_holds_the_values) {
+        _cleanup_(service_spec_freep) ServiceSpec *s = parse_spec(spec_json);
+        _cleanup_(image_config_freep) ImageConfig *c = parse_image(image_json);
+        _cleanup_free_ char *text = NULL;
+        size_t size;
+
+        ASSERT_OK(service_env_file_text(s, c, &text, &size));
+        ASSERT_EQ(size, strlen("PATH=/bin") + strlen("HOSTNAME=web") + strlen("GREETING=hi") +
+                        strlen("ODD=a\nb $x %s 'q' \"dq\" \xc3\xa9") + 4);
+        ASSERT_STREQ(text, "PATH=/bin");
+        ASSERT_STREQ(text + 10, "HOSTNAME=web");
+        ASSERT_STREQ(text + size - strlen("ODD=a\nb $x %s 'q' \"dq\" \xc3\xa9") - 1, "ODD=a\nb $x %s 'q' \"dq\" \xc3\xa9");
+}
+
+/* The helper itself (a static program of the build): the file's values over the environment it got. */
+TEST(helper_sets_the_environment_from_the_file) {
+        static const char env[] = "GREETING=hi\0MULTI=a\nb=c\0PATH=/usr/bin:/bin\0";
+        char file[] = "/tmp/nc-env-XXXXXX", cmd[PATH_MAX * 2], out[4096];
+        _cleanup_fclose_ FILE *p = NULL;
+        int fd = mkstemp(file);
+        size_t n;
+
+        ASSERT_TRUE(fd >= 0);
+        ASSERT_EQ(write(fd, env, sizeof env - 1), (ssize_t) sizeof env - 1);
+        close(fd);
+        snprintf(cmd, sizeof cmd, "env -i GREETING=old HOME=/root %s/reconcile/runtime/user-helper --env-file %s "
+                 "-- env", getenv("NC_BUILD_ROOT"), file);
+        p = popen(cmd, "r");
+        ASSERT_NOT_NULL(p);
+        n = fread(out, 1, sizeof out - 1, p);
+        out[n] = 0;
+        ASSERT_EQ(pclose(TAKE_PTR(p)), 0);
+        unlink(file);
+        ASSERT_STRCONTAINS(out, "GREETING=hi\n");
+        ASSERT_STRCONTAINS(out, "MULTI=a\nb=c\n");
+        ASSERT_STRCONTAINS(out, "HOME=/root\n");
+        ASSERT_FALSE(strstr(out, "GREETING=old"));
+}
+
+static const NspawnPaths paths = { .root = "/r", .volume_dir = "/v", .files_dir = "/f", .user_helper = "/h",
+                                   .env_file = "/e" };
 
 TEST(nspawn_argv_privileged_user_and_private_network) {
         _cleanup_(service_spec_freep) ServiceSpec *s =
@@ -410,8 +460,10 @@ TEST(nspawn_argv_privileged_user_and_private_network) {
         ASSERT_OK(service_nspawn_argv(s, NULL, &paths, &l, NULL));
         got = strv_join(l, " ");
         ASSERT_STRCONTAINS(got, " --private-network --hostname=s --chdir=/ --capability=CAP_NET_ADMIN,");
-        ASSERT_STRCONTAINS(got, ",CAP_CHECKPOINT_RESTORE --bind-ro=/h:/run/nspawn-compose/user-helper --setenv=PATH=");
-        ASSERT_TRUE(endswith(got, " -- /run/nspawn-compose/user-helper --home --no-login-names www-data:www-data -- x"));
+        ASSERT_STRCONTAINS(got, ",CAP_CHECKPOINT_RESTORE --bind-ro=/h:/run/nspawn-compose/user-helper "
+                                "--bind-ro=/e:/run/nspawn-compose/environment --");
+        ASSERT_TRUE(endswith(got, " -- /run/nspawn-compose/user-helper --env-file /run/nspawn-compose/environment "
+                                  "--home --no-login-names --user www-data:www-data -- x"));
         ASSERT_FALSE(strstr(got, "--drop-capability"));
         ASSERT_FALSE(strstr(got, "--user="));
 }
@@ -427,14 +479,16 @@ TEST(nspawn_argv_user_helper_options) {
 
         ASSERT_OK(service_nspawn_argv(root, img, &paths, &a, NULL));
         ga = strv_join(a, " ");
-        ASSERT_TRUE(endswith(ga, " -- x"));
-        ASSERT_FALSE(strstr(ga, "user-helper"));
+        ASSERT_TRUE(endswith(ga, " -- /run/nspawn-compose/user-helper --env-file /run/nspawn-compose/environment -- x"));
+        ASSERT_FALSE(strstr(ga, "--user"));
         ASSERT_NULL(service_user(root, img));
         free_and_replace_ptr(&root->user, NULL);
         ASSERT_STREQ(service_user(root, img), "nobody");
         ASSERT_OK(service_nspawn_argv(env, NULL, &paths, &b, NULL));
         gb = strv_join(b, " ");
-        ASSERT_TRUE(endswith(gb, " -- /run/nspawn-compose/user-helper 1000 -- x"));
+        ASSERT_TRUE(endswith(gb, " -- /run/nspawn-compose/user-helper --env-file /run/nspawn-compose/environment "
+                                 "--user 1000 -- x"));
+        ASSERT_FALSE(strstr(gb, "--home"));
 }
 
 /* Secrets and configs with an owner or mode are bound from their copy. */

@@ -35,4 +35,13 @@ TEST(sha256_streaming) {
         ASSERT_STREQ(a, "59f109d9533b2b70e7c3b814a2bd218f78ea5d3714455bc67987cf0d664399cf");
 }
 
+/* RFC 4231, test case 2 */
+TEST(hmac_sha256_vector) {
+        uint8_t d[SHA256_DIGEST_SIZE];
+        char hex[SHA256_DIGEST_SIZE * 2 + 1];
+
+        hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, d);
+        ASSERT_STREQ(sha256_digest_to_hex(d, hex), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
 TAP_MAIN();
