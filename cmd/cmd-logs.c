@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <getopt.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <systemd/sd-journal.h>
 
 #include "cmd/cmd.h"
@@ -41,15 +42,35 @@ static bool journal_field(sd_journal *j, const char *field, const char **ret, si
         return true;
 }
 
+/* A machine's output on a terminal: control characters (escape sequences that would drive the
+ * operator's terminal, or a carriage return that hides what came before) as \xNN, as journalctl
+ * does; a tab stays. Elsewhere (a file, a pipe) the bytes go out as they are. */
+static void print_message(const char *msg, size_t n, bool escape) {
+        if (!escape) {
+                fwrite(msg, 1, n, stdout);
+                return;
+        }
+        for (size_t i = 0; i < n; i++) {
+                unsigned char ch = (unsigned char) msg[i];
+
+                if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+                        printf("\\x%02x", ch);
+                else
+                        putchar(ch);
+        }
+}
+
 /* "web | message", the service being the unit name between the project's prefix and ".service". */
-static void print_entry(sd_journal *j, const char *unit_prefix) {
+static void print_entry(sd_journal *j, const char *unit_prefix, bool escape) {
         const char *unit, *msg;
         size_t ul, ml, pl = strlen(unit_prefix), sl = strlen(".service");
 
         if (!journal_field(j, "MESSAGE", &msg, &ml) || !journal_field(j, "_SYSTEMD_UNIT", &unit, &ul) ||
             ul <= pl + sl || strncmp(unit, unit_prefix, pl) != 0)
                 return;
-        printf("%.*s | %.*s\n", (int) (ul - pl - sl), unit + pl, (int) ml, msg);
+        printf("%.*s | ", (int) (ul - pl - sl), unit + pl);
+        print_message(msg, ml, escape);
+        putchar('\n');
 }
 
 /* Positions @j before the last @n entries (all of them when there are fewer). */
@@ -78,7 +99,7 @@ int cmd_logs(int argc, char *argv[], CmdGlobal *g) {
         _cleanup_strv_free_ char **services = NULL;
         _cleanup_(sd_journal_closep) sd_journal *j = NULL;
         _cleanup_free_ char *prefix = NULL;
-        bool follow = false;
+        bool follow = false, escape = isatty(STDOUT_FILENO);
         long tail = -1;
         int c, r;
 
@@ -131,7 +152,7 @@ int cmd_logs(int argc, char *argv[], CmdGlobal *g) {
                 if (r < 0)
                         return log_error_errno(r, "Failed to read the journal: %m"), 1;
                 if (r > 0) {
-                        print_entry(j, prefix);
+                        print_entry(j, prefix, escape);
                         continue;
                 }
                 if (!follow)

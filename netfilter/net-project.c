@@ -229,6 +229,24 @@ static int bridge_up(const FwNetwork *n, bool *ret_ipv6, NcError *reterr) {
         return bridge_ensure(n->bridge, v6, reterr);
 }
 
+/* Every bridge up; on failure the ones this call made are removed again. */
+static int bridges_up(const NetProject *p, bool *ret_ipv6, NcError *reterr) {
+        bool made[p->n_networks + 1];
+        int r = 0;
+
+        for (size_t i = 0; i < p->n_networks; i++) {
+                made[i] = link_exists(p->networks[i].bridge) == 0;
+                r = bridge_up(&p->networks[i], ret_ipv6, reterr);
+                if (r < 0) {
+                        for (size_t k = 0; k <= i; k++)
+                                if (made[k])
+                                        (void) bridge_remove(p->networks[k].bridge, NULL);
+                        return r;
+                }
+        }
+        return 0;
+}
+
 int net_project_up(const NetProject *p, NetProjectChanges *ret_changes, NcError *reterr) {
         _cleanup_(fw_closep) FwContext *fw = NULL;
         NetProjectChanges changes = {};
@@ -237,15 +255,7 @@ int net_project_up(const NetProject *p, NetProjectChanges *ret_changes, NcError 
 
         assert(p);
 
-        for (size_t i = 0; i < p->n_networks; i++) {
-                r = bridge_up(&p->networks[i], &ipv6, reterr);
-                if (r < 0)
-                        return r;
-        }
-        r = fw_enable_forwarding(ipv6, reterr);
-        if (r < 0)
-                return r;
-        changes.forwarding_enabled = r > 0;
+        /* nftables first: a host port another project holds fails here, before any bridge exists. */
         r = fw_open(&fw, reterr);
         if (r < 0)
                 return r;
@@ -253,6 +263,13 @@ int net_project_up(const NetProject *p, NetProjectChanges *ret_changes, NcError 
         if (r < 0)
                 return r;
         changes.nft_changes = (unsigned) r;
+        r = bridges_up(p, &ipv6, reterr);
+        if (r < 0)
+                return r;
+        r = fw_enable_forwarding(ipv6, reterr);
+        if (r < 0)
+                return r;
+        changes.forwarding_enabled = r > 0;
         if (ret_changes)
                 *ret_changes = changes;
         return 0;

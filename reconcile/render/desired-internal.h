@@ -48,7 +48,8 @@ typedef struct DesiredNet {
         uint32_t base, gateway;         /* host order */
         unsigned prefix;
         bool from_config;
-        struct in6_addr v6_base;        /* valid when DesiredNetwork.ipv6_subnet is set */
+        struct in6_addr v6_base, v6_gateway;    /* valid when DesiredNetwork.ipv6_subnet is set */
+        unsigned v6_prefix;
 } DesiredNet;
 
 typedef struct DesiredContext {

@@ -110,6 +110,17 @@ static int cmp_network(const void *a, const void *b) {
         return strcmp(((const DesiredNetwork *) a)->name, ((const DesiredNetwork *) b)->name);
 }
 
+/* Whether @a lies in @base/@prefix. */
+static bool in6_in_subnet(const struct in6_addr *a, const struct in6_addr *base, unsigned prefix) {
+        for (unsigned bit = 0; bit < prefix; bit++) {
+                uint8_t m = 0x80 >> (bit % 8);
+
+                if ((a->s6_addr[bit / 8] & m) != (base->s6_addr[bit / 8] & m))
+                        return false;
+        }
+        return true;
+}
+
 static int network_ipv6(DesiredContext *c, size_t i, const ComposeNode *cfg, const char *path, NcError *reterr) {
         DesiredNetwork *n = &c->state->networks[i];
         const char *subnet = compose_map_get_str(cfg, "subnet"), *gw = compose_map_get_str(cfg, "gateway");
@@ -117,25 +128,44 @@ static int network_ipv6(DesiredContext *c, size_t i, const ComposeNode *cfg, con
         char buf[INET6_ADDRSTRLEN];
         unsigned prefix;
 
-        if (in_addr_prefix_from_string(AF_INET6, subnet, NULL, &base, &prefix) < 0)
-                return compose_node_error(cfg, reterr, -EINVAL, path, "invalid IPv6 subnet '%s'", subnet);
+        if (in_addr_prefix_from_string(AF_INET6, subnet, NULL, &base, &prefix) < 0 || prefix > 126 ||
+            !in_addr_prefix_is_network(AF_INET6, &base, prefix))
+                return compose_node_error(cfg, reterr, -EINVAL, path, "invalid IPv6 subnet '%s' "
+                                          "(want a network address/prefix <= 126)", subnet);
         c->nets[i].v6_base = base.in6;
+        c->nets[i].v6_prefix = prefix;
         if (gw && in_addr_from_string(AF_INET6, gw, &g) < 0)
                 return compose_node_error(cfg, reterr, -EINVAL, path, "invalid IPv6 gateway '%s'", gw);
+        if (gw && (!in6_in_subnet(&g.in6, &base.in6, prefix) || memcmp(&g, &base, 16) == 0))
+                return compose_node_error(cfg, reterr, -EINVAL, path, "gateway '%s' is not in %s", gw, subnet);
         if (!gw) {
                 g = base;
                 g.in6.s6_addr[15] |= 1;
                 gw = inet_ntop(AF_INET6, &g.in6, buf, sizeof buf);
         }
+        c->nets[i].v6_gateway = g.in6;
         n->ipv6_subnet = strdup(subnet);
         n->ipv6_gateway = strdup(gw);
         return n->ipv6_subnet && n->ipv6_gateway ? 0 : -ENOMEM;
+}
+
+/* The subnet of another project's that overlaps @base/@prefix, or NULL. */
+static const char *taken_overlap(DesiredContext *c, uint32_t base, unsigned prefix) {
+        STRV_FOREACH(t, c->options->taken_subnets) {
+                uint32_t b;
+                unsigned p;
+
+                if (cidr4_parse(*t, &b, &p) >= 0 && cidr4_overlap(base, prefix, b, p))
+                        return *t;
+        }
+        return NULL;
 }
 
 /* Subnets given in networks.N.ipam.config[]: the first IPv4 and the first IPv6 one. */
 static int network_from_config(DesiredContext *c, size_t i, NcError *reterr) {
         DesiredNet *d = &c->nets[i];
         const ComposeNode *cfgs = compose_map_get(compose_map_get(d->node, "ipam"), "config");
+        const char *taken;
         char path[300];
 
         COMPOSE_SEQ_FOREACH(j, cfgs) {
@@ -157,6 +187,10 @@ static int network_from_config(DesiredContext *c, size_t i, NcError *reterr) {
                 if (cidr4_parse(subnet, &d->base, &d->prefix) < 0)
                         return compose_node_error(cfg, reterr, -EINVAL, path, "invalid IPv4 subnet '%s' "
                                                   "(want a network address/prefix <= 30)", subnet);
+                taken = taken_overlap(c, d->base, d->prefix);
+                if (taken)
+                        return compose_node_error(cfg, reterr, -EADDRINUSE, path, "subnet %s overlaps %s, "
+                                                  "which another project uses", subnet, taken);
                 d->gateway = d->base + 1;
                 if (gw && (desired_ipv4_parse(gw, &d->gateway) < 0 ||
                            (d->gateway & prefix_mask(d->prefix)) != d->base))
@@ -168,13 +202,8 @@ static int network_from_config(DesiredContext *c, size_t i, NcError *reterr) {
 }
 
 static bool subnet_is_free(DesiredContext *c, uint32_t base, unsigned prefix) {
-        STRV_FOREACH(t, c->options->taken_subnets) {
-                uint32_t b;
-                unsigned p;
-
-                if (cidr4_parse(*t, &b, &p) >= 0 && cidr4_overlap(base, prefix, b, p))
-                        return false;
-        }
+        if (taken_overlap(c, base, prefix))
+                return false;
         for (size_t i = 0; i < c->state->n_networks; i++)
                 if (c->nets[i].prefix > 0 && cidr4_overlap(base, prefix, c->nets[i].base, c->nets[i].prefix))
                         return false;
@@ -403,18 +432,57 @@ static int address_next(DesiredContext *c, size_t s, DesiredAttach *a, uint32_t 
 }
 
 /* IPv6: ipv6_address as given, else the subnet base plus the IPv4 host part. */
-static int address_ipv6(DesiredContext *c, DesiredAttach *a) {
+/* An ipv6_address lies in its network's IPv6 subnet, is neither its network address nor its gateway,
+ * and is no other service's: published ports are DNATed to it. */
+static int address_ipv6_check(DesiredContext *c, size_t s, const DesiredAttach *a, const ComposeNode *n,
+                              NcError *reterr) {
         const DesiredNet *d = &c->nets[a->network];
-        const char *given = compose_map_get_str(a->node, "ipv6_address");
+        const DesiredNetwork *net = &c->state->networks[a->network];
+        union in_addr_union v;
+        char path[512];
+
+        snprintf(path, sizeof path, "services.%s.networks.%s.ipv6_address", c->units[s].name, net->name);
+        if (in_addr_from_string(AF_INET6, strempty(compose_node_str(n)), &v) < 0)
+                return compose_node_error(n, reterr, -EINVAL, path, "invalid IPv6 address");
+        if (!in6_in_subnet(&v.in6, &d->v6_base, d->v6_prefix) || memcmp(&v.in6, &d->v6_base, 16) == 0 ||
+            memcmp(&v.in6, &d->v6_gateway, 16) == 0)
+                return compose_node_error(n, reterr, -EINVAL, path, "'%s' is not a host address of the network's "
+                                          "subnet %s", compose_node_str(n), net->ipv6_subnet);
+        for (size_t k = 0; k < c->n_units; k++)
+                for (size_t j = 0; j < c->units[k].n_attach; j++) {
+                        const DesiredAttach *o = &c->units[k].attach[j];
+                        union in_addr_union w;
+
+                        if (o == a || o->network != a->network || !o->ipv6_address ||
+                            in_addr_from_string(AF_INET6, o->ipv6_address, &w) < 0)
+                                continue;
+                        if (memcmp(&v.in6, &w.in6, 16) == 0)
+                                return compose_node_error(n, reterr, -EADDRINUSE, path, "'%s' is already in use",
+                                                          compose_node_str(n));
+                }
+        return 0;
+}
+
+static int address_ipv6(DesiredContext *c, size_t s, DesiredAttach *a, NcError *reterr) {
+        const DesiredNet *d = &c->nets[a->network];
+        const ComposeNode *given = compose_map_get(a->node, "ipv6_address");
         struct in6_addr v = d->v6_base;
         uint32_t host = a->address & ~prefix_mask(d->prefix);
         char buf[INET6_ADDRSTRLEN];
+        int r;
 
         if (!c->state->networks[a->network].ipv6_subnet)
                 return 0;
+        if (given) {
+                r = address_ipv6_check(c, s, a, given, reterr);
+                if (r < 0)
+                        return r;
+                a->ipv6_address = strdup(compose_node_str(given));
+                return a->ipv6_address ? 0 : -ENOMEM;
+        }
         for (int k = 15; k >= 12; k--, host >>= 8)
                 v.s6_addr[k] |= host & 0xff;
-        a->ipv6_address = strdup(given ?: inet_ntop(AF_INET6, &v, buf, sizeof buf));
+        a->ipv6_address = strdup(inet_ntop(AF_INET6, &v, buf, sizeof buf));
         return a->ipv6_address ? 0 : -ENOMEM;
 }
 
@@ -450,7 +518,7 @@ int desired_addresses(DesiredContext *c, NcError *reterr) {
                                         return r;
                                 if (a->address == 0)
                                         continue;
-                                r = address_ipv6(c, a);
+                                r = address_ipv6(c, s, a, reterr);
                                 if (r < 0)
                                         return r;
                         }

@@ -73,6 +73,29 @@ TEST(up_rejects_what_dnat_cannot_serve) {
         ASSERT_STRCONTAINS(err.message, "::1");
 }
 
+/* A host port another project holds: refused before anything of the second project exists. */
+TEST(a_conflict_creates_nothing) {
+        static const FwNetwork na = { .name = "default", .bridge = "nc-aaaaaaaaaa", .subnet = "10.89.5.0/24",
+                                      .gateway = "10.89.5.1" };
+        static const FwNetwork nb = { .name = "default", .bridge = "nc-bbbbbbbbbb", .subnet = "10.89.6.0/24",
+                                      .gateway = "10.89.6.1" };
+        static const FwPort pa = { .service = "web", .protocol = "tcp", .host_ip = "", .host_port = 8443,
+                                   .target_ip = "10.89.5.2", .target_port = 443 };
+        static const FwPort pb = { .service = "web", .protocol = "tcp", .host_ip = "", .host_port = 8443,
+                                   .target_ip = "10.89.6.2", .target_port = 443 };
+        const NetProject a = { .project = "pa", .networks = &na, .n_networks = 1, .ports = &pa, .n_ports = 1 };
+        const NetProject b = { .project = "pb", .networks = &nb, .n_networks = 1, .ports = &pb, .n_ports = 1 };
+        NcError err = {};
+
+        ASSERT_OK(net_project_up(&a, NULL, NULL));
+        ASSERT_EQ(net_project_up(&b, NULL, &err), -EADDRINUSE);
+        ASSERT_EQ(link_exists("nc-bbbbbbbbbb"), 0);
+        ASSERT_TRUE(link_exists("nc-aaaaaaaaaa") > 0);
+        ASSERT_EQ(drift(&a), 0);
+        ASSERT_OK(net_project_down(&a, NULL));
+        ASSERT_OK(net_project_down(&b, NULL));
+}
+
 TEST(broken_files_are_named) {
         _cleanup_(net_project_file_freep) NetProjectFile *f = NULL;
         NcError err = {};

@@ -186,6 +186,50 @@ TEST(ipam_config_and_taken_subnets) {
         ASSERT_STRCONTAINS(a, "\"address\": \"10.89.2.2/24\"");
 }
 
+static int render_error_with(const char *json, const DesiredOptions *o, NcError *err) {
+        _cleanup_(compose_project_freep) ComposeProject *p = project_from_json("shop", json);
+        _cleanup_(desired_state_freep) DesiredState *s = NULL;
+
+        return desired_render(p, o, &s, err);
+}
+
+#define V6NET " 'networks': {'n': {'ipam': {'config': [{'subnet': '10.1.0.0/24'}, {'subnet': 'fd00:bbbb::/64'}]}}}}"
+
+/* Published ports are DNATed to a service's addresses: they must be its network's (another project's
+ * machine or an outside host would be exposed otherwise), and a project's subnet no other's. */
+TEST(addresses_stay_in_their_networks) {
+        char *taken[] = { (char *) "10.1.0.0/16", NULL };
+        DesiredOptions o = { .taken_subnets = taken };
+        NcError err = {};
+
+        ASSERT_EQ(render_error("{'services': {'a': {'image': 'x', 'ports': ['15432:5432'], 'networks': {'n': "
+                               "{'ipv6_address': 'fd00:aaaa::3'}}}}," V6NET, &err), -EINVAL);
+        ASSERT_STRCONTAINS(err.message, "services.a.networks.n.ipv6_address: 'fd00:aaaa::3' is not a host address "
+                                        "of the network's subnet fd00:bbbb::/64");
+        err = (NcError) {};
+        ASSERT_EQ(render_error("{'services': {'a': {'image': 'x', 'networks': {'n': {'ipv6_address': 'fd00:bbbb::1'}}}},"
+                               V6NET, &err), -EINVAL);                 /* the gateway */
+        ASSERT_STRCONTAINS(err.message, "is not a host address");
+        err = (NcError) {};
+        ASSERT_EQ(render_error("{'services': {'a': {'image': 'x', 'networks': {'n': {'ipv6_address': 'nonsense'}}}},"
+                               V6NET, &err), -EINVAL);
+        ASSERT_STRCONTAINS(err.message, "invalid IPv6 address");
+        err = (NcError) {};
+        ASSERT_EQ(render_error("{'services': {'a': {'image': 'x', 'networks': {'n': {'ipv6_address': 'fd00:bbbb::7'}}},"
+                               " 'b': {'image': 'x', 'networks': {'n': {'ipv6_address': 'fd00:bbbb::7'}}}}," V6NET, &err),
+                  -EADDRINUSE);
+        ASSERT_STRCONTAINS(err.message, "'fd00:bbbb::7' is already in use");
+        err = (NcError) {};
+        ASSERT_EQ(render_error("{'services': {'a': {'image': 'x'}}, 'networks': {'default': {'ipam': {'config': "
+                               "[{'subnet': 'fd00:1::/64', 'gateway': 'fd00:2::1'}]}}}}", &err), -EINVAL);
+        ASSERT_STRCONTAINS(err.message, "gateway 'fd00:2::1' is not in fd00:1::/64");
+        err = (NcError) {};
+        ASSERT_EQ(render_error_with("{'services': {'a': {'image': 'x', 'networks': ['n']}}," V6NET, &o, &err),
+                  -EADDRINUSE);
+        ASSERT_STRCONTAINS(err.message, "networks.n.ipam.config[0]: subnet 10.1.0.0/24 overlaps 10.1.0.0/16, which "
+                                        "another project uses");
+}
+
 TEST(bad_values_are_errors) {
         NcError err = {};
 
