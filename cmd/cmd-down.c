@@ -5,6 +5,7 @@
 #include "cmd/cmd.h"
 #include "reconcile/reconcile.h"
 #include "lib/log.h"
+#include "lib/strv.h"
 
 int cmd_down(int argc, char *argv[], CmdGlobal *g) {
         static const struct option options[] = {
@@ -44,6 +45,8 @@ int cmd_down(int argc, char *argv[], CmdGlobal *g) {
         r = reconcile_down(rc, volumes, &err);
         if (r < 0)
                 return cmd_log_error(r, &err), 1;
+        STRV_FOREACH(n, rc->notes)
+                log_notice("%s", *n);
         printf("%s: down\n", p->name);
         return 0;
 }

@@ -28,6 +28,7 @@ Reconcile *reconcile_free(Reconcile *c) {
         desired_state_free(c->desired);
         strv_free(c->digests);
         strv_free(c->failures);
+        strv_free(c->notes);
         sd_bus_flush_close_unref(c->bus);
         if (c->lock_fd >= 0)
                 close(c->lock_fd);
@@ -536,6 +537,49 @@ static int verify(Reconcile *c, NcError *reterr) {
         return c->failures ? -EHOSTDOWN : 0;
 }
 
+static const char *volume_name(const ComposeNode *vols, size_t i) {
+        return compose_map_get_str(vols->items[i], "name") ?: vols->keys[i]->scalar;
+}
+
+/* The project that made a named volume (from its owner file), "" for none known. NULL on OOM. */
+static char *volume_owner(const char *volume) {
+        _cleanup_free_ char *path = name_volume_owner_path(volume), *text = NULL;
+
+        if (!path)
+                return NULL;
+        if (read_full_file(path, &text, NULL) < 0)
+                return strdup("");
+        text[strcspn(text, "\n")] = 0;
+        return TAKE_PTR(text);
+}
+
+/* Every named volume of the project that no project claims yet is claimed for it, before a service
+ * can make its directory: down --volumes removes only what its own project made. */
+static int claim_volumes(Reconcile *c, NcError *reterr) {
+        const ComposeNode *vols = compose_map_get(c->project->model, "volumes");
+
+        COMPOSE_MAP_FOREACH(i, vols) {
+                _cleanup_free_ char *path = NULL, *owner = NULL, *text = NULL;
+                int r;
+
+                if (compose_map_get_bool(vols->items[i], "external", false))
+                        continue;
+                owner = volume_owner(volume_name(vols, i));
+                if (!owner)
+                        return -ENOMEM;
+                if (!isempty(owner))
+                        continue;
+                path = name_volume_owner_path(volume_name(vols, i));
+                text = strjoin(c->project->name, "\n");
+                if (!path || !text)
+                        return -ENOMEM;
+                r = write_file_atomic(path, text, strlen(text), 0600);
+                if (r < 0)
+                        return nc_error_set(reterr, r, "%s: %m", path);
+        }
+        return 0;
+}
+
 int reconcile_execute(Reconcile *c, NcError *reterr) {
         bool reload = false, sync = false, units = false;
         int r;
@@ -562,6 +606,9 @@ int reconcile_execute(Reconcile *c, NcError *reterr) {
                 return r;
         log_debug("apply: writing files");
         r = execute_files(c, reterr);
+        if (r < 0)
+                return r;
+        r = claim_volumes(c, reterr);
         if (r < 0)
                 return r;
         refresh_hosts(c);
@@ -611,18 +658,31 @@ static int down_volumes(Reconcile *c) {
         const ComposeNode *vols = compose_map_get(c->project->model, "volumes");
 
         COMPOSE_MAP_FOREACH(i, vols) {
-                const ComposeNode *v = vols->items[i];
-                _cleanup_free_ char *path = NULL;
+                const char *name = volume_name(vols, i);
+                _cleanup_free_ char *path = NULL, *marker = NULL, *owner = NULL;
                 int r;
 
-                if (compose_map_get_bool(v, "external", false))
+                if (compose_map_get_bool(vols->items[i], "external", false))
                         continue;       /* not ours to delete */
-                path = name_volume_dir(compose_map_get_str(v, "name") ?: vols->keys[i]->scalar);
-                if (!path)
+                owner = volume_owner(name);
+                if (!owner)
+                        return -ENOMEM;
+                if (!streq(owner, c->project->name)) {
+                        r = strv_extendf(&c->notes, "volume %s kept: %s", name, isempty(owner) ?
+                                         "no project is recorded as its maker" : "another project made it");
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                path = name_volume_dir(name);
+                marker = name_volume_owner_path(name);
+                if (!path || !marker)
                         return -ENOMEM;
                 r = rm_rf(path);
                 if (r < 0)
                         return r;
+                if (unlink(marker) < 0 && errno != ENOENT)
+                        return -errno;
         }
         return 0;
 }

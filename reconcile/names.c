@@ -136,3 +136,7 @@ char *name_lock_path(const char *project) {
 char *name_volume_dir(const char *volume) {
         return strjoin(NC_VOLUMES_DIR "/", volume);
 }
+
+char *name_volume_owner_path(const char *volume) {
+        return strjoin(NC_STATE_DIR "/volume-owners/", volume);
+}

@@ -58,3 +58,5 @@ char *name_ipam_path(const char *project);
 char *name_lock_path(const char *project);
 /* A named volume's directory: /var/lib/nspawn-compose/volumes/NAME. */
 char *name_volume_dir(const char *volume);
+/* Which project made a named volume: /var/lib/nspawn-compose/volume-owners/NAME holds its name. */
+char *name_volume_owner_path(const char *volume);

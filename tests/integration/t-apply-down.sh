@@ -15,7 +15,7 @@ volumes:
 EOF
 links_before=$(tb_exec ip -br link | awk '{print $1}' | sort)
 tb_nc apply
-tb_assert_contains "$(tb_http http://127.0.0.1:8081/)" "hello from web" "published port"
+tb_wait_http http://127.0.0.1:8081/ "hello from web"
 tb_nc exec web sh -c 'echo kept >/data/file'
 
 tb_nc down

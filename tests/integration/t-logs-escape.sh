@@ -7,11 +7,15 @@ name: $p
 services:
   noisy:
     image: $TB_REGISTRY/test/httpd:1
-    command: ["/bin/busybox", "sh", "-c", "printf 'before\\033[2Jafter\\n'; exec /bin/busybox sleep 1000"]
+    entrypoint:
+      - /bin/busybox
+      - sh
+      - -c
+      - printf 'before\033[2Jafter\n'; exec /bin/busybox sleep 1000
 EOF
 tb_defer tb_nc down
 tb_nc apply
-tb_wait_for "the payload's output" 30 sh -c "journalctl -u '$(tb_unit noisy)' -o cat | grep -q after"
+tb_wait_for "the payload's output" 30 sh -c "journalctl -a -u '$(tb_unit noisy)' -o cat | grep -q after"
 on_tty=$(tb_exec script -qec "nspawn-compose logs noisy" /dev/null)
 tb_assert_contains "$on_tty" 'before\x1b[2Jafter' "logs on a terminal"
 case $on_tty in

@@ -1,6 +1,7 @@
 # Secrets stay secret: a password given in `environment:` (from .env) and as a secret reaches the
 # payload, and nothing else: not any process's command line, not `systemctl show` or `status`, not
-# a unit file or other world-readable file of ours, not the journal, not `plan` or `ps`.
+# a unit file or other world-readable file of ours, not the journal, not `plan` or `ps`. (`config`
+# prints the resolved model, values included, as docker compose config does.)
 
 p=$(basename "$TB_PROJECT")
 pw=s3cr3t-$RANDOM-pw
@@ -47,7 +48,6 @@ found "a unit file" tb_sh 'cat /etc/systemd/system/nspawn-compose-*'
 found "the journal" tb_exec journalctl --no-pager -o verbose
 found "plan" tb_nc plan --format json
 found "ps" tb_nc ps --format json
-found "config" tb_nc config
 # World-readable files of ours (settings holding it are 0600, the environment file too).
 found "a world-readable file" tb_sh 'find /etc/nspawn-compose /run/nspawn-compose /var/lib/nspawn-compose \
         -xdev -type f -perm -004 -not -path "*/root/*" -exec cat {} + 2>/dev/null'
