@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <netinet/in.h>
 #include <linux/if.h>
 #include <linux/if_link.h>
@@ -74,8 +75,11 @@ static int bridge_set_retrans(Rtnl *r, int ifindex) {
         return rtnl_call(r, nlh, NULL, NULL);
 }
 
-/* Creates the bridge or checks that @name is one. 1 if created. */
-static int bridge_get(Rtnl *r, const char *name, const uint8_t mac[static 6], LinkInfo *ret, NcError *reterr) {
+static int open_link(const char *ifname, Rtnl *r, LinkInfo *l, NcError *reterr);
+
+/* Creates the bridge or checks that @name is one, and ours. 1 if created. */
+static int bridge_get(Rtnl *r, const char *name, const char *owner, const uint8_t mac[static 6], LinkInfo *ret,
+                      NcError *reterr) {
         int k, created = 0;
 
         k = rtnl_link_get(r, name, ret);
@@ -90,10 +94,34 @@ static int bridge_get(Rtnl *r, const char *name, const uint8_t mac[static 6], Li
                 return nc_error_set(reterr, k, "cannot read link '%s': %m", name);
         if (!streq(ret->kind, "bridge"))
                 return nc_error_set(reterr, -EEXIST, "'%s' exists and is not a bridge", name);
+        /* A bridge with no alias is one of an earlier release (or made before its alias was set): ours. */
+        if (!isempty(ret->alias) && !streq(ret->alias, owner))
+                return nc_error_set(reterr, -EEXIST, "bridge '%s' exists and is not ours (it is \"%s\")", name,
+                                    ret->alias);
         return created;
 }
 
-int bridge_ensure(const char *name, const char *gateway_cidr, NcError *reterr) {
+int bridge_check(const char *name, const char *owner, NcError *reterr) {
+        _cleanup_(rtnl_close) Rtnl r = {};
+        LinkInfo l;
+        int k;
+
+        assert(owner);
+
+        k = open_link(name, &r, &l, reterr);
+        if (k == -ENODEV)
+                return 0;
+        if (k < 0)
+                return k;
+        if (!streq(l.kind, "bridge"))
+                return nc_error_set(reterr, -EEXIST, "'%s' exists and is not a bridge", name);
+        if (!isempty(l.alias) && !streq(l.alias, owner))
+                return nc_error_set(reterr, -EEXIST, "bridge '%s' exists and is not ours (it is \"%s\")", name,
+                                    l.alias);
+        return 0;
+}
+
+int bridge_ensure(const char *name, const char *owner, const char *gateway_cidr, NcError *reterr) {
         _cleanup_(rtnl_close) Rtnl r = {};
         uint8_t mac[6];
         LinkInfo l;
@@ -105,9 +133,14 @@ int bridge_ensure(const char *name, const char *gateway_cidr, NcError *reterr) {
         if (k < 0)
                 return nc_error_set(reterr, k, "cannot open rtnetlink: %m");
         bridge_mac(name, mac);
-        changed = bridge_get(&r, name, mac, &l, reterr);
+        assert(owner);
+        changed = bridge_get(&r, name, owner, mac, &l, reterr);
         if (changed < 0)
                 return changed;
+        k = rtnl_link_set_alias(&r, &l, owner);
+        if (k < 0)
+                return nc_error_set(reterr, k, "cannot mark bridge '%s' as ours: %m", name);
+        changed |= k;
         k = bridge_set_mac(&r, &l, mac);
         if (k >= 0)
                 changed |= k;
@@ -144,7 +177,7 @@ static int open_link(const char *ifname, Rtnl *r, LinkInfo *l, NcError *reterr) 
         return k;
 }
 
-static int remove_link(const char *ifname, const char *kind, NcError *reterr) {
+static int remove_link(const char *ifname, const char *kind, const char *owner, NcError *reterr) {
         _cleanup_(rtnl_close) Rtnl r = {};
         LinkInfo l;
         int k;
@@ -156,6 +189,9 @@ static int remove_link(const char *ifname, const char *kind, NcError *reterr) {
                 return k;
         if (kind && !streq(l.kind, kind))
                 return nc_error_set(reterr, -EINVAL, "'%s' is not a %s; not removing it", ifname, kind);
+        if (owner && !isempty(l.alias) && !streq(l.alias, owner))
+                return nc_error_set(reterr, -EEXIST, "'%s' is not ours (it is \"%s\"); not removing it", ifname,
+                                    l.alias);
         k = rtnl_link_delete(&r, l.ifindex);
         if (k == -ENODEV)
                 return 0;
@@ -164,12 +200,13 @@ static int remove_link(const char *ifname, const char *kind, NcError *reterr) {
         return 1;
 }
 
-int bridge_remove(const char *name, NcError *reterr) {
-        return remove_link(name, "bridge", reterr);
+int bridge_remove(const char *name, const char *owner, NcError *reterr) {
+        assert(owner);
+        return remove_link(name, "bridge", owner, reterr);
 }
 
 int link_remove(const char *ifname, NcError *reterr) {
-        return remove_link(ifname, NULL, reterr);
+        return remove_link(ifname, NULL, NULL, reterr);
 }
 
 int link_exists(const char *ifname) {

@@ -142,6 +142,9 @@ static int link_cb(const struct nlmsghdr *nlh, void *data) {
                 snprintf(l->kind, sizeof l->kind, "%s", mnl_attr_get_str(info[IFLA_INFO_KIND]));
         if (tb[IFLA_AF_SPEC])
                 l->route_localnet = route_localnet_parse(tb[IFLA_AF_SPEC]);
+        if (tb[IFLA_IFALIAS])
+                snprintf(l->alias, sizeof l->alias, "%.*s", (int) mnl_attr_get_payload_len(tb[IFLA_IFALIAS]),
+                         (const char*) mnl_attr_get_payload(tb[IFLA_IFALIAS]));
         return MNL_CB_OK;
 }
 
@@ -176,6 +179,20 @@ int rtnl_link_up(Rtnl *r, const LinkInfo *l) {
         ifi = mnl_nlmsg_get_payload(nlh);
         ifi->ifi_change = IFF_UP;
         ifi->ifi_flags = IFF_UP;
+        k = rtnl_call(r, nlh, NULL, NULL);
+        return k < 0 ? k : 1;
+}
+
+int rtnl_link_set_alias(Rtnl *r, const LinkInfo *l, const char *alias) {
+        char buf[MNL_SOCKET_BUFFER_SIZE];
+        struct nlmsghdr *nlh;
+
+        int k;
+
+        if (streq(l->alias, alias))
+                return 0;
+        nlh = link_msg(buf, RTM_NEWLINK, 0, l->ifindex);
+        mnl_attr_put_strz(nlh, IFLA_IFALIAS, alias);
         k = rtnl_call(r, nlh, NULL, NULL);
         return k < 0 ? k : 1;
 }

@@ -197,36 +197,57 @@ int net_project_load(const char *path, NetProjectFile **ret, NcError *reterr) {
 
 /* ---- up and down --------------------------------------------------------------------------- */
 
-/* "10.89.0.1" + "10.89.0.0/24" → "10.89.0.1/24". NULL: either is missing (nothing to add), or OOM
- * (*ret_oom set). */
-static char *gateway_cidr(const char *gateway, const char *subnet, bool *ret_oom) {
-        const char *slash = subnet ? strchr(subnet, '/') : NULL;
+char *net_bridge_owner(const char *project, const char *network) {
         char *r;
 
-        if (isempty(gateway) || !slash)
-                return NULL;
-        if (asprintf(&r, "%s%s", gateway, slash) < 0) {
-                *ret_oom = true;
-                return NULL;
-        }
-        return r;
+        return asprintf(&r, "nspawn-compose %s/%s", project, network) < 0 ? NULL : r;
 }
 
-static int bridge_up(const FwNetwork *n, bool *ret_ipv6, NcError *reterr) {
-        bool oom = false;
-        _cleanup_free_ char *v4 = gateway_cidr(n->gateway, n->subnet, &oom);
-        _cleanup_free_ char *v6 = gateway_cidr(n->ipv6_gateway, n->ipv6_subnet, &oom);
+int net_gateway_cidr(const char *gateway, const char *cidr, char **ret) {
+        const char *slash = cidr ? strchr(cidr, '/') : NULL;
+
+        *ret = NULL;
+        if (isempty(gateway) || !slash)
+                return 0;
+        return asprintf(ret, "%s%s", gateway, slash) < 0 ? -ENOMEM : 0;
+}
+
+static int bridge_up(const NetProject *p, const FwNetwork *n, bool *ret_ipv6, NcError *reterr) {
+        _cleanup_free_ char *owner = net_bridge_owner(p->project, n->name), *v4 = NULL, *v6 = NULL;
         int r;
 
-        if (oom)
+        if (!owner || net_gateway_cidr(n->gateway, n->subnet, &v4) < 0 ||
+            net_gateway_cidr(n->ipv6_gateway, n->ipv6_subnet, &v6) < 0)
                 return -ENOMEM;
-        r = bridge_ensure(n->bridge, v4, reterr);
+        r = bridge_ensure(n->bridge, owner, v4, reterr);
         if (r < 0)
                 return r;
         if (!v6)
                 return 0;
         *ret_ipv6 = true;
-        return bridge_ensure(n->bridge, v6, reterr);
+        return bridge_ensure(n->bridge, owner, v6, reterr);
+}
+
+static int bridges_check(const NetProject *p, NcError *reterr) {
+        for (size_t i = 0; i < p->n_networks; i++) {
+                _cleanup_free_ char *owner = net_bridge_owner(p->project, p->networks[i].name);
+                int r;
+
+                if (!owner)
+                        return -ENOMEM;
+                r = bridge_check(p->networks[i].bridge, owner, reterr);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int bridge_down(const NetProject *p, const FwNetwork *n, NcError *reterr) {
+        _cleanup_free_ char *owner = net_bridge_owner(p->project, n->name);
+
+        if (!owner)
+                return -ENOMEM;
+        return bridge_remove(n->bridge, owner, reterr);
 }
 
 /* Every bridge up; on failure the ones this call made are removed again. */
@@ -236,11 +257,11 @@ static int bridges_up(const NetProject *p, bool *ret_ipv6, NcError *reterr) {
 
         for (size_t i = 0; i < p->n_networks; i++) {
                 made[i] = link_exists(p->networks[i].bridge) == 0;
-                r = bridge_up(&p->networks[i], ret_ipv6, reterr);
+                r = bridge_up(p, &p->networks[i], ret_ipv6, reterr);
                 if (r < 0) {
                         for (size_t k = 0; k <= i; k++)
                                 if (made[k])
-                                        (void) bridge_remove(p->networks[k].bridge, NULL);
+                                        (void) bridge_down(p, &p->networks[k], NULL);
                         return r;
                 }
         }
@@ -255,7 +276,11 @@ int net_project_up(const NetProject *p, NetProjectChanges *ret_changes, NcError 
 
         assert(p);
 
-        /* nftables first: a host port another project holds fails here, before any bridge exists. */
+        /* What must be refused is refused before anything changes: a bridge that is someone else's, then
+         * (in nftables' one batch) a host port another project holds. */
+        r = bridges_check(p, reterr);
+        if (r < 0)
+                return r;
         r = fw_open(&fw, reterr);
         if (r < 0)
                 return r;
@@ -288,7 +313,7 @@ int net_project_down(const NetProject *p, NcError *reterr) {
         if (r < 0)
                 return r;
         for (size_t i = 0; i < p->n_networks; i++) {
-                r = bridge_remove(p->networks[i].bridge, reterr);
+                r = bridge_down(p, &p->networks[i], reterr);
                 if (r < 0)
                         return r;
         }

@@ -44,6 +44,13 @@ typedef struct NetProjectChanges {
         unsigned nft_changes;           /* nftables changes made; 0: the ports were in sync */
 } NetProjectChanges;
 
+/* The mark of a project's bridge for @network ("nspawn-compose P/N", its interface alias): bridges
+ * are never changed or removed for another. NULL on OOM. */
+char *net_bridge_owner(const char *project, const char *network);
+/* "10.89.0.1" with the prefix length of @cidr ("10.89.0.0/24" or "10.89.0.2/24") → "10.89.0.1/24";
+ * *ret NULL when either is missing. 0 or -ENOMEM. */
+int net_gateway_cidr(const char *gateway, const char *cidr, char **ret);
+
 /* Bridges up with their addresses, forwarding on, the project's nftables elements exactly @p's.
  * Idempotent. @ret_changes may be NULL. 0, -EADDRINUSE (a host port another project holds), -errno. */
 int net_project_up(const NetProject *p, NetProjectChanges *ret_changes, NcError *reterr);

@@ -244,6 +244,7 @@ typedef struct LinkInfo {
         char kind[16];                  /* "bridge", "veth", "" */
         uint8_t mac[6];
         bool route_localnet;
+        char alias[256];                /* IFLA_IFALIAS: who made it ("nspawn-compose P/N"), "" */
 } LinkInfo;
 
 /* mnl_attr_parse() into tb[0..max] (zeroed first); attribute types beyond @max, which a newer
@@ -260,6 +261,7 @@ int rtnl_call(Rtnl *r, struct nlmsghdr *nlh, mnl_cb_t cb, void *userdata);
 int rtnl_link_get(Rtnl *r, const char *ifname, LinkInfo *ret);
 /* Brings the link up unless it is; sets its master; deletes it. 1 changed, 0 not, -errno. */
 int rtnl_link_up(Rtnl *r, const LinkInfo *l);
+int rtnl_link_set_alias(Rtnl *r, const LinkInfo *l, const char *alias);
 int rtnl_link_set_master(Rtnl *r, const LinkInfo *l, int master);
 int rtnl_link_set_route_localnet(Rtnl *r, const LinkInfo *l);
 int rtnl_link_delete(Rtnl *r, int ifindex);

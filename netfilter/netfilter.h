@@ -124,10 +124,15 @@ int fw_enable_forwarding(bool ipv6, NcError *reterr);
 /* ifindex (> 0) of @ifname, 0 if there is none, -errno. */
 int link_exists(const char *ifname);
 /* A bridge with a fixed MAC derived from @name (joining ports never change it), ARP retrans time
- * 50 ms, route_localnet=1, @gateway_cidr ("10.89.0.1/24" or an IPv6 one; NULL for none) and up.
- * Call again with the IPv6 gateway to add it. */
-int bridge_ensure(const char *name, const char *gateway_cidr, NcError *reterr);
-int bridge_remove(const char *name, NcError *reterr);
+ * 50 ms, route_localnet=1, @gateway_cidr ("10.89.0.1/24" or an IPv6 one; NULL for none) and up,
+ * marked as @owner's (its interface alias). A link of that name that is not a bridge, or a bridge
+ * marked as someone else's, is refused (-EEXIST); an unmarked bridge is adopted. Call again with the
+ * IPv6 gateway to add it. */
+int bridge_ensure(const char *name, const char *owner, const char *gateway_cidr, NcError *reterr);
+/* 0 when @name is free or an unmarked bridge or @owner's; -EEXIST (with the reason) otherwise. */
+int bridge_check(const char *name, const char *owner, NcError *reterr);
+/* Removes the bridge unless it is marked as someone else's than @owner's (-EEXIST). */
+int bridge_remove(const char *name, const char *owner, NcError *reterr);
 /* Deletes any link (its veth peer goes with it). */
 int link_remove(const char *ifname, NcError *reterr);
 /* Adds @cidr to @ifname (replace semantics; IPv6 without DAD). */

@@ -5,34 +5,24 @@
 #include "lib/fileio.h"
 #include "lib/process.h"
 #include "lib/strv.h"
+#include "netfilter/net-project.h"
 #include "netfilter/netfilter.h"
 #include "reconcile/runtime/runtime-internal.h"
 
 /* The service's network namespace, made before nspawn starts so the address is there when the
  * payload starts (TESTBED.md §7: a machine probed before it has its address costs ~1 s of ARP). */
 
-/* "10.89.0.1" + "/24" of "10.89.0.2/24" → "10.89.0.1/24". */
-static char *gateway_cidr(const ServiceNetwork *n) {
-        char *s;
-
-        if (!n->gateway)
-                return NULL;
-        if (asprintf(&s, "%s%s", n->gateway, strchr(n->address, '/')) < 0)
-                return NULL;
-        return s;
-}
-
 static int network_ensure(const ServiceSpec *s, size_t i, NcError *reterr) {
         const ServiceNetwork *n = &s->networks[i];
-        _cleanup_free_ char *gw = gateway_cidr(n);
+        _cleanup_free_ char *gw = NULL, *owner = net_bridge_owner(s->project, n->name);
         char ifname[16];
         int r;
 
-        if (n->gateway && !gw)
+        if (!owner || net_gateway_cidr(n->gateway, n->address, &gw) < 0)
                 return -ENOMEM;
         /* The network unit made the bridge already; ensuring it here again is cheap and lets a
          * service start even after someone removed it. */
-        r = bridge_ensure(n->bridge, gw, reterr);
+        r = bridge_ensure(n->bridge, owner, gw, reterr);
         if (r < 0)
                 return r;
         snprintf(ifname, sizeof(ifname), "eth%zu", i);

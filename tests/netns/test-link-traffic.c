@@ -138,8 +138,8 @@ TEST(netns_bridge_veth) {
         ASSERT_EQ(netns_ensure(NS_A, NULL), 1);
         ASSERT_EQ(netns_ensure(NS_A, NULL), 0);
         ASSERT_EQ(netns_ensure(NS_B, NULL), 1);
-        ASSERT_EQ(bridge_ensure(BRIDGE, "10.89.0.1/24", NULL), 1);
-        ASSERT_EQ(bridge_ensure(BRIDGE, "10.89.0.1/24", NULL), 0);
+        ASSERT_EQ(bridge_ensure(BRIDGE, "test/net", "10.89.0.1/24", NULL), 1);
+        ASSERT_EQ(bridge_ensure(BRIDGE, "test/net", "10.89.0.1/24", NULL), 0);
         ASSERT_TRUE(link_exists(BRIDGE) > 0);
         harness_show("cat /sys/class/net/" BRIDGE "/address");
         f = fopen("/sys/class/net/" BRIDGE "/address", "re");
@@ -246,8 +246,8 @@ TEST(teardown) {
         ASSERT_TRUE(fw_remove_project(ctx, "t", NULL) > 0);
         ASSERT_EQ(link_remove("vh-a", NULL), 1);
         ASSERT_EQ(link_remove("vh-a", NULL), 0);
-        ASSERT_EQ(bridge_remove(BRIDGE, NULL), 1);
-        ASSERT_EQ(bridge_remove(BRIDGE, NULL), 0);
+        ASSERT_EQ(bridge_remove(BRIDGE, "test/net", NULL), 1);
+        ASSERT_EQ(bridge_remove(BRIDGE, "test/net", NULL), 0);
         ASSERT_EQ(netns_remove(NS_A, NULL), 1);
         ASSERT_EQ(netns_remove(NS_A, NULL), 0);
         ASSERT_EQ(netns_remove(NS_B, NULL), 1);

@@ -96,6 +96,25 @@ TEST(a_conflict_creates_nothing) {
         ASSERT_OK(net_project_down(&b, NULL));
 }
 
+/* A bridge of that name marked as someone else's is neither taken over nor removed. */
+TEST(a_foreign_bridge_is_left_alone) {
+        static const FwNetwork n = { .name = "default", .bridge = "nc-cccccccccc", .subnet = "10.89.7.0/24",
+                                     .gateway = "10.89.7.1" };
+        const NetProject p = { .project = "pc", .networks = &n, .n_networks = 1 };
+        NcError err = {};
+
+        ASSERT_EQ(bridge_ensure("nc-cccccccccc", "nspawn-compose other/default", NULL, NULL), 1);
+        ASSERT_EQ(net_project_up(&p, NULL, &err), -EEXIST);
+        ASSERT_STRCONTAINS(err.message, "is not ours");
+        ASSERT_FALSE(has_address("nc-cccccccccc", "10.89.7.1/24"));
+        ASSERT_TRUE(drift(&p) > 0);     /* nothing of the project went into nftables either */
+        err = (NcError) {};
+        ASSERT_EQ(net_project_down(&p, &err), -EEXIST);
+        ASSERT_TRUE(link_exists("nc-cccccccccc") > 0);
+        ASSERT_EQ(bridge_remove("nc-cccccccccc", "nspawn-compose other/default", NULL), 1);
+        ASSERT_OK(net_project_down(&p, NULL));
+}
+
 TEST(broken_files_are_named) {
         _cleanup_(net_project_file_freep) NetProjectFile *f = NULL;
         NcError err = {};
