@@ -10,6 +10,23 @@
  * duplicate keys rejected. An empty document yields a NULL node (*ret = NULL, return 0).
  * @file must stay valid as long as the tree (it is stored in marks). */
 int compose_yaml_parse(const char *file, const char *data, size_t size, ComposeNode **ret, NcError *reterr);
+/* What copies made by anchors and aliases may still take, in nodes and scalar bytes: a node budget
+ * alone lets one long string, aliased often, fill memory. A project's files share one budget. */
+#define COMPOSE_YAML_ALIAS_NODES_MAX 1000000
+#define COMPOSE_YAML_ALIAS_BYTES_MAX (16U * 1024U * 1024U)
+typedef struct ComposeYamlBudget {
+        size_t nodes, bytes;
+} ComposeYamlBudget;
+#define COMPOSE_YAML_BUDGET_INIT { .nodes = COMPOSE_YAML_ALIAS_NODES_MAX, .bytes = COMPOSE_YAML_ALIAS_BYTES_MAX }
+/* Same, taking the copies from @budget. -E2BIG "document contains excessive aliasing" when it runs out. */
+int compose_yaml_parse_budget(const char *file, const char *data, size_t size, ComposeYamlBudget *budget,
+                              ComposeNode **ret, NcError *reterr);
+
+/* compose-load.c: reads a file given as input (a compose file, .env, env_file): a regular file of at
+ * most INPUT_FILE_SIZE_MAX bytes (read_full_file_max()). */
+int compose_read_input(const char *path, char **ret, size_t *ret_size);
+/* The reason for a failed compose_read_input(), for messages. */
+const char *compose_read_strerror(int error);
 
 /* compose-interp.c: interpolates $VAR, ${VAR}, ${VAR:-d}, ${VAR-d}, ${VAR:?e}, ${VAR?e}, ${VAR:+r},
  * ${VAR+r} (nested), and $$ → $. Unset variables without default become "" and are added to
