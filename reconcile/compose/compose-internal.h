@@ -104,6 +104,14 @@ int compose_parse_number(const char *s, double *ret);
 /* The boolean spellings compose casts from strings: y/yes/true/on, n/no/false/off (any case). */
 int compose_parse_bool(const char *s, bool *ret);
 
+/* A host name as /etc/hosts and resolv.conf take it (hostname, domainname, network aliases, the
+ * names of extra_hosts, dns_search): dot-separated labels of letters, digits, '-' and '_', each 1 to
+ * 63 bytes and not starting or ending with '-', 253 bytes at most. So never a space, a newline or
+ * another control character. */
+bool compose_dns_name_is_valid(const char *s);
+/* docker's grammar of a local volume's name: [a-zA-Z0-9][a-zA-Z0-9_.-]*. */
+bool compose_volume_name_is_valid(const char *s);
+
 /* compose-paths.c: makes the relative paths of a service (build context, env_file, bind volume
  * sources) or of a whole model (plus secrets/configs files) absolute against @dir, the directory of
  * the file they were written in, before they are merged into a project rooted elsewhere. */

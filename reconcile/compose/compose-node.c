@@ -398,18 +398,78 @@ const char *compose_node_type_to_string(ComposeNodeType t) {
         return table[t];
 }
 
-bool compose_node_equal(const ComposeNode *a, const ComposeNode *b) {
+int compose_node_compare(const ComposeNode *a, const ComposeNode *b) {
+        int r;
+
         if (!a || !b)
-                return a == b;
-        if (a->type != b->type || !streq_ptr(a->scalar, b->scalar) || a->n_items != b->n_items)
-                return false;
-        for (size_t i = 0; i < a->n_items; i++) {
-                if (a->type == COMPOSE_NODE_MAP && !streq(a->keys[i]->scalar, b->keys[i]->scalar))
-                        return false;
-                if (!compose_node_equal(a->items[i], b->items[i]))
-                        return false;
+                return (a != NULL) - (b != NULL);
+        if (a->type != b->type)
+                return a->type < b->type ? -1 : 1;
+        if (!a->scalar || !b->scalar) {
+                if (a->scalar || b->scalar)
+                        return a->scalar ? 1 : -1;
+        } else {
+                r = strcmp(a->scalar, b->scalar);
+                if (r != 0)
+                        return r;
         }
-        return true;
+        if (a->n_items != b->n_items)
+                return a->n_items < b->n_items ? -1 : 1;
+        for (size_t i = 0; i < a->n_items; i++) {
+                if (a->type == COMPOSE_NODE_MAP) {
+                        r = strcmp(a->keys[i]->scalar, b->keys[i]->scalar);
+                        if (r != 0)
+                                return r;
+                }
+                r = compose_node_compare(a->items[i], b->items[i]);
+                if (r != 0)
+                        return r;
+        }
+        return 0;
+}
+
+bool compose_node_equal(const ComposeNode *a, const ComposeNode *b) {
+        return compose_node_compare(a, b) == 0;
+}
+
+static int item_index_compare(const void *x, const void *y, void *userdata) {
+        ComposeNode * const *items = userdata;
+        size_t i = *(const size_t*) x, j = *(const size_t*) y;
+        int r = compose_node_compare(items[i], items[j]);
+
+        if (r != 0)
+                return r;
+        return i < j ? -1 : i > j;
+}
+
+int compose_seq_first_duplicate(const ComposeNode *seq, size_t *ret_first, size_t *ret_second) {
+        _cleanup_free_ size_t *order = NULL;
+        size_t n, first = SIZE_MAX, second = SIZE_MAX;
+
+        assert(ret_first);
+        assert(ret_second);
+
+        if (!seq || seq->type != COMPOSE_NODE_SEQ || seq->n_items < 2)
+                return 0;
+        n = seq->n_items;
+        order = malloc(n * sizeof *order);
+        if (!order)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                order[i] = i;
+        /* sorted by value, then by position: each run of equal items starts with its first two */
+        qsort_r(order, n, sizeof *order, item_index_compare, seq->items);
+        for (size_t k = 1; k < n; k++)
+                if (order[k] < second && compose_node_equal(seq->items[order[k - 1]], seq->items[order[k]]) &&
+                    (k < 2 || !compose_node_equal(seq->items[order[k - 2]], seq->items[order[k]]))) {
+                        first = order[k - 1];
+                        second = order[k];
+                }
+        if (second == SIZE_MAX)
+                return 0;
+        *ret_first = first;
+        *ret_second = second;
+        return 1;
 }
 
 int compose_node_error(const ComposeNode *n, NcError *reterr, int error, const char *path,

@@ -102,6 +102,11 @@ const char *compose_node_type_to_string(ComposeNodeType t);
 
 /* Structural equality (type, scalar text, keys in order, items). Marks and flags are ignored. */
 bool compose_node_equal(const ComposeNode *a, const ComposeNode *b);
+/* A total order consistent with compose_node_equal(): <0, 0 or >0. */
+int compose_node_compare(const ComposeNode *a, const ComposeNode *b);
+/* The first item of a SEQ that equals an earlier one (smallest *ret_second) and the first item it
+ * equals. 1 if found, 0 if all items differ, -ENOMEM. O(n log n). */
+int compose_seq_first_duplicate(const ComposeNode *seq, size_t *ret_first, size_t *ret_second);
 
 #define COMPOSE_MAP_FOREACH(i, map) \
         for (size_t i = 0; (map) && (map)->type == COMPOSE_NODE_MAP && i < (map)->n_items; i++)
