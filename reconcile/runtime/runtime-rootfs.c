@@ -378,3 +378,12 @@ int rt_user_helper_install(const ServicePaths *p, NcError *reterr) {
                 return nc_error_set(reterr, r, "%s: %m", p->user_helper);
         return 0;
 }
+
+/* For the fuzzer (tests/fuzz/fuzz-hosts-resolv.c): the two writers above, as they are. */
+char *rt_hosts_text(const ServiceSpec *s, NcError *reterr) {
+        return hosts_text(s, reterr);
+}
+
+char *rt_resolv_text(const ServiceSpec *s) {
+        return resolv_text(s);
+}
