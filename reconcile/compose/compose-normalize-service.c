@@ -378,7 +378,8 @@ int norm_hook_extra_hosts(NormCtx *c, ComposeNode **slot, const char *path) {
                 return n->type == COMPOSE_NODE_NULL ? 0 : norm_type_error(c, n, path, "a mapping or a list");
         if (r < 0)
                 return r;
-        strv_sort(hosts);
+        if (hosts)              /* none: an empty list or map; qsort() takes no NULL */
+                strv_sort(hosts);
         return norm_replace_strv(slot, hosts);
 }
 
