@@ -1,27 +1,26 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <ftw.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
 #include "lib/fileio.h"
 #include "lib/macro.h"
 
-int read_full_file(const char *path, char **ret, size_t *ret_size) {
-        _cleanup_close_ int fd = -EBADF;
+/* Reads @fd to its end, refusing more than @max_size bytes. */
+static int read_fd_full(int fd, size_t max_size, char **ret, size_t *ret_size) {
+        /* room for one byte more than allowed, which tells "exactly max_size" from "longer", and the NUL */
+        size_t cap = max_size < SIZE_MAX - 1 ? max_size + 2 : SIZE_MAX, size = 0, alloc = 0;
         _cleanup_free_ char *buf = NULL;
-        size_t size = 0, alloc = 0;
-
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
 
         for (;;) {
                 ssize_t n;
 
-                if (alloc - size < 4096) {
-                        size_t na = MAX(alloc * 2, (size_t) 8192);
+                if (alloc - size < 4096 && alloc < cap) {
+                        size_t na = MIN(MAX(alloc * 2, (size_t) 8192), cap);
                         char *nb = realloc(buf, na);
+
                         if (!nb)
                                 return -ENOMEM;
                         buf = nb;
@@ -36,12 +35,42 @@ int read_full_file(const char *path, char **ret, size_t *ret_size) {
                 if (n == 0)
                         break;
                 size += n;
+                if (size > max_size)
+                        return -EFBIG;
         }
         buf[size] = 0;
         if (ret_size)
                 *ret_size = size;
         *ret = TAKE_PTR(buf);
         return 0;
+}
+
+int read_full_file(const char *path, char **ret, size_t *ret_size) {
+        _cleanup_close_ int fd = -EBADF;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        return read_fd_full(fd, SIZE_MAX, ret, ret_size);
+}
+
+int read_full_file_max(const char *path, size_t max_size, char **ret, size_t *ret_size) {
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+
+        /* O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below anyway) */
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        if ((uint64_t) st.st_size > max_size)
+                return -EFBIG;
+        return read_fd_full(fd, max_size, ret, ret_size);
 }
 
 int mkdir_parents_and_self(const char *path, mode_t mode) {

@@ -8,6 +8,15 @@
 /* Reads the whole of @path into a NUL-terminated buffer. 0 or -errno. */
 int read_full_file(const char *path, char **ret, size_t *ret_size);
 
+/* What a file given as input (a compose file, .env, env_file, a secret's or config's source) may
+ * hold: far more than any of them needs, little enough that /dev/zero or a huge file is refused. */
+#define INPUT_FILE_SIZE_MAX (16U * 1024U * 1024U)
+
+/* read_full_file() of a regular file of at most @max_size bytes: -EISDIR for a directory, -EBADFD for
+ * any other file that is not regular (a FIFO, a device, a socket: neither blocks), -EFBIG when it is
+ * larger. */
+int read_full_file_max(const char *path, size_t max_size, char **ret, size_t *ret_size);
+
 /* Writes @size bytes to @path atomically: temp file in the same directory, fsync, rename.
  * Missing parent directories are created (0755). Returns 1 if the file changed, 0 if it already
  * held exactly these bytes and mode (nothing written), -errno on failure. */

@@ -10,6 +10,23 @@
  * duplicate keys rejected. An empty document yields a NULL node (*ret = NULL, return 0).
  * @file must stay valid as long as the tree (it is stored in marks). */
 int compose_yaml_parse(const char *file, const char *data, size_t size, ComposeNode **ret, NcError *reterr);
+/* What copies made by anchors and aliases may still take, in nodes and scalar bytes: a node budget
+ * alone lets one long string, aliased often, fill memory. A project's files share one budget. */
+#define COMPOSE_YAML_ALIAS_NODES_MAX 1000000
+#define COMPOSE_YAML_ALIAS_BYTES_MAX (16U * 1024U * 1024U)
+typedef struct ComposeYamlBudget {
+        size_t nodes, bytes;
+} ComposeYamlBudget;
+#define COMPOSE_YAML_BUDGET_INIT { .nodes = COMPOSE_YAML_ALIAS_NODES_MAX, .bytes = COMPOSE_YAML_ALIAS_BYTES_MAX }
+/* Same, taking the copies from @budget. -E2BIG "document contains excessive aliasing" when it runs out. */
+int compose_yaml_parse_budget(const char *file, const char *data, size_t size, ComposeYamlBudget *budget,
+                              ComposeNode **ret, NcError *reterr);
+
+/* compose-load.c: reads a file given as input (a compose file, .env, env_file): a regular file of at
+ * most INPUT_FILE_SIZE_MAX bytes (read_full_file_max()). */
+int compose_read_input(const char *path, char **ret, size_t *ret_size);
+/* The reason for a failed compose_read_input(), for messages. */
+const char *compose_read_strerror(int error);
 
 /* compose-interp.c: interpolates $VAR, ${VAR}, ${VAR:-d}, ${VAR-d}, ${VAR:?e}, ${VAR?e}, ${VAR:+r},
  * ${VAR+r} (nested), and $$ → $. Unset variables without default become "" and are added to
@@ -86,6 +103,14 @@ int compose_parse_size(const char *s, int64_t *ret_bytes, NcError *reterr);
 int compose_parse_number(const char *s, double *ret);
 /* The boolean spellings compose casts from strings: y/yes/true/on, n/no/false/off (any case). */
 int compose_parse_bool(const char *s, bool *ret);
+
+/* A host name as /etc/hosts and resolv.conf take it (hostname, domainname, network aliases, the
+ * names of extra_hosts, dns_search): dot-separated labels of letters, digits, '-' and '_', each 1 to
+ * 63 bytes and not starting or ending with '-', 253 bytes at most. So never a space, a newline or
+ * another control character. */
+bool compose_dns_name_is_valid(const char *s);
+/* docker's grammar of a local volume's name: [a-zA-Z0-9][a-zA-Z0-9_.-]*. */
+bool compose_volume_name_is_valid(const char *s);
 
 /* compose-paths.c: makes the relative paths of a service (build context, env_file, bind volume
  * sources) or of a whole model (plus secrets/configs files) absolute against @dir, the directory of

@@ -37,11 +37,18 @@ typedef enum InterpErrorKind {
         INTERP_ERROR_NONE,
         INTERP_ERROR_INVALID,           /* not a valid substitution: message built from the input */
         INTERP_ERROR_REQUIRED,          /* ${V?e} / ${V:?e} fired */
+        INTERP_ERROR_LIMIT,             /* nested too deep */
         INTERP_ERROR_OOM,
 } InterpErrorKind;
 
+/* Bodies nest ("${A:-${B:-${C}}}") and are substituted recursively: a hostile template must not
+ * take the whole stack. compose-go has no limit (its scanner is iterative); nothing real nests more
+ * than a few levels. */
+#define INTERP_DEPTH_MAX 64
+
 typedef struct Interp {
         const char *input;              /* the whole template; error offsets are relative to it */
+        unsigned depth;                 /* of the body being substituted */
         ComposeLookup lookup;
         void *userdata;
         char **warnings;                /* bare messages, deduplicated */
@@ -103,7 +110,7 @@ static int interp_fail(Interp *ip, InterpErrorKind kind, const char *at, const c
 
         if (ip->error != 0)
                 return ip->error;
-        ip->error = kind == INTERP_ERROR_OOM ? -ENOMEM : -EINVAL;
+        ip->error = kind == INTERP_ERROR_OOM ? -ENOMEM : kind == INTERP_ERROR_LIMIT ? -E2BIG : -EINVAL;
         ip->error_kind = kind;
         ip->error_offset = at ? (size_t) (at - ip->input) : 0;
         va_start(ap, fmt);
@@ -230,7 +237,12 @@ static int interp_braced_op(Interp *ip, const char *dollar, const char *name, si
                 return interp_invalid(ip, dollar);
         close = first_closing_brace(dollar, last) ?: last;
 
+        if (ip->depth >= INTERP_DEPTH_MAX)
+                return interp_fail(ip, INTERP_ERROR_LIMIT, dollar, "interpolation nested deeper than %u levels",
+                                   INTERP_DEPTH_MAX);
+        ip->depth++;
         r = interp_range(ip, body_start, close, &body);
+        ip->depth--;
         if (r < 0)
                 return r;
         r = interp_apply_op(ip, o, dollar, name, n, body.buf ?: "", out);

@@ -17,15 +17,55 @@ static const char *const default_files[] = {
         "compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml",
 };
 
+/* What one project may read: a hostile include graph (every file including the next twice) must
+ * not take exponential time, nor a deep one all the stack. */
+#define LOADER_FILES_MAX 256            /* compose files, including included and extended ones */
+#define LOADER_BYTES_MAX (64U * 1024U * 1024U)  /* their sizes together */
+#define LOADER_INCLUDE_DEPTH_MAX 32     /* files including each other */
+#define LOADER_EXTENDS_DEPTH_MAX 64     /* services extending each other */
+
+/* Each compose file is read and parsed once, and included once: later uses copy the result. Keyed
+ * by the canonical path, which names the file and the directory its relative paths start from. */
+typedef struct LoadedFile {
+        char *canonical;
+        ComposeNode *parsed;            /* parsed and interpolated */
+        ComposeNode *loaded;            /* and its includes and extends applied; NULL until then */
+} LoadedFile;
+
 typedef struct Loader {
         ComposeProject *project;
         const ComposeOptions *options;
         char **include_stack;           /* absolute paths being included, for cycle detection */
+        LoadedFile *files;
+        size_t n_files, bytes;
+        ComposeYamlBudget budget;       /* shared by every file of the project */
         NcError *reterr;
 } Loader;
 
 static void loader_done(Loader *l) {
         l->include_stack = strv_free(l->include_stack);
+        for (size_t i = 0; i < l->n_files; i++) {
+                free(l->files[i].canonical);
+                compose_node_free(l->files[i].parsed);
+                compose_node_free(l->files[i].loaded);
+        }
+        l->files = mfree(l->files);
+        l->n_files = 0;
+}
+
+int compose_read_input(const char *path, char **ret, size_t *ret_size) {
+        return read_full_file_max(path, INPUT_FILE_SIZE_MAX, ret, ret_size);
+}
+
+const char *compose_read_strerror(int error) {
+        switch (error) {
+        case -EBADFD:
+                return "not a regular file";
+        case -EFBIG:
+                return "file too large (more than 16 MiB)";
+        default:
+                return strerror(-error);
+        }
 }
 
 static const char *env_lookup(const char *name, void *userdata) {
@@ -69,7 +109,7 @@ static int parse_data(Loader *l, const char *path, const char *data, size_t size
         file = intern_file(l->project, path);
         if (!file)
                 return -ENOMEM;
-        r = compose_yaml_parse(file, data, size, &root, l->reterr);
+        r = compose_yaml_parse_budget(file, data, size, &l->budget, &root, l->reterr);
         if (r < 0)
                 return r;
         if (!root)
@@ -86,15 +126,56 @@ static int parse_data(Loader *l, const char *path, const char *data, size_t size
         return 0;
 }
 
-static int parse_file(Loader *l, const char *path, ComposeNode **ret) {
-        _cleanup_free_ char *data = NULL;
+/* The cache entry of @path, made (the file read and parsed) when it is new. */
+static int parse_file_cached(Loader *l, const char *path, LoadedFile **ret) {
+        _cleanup_(compose_node_freep) ComposeNode *root = NULL;
+        _cleanup_free_ char *canonical = NULL, *data = NULL;
+        LoadedFile *f;
         size_t size;
         int r;
 
-        r = read_full_file(path, &data, &size);
+        /* a file that cannot be resolved cannot be read either: the read below says why */
+        canonical = realpath(path, NULL) ?: strdup(path);
+        if (!canonical)
+                return -ENOMEM;
+        for (size_t i = 0; i < l->n_files; i++)
+                if (streq(l->files[i].canonical, canonical)) {
+                        *ret = &l->files[i];
+                        return 0;
+                }
+        if (l->n_files >= LOADER_FILES_MAX)
+                return nc_error_set_at(l->reterr, -E2BIG, path, 0, 0,
+                                       "cannot read compose file: a project may have at most %u files",
+                                       LOADER_FILES_MAX);
+        r = compose_read_input(path, &data, &size);
         if (r < 0)
-                return nc_error_set_at(l->reterr, r, path, 0, 0, "cannot read compose file: %m");
-        return parse_data(l, path, data, size, ret);
+                return nc_error_set_at(l->reterr, r, path, 0, 0, "cannot read compose file: %s",
+                                       compose_read_strerror(r));
+        if (size > LOADER_BYTES_MAX - l->bytes)
+                return nc_error_set_at(l->reterr, -E2BIG, path, 0, 0,
+                                       "cannot read compose file: a project's files may hold at most 64 MiB");
+        l->bytes += size;
+        r = parse_data(l, path, data, size, &root);
+        if (r < 0)
+                return r;
+        f = reallocarray(l->files, l->n_files + 1, sizeof *f);
+        if (!f)
+                return -ENOMEM;
+        l->files = f;
+        l->files[l->n_files] = (LoadedFile) { .canonical = TAKE_PTR(canonical), .parsed = TAKE_PTR(root) };
+        *ret = &l->files[l->n_files++];
+        return 0;
+}
+
+static int parse_file(Loader *l, const char *path, ComposeNode **ret) {
+        LoadedFile *f;
+        int r;
+
+        r = parse_file_cached(l, path, &f);
+        if (r < 0)
+                return r;
+        *ret = compose_node_dup(f->parsed);
+        return *ret ? 0 : -ENOMEM;
 }
 
 static int load_file(Loader *l, const char *path, ComposeNode **ret);
@@ -172,6 +253,10 @@ static int resolve_extends(Loader *l, ComposeNode *services, const char *name, c
         if (strv_contains(*stack, key))
                 return compose_node_error(ext, l->reterr, -ELOOP, "extends",
                                           "circular reference with extends: service '%s'", base_name);
+        if (strv_length(*stack) > LOADER_EXTENDS_DEPTH_MAX)
+                return compose_node_error(ext, l->reterr, -E2BIG, "extends",
+                                          "services extend each other deeper than %u levels",
+                                          LOADER_EXTENDS_DEPTH_MAX);
         r = strv_extend(stack, key);
         if (r < 0)
                 return r;
@@ -288,6 +373,9 @@ static int include_one(Loader *l, ComposeNode *root, const ComposeNode *entry, c
                 if (strv_contains(l->include_stack, abs))
                         return compose_node_error(paths->items[i], l->reterr, -ELOOP, "include",
                                                   "include cycle detected: %s", abs);
+                if (strv_length(l->include_stack) >= LOADER_INCLUDE_DEPTH_MAX)
+                        return compose_node_error(paths->items[i], l->reterr, -E2BIG, "include",
+                                                  "includes nested deeper than %u files", LOADER_INCLUDE_DEPTH_MAX);
                 r = load_file_merged(l, abs, &merged);
                 if (r < 0)
                         return r;
@@ -351,7 +439,30 @@ static int load_data(Loader *l, const char *path, const char *data, size_t size,
 }
 
 static int load_file(Loader *l, const char *path, ComposeNode **ret) {
-        return load_data(l, path, NULL, 0, ret);
+        _cleanup_free_ char *canonical = NULL;
+        ComposeNode *root = NULL;
+        LoadedFile *f;
+        int r;
+
+        r = parse_file_cached(l, path, &f);
+        if (r < 0)
+                return r;
+        if (!f->loaded) {
+                /* @f may move while its includes are loaded: find it again by name */
+                canonical = strdup(f->canonical);
+                if (!canonical)
+                        return -ENOMEM;
+                r = load_data(l, path, NULL, 0, &root);
+                if (r < 0)
+                        return r;
+                for (size_t i = 0; i < l->n_files; i++)
+                        if (streq(l->files[i].canonical, canonical))
+                                f = &l->files[i];
+                assert(!f->loaded);
+                f->loaded = root;
+        }
+        *ret = compose_node_dup(f->loaded);
+        return *ret ? 0 : -ENOMEM;
 }
 
 /* ---- profiles ------------------------------------------------------------------------------ */
@@ -511,9 +622,10 @@ static int load_env(Loader *l) {
                 file = intern_file(p, path);
                 if (!file)
                         return -ENOMEM;
-                r = read_full_file(path, &data, NULL);
+                r = compose_read_input(path, &data, NULL);
                 if (r < 0)
-                        return nc_error_set_at(l->reterr, r, file, 0, 0, "cannot read env file: %m");
+                        return nc_error_set_at(l->reterr, r, file, 0, 0, "cannot read env file: %s",
+                                               compose_read_strerror(r));
                 r = compose_dotenv_parse(file, data, env_lookup, o->environ, &env, l->reterr);
                 if (r < 0)
                         return r;
@@ -622,7 +734,7 @@ static int load_files(Loader *l, char * const *files, ComposeNode **ret) {
 int compose_project_load(const ComposeOptions *o, ComposeProject **ret, NcError *reterr) {
         _cleanup_(compose_project_freep) ComposeProject *p = NULL;
         _cleanup_strv_free_ char **files = NULL;
-        _cleanup_(loader_done) Loader l = { .options = o, .reterr = reterr };
+        _cleanup_(loader_done) Loader l = { .options = o, .budget = COMPOSE_YAML_BUDGET_INIT, .reterr = reterr };
         int r;
 
         assert(o);
@@ -666,7 +778,9 @@ int compose_project_load_buffer(const char *path, const char *data, size_t size,
                                 ComposeProject **ret, NcError *reterr) {
         static const ComposeOptions empty = {};
         _cleanup_(compose_project_freep) ComposeProject *p = NULL;
-        _cleanup_(loader_done) Loader l = { .options = o ?: &empty, .reterr = reterr };
+        _cleanup_(loader_done) Loader l = {
+                .options = o ?: &empty, .budget = COMPOSE_YAML_BUDGET_INIT, .reterr = reterr,
+        };
         int r;
 
         assert(path);

@@ -35,14 +35,14 @@ static int env_file_read(NormCtx *c, const ComposeNode *entry, EnvFileLookup *l,
         if (format && !streq(format, "dotenv"))
                 return compose_node_error(entry, c->reterr, -EOPNOTSUPP, path, "unsupported env_file format '%s'",
                                           format);
-        r = read_full_file(file, &data, NULL);
+        r = compose_read_input(file, &data, NULL);
         if (r == -ENOENT && !compose_map_get_bool(entry, "required", true))
                 return 0;
         if (r == -ENOENT)
                 return compose_node_error(entry, c->reterr, r, path, "env file %s not found", file);
         if (r < 0)
                 return compose_node_error(entry, c->reterr, r, path, "failed to read env file %s: %s", file,
-                                          strerror(-r));
+                                          compose_read_strerror(r));
         return compose_dotenv_parse(file, data, env_file_lookup, l, vars, c->reterr);
 }
 

@@ -575,45 +575,22 @@ static const NormField *find_field(const NormSchema *schema, const char *name) {
         return NULL;
 }
 
-void norm_order_keys(ComposeNode *map, const NormSchema *schema) {
-        _cleanup_free_ ComposeNode **keys = NULL, **items = NULL;
-        _cleanup_free_ bool *used = NULL;
-        size_t n = 0, first_rest;
+/* The schema's fields first, in the schema's order; then the others by norm_key_less(). */
+static bool schema_key_less(const char *a, const char *b, void *userdata) {
+        const NormSchema *schema = userdata;
+        const NormField *fa = find_field(schema, a), *fb = find_field(schema, b);
 
+        if (fa && fb)
+                return fa < fb;
+        if (fa || fb)
+                return fa;
+        return norm_key_less(a, b);
+}
+
+void norm_order_keys(ComposeNode *map, const NormSchema *schema) {
         assert(schema);
 
-        if (!map || map->type != COMPOSE_NODE_MAP || map->n_items < 2)
-                return;
-        keys = calloc(map->n_items, sizeof *keys);
-        items = calloc(map->n_items, sizeof *items);
-        used = calloc(map->n_items, sizeof *used);
-        if (!keys || !items || !used)
-                return;         /* the order is cosmetic: leave it as it is */
-        for (size_t f = 0; schema && f < schema->n_fields; f++) {
-                ssize_t i = compose_map_index(map, schema->fields[f].name);
-
-                if (i < 0)
-                        continue;
-                keys[n] = map->keys[i];
-                items[n++] = map->items[i];
-                used[i] = true;
-        }
-        first_rest = n;
-        for (size_t i = 0; i < map->n_items; i++) {
-                size_t j;
-
-                if (used[i])
-                        continue;
-                for (j = n; j > first_rest && norm_key_less(map->keys[i]->scalar, keys[j - 1]->scalar); j--) {
-                        keys[j] = keys[j - 1];
-                        items[j] = items[j - 1];
-                }
-                keys[j] = map->keys[i];
-                items[j] = map->items[i];
-                n++;
-        }
-        memcpy(map->keys, keys, n * sizeof *keys);
-        memcpy(map->items, items, n * sizeof *items);
+        compose_map_sort_by(map, schema_key_less, (void*) schema);
 }
 
 int norm_struct(NormCtx *c, ComposeNode *map, const NormSchema *schema, const char *path) {

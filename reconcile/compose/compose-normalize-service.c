@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <assert.h>
+
+#include "lib/in-addr-util.h"
 #include "reconcile/compose/compose-normalize-internal.h"
 #include "lib/strv.h"
 
@@ -269,6 +271,19 @@ static char *extra_host_string(const char *host, const char *ip) {
         return e;
 }
 
+/* One "host=ip" line of /etc/hosts: the host a host name, the address one docker's engine takes
+ * (an IP, maybe bracketed, or host-gateway), so neither can add lines of its own. An empty address
+ * (a map entry without a value) is kept as compose-go keeps it. */
+static int extra_host_one(NormCtx *c, const ComposeNode *n, const char *host, const char *ip, char ***out,
+                          const char *path) {
+        if (!compose_dns_name_is_valid(host))
+                return compose_node_error(n, c->reterr, -EINVAL, path, "bad host name '%s'", host);
+        if (!isempty(ip) && !streq(ip, "host-gateway") &&
+            in_addr_from_string_bracketed(ip, NULL, &(union in_addr_union) {}) < 0)
+                return compose_node_error(n, c->reterr, -EINVAL, path, "invalid IP address in add-host: \"%s\"", ip);
+        return strv_consume(out, extra_host_string(host, ip));
+}
+
 /* One host with its comma-separated addresses (compose-go's HostsList) into "host=ip" strings. */
 static int extra_host_add(NormCtx *c, const ComposeNode *n, const char *host, const char *ips, char ***out,
                           const char *path) {
@@ -279,9 +294,13 @@ static int extra_host_add(NormCtx *c, const ComposeNode *n, const char *host, co
         for (;;) {
                 const char *comma = strchr(p, ',');
                 _cleanup_free_ char *ip = strndup(p, comma ? (size_t) (comma - p) : strlen(p));
+                int r;
 
-                if (!ip || strv_consume(out, extra_host_string(host, ip)) < 0)
+                if (!ip)
                         return -ENOMEM;
+                r = extra_host_one(c, n, host, ip, out, path);
+                if (r < 0)
+                        return r;
                 if (!comma)
                         return 0;
                 p = comma + 1;
@@ -329,8 +348,9 @@ static int extra_hosts_from_map(NormCtx *c, const ComposeNode *map, char ***out,
                         COMPOSE_SEQ_FOREACH(j, v) {
                                 if (!compose_node_is_scalar(v->items[j]))
                                         return norm_type_error(c, v->items[j], child, "an address");
-                                if (strv_consume(out, extra_host_string(host, v->items[j]->scalar)) < 0)
-                                        return -ENOMEM;
+                                r = extra_host_one(c, v->items[j], host, v->items[j]->scalar, out, child);
+                                if (r < 0)
+                                        return r;
                         }
                 } else
                         r = norm_type_error(c, v, child, "an address or a list of addresses");
@@ -358,7 +378,8 @@ int norm_hook_extra_hosts(NormCtx *c, ComposeNode **slot, const char *path) {
                 return n->type == COMPOSE_NODE_NULL ? 0 : norm_type_error(c, n, path, "a mapping or a list");
         if (r < 0)
                 return r;
-        strv_sort(hosts);
+        if (hosts)              /* none: an empty list or map; qsort() takes no NULL */
+                strv_sort(hosts);
         return norm_replace_strv(slot, hosts);
 }
 

@@ -69,16 +69,12 @@ bool norm_key_less(const char *a, const char *b) {
         return strlen(a) < strlen(b);
 }
 
-void norm_sort_map(ComposeNode *map) {
-        COMPOSE_MAP_FOREACH(i, map)
-                for (size_t j = i; j > 0 && norm_key_less(map->keys[j]->scalar, map->keys[j - 1]->scalar); j--) {
-                        ComposeNode *k = map->keys[j], *v = map->items[j];
+static bool norm_key_less_cb(const char *a, const char *b, void *userdata) {
+        return norm_key_less(a, b);
+}
 
-                        map->keys[j] = map->keys[j - 1];
-                        map->items[j] = map->items[j - 1];
-                        map->keys[j - 1] = k;
-                        map->items[j - 1] = v;
-                }
+void norm_sort_map(ComposeNode *map) {
+        compose_map_sort_by(map, norm_key_less_cb, NULL);
 }
 
 const char *norm_path_key(char buf[static NORM_PATH_MAX], const char *parent, const char *key) {

@@ -283,3 +283,45 @@ int compose_parse_bool(const char *s, bool *ret) {
         }
         return -EINVAL;
 }
+
+/* One label: letters, digits, '-' and '_' (compose service names, which are host names on the
+ * project's networks, may hold underscores), 1 to 63 bytes, not starting or ending with '-'. */
+static bool dns_label_is_valid(const char *s, size_t n) {
+        if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!isalnum((unsigned char) s[i]) && s[i] != '-' && s[i] != '_')
+                        return false;
+        return true;
+}
+
+bool compose_dns_name_is_valid(const char *s) {
+        size_t n;
+
+        assert(s);
+
+        n = strlen(s);
+        if (n == 0 || n > 253)
+                return false;
+        for (const char *p = s;; ) {
+                size_t l = strcspn(p, ".");
+
+                if (!dns_label_is_valid(p, l))
+                        return false;
+                if (!p[l])
+                        return true;
+                p += l + 1;
+        }
+}
+
+bool compose_volume_name_is_valid(const char *s) {
+        assert(s);
+
+        /* docker's local volume names: [a-zA-Z0-9][a-zA-Z0-9_.-]* (so never "", "." or ".."). */
+        if (!isalnum((unsigned char) s[0]))
+                return false;
+        for (; *s; s++)
+                if (!isalnum((unsigned char) *s) && !strchr("_.-", *s))
+                        return false;
+        return true;
+}

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <strings.h>
 
+#include "lib/in-addr-util.h"
 #include "reconcile/compose/compose-internal.h"
 #include "lib/strv.h"
 
@@ -300,9 +301,69 @@ static int check_config(const ComposeNode *n, const char *path, NcError *reterr)
                                   "config must declare either `file`, `environment` or `content`");
 }
 
+/* Names and addresses that end up as lines of /etc/hosts and resolv.conf: one that holds a newline
+ * or a space would add lines of its own. docker compose passes them to the engine, which refuses a
+ * bad dns ("IP address is not correctly formatted") and dns_search ("is not a valid domain"), and
+ * takes any hostname or alias; we refuse those too (docs/compose-differences.md). */
+static int check_dns_name(const ComposeNode *n, const char *path, NcError *reterr) {
+        if (!compose_node_is_scalar(n) || compose_dns_name_is_valid(n->scalar))
+                return 0;
+        return compose_node_error(n, reterr, -EINVAL, path, "\"%s\" is not a valid hostname", n->scalar);
+}
+
+static int check_dns_search(const ComposeNode *n, const char *path, NcError *reterr) {
+        /* "." is docker's "no search domain" */
+        if (!compose_node_is_scalar(n) || streq(n->scalar, ".") || compose_dns_name_is_valid(n->scalar))
+                return 0;
+        return compose_node_error(n, reterr, -EINVAL, path, "%s is not a valid domain", n->scalar);
+}
+
+static int check_ip_address(const ComposeNode *n, const char *path, NcError *reterr) {
+        if (!compose_node_is_scalar(n) || in_addr_from_string_auto(n->scalar, NULL, &(union in_addr_union) {}) >= 0)
+                return 0;
+        return compose_node_error(n, reterr, -EINVAL, path, "IP address is not correctly formatted: %s", n->scalar);
+}
+
+/* Top-level volumes: an explicit name, or the key of an external volume (which is its name), is a
+ * directory of the volume store, so it must be a volume name as docker allows it. */
+static int check_volume_name(const ComposeNode *n, const char *path, const char *name, NcError *reterr) {
+        if (compose_volume_name_is_valid(name))
+                return 0;
+        return compose_node_error(n, reterr, -EINVAL, path,
+                                  "\"%s\" includes invalid characters for a local volume name, only "
+                                  "\"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed", name);
+}
+
+static bool is_external(const ComposeNode *n);
+
+static int check_volumes(const ComposeNode *n, const char *path, NcError *reterr) {
+        COMPOSE_MAP_FOREACH(i, n) {
+                const ComposeNode *v = n->items[i], *name = compose_map_get(v, "name"), *ext;
+                char child[512];
+                int r = 0;
+
+                snprintf(child, sizeof child, "%s.%s", path, n->keys[i]->scalar);
+                ext = compose_map_get(v, "external");
+                if (compose_node_is_scalar(name))
+                        r = check_volume_name(name, child, name->scalar, reterr);
+                else if (ext && ext->type == COMPOSE_NODE_MAP && compose_node_is_scalar(compose_map_get(ext, "name")))
+                        r = check_volume_name(compose_map_get(ext, "name"), child,
+                                              compose_map_get(ext, "name")->scalar, reterr);
+                else if (is_external(v))
+                        r = check_volume_name(n->keys[i], child, n->keys[i]->scalar, reterr);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 /* ---- the tables (compose-spec.json definitions, in its order) ------------------------------- */
 
 static const Schema string = { T_STRING };
+static const Schema dns_name = { T_STRING, .check = check_dns_name };
+static const Schema dns_names = { T_SEQ, .items = &dns_name, .unique = true };
+static const Schema ip_address = { T_STRING, .check = check_ip_address };
+static const Schema dns_search_domain = { T_STRING, .check = check_dns_search };
 static const Schema boolean = { T_BOOL };
 static const Schema number = { T_NUMBER };
 static const Schema integer = { T_INT };
@@ -535,7 +596,7 @@ static const Schema logging = {
 static const Schema service_networks = {
         T_SEQ | T_MAP, .items = &string, .unique = true, .name_keys = true,
         .values = SCHEMA(T_MAP | T_NULL,
-                         .keys = KEYS({ "aliases", &list_of_strings },
+                         .keys = KEYS({ "aliases", &dns_names },
                                       { "interface_name", &string },
                                       { "ipv4_address", &string },
                                       { "ipv6_address", &string },
@@ -617,10 +678,12 @@ static const Schema service = {
                      { "depends_on", &depends_on },
                      { "device_cgroup_rules", &list_of_strings },
                      { "devices", &devices },
-                     { "dns", &string_or_list },
+                     { "dns", SCHEMA(T_STRING | T_SEQ, .items = &ip_address, .unique = true,
+                                     .check = check_ip_address) },
                      { "dns_opt", &list_of_strings },
-                     { "dns_search", &string_or_list },
-                     { "domainname", &string },
+                     { "dns_search", SCHEMA(T_STRING | T_SEQ, .items = &dns_search_domain, .unique = true,
+                                            .check = check_dns_search) },
+                     { "domainname", &dns_name },
                      { "entrypoint", &command },
                      { "env_file", &env_file },
                      { "label_file", SCHEMA(T_STRING | T_SEQ, .items = &string) },
@@ -638,7 +701,7 @@ static const Schema service = {
                      { "gpus", &gpus },
                      { "group_add", SCHEMA(T_SEQ, .items = SCHEMA(T_STRING | T_NUMBER), .unique = true) },
                      { "healthcheck", &healthcheck },
-                     { "hostname", &string },
+                     { "hostname", &dns_name },
                      { "image", &string },
                      { "init", &bool_or_string },
                      { "ipc", &string },
@@ -779,7 +842,8 @@ static const Schema root = {
                      { "services", SCHEMA(T_MAP | T_NULL, .name_keys = true, .values = &service) },
                      { "models", SCHEMA(T_MAP | T_NULL, .values = &model) },
                      { "networks", SCHEMA(T_MAP | T_NULL, .values = &network) },
-                     { "volumes", SCHEMA(T_MAP | T_NULL, .name_keys = true, .values = &volume) },
+                     { "volumes", SCHEMA(T_MAP | T_NULL, .name_keys = true, .values = &volume,
+                                         .check = check_volumes) },
                      { "secrets", SCHEMA(T_MAP | T_NULL, .name_keys = true, .values = &secret) },
                      { "configs", SCHEMA(T_MAP | T_NULL, .name_keys = true, .values = &config) }),
 };
@@ -919,8 +983,17 @@ static int check_map(const Schema *s, const ComposeNode *n, Path *p, NcError *re
 }
 
 static int check_seq(const Schema *s, const ComposeNode *n, Path *p, NcError *reterr) {
+        size_t dup_first = 0, dup_second = SIZE_MAX;
         int r;
 
+        /* found up front (sorting, not comparing every pair), reported where the pairwise scan would */
+        if (s->unique) {
+                r = compose_seq_first_duplicate(n, &dup_first, &dup_second);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        dup_second = SIZE_MAX;
+        }
         COMPOSE_SEQ_FOREACH(i, n) {
                 size_t old = path_push_index(p, i);
 
@@ -928,10 +1001,9 @@ static int check_seq(const Schema *s, const ComposeNode *n, Path *p, NcError *re
                 path_pop(p, old);
                 if (r < 0)
                         return r;
-                for (size_t j = 0; s->unique && j < i; j++)
-                        if (compose_node_equal(n->items[j], n->items[i]))
-                                return compose_node_error(n->items[i], reterr, -EINVAL, p->buf,
-                                                          "array items[%zu,%zu] must be unique", j, i);
+                if (i == dup_second)
+                        return compose_node_error(n->items[i], reterr, -EINVAL, p->buf,
+                                                  "array items[%zu,%zu] must be unique", dup_first, i);
         }
         return 0;
 }

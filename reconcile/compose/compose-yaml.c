@@ -15,18 +15,18 @@
 typedef struct Anchor {
         char *name;
         ComposeNode *node;              /* owned copy: the original may be consumed by a merge key */
+        size_t nodes, bytes;            /* what one more copy of it costs */
+        unsigned height;                /* levels of nesting it adds where it is copied */
 } Anchor;
 
 /* Nesting beyond this is refused rather than recursed into (a hostile file would overflow the stack);
- * no compose file comes close. */
+ * no compose file comes close. Aliases count too: a copy must fit below the alias's own depth. */
 #define YAML_MAX_DEPTH 256
-/* Nodes all aliases of a document may copy in total. */
-#define YAML_MAX_ALIAS_NODES 1000000
 
 typedef struct YamlParser {
         yaml_parser_t parser;
         unsigned depth;
-        size_t alias_nodes;
+        ComposeYamlBudget *budget;
         const char *file;
         Anchor *anchors;
         size_t n_anchors;
@@ -157,8 +157,41 @@ static ComposeNodeType int_type(const char *s) {
         return base == 10 ? COMPOSE_NODE_FLOAT : COMPOSE_NODE_STRING;
 }
 
-static int remember_anchor(YamlParser *p, const char *name, ComposeNode *n) {
+/* Nodes and scalar bytes of @n, and its height (1 for a scalar). Recurses no deeper than the tree is. */
+static void node_cost(const ComposeNode *n, size_t *nodes, size_t *bytes, unsigned *height) {
+        unsigned h = 0;
+
+        *nodes += 1;
+        *bytes += n->scalar ? strlen(n->scalar) : 0;
+        for (size_t i = 0; i < n->n_items; i++) {
+                unsigned c = 0;
+
+                if (n->keys)
+                        node_cost(n->keys[i], nodes, bytes, &c);
+                node_cost(n->items[i], nodes, bytes, &c);
+                h = MAX(h, c);
+        }
+        *height = h + 1;
+}
+
+/* Every anchor and alias is a copy: refuse documents that multiply themselves ("billion laughs", or
+ * one long string aliased many times), as go-yaml does, instead of exhausting memory. */
+static int budget_take(YamlParser *p, const yaml_event_t *e, size_t nodes, size_t bytes) {
+        ComposeYamlBudget *b = p->budget;
+
+        if (nodes > b->nodes || bytes > b->bytes)
+                return nc_error_set_at(p->reterr, -E2BIG, p->file, e->start_mark.line + 1, e->start_mark.column + 1,
+                                       "document contains excessive aliasing (anchors and aliases may copy at "
+                                       "most %zu nodes and %zu bytes)", (size_t) COMPOSE_YAML_ALIAS_NODES_MAX,
+                                       (size_t) COMPOSE_YAML_ALIAS_BYTES_MAX);
+        b->nodes -= nodes;
+        b->bytes -= bytes;
+        return 0;
+}
+
+static int remember_anchor(YamlParser *p, const yaml_event_t *e, const char *name, ComposeNode *n) {
         Anchor *a;
+        int r;
 
         if (!name)
                 return 0;
@@ -166,11 +199,17 @@ static int remember_anchor(YamlParser *p, const char *name, ComposeNode *n) {
         if (!a)
                 return -ENOMEM;
         p->anchors = a;
-        a[p->n_anchors].name = strdup(name);
-        a[p->n_anchors].node = compose_node_dup(n);
-        if (!a[p->n_anchors].name || !a[p->n_anchors].node) {
-                free(a[p->n_anchors].name);
-                compose_node_free(a[p->n_anchors].node);
+        a = &p->anchors[p->n_anchors];
+        *a = (Anchor) {};
+        node_cost(n, &a->nodes, &a->bytes, &a->height);
+        r = budget_take(p, e, a->nodes, a->bytes);
+        if (r < 0)
+                return r;
+        a->name = strdup(name);
+        a->node = compose_node_dup(n);
+        if (!a->name || !a->node) {
+                free(a->name);
+                compose_node_free(a->node);
                 return -ENOMEM;
         }
         p->n_anchors++;
@@ -204,7 +243,7 @@ static int parse_scalar(YamlParser *p, yaml_event_t *e, ComposeNode **ret) {
                 if (!n->scalar)
                         return -ENOMEM;
         }
-        r = remember_anchor(p, (const char*) e->data.scalar.anchor, n);
+        r = remember_anchor(p, e, (const char*) e->data.scalar.anchor, n);
         if (r < 0) {
                 compose_node_free(n);
                 return r;
@@ -213,31 +252,28 @@ static int parse_scalar(YamlParser *p, yaml_event_t *e, ComposeNode **ret) {
         return 0;
 }
 
-static size_t node_count(const ComposeNode *n) {
-        size_t c = 1;
-
-        for (size_t i = 0; i < n->n_items; i++)
-                c += node_count(n->items[i]);
-        return c;
-}
-
 static int parse_alias(YamlParser *p, yaml_event_t *e, ComposeNode **ret) {
         const char *name = (const char*) e->data.alias.anchor;
 
-        for (size_t i = p->n_anchors; i > 0; i--)
-                if (streq(p->anchors[i - 1].name, name)) {
-                        /* Every alias is a copy: refuse documents that multiply themselves ("billion
-                         * laughs"), as go-yaml does, instead of exhausting memory. */
-                        p->alias_nodes += node_count(p->anchors[i - 1].node);
-                        if (p->alias_nodes > YAML_MAX_ALIAS_NODES)
-                                return nc_error_set_at(p->reterr, -E2BIG, p->file, e->start_mark.line + 1,
-                                                       e->start_mark.column + 1, "document contains excessive aliasing");
-                        *ret = compose_node_dup(p->anchors[i - 1].node);
-                        if (!*ret)
-                                return -ENOMEM;
-                        (*ret)->mark = event_mark(p, e);
-                        return 0;
-                }
+        for (size_t i = p->n_anchors; i > 0; i--) {
+                const Anchor *a = &p->anchors[i - 1];
+                int r;
+
+                if (!streq(a->name, name))
+                        continue;
+                /* the alias stands at depth p->depth; its copy must not nest deeper than a document may */
+                if (p->depth + a->height > YAML_MAX_DEPTH)
+                        return nc_error_set_at(p->reterr, -E2BIG, p->file, e->start_mark.line + 1,
+                                               e->start_mark.column + 1, "exceeded max depth of %u", YAML_MAX_DEPTH);
+                r = budget_take(p, e, a->nodes, a->bytes);
+                if (r < 0)
+                        return r;
+                *ret = compose_node_dup(a->node);
+                if (!*ret)
+                        return -ENOMEM;
+                (*ret)->mark = event_mark(p, e);
+                return 0;
+        }
         return nc_error_set_at(p->reterr, -EINVAL, p->file, e->start_mark.line + 1, e->start_mark.column + 1,
                                "unknown anchor '%s' referenced", name);
 }
@@ -273,7 +309,7 @@ static int parse_sequence(YamlParser *p, yaml_event_t *start, ComposeNode **ret)
                 if (r < 0)
                         return r;
         }
-        r = remember_anchor(p, (const char*) start->data.sequence_start.anchor, seq);
+        r = remember_anchor(p, start, (const char*) start->data.sequence_start.anchor, seq);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(seq);
@@ -344,13 +380,12 @@ static int parse_map_entry(YamlParser *p, yaml_event_t *ke, ComposeNode *map, Co
                 if (!key->scalar)
                         return -ENOMEM;
         }
-        if (compose_map_get(map, key->scalar)) {
-                ssize_t i = compose_map_index(map, key->scalar);
+        r = compose_map_add_at(map, key->scalar, &key->mark, TAKE_PTR(value));
+        if (r == -EEXIST)
                 return nc_error_set_at(p->reterr, -EINVAL, p->file, key->mark.line, key->mark.column,
                                        "mapping key \"%s\" already defined at line %u", key->scalar,
-                                       map->keys[i]->mark.line);
-        }
-        return compose_map_set_at(map, key->scalar, &key->mark, TAKE_PTR(value));
+                                       map->keys[compose_map_index(map, key->scalar)]->mark.line);
+        return r;
 }
 
 static int parse_mapping(YamlParser *p, yaml_event_t *start, ComposeNode **ret) {
@@ -384,7 +419,7 @@ static int parse_mapping(YamlParser *p, yaml_event_t *start, ComposeNode **ret) 
         r = apply_merges(p, map, merges);
         if (r < 0)
                 return r;
-        r = remember_anchor(p, (const char*) start->data.mapping_start.anchor, map);
+        r = remember_anchor(p, start, (const char*) start->data.mapping_start.anchor, map);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(map);
@@ -512,10 +547,12 @@ static int parse_stream(YamlParser *p, ComposeNode **ret) {
         return 0;
 }
 
-int compose_yaml_parse(const char *file, const char *data, size_t size, ComposeNode **ret, NcError *reterr) {
-        YamlParser p = { .file = file, .reterr = reterr };
+int compose_yaml_parse_budget(const char *file, const char *data, size_t size, ComposeYamlBudget *budget,
+                              ComposeNode **ret, NcError *reterr) {
+        YamlParser p = { .file = file, .budget = budget, .reterr = reterr };
         int r;
 
+        assert(budget);
         assert(ret);
 
         if (!yaml_parser_initialize(&p.parser))
@@ -524,4 +561,10 @@ int compose_yaml_parse(const char *file, const char *data, size_t size, ComposeN
         r = parse_stream(&p, ret);
         yaml_parser_done(&p);
         return r;
+}
+
+int compose_yaml_parse(const char *file, const char *data, size_t size, ComposeNode **ret, NcError *reterr) {
+        ComposeYamlBudget budget = COMPOSE_YAML_BUDGET_INIT;
+
+        return compose_yaml_parse_budget(file, data, size, &budget, ret, reterr);
 }

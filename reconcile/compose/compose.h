@@ -47,6 +47,9 @@ typedef struct ComposeMark {
 } ComposeMark;
 
 typedef struct ComposeNode ComposeNode;
+typedef struct ComposeMapIndex ComposeMapIndex;
+/* keys[], items[] and n_items are read-only outside compose-node.c: change maps with the functions
+ * below, which keep the hash index of a map (a cache) in step. */
 struct ComposeNode {
         ComposeNodeType type;
         char *scalar;                   /* all scalar types: the text ("true", "42", "1.5", "x"); NULL for MAP/SEQ/NULL */
@@ -55,6 +58,7 @@ struct ComposeNode {
         size_t n_items, n_alloc;
         ComposeMark mark;
         unsigned flags;
+        ComposeMapIndex *index;         /* MAP: hash index of keys, built on demand */
 };
 
 /* Construction. All return NULL on OOM. @mark may be NULL. */
@@ -74,12 +78,17 @@ ssize_t compose_map_index(const ComposeNode *map, const char *key);     /* -ENOE
 int compose_map_set(ComposeNode *map, const char *key, ComposeNode *value);
 /* Same, but the key node carries @key_mark. */
 int compose_map_set_at(ComposeNode *map, const char *key, const ComposeMark *key_mark, ComposeNode *value);
+/* Same, but -EEXIST (and @value freed) when @key is already there: a duplicate key. */
+int compose_map_add_at(ComposeNode *map, const char *key, const ComposeMark *key_mark, ComposeNode *value);
 /* Removes @key. 1 if removed, 0 if absent. */
 int compose_map_remove(ComposeNode *map, const char *key);
 /* Detaches and returns the value of @key (NULL if absent). */
 ComposeNode *compose_map_take(ComposeNode *map, const char *key);
 /* Sorts a map's entries by key (strcmp); canonical output order. */
 void compose_map_sort(ComposeNode *map);
+/* Same with another order of keys; stable, O(n log n). */
+typedef bool (*ComposeKeyLess)(const char *a, const char *b, void *userdata);
+void compose_map_sort_by(ComposeNode *map, ComposeKeyLess less, void *userdata);
 /* Appends @item to a SEQ, taking ownership. 0 or -ENOMEM. */
 int compose_seq_append(ComposeNode *seq, ComposeNode *item);
 
@@ -93,6 +102,11 @@ const char *compose_node_type_to_string(ComposeNodeType t);
 
 /* Structural equality (type, scalar text, keys in order, items). Marks and flags are ignored. */
 bool compose_node_equal(const ComposeNode *a, const ComposeNode *b);
+/* A total order consistent with compose_node_equal(): <0, 0 or >0. */
+int compose_node_compare(const ComposeNode *a, const ComposeNode *b);
+/* The first item of a SEQ that equals an earlier one (smallest *ret_second) and the first item it
+ * equals. 1 if found, 0 if all items differ, -ENOMEM. O(n log n). */
+int compose_seq_first_duplicate(const ComposeNode *seq, size_t *ret_first, size_t *ret_second);
 
 #define COMPOSE_MAP_FOREACH(i, map) \
         for (size_t i = 0; (map) && (map)->type == COMPOSE_NODE_MAP && i < (map)->n_items; i++)

@@ -296,7 +296,8 @@ static void hash_input(Sha256 *h, const DesiredState *s, const char *path) {
                 hash_part(h, label, f->content, f->size);
                 return;
         }
-        r = read_full_file(path, &data, &size);
+        /* a FIFO or /dev/zero as a secret's source must not hang or fill memory: hashed as unreadable */
+        r = read_full_file_max(path, INPUT_FILE_SIZE_MAX, &data, &size);
         if (r < 0) {
                 char err[64];
 

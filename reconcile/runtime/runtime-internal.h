@@ -73,6 +73,10 @@ int service_paths_init(ServicePaths *p, const ServiceSpec *s, const ServiceRunOp
 
 /* runtime-rootfs.c */
 int rt_mount_namespace(void);
+/* The text of /etc/hosts and /etc/resolv.conf for @s (fuzzed by tests/fuzz/fuzz-hosts-resolv.c).
+ * resolv reads the host's resolv.conf when @s has neither dns nor dns_search. NULL on OOM or error. */
+char *rt_hosts_text(const ServiceSpec *s, NcError *reterr);
+char *rt_resolv_text(const ServiceSpec *s);
 int rt_rootfs_mount(const ServicePaths *p, const char *hash, NcError *reterr);
 int rt_rootfs_prepare(const ServicePaths *p, const ServiceSpec *s, NcError *reterr);
 /* The payload's environment file (0600, service_env_file_text()). */

@@ -141,7 +141,7 @@ int service_hosts_update(pid_t leader, const char *text, NcError *reterr) {
 }
 
 /* /etc/hosts: the rendered S.hosts, or (without one) localhost, our addresses and extra_hosts. */
-static char *hosts_text(const ServiceSpec *s, NcError *reterr) {
+char *rt_hosts_text(const ServiceSpec *s, NcError *reterr) {
         _cleanup_free_ char *text = NULL;
         StrBuf b = {};
         int r;
@@ -179,7 +179,7 @@ static bool nameserver_is_local(const char *line) {
 
 /* /etc/resolv.conf: compose's dns/dns_search, else the host's resolver without loopback
  * servers, which do not exist in the service's netns (systemd-resolved's upstream list first). */
-static char *resolv_text(const ServiceSpec *s) {
+char *rt_resolv_text(const ServiceSpec *s) {
         _cleanup_free_ char *host = NULL;
         _cleanup_strv_free_ char **lines = NULL;
         StrBuf b = {};
@@ -215,10 +215,10 @@ int rt_rootfs_prepare(const ServicePaths *p, const ServiceSpec *s, NcError *rete
         root_fd = open(p->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (root_fd < 0)
                 return nc_error_set(reterr, -errno, "%s: %m", p->root);
-        hosts = hosts_text(s, reterr);
+        hosts = rt_hosts_text(s, reterr);
         if (!hosts)
                 return reterr && reterr->error ? reterr->error : -ENOMEM;
-        resolv = resolv_text(s);
+        resolv = rt_resolv_text(s);
         if (!resolv)
                 return -ENOMEM;
         if (mkdirat(root_fd, "etc", 0755) < 0 && errno != EEXIST)
@@ -344,7 +344,7 @@ static int copy_file_owned(const char *from, const char *to, const ServiceMount 
         ssize_t n;
         int r;
 
-        r = read_full_file(from, &data, &size);
+        r = read_full_file_max(from, INPUT_FILE_SIZE_MAX, &data, &size);
         if (r < 0)
                 return nc_error_set(reterr, r, "%s (for %s): %m", from, m->target);
         fd = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);

@@ -174,6 +174,41 @@ TEST(read_full_file_of_a_missing_file) {
         ASSERT_NULL(text);
 }
 
+TEST(read_full_file_max_refuses_what_is_too_big) {
+        _cleanup_free_ char *path = tmp_path("capped"), *text = NULL;
+        size_t size = 0;
+
+        ASSERT_EQ(write_file_atomic(path, "0123456789", 10, 0644), 1);
+        ASSERT_OK(read_full_file_max(path, 10, &text, &size));
+        ASSERT_EQ(size, 10);
+        ASSERT_STREQ(text, "0123456789");
+        text = mfree(text);
+        ASSERT_EQ(read_full_file_max(path, 9, &text, NULL), -EFBIG);
+        ASSERT_NULL(text);
+        ASSERT_EQ(read_full_file_max(path, 0, &text, NULL), -EFBIG);
+        ASSERT_NULL(text);
+}
+
+TEST(read_full_file_max_reads_only_regular_files) {
+        _cleanup_free_ char *fifo = tmp_path("fifo"), *link = tmp_path("link"), *target = tmp_path("target");
+        char *text = NULL;
+
+        /* a FIFO without a writer would block a plain open() forever */
+        ASSERT_EQ(mkfifo(fifo, 0600), 0);
+        ASSERT_EQ(read_full_file_max(fifo, INPUT_FILE_SIZE_MAX, &text, NULL), -EBADFD);
+        ASSERT_EQ(read_full_file_max("/dev/zero", INPUT_FILE_SIZE_MAX, &text, NULL), -EBADFD);
+        ASSERT_EQ(read_full_file_max("/dev/null", INPUT_FILE_SIZE_MAX, &text, NULL), -EBADFD);
+        ASSERT_EQ(read_full_file_max(tmpdir, INPUT_FILE_SIZE_MAX, &text, NULL), -EISDIR);
+        ASSERT_EQ(read_full_file_max(target, INPUT_FILE_SIZE_MAX, &text, NULL), -ENOENT);
+        ASSERT_NULL(text);
+        /* a symlink to a regular file is read as the file */
+        ASSERT_EQ(write_file_atomic(target, "x", 1, 0644), 1);
+        ASSERT_EQ(symlink(target, link), 0);
+        ASSERT_OK(read_full_file_max(link, INPUT_FILE_SIZE_MAX, &text, NULL));
+        ASSERT_STREQ(text, "x");
+        free(text);
+}
+
 TEST(write_string_file_writes_in_place) {
         _cleanup_free_ char *path = tmp_path("knob"), *text = NULL, *missing = tmp_path("no-knob");
         struct stat before, after;
