@@ -98,7 +98,7 @@ typedef enum HealthTestType {
 typedef struct HealthConfig {
         HealthTestType type;
         char **argv;                    /* CMD and CMD-SHELL */
-        char *address;                  /* TCP/HTTP: IPv4/IPv6 literal; NULL = loopback in the leader's netns */
+        char *address;                  /* TCP/HTTP: IPv4/IPv6 literal; NULL = loopback. Always from the leader's netns */
         uint16_t port;                  /* TCP/HTTP */
         char *http_path;                /* HTTP; NULL = "/" */
         uint64_t interval_usec, timeout_usec, start_period_usec, start_interval_usec;  /* 0 = default */
