@@ -9,9 +9,9 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 
 #include "healthd/health-internal.h"
+#include "lib/process.h"
 #include "lib/safe-open.h"
 #include "lib/strv.h"
 #include "lib/user-db.h"
@@ -26,8 +26,10 @@
 
 extern char **environ;
 
+static const char *tag = "healthcheck";       /* per helper process: set first thing after fork */
+
 static _noreturn_ void spawn_fail(const char *what, int error) {
-        dprintf(STDERR_FILENO, "healthcheck: %s: %s\n", what, strerror(error));
+        dprintf(STDERR_FILENO, "%s: %s: %s\n", tag, what, strerror(error));
         _exit(HEALTH_EXIT_CANNOT_RUN);
 }
 
@@ -54,7 +56,7 @@ static void resolve_user(const HealthLeader *l, const char *spec, UserIds *ret) 
         if (gr >= 0)
                 close(gr);
         if (r < 0) {
-                dprintf(STDERR_FILENO, "healthcheck: unable to find user '%s' in the container\n", strempty(spec));
+                dprintf(STDERR_FILENO, "%s: unable to find user '%s' in the container\n", tag, strempty(spec));
                 _exit(HEALTH_EXIT_CANNOT_RUN);
         }
 }
@@ -132,17 +134,8 @@ static _noreturn_ void run_command(const HealthSpawn *s, const char *home_env) {
         /* execvp searches the PATH of the environment it runs with: the machine's. */
         environ = env;
         execvp(s->argv[0], s->argv);
-        dprintf(STDERR_FILENO, "healthcheck: %s: %s\n", s->argv[0], strerror(errno));
+        dprintf(STDERR_FILENO, "%s: %s: %s\n", tag, s->argv[0], strerror(errno));
         _exit(errno == ENOENT ? HEALTH_EXIT_NOT_FOUND : HEALTH_EXIT_CANNOT_RUN);
-}
-
-static int wait_status(pid_t pid) {
-        siginfo_t si = {};
-
-        while (waitid(P_PID, pid, &si, WEXITED) < 0)
-                if (errno != EINTR)
-                        return HEALTH_EXIT_CANNOT_RUN;
-        return si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
 }
 
 static void die_with(pid_t parent) {
@@ -155,10 +148,12 @@ static _noreturn_ void run_helper(const HealthLeader *l, const HealthSpawn *s, p
         char home_env[sizeof ((UserIds*) NULL)->home + 8];
         UserIds u;
         pid_t pid;
+        int r;
 
         /* before anything of the machine is touched: no ptrace, no /proc/PID/fd, no core */
         if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
                 _exit(HEALTH_EXIT_CANNOT_RUN);
+        tag = s->tag ?: tag;
         if (s->die_with_parent)
                 die_with(parent);
         if (s->own_process_group)
@@ -183,7 +178,8 @@ static _noreturn_ void run_helper(const HealthLeader *l, const HealthSpawn *s, p
                 spawn_fail("fork", errno);
         if (pid == 0)
                 run_command(s, home_env);
-        _exit(wait_status(pid));
+        r = wait_for_status(pid);
+        _exit(r < 0 ? HEALTH_EXIT_CANNOT_RUN : r);
 }
 
 int health_spawn(const HealthLeader *l, const HealthSpawn *s, pid_t *ret_pid) {

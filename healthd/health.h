@@ -59,6 +59,7 @@ typedef struct HealthSpawn {
         bool own_process_group;         /* the helper leads a new process group (probes kill it) */
         bool controlling_tty;           /* a new session with stdio[0], a terminal, as its tty */
         bool die_with_parent;
+        const char *tag;                /* prefix of the setup's error messages; NULL = "healthcheck" */
 } HealthSpawn;
 
 /* Exit codes of the spawn's own setup, as a shell reports them (and docker exec). */
