@@ -25,24 +25,6 @@ void health_output_append_str(HealthOutput *o, const char *s);
 /* Copies the kept bytes to @out (HEALTH_OUTPUT_MAX + 1 bytes), NUL-terminated. Returns the length. */
 size_t health_output_flatten(const HealthOutput *o, char *out);
 
-/* The container we probe, pinned: every fd refers to the leader that was alive when we opened the
- * pidfd, even if its PID is later reused. */
-typedef struct HealthLeader {
-        pid_t pid;
-        int pidfd;
-        int root_fd;                    /* /proc/PID/root */
-        int netns_fd;                   /* /proc/PID/ns/net, for native probes on its loopback */
-        int setns_flags;                /* CLONE_NEW* to enter through the pidfd */
-        uint64_t cap_bounding;          /* the leader's CapBnd */
-        bool no_new_privs;
-        unsigned cap_last;
-} HealthLeader;
-
-int health_leader_open(pid_t pid, HealthLeader *ret, NcError *reterr);
-void health_leader_done(HealthLeader *l);
-/* 0 while the leader runs, -ESRCH once it exited. */
-int health_leader_alive(const HealthLeader *l);
-
 /* The probe cgroup, or none (then the probe's process group is killed). */
 typedef struct HealthCgroup {
         char *path;                     /* NULL: no cgroup */
@@ -77,9 +59,7 @@ struct HealthChecker {
 
         /* exec probes, prepared once */
         char **exec_argv;
-        char **exec_envp;               /* one spare slot before the NULL for HOME= */
-        size_t n_env;
-        bool env_has_home;
+        char **exec_envp;
         int null_fd;
 
         /* the running probe */

@@ -22,6 +22,7 @@ void health_leader_done(HealthLeader *l) {
                 close(l->root_fd);
         if (l->netns_fd >= 0)
                 close(l->netns_fd);
+        syscall_filter_done(&l->filter);
         *l = (HealthLeader) { .pidfd = -EBADF, .root_fd = -EBADF, .netns_fd = -EBADF };
 }
 
@@ -44,7 +45,17 @@ static int same_user_namespace(pid_t pid) {
         return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
-/* CapBnd and NoNewPrivs from /proc/PID/status, so the probe gets no more privilege than the payload. */
+/* One "Key:\t<hex>" line of /proc/PID/status. */
+static int status_hex(const char *status, const char *key, uint64_t *ret) {
+        const char *p = strstr(status, key);
+
+        if (!p || sscanf(p + strlen(key), "%" SCNx64, ret) != 1)
+                return -EBADMSG;
+        return 0;
+}
+
+/* The capability sets, no_new_privs and seccomp mode from /proc/PID/status (the kernel's text, not
+ * the machine's), so what we start gets no more privilege than the payload. */
 static int read_privileges(pid_t pid, HealthLeader *l) {
         _cleanup_free_ char *status = NULL, *last = NULL;
         char path[64];
@@ -55,11 +66,14 @@ static int read_privileges(pid_t pid, HealthLeader *l) {
         r = read_full_file(path, &status, NULL);
         if (r < 0)
                 return r;
-        p = strstr(status, "\nCapBnd:");
-        if (!p || sscanf(p + strlen("\nCapBnd:"), "%" SCNx64, &l->cap_bounding) != 1)
+        if (status_hex(status, "\nCapBnd:", &l->cap_bounding) < 0 ||
+            status_hex(status, "\nCapPrm:", &l->cap_permitted) < 0 ||
+            status_hex(status, "\nCapEff:", &l->cap_effective) < 0)
                 return -EBADMSG;
         p = strstr(status, "\nNoNewPrivs:");
         l->no_new_privs = p && atoi(p + strlen("\nNoNewPrivs:")) > 0;
+        p = strstr(status, "\nSeccomp:");
+        l->seccomp = p && atoi(p + strlen("\nSeccomp:")) == 2;
 
         r = read_full_file("/proc/sys/kernel/cap_last_cap", &last, NULL);
         if (r < 0)
@@ -103,6 +117,13 @@ int health_leader_open(pid_t pid, HealthLeader *ret, NcError *reterr) {
         r = read_privileges(pid, &l);
         if (r < 0)
                 return leader_error(reterr, pid, r);
+        /* nspawn's filter, for the capabilities nspawn gave the machine. A machine without one
+         * (privileged: SYSTEMD_SECCOMP=0) gets none from us either. */
+        if (l.seccomp) {
+                r = syscall_filter_build(l.cap_bounding, &l.filter);
+                if (r < 0)
+                        return nc_error_set(reterr, r, "leader %d: seccomp filter: %m", (int) pid);
+        }
         r = same_user_namespace(pid);
         if (r < 0)
                 return leader_error(reterr, pid, r);

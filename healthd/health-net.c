@@ -42,8 +42,10 @@ static int stream_socket(void *userdata) {
         return fd < 0 ? -errno : fd;
 }
 
-/* A socket that lives in the leader's network namespace: the probe then reaches the service on its
- * own loopback, even on an internal network. Only this thread switches, and it switches back. */
+/* A socket that lives in the leader's network namespace, whatever the address: the probe reaches
+ * the service on its own loopback, even on an internal network, and never anything the service
+ * could not reach itself (the host's 127.0.0.1, another project's networks). Only this thread
+ * switches, and it switches back. */
 static int socket_in_leader_netns(HealthChecker *c, int family) {
         return netns_call(c->leader.netns_fd, stream_socket, &family);
 }
@@ -164,12 +166,9 @@ int health_net_start(HealthChecker *c) {
                 return r;
         build_request(c, &a);
         c->http_sent = c->http_len = c->http_head_len = 0;
-        if (c->config.address)
-                c->socket_fd = socket(a.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        else
-                c->socket_fd = socket_in_leader_netns(c, a.sa.sa_family);
+        c->socket_fd = socket_in_leader_netns(c, a.sa.sa_family);
         if (c->socket_fd < 0)
-                return c->socket_fd == -1 ? -errno : c->socket_fd;
+                return c->socket_fd;
         r = sd_event_add_io(c->event, &c->io_source, c->socket_fd, EPOLLOUT, on_socket, c);
         if (r < 0) {
                 health_net_stop(c);

@@ -8,6 +8,7 @@
 
 #include "lib/error.h"
 #include "lib/macro.h"
+#include "lib/seccomp-util.h"
 
 /* In-process healthchecks with Docker's semantics (moby daemon/health.go), driven by sd-event.
  *
@@ -15,16 +16,65 @@
  * start_period 0s, start_interval 5s. start_interval follows the Docker engine (defaultStartInterval),
  * not the compose-spec text ("default: interval"): engine parity.
  *
- * Exec probes (CMD, CMD-SHELL) run inside the container without any helper program: fork, setns into
- * the leader's namespaces through a pidfd (so a recycled PID cannot fool us), chroot into its root,
- * fork again (the pid namespace applies to children only), switch to the service's user, working
- * directory and environment, drop to the leader's capability bounding set, exec. stdout+stderr are
+ * Exec probes (CMD, CMD-SHELL) run inside the container as its payload runs (health_spawn(), which
+ * `exec` uses too): the service's user, working directory and environment, the payload's
+ * capabilities, no_new_privs and seccomp filter. stdout+stderr are
  * captured; the LAST 4 KiB are kept (Docker keeps the first 4 KiB; the end of the output is where
  * errors are). A probe runs in its own cgroup and everything it spawned is killed when it ends or
  * times out; without a writable cgroup, its process group is killed instead.
  *
  * The caller must be single-threaded (the probe child resolves users with plain reads after fork)
  * and must block SIGCHLD, as sd_event_add_child() requires. */
+
+/* ---- a process inside a machine, as its payload runs ---- */
+
+/* The machine's process we copy, pinned: every fd refers to the process that was alive when we
+ * opened the pidfd, even if its PID is later reused. Everything else is read from the kernel's
+ * /proc/PID/status, never from a file the machine controls. */
+typedef struct HealthLeader {
+        pid_t pid;
+        int pidfd;
+        int root_fd;                    /* /proc/PID/root */
+        int netns_fd;                   /* /proc/PID/ns/net, for native probes on its loopback */
+        int setns_flags;                /* CLONE_NEW* to enter through the pidfd */
+        uint64_t cap_bounding, cap_permitted, cap_effective;
+        bool no_new_privs;
+        bool seccomp;                   /* it runs under a filter (nspawn's): so do we */
+        SyscallFilter filter;           /* nspawn's filter for cap_bounding, when seccomp */
+        unsigned cap_last;
+} HealthLeader;
+
+int health_leader_open(pid_t pid, HealthLeader *ret, NcError *reterr);
+void health_leader_done(HealthLeader *l);
+/* 0 while the leader runs, -ESRCH once it exited. */
+int health_leader_alive(const HealthLeader *l);
+
+typedef struct HealthSpawn {
+        char **argv;                    /* argv[0] is looked up in envp's PATH inside the machine */
+        char **envp;                    /* HOME= from the user's entry is added when it has none */
+        const char *user;               /* "uid[:gid]" or "name[:group]" (the machine's files); NULL = root */
+        const char *working_dir;        /* NULL = "/" */
+        int stdio[3];                   /* become fds 0, 1, 2 */
+        int cgroup_procs_fd;            /* cgroup.procs to join first; -EBADF: stay in ours */
+        bool own_process_group;         /* the helper leads a new process group (probes kill it) */
+        bool controlling_tty;           /* a new session with stdio[0], a terminal, as its tty */
+        bool die_with_parent;
+        const char *tag;                /* prefix of the setup's error messages; NULL = "healthcheck" */
+} HealthSpawn;
+
+/* Exit codes of the spawn's own setup, as a shell reports them (and docker exec). */
+#define HEALTH_EXIT_CANNOT_RUN 126
+#define HEALTH_EXIT_NOT_FOUND  127
+
+/* Forks a helper that resolves the user in the machine's /etc/passwd and /etc/group (opened
+ * safely, size-capped, never a FIFO), closes every other fd, enters every namespace and the root of
+ * @l, drops to its bounding set, installs its seccomp filter, sets no_new_privs as it has it,
+ * switches user (root keeps the leader's effective and permitted sets, any other user none;
+ * inheritable and ambient are cleared), changes to the working directory, and only then forks the
+ * command into the machine's pid namespace. Non-dumpable from the first instruction. The helper
+ * exits with the command's status (126: setup failed, 127: not found, 128+N: signal N), as
+ * nsenter does. *ret_pid is the helper. 0 or -errno (fork). */
+int health_spawn(const HealthLeader *l, const HealthSpawn *s, pid_t *ret_pid);
 
 #define HEALTH_DEFAULT_INTERVAL_USEC       (30ULL * 1000000ULL)
 #define HEALTH_DEFAULT_TIMEOUT_USEC        (30ULL * 1000000ULL)
@@ -49,7 +99,7 @@ typedef enum HealthTestType {
 typedef struct HealthConfig {
         HealthTestType type;
         char **argv;                    /* CMD and CMD-SHELL */
-        char *address;                  /* TCP/HTTP: IPv4/IPv6 literal; NULL = loopback in the leader's netns */
+        char *address;                  /* TCP/HTTP: IPv4/IPv6 literal; NULL = loopback. Always from the leader's netns */
         uint16_t port;                  /* TCP/HTTP */
         char *http_path;                /* HTTP; NULL = "/" */
         uint64_t interval_usec, timeout_usec, start_period_usec, start_interval_usec;  /* 0 = default */

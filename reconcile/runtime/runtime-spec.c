@@ -283,6 +283,20 @@ static int parse_healthcheck(struct json_object *o, ServiceSpec *s, NcError *ret
         return 0;
 }
 
+/* An HTTP request target as RFC 3986 allows it in origin form: "/" path characters (unreserved,
+ * sub-delims, ':', '@', '/', %HH) and an optional "?" query of those and '?'. Nothing else: the path
+ * goes onto the request line, where CR, LF or a space would add lines of the author's choosing. */
+static bool http_path_valid(const char *p) {
+        for (; *p; p++)
+                if (*p == '%') {
+                        if (!isxdigit((unsigned char) p[1]) || !isxdigit((unsigned char) p[2]))
+                                return false;
+                        p += 2;
+                } else if (!isalnum((unsigned char) *p) && !strchr("-._~!$&'()*+,;=:@/?", *p))
+                        return false;
+        return true;
+}
+
 /* {"type": "tcp"|"http", "port": N, "path": "/…"|null, "address": "IP"|null} */
 static int parse_probe(struct json_object *x, ServiceSpec *s, NcError *reterr) {
         const char *w = "S.json: x-nspawn-compose.probe";
@@ -320,6 +334,9 @@ static int parse_probe(struct json_object *x, ServiceSpec *s, NcError *reterr) {
                 return nc_error_set(reterr, -EINVAL, "%s: 'port' must be 1…65535", w);
         if (p->http_path && p->http_path[0] != '/')
                 return nc_error_set(reterr, -EINVAL, "%s: 'path' must start with '/'", w);
+        if (p->http_path && !http_path_valid(p->http_path))
+                return nc_error_set(reterr, -EINVAL, "%s: 'path' may hold only URI path and query characters "
+                                    "(RFC 3986; no spaces or control characters, %%-encode others)", w);
         p->port = (uint16_t) port;
         s->probe = TAKE_PTR(p);
         return 0;

@@ -2,7 +2,8 @@
 #pragma once
 
 /* A tiny "container" for probe tests and benchmarks: a busybox-static root in a temp dir and a pid 1
- * in new mount, pid, uts, net and ipc namespaces, chrooted there, that reaps orphans. Needs root. */
+ * in new mount, pid, uts, net and ipc namespaces, chrooted there, under nspawn's seccomp filter, that
+ * reaps orphans. Needs root. */
 
 #include <limits.h>
 #include <stdint.h>

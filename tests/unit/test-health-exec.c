@@ -3,8 +3,11 @@
  * CMD and CMD-SHELL, exit codes, output capture, user/working directory/environment, the payload's
  * capability bounding set, and hanging probes killed with everything they spawned. Needs root; the
  * whole file skips otherwise. */
+#include <linux/capability.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -220,6 +223,118 @@ TEST(root_probe_gets_the_payload_bounding_set) {
         ASSERT_EQ(sscanf(s.ev.output, "CapBnd: %llx\nCapEff: %llx", &bnd, &eff), 2);
         ASSERT_EQ(bnd, leader_bnd);
         ASSERT_EQ(eff & ~leader_bnd, 0);
+}
+
+/* One "Key:\t<value>" of a /proc/PID/status text, as an unsigned number in @base. */
+static unsigned long long status_field(const char *status, const char *key, int base) {
+        const char *p = strstr(status, key);
+
+        if (!p)
+                TAP_FAIL("no %s in:\n%s", key, status);
+        return strtoull(p + strlen(key), NULL, base);
+}
+
+static uint64_t mono_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
+}
+
+static void leader_status(char *buf, size_t size) {
+        char path[64];
+        _cleanup_free_ char *text = NULL;
+
+        snprintf(path, sizeof path, "/proc/%d/status", (int) box.leader);
+        ASSERT_OK(read_full_file(path, &text, NULL));
+        snprintf(buf, size, "%s", text);
+}
+
+static void set_our_inheritable_and_ambient(uint64_t caps) {
+        struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+        struct __user_cap_data_struct d[2] = {};
+
+        ASSERT_OK(syscall(SYS_capget, &h, d));
+        d[0].inheritable = (uint32_t) caps;
+        d[1].inheritable = (uint32_t) (caps >> 32);
+        ASSERT_OK(syscall(SYS_capset, &h, d));
+        if (caps)
+                ASSERT_OK(prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_RAW, 0, 0));
+        else
+                ASSERT_OK(prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0));
+}
+
+/* The probe has what the payload has and nothing of ours: our inheritable and ambient sets, our
+ * effective set (CAP_SYS_MODULE) and our lack of a filter all stay behind. */
+TEST(probe_runs_with_the_payload_privileges) {
+        char *argv[] = { "cat /proc/self/status", NULL };
+        char *user_argv[] = { "cat /proc/self/status", NULL };
+        HealthConfig cfg = { .type = HEALTH_TEST_CMD_SHELL, .argv = user_argv, .user = "probe" };
+        char leader[4096];
+        Seen s;
+
+        leader_status(leader, sizeof leader);
+        ASSERT_EQ(status_field(leader, "\nSeccomp:", 10), 2);
+        set_our_inheritable_and_ambient(UINT64_C(1) << CAP_NET_RAW);
+        probe_cmd(HEALTH_TEST_CMD_SHELL, argv, &s);
+        set_our_inheritable_and_ambient(0);
+        ASSERT_EQ(s.ev.exit_code, 0);
+        ASSERT_EQ(status_field(s.output, "\nCapEff:", 16), status_field(leader, "\nCapEff:", 16));
+        ASSERT_EQ(status_field(s.output, "\nCapPrm:", 16), status_field(leader, "\nCapPrm:", 16));
+        ASSERT_EQ(status_field(s.output, "\nCapBnd:", 16), status_field(leader, "\nCapBnd:", 16));
+        ASSERT_EQ(status_field(s.output, "\nCapEff:", 16) & PROBE_CONTAINER_DROPPED_CAPS, 0);
+        ASSERT_EQ(status_field(s.output, "\nCapInh:", 16), 0);
+        ASSERT_EQ(status_field(s.output, "\nCapAmb:", 16), 0);
+        ASSERT_EQ(status_field(s.output, "\nNoNewPrivs:", 10), status_field(leader, "\nNoNewPrivs:", 10));
+        ASSERT_EQ(status_field(s.output, "\nSeccomp:", 10), 2);
+
+        /* another user: no capabilities at all, the same filter */
+        probe_once(&cfg, &s);
+        ASSERT_EQ(s.ev.exit_code, 0);
+        ASSERT_EQ(status_field(s.output, "\nUid:", 10), 1234);
+        ASSERT_EQ(status_field(s.output, "\nCapEff:", 16), 0);
+        ASSERT_EQ(status_field(s.output, "\nCapPrm:", 16), 0);
+        ASSERT_EQ(status_field(s.output, "\nSeccomp:", 10), 2);
+}
+
+/* nspawn's filter applies: keyctl is EPERM inside the probe (busybox has no keyctl applet: ask the
+ * kernel through the status of a process that tried, i.e. the probe's own exit code). */
+TEST(probe_cannot_use_what_the_filter_blocks) {
+        char *argv[] = { "grep -q '^Seccomp:.2' /proc/self/status && grep -q '^Seccomp_filters:.[1-9]' /proc/self/status", NULL };
+        Seen s;
+
+        probe_cmd(HEALTH_TEST_CMD_SHELL, argv, &s);
+        ASSERT_EQ(s.ev.exit_code, 0);
+}
+
+/* A FIFO at /etc/passwd: the probe opens nothing that blocks; it fails at once instead of hanging
+ * until its timeout, and a numeric user still works. */
+TEST(fifo_passwd_does_not_hang_the_probe) {
+        char *argv[] = { "grep ^Uid: /proc/self/status", NULL };       /* id(1) would read the FIFO */
+        char passwd[PATH_MAX + 32], saved[PATH_MAX + 32];
+        HealthConfig cfg = { .type = HEALTH_TEST_CMD_SHELL, .argv = argv, .user = "probe",
+                             .timeout_usec = 5000 * MSEC };
+        uint64_t start;
+        Seen s;
+
+        snprintf(passwd, sizeof passwd, "%s/etc/passwd", box.root);
+        snprintf(saved, sizeof saved, "%s/etc/passwd.saved", box.root);
+        ASSERT_OK(rename(passwd, saved));
+        ASSERT_OK(mkfifo(passwd, 0644));
+        start = mono_usec();
+        probe_once(&cfg, &s);
+        if (s.ev.timed_out)
+                TAP_FAIL("timed out: %s", s.output);
+        ASSERT_EQ(s.ev.exit_code, 126);
+        ASSERT_STRCONTAINS(s.ev.output, "unable to find user 'probe'");
+        cfg.user = "4321";
+        probe_once(&cfg, &s);
+        ASSERT_OK(unlink(passwd));
+        ASSERT_OK(rename(saved, passwd));
+        ASSERT_FALSE(s.ev.timed_out);
+        ASSERT_EQ(s.ev.exit_code, 0);
+        ASSERT_STREQ(s.ev.output, "Uid:\t4321\t4321\t4321\t4321\n");
+        ASSERT_TRUE(mono_usec() - start < 4000 * MSEC);
 }
 
 static void hanging_probe_is_killed(const char *cgroup, const char *script) {

@@ -3,7 +3,10 @@
  * checker's scheduling and events. The "container" is this process: its netns is the one the
  * loopback default enters. */
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <netinet/in.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -221,6 +224,61 @@ TEST(loopback_in_leader_netns) {
         run_checker(&cfg, 1, &s);
         ASSERT_EQ(s.ev[0].exit_code, 0);
         close(fd);
+}
+
+/* A process in a network namespace of its own, listening on its own 127.0.0.1; the port comes back
+ * through @ready once it listens. */
+static pid_t leader_in_own_netns(uint16_t *ret_port) {
+        int ready[2];
+        pid_t pid;
+
+        ASSERT_OK(pipe(ready));
+        pid = fork();
+        ASSERT_TRUE(pid >= 0);
+        if (pid == 0) {
+                struct ifreq ifr = { .ifr_name = "lo", .ifr_flags = IFF_UP };
+                uint16_t port;
+                int sock;
+
+                (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+                if (unshare(CLONE_NEWNET) < 0)
+                        _exit(1);
+                sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+                if (sock < 0 || ioctl(sock, SIOCSIFFLAGS, &ifr) < 0)
+                        _exit(1);
+                (void) listener(&port);
+                (void) !write(ready[1], &port, sizeof port);
+                for (;;)
+                        pause();
+        }
+        close(ready[1]);
+        ASSERT_EQ(read(ready[0], ret_port, sizeof *ret_port), (ssize_t) sizeof *ret_port);
+        close(ready[0]);
+        return pid;
+}
+
+/* An address does not move the probe out of the service's netns: 127.0.0.1 is the service's own
+ * loopback, never the host's. */
+TEST(address_probe_connects_from_the_leader_netns) {
+        HealthConfig cfg = { .type = HEALTH_TEST_TCP, .address = "127.0.0.1", .retries = 1 };
+        HealthChecker *c = NULL;
+        sd_event *e = NULL;
+        Seen s = { .want = 1 };
+        pid_t leader;
+
+        if (geteuid() != 0)
+                TAP_SKIP("a network namespace needs root");
+        leader = leader_in_own_netns(&cfg.port);
+        ASSERT_OK(sd_event_new(&e));
+        s.event = e;
+        cfg.interval_usec = 1 * MSEC;
+        cfg.timeout_usec = 5000 * MSEC;
+        ASSERT_OK(health_checker_new(e, &cfg, leader, on_event, &s, &c, NULL));
+        ASSERT_OK(sd_event_loop(e));
+        health_checker_free(c);
+        sd_event_unref(e);
+        stop_server(leader);
+        ASSERT_EQ(s.ev[0].exit_code, 0);
 }
 
 TEST(probe_now_skips_the_wait) {

@@ -317,7 +317,24 @@ TEST(healthcheck_spec_errors) {
         check_invalid("{" BASE PROBE("{\"type\": \"tcp\", \"port\": 70000}") "}", "'port' must be 1…65535");
         check_invalid("{" BASE PROBE("{\"type\": \"http\", \"port\": 80, \"path\": \"x\"}") "}",
                       "'path' must start with '/'");
+        /* the path goes onto the request line: no second request, header or line of any kind */
+        check_invalid("{" BASE PROBE("{\"type\": \"http\", \"port\": 80, \"path\": \"/ HTTP/1.0\\r\\n\\r\\nSAVE\"}") "}",
+                      "'path' may hold only URI path and query characters");
+        check_invalid("{" BASE PROBE("{\"type\": \"http\", \"port\": 80, \"path\": \"/a\\nb\"}") "}",
+                      "'path' may hold only URI path and query characters");
+        check_invalid("{" BASE PROBE("{\"type\": \"http\", \"port\": 80, \"path\": \"/a b\"}") "}",
+                      "'path' may hold only URI path and query characters");
+        check_invalid("{" BASE PROBE("{\"type\": \"http\", \"port\": 80, \"path\": \"/%zz\"}") "}",
+                      "'path' may hold only URI path and query characters");
         check_invalid("{" BASE ", \"x-nspawn-compose\": {\"probe\": 80}}", "'probe' must be an object");
+}
+
+TEST(probe_path_takes_uri_path_and_query) {
+        _cleanup_(service_spec_freep) ServiceSpec *s =
+                parse_spec("{" BASE PROBE("{\"type\": \"http\", \"port\": 80, "
+                                          "\"path\": \"/a-b_c.d~/e:f@g!$&'()*+,;=?q=%20&r=/?\"}") "}");
+
+        ASSERT_STREQ(s->probe->http_path, "/a-b_c.d~/e:f@g!$&'()*+,;=?q=%20&r=/?");
 }
 
 static char *merged_env(const char *spec_fields, const char *image) {

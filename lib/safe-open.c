@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "lib/macro.h"
+#include "lib/safe-open.h"
+
+int open_in_root(int root_fd, const char *path, int flags, mode_t mode) {
+        struct open_how how = {
+                .flags = flags | O_CLOEXEC | (flags & O_PATH ? 0 : O_NOCTTY),    /* O_PATH takes no others */
+                .mode = mode,
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+        };
+        int fd = syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
+
+        return fd < 0 ? -errno : fd;
+}
+
+int open_regular_in_root(int root_fd, const char *path, off_t max_size) {
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+
+        fd = open_in_root(root_fd, path, O_RDONLY | O_NONBLOCK, 0);
+        if (fd < 0)
+                return fd;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        if (st.st_size > max_size)
+                return -EFBIG;
+        return TAKE_FD(fd);
+}
