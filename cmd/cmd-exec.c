@@ -194,18 +194,12 @@ static int open_exec_cgroup(const char *unit, char **ret_dir, int *ret_fd) {
  * /proc/PID/cgroup of the leader (so the v1 devices controller applies). We join them ourselves
  * before the spawn; the helper and the command inherit them. */
 static int join_leader_cgroups_v1(pid_t leader) {
-        _cleanup_free_ char *path = NULL, *text = NULL;
         _cleanup_strv_free_ char **lines = NULL;
         int r;
 
-        if (asprintf(&path, "/proc/%d/cgroup", (int) leader) < 0)
-                return -ENOMEM;
-        r = read_full_file(path, &text, NULL);
+        r = cg_pid_cgroup_lines(leader, &lines);
         if (r < 0)
                 return r;
-        lines = strv_split(text, "\n");
-        if (!lines)
-                return -ENOMEM;
         STRV_FOREACH(l, lines) {
                 _cleanup_free_ char *dir = NULL;
                 const char *controllers = strchr(*l, ':'), *cg;

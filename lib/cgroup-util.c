@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <limits.h>
+#include <stdio.h>
 #include <linux/magic.h>
 #include <sys/vfs.h>
 
@@ -46,21 +47,38 @@ int cg_unified_mount(char **ret_mount, char **ret_root) {
         return -ENOENT;
 }
 
-int cg_own_path(char **ret) {
+int cg_pid_cgroup_lines(pid_t pid, char ***ret) {
         _cleanup_free_ char *text = NULL;
-        const char *line;
+        char path[64];
         int r;
 
-        r = read_full_file("/proc/self/cgroup", &text, NULL);
+        if (pid == 0)
+                snprintf(path, sizeof path, "/proc/self/cgroup");
+        else
+                snprintf(path, sizeof path, "/proc/%d/cgroup", (int) pid);
+        r = read_full_file(path, &text, NULL);
         if (r < 0)
                 return r;
-        line = startswith(text, "0::");
-        if (!line && (line = strstr(text, "\n0::")))
-                line += strlen("\n0::");
-        if (!line)
-                return -ENOMEDIUM;
-        *ret = strndup(line, strcspn(line, "\n"));
+        *ret = strv_split(text, "\n");
         return *ret ? 0 : -ENOMEM;
+}
+
+int cg_own_path(char **ret) {
+        _cleanup_strv_free_ char **lines = NULL;
+        int r;
+
+        r = cg_pid_cgroup_lines(0, &lines);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(l, lines) {
+                const char *path = startswith(*l, "0::");
+
+                if (path) {
+                        *ret = strdup(path);
+                        return *ret ? 0 : -ENOMEM;
+                }
+        }
+        return -ENOMEDIUM;
 }
 
 int cg_own_dir(char **ret) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 /* cgroup v2 lookups and knobs, as systemd's cgroup-util.h. */
 
@@ -13,6 +14,8 @@ bool cg_all_unified(void);
  * "/" unless it was mounted inside a cgroup namespace), from /proc/self/mountinfo. 0, -ENOENT
  * when cgroup2 is not mounted, or -errno. */
 int cg_unified_mount(char **ret_mount, char **ret_root);
+/* The lines of /proc/@pid/cgroup (@pid 0: our own), "ID:CONTROLLERS:PATH" each. 0 or -errno. */
+int cg_pid_cgroup_lines(pid_t pid, char ***ret);
 /* Our cgroup2 path from /proc/self/cgroup ("/machine.slice/x.service/supervisor"). 0, -ENOMEDIUM
  * without a unified hierarchy, or -errno. */
 int cg_own_path(char **ret);

@@ -1,21 +1,30 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include "lib/macro.h"
 #include "lib/safe-open.h"
 
-int open_in_root(int root_fd, const char *path, int flags, mode_t mode) {
+static int open_resolved(int root_fd, const char *path, int flags, mode_t mode, uint64_t resolve) {
         struct open_how how = {
                 .flags = flags | O_CLOEXEC | (flags & O_PATH ? 0 : O_NOCTTY),    /* O_PATH takes no others */
                 .mode = mode,
-                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | resolve,
         };
         int fd = syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
 
         return fd < 0 ? -errno : fd;
+}
+
+int open_in_root(int root_fd, const char *path, int flags, mode_t mode) {
+        return open_resolved(root_fd, path, flags, mode, 0);
+}
+
+int open_in_root_same_mount(int root_fd, const char *path, int flags, mode_t mode) {
+        return open_resolved(root_fd, path, flags, mode, RESOLVE_NO_XDEV);
 }
 
 int open_regular_in_root(int root_fd, const char *path, off_t max_size) {

@@ -9,6 +9,9 @@
  * /proc magic links are refused (openat2 RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS). O_CLOEXEC and
  * O_NOCTTY are added. An fd or -errno. */
 int open_in_root(int root_fd, const char *path, int flags, mode_t mode);
+/* The same, not crossing a mount point either (RESOLVE_NO_XDEV): for the files we make in a root
+ * before its mounts go on top. */
+int open_in_root_same_mount(int root_fd, const char *path, int flags, mode_t mode);
 /* A regular file of at most @max_size bytes, for reading: opened O_NONBLOCK so that a FIFO cannot
  * block us, then checked. An fd, -EBADFD when it is not a regular file, -EFBIG when larger, or
  * -errno. */

@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <inttypes.h>
-#include <linux/openat2.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/random.h>
-#include <sys/syscall.h>
 
 #include "lib/fileio.h"
+#include "lib/safe-open.h"
 #include "lib/strv.h"
 #include "reconcile/runtime/runtime-internal.h"
 
@@ -77,19 +76,6 @@ int rt_rootfs_mount(const ServicePaths *p, const char *hash, NcError *reterr) {
         return 0;
 }
 
-/* Opens @path below @root_fd resolving every symlink inside the root: an image cannot point
- * /etc/hosts at a host file. */
-static int open_in_root(int root_fd, const char *path, int flags, mode_t mode) {
-        struct open_how how = {
-                .flags = flags | O_CLOEXEC | (flags & O_PATH ? 0 : O_NOCTTY),    /* O_PATH takes no others */
-                .mode = mode,
-                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
-        };
-        int fd = syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
-
-        return fd < 0 ? -errno : fd;
-}
-
 int rt_replace_in_root(int root_fd, const char *dir, const char *name, const char *data, NcError *reterr) {
         _cleanup_close_ int dfd = -EBADF, fd = -EBADF;
         size_t n = strlen(data);
@@ -104,7 +90,7 @@ int rt_replace_in_root(int root_fd, const char *dir, const char *name, const cha
 
         /* The file that is there is never opened: whatever the machine put there (a FIFO, a symlink, a
          * device) cannot block us or redirect the write; the new file replaces its directory entry. */
-        dfd = open_in_root(root_fd, dir, O_PATH | O_DIRECTORY, 0);
+        dfd = open_in_root_same_mount(root_fd, dir, O_PATH | O_DIRECTORY, 0);
         if (dfd < 0)
                 return nc_error_set(reterr, dfd, "writing /%s/%s in the container: /%s: %m", dir, name, dir);
         if (getrandom(&id, sizeof id, GRND_NONBLOCK) != sizeof id)
@@ -259,7 +245,7 @@ int rt_volumes_prepare(const ServicePaths *p, const ServiceSpec *s, NcError *ret
 
 /* Makes @rel (relative to the root, @name its last component, inside @rel) unless it exists. */
 static int make_one_in_root(int root_fd, char *rel, char *name, bool file) {
-        _cleanup_close_ int fd = open_in_root(root_fd, rel, O_PATH, 0), parent = -EBADF;
+        _cleanup_close_ int fd = open_in_root_same_mount(root_fd, rel, O_PATH, 0), parent = -EBADF;
 
         if (fd != -ENOENT)
                 return fd < 0 ? fd : 0;
@@ -267,7 +253,7 @@ static int make_one_in_root(int root_fd, char *rel, char *name, bool file) {
                 parent = fcntl(root_fd, F_DUPFD_CLOEXEC, 3);
         else {
                 name[-1] = 0;
-                parent = open_in_root(root_fd, rel, O_PATH | O_DIRECTORY, 0);
+                parent = open_in_root_same_mount(root_fd, rel, O_PATH | O_DIRECTORY, 0);
                 name[-1] = '/';
         }
         if (parent < 0)

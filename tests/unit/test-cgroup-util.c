@@ -3,7 +3,10 @@
 #include <fcntl.h>
 #include <stdio.h>
 
+#include <unistd.h>
+
 #include "lib/cgroup-util.h"
+#include "lib/strv.h"
 #include "lib/fileio.h"
 #include "lib/macro.h"
 #include "tests/tap.h"
@@ -49,6 +52,18 @@ TEST(write_attr) {
         ASSERT_STREQ(text, "1");
         ASSERT_OK(unlink(path));
         ASSERT_OK(rmdir(dir));
+}
+
+TEST(pid_cgroup_lines_are_the_kernels) {
+        _cleanup_strv_free_ char **self = NULL, **pid = NULL;
+
+        ASSERT_OK(cg_pid_cgroup_lines(0, &self));
+        ASSERT_OK(cg_pid_cgroup_lines(getpid(), &pid));
+        ASSERT_TRUE(strv_length(self) >= 1);
+        ASSERT_EQ(strv_length(self), strv_length(pid));
+        STRV_FOREACH(l, self)
+                ASSERT_TRUE(strchr(*l, ':') && strchr(strchr(*l, ':') + 1, ':'));
+        ASSERT_EQ(cg_pid_cgroup_lines(-2, &pid), -ENOENT);
 }
 
 TAP_MAIN();
