@@ -16,20 +16,13 @@ static json_object *mount_json(const char *type, const char *source, const char 
         return o;
 }
 
-/* Host directory of a named volume: under the shared volume store, by the volume's name (P_VOLUME
- * unless `name:` says otherwise). */
+/* Host directory of a named volume: under the shared volume store, by the volume's name, which the
+ * loader always sets (P_VOLUME unless `name:` or `external:` says otherwise, as docker compose). */
 static char *volume_source(DesiredContext *c, const ComposeNode *v) {
         const char *src = compose_map_get_str(v, "source");
         const ComposeNode *top = compose_map_get(compose_map_get(c->project->model, "volumes"), src);
-        const char *name = compose_map_get_str(top, "name");
-        _cleanup_free_ char *scoped = NULL;
 
-        if (name)
-                return name_volume_dir(name);
-        if (compose_map_get_bool(top, "external", false))
-                return name_volume_dir(src);
-        scoped = strjoin(c->name, "_", src);
-        return scoped ? name_volume_dir(scoped) : NULL;
+        return name_volume_dir(compose_map_get_str(top, "name") ?: src);
 }
 
 static char *mount_options(const ComposeNode *v, const char *type) {
