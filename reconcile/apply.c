@@ -217,6 +217,10 @@ int reconcile_new(const ComposeProject *p, const ReconcileOptions *o, Reconcile 
 
         if (!c)
                 return -ENOMEM;
+        /* before anything, down included: a reserved name's state directory would be one of ours */
+        r = name_project_check(p->name, reterr);
+        if (r < 0)
+                return r;
         c->project = p;
         c->options = *o;
         c->lock_fd = -EBADF;
@@ -553,21 +557,23 @@ static char *volume_owner(const char *volume) {
         return TAKE_PTR(text);
 }
 
-/* Every named volume of the project that no project claims yet is claimed for it, before a service
- * can make its directory: down --volumes removes only what its own project made. */
+/* Every named volume of the project that does not exist yet is recorded as its, before a service can
+ * make its directory: down --volumes removes only what its own project made. A volume that exists
+ * without a maker (made by an earlier release, or by hand) stays nobody's. */
 static int claim_volumes(Reconcile *c, NcError *reterr) {
         const ComposeNode *vols = compose_map_get(c->project->model, "volumes");
 
         COMPOSE_MAP_FOREACH(i, vols) {
-                _cleanup_free_ char *path = NULL, *owner = NULL, *text = NULL;
+                _cleanup_free_ char *path = NULL, *owner = NULL, *text = NULL, *dir = NULL;
                 int r;
 
                 if (compose_map_get_bool(vols->items[i], "external", false))
                         continue;
                 owner = volume_owner(volume_name(vols, i));
-                if (!owner)
+                dir = name_volume_dir(volume_name(vols, i));
+                if (!owner || !dir)
                         return -ENOMEM;
-                if (!isempty(owner))
+                if (!isempty(owner) || access(dir, F_OK) >= 0)
                         continue;
                 path = name_volume_owner_path(volume_name(vols, i));
                 text = strjoin(c->project->name, "\n");

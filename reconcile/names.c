@@ -138,5 +138,28 @@ char *name_volume_dir(const char *volume) {
 }
 
 char *name_volume_owner_path(const char *volume) {
-        return strjoin(NC_STATE_DIR "/volume-owners/", volume);
+        return strjoin(NC_VOLUME_OWNERS "/", volume);
+}
+
+bool name_project_is_reserved(const char *project) {
+        static const char *const reserved[] = {
+                NC_IMAGE_STORE + sizeof NC_STATE_DIR,
+                NC_VOLUMES_DIR + sizeof NC_STATE_DIR,
+                NC_VOLUME_OWNERS + sizeof NC_STATE_DIR,
+                NC_HASH_KEY + sizeof NC_STATE_DIR,
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(reserved); i++)
+                if (streq(project, reserved[i]))
+                        return true;
+        return false;
+}
+
+int name_project_check(const char *project, NcError *reterr) {
+        if (isempty(project) || strspn(project, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(project))
+                return nc_error_set(reterr, -EINVAL, "project name '%s' is not [a-z0-9_-]", strempty(project));
+        if (name_project_is_reserved(project))
+                return nc_error_set(reterr, -EINVAL, "project name '%s' is reserved: it names a directory of "
+                                    "nspawn-compose's own in " NC_STATE_DIR, project);
+        return 0;
 }

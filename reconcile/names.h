@@ -3,6 +3,8 @@
 
 #include <stdbool.h>
 
+#include "lib/error.h"
+
 /* Every name nspawn-compose gives to a thing on the host, built from (project, service, network) and
  * nowhere else: units, machines, bridges, veths, network namespaces and the paths of our settings and
  * state (docs/runtime.md lists them). The returned strings are new (NULL on OOM) unless said.
@@ -16,6 +18,15 @@
 #define NC_RUNTIME_DIR      "/run/nspawn-compose"
 #define NC_IMAGE_STORE      NC_STATE_DIR "/images"
 #define NC_VOLUMES_DIR      NC_STATE_DIR "/volumes"
+#define NC_VOLUME_OWNERS    NC_STATE_DIR "/volume-owners"
+
+/* Whether @project names something of ours beside the projects' own directories in the state
+ * directory ("images", "volumes", "volume-owners", "hash-key"): no project may be called so, or its
+ * state directory would be that. */
+bool name_project_is_reserved(const char *project);
+/* 0 when every name above can be built for @project ([a-z0-9_-], not reserved), else -EINVAL with the
+ * reason in @reterr. */
+int name_project_check(const char *project, NcError *reterr);
 
 /* Units: "nspawn-compose-P.target", "nspawn-compose-P-network.service" (one '.') and
  * "nspawn-compose-P.S.service" (two or more). */

@@ -799,8 +799,7 @@ int desired_taken_subnets(const char *state_dir, const char *project, char ***re
         while ((de = readdir(d))) {
                 _cleanup_free_ char *path = NULL;
 
-                if (de->d_name[0] == '.' || streq(de->d_name, project) || streq(de->d_name, "images") ||
-                    streq(de->d_name, "volumes"))
+                if (de->d_name[0] == '.' || streq(de->d_name, project) || name_project_is_reserved(de->d_name))
                         continue;
                 if (asprintf(&path, "%s/%s/ipam.json", state_dir ?: NC_STATE_DIR, de->d_name) < 0)
                         return -ENOMEM;

@@ -412,12 +412,15 @@ static int cmp_file(const void *a, const void *b) {
 }
 
 static int context_init(DesiredContext *c, const ComposeProject *p, const DesiredOptions *o, NcError *reterr) {
+        int r;
+
         c->project = p;
         c->options = o;
         c->services = compose_map_get(p->model, "services");
         c->name = p->name;
-        if (isempty(c->name) || strspn(c->name, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(c->name))
-                return nc_error_set(reterr, -EINVAL, "project name '%s' is not [a-z0-9_-]", strempty(c->name));
+        r = name_project_check(c->name, reterr);
+        if (r < 0)
+                return r;
         c->settings_dir = name_settings_dir(c->name, o->runtime);
         c->unit_dir = strdup(name_unit_dir(o->runtime));
         c->target_unit = name_target_unit(c->name);

@@ -89,4 +89,27 @@ TEST(the_units_of_earlier_releases_are_known) {
         ASSERT_STREQ(now, "nspawn-compose-shop.web.service");
 }
 
+/* A project called after a directory of ours would have it as its state directory: down would remove
+ * every project's volumes ("volumes") or images ("images"). */
+TEST(reserved_project_names_are_refused) {
+        static const char *const reserved[] = { "images", "volumes", "volume-owners", "hash-key" };
+        NcError err = {};
+
+        for (size_t i = 0; i < ELEMENTSOF(reserved); i++) {
+                _cleanup_free_ char *state = name_state_dir(reserved[i], NULL);
+
+                ASSERT_TRUE(name_project_is_reserved(reserved[i]));
+                ASSERT_EQ(name_project_check(reserved[i], &err), -EINVAL);
+                ASSERT_STRCONTAINS(err.message, "is reserved");
+                err = (NcError) {};
+                /* every path of ours that is a project's name's state directory is on the list */
+                ASSERT_TRUE(streq(state, NC_IMAGE_STORE) || streq(state, NC_VOLUMES_DIR) ||
+                            streq(state, NC_VOLUME_OWNERS) || streq(state, NC_HASH_KEY));
+        }
+        ASSERT_FALSE(name_project_is_reserved("image"));
+        ASSERT_OK(name_project_check("shop", NULL));
+        ASSERT_EQ(name_project_check("Shop", &err), -EINVAL);
+        ASSERT_EQ(name_project_check("", NULL), -EINVAL);
+}
+
 TAP_MAIN();
