@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
 #include <stdio.h>
 
 #include "lib/strv.h"
@@ -200,4 +201,13 @@ int strv_extendf(char ***l, const char *fmt, ...) {
         n = vasprintf(&s, fmt, ap);
         va_end(ap);
         return n < 0 ? -ENOMEM : strv_consume(l, s);
+}
+
+bool string_is_name(const char *s) {
+        if (isempty(s))
+                return false;
+        for (; *s; s++)
+                if (!isalnum((unsigned char) *s) && !strchr("._-", *s))
+                        return false;
+        return true;
 }

@@ -51,15 +51,6 @@ static char *short_name(const char *prefix, unsigned digits, const char *a, cons
         return asprintf(&r, "%s%.*s", prefix, (int) digits, hex) < 0 ? NULL : r;
 }
 
-static bool is_compose_name(const char *s) {
-        if (isempty(s))
-                return false;
-        for (; *s; s++)
-                if (!isalnum((unsigned char) *s) && !strchr("._-", *s))
-                        return false;
-        return true;
-}
-
 /* Labels of [A-Za-z0-9-], none empty, as machined takes a machine name (hostname_is_valid()). */
 static bool is_machine_name(const char *s) {
         if (isempty(s) || strlen(s) > 64 || s[0] == '.' || endswith(s, ".") || strstr(s, ".."))
@@ -76,7 +67,7 @@ int name_machine(const char *project, const char *service, char **ret) {
         assert(project);
         assert(ret);
 
-        if (!is_compose_name(service))
+        if (!string_is_name(service))
                 return -EINVAL;
         m = strjoin(project, ".", service);
         if (!m)

@@ -911,15 +911,6 @@ static int type_error(unsigned types, const ComposeNode *n, const Path *p, NcErr
                                   strchr("aeiou", what[0]) ? "an" : "a", what);
 }
 
-static bool valid_name(const char *s) {
-        if (isempty(s))
-                return false;
-        for (; *s; s++)
-                if (!isalnum((unsigned char) *s) && !strchr("._-", *s))
-                        return false;
-        return true;
-}
-
 static const Schema *schema_key(const Schema *s, const char *key) {
         for (const SchemaKey *k = s->keys; k->name; k++)
                 if (streq(k->name, key))
@@ -957,7 +948,7 @@ static int check_map_entry(const Schema *s, const ComposeNode *map, size_t i, Pa
                                 return 0;
                         return unknown_key(s, map, i, p, reterr);
                 }
-        } else if (s->name_keys && !valid_name(key))
+        } else if (s->name_keys && !string_is_name(key))
                 return unknown_key(s, map, i, p, reterr);
         /* !reset drops the value; with nothing to merge over it is as if the key were absent. */
         if (!sub || (map->items[i]->flags & COMPOSE_NODE_TAG_RESET))
