@@ -7,6 +7,7 @@
 #include "cmd/cmd.h"
 #include "lib/log.h"
 #include "lib/strv.h"
+#include "lib/utf8.h"
 #include "reconcile/names.h"
 
 /* logs [-f] [-n N] [SERVICE...]: the journal of the project's service units, each line prefixed
@@ -42,22 +43,19 @@ static bool journal_field(sd_journal *j, const char *field, const char **ret, si
         return true;
 }
 
-/* A machine's output on a terminal: control characters (escape sequences that would drive the
- * operator's terminal, or a carriage return that hides what came before) as \xNN, as journalctl
- * does; a tab stays. Elsewhere (a file, a pipe) the bytes go out as they are. */
+/* A machine's output on a terminal: whatever could drive the operator's terminal (C0 and C1
+ * controls, invalid UTF-8) as \xNN, as journalctl does (lib/utf8.h). Elsewhere (a file, a pipe) the
+ * bytes go out as they are. */
 static void print_message(const char *msg, size_t n, bool escape) {
+        _cleanup_free_ char *e = NULL;
+
         if (!escape) {
                 fwrite(msg, 1, n, stdout);
                 return;
         }
-        for (size_t i = 0; i < n; i++) {
-                unsigned char ch = (unsigned char) msg[i];
-
-                if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
-                        printf("\\x%02x", ch);
-                else
-                        putchar(ch);
-        }
+        e = escape_terminal(msg, n);
+        if (e)
+                fputs(e, stdout);
 }
 
 /* "web | message", the service being the unit name between the project's prefix and ".service". */
