@@ -21,7 +21,9 @@
  * plus the single calls its allow list names. Anything else it knows is EPERM, anything it does not
  * know ENOSYS; keyrings, bpf, kexec, swap, perf, quotas, fanotify, pkeys and the obsolete and
  * CPU-emulation calls are left out on purpose (nspawn-seccomp.c lists why). Names that this
- * architecture or libseccomp do not know are skipped. */
+ * architecture or libseccomp do not know are skipped. ptrace and process_vm_readv/writev read and
+ * write other processes' memory: they need CAP_SYS_PTRACE (below), as in nspawn. Calls newer than
+ * 252 (futex_wait, futex_wake, futex_requeue) are ENOSYS, as 252 makes them: software falls back. */
 static const char allowed[] =
         "_llseek _newselect accept accept4 access alarm arch_prctl arm_fadvise64_64 bind brk "
         "cacheflush capget capset chdir chmod chown chown32 chroot clock_getres clock_getres_time64 "
@@ -47,7 +49,7 @@ static const char allowed[] =
         "name_to_handle_at nanosleep newfstatat nice oldfstat oldlstat oldolduname oldstat olduname "
         "open open_tree openat openat2 pause personality pidfd_open pidfd_send_signal pipe pipe2 "
         "pivot_root poll ppoll ppoll_time64 prctl pread64 preadv preadv2 prlimit64 process_madvise "
-        "process_vm_readv process_vm_writev pselect6 pselect6_time64 pwrite64 pwritev pwritev2 read "
+        "pselect6 pselect6_time64 pwrite64 pwritev pwritev2 read "
         "readahead readdir readlink readlinkat readv recv recvfrom recvmmsg recvmmsg_time64 recvmsg "
         "remap_file_pages removexattr rename renameat renameat2 restart_syscall riscv_flush_icache "
         "riscv_hwprobe rmdir rseq rt_sigaction rt_sigpending rt_sigprocmask rt_sigqueueinfo "
@@ -92,7 +94,7 @@ static const struct {
 static const char denied[] =
         "_sysctl add_key afs_syscall arc_gettls arc_settls arc_usr_cmpxchg atomic_barrier "
         "atomic_cmpxchg_32 bdflush bpf break cachectl create_module dipc exec_with_loader execv "
-        "fanotify_init fanotify_mark ftime futex_requeue futex_wait futex_wake get_kernel_syms "
+        "fanotify_init fanotify_mark ftime get_kernel_syms "
         "getdomainname getdtablesize gethostname getpagesize getpmsg getxgid getxpid getxuid gtty "
         "idle kern_features kexec_file_load kexec_load keyctl landlock_add_rule "
         "landlock_create_ruleset landlock_restrict_self lock lookup_dcookie map_shadow_stack "

@@ -66,6 +66,10 @@ TEST(capability_bound_calls_follow_the_bounding_set) {
         ASSERT_EQ(probe(UINT64_C(1) << CAP_IPC_LOCK, SYS_mlock, 0), 0);
         ASSERT_EQ(probe(0, SYS_ptrace, EPERM), 0);
         ASSERT_EQ(probe(UINT64_C(1) << CAP_SYS_PTRACE, SYS_ptrace, 0), 0);
+        /* reading or writing another process's memory is ptrace's power */
+        ASSERT_EQ(probe(0, SYS_process_vm_readv, EPERM), 0);
+        ASSERT_EQ(probe(0, SYS_process_vm_writev, EPERM), 0);
+        ASSERT_EQ(probe(UINT64_C(1) << CAP_SYS_PTRACE, SYS_process_vm_readv, 0), 0);
         ASSERT_EQ(probe(0, SYS_settimeofday, EPERM), 0);
 }
 
