@@ -17,7 +17,8 @@ static int net_verb(int argc, char *argv[], bool up) {
         r = net_project_load(argv[1], &f, &err);
         if (r < 0)
                 return cmd_log_error(r, &err), 1;
-        r = up ? net_project_up(&f->net, &changes, &err) : net_project_down(&f->net, &err);
+        /* the file is the installed one, our record of the project's bridges */
+        r = up ? net_project_up(&f->net, &f->net, &changes, &err) : net_project_down(&f->net, &err);
         if (r < 0)
                 return cmd_log_error(r, &err), 1;
         if (changes.forwarding_enabled)

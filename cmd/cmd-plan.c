@@ -134,6 +134,8 @@ int cmd_apply(int argc, char *argv[], CmdGlobal *g) {
         if (a.dry_run || c->plan->n_actions == 0)
                 return 0;
         r = reconcile_execute(c, &err);
+        STRV_FOREACH(n, c->notes)
+                log_notice("%s", *n);
         STRV_FOREACH(f, c->failures)
                 log_error("Service %s", *f);
         if (r == -EHOSTDOWN)

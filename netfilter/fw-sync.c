@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <netinet/in.h>
 #include <linux/netfilter/nf_tables.h>
 
@@ -110,6 +111,49 @@ int fw_remove_project(FwContext *ctx, const char *project, NcError *reterr) {
         if (isempty(project) || strchr(project, '/'))
                 return nc_error_set(reterr, -EINVAL, "invalid project name '%s'", strempty(project));
         return sync_retrying(ctx, project, NULL, 0, true, reterr);
+}
+
+struct FwSaved {
+        FwElem *elems;
+        size_t n_elems;
+};
+
+FwSaved *fw_saved_free(FwSaved *s) {
+        if (!s)
+                return NULL;
+        free(s->elems);
+        return mfree(s);
+}
+
+int fw_save_project(FwContext *ctx, const char *project, FwSaved **ret, NcError *reterr) {
+        _cleanup_(fw_snapshot_done) FwSnapshot snap = {};
+        _cleanup_(fw_saved_freep) FwSaved *s = NULL;
+        int r;
+
+        assert(ret);
+
+        r = fw_snapshot_read(ctx, &snap, reterr);
+        if (r < 0)
+                return r;
+        s = calloc(1, sizeof *s);
+        if (!s)
+                return -ENOMEM;
+        s->elems = calloc(MAX(snap.n_elems, (size_t) 1), sizeof *s->elems);
+        if (!s->elems)
+                return -ENOMEM;
+        for (size_t i = 0; i < snap.n_elems; i++)
+                if (fw_elem_owned_by(&snap.elems[i], project))
+                        s->elems[s->n_elems++] = snap.elems[i];
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+int fw_restore_project(FwContext *ctx, const char *project, const FwSaved *s, NcError *reterr) {
+        assert(s);
+
+        if (s->n_elems == 0)
+                return fw_remove_project(ctx, project, reterr);
+        return sync_retrying(ctx, project, s->elems, s->n_elems, false, reterr);
 }
 
 /* ---- drift report ---- */

@@ -77,9 +77,24 @@ static int bridge_set_retrans(Rtnl *r, int ifindex) {
 
 static int open_link(const char *ifname, Rtnl *r, LinkInfo *l, NcError *reterr);
 
+/* Is @l a bridge and @owner's? One with no mark is taken only when @adopt_unmarked: the caller's own
+ * records name it (a bridge of a release that did not mark them). */
+static int bridge_owned(const char *name, const LinkInfo *l, const char *owner, bool adopt_unmarked,
+                        NcError *reterr) {
+        if (!streq(l->kind, "bridge"))
+                return nc_error_set(reterr, -EEXIST, "'%s' exists and is not a bridge", name);
+        if (isempty(l->alias) && !adopt_unmarked)
+                return nc_error_set(reterr, -EEXIST, "bridge '%s' exists and carries no owner mark: not ours, "
+                                    "not taking it over", name);
+        if (!isempty(l->alias) && !streq(l->alias, owner))
+                return nc_error_set(reterr, -EEXIST, "bridge '%s' exists and is not ours (it is \"%s\")", name,
+                                    l->alias);
+        return 0;
+}
+
 /* Creates the bridge or checks that @name is one, and ours. 1 if created. */
-static int bridge_get(Rtnl *r, const char *name, const char *owner, const uint8_t mac[static 6], LinkInfo *ret,
-                      NcError *reterr) {
+static int bridge_get(Rtnl *r, const char *name, const char *owner, bool adopt_unmarked,
+                      const uint8_t mac[static 6], LinkInfo *ret, NcError *reterr) {
         int k, created = 0;
 
         k = rtnl_link_get(r, name, ret);
@@ -92,16 +107,12 @@ static int bridge_get(Rtnl *r, const char *name, const char *owner, const uint8_
         }
         if (k < 0)
                 return nc_error_set(reterr, k, "cannot read link '%s': %m", name);
-        if (!streq(ret->kind, "bridge"))
-                return nc_error_set(reterr, -EEXIST, "'%s' exists and is not a bridge", name);
-        /* A bridge with no alias is one of an earlier release (or made before its alias was set): ours. */
-        if (!isempty(ret->alias) && !streq(ret->alias, owner))
-                return nc_error_set(reterr, -EEXIST, "bridge '%s' exists and is not ours (it is \"%s\")", name,
-                                    ret->alias);
-        return created;
+        /* the one we just made has no mark yet */
+        k = bridge_owned(name, ret, owner, adopt_unmarked || created, reterr);
+        return k < 0 ? k : created;
 }
 
-int bridge_check(const char *name, const char *owner, NcError *reterr) {
+int bridge_check(const char *name, const char *owner, bool adopt_unmarked, NcError *reterr) {
         _cleanup_(rtnl_close) Rtnl r = {};
         LinkInfo l;
         int k;
@@ -113,15 +124,11 @@ int bridge_check(const char *name, const char *owner, NcError *reterr) {
                 return 0;
         if (k < 0)
                 return k;
-        if (!streq(l.kind, "bridge"))
-                return nc_error_set(reterr, -EEXIST, "'%s' exists and is not a bridge", name);
-        if (!isempty(l.alias) && !streq(l.alias, owner))
-                return nc_error_set(reterr, -EEXIST, "bridge '%s' exists and is not ours (it is \"%s\")", name,
-                                    l.alias);
-        return 0;
+        return bridge_owned(name, &l, owner, adopt_unmarked, reterr);
 }
 
-int bridge_ensure(const char *name, const char *owner, const char *gateway_cidr, NcError *reterr) {
+int bridge_ensure(const char *name, const char *owner, bool adopt_unmarked, const char *gateway_cidr,
+                  NcError *reterr) {
         _cleanup_(rtnl_close) Rtnl r = {};
         uint8_t mac[6];
         LinkInfo l;
@@ -134,7 +141,7 @@ int bridge_ensure(const char *name, const char *owner, const char *gateway_cidr,
                 return nc_error_set(reterr, k, "cannot open rtnetlink: %m");
         bridge_mac(name, mac);
         assert(owner);
-        changed = bridge_get(&r, name, owner, mac, &l, reterr);
+        changed = bridge_get(&r, name, owner, adopt_unmarked, mac, &l, reterr);
         if (changed < 0)
                 return changed;
         k = rtnl_link_set_alias(&r, &l, owner);
@@ -178,6 +185,9 @@ static int open_link(const char *ifname, Rtnl *r, LinkInfo *l, NcError *reterr) 
 }
 
 static int remove_link(const char *ifname, const char *kind, const char *owner, NcError *reterr) {
+        assert(kind);
+        assert(owner);
+
         _cleanup_(rtnl_close) Rtnl r = {};
         LinkInfo l;
         int k;
@@ -187,9 +197,9 @@ static int remove_link(const char *ifname, const char *kind, const char *owner, 
                 return 0;
         if (k < 0)
                 return k;
-        if (kind && !streq(l.kind, kind))
+        if (!streq(l.kind, kind))
                 return nc_error_set(reterr, -EINVAL, "'%s' is not a %s; not removing it", ifname, kind);
-        if (owner && !isempty(l.alias) && !streq(l.alias, owner))
+        if (!isempty(l.alias) && !streq(l.alias, owner))
                 return nc_error_set(reterr, -EEXIST, "'%s' is not ours (it is \"%s\"); not removing it", ifname,
                                     l.alias);
         k = rtnl_link_delete(&r, l.ifindex);
@@ -201,12 +211,11 @@ static int remove_link(const char *ifname, const char *kind, const char *owner, 
 }
 
 int bridge_remove(const char *name, const char *owner, NcError *reterr) {
-        assert(owner);
         return remove_link(name, "bridge", owner, reterr);
 }
 
-int link_remove(const char *ifname, NcError *reterr) {
-        return remove_link(ifname, NULL, NULL, reterr);
+int veth_remove(const char *ifname, const char *owner, NcError *reterr) {
+        return remove_link(ifname, "veth", owner, reterr);
 }
 
 int link_exists(const char *ifname) {

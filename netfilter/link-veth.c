@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <netinet/in.h>
 #include <linux/if.h>
 #include <linux/if_link.h>
@@ -37,18 +38,22 @@ static int veth_create(Rtnl *host, const char *host_if, int bridge, int netns_fd
         return rtnl_call(host, nlh, NULL, NULL);
 }
 
-/* Makes sure the pair exists: 1 if (re)created. A host side whose peer is gone is recreated. */
-static int veth_pair(Rtnl *host, Rtnl *ns, const char *host_if, const LinkInfo *bridge, int netns_fd,
-                     const char *peer, NcError *reterr) {
+/* Makes sure the pair exists: 1 if (re)created. A host side whose peer is gone is recreated. A host
+ * side marked as someone else's is never touched. */
+static int veth_pair(Rtnl *host, Rtnl *ns, const char *host_if, const char *owner, const LinkInfo *bridge,
+                     int netns_fd, const char *peer, NcError *reterr) {
         LinkInfo l, p;
         int k, kp;
 
         k = rtnl_link_get(host, host_if, &l);
-        kp = rtnl_link_get(ns, peer, &p);
-        if (k >= 0 && kp >= 0 && streq(l.kind, "veth"))
-                return 0;
         if (k >= 0 && !streq(l.kind, "veth"))
                 return nc_error_set(reterr, -EEXIST, "'%s' exists and is not a veth", host_if);
+        if (k >= 0 && !isempty(l.alias) && !streq(l.alias, owner))
+                return nc_error_set(reterr, -EEXIST, "veth '%s' exists and is not ours (it is \"%s\")", host_if,
+                                    l.alias);
+        kp = rtnl_link_get(ns, peer, &p);
+        if (k >= 0 && kp >= 0)
+                return 0;
         if (k >= 0 && (k = rtnl_link_delete(host, l.ifindex)) < 0)
                 return nc_error_set(reterr, k, "cannot delete stale '%s': %m", host_if);
         if (kp >= 0 && (k = rtnl_link_delete(ns, p.ifindex)) < 0)
@@ -78,14 +83,19 @@ static int veth_port_hairpin(Rtnl *host, int ifindex) {
         return rtnl_call(host, nlh, NULL, NULL);
 }
 
-static int veth_host_side(Rtnl *host, const char *host_if, const LinkInfo *bridge, NcError *reterr) {
+static int veth_host_side(Rtnl *host, const char *host_if, const char *owner, const LinkInfo *bridge,
+                          NcError *reterr) {
         LinkInfo l;
         int k, changed;
 
         k = rtnl_link_get(host, host_if, &l);
         if (k < 0)
                 return nc_error_set(reterr, k, "cannot read '%s': %m", host_if);
-        changed = k = rtnl_link_set_master(host, &l, bridge->ifindex);
+        changed = k = rtnl_link_set_alias(host, &l, owner);
+        if (k >= 0)
+                k = rtnl_link_set_master(host, &l, bridge->ifindex);
+        if (k >= 0)
+                changed |= k;
         if (k >= 0)
                 k = rtnl_link_set_route_localnet(host, &l);
         if (k >= 0)
@@ -128,8 +138,8 @@ static int veth_ns_side(Rtnl *ns, const char *peer, const char *cidr, const char
         return changed;
 }
 
-int veth_ensure(const char *host_if, const char *bridge, const char *netns, const char *ifname_in_ns,
-                const char *cidr, const char *gateway, NcError *reterr) {
+int veth_ensure(const char *host_if, const char *owner, const char *bridge, const char *netns,
+                const char *ifname_in_ns, const char *cidr, const char *gateway, NcError *reterr) {
         _cleanup_(rtnl_close) Rtnl host = {}, ns = {};
         _cleanup_close_ int netns_fd = -EBADF;
         int k, changed;
@@ -139,6 +149,7 @@ int veth_ensure(const char *host_if, const char *bridge, const char *netns, cons
             strlen(ifname_in_ns) >= IFNAMSIZ)
                 return nc_error_set(reterr, -EINVAL, "invalid interface name '%s' or '%s'",
                                     strempty(host_if), strempty(ifname_in_ns));
+        assert(owner);
         netns_fd = netns_open(netns);
         if (netns_fd < 0)
                 return nc_error_set(reterr, netns_fd, "cannot open netns '%s': %m", netns);
@@ -150,10 +161,10 @@ int veth_ensure(const char *host_if, const char *bridge, const char *netns, cons
         k = rtnl_link_get(&host, bridge, &br);
         if (k < 0)
                 return nc_error_set(reterr, k, "bridge '%s': %m", bridge);
-        changed = veth_pair(&host, &ns, host_if, &br, netns_fd, ifname_in_ns, reterr);
+        changed = veth_pair(&host, &ns, host_if, owner, &br, netns_fd, ifname_in_ns, reterr);
         if (changed < 0)
                 return changed;
-        k = veth_host_side(&host, host_if, &br, reterr);
+        k = veth_host_side(&host, host_if, owner, &br, reterr);
         if (k < 0)
                 return k;
         changed |= k;

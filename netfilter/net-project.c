@@ -203,6 +203,12 @@ char *net_bridge_owner(const char *project, const char *network) {
         return asprintf(&r, "nspawn-compose %s/%s", project, network) < 0 ? NULL : r;
 }
 
+char *net_veth_owner(const char *project, const char *service, const char *network) {
+        char *r;
+
+        return asprintf(&r, "nspawn-compose %s/%s/%s", project, service, network) < 0 ? NULL : r;
+}
+
 int net_gateway_cidr(const char *gateway, const char *cidr, char **ret) {
         const char *slash = cidr ? strchr(cidr, '/') : NULL;
 
@@ -212,30 +218,44 @@ int net_gateway_cidr(const char *gateway, const char *cidr, char **ret) {
         return asprintf(ret, "%s%s", gateway, slash) < 0 ? -ENOMEM : 0;
 }
 
-static int bridge_up(const NetProject *p, const FwNetwork *n, bool *ret_ipv6, NcError *reterr) {
+/* Does @installed, the project.json installed before (our record), name this network's bridge? Then an
+ * unmarked bridge of that name is one an earlier release made for it. */
+static bool bridge_recorded(const NetProject *installed, const char *project, const FwNetwork *n) {
+        if (!installed || !streq_ptr(installed->project, project))
+                return false;
+        for (size_t i = 0; i < installed->n_networks; i++)
+                if (streq_ptr(installed->networks[i].name, n->name) && streq_ptr(installed->networks[i].bridge, n->bridge))
+                        return true;
+        return false;
+}
+
+static int bridge_up(const NetProject *p, const NetProject *installed, const FwNetwork *n, bool *ret_ipv6,
+                     NcError *reterr) {
         _cleanup_free_ char *owner = net_bridge_owner(p->project, n->name), *v4 = NULL, *v6 = NULL;
+        bool adopt = bridge_recorded(installed, p->project, n);
         int r;
 
         if (!owner || net_gateway_cidr(n->gateway, n->subnet, &v4) < 0 ||
             net_gateway_cidr(n->ipv6_gateway, n->ipv6_subnet, &v6) < 0)
                 return -ENOMEM;
-        r = bridge_ensure(n->bridge, owner, v4, reterr);
+        r = bridge_ensure(n->bridge, owner, adopt, v4, reterr);
         if (r < 0)
                 return r;
         if (!v6)
                 return 0;
         *ret_ipv6 = true;
-        return bridge_ensure(n->bridge, owner, v6, reterr);
+        return bridge_ensure(n->bridge, owner, false, v6, reterr);
 }
 
-static int bridges_check(const NetProject *p, NcError *reterr) {
+int net_project_check(const NetProject *p, const NetProject *installed, NcError *reterr) {
         for (size_t i = 0; i < p->n_networks; i++) {
                 _cleanup_free_ char *owner = net_bridge_owner(p->project, p->networks[i].name);
                 int r;
 
                 if (!owner)
                         return -ENOMEM;
-                r = bridge_check(p->networks[i].bridge, owner, reterr);
+                r = bridge_check(p->networks[i].bridge, owner, bridge_recorded(installed, p->project, &p->networks[i]),
+                                 reterr);
                 if (r < 0)
                         return r;
         }
@@ -250,26 +270,25 @@ static int bridge_down(const NetProject *p, const FwNetwork *n, NcError *reterr)
         return bridge_remove(n->bridge, owner, reterr);
 }
 
-/* Every bridge up; on failure the ones this call made are removed again. */
-static int bridges_up(const NetProject *p, bool *ret_ipv6, NcError *reterr) {
-        bool made[p->n_networks + 1];
-        int r = 0;
-
+/* Every bridge up; @made[i] says which ones this call created. */
+static int bridges_up(const NetProject *p, const NetProject *installed, bool made[], bool *ret_ipv6,
+                      NcError *reterr) {
         for (size_t i = 0; i < p->n_networks; i++) {
+                int r;
+
                 made[i] = link_exists(p->networks[i].bridge) == 0;
-                r = bridge_up(p, &p->networks[i], ret_ipv6, reterr);
-                if (r < 0) {
-                        for (size_t k = 0; k <= i; k++)
-                                if (made[k])
-                                        (void) bridge_down(p, &p->networks[k], NULL);
+                r = bridge_up(p, installed, &p->networks[i], ret_ipv6, reterr);
+                if (r < 0)
                         return r;
-                }
         }
         return 0;
 }
 
-int net_project_up(const NetProject *p, NetProjectChanges *ret_changes, NcError *reterr) {
+int net_project_up(const NetProject *p, const NetProject *installed, NetProjectChanges *ret_changes,
+                   NcError *reterr) {
         _cleanup_(fw_closep) FwContext *fw = NULL;
+        _cleanup_(fw_saved_freep) FwSaved *saved = NULL;
+        _cleanup_free_ bool *made = NULL;
         NetProjectChanges changes = {};
         bool ipv6 = false;
         int r;
@@ -278,22 +297,34 @@ int net_project_up(const NetProject *p, NetProjectChanges *ret_changes, NcError 
 
         /* What must be refused is refused before anything changes: a bridge that is someone else's, then
          * (in nftables' one batch) a host port another project holds. */
-        r = bridges_check(p, reterr);
+        r = net_project_check(p, installed, reterr);
         if (r < 0)
                 return r;
+        made = calloc(MAX(p->n_networks, (size_t) 1), sizeof *made);
+        if (!made)
+                return -ENOMEM;
         r = fw_open(&fw, reterr);
+        if (r < 0)
+                return r;
+        r = fw_save_project(fw, p->project, &saved, reterr);
         if (r < 0)
                 return r;
         r = fw_sync_project(fw, p->project, p->ports, p->n_ports, p->networks, p->n_networks, reterr);
         if (r < 0)
                 return r;
         changes.nft_changes = (unsigned) r;
-        r = bridges_up(p, &ipv6, reterr);
-        if (r < 0)
+        r = bridges_up(p, installed, made, &ipv6, reterr);
+        if (r >= 0)
+                r = fw_enable_forwarding(ipv6, reterr);
+        if (r < 0) {
+                /* a failed net-up leaves what was there before: the bridges it made go, the project's
+                 * nftables elements are the saved ones again */
+                for (size_t i = 0; i < p->n_networks; i++)
+                        if (made[i])
+                                (void) bridge_down(p, &p->networks[i], NULL);
+                (void) fw_restore_project(fw, p->project, saved, NULL);
                 return r;
-        r = fw_enable_forwarding(ipv6, reterr);
-        if (r < 0)
-                return r;
+        }
         changes.forwarding_enabled = r > 0;
         if (ret_changes)
                 *ret_changes = changes;

@@ -84,6 +84,15 @@ int fw_sync_project(FwContext *ctx, const char *project,
  * of elements removed (0: nothing to do) or -errno. */
 int fw_remove_project(FwContext *ctx, const char *project, NcError *reterr);
 
+/* The project's elements as the kernel holds them, saved before a change so that a step failing
+ * after it can put them back: fw_restore_project() makes them exactly the saved ones again (and
+ * removes the project's elements, and the table when it is left empty, when none were saved). */
+typedef struct FwSaved FwSaved;
+int fw_save_project(FwContext *ctx, const char *project, FwSaved **ret, NcError *reterr);
+int fw_restore_project(FwContext *ctx, const char *project, const FwSaved *s, NcError *reterr);
+FwSaved *fw_saved_free(FwSaved *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(FwSaved*, fw_saved_free);
+
 typedef enum FwDriftKind {
         FW_DRIFT_MISSING,               /* a desired element is absent */
         FW_DRIFT_EXTRA,                 /* the project owns an element it should not */
@@ -125,16 +134,20 @@ int fw_enable_forwarding(bool ipv6, NcError *reterr);
 int link_exists(const char *ifname);
 /* A bridge with a fixed MAC derived from @name (joining ports never change it), ARP retrans time
  * 50 ms, route_localnet=1, @gateway_cidr ("10.89.0.1/24" or an IPv6 one; NULL for none) and up,
- * marked as @owner's (its interface alias). A link of that name that is not a bridge, or a bridge
- * marked as someone else's, is refused (-EEXIST); an unmarked bridge is adopted. Call again with the
- * IPv6 gateway to add it. */
-int bridge_ensure(const char *name, const char *owner, const char *gateway_cidr, NcError *reterr);
-/* 0 when @name is free or an unmarked bridge or @owner's; -EEXIST (with the reason) otherwise. */
-int bridge_check(const char *name, const char *owner, NcError *reterr);
-/* Removes the bridge unless it is marked as someone else's than @owner's (-EEXIST). */
+ * marked as @owner's (its interface alias). A link of that name that is not a bridge, a bridge
+ * marked as someone else's, or one with no mark (unless @adopt_unmarked: the caller's own records
+ * name it, as those of a release that did not mark bridges do) is refused (-EEXIST). Call again
+ * with the IPv6 gateway to add it. */
+int bridge_ensure(const char *name, const char *owner, bool adopt_unmarked, const char *gateway_cidr,
+                  NcError *reterr);
+/* 0 when @name is free or @owner's bridge (or an unmarked one, with @adopt_unmarked); -EEXIST with
+ * the reason otherwise. */
+int bridge_check(const char *name, const char *owner, bool adopt_unmarked, NcError *reterr);
+/* Remove the bridge, or the veth (its peer goes with it), unless the link is another kind or marked
+ * as someone else's than @owner (-EINVAL, -EEXIST). An unmarked one is removed: the callers name
+ * only links their installed records (project.json, S.json) list. 1 removed, 0 there was none. */
 int bridge_remove(const char *name, const char *owner, NcError *reterr);
-/* Deletes any link (its veth peer goes with it). */
-int link_remove(const char *ifname, NcError *reterr);
+int veth_remove(const char *ifname, const char *owner, NcError *reterr);
 /* Adds @cidr to @ifname (replace semantics; IPv6 without DAD). */
 int link_address_ensure(const char *ifname, const char *cidr, NcError *reterr);
 
@@ -144,8 +157,9 @@ int netns_remove(const char *name, NcError *reterr);
 /* O_CLOEXEC fd of the namespace, for setns(), or -errno. */
 int netns_open(const char *name);
 
-/* A veth pair: @host_if enslaved to @bridge, route_localnet=1, up; the peer created inside @netns
- * as @ifname_in_ns with @cidr, up, lo up, and a default route via @gateway (NULL: no route;
- * pass an IPv6 cidr/gateway in a second call, which then only adds them). */
-int veth_ensure(const char *host_if, const char *bridge, const char *netns, const char *ifname_in_ns,
-                const char *cidr, const char *gateway, NcError *reterr);
+/* A veth pair: @host_if marked as @owner's, enslaved to @bridge, route_localnet=1, up; the peer
+ * created inside @netns as @ifname_in_ns with @cidr, up, lo up, and a default route via @gateway
+ * (NULL: no route; pass an IPv6 cidr/gateway in a second call, which then only adds them). A host
+ * side that is not a veth or is marked as someone else's is refused (-EEXIST), untouched. */
+int veth_ensure(const char *host_if, const char *owner, const char *bridge, const char *netns,
+                const char *ifname_in_ns, const char *cidr, const char *gateway, NcError *reterr);

@@ -293,16 +293,44 @@ int reconcile_new(const ComposeProject *p, const ReconcileOptions *o, Reconcile 
 
 /* ---- execution ----------------------------------------------------------------------------- */
 
+static char *settings_path(const Reconcile *c, const char *file);
+
+/* The project.json installed before this apply: the record of the bridges we made. NULL when there is
+ * none (or it cannot be read: then no unmarked bridge is ours). */
+static NetProjectFile *network_installed(Reconcile *c) {
+        _cleanup_free_ char *project_json = settings_path(c, "project.json");
+        NetProjectFile *f = NULL;
+        const ActualFile *af;
+
+        af = project_json ? actual_state_find_file(c->actual, project_json) : NULL;
+        if (af && af->content)
+                (void) net_project_parse(af->content, project_json, &f, NULL);
+        return f;
+}
+
+/* Before anything changes: the bridges the project needs are free or ours. */
+static int network_check(Reconcile *c, NcError *reterr) {
+        _cleanup_(desired_net_model_done) DesiredNetModel m = {};
+        _cleanup_(net_project_file_freep) NetProjectFile *installed = network_installed(c);
+        int r;
+
+        r = desired_net_model(c->desired, &m);
+        if (r < 0)
+                return r;
+        return net_project_check(&m.net, installed ? &installed->net : NULL, reterr);
+}
+
 /* What the network unit's net-up does, from the desired state itself. */
 static int network_up(Reconcile *c, NcError *reterr) {
         _cleanup_(desired_net_model_done) DesiredNetModel m = {};
+        _cleanup_(net_project_file_freep) NetProjectFile *installed = network_installed(c);
         NetProjectChanges changes;
         int r;
 
         r = desired_net_model(c->desired, &m);
         if (r < 0)
                 return r;
-        r = net_project_up(&m.net, &changes, reterr);
+        r = net_project_up(&m.net, installed ? &installed->net : NULL, &changes, reterr);
         if (r < 0)
                 return r;
         if (changes.forwarding_enabled)
@@ -338,8 +366,17 @@ static int remove_service_state(Reconcile *c, const char *service, bool keep_lay
                 return -ENOMEM;
         f = actual_state_find_file(c->actual, sjson);
         if (f && f->content && service_spec_parse(f->content, sjson, &spec, NULL) >= 0) {
-                for (size_t i = 0; i < spec->n_networks; i++)
-                        (void) link_remove(spec->networks[i].veth, NULL);
+                for (size_t i = 0; i < spec->n_networks; i++) {
+                        _cleanup_free_ char *owner = net_veth_owner(c->project->name, service,
+                                                                    spec->networks[i].name);
+                        NcError err = {};
+
+                        if (!owner)
+                                return -ENOMEM;
+                        if (veth_remove(spec->networks[i].veth, owner, &err) < 0 &&
+                            strv_extendf(&c->notes, "link %s kept: %s", spec->networks[i].veth, err.message) < 0)
+                                return -ENOMEM;
+                }
                 if (spec->netns)
                         (void) netns_remove(spec->netns, NULL);
         }
@@ -605,6 +642,11 @@ int reconcile_execute(Reconcile *c, NcError *reterr) {
                 reload = reload || a->kind == PLAN_DAEMON_RELOAD;
                 sync = sync || a->kind == PLAN_SYNC_NETWORK;
                 units = units || a->kind == PLAN_START || a->kind == PLAN_RESTART;
+        }
+        if (sync) {
+                r = network_check(c, reterr);
+                if (r < 0)
+                        return r;
         }
         log_debug("apply: stopping removed services");
         r = execute_orphans(c, reterr);

@@ -39,7 +39,7 @@ typedef struct Reconcile {
         uint8_t hash_key[NC_HASH_KEY_SIZE];
         bool have_hash_key;
         char **failures;                /* per failed service: what and the journal tail */
-        char **notes;                   /* what down left on purpose ("volume x kept: …"), for people */
+        char **notes;                   /* what apply or down left on purpose ("volume x kept: …"), for people */
 } Reconcile;
 
 /* The key of the configuration hashes (NC_HASH_KEY): one per host, root-only, made with @create when

@@ -14,23 +14,25 @@
 
 static int network_ensure(const ServiceSpec *s, size_t i, NcError *reterr) {
         const ServiceNetwork *n = &s->networks[i];
-        _cleanup_free_ char *gw = NULL, *owner = net_bridge_owner(s->project, n->name);
+        _cleanup_free_ char *gw = NULL, *owner = net_bridge_owner(s->project, n->name),
+                            *veth_owner = net_veth_owner(s->project, s->service, n->name);
         char ifname[16];
         int r;
 
-        if (!owner || net_gateway_cidr(n->gateway, n->address, &gw) < 0)
+        if (!owner || !veth_owner || net_gateway_cidr(n->gateway, n->address, &gw) < 0)
                 return -ENOMEM;
-        /* The network unit made the bridge already; ensuring it here again is cheap and lets a
-         * service start even after someone removed it. */
-        r = bridge_ensure(n->bridge, owner, gw, reterr);
+        /* The network unit made (and marked) the bridge already; ensuring it here again is cheap and
+         * lets a service start even after someone removed it. */
+        r = bridge_ensure(n->bridge, owner, /* adopt_unmarked= */ false, gw, reterr);
         if (r < 0)
                 return r;
         snprintf(ifname, sizeof(ifname), "eth%zu", i);
         /* one default route: through the first network, as docker does */
-        r = veth_ensure(n->veth, n->bridge, s->netns, ifname, n->address, i == 0 ? n->gateway : NULL, reterr);
+        r = veth_ensure(n->veth, veth_owner, n->bridge, s->netns, ifname, n->address, i == 0 ? n->gateway : NULL,
+                        reterr);
         if (r < 0 || !n->ipv6_address)
                 return r;
-        return veth_ensure(n->veth, n->bridge, s->netns, ifname, n->ipv6_address,
+        return veth_ensure(n->veth, veth_owner, n->bridge, s->netns, ifname, n->ipv6_address,
                            i == 0 ? n->ipv6_gateway : NULL, reterr);
 }
 

@@ -138,8 +138,8 @@ TEST(netns_bridge_veth) {
         ASSERT_EQ(netns_ensure(NS_A, NULL), 1);
         ASSERT_EQ(netns_ensure(NS_A, NULL), 0);
         ASSERT_EQ(netns_ensure(NS_B, NULL), 1);
-        ASSERT_EQ(bridge_ensure(BRIDGE, "test/net", "10.89.0.1/24", NULL), 1);
-        ASSERT_EQ(bridge_ensure(BRIDGE, "test/net", "10.89.0.1/24", NULL), 0);
+        ASSERT_EQ(bridge_ensure(BRIDGE, "test/net", false, "10.89.0.1/24", NULL), 1);
+        ASSERT_EQ(bridge_ensure(BRIDGE, "test/net", false, "10.89.0.1/24", NULL), 0);
         ASSERT_TRUE(link_exists(BRIDGE) > 0);
         harness_show("cat /sys/class/net/" BRIDGE "/address");
         f = fopen("/sys/class/net/" BRIDGE "/address", "re");
@@ -150,9 +150,9 @@ TEST(netns_bridge_veth) {
         ASSERT_EQ(fscanf(f, "%d", &ms), 1);
         fclose(f);
         ASSERT_TRUE(ms >= 50 && ms < 100);      /* 50, rounded to jiffies */
-        ASSERT_EQ(veth_ensure("vh-a", BRIDGE, NS_A, "eth0", "10.89.0.2/24", "10.89.0.1", NULL), 1);
-        ASSERT_EQ(veth_ensure("vh-a", BRIDGE, NS_A, "eth0", "10.89.0.2/24", "10.89.0.1", NULL), 0);
-        ASSERT_EQ(veth_ensure("vh-b", BRIDGE, NS_B, "eth0", "10.89.0.3/24", "10.89.0.1", NULL), 1);
+        ASSERT_EQ(veth_ensure("vh-a", "test/a", BRIDGE, NS_A, "eth0", "10.89.0.2/24", "10.89.0.1", NULL), 1);
+        ASSERT_EQ(veth_ensure("vh-a", "test/a", BRIDGE, NS_A, "eth0", "10.89.0.2/24", "10.89.0.1", NULL), 0);
+        ASSERT_EQ(veth_ensure("vh-b", "test/b", BRIDGE, NS_B, "eth0", "10.89.0.3/24", "10.89.0.1", NULL), 1);
         /* Ports joining did not change the bridge's MAC. */
         f = fopen("/sys/class/net/" BRIDGE "/address", "re");
         ASSERT_NOT_NULL(fgets(mac2, sizeof mac2, f));
@@ -244,8 +244,11 @@ TEST(teardown) {
 
         ASSERT_OK(fw_open(&ctx, NULL));
         ASSERT_TRUE(fw_remove_project(ctx, "t", NULL) > 0);
-        ASSERT_EQ(link_remove("vh-a", NULL), 1);
-        ASSERT_EQ(link_remove("vh-a", NULL), 0);
+        /* a veth marked as someone else's stays; ours goes, with its peer */
+        ASSERT_EQ(veth_remove("vh-a", "test/b", NULL), -EEXIST);
+        ASSERT_EQ(veth_remove(BRIDGE, "test/net", NULL), -EINVAL);
+        ASSERT_EQ(veth_remove("vh-a", "test/a", NULL), 1);
+        ASSERT_EQ(veth_remove("vh-a", "test/a", NULL), 0);
         ASSERT_EQ(bridge_remove(BRIDGE, "test/net", NULL), 1);
         ASSERT_EQ(bridge_remove(BRIDGE, "test/net", NULL), 0);
         ASSERT_EQ(netns_remove(NS_A, NULL), 1);
