@@ -93,3 +93,19 @@ bool in_addr_prefix_is_network(int family, const union in_addr_union *a, unsigne
         }
         return true;
 }
+
+bool in_addr_prefix_intersect(int family, const union in_addr_union *a, unsigned aprefixlen,
+                              const union in_addr_union *b, unsigned bprefixlen) {
+        size_t size = in_addr_family_size(family);
+        unsigned m = MIN(MIN(aprefixlen, bprefixlen), (unsigned) (8 * size));
+
+        /* both lie in the shorter prefix's network: they share its first bits */
+        for (size_t i = 0; i < size && 8 * i < m; i++) {
+                unsigned bits = m - 8 * i;
+                uint8_t mask = bits >= 8 ? 0xff : (uint8_t) (0xff << (8 - bits));
+
+                if ((a->bytes[i] & mask) != (b->bytes[i] & mask))
+                        return false;
+        }
+        return true;
+}

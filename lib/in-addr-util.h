@@ -35,3 +35,7 @@ int in_addr_prefix_from_string(int family, const char *s, int *ret_family, union
                                unsigned *ret_prefixlen);
 /* Whether @a has no bits set past the first @prefixlen (it is the network address). */
 bool in_addr_prefix_is_network(int family, const union in_addr_union *a, unsigned prefixlen);
+/* Whether the networks @a/@aprefixlen and @b/@bprefixlen of @family share an address: one contains
+ * the other. */
+bool in_addr_prefix_intersect(int family, const union in_addr_union *a, unsigned aprefixlen,
+                              const union in_addr_union *b, unsigned bprefixlen);

@@ -121,17 +121,35 @@ static bool in6_in_subnet(const struct in6_addr *a, const struct in6_addr *base,
         return true;
 }
 
+/* The IPv6 subnet of another project's that overlaps @base/@prefix, or NULL. */
+static const char *taken_overlap6(DesiredContext *c, const union in_addr_union *base, unsigned prefix) {
+        STRV_FOREACH(t, c->options->taken_subnets) {
+                union in_addr_union b;
+                unsigned p;
+
+                if (in_addr_prefix_from_string(AF_INET6, *t, NULL, &b, &p) >= 0 &&
+                    in_addr_prefix_intersect(AF_INET6, base, prefix, &b, p))
+                        return *t;
+        }
+        return NULL;
+}
+
 static int network_ipv6(DesiredContext *c, size_t i, const ComposeNode *cfg, const char *path, NcError *reterr) {
         DesiredNetwork *n = &c->state->networks[i];
         const char *subnet = compose_map_get_str(cfg, "subnet"), *gw = compose_map_get_str(cfg, "gateway");
         union in_addr_union base, g;
         char buf[INET6_ADDRSTRLEN];
+        const char *taken;
         unsigned prefix;
 
         if (in_addr_prefix_from_string(AF_INET6, subnet, NULL, &base, &prefix) < 0 || prefix > 126 ||
             !in_addr_prefix_is_network(AF_INET6, &base, prefix))
                 return compose_node_error(cfg, reterr, -EINVAL, path, "invalid IPv6 subnet '%s' "
                                           "(want a network address/prefix <= 126)", subnet);
+        taken = taken_overlap6(c, &base, prefix);
+        if (taken)
+                return compose_node_error(cfg, reterr, -EADDRINUSE, path, "subnet %s overlaps %s, "
+                                          "which another project uses", subnet, taken);
         c->nets[i].v6_base = base.in6;
         c->nets[i].v6_prefix = prefix;
         if (gw && in_addr_from_string(AF_INET6, gw, &g) < 0)
@@ -327,9 +345,14 @@ static int networks_configured(DesiredContext *c, NcError *reterr) {
                 r = network_from_config(c, i, reterr);
                 if (r < 0)
                         return r;
-                for (size_t j = 0; j < i && d->from_config; j++)
-                        if (c->nets[j].from_config &&
-                            cidr4_overlap(d->base, d->prefix, c->nets[j].base, c->nets[j].prefix))
+                for (size_t j = 0; j < i; j++)
+                        if ((d->from_config && c->nets[j].from_config &&
+                             cidr4_overlap(d->base, d->prefix, c->nets[j].base, c->nets[j].prefix)) ||
+                            (c->state->networks[i].ipv6_subnet && c->state->networks[j].ipv6_subnet &&
+                             in_addr_prefix_intersect(AF_INET6, &(union in_addr_union) { .in6 = d->v6_base },
+                                                      d->v6_prefix,
+                                                      &(union in_addr_union) { .in6 = c->nets[j].v6_base },
+                                                      c->nets[j].v6_prefix)))
                                 return compose_node_error(d->node, reterr, -EINVAL, c->state->networks[i].name,
                                                           "subnet overlaps with network '%s'",
                                                           c->state->networks[j].name);
@@ -742,11 +765,22 @@ int desired_ports(DesiredContext *c, NcError *reterr) {
 
 char *desired_ipam_json(DesiredContext *c) {
         _cleanup_(json_object_putp) json_object *o = json_object_new_object();
-        json_object *subnets = json_object_new_object(), *addrs = json_object_new_object();
+        json_object *subnets = json_object_new_object(), *addrs = json_object_new_object(), *subnets6 = NULL;
 
         json_object_object_add(o, "managed-by", json_object_new_string("nspawn-compose"));
         json_object_object_add(o, "project", json_object_new_string(c->name));
         json_object_object_add(o, "subnets", subnets);
+        /* other projects' renders avoid them too (desired_taken_subnets()) */
+        for (size_t i = 0; i < c->state->n_networks; i++) {
+                if (!c->state->networks[i].ipv6_subnet)
+                        continue;
+                if (!subnets6) {
+                        subnets6 = json_object_new_object();
+                        json_object_object_add(o, "ipv6_subnets", subnets6);
+                }
+                json_object_object_add(subnets6, c->state->networks[i].name,
+                                       json_object_new_string(c->state->networks[i].ipv6_subnet));
+        }
         json_object_object_add(o, "addresses", addrs);
         json_object_object_add(o, "host_ports", json_object_get(c->host_ports));
         for (size_t i = 0; i < c->state->n_networks; i++) {
@@ -769,19 +803,23 @@ char *desired_ipam_json(DesiredContext *c) {
 }
 
 static int taken_from_file(const char *path, char ***l) {
+        static const char *const keys[] = { "subnets", "ipv6_subnets" };
         _cleanup_(json_object_putp) json_object *o = NULL;
         _cleanup_free_ char *text = NULL;
-        json_object *subnets;
 
         if (read_full_file(path, &text, NULL) < 0)
                 return 0;       /* gone or unreadable: nothing we can avoid */
         o = json_tokener_parse(text);
-        if (!json_object_object_get_ex(o, "subnets", &subnets))
-                return 0;
-        json_object_object_foreach(subnets, name, v) {
-                (void) name;
-                if (json_object_is_type(v, json_type_string) && strv_extend(l, json_object_get_string(v)) < 0)
-                        return -ENOMEM;
+        for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
+                json_object *subnets;
+
+                if (!json_object_object_get_ex(o, keys[k], &subnets) || !json_object_is_type(subnets, json_type_object))
+                        continue;
+                json_object_object_foreach(subnets, name, v) {
+                        (void) name;
+                        if (json_object_is_type(v, json_type_string) && strv_extend(l, json_object_get_string(v)) < 0)
+                                return -ENOMEM;
+                }
         }
         return 0;
 }

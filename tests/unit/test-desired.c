@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <inttypes.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/fileio.h"
 
 #include "reconcile/render/desired-internal.h"
 #include "tests/unit/test-desired-util.h"
@@ -228,6 +232,50 @@ TEST(addresses_stay_in_their_networks) {
                   -EADDRINUSE);
         ASSERT_STRCONTAINS(err.message, "networks.n.ipam.config[0]: subnet 10.1.0.0/24 overlaps 10.1.0.0/16, which "
                                         "another project uses");
+}
+
+/* An explicit IPv6 subnet is no other project's either, nor another network's of the project; ipam.json
+ * records it so that other projects' renders see it (desired_taken_subnets()). */
+TEST(ipv6_subnets_are_one_project_s) {
+        char *taken[] = { (char *) "10.2.0.0/16", (char *) "fd00:bb00::/24", NULL };
+        DesiredOptions o = { .taken_subnets = taken };
+        _cleanup_(desired_state_freep) DesiredState *s = NULL;
+        _cleanup_strv_free_ char **seen = NULL;
+        _cleanup_free_ char *dir = strdup("/tmp/nc-test-ipam-XXXXXX"), *projdir = NULL, *ipam = NULL;
+        NcError err = {};
+
+        ASSERT_EQ(render_error_with("{'services': {'a': {'image': 'x', 'networks': ['n']}}," V6NET, &o, &err),
+                  -EADDRINUSE);
+        ASSERT_STRCONTAINS(err.message, "networks.n.ipam.config[1]: subnet fd00:bbbb::/64 overlaps fd00:bb00::/24, "
+                                        "which another project uses");
+        err = (NcError) {};
+        ASSERT_EQ(render_error("{'services': {'a': {'image': 'x', 'networks': ['n', 'm']}},"
+                               " 'networks': {'n': {'ipam': {'config': [{'subnet': 'fd00:1::/48'}]}},"
+                               "              'm': {'ipam': {'config': [{'subnet': 'fd00:1:0:5::/64'}]}}}}", &err),
+                  -EINVAL);
+        ASSERT_STRCONTAINS(err.message, "subnet overlaps with network 'm'");
+
+        /* what one project's ipam.json records, another's render finds taken */
+        s = render("{'services': {'a': {'image': 'x', 'networks': ['n']}}," V6NET, NULL);
+        ASSERT_NOT_NULL(mkdtemp(dir));
+        ASSERT_OK(asprintf(&projdir, "%s/shop", dir) < 0 ? -ENOMEM : 0);
+        ASSERT_EQ(mkdir(projdir, 0700), 0);
+        ASSERT_OK(asprintf(&ipam, "%s/ipam.json", projdir) < 0 ? -ENOMEM : 0);
+        {
+                const char *text = file_content(s, "/var/lib/nspawn-compose/shop/ipam.json");
+
+                ASSERT_NOT_NULL(text);
+                ASSERT_OK(write_file_atomic(ipam, text, strlen(text), 0600));
+        }
+        ASSERT_OK(desired_taken_subnets(dir, "other", &seen));
+        ASSERT_TRUE(strv_contains(seen, "10.1.0.0/24"));
+        ASSERT_TRUE(strv_contains(seen, "fd00:bbbb::/64"));
+        strv_free(seen);
+        ASSERT_OK(desired_taken_subnets(dir, "shop", &seen));
+        ASSERT_NULL(seen);
+        (void) unlink(ipam);
+        (void) rmdir(projdir);
+        (void) rmdir(dir);
 }
 
 TEST(bad_values_are_errors) {

@@ -151,4 +151,30 @@ TEST(prefix_is_network) {
         ASSERT_FALSE(in_addr_prefix_is_network(AF_INET6, &a, 127));
 }
 
+static bool intersect(int family, const char *a, const char *b) {
+        union in_addr_union x, y;
+        unsigned px, py;
+
+        ASSERT_OK(in_addr_prefix_from_string(family, a, NULL, &x, &px));
+        ASSERT_OK(in_addr_prefix_from_string(family, b, NULL, &y, &py));
+        ASSERT_EQ(in_addr_prefix_intersect(family, &x, px, &y, py), in_addr_prefix_intersect(family, &y, py, &x, px));
+        return in_addr_prefix_intersect(family, &x, px, &y, py);
+}
+
+TEST(prefix_intersect) {
+        ASSERT_TRUE(intersect(AF_INET6, "fd00:1::/64", "fd00:1::/48"));
+        ASSERT_TRUE(intersect(AF_INET6, "fd00:1::/64", "fd00:1::/64"));
+        ASSERT_FALSE(intersect(AF_INET6, "fd00:1::/64", "fd00:1:0:1::/64"));
+        ASSERT_TRUE(intersect(AF_INET6, "fd00:1:0:1::/64", "fd00::/16"));
+        ASSERT_FALSE(intersect(AF_INET6, "fd00::/16", "fe80::/10"));
+        ASSERT_TRUE(intersect(AF_INET6, "::/0", "fe80::/10"));
+        ASSERT_TRUE(intersect(AF_INET6, "fd00::1/128", "fd00::/127"));
+        ASSERT_FALSE(intersect(AF_INET6, "fd00::1/128", "fd00::2/127"));
+        /* the 7th bit decides: 10.88.0.0/15 holds 10.89, not 10.90 */
+        ASSERT_TRUE(intersect(AF_INET, "10.88.0.0/15", "10.89.3.0/24"));
+        ASSERT_FALSE(intersect(AF_INET, "10.88.0.0/15", "10.90.0.0/24"));
+        ASSERT_TRUE(intersect(AF_INET, "10.89.0.0/24", "10.89.0.128/25"));
+        ASSERT_FALSE(intersect(AF_INET, "10.89.0.0/25", "10.89.0.128/25"));
+}
+
 TAP_MAIN();
