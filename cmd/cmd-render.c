@@ -110,7 +110,7 @@ int cmd_render(int argc, char *argv[], CmdGlobal *g) {
                 return cmd_log_error(r, &err), 1;
         STRV_FOREACH(w, s->warnings)
                 log_warning("%s", *w);
-        r = desired_write(s, dir, &err);
+        r = desired_write(s, dir, /* beneath= */ true, &err);
         if (r < 0)
                 return cmd_log_error(r, &err), 1;
         for (size_t i = 0; i < s->n_files; i++)

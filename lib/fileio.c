@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <ftw.h>
+#include <limits.h>
+#include <linux/openat2.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "lib/fileio.h"
 #include "lib/macro.h"
@@ -116,16 +120,71 @@ char *path_dirname(const char *path) {
         return strndup(path, slash - path);
 }
 
-static int file_has_content(const char *path, const void *data, size_t size, mode_t mode) {
+/* The directory @path (relative to @dir_fd, or absolute), made as needed with @mode: an O_PATH fd.
+ * With WRITE_BENEATH each component is made and opened in turn, and none may be a symlink or "..". */
+static int open_mkdir_at(int dir_fd, const char *path, mode_t mode, WriteFlags flags) {
+        _cleanup_free_ char *p = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        char *save = NULL;
+        int r;
+
+        if (!(flags & WRITE_BENEATH)) {
+                if (dir_fd != AT_FDCWD && path[0] != '/')
+                        return -EINVAL;
+                r = mkdir_parents_and_self(path, mode);
+                if (r < 0)
+                        return r;
+                fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                return fd < 0 ? -errno : TAKE_FD(fd);
+        }
+        p = strdup(path);
+        if (!p)
+                return -ENOMEM;
+        fd = openat(dir_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        for (char *c = strtok_r(p, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+                struct open_how how = {
+                        .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                        .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+                };
+                int next;
+
+                if (streq(c, "."))
+                        continue;
+                if (mkdirat(fd, c, mode) < 0 && errno != EEXIST)
+                        return -errno;
+                next = (int) syscall(SYS_openat2, fd, c, &how, sizeof how);
+                if (next < 0)
+                        return -errno;
+                close(fd);
+                fd = next;
+        }
+        return TAKE_FD(fd);
+}
+
+/* Splits @path into its directory (NULL for none) and last component. */
+static int path_split(const char *path, char **ret_dir, const char **ret_base) {
+        const char *slash = strrchr(path, '/');
+
+        *ret_base = slash ? slash + 1 : path;
+        if (isempty(*ret_base) || streq(*ret_base, ".") || streq(*ret_base, ".."))
+                return -EINVAL;
+        *ret_dir = slash ? (slash == path ? strdup("/") : strndup(path, slash - path)) : strdup(".");
+        return *ret_dir ? 0 : -ENOMEM;
+}
+
+/* Already exactly these bytes and this mode? A symlink is not. */
+static bool file_has_content(int dfd, const char *name, const void *data, size_t size, mode_t mode) {
+        _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
         _cleanup_free_ char *old = NULL;
         size_t old_size;
         struct stat st;
 
-        if (stat(path, &st) < 0 || (st.st_mode & 07777) != mode)
+        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (st.st_mode & 07777) != mode ||
+            (size_t) st.st_size != size)
                 return false;
-        if ((size_t) st.st_size != size)
-                return false;
-        if (read_full_file(path, &old, &old_size) < 0)
+        if (read_fd_full(fd, size, &old, &old_size) < 0)
                 return false;
         return old_size == size && memcmp(old, data, size) == 0;
 }
@@ -146,77 +205,90 @@ static int write_all(int fd, const void *data, size_t size) {
         return 0;
 }
 
-/* Opens an unnamed file in @dir (O_TMPFILE): a writer killed before linking leaves nothing behind. */
-static int open_tmpfile(const char *dir, const char *path, char **ret_tmp) {
-        int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
-
-        if (fd >= 0) {
-                *ret_tmp = NULL;
-                return fd;
-        }
-        /* File systems without O_TMPFILE: a named temporary file. */
-        if (asprintf(ret_tmp, "%s.#nc%ld", path, (long) getpid()) < 0)
-                return -ENOMEM;
-        fd = open(*ret_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-        return fd < 0 ? -errno : fd;
+static void tmp_name(char buf[static 64], const char *base) {
+        snprintf(buf, 64, ".#nc%ld.%.32s", (long) getpid(), base);
 }
 
-/* Gives the unnamed file a temporary name beside @path. */
-static int link_tmpfile(int fd, const char *path, char **tmp) {
-        char proc[64];
-
-        if (asprintf(tmp, "%s.#nc%ld", path, (long) getpid()) < 0)
-                return -ENOMEM;
-        (void) unlink(*tmp);
-        snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-        if (linkat(AT_FDCWD, proc, AT_FDCWD, *tmp, AT_SYMLINK_FOLLOW) < 0)
-                return -errno;
-        return 0;
-}
-
-/* Writes, syncs and moves the temp file @fd over @path. *tmp names the temp file once it has a name
- * (an O_TMPFILE file gets one only when linked), for the caller to remove on failure. */
-static int fill_and_rename(int fd, const char *path, const void *data, size_t size, mode_t mode, char **tmp) {
+/* Writes, syncs and moves a temp file in @dfd over @name. An O_TMPFILE file (a writer killed before
+ * linking leaves nothing behind) where the file system has them, else a named one. */
+static int write_and_rename(int dfd, const char *name, const void *data, size_t size, mode_t mode) {
+        _cleanup_close_ int fd = openat(dfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+        bool named = fd < 0;
+        char tmp[64], proc[64];
         int r;
 
+        tmp_name(tmp, name);
+        (void) unlinkat(dfd, tmp, 0);
+        if (named) {
+                fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+                if (fd < 0)
+                        return -errno;
+        }
         r = write_all(fd, data, size);
+        if (r >= 0 && fchmod(fd, mode) < 0)
+                r = -errno;
+        if (r >= 0 && fsync(fd) < 0)
+                r = -errno;
+        if (r >= 0 && !named) {
+                snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+                if (linkat(AT_FDCWD, proc, dfd, tmp, AT_SYMLINK_FOLLOW) < 0)
+                        return -errno;
+                named = true;
+        }
+        if (r >= 0 && renameat(dfd, tmp, dfd, name) < 0)
+                r = -errno;
+        if (r < 0 && named)
+                (void) unlinkat(dfd, tmp, 0);
+        return r;
+}
+
+int write_file_atomic_at(int dir_fd, const char *path, const void *data, size_t size, mode_t mode,
+                         WriteFlags flags) {
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_close_ int dfd = -EBADF;
+        const char *base;
+        int r;
+
+        r = path_split(path, &dir, &base);
         if (r < 0)
                 return r;
-        if (fchmod(fd, mode) < 0)
-                return -errno;
-        if (fsync(fd) < 0)
-                return -errno;
-        if (!*tmp) {
-                r = link_tmpfile(fd, path, tmp);
-                if (r < 0)
-                        return r;
-        }
-        if (rename(*tmp, path) < 0)
-                return -errno;
-        return 0;
+        dfd = open_mkdir_at(dir_fd, dir, 0755, flags);
+        if (dfd < 0)
+                return dfd;
+        if (file_has_content(dfd, base, data, size, mode))
+                return 0;
+        r = write_and_rename(dfd, base, data, size, mode);
+        return r < 0 ? r : 1;
 }
 
 int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode) {
-        _cleanup_free_ char *dir = NULL, *tmp = NULL;
-        _cleanup_close_ int fd = -EBADF;
+        return write_file_atomic_at(AT_FDCWD, path, data, size, mode, 0);
+}
+
+int symlink_atomic_at(int dir_fd, const char *path, const char *target, WriteFlags flags) {
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_close_ int dfd = -EBADF;
+        char buf[PATH_MAX], tmp[64];
+        const char *base;
+        ssize_t n;
         int r;
 
-        if (file_has_content(path, data, size, mode))
-                return 0;
-
-        dir = path_dirname(path);
-        if (!dir)
-                return -ENOMEM;
-        r = mkdir_parents_and_self(dir, 0755);
+        r = path_split(path, &dir, &base);
         if (r < 0)
                 return r;
-        fd = open_tmpfile(dir, path, &tmp);
-        if (fd < 0)
-                return fd;
-        r = fill_and_rename(fd, path, data, size, mode, &tmp);
-        if (r < 0) {
-                if (tmp)
-                        (void) unlink(tmp);
+        dfd = open_mkdir_at(dir_fd, dir, 0755, flags);
+        if (dfd < 0)
+                return dfd;
+        n = readlinkat(dfd, base, buf, sizeof buf - 1);
+        if (n >= 0 && (buf[n] = 0, streq(buf, target)))
+                return 0;
+        tmp_name(tmp, base);
+        (void) unlinkat(dfd, tmp, 0);
+        if (symlinkat(target, dfd, tmp) < 0)
+                return -errno;
+        if (renameat(dfd, tmp, dfd, base) < 0) {
+                r = -errno;
+                (void) unlinkat(dfd, tmp, 0);
                 return r;
         }
         return 1;

@@ -17,10 +17,21 @@ int read_full_file(const char *path, char **ret, size_t *ret_size);
  * larger. */
 int read_full_file_max(const char *path, size_t max_size, char **ret, size_t *ret_size);
 
+typedef enum WriteFlags {
+        /* below the directory fd only, through no symlink ("a/b" where "a" is a symlink is refused,
+         * -ELOOP; so is ".."): for a directory someone else may write into */
+        WRITE_BENEATH = 1 << 0,
+} WriteFlags;
+
 /* Writes @size bytes to @path atomically: temp file in the same directory, fsync, rename.
  * Missing parent directories are created (0755). Returns 1 if the file changed, 0 if it already
  * held exactly these bytes and mode (nothing written), -errno on failure. */
 int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode);
+/* The same, @path relative to @dir_fd (AT_FDCWD and an absolute path without WRITE_BENEATH). */
+int write_file_atomic_at(int dir_fd, const char *path, const void *data, size_t size, mode_t mode,
+                         WriteFlags flags);
+/* @path made a symlink to @target atomically (parents as above). 1 changed, 0 already so, -errno. */
+int symlink_atomic_at(int dir_fd, const char *path, const char *target, WriteFlags flags);
 
 /* mkdir -p. 0 or -errno. */
 int mkdir_parents_and_self(const char *path, mode_t mode);

@@ -458,7 +458,7 @@ static int execute_files(Reconcile *c, NcError *reterr) {
                 const PlanAction *a = &c->plan->actions[i];
 
                 if (a->kind == PLAN_WRITE_FILE && !written) {
-                        r = desired_write(c->desired, "/", reterr);
+                        r = desired_write(c->desired, "/", /* beneath= */ false, reterr);
                         if (r < 0)
                                 return r;
                         written = true;

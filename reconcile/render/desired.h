@@ -115,9 +115,11 @@ const DesiredFile *desired_state_find_file(const DesiredState *s, const char *pa
 const DesiredService *desired_state_find_service(const DesiredState *s, const char *name);
 
 /* Writes every file of @s below @root ("/" for apply; the output directory for render) with
- * write_file_atomic(), symlinks likewise (temp + rename). Files of other projects and stale files are
- * not touched. Returns the number of files changed, or -errno with the path in @reterr. */
-int desired_write(const DesiredState *s, const char *root, NcError *reterr);
+ * write_file_atomic(), symlinks likewise (temp + rename). With @beneath (render: a directory others
+ * may write into) no directory below @root is followed if it is a symlink (-ELOOP). Files of other
+ * projects and stale files are not touched. Returns the number of files changed, or -errno with the
+ * path in @reterr. */
+int desired_write(const DesiredState *s, const char *root, bool beneath, NcError *reterr);
 
 /* IPv4 subnets recorded in the ipam.json of every project but @project below @state_dir (NULL: the
  * state directory), for DesiredOptions.taken_subnets. Unreadable files are skipped. 0 or -errno. */

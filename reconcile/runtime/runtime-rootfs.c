@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/pidfd.h>
 #include <sys/stat.h>
 #include <sys/random.h>
 
@@ -113,16 +114,23 @@ int rt_replace_in_root(int root_fd, const char *dir, const char *name, const cha
 }
 
 int service_hosts_update(pid_t leader, const char *text, NcError *reterr) {
-        _cleanup_close_ int root_fd = -EBADF;
+        _cleanup_close_ int pidfd = -EBADF, root_fd = -EBADF;
         char path[64];
 
         assert(text);
 
-        /* The machine's root as its processes see it; every lookup below stays inside it. */
+        /* The machine's root as its processes see it; every lookup below stays inside it. The pidfd
+         * pins the leader: if it still runs after the open, the root is its, not that of a process
+         * that got its PID since. */
+        pidfd = pidfd_open(leader, 0);
+        if (pidfd < 0)
+                return nc_error_set(reterr, -errno, "leader %d: %m", (int) leader);
         snprintf(path, sizeof path, "/proc/%d/root", (int) leader);
         root_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (root_fd < 0)
                 return nc_error_set(reterr, -errno, "%s: %m", path);
+        if (pidfd_send_signal(pidfd, 0, NULL, 0) < 0)
+                return nc_error_set(reterr, -errno, "leader %d: %m", (int) leader);
         return rt_replace_in_root(root_fd, "etc", "hosts", text, reterr);
 }
 

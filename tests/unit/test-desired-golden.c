@@ -51,7 +51,7 @@ static void regenerate(const DesiredState *s, const char *expected) {
 
         ASSERT_TRUE(asprintf(&cmd, "rm -rf '%s'", expected) > 0);
         ASSERT_EQ(system(cmd), 0);
-        ASSERT_OK(desired_write(s, expected, &err));
+        ASSERT_OK(desired_write(s, expected, true, &err));
         printf("# regenerated %s\n", expected);
 }
 
@@ -130,7 +130,7 @@ static void verify_case(const ComposeProject *p) {
 
         ASSERT_OK(desired_render(p, &o, &s, &err));
         parse_settings(s);
-        ASSERT_OK(desired_write(s, test_tmpdir_new(), &err));
+        ASSERT_OK(desired_write(s, test_tmpdir_new(), true, &err));
         ASSERT_TRUE(asprintf(&units, "%s/etc/systemd/system", test_tmpdir) > 0);
         r = verify_units_in(units);
         if (r == 77)

@@ -400,8 +400,8 @@ TEST(write_tree_and_verify_units) {
         NcError err = {};
         int r;
 
-        ASSERT_EQ(desired_write(s, dir, &err), (int) s->n_files);
-        ASSERT_EQ(desired_write(s, dir, &err), 0);      /* nothing changed: nothing written */
+        ASSERT_EQ(desired_write(s, dir, true, &err), (int) s->n_files);
+        ASSERT_EQ(desired_write(s, dir, true, &err), 0);      /* nothing changed: nothing written */
         ASSERT_TRUE(asprintf(&units, "%s/etc/systemd/system", dir) > 0);
         r = verify_units_in(units);
         if (r == 77) {

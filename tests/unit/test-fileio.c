@@ -139,6 +139,40 @@ TEST(write_file_atomic_fails_where_a_parent_is_a_file) {
         ASSERT_EQ(write_file_atomic(below, "x", 1, 0644), -ENOTDIR);
 }
 
+/* Beneath a directory someone else may write into: a symlinked directory on the way, or "..", is
+ * refused and nothing is written where it points; a symlink as the file itself is replaced. */
+TEST(write_file_atomic_beneath_never_follows_a_symlink) {
+        _cleanup_free_ char *out = tmp_path("out"), *elsewhere = tmp_path("elsewhere"), *link = tmp_path("out/etc"),
+                            *victim = tmp_path("victim"), *file_link = tmp_path("out/ok/file"), *ok = tmp_path("out/ok"), *names = NULL,
+                            *text = NULL;
+        int fd;
+
+        ASSERT_OK(mkdir_parents_and_self(out, 0755));
+        ASSERT_OK(mkdir_parents_and_self(elsewhere, 0755));
+        ASSERT_EQ(symlink(elsewhere, link), 0);
+        fd = open(out, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        ASSERT_TRUE(fd >= 0);
+        ASSERT_EQ(write_file_atomic_at(fd, "etc/unit", "x", 1, 0644, WRITE_BENEATH), -ELOOP);
+        ASSERT_EQ(symlink_atomic_at(fd, "etc/wants/unit", "/x", WRITE_BENEATH), -ELOOP);
+        ASSERT_EQ(write_file_atomic_at(fd, "../escaped", "x", 1, 0644, WRITE_BENEATH), -EXDEV);
+        names = names_in(elsewhere);
+        ASSERT_STREQ(names, "");
+        /* the file's own name being a symlink: replaced, the target untouched */
+        ASSERT_EQ(write_file_atomic(victim, "mine", 4, 0644), 1);
+        ASSERT_OK(mkdir_parents_and_self(ok, 0755));
+        ASSERT_EQ(symlink(victim, file_link), 0);
+        ASSERT_EQ(write_file_atomic_at(fd, "ok/file", "new", 3, 0644, WRITE_BENEATH), 1);
+        text = contents(victim);
+        ASSERT_STREQ(text, "mine");
+        free(text);
+        text = contents(file_link);
+        ASSERT_STREQ(text, "new");
+        ASSERT_EQ(write_file_atomic_at(fd, "ok/file", "new", 3, 0644, WRITE_BENEATH), 0);
+        ASSERT_EQ(symlink_atomic_at(fd, "ok/wants/a", "/target", WRITE_BENEATH), 1);
+        ASSERT_EQ(symlink_atomic_at(fd, "ok/wants/a", "/target", WRITE_BENEATH), 0);
+        close(fd);
+}
+
 TEST(read_full_file_reads_everything) {
         _cleanup_free_ char *path = tmp_path("big"), *data = malloc(100000), *text = NULL;
         size_t size = 0;
