@@ -50,6 +50,13 @@ static inline void closep(int *fd) {
                 (void) close(*fd);
 }
 
+/* close(fd) when open, returning -EBADF for `fd = safe_close(fd)`. */
+static inline int safe_close(int fd) {
+        if (fd >= 0)
+                (void) close(fd);
+        return -EBADF;
+}
+
 static inline void fclosep(FILE **f) {
         if (*f)
                 (void) fclose(*f);

@@ -29,6 +29,7 @@ Reconcile *reconcile_free(Reconcile *c) {
         strv_free(c->digests);
         strv_free(c->failures);
         strv_free(c->notes);
+        strv_free(c->taken_subnets);
         sd_bus_flush_close_unref(c->bus);
         if (c->lock_fd >= 0)
                 close(c->lock_fd);
@@ -36,27 +37,35 @@ Reconcile *reconcile_free(Reconcile *c) {
         return NULL;
 }
 
-/* One apply per project at a time: flock on /run/nspawn-compose/P.lock, held until freed. */
-static int take_lock(Reconcile *c, NcError *reterr) {
-        _cleanup_free_ char *path = name_lock_path(c->project->name);
+/* An exclusive flock on @path (below NC_RUNTIME_DIR), waited for: the fd, or -errno. */
+static int lock_file(const char *path, NcError *reterr) {
+        _cleanup_close_ int fd = -EBADF;
         int r;
 
-        if (!path)
-                return -ENOMEM;
         r = mkdir_parents_and_self(NC_RUNTIME_DIR, 0755);
         if (r < 0)
                 return nc_error_set(reterr, r, "cannot create " NC_RUNTIME_DIR ": %m");
-        c->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (c->lock_fd < 0)
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
                 return nc_error_set(reterr, -errno, "cannot open %s: %m", path);
-        if (flock(c->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
                 if (errno != EWOULDBLOCK)
                         return nc_error_set(reterr, -errno, "cannot lock %s: %m", path);
                 /* Another apply runs: wait for it rather than fail, a timer may overlap a hand run. */
-                if (flock(c->lock_fd, LOCK_EX) < 0)
+                if (flock(fd, LOCK_EX) < 0)
                         return nc_error_set(reterr, -errno, "cannot lock %s: %m", path);
         }
-        return 0;
+        return TAKE_FD(fd);
+}
+
+/* One apply per project at a time: flock on /run/nspawn-compose/P.lock, held until freed. */
+static int take_lock(Reconcile *c, NcError *reterr) {
+        _cleanup_free_ char *path = name_lock_path(c->project->name);
+
+        if (!path)
+                return -ENOMEM;
+        c->lock_fd = lock_file(path, reterr);
+        return c->lock_fd < 0 ? c->lock_fd : 0;
 }
 
 /* Ports DNAT cannot serve ("[::1]:8080:80") or that collide are errors before anything changes,
@@ -134,6 +143,8 @@ static int render(Reconcile *c, NcError *reterr) {
         r = desired_render(c->project, &o, &c->desired, reterr);
         if (r < 0)
                 return r;
+        strv_free(c->taken_subnets);
+        c->taken_subnets = TAKE_PTR(taken);
         return check_ports(c->desired, reterr);
 }
 
@@ -623,11 +634,51 @@ static int claim_volumes(Reconcile *c, NcError *reterr) {
         return 0;
 }
 
+/* Two projects applied at the same moment must not take the same pool subnet: under the host's
+ * allocation lock, held until this apply recorded its own (ipam.json, written with the files), what
+ * other projects recorded is read again, and when it changed since the render, the project is
+ * rendered and planned again. */
+static int allocation_recheck(Reconcile *c, int *ret_lock_fd, NcError *reterr) {
+        _cleanup_strv_free_ char **now = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        bool same;
+        int r;
+
+        fd = lock_file(NC_ALLOCATION_LOCK, reterr);
+        if (fd < 0)
+                return fd;
+        r = desired_taken_subnets(NULL, c->project->name, &now);
+        if (r < 0)
+                return nc_error_set(reterr, r, "cannot read other projects' address allocations: %m");
+        strv_sort(now);
+        strv_sort(c->taken_subnets);
+        same = strv_length(now) == strv_length(c->taken_subnets);
+        for (size_t i = 0; same && now && now[i]; i++)
+                same = streq(now[i], c->taken_subnets[i]);
+        if (!same) {
+                log_debug("Another project recorded subnets since the render: rendering again.");
+                r = render(c, reterr);
+                if (r < 0)
+                        return r;
+                c->plan = plan_free(c->plan);
+                r = plan_compute(c->desired, c->actual, &c->plan);
+                if (r < 0)
+                        return nc_error_set(reterr, r, "cannot compute the plan: %m");
+        }
+        *ret_lock_fd = TAKE_FD(fd);
+        return 0;
+}
+
 int reconcile_execute(Reconcile *c, NcError *reterr) {
+        _cleanup_close_ int allocation_fd = -EBADF;
         bool reload = false, sync = false, units = false;
         int r;
 
         assert(c->bus);
+
+        r = allocation_recheck(c, &allocation_fd, reterr);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < c->plan->n_actions; i++) {
                 const PlanAction *a = &c->plan->actions[i];
 
@@ -656,6 +707,7 @@ int reconcile_execute(Reconcile *c, NcError *reterr) {
         r = execute_files(c, reterr);
         if (r < 0)
                 return r;
+        allocation_fd = safe_close(allocation_fd);      /* our subnets are recorded */
         r = claim_volumes(c, reterr);
         if (r < 0)
                 return r;

@@ -67,6 +67,9 @@ char *name_ipam_path(const char *project);
 
 /* /run/nspawn-compose/P.lock: one apply per project at a time. */
 char *name_lock_path(const char *project);
+/* Held while an apply takes subnets from the pool and records them: a project name never starts with
+ * '.', so this is no project's lock. */
+#define NC_ALLOCATION_LOCK  NC_RUNTIME_DIR "/.allocation.lock"
 /* A named volume's directory: /var/lib/nspawn-compose/volumes/NAME. */
 char *name_volume_dir(const char *volume);
 /* Which project made a named volume: /var/lib/nspawn-compose/volume-owners/NAME holds its name. */

@@ -40,6 +40,7 @@ typedef struct Reconcile {
         bool have_hash_key;
         char **failures;                /* per failed service: what and the journal tail */
         char **notes;                   /* what apply or down left on purpose ("volume x kept: …"), for people */
+        char **taken_subnets;           /* other projects' subnets the render avoided */
 } Reconcile;
 
 /* The key of the configuration hashes (NC_HASH_KEY): one per host, root-only, made with @create when
