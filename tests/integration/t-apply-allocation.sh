@@ -13,17 +13,8 @@ services:
 EOF
 tb_defer tb_nc down
 
-json_get() {
-        tb_exec cat "$1" | python3 -c '
-import json, sys
-v = json.load(sys.stdin)
-for k in sys.argv[1:]:
-    v = v[int(k)] if isinstance(v, list) else v[k]
-print(v)' "${@:2}"
-}
-
 tb_nc render --output-dir "$TB_PROJECT/rendered" >/dev/null
-first=$(json_get "$TB_PROJECT/rendered/etc/nspawn-compose/$p/project.json" networks 0 subnet)
+first=$(tb_json "$TB_PROJECT/rendered/etc/nspawn-compose/$p/project.json" networks 0 subnet)
 tb_note "the first free pool subnet: $first"
 
 # Hold the allocation lock until the release FIFO is written.
@@ -47,8 +38,8 @@ wait "$holder"
 wait "$applier"
 tb_assert_eq "$(tb_exec cat "$TB_PROJECT/apply.rc")" 0 "apply's exit status"
 tb_assert_contains "$(tb_exec cat "$TB_PROJECT/apply.err")" "rendering again" "apply's log"
-now=$(json_get "/etc/nspawn-compose/$p/project.json" networks 0 subnet)
+now=$(tb_json "/etc/nspawn-compose/$p/project.json" networks 0 subnet)
 tb_note "applied with $now"
 [ "$now" != "$first" ] || tb_fail "apply took $first, which another project recorded while it waited"
-tb_assert_eq "$(json_get "/var/lib/nspawn-compose/$p/ipam.json" subnets default)" "$now" "ipam.json"
+tb_assert_eq "$(tb_json "/var/lib/nspawn-compose/$p/ipam.json" subnets default)" "$now" "ipam.json"
 tb_wait_http "http://$(echo "$now" | sed 's|0/24$|2|'):80/" "hello from web"

@@ -12,19 +12,9 @@ services:
 EOF
 tb_defer tb_nc down
 
-# json_get FILE_INSIDE KEY...: a value of a JSON file inside the testbed.
-json_get() {
-        tb_exec cat "$1" | python3 -c '
-import json, sys
-v = json.load(sys.stdin)
-for k in sys.argv[1:]:
-    v = v[int(k)] if isinstance(v, list) else v[k]
-print(v)' "${@:2}"
-}
-
 # The name render gives the default network's bridge, taken beforehand by a bridge with no mark.
 tb_nc render --output-dir "$TB_PROJECT/rendered" >/dev/null
-bridge=$(json_get "$TB_PROJECT/rendered/etc/nspawn-compose/$p/project.json" networks 0 bridge)
+bridge=$(tb_json "$TB_PROJECT/rendered/etc/nspawn-compose/$p/project.json" networks 0 bridge)
 [ -n "$bridge" ] || tb_fail "no bridge in the rendered project.json"
 tb_exec ip link add "$bridge" type bridge
 tb_defer tb_sh 'ip link del "$1" 2>/dev/null || true' "$bridge"
@@ -34,7 +24,7 @@ tb_exec test ! -e "/etc/systemd/system/$(tb_unit web)" || tb_fail "a unit was in
 tb_exec ip link del "$bridge"
 
 # Someone else's link under our veth's name: the service does not start, the link is untouched.
-veth=$(json_get "$TB_PROJECT/rendered/etc/nspawn-compose/$p/web.json" networks 0 veth)
+veth=$(tb_json "$TB_PROJECT/rendered/etc/nspawn-compose/$p/web.json" networks 0 veth)
 tb_exec ip link add "$veth" type veth peer name "x${veth#vh-}"
 tb_exec ip link set dev "$veth" alias "somebody else"
 tb_defer tb_sh 'ip link del "$1" 2>/dev/null || true' "$veth"

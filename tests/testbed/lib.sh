@@ -325,6 +325,17 @@ tb_down_at_end() {
         tb_defer nspawn-compose "$@" down
 }
 
+# tb_json FILE KEY...: a value of a JSON file inside the testbed, KEYs walking into it (a number
+# indexes a list), read on the outer host.
+tb_json() {
+        tb_exec cat "$1" | python3 -c '
+import json, sys
+v = json.load(sys.stdin)
+for k in sys.argv[1:]:
+    v = v[int(k)] if isinstance(v, list) else v[k]
+print(v)' "${@:2}"
+}
+
 # tb_unit SERVICE [PROJECT]: the unit of a service. PROJECT defaults to the name compose derives
 # from the project directory (the case name, which is already a valid project name).
 tb_unit() {
