@@ -377,10 +377,14 @@ static int execute_units(Reconcile *c, NcError *reterr) {
                 return nc_error_set(reterr, r, "cannot subscribe to systemd: %m");
         /* A changed service is recreated: stopped, its links and runtime state removed, started again;
          * the wrapper discards the writable layer, which it made for another configuration hash,
-         * and keeps anonymous volumes, as docker compose does on a recreate. */
+         * and keeps anonymous volumes, as docker compose does on a recreate. The stop is of the
+         * service alone: its dependents' Requires= would pass it on to them, and docker compose
+         * leaves a dependent running unless depends_on says restart: true, which the plan turns into
+         * a restart of its own. The starts pull in what each unit requires, as at boot. */
         for (size_t i = 0; i < c->plan->n_actions; i++) {
                 const PlanAction *a = &c->plan->actions[i];
-                if (a->kind == PLAN_RESTART && (r = bus_jobs_queue(jobs, "StopUnit", a->unit, NULL)) < 0)
+                if (a->kind == PLAN_RESTART &&
+                    (r = bus_jobs_queue(jobs, "StopUnit", a->unit, BUS_JOB_IGNORE_REQUIREMENTS, NULL)) < 0)
                         return nc_error_set(reterr, r, "cannot stop %s: %m", a->unit);
         }
         r = wait_stopped(jobs, reterr);
@@ -397,7 +401,7 @@ static int execute_units(Reconcile *c, NcError *reterr) {
                 if (a->kind != PLAN_START && a->kind != PLAN_RESTART)
                         continue;
                 (void) bus_reset_failed(c->bus, a->unit);
-                r = bus_jobs_queue(jobs, "StartUnit", a->unit, NULL);
+                r = bus_jobs_queue(jobs, "StartUnit", a->unit, BUS_JOB_REPLACE, NULL);
                 if (r < 0)
                         return nc_error_set(reterr, r, "cannot start %s: %m", a->unit);
                 any = true;
@@ -405,7 +409,7 @@ static int execute_units(Reconcile *c, NcError *reterr) {
         target = name_target_unit(c->project->name);
         if (!target)
                 return -ENOMEM;
-        if (any && (r = bus_jobs_queue(jobs, "StartUnit", target, NULL)) < 0)
+        if (any && (r = bus_jobs_queue(jobs, "StartUnit", target, BUS_JOB_REPLACE, NULL)) < 0)
                 return nc_error_set(reterr, r, "cannot start %s: %m", target);
         r = bus_jobs_wait(jobs);
         if (r < 0)
@@ -465,9 +469,12 @@ static int execute_orphans(Reconcile *c, NcError *reterr) {
         r = bus_jobs_new(c->bus, &jobs);
         if (r < 0)
                 return nc_error_set(reterr, r, "cannot subscribe to systemd: %m");
+        /* A removed service alone, as docker compose's --remove-orphans: a service that still runs
+         * and whose installed unit Requires= it stays (its new unit no longer names it). */
         for (size_t i = 0; i < c->plan->n_actions; i++)
                 if (c->plan->actions[i].kind == PLAN_STOP &&
-                    (r = bus_jobs_queue(jobs, "StopUnit", c->plan->actions[i].unit, NULL)) < 0)
+                    (r = bus_jobs_queue(jobs, "StopUnit", c->plan->actions[i].unit, BUS_JOB_IGNORE_REQUIREMENTS,
+                                        NULL)) < 0)
                         return nc_error_set(reterr, r, "cannot stop %s: %m", c->plan->actions[i].unit);
         r = wait_stopped(jobs, reterr);
         if (r < 0)
@@ -653,7 +660,7 @@ static int down_stop_units(Reconcile *c, NcError *reterr) {
 
                 if (streq(u->active_state, "inactive") && streq(u->load_state, "not-found"))
                         continue;
-                r = bus_jobs_queue(jobs, "StopUnit", u->name, NULL);
+                r = bus_jobs_queue(jobs, "StopUnit", u->name, BUS_JOB_REPLACE, NULL);
                 if (r < 0 && r != -ENOENT)
                         return nc_error_set(reterr, r, "cannot stop %s: %m", u->name);
         }
