@@ -19,7 +19,7 @@
 
 TB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TB_REGISTRY=127.0.0.1:5000
-TB_IMAGES="httpd echo exit health"
+TB_IMAGES="httpd echo exit health owned"
 TB_IMAGE_DIR=/opt/nspawn-compose-testbed/images
 TB_CONF_DIR=/etc/nspawn-compose-testbed
 : "${TB_BOOT_TIMEOUT:=120}" "${TB_STOP_GRACE:=30}"
