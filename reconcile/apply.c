@@ -13,6 +13,7 @@
 #include "lib/log.h"
 #include "lib/strv.h"
 #include "netfilter/net-project.h"
+#include "netfilter/port-listeners.h"
 #include "reconcile/bus.h"
 #include "reconcile/names.h"
 #include "reconcile/reconcile.h"
@@ -60,15 +61,20 @@ static int take_lock(Reconcile *c, NcError *reterr) {
 }
 
 /* Ports DNAT cannot serve ("[::1]:8080:80") or that collide are errors before anything changes,
- * offline too: otherwise they would only surface in net-up, after the files were written. */
-static int check_ports(const DesiredState *d, NcError *reterr) {
+ * offline too: otherwise they would only surface in net-up, after the files were written. With
+ * @listeners, so is a port a host socket already has, as docker's bind fails: DNAT would take its
+ * packets silently (this needs the host's sockets, so not offline). */
+static int check_ports(const DesiredState *d, bool listeners, NcError *reterr) {
         _cleanup_(desired_net_model_done) DesiredNetModel m = {};
         int r;
 
         r = desired_net_model(d, &m);
         if (r < 0)
                 return r;
-        return fw_ports_check(m.ports, m.net.n_ports, reterr);
+        r = fw_ports_check(m.ports, m.net.n_ports, reterr);
+        if (r < 0 || !listeners)
+                return r;
+        return fw_ports_check_listeners(m.ports, m.net.n_ports, reterr);
 }
 
 int reconcile_hash_key(bool create, uint8_t ret[static NC_HASH_KEY_SIZE], NcError *reterr) {
@@ -134,7 +140,7 @@ static int render(Reconcile *c, NcError *reterr) {
         r = desired_render(c->project, &o, &c->desired, reterr);
         if (r < 0)
                 return r;
-        return check_ports(c->desired, reterr);
+        return check_ports(c->desired, !c->options.offline && !c->options.for_down, reterr);
 }
 
 static int pull_images(Reconcile *c, NcError *reterr) {
