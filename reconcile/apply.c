@@ -143,6 +143,27 @@ static int render(Reconcile *c, NcError *reterr) {
         return check_ports(c->desired, !c->options.offline && !c->options.for_down, reterr);
 }
 
+int reconcile_pull(const ComposeProject *p, const char *service, const char *ref, const ImagePullOptions *o,
+                   char **ret_digest, NcError *reterr) {
+        const ComposeNode *image = NULL;
+        _cleanup_free_ char *path = NULL;
+        NcError err = {};
+        int r;
+
+        assert(ref);
+
+        r = image_pull(ref, o, ret_digest, &err);
+        if (r >= 0 || !service)
+                return r < 0 ? nc_error_set(reterr, r, "cannot pull '%s': %s", ref,
+                                            err.error ? err.message : strerror(-r)) : r;
+        image = compose_map_get(compose_map_get(compose_map_get(p->model, "services"), service), "image");
+        if (asprintf(&path, "services.%s.image", service) < 0)
+                return -ENOMEM;
+        /* skopeo's text last: the service and the position are what a long message must keep */
+        return compose_node_error(image, reterr, r, path, "cannot pull '%s' for service '%s': %s", ref, service,
+                                  err.error ? err.message : strerror(-r));
+}
+
 static int pull_images(Reconcile *c, NcError *reterr) {
         ImagePullOptions po = { .policy = c->options.pull, .progress = c->options.progress };
         bool pulled = false;
@@ -154,7 +175,7 @@ static int pull_images(Reconcile *c, NcError *reterr) {
 
                 if (isempty(s->image))
                         continue;
-                r = image_pull(s->image, &po, &digest, reterr);
+                r = reconcile_pull(c->project, s->name, s->image, &po, &digest, reterr);
                 if (r < 0)
                         return r;
                 pulled = pulled || r > 0;
