@@ -187,7 +187,20 @@ typedef struct Listeners {
         bool read;
 } Listeners;
 
-int fw_ports_check_listeners(const FwPort *ports, size_t n, NcError *reterr) {
+static bool port_held(const FwPortHost *h, uint16_t port, const FwPort *held, size_t n_held) {
+        for (size_t i = 0; i < n_held; i++) {
+                FwPortHost o;
+
+                if (held[i].host_port == port && fw_port_host(&held[i], &o, NULL) >= 0 &&
+                    o.protocol == h->protocol && o.family == h->family && o.any == h->any &&
+                    (h->any || memcmp(&o.addr, &h->addr, in_addr_family_size(h->family)) == 0))
+                        return true;
+        }
+        return false;
+}
+
+int fw_ports_check_listeners(const FwPort *ports, size_t n, const FwPort *held, size_t n_held,
+                             NcError *reterr) {
         /* [family == AF_INET6][protocol == IPPROTO_UDP]: read when first needed */
         Listeners cache[2][2] = {};
         int r = 0;
@@ -196,7 +209,8 @@ int fw_ports_check_listeners(const FwPort *ports, size_t n, NcError *reterr) {
                 FwPortHost h;
 
                 r = fw_port_host(&ports[i], &h, reterr);
-                if (r < 0 || (h.protocol != IPPROTO_TCP && h.protocol != IPPROTO_UDP))
+                if (r < 0 || (h.protocol != IPPROTO_TCP && h.protocol != IPPROTO_UDP) ||
+                    port_held(&h, ports[i].host_port, held, n_held))
                         continue;
                 /* an IPv4 port is also lost by IPv6 sockets that take IPv4 */
                 for (int f = 0; f < 2 && r >= 0; f++) {
@@ -205,7 +219,8 @@ int fw_ports_check_listeners(const FwPort *ports, size_t n, NcError *reterr) {
                         if (f == 0 && h.family == AF_INET6)
                                 continue;
                         if (!c->read) {
-                                r = port_listeners_dump(f ? AF_INET6 : AF_INET, h.protocol, &c->items, &c->n, reterr);
+                                r = port_listeners_dump(f ? AF_INET6 : AF_INET, h.protocol, &c->items, &c->n,
+                                                        reterr);
                                 c->read = true;
                                 if (r == -EPROTONOSUPPORT) {
                                         log_debug("The kernel cannot list %s sockets; not checking for listeners.",

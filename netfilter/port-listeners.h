@@ -39,5 +39,9 @@ int port_listener_owner(uint32_t inode, pid_t *ret_pid, char ret_comm[static 16]
 
 /* Refuses the first of @ports (tcp and udp; sctp is not checked) that a host socket would lose to
  * DNAT: -EADDRINUSE naming the service, the port and the listener (its process when it can be
- * found). 0 when none; a protocol the kernel cannot list is skipped. */
-int fw_ports_check_listeners(const FwPort *ports, size_t n, NcError *reterr);
+ * found). A port among @held (what the project publishes already) is not checked: it has been ours
+ * since, and a socket opened under it later must not stop the project from converging (docker's
+ * proxy holds its ports so that none can be). 0 when none; a protocol the kernel cannot list is
+ * skipped. */
+int fw_ports_check_listeners(const FwPort *ports, size_t n, const FwPort *held, size_t n_held,
+                             NcError *reterr);

@@ -64,8 +64,9 @@ static int take_lock(Reconcile *c, NcError *reterr) {
  * offline too: otherwise they would only surface in net-up, after the files were written. With
  * @listeners, so is a port a host socket already has, as docker's bind fails: DNAT would take its
  * packets silently (this needs the host's sockets, so not offline). */
-static int check_ports(const DesiredState *d, bool listeners, NcError *reterr) {
+static int check_ports(const DesiredState *d, bool listeners, const char *installed, NcError *reterr) {
         _cleanup_(desired_net_model_done) DesiredNetModel m = {};
+        _cleanup_(net_project_file_freep) NetProjectFile *f = NULL;
         int r;
 
         r = desired_net_model(d, &m);
@@ -74,7 +75,10 @@ static int check_ports(const DesiredState *d, bool listeners, NcError *reterr) {
         r = fw_ports_check(m.ports, m.net.n_ports, reterr);
         if (r < 0 || !listeners)
                 return r;
-        return fw_ports_check_listeners(m.ports, m.net.n_ports, reterr);
+        /* the ports the installed project.json publishes are ours already (unreadable: none are) */
+        (void) net_project_load(installed, &f, NULL);
+        return fw_ports_check_listeners(m.ports, m.net.n_ports, f ? f->net.ports : NULL,
+                                        f ? f->net.n_ports : 0, reterr);
 }
 
 int reconcile_hash_key(bool create, uint8_t ret[static NC_HASH_KEY_SIZE], NcError *reterr) {
@@ -114,6 +118,7 @@ int reconcile_hash_key(bool create, uint8_t ret[static NC_HASH_KEY_SIZE], NcErro
 
 static int render(Reconcile *c, NcError *reterr) {
         _cleanup_free_ char *ipam_path = name_ipam_path(c->project->name), *ipam = NULL;
+        _cleanup_free_ char *dir = NULL, *installed = NULL;
         _cleanup_strv_free_ char **taken = NULL;
         DesiredOptions o = {
                 .runtime = c->options.runtime,
@@ -140,7 +145,11 @@ static int render(Reconcile *c, NcError *reterr) {
         r = desired_render(c->project, &o, &c->desired, reterr);
         if (r < 0)
                 return r;
-        return check_ports(c->desired, !c->options.offline && !c->options.for_down, reterr);
+        dir = name_settings_dir(c->project->name, c->options.runtime);
+        installed = dir ? path_join(dir, "project.json") : NULL;
+        if (!installed)
+                return -ENOMEM;
+        return check_ports(c->desired, !c->options.offline && !c->options.for_down, installed, reterr);
 }
 
 int reconcile_pull(const ComposeProject *p, const char *service, const char *ref, const ImagePullOptions *o,

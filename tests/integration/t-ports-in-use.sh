@@ -3,7 +3,8 @@
 # its packets without a word. plan and apply exit 1 and nothing on the system changes. Per protocol
 # and host address: a TCP listener on 127.0.0.1 blocks "8090:80" and "127.0.0.1:8090:80", not
 # UDP 8090; a UDP socket on 0.0.0.0 blocks "5300:53/udp". Once the listener is gone apply goes
-# through, and a re-apply is not refused by our own published port (DNAT, not a socket).
+# through, and a re-apply is not refused by our own published port (DNAT, not a socket), nor by a
+# socket opened under it later.
 
 p=portuse
 links=$(tb_links)
@@ -47,3 +48,8 @@ write_compose "8090:80" "8090:80/udp"
 tb_nc apply
 tb_wait_http http://127.0.0.1:8090/ "hello from web"
 tb_assert_contains "$(tb_nc apply)" "in sync" "a second apply"
+# A port the project publishes already stays its own: a host socket opened under it later (DNAT
+# holds no socket, so one can be) does not stop a re-apply; another port still is refused.
+listen tb-listen-late tcp 127.0.0.1 8090
+tb_wait_for "the late listener" 10 sh -c 'ss -Hltn "sport = :8090" | grep -q 127.0.0.1'
+tb_assert_contains "$(tb_nc apply)" "in sync" "a re-apply with a listener under a published port"

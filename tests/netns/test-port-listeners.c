@@ -49,7 +49,7 @@ static int check(const char *protocol, const char *host_ip, uint16_t port, NcErr
                      .target_ip = target, .target_port = 80 };
 
         *err = (NcError) {};
-        return fw_ports_check_listeners(&p, 1, err);
+        return fw_ports_check_listeners(&p, 1, NULL, 0, err);
 }
 
 TEST(nothing_listens_in_a_fresh_netns) {
@@ -85,13 +85,20 @@ TEST(a_tcp_listener_on_loopback) {
         ASSERT_EQ(check("tcp", NULL, 8082, &err), 0);
         ASSERT_EQ(check("udp", NULL, 8081, &err), 0);
         ASSERT_EQ(check("tcp", "::", 8081, &err), 0);
+        /* a port the project publishes already is its own: not checked */
+        FwPort mine = { .service = "web", .host_port = 8081, .target_ip = "10.89.0.3", .target_port = 8 };
+        FwPort want = { .service = "web", .host_port = 8081, .target_ip = "10.89.0.2", .target_port = 80 };
+        ASSERT_EQ(fw_ports_check_listeners(&want, 1, &mine, 1, &err), 0);
+        mine.host_ip = "127.0.0.1";
+        ASSERT_EQ(fw_ports_check_listeners(&want, 1, &mine, 1, &err), -EADDRINUSE);
         close(fd);
         ASSERT_EQ(check("tcp", NULL, 8081, &err), 0);
 }
 
 TEST(a_bound_udp_socket_but_not_a_connected_one) {
         int fd = bound(SOCK_DGRAM, "0.0.0.0", 5353, false), c = bound(SOCK_DGRAM, "127.0.0.1", 5354, false);
-        struct sockaddr_in peer = { .sin_family = AF_INET, .sin_port = htons(9), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        struct sockaddr_in peer = { .sin_family = AF_INET, .sin_port = htons(9),
+                                    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
         NcError err;
 
         ASSERT_EQ(connect(c, (struct sockaddr *) &peer, sizeof peer), 0);
