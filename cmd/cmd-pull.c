@@ -5,7 +5,7 @@
 #include "cmd/cmd.h"
 #include "lib/log.h"
 #include "lib/strv.h"
-#include "reconcile/runtime/runtime.h"
+#include "reconcile/reconcile.h"
 
 static void pull_help(void) {
         printf("Usage: nspawn-compose pull [--policy always|missing|never] [--quiet] [IMAGE...]\n\n"
@@ -16,44 +16,44 @@ static void pull_help(void) {
                "  -q, --quiet          No progress output\n");
 }
 
-static int pull_one(const char *ref, ImagePullOptions *o) {
+/* A failure names the service and its `image:` position when the image is one of the project's. */
+static int pull_one(const ComposeProject *p, const char *service, const char *ref, const ImagePullOptions *o) {
         _cleanup_free_ char *digest = NULL;
         NcError err = {};
         int r;
 
-        r = image_pull(ref, o, &digest, &err);
+        r = reconcile_pull(p, service, ref, o, &digest, &err);
         if (r < 0)
-                return log_error_errno(r, "Failed to pull '%s': %s", ref, err.message[0] ? err.message : strerror(-r));
+                return cmd_log_error(r, &err);
         printf("%s\t%s\t%s\n", ref, digest, r > 0 ? "pulled" : "present");
         fflush(stdout);
         return 0;
 }
 
-/* The project's images, in service order, each once; services without one are errors. */
-static int project_images(CmdGlobal *g, char ***ret) {
-        _cleanup_(compose_project_freep) ComposeProject *p = NULL;
-        _cleanup_strv_free_ char **names = NULL, **images = calloc(1, sizeof(char*));
-        const ComposeNode *services;
+/* The project's images, in service order, each once, with the first service that uses each
+ * (parallel lists); services without one are errors. */
+static int project_images(const ComposeProject *p, char ***ret_images, char ***ret_services) {
+        _cleanup_strv_free_ char **names = compose_project_service_names(p), **images = calloc(1, sizeof(char*));
+        _cleanup_strv_free_ char **services = calloc(1, sizeof(char*));
+        const ComposeNode *all = compose_map_get(p->model, "services");
         int r = 0;
 
-        if (!images || cmd_load_project(g, &p) < 0)
-                return images ? -EINVAL : log_oom();
-        names = compose_project_service_names(p);
-        if (!names)
+        if (!names || !images || !services)
                 return log_oom();
-        services = compose_map_get(p->model, "services");
         STRV_FOREACH(n, names) {
-                const char *image = compose_map_get_str(compose_map_get(services, *n), "image");
+                const char *image = compose_map_get_str(compose_map_get(all, *n), "image");
 
                 if (!image)
                         r = log_error_errno(-EINVAL, "Service '%s' has no image: building images (build:) "
                                             "is not supported.", *n);
-                else if (!strv_contains(images, image) && strv_extend(&images, image) < 0)
+                else if (!strv_contains(images, image) &&
+                         (strv_extend(&images, image) < 0 || strv_extend(&services, *n) < 0))
                         return log_oom();
         }
         if (r < 0)
                 return r;
-        *ret = TAKE_PTR(images);
+        *ret_images = TAKE_PTR(images);
+        *ret_services = TAKE_PTR(services);
         return 0;
 }
 
@@ -65,7 +65,8 @@ int cmd_pull(int argc, char *argv[], CmdGlobal *g) {
                 {}
         };
         ImagePullOptions o = { .policy = IMAGE_PULL_ALWAYS, .progress = isatty(STDERR_FILENO) };
-        _cleanup_strv_free_ char **images = NULL;
+        _cleanup_(compose_project_freep) ComposeProject *p = NULL;
+        _cleanup_strv_free_ char **images = NULL, **services = NULL;
         int c, ret = 0;
 
         while ((c = getopt_long(argc, argv, "qh", options, NULL)) >= 0)
@@ -88,12 +89,12 @@ int cmd_pull(int argc, char *argv[], CmdGlobal *g) {
                 }
         if (optind < argc)
                 images = strv_copy(argv + optind);
-        else if (project_images(g, &images) < 0)
+        else if (cmd_load_project(g, &p) < 0 || project_images(p, &images, &services) < 0)
                 return 1;
         if (!images)
                 return log_oom(), 1;
-        STRV_FOREACH(i, images)
-                if (pull_one(*i, &o) < 0)
+        for (size_t i = 0; images[i]; i++)
+                if (pull_one(p, services ? services[i] : NULL, images[i], &o) < 0)
                         ret = 1;
         return ret;
 }

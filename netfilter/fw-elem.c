@@ -169,6 +169,17 @@ int fw_port_check(const FwPort *p, NcError *reterr) {
         return port_parse(p, &pi, reterr);
 }
 
+int fw_port_host(const FwPort *p, FwPortHost *ret, NcError *reterr) {
+        PortInfo pi;
+        int r;
+
+        r = port_parse(p, &pi, reterr);
+        if (r < 0)
+                return r;
+        *ret = (FwPortHost) { .protocol = pi.protocol, .family = pi.family, .any = pi.host_any, .addr = pi.host };
+        return 0;
+}
+
 /* Two ports collide when the kernel could not tell which one a packet is for. */
 static bool ports_collide(const FwPort *a, const PortInfo *ia, const FwPort *b, const PortInfo *ib) {
         if (a->host_port != b->host_port || ia->protocol != ib->protocol || ia->family != ib->family)

@@ -33,6 +33,16 @@ typedef struct FwUdata {
 FwUdata fw_udata_strz(uint8_t type, const char *s);     /* truncated to 127 bytes */
 FwUdata fw_udata_u32(uint8_t type, uint32_t v);
 
+/* The host side of a published port (fw-elem.c), parsed and checked as fw_port_check() does. */
+typedef struct FwPortHost {
+        uint8_t protocol;               /* IPPROTO_TCP, IPPROTO_UDP or IPPROTO_SCTP */
+        int family;                     /* of the target, and of the host address */
+        bool any;                       /* every host address of @family */
+        FwAddr addr;                    /* unless @any */
+} FwPortHost;
+
+int fw_port_host(const FwPort *p, FwPortHost *ret, NcError *reterr);
+
 /* ---- the fixed layout (fw-layout.c) ---- */
 
 typedef enum FwSetId {

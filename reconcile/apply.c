@@ -13,6 +13,7 @@
 #include "lib/log.h"
 #include "lib/strv.h"
 #include "netfilter/net-project.h"
+#include "netfilter/port-listeners.h"
 #include "reconcile/bus.h"
 #include "reconcile/names.h"
 #include "reconcile/reconcile.h"
@@ -69,15 +70,24 @@ static int take_lock(Reconcile *c, NcError *reterr) {
 }
 
 /* Ports DNAT cannot serve ("[::1]:8080:80") or that collide are errors before anything changes,
- * offline too: otherwise they would only surface in net-up, after the files were written. */
-static int check_ports(const DesiredState *d, NcError *reterr) {
+ * offline too: otherwise they would only surface in net-up, after the files were written. With
+ * @listeners, so is a port a host socket already has, as docker's bind fails: DNAT would take its
+ * packets silently (this needs the host's sockets, so not offline). */
+static int check_ports(const DesiredState *d, bool listeners, const char *installed, NcError *reterr) {
         _cleanup_(desired_net_model_done) DesiredNetModel m = {};
+        _cleanup_(net_project_file_freep) NetProjectFile *f = NULL;
         int r;
 
         r = desired_net_model(d, &m);
         if (r < 0)
                 return r;
-        return fw_ports_check(m.ports, m.net.n_ports, reterr);
+        r = fw_ports_check(m.ports, m.net.n_ports, reterr);
+        if (r < 0 || !listeners)
+                return r;
+        /* the ports the installed project.json publishes are ours already (unreadable: none are) */
+        (void) net_project_load(installed, &f, NULL);
+        return fw_ports_check_listeners(m.ports, m.net.n_ports, f ? f->net.ports : NULL,
+                                        f ? f->net.n_ports : 0, reterr);
 }
 
 int reconcile_hash_key(bool create, uint8_t ret[static NC_HASH_KEY_SIZE], NcError *reterr) {
@@ -117,6 +127,7 @@ int reconcile_hash_key(bool create, uint8_t ret[static NC_HASH_KEY_SIZE], NcErro
 
 static int render(Reconcile *c, NcError *reterr) {
         _cleanup_free_ char *ipam_path = name_ipam_path(c->project->name), *ipam = NULL;
+        _cleanup_free_ char *dir = NULL, *installed = NULL;
         _cleanup_strv_free_ char **taken = NULL;
         DesiredOptions o = {
                 .runtime = c->options.runtime,
@@ -145,7 +156,32 @@ static int render(Reconcile *c, NcError *reterr) {
                 return r;
         strv_free(c->taken_subnets);
         c->taken_subnets = TAKE_PTR(taken);
-        return check_ports(c->desired, reterr);
+        dir = name_settings_dir(c->project->name, c->options.runtime);
+        installed = dir ? path_join(dir, "project.json") : NULL;
+        if (!installed)
+                return -ENOMEM;
+        return check_ports(c->desired, !c->options.offline && !c->options.for_down, installed, reterr);
+}
+
+int reconcile_pull(const ComposeProject *p, const char *service, const char *ref, const ImagePullOptions *o,
+                   char **ret_digest, NcError *reterr) {
+        const ComposeNode *image = NULL;
+        _cleanup_free_ char *path = NULL;
+        NcError err = {};
+        int r;
+
+        assert(ref);
+
+        r = image_pull(ref, o, ret_digest, &err);
+        if (r >= 0 || !service)
+                return r < 0 ? nc_error_set(reterr, r, "cannot pull '%s': %s", ref,
+                                            err.error ? err.message : strerror(-r)) : r;
+        image = compose_map_get(compose_map_get(compose_map_get(p->model, "services"), service), "image");
+        if (asprintf(&path, "services.%s.image", service) < 0)
+                return -ENOMEM;
+        /* skopeo's text last: the service and the position are what a long message must keep */
+        return compose_node_error(image, reterr, r, path, "cannot pull '%s' for service '%s': %s", ref, service,
+                                  err.error ? err.message : strerror(-r));
 }
 
 static int pull_images(Reconcile *c, NcError *reterr) {
@@ -159,7 +195,7 @@ static int pull_images(Reconcile *c, NcError *reterr) {
 
                 if (isempty(s->image))
                         continue;
-                r = image_pull(s->image, &po, &digest, reterr);
+                r = reconcile_pull(c->project, s->name, s->image, &po, &digest, reterr);
                 if (r < 0)
                         return r;
                 pulled = pulled || r > 0;
@@ -425,10 +461,14 @@ static int execute_units(Reconcile *c, NcError *reterr) {
                 return nc_error_set(reterr, r, "cannot subscribe to systemd: %m");
         /* A changed service is recreated: stopped, its links and runtime state removed, started again;
          * the wrapper discards the writable layer, which it made for another configuration hash,
-         * and keeps anonymous volumes, as docker compose does on a recreate. */
+         * and keeps anonymous volumes, as docker compose does on a recreate. The stop is of the
+         * service alone: its dependents' Requires= would pass it on to them, and docker compose
+         * leaves a dependent running unless depends_on says restart: true, which the plan turns into
+         * a restart of its own. The starts pull in what each unit requires, as at boot. */
         for (size_t i = 0; i < c->plan->n_actions; i++) {
                 const PlanAction *a = &c->plan->actions[i];
-                if (a->kind == PLAN_RESTART && (r = bus_jobs_queue(jobs, "StopUnit", a->unit, NULL)) < 0)
+                if (a->kind == PLAN_RESTART &&
+                    (r = bus_jobs_queue(jobs, "StopUnit", a->unit, BUS_JOB_IGNORE_REQUIREMENTS, NULL)) < 0)
                         return nc_error_set(reterr, r, "cannot stop %s: %m", a->unit);
         }
         r = wait_stopped(jobs, reterr);
@@ -445,7 +485,7 @@ static int execute_units(Reconcile *c, NcError *reterr) {
                 if (a->kind != PLAN_START && a->kind != PLAN_RESTART)
                         continue;
                 (void) bus_reset_failed(c->bus, a->unit);
-                r = bus_jobs_queue(jobs, "StartUnit", a->unit, NULL);
+                r = bus_jobs_queue(jobs, "StartUnit", a->unit, BUS_JOB_REPLACE, NULL);
                 if (r < 0)
                         return nc_error_set(reterr, r, "cannot start %s: %m", a->unit);
                 any = true;
@@ -453,7 +493,7 @@ static int execute_units(Reconcile *c, NcError *reterr) {
         target = name_target_unit(c->project->name);
         if (!target)
                 return -ENOMEM;
-        if (any && (r = bus_jobs_queue(jobs, "StartUnit", target, NULL)) < 0)
+        if (any && (r = bus_jobs_queue(jobs, "StartUnit", target, BUS_JOB_REPLACE, NULL)) < 0)
                 return nc_error_set(reterr, r, "cannot start %s: %m", target);
         r = bus_jobs_wait(jobs);
         if (r < 0)
@@ -513,9 +553,12 @@ static int execute_orphans(Reconcile *c, NcError *reterr) {
         r = bus_jobs_new(c->bus, &jobs);
         if (r < 0)
                 return nc_error_set(reterr, r, "cannot subscribe to systemd: %m");
+        /* A removed service alone, as docker compose's --remove-orphans: a service that still runs
+         * and whose installed unit Requires= it stays (its new unit no longer names it). */
         for (size_t i = 0; i < c->plan->n_actions; i++)
                 if (c->plan->actions[i].kind == PLAN_STOP &&
-                    (r = bus_jobs_queue(jobs, "StopUnit", c->plan->actions[i].unit, NULL)) < 0)
+                    (r = bus_jobs_queue(jobs, "StopUnit", c->plan->actions[i].unit, BUS_JOB_IGNORE_REQUIREMENTS,
+                                        NULL)) < 0)
                         return nc_error_set(reterr, r, "cannot stop %s: %m", c->plan->actions[i].unit);
         r = wait_stopped(jobs, reterr);
         if (r < 0)
@@ -747,7 +790,7 @@ static int down_stop_units(Reconcile *c, NcError *reterr) {
 
                 if (streq(u->active_state, "inactive") && streq(u->load_state, "not-found"))
                         continue;
-                r = bus_jobs_queue(jobs, "StopUnit", u->name, NULL);
+                r = bus_jobs_queue(jobs, "StopUnit", u->name, BUS_JOB_REPLACE, NULL);
                 if (r < 0 && r != -ENOENT)
                         return nc_error_set(reterr, r, "cannot stop %s: %m", u->name);
         }

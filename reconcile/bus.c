@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -72,20 +73,34 @@ BusJobs *bus_jobs_free(BusJobs *j) {
         return NULL;
 }
 
-int bus_jobs_queue(BusJobs *j, const char *method, const char *unit, sd_bus_error *error) {
+static const char *const job_mode_table[_BUS_JOB_MODE_MAX] = {
+        [BUS_JOB_REPLACE] = "replace",
+        [BUS_JOB_IGNORE_REQUIREMENTS] = "ignore-requirements",
+};
+
+const char *bus_job_mode_to_string(BusJobMode m) {
+        return m >= 0 && m < _BUS_JOB_MODE_MAX ? job_mode_table[m] : NULL;
+}
+
+int bus_jobs_queue(BusJobs *j, const char *method, const char *unit, BusJobMode mode, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        const char *path;
+        const char *path, *m = bus_job_mode_to_string(mode);
         int r;
 
-        /* busctl call … Manager StartUnit ss UNIT replace   (RestartUnit, StopUnit alike) */
+        assert(j);
+        assert(method);
+        assert(unit);
+        if (!m)
+                return -EINVAL;
+        /* busctl call … Manager StartUnit ss UNIT MODE   (RestartUnit, StopUnit alike) */
         r = sd_bus_call_method(j->bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, method, error, &reply,
-                               "ss", unit, "replace");
+                               "ss", unit, m);
         if (r < 0)
                 return r;
         r = sd_bus_message_read(reply, "o", &path);
         if (r < 0)
                 return r;
-        log_debug("Queued %s %s: %s", method, unit, path);
+        log_debug("Queued %s %s (%s): %s", method, unit, m, path);
         if (strv_contains(j->pending, path))
                 return 0;               /* merged into a job we already wait for */
         return strv_extend(&j->pending, path);

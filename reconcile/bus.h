@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
@@ -13,13 +14,28 @@
 #define SYSTEMD_PATH "/org/freedesktop/systemd1"
 #define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
 
+/* How a job joins systemd's queue (the job modes of `systemctl --job-mode=`). */
+typedef enum BusJobMode {
+        /* "replace": the unit's dependencies follow, as systemctl does: a stop or restart is passed
+         * on to the units that Requires= or PartOf= this one, a start pulls in what it requires. */
+        BUS_JOB_REPLACE,
+        /* "ignore-requirements": this unit alone; ordering (After=) still holds against other jobs.
+         * docker compose's semantics: stopping or restarting a service leaves its dependents be. */
+        BUS_JOB_IGNORE_REQUIREMENTS,
+        _BUS_JOB_MODE_MAX,
+        _BUS_JOB_MODE_INVALID = -EINVAL,
+} BusJobMode;
+
+const char *bus_job_mode_to_string(BusJobMode m);
+
 typedef struct BusJobs BusJobs;
 /* Subscribes to the manager and watches JobRemoved. */
 int bus_jobs_new(sd_bus *bus, BusJobs **ret);
 BusJobs *bus_jobs_free(BusJobs *j);
 DEFINE_TRIVIAL_CLEANUP_FUNC(BusJobs*, bus_jobs_free);
-/* Queues @method ("StartUnit", "RestartUnit", "StopUnit") for @unit in mode "replace". */
-int bus_jobs_queue(BusJobs *j, const char *method, const char *unit, sd_bus_error *error);
+/* Queues @method ("StartUnit", "RestartUnit", "StopUnit") for @unit in @mode; bus_jobs_wait() waits for
+ * it. A job systemd merged into one already queued here is waited for once. */
+int bus_jobs_queue(BusJobs *j, const char *method, const char *unit, BusJobMode mode, sd_bus_error *error);
 /* Waits until every queued job is removed. */
 int bus_jobs_wait(BusJobs *j);
 /* The @i-th finished job, in order of completion: its unit and result. false past the last. */

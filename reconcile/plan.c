@@ -256,7 +256,9 @@ static int plan_service(Plan *p, const DesiredState *d, const DesiredService *s,
                 return plan_add(p, .kind = PLAN_RESTART, .service = s->name, .unit = s->unit, .field = fields,
                                 .desired = s->hash, .actual = actual_state_started_hash(a, s->name),
                                 .reason = "configuration changed");
-        /* restart: true dependents follow their dependency (PartOf=, which systemd enforces too). */
+        /* restart: true dependents follow their dependency (PartOf=, which systemd enforces too when
+         * someone restarts the dependency by hand). Any other dependent keeps running: apply stops a
+         * changed service alone, as docker compose recreates it. */
         for (size_t i = 0; i < s->n_deps; i++)
                 if (s->deps[i].restart && plan_has_action(p, PLAN_RESTART, s->deps[i].service))
                         return plan_add(p, .kind = PLAN_RESTART, .service = s->name, .unit = s->unit,

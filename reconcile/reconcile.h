@@ -11,6 +11,7 @@
 #include "reconcile/names.h"
 #include "reconcile/plan.h"
 #include "reconcile/render/desired.h"
+#include "reconcile/runtime/runtime.h"
 
 /* Reconciling a project: prepare (lock, render, pull, read the actual state, plan), then execute the
  * plan, or take everything down. Execution stops at the first error; a rerun continues from wherever
@@ -46,6 +47,12 @@ typedef struct Reconcile {
 /* The key of the configuration hashes (NC_HASH_KEY): one per host, root-only, made with @create when
  * missing (an apply; read-only verbs never write). 1 and the key, 0 when there is none, or -errno. */
 int reconcile_hash_key(bool create, uint8_t ret[static NC_HASH_KEY_SIZE], NcError *reterr);
+
+/* image_pull() of @ref, the image of @service (NULL: of none), whose failure names the service and
+ * the position of its `image:` ("compose.yml:4:12: services.web.image: cannot pull 'REF' for service
+ * 'web': <skopeo's text>"). 1 pulled, 0 present, or -errno. */
+int reconcile_pull(const ComposeProject *p, const char *service, const char *ref, const ImagePullOptions *o,
+                   char **ret_digest, NcError *reterr);
 
 /* Locks, renders, pulls (if asked), reads the actual state and computes the plan. */
 int reconcile_new(const ComposeProject *p, const ReconcileOptions *o, Reconcile **ret, NcError *reterr);

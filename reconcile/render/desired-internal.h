@@ -121,7 +121,9 @@ int desired_service_inputs(DesiredContext *c, size_t i, char ***ret);
 int desired_secret_files(DesiredContext *c, NcError *reterr);
 
 /* desired-unit.c */
-char *desired_service_unit(DesiredContext *c, size_t i, const char *hash);
+/* @with_deps: false leaves out the depends_on lines, for the configuration hash (docker compose's
+ * hash leaves depends_on out too: a dependent is not recreated when only its dependencies change). */
+char *desired_service_unit(DesiredContext *c, size_t i, const char *hash, bool with_deps);
 char *desired_network_unit(DesiredContext *c);
 char *desired_target_unit(DesiredContext *c);
 uint64_t desired_start_timeout(const ComposeNode *healthcheck, bool oneshot);

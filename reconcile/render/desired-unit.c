@@ -99,11 +99,16 @@ static void unit_timespan(StrBuf *b, const char *key, uint64_t usec) {
         strbuf_printf(b, "%s=%s\n", key, strempty(t));
 }
 
-static void service_unit_deps(StrBuf *b, DesiredContext *c, const DesiredService *d) {
+/* depends_on as systemd sees it: Requires= (Wants= for required: false) gives what docker compose
+ * does at boot and when the dependency fails to start: the dependent does not start without it,
+ * and After= orders the two. apply stops and restarts a service alone (BUS_JOB_IGNORE_REQUIREMENTS),
+ * so these do not pass its recreation on to the dependents; restart: true adds PartOf=, and the
+ * plan restarts such a dependent itself. */
+static void service_unit_deps(StrBuf *b, DesiredContext *c, const DesiredService *d, bool with_deps) {
         strbuf_printf(b, "PartOf=%s\n", c->target_unit);
         strbuf_printf(b, "Requires=%s\n", c->network_unit);
         strbuf_printf(b, "After=%s\n", c->network_unit);
-        for (size_t k = 0; k < d->n_deps; k++) {
+        for (size_t k = 0; with_deps && k < d->n_deps; k++) {
                 const DesiredService *dep = desired_state_find_service(c->state, d->deps[k].service);
 
                 strbuf_printf(b, "%s=%s\n", d->deps[k].required ? "Requires" : "Wants", dep->unit);
@@ -153,7 +158,7 @@ static void service_unit_limits(StrBuf *b, const ComposeNode *svc) {
                 strbuf_append(b, "TasksMax=infinity\n");
 }
 
-char *desired_service_unit(DesiredContext *c, size_t i, const char *hash) {
+char *desired_service_unit(DesiredContext *c, size_t i, const char *hash, bool with_deps) {
         const DesiredService *d = &c->state->services[i];
         const ComposeNode *svc = c->units[i].node;
         RestartPolicy rp = restart_policy(svc);
@@ -169,7 +174,7 @@ char *desired_service_unit(DesiredContext *c, size_t i, const char *hash) {
         unit_header(&b, c, desc);
         strbuf_printf(&b, "X-NspawnCompose-Service=%s\n", d->name);
         strbuf_printf(&b, "X-NspawnCompose-Hash=%s\n", hash);
-        service_unit_deps(&b, c, d);
+        service_unit_deps(&b, c, d, with_deps);
         if (rp.attempts > 0)
                 /* StartLimitBurst counts starts: the first one plus N restarts */
                 strbuf_printf(&b, "StartLimitIntervalSec=infinity\nStartLimitBurst=%" PRIu64 "\n", rp.attempts + 1);

@@ -308,8 +308,8 @@ static void hash_input(Sha256 *h, const DesiredState *s, const char *path) {
         hash_part(h, label, data, size);
 }
 
-/* H = sha256 over unit, S.json (both with an empty hash), every input and the image digest, each
- * framed as "<label> <size>\n<bytes>\n" (docs/runtime.md). S.hosts is not part of it: the names of
+/* H = sha256 over unit (without its depends_on lines), S.json (both with an empty hash), every input
+ * and the image digest, each framed as "<label> <size>\n<bytes>\n" (docs/runtime.md). S.hosts is not part of it: the names of
  * the other services change when services come and go, and apply updates /etc/hosts of a running
  * machine in place, as docker's DNS needs no restart either. */
 static void service_hash(DesiredContext *c, size_t i, const char *unit, const char *json,
@@ -347,7 +347,7 @@ static int service_files(DesiredContext *c, size_t i, NcError *reterr) {
         r = desired_service_json(c, i, "", &json, reterr);
         if (r < 0)
                 return r;
-        unit = desired_service_unit(c, i, "");
+        unit = desired_service_unit(c, i, "", /* with_deps= */ false);
         hosts = desired_hosts_file(c, i);
         if (!unit || !hosts)
                 return -ENOMEM;
@@ -359,7 +359,7 @@ static int service_files(DesiredContext *c, size_t i, NcError *reterr) {
         if (r < 0)
                 return r;
         free(unit);
-        unit = desired_service_unit(c, i, hash);
+        unit = desired_service_unit(c, i, hash, /* with_deps= */ true);
         if (!d->hash || !unit || asprintf(&hosts_path, "%s/%s.hosts", c->settings_dir, d->name) < 0 ||
             asprintf(&unit_path, "%s/%s", c->unit_dir, d->unit) < 0)
                 return -ENOMEM;

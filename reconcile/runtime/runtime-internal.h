@@ -85,7 +85,14 @@ int rt_environment_write(const ServicePaths *p, const ServiceSpec *s, const Imag
  * file renamed over the old entry, which is never opened: a FIFO, symlink or device planted there
  * cannot block or redirect the write. 0 or -errno. */
 int rt_replace_in_root(int root_fd, const char *dir, const char *name, const char *data, NcError *reterr);
+/* Makes the host directories of volumes and missing bind sources, and populates a volume that is
+ * empty from the image (rt_volume_populate()) unless its options say nocopy. */
 int rt_volumes_prepare(const ServicePaths *p, const ServiceSpec *s, NcError *reterr);
+/* runtime-populate.c: copies the directory @target of the image root @image_root_fd (resolved inside
+ * it) into @volume_dir when that is empty, with owners, modes, times and xattrs, never following a
+ * symlink of the image; @volume_dir then takes the owner and mode of the image's directory. Refuses
+ * when no directory above @volume_dir is private (0700). 1 copied, 0 nothing to do, or -errno. */
+int rt_volume_populate(int image_root_fd, const char *target, const char *volume_dir, NcError *reterr);
 /* Mount points of every mount in the root (nspawn cannot make them in a --read-only root) and the
  * working directory @working_dir (docker makes a missing one). */
 int rt_mountpoints_prepare(const ServicePaths *p, const ServiceSpec *s, const char *working_dir, NcError *reterr);

@@ -223,9 +223,25 @@ int rt_rootfs_prepare(const ServicePaths *p, const ServiceSpec *s, NcError *rete
         return rt_replace_in_root(root_fd, "etc", "resolv.conf", resolv, reterr);
 }
 
+/* "nocopy" or "subpath=…" among a volume's options: docker copies nothing into those. */
+static bool volume_copies(const ServiceMount *m) {
+        _cleanup_strv_free_ char **opts = NULL;
+
+        if (!streq(m->type, "volume"))
+                return false;
+        opts = strv_split(strempty(m->options), ",");
+        STRV_FOREACH(o, opts)
+                if (streq(*o, "nocopy") || startswith(*o, "subpath="))
+                        return false;
+        return true;
+}
+
 /* Host directories behind the mounts: named and anonymous volumes, and bind sources that do not
- * exist yet (docker creates those for the short syntax too). */
+ * exist yet (docker creates those for the short syntax too). An empty volume gets the image's
+ * content at its mount point, as docker's; a bind mount never does. */
 int rt_volumes_prepare(const ServicePaths *p, const ServiceSpec *s, NcError *reterr) {
+        _cleanup_close_ int image_fd = -EBADF;
+
         assert(p);
         assert(s);
 
@@ -247,6 +263,15 @@ int rt_volumes_prepare(const ServicePaths *p, const ServiceSpec *s, NcError *ret
                 r = mkdir_parents_and_self(dir, 0755);
                 if (r < 0)
                         return nc_error_set(reterr, r, "%s: %m", dir);
+                if (!volume_copies(m) || !p->lower)
+                        continue;
+                if (image_fd < 0)
+                        image_fd = open(p->lower, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (image_fd < 0)
+                        return nc_error_set(reterr, -errno, "%s: %m", p->lower);
+                r = rt_volume_populate(image_fd, m->target, dir, reterr);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }

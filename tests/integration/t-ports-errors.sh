@@ -7,26 +7,10 @@ p=porterr
 
 # refused EXPECTED...: plan and apply both exit 1 and print every EXPECTED; nothing was installed.
 refused() {
-        local verb rc out what
-        for verb in plan apply; do
-                rc=0
-                out=$(tb_nc $verb 2>&1) || rc=$?
-                tb_assert_eq "$rc" 1 "$verb exit status"
-                for what in "$@"; do
-                        tb_assert_contains "$out" "$what" "$verb output"
-                done
-        done
-        tb_exec test ! -e /etc/nspawn-compose/$p
-        tb_exec test ! -e /var/lib/nspawn-compose/$p
-        tb_assert_eq "$(tb_exec sh -c "ls /etc/systemd/system | grep -c nspawn-compose-$p || true")" 0 "unit files"
-        tb_assert_eq "$(tb_exec systemctl list-units --all --no-legend "nspawn-compose-$p*")" "" "units"
-        tb_assert_eq "$(tb_exec ip -br link | awk '{print $1}' | sort)" "$links" "links"
-        if tb_exec nft list table inet nspawn_compose >/dev/null 2>&1; then
-                tb_fail "table inet nspawn_compose exists"
-        fi
+        tb_refused "$p" "$links" "$@"
 }
 
-links=$(tb_exec ip -br link | awk '{print $1}' | sort)
+links=$(tb_links)
 tb_defer tb_nc down
 
 tb_write_compose <<EOF

@@ -7,6 +7,8 @@
 #   exit    prints "exiting with N", sleeps $EXIT_DELAY (0) seconds, exits with $EXIT_CODE (0)
 #   health  httpd whose /health page appears $HEALTH_DELAY (0) seconds after start ("never":
 #           never); image HEALTHCHECK is /bin/healthcheck, every 1 s, 3 retries
+#   owned   runs as USER 1000:1000 (app); its /data (0750) holds files owned by app (seed, a
+#           symlink to it, sub/deep); it writes /data/by-user if it can, then serves /tmp on 8080
 # lib.sh pushes them as 127.0.0.1:5000/test/NAME:1. Needs umoci, busybox-static, python3, cc.
 set -euo pipefail
 
@@ -99,6 +101,25 @@ exec timeout 2 wget -q -O /dev/null "http://127.0.0.1:${PORT:-80}/health"
 EOF
 }
 
+add_owned() {
+        mkdir -p "$1/data/sub"
+        echo seeded >"$1/data/seed"
+        echo deeper >"$1/data/sub/deep"
+        ln -s seed "$1/data/link"
+        chmod 0750 "$1/data" "$1/data/sub"
+        chmod 0640 "$1/data/seed"
+        chown -hR 1000:1000 "$1/data"
+        echo 'app:x:1000:1000:app:/data:/bin/sh' >>"$1/etc/passwd"
+        echo 'app:x:1000:' >>"$1/etc/group"
+        script "$1/bin/start-owned" <<'EOF'
+#!/bin/sh
+# A service that needs its volume to be its own: it writes there as app, then serves /tmp.
+echo "written by $(id -u)" >/data/by-user 2>/dev/null || echo "cannot write /data" >&2
+echo "hello from ${SERVICE:-$(hostname)}" >/tmp/index.html
+exec httpd -f -p 8080 -h /tmp
+EOF
+}
+
 configure() {
         local name=$1
         shift
@@ -107,13 +128,15 @@ configure() {
 }
 
 make_base
-for name in httpd echo exit health; do
+for name in httpd echo exit health owned; do
         make_image "$name"
 done
 configure httpd --config.entrypoint /bin/start-httpd --config.exposedports 80/tcp
 configure echo --config.entrypoint /bin/start-echo --config.exposedports 7/tcp \
         --config.exposedports 7/udp
 configure exit --config.entrypoint /bin/start-exit
+configure owned --config.entrypoint /bin/start-owned --config.user 1000:1000 \
+        --config.exposedports 8080/tcp
 configure health --config.entrypoint /bin/start-health --config.exposedports 80/tcp
 # umoci cannot set a Healthcheck (a Docker field that OCI configs carry through unchanged).
 python3 "$here/oci-set-config.py" "$layout" health \

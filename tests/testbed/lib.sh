@@ -8,7 +8,7 @@
 # Case API:            tb_exec, tb_sh, tb_copy_in, tb_write_file, tb_write_compose, tb_nc,
 #                      tb_down_at_end, tb_unit, tb_wait_for, tb_wait_unit, tb_http,
 #                      tb_wait_http, tb_tcp_echo, tb_udp_echo,
-#                      tb_busybox_rootfs, tb_machine_start, tb_defer,
+#                      tb_busybox_rootfs, tb_machine_start, tb_links, tb_refused, tb_defer,
 #                      tb_assert_eq, tb_assert_contains, tb_fail
 #
 # State shared with cases through the environment: TB_PID (the testbed's PID 1 as seen from the
@@ -19,7 +19,7 @@
 
 TB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TB_REGISTRY=127.0.0.1:5000
-TB_IMAGES="httpd echo exit health"
+TB_IMAGES="httpd echo exit health owned"
 TB_IMAGE_DIR=/opt/nspawn-compose-testbed/images
 TB_CONF_DIR=/etc/nspawn-compose-testbed
 : "${TB_BOOT_TIMEOUT:=120}" "${TB_STOP_GRACE:=30}"
@@ -424,6 +424,36 @@ tb_machine_start() {
                 -p Delegate=yes -p Slice=machine.slice \
                 systemd-nspawn --quiet --keep-unit --register=yes -M "$name" \
                 -D "/var/lib/machines/$name" --as-pid2 --kill-signal=SIGRTMIN+3 "$@"
+}
+
+# tb_links: the names of the testbed's links, sorted (to compare before and after).
+tb_links() {
+        tb_exec ip -br link | awk '{print $1}' | sort
+}
+
+# tb_refused PROJECT LINKS EXPECTED...: `plan` and `apply` both exit 1 and print every EXPECTED,
+# and nothing of PROJECT is on the system: no settings or state directory, unit file, unit, link
+# beyond LINKS (tb_links from before) or nftables table.
+tb_refused() {
+        local p=$1 links=$2 verb rc out what
+        shift 2
+        for verb in plan apply; do
+                rc=0
+                out=$(tb_nc $verb 2>&1) || rc=$?
+                tb_note "$verb exited $rc:" "$out"
+                tb_assert_eq "$rc" 1 "$verb exit status"
+                for what in "$@"; do
+                        tb_assert_contains "$out" "$what" "$verb output"
+                done
+        done
+        tb_exec test ! -e "/etc/nspawn-compose/$p"
+        tb_exec test ! -e "/var/lib/nspawn-compose/$p"
+        tb_assert_eq "$(tb_exec sh -c "ls /etc/systemd/system | grep -c nspawn-compose-$p || true")" 0 "unit files"
+        tb_assert_eq "$(tb_exec systemctl list-units --all --no-legend "nspawn-compose-$p*")" "" "units"
+        tb_assert_eq "$(tb_links)" "$links" "links"
+        if tb_exec nft list table inet nspawn_compose >/dev/null 2>&1; then
+                tb_fail "table inet nspawn_compose exists"
+        fi
 }
 
 # --- case bookkeeping -----------------------------------------------------------------------

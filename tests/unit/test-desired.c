@@ -391,6 +391,22 @@ TEST(hash_tracks_one_service) {
         ASSERT_STRCONTAINS(file_content(c, "/etc/nspawn-compose/shop/db.json"), "\"image_digest\": \"sha256:0123\"");
 }
 
+/* As docker compose's hash leaves depends_on out: a dependent whose depends_on changes gets its new
+ * unit (the lines differ) and keeps its hash, so the plan does not restart it. */
+TEST(hash_leaves_depends_on_out) {
+        _cleanup_(desired_state_freep) DesiredState *a = render(two_services, NULL), *b = NULL;
+        const char *unit = "/etc/systemd/system/nspawn-compose-shop.web.service";
+        const char *at = strstr(two_services, "'restart': true") + strlen("'restart': ");
+        _cleanup_free_ char *changed = NULL;
+
+        ASSERT_TRUE(asprintf(&changed, "%.*sfalse%s", (int) (at - two_services), two_services, at + 4) > 0);
+        b = render(changed, NULL);
+        ASSERT_FALSE(desired_state_find_service(b, "web")->deps[0].restart);
+        ASSERT_STREQ(desired_state_find_service(a, "web")->hash, desired_state_find_service(b, "web")->hash);
+        ASSERT_STRCONTAINS(file_content(a, unit), "PartOf=nspawn-compose-shop.db.service\n");
+        ASSERT_NULL(strstr(file_content(b, unit), "PartOf=nspawn-compose-shop.db.service"));
+}
+
 /* verify checks that ExecStart= programs exist: point them at one that does. */
 TEST(write_tree_and_verify_units) {
         DesiredOptions o = { .exe = "/bin/true" };

@@ -102,4 +102,140 @@ TEST(a_directory_symlink_stays_in_the_root) {
         cleanup();
 }
 
+/* mkdir -p and write below the test's top directory (the parent of root). */
+static void make_at(const char *rel, mode_t mode, const char *data) {
+        char p[PATH_MAX + 64];
+
+        snprintf(p, sizeof p, "%s/../%s", root, rel);
+        if (data)
+                ASSERT_OK(write_file_atomic(p, data, strlen(data), mode));
+        else
+                ASSERT_OK(mkdir_parents_and_self(p, mode));
+}
+
+static void link_at(const char *target, const char *rel) {
+        char p[PATH_MAX + 64];
+
+        snprintf(p, sizeof p, "%s/../%s", root, rel);
+        ASSERT_EQ(symlink(target, p), 0);
+}
+
+static void stat_at(const char *rel, struct stat *st) {
+        char p[PATH_MAX + 64];
+
+        snprintf(p, sizeof p, "%s/../%s", root, rel);
+        ASSERT_EQ(lstat(p, st), 0);
+}
+
+static char *link_of(const char *rel) {
+        static char buf[PATH_MAX];
+        char p[PATH_MAX + 64];
+        ssize_t n;
+
+        snprintf(p, sizeof p, "%s/../%s", root, rel);
+        n = readlink(p, buf, sizeof buf - 1);
+        ASSERT_TRUE(n >= 0);
+        buf[n] = 0;
+        return buf;
+}
+
+/* An image whose /srv/data holds files, a directory, symlinks out of the root and a FIFO, mounted at
+ * /data (a symlink to /srv/data in the image, resolved inside it): the volume gets the tree with
+ * modes, the directory's mode, symlinks as symlinks; nothing outside is touched or read. */
+TEST(an_empty_volume_gets_the_image_content) {
+        int fd = open_root();
+        char vol[PATH_MAX + 64], p[PATH_MAX + 64];
+        _cleanup_free_ char *text = NULL;
+        struct stat st;
+
+        ASSERT_TRUE(fd >= 0);
+        make_at("root/srv/data/sub", 0750, NULL);
+        make_at("root/srv/data/a", 0640, "alpha\n");
+        make_at("root/srv/data/sub/b", 04755, "beta\n");
+        snprintf(p, sizeof p, "%s/srv/data", root);
+        ASSERT_EQ(chmod(p, 01770), 0);
+        link_at("../../../outside", "root/srv/data/up");
+        link_at("/etc/shadow", "root/srv/data/abs");
+        link_at("/srv/data", "root/data");
+        snprintf(p, sizeof p, "%s/srv/data/fifo", root);
+        ASSERT_EQ(mkfifo(p, 0644), 0);
+        if (geteuid() == 0) {   /* owners: a non-root USER's data directory */
+                snprintf(p, sizeof p, "%s/srv/data", root);
+                ASSERT_EQ(chown(p, 999, 998), 0);
+                ASSERT_EQ(chmod(p, 01770), 0);
+                snprintf(p, sizeof p, "%s/srv/data/sub/b", root);
+                ASSERT_EQ(chown(p, 4321, 4322), 0);
+                ASSERT_EQ(chmod(p, 04755), 0);
+                snprintf(p, sizeof p, "%s/srv/data/up", root);
+                ASSERT_EQ(lchown(p, 55, 56), 0);
+        }
+        make_at("private/vol", 0755, NULL);
+        snprintf(vol, sizeof vol, "%s/../private", root);
+        ASSERT_EQ(chmod(vol, 0700), 0);
+        snprintf(vol, sizeof vol, "%s/../private/vol", root);
+
+        alarm(10);      /* opening the FIFO would hang */
+        ASSERT_EQ(rt_volume_populate(fd, "/data", vol, NULL), 1);
+        alarm(0);
+        stat_at("private/vol", &st);
+        ASSERT_EQ(st.st_mode & 07777, 01770);
+        stat_at("private/vol/a", &st);
+        ASSERT_TRUE(S_ISREG(st.st_mode));
+        ASSERT_EQ(st.st_mode & 07777, 0640);
+        ASSERT_EQ(st.st_nlink, 1);
+        stat_at("private/vol/sub", &st);
+        ASSERT_EQ(st.st_mode & 07777, 0750);
+        stat_at("private/vol/sub/b", &st);
+        ASSERT_EQ(st.st_mode & 07777, 04755);
+        stat_at("private/vol/up", &st);
+        ASSERT_TRUE(S_ISLNK(st.st_mode));
+        if (geteuid() == 0) {
+                ASSERT_EQ(st.st_uid, 55);
+                stat_at("private/vol/sub/b", &st);
+                ASSERT_EQ(st.st_uid, 4321);
+                ASSERT_EQ(st.st_gid, 4322);
+                ASSERT_EQ(st.st_mode & 07777, 04755);
+                stat_at("private/vol", &st);
+                ASSERT_EQ(st.st_uid, 999);
+                ASSERT_EQ(st.st_gid, 998);
+        }
+        ASSERT_STREQ(link_of("private/vol/up"), "../../../outside");
+        ASSERT_STREQ(link_of("private/vol/abs"), "/etc/shadow");
+        snprintf(p, sizeof p, "%s/a", vol);
+        ASSERT_OK(read_full_file(p, &text, NULL));
+        ASSERT_STREQ(text, "alpha\n");
+        snprintf(p, sizeof p, "%s/fifo", vol);
+        ASSERT_EQ(lstat(p, &st), -1);   /* special files are left out */
+
+        /* full now: never copied again, whatever the image holds */
+        snprintf(p, sizeof p, "%s/a", vol);
+        ASSERT_EQ(unlink(p), 0);
+        ASSERT_EQ(rt_volume_populate(fd, "/data", vol, NULL), 0);
+        ASSERT_EQ(lstat(p, &st), -1);
+        /* nothing at the mount point in the image: nothing to do */
+        ASSERT_OK(rt_volume_populate(fd, "/nowhere", vol, NULL));
+        close(fd);
+        cleanup();
+}
+
+TEST(a_volume_that_others_can_reach_is_not_populated) {
+        int fd = open_root();
+        char vol[PATH_MAX + 64], top[PATH_MAX + 64], p[PATH_MAX + 64];
+        NcError err = {};
+        struct stat st;
+
+        ASSERT_TRUE(fd >= 0);
+        make_at("root/data/x", 04755, "setuid\n");
+        make_at("open/vol", 0755, NULL);
+        snprintf(top, sizeof top, "%s/..", root);
+        ASSERT_EQ(chmod(top, 0755), 0);         /* mkdtemp made it 0700 */
+        snprintf(vol, sizeof vol, "%s/../open/vol", root);
+        ASSERT_EQ(rt_volume_populate(fd, "/data", vol, &err), -EPERM);
+        ASSERT_STRCONTAINS(err.message, "private");
+        snprintf(p, sizeof p, "%s/x", vol);
+        ASSERT_EQ(lstat(p, &st), -1);
+        close(fd);
+        cleanup();
+}
+
 TAP_MAIN();
