@@ -46,4 +46,4 @@ out=$(tb_nc plan 2>&1) || rc=$?
 tb_assert_eq "$rc" 2 "plan exit status with a failed service"
 tb_assert_contains "$out" "failed (exit-code)" "plan names the result"
 tb_assert_contains "$(tb_nc logs job)" "job | exiting with 3" "logs of the failed run"
-tb_assert_contains "$(tb_nc ps)" "failed" "ps"
+tb_assert_contains "$(tb_nc ps -a)" "exited (3)" "ps -a shows the failed job as docker does"
