@@ -56,7 +56,6 @@ const CmdOption cmd_exec_options[] = {
 
 static int parse_exec_option(int id, const char *arg, void *userdata) {
         ExecArgs *a = userdata;
-        int n;
 
         switch (id) {
         case 'T':
@@ -74,11 +73,7 @@ static int parse_exec_option(int id, const char *arg, void *userdata) {
                 a->workdir = arg;
                 return 0;
         case 'i':
-                if (cmd_parse_int(id, arg, &n) < 0)
-                        return -EINVAL;
-                if (n != 1)
-                        return log_error("service has no container with index %d", n), -EINVAL;
-                return 0;
+                return cmd_parse_index(id, arg);
         }
         return 0;
 }

@@ -25,15 +25,15 @@ const CmdOption cmd_version_options[] = {
         {}
 };
 
-static int parse_version_option(int id, const char *arg, void *userdata) {
-        static const char * const formats[] = { "pretty", "json", NULL };
+/* version and images: -s/--short or -q/--quiet (2), else the index of --format's value. */
+static int parse_mode_option(int id, const char *arg, void *userdata) {
         int *mode = userdata, r;
 
-        if (id == 's') {
+        if (id == 's' || id == 'q') {
                 *mode = 2;
                 return 0;
         }
-        r = cmd_parse_choice(id, arg, formats);
+        r = cmd_parse_choice(id, arg, NULL);
         if (r < 0)
                 return r;
         if (*mode != 2)
@@ -44,7 +44,7 @@ static int parse_version_option(int id, const char *arg, void *userdata) {
 int cmd_version(int argc, char *argv[], CmdGlobal *g) {
         int mode = 0, r;                /* 0 pretty, 1 json, 2 short */
 
-        r = cmd_parse(argc, argv, g, parse_version_option, &mode);
+        r = cmd_parse(argc, argv, g, parse_mode_option, &mode);
         if (r <= 0)
                 return cmd_parse_exit(r);
         if (mode == 2)
@@ -86,12 +86,11 @@ typedef struct PortArgs {
 } PortArgs;
 
 static int parse_port_option(int id, const char *arg, void *userdata) {
-        static const char * const protocols[] = { "tcp", "udp", NULL };
         PortArgs *a = userdata;
 
         if (id == 'i')
                 return cmd_parse_int(id, arg, &a->index);
-        if (cmd_parse_choice(id, arg, protocols) < 0)
+        if (cmd_parse_choice(id, arg, NULL) < 0)
                 return -EINVAL;
         a->protocol = arg;
         return 0;
@@ -140,22 +139,6 @@ const CmdOption cmd_images_options[] = {
         {}
 };
 
-static int parse_images_option(int id, const char *arg, void *userdata) {
-        static const char * const formats[] = { "table", "json", NULL };
-        int *mode = userdata, r;
-
-        if (id == 'q') {
-                *mode = 2;
-                return 0;
-        }
-        r = cmd_parse_choice(id, arg, formats);
-        if (r < 0)
-                return r;
-        if (*mode != 2)
-                *mode = r;
-        return 0;
-}
-
 /* "registry/name:tag@sha256:…" split as docker shows it: repository, tag. */
 static void split_ref(const char *ref, char **ret_repo, char **ret_tag) {
         size_t at = strcspn(ref, "@"), slash = 0, colon = 0;
@@ -181,7 +164,7 @@ int cmd_images(int argc, char *argv[], CmdGlobal *g) {
         json_object *list = NULL;
         int mode = 0, r;                /* 0 table, 1 json, 2 quiet */
 
-        r = cmd_parse(argc, argv, g, parse_images_option, &mode);
+        r = cmd_parse(argc, argv, g, parse_mode_option, &mode);
         if (r <= 0)
                 return cmd_parse_exit(r);
         if (open_read_only(g, &p, &c) < 0 || cmd_services(p, argv + optind, &services) < 0)

@@ -295,11 +295,7 @@ static int parse_logs_option(int id, const char *arg, void *userdata) {
                 o->color = false;
                 return 0;
         case ARG_INDEX:
-                if (cmd_parse_int(id, arg, &n) < 0)
-                        return -EINVAL;
-                if (n != 1)
-                        return log_error("service has no container with index %d", n), -EINVAL;
-                return 0;
+                return cmd_parse_index(id, arg);
         }
         return 0;
 }

@@ -85,9 +85,7 @@ typedef struct LsArgs {
 } LsArgs;
 
 static int parse_ls_option(int id, const char *arg, void *userdata) {
-        static const char * const formats[] = { "table", "json", NULL };
         LsArgs *a = userdata;
-        int r;
 
         switch (id) {
         case 'a':
@@ -97,11 +95,7 @@ static int parse_ls_option(int id, const char *arg, void *userdata) {
                 a->quiet = true;
                 return 0;
         case ARG_FORMAT:
-                r = cmd_parse_choice(id, arg, formats);
-                if (r < 0)
-                        return r;
-                a->json = r == 1;
-                return 0;
+                return cmd_parse_format(id, arg, &a->json);
         case ARG_FILTER:
                 if (!startswith(arg, "name="))
                         return log_error("invalid filter '%s'", arg), -EINVAL;

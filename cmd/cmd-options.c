@@ -56,12 +56,42 @@ int cmd_parse_int(int id, const char *arg, int *ret) {
 int cmd_parse_choice(int id, const char *arg, const char * const *choices) {
         const CmdOption *o = option_by_id(parsing, id);
 
-        for (size_t i = 0; choices[i]; i++)
-                if (streq(choices[i], arg))
-                        return (int) i;
+        if (choices) {
+                for (size_t i = 0; choices[i]; i++)
+                        if (streq(choices[i], arg))
+                                return (int) i;
+        } else if (o && o->arg) {
+                /* the option's own "a|b|c" */
+                int i = 0;
+                for (const char *c = o->arg; *c; i++) {
+                        size_t n = strcspn(c, "|");
+                        if (strlen(arg) == n && strncmp(c, arg, n) == 0)
+                                return i;
+                        c += n + (c[n] == '|');
+                }
+        }
         log_error("invalid argument \"%s\" for \"--%s\" flag: expected %s", arg, o ? o->name : "?",
                   o && o->arg ? o->arg : "another value");
         return -EINVAL;
+}
+
+int cmd_parse_format(int id, const char *arg, bool *ret_json) {
+        int r = cmd_parse_choice(id, arg, NULL);
+
+        if (r < 0)
+                return r;
+        *ret_json = streq(arg, "json");
+        return 0;
+}
+
+int cmd_parse_index(int id, const char *arg) {
+        int n;
+
+        if (cmd_parse_int(id, arg, &n) < 0)
+                return -EINVAL;
+        if (n != 1)
+                return log_error("service has no container with index %d (one machine per service)", n), -EINVAL;
+        return 0;
 }
 
 static void print_options(const CmdOption *opts) {

@@ -32,17 +32,11 @@ const CmdOption cmd_apply_options[] = {
 };
 
 static int parse_plan_option(int id, const char *arg, void *userdata) {
-        static const char * const formats[] = { "text", "json", NULL };
         CmdApply *a = userdata;
-        int r;
 
         switch (id) {
         case ARG_FORMAT:
-                r = cmd_parse_choice(id, arg, formats);
-                if (r < 0)
-                        return r;
-                a->json = r == 1;
-                return 0;
+                return cmd_parse_format(id, arg, &a->json);
         case ARG_PULL:
                 a->pull = image_pull_policy_from_string(arg);
                 if (a->pull < 0)

@@ -83,11 +83,9 @@ typedef struct PsArgs {
 } PsArgs;
 
 static int parse_ps_option(int id, const char *arg, void *userdata) {
-        static const char * const formats[] = { "table", "json", NULL };
         static const char * const states[] = { "paused", "restarting", "removing", "running", "dead", "created",
                                                 "exited", NULL };
         PsArgs *a = userdata;
-        int r;
 
         switch (id) {
         case 'a':
@@ -109,11 +107,7 @@ static int parse_ps_option(int id, const char *arg, void *userdata) {
                         return -EINVAL;
                 return strv_extend(&a->status, arg) < 0 ? log_oom() : 0;
         case ARG_FORMAT:
-                r = cmd_parse_choice(id, arg, formats);
-                if (r < 0)
-                        return r;
-                a->json = r == 1;
-                return 0;
+                return cmd_parse_format(id, arg, &a->json);
         }
         return 0;
 }

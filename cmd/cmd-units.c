@@ -248,33 +248,50 @@ const CmdOption cmd_kill_options[] = {
         {}
 };
 
-int cmd_kill(int argc, char *argv[], CmdGlobal *g) {
-        _cleanup_(cmd_units_done) CmdUnits u = {};
-        UnitsArgs a = { .signo = SIGKILL };
+/* kill, pause, unpause: one call per running service, no job. */
+typedef enum UnitCall {
+        UNIT_KILL,
+        UNIT_FREEZE,
+        UNIT_THAW,
+} UnitCall;
+
+static int units_call(CmdGlobal *g, const CmdUnits *u, UnitCall call, int signo) {
+        static const char *const doing[] = { "Killing", "Pausing", "Unpausing" };
+        static const char *const done[] = { "Killed", "Paused", "Unpaused" };
+        static const char *const verb[] = { "kill", "pause", "unpause" };
         int ret = 0;
 
-        UNITS_BEGIN(&a, &u);
-        STRV_FOREACH(s, u.services) {
+        STRV_FOREACH(s, u->services) {
                 _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-                _cleanup_free_ char *unit = NULL, *machine = cmd_machine(u.project, *s);
-                const ActualUnit *au = cmd_units_find(&u, *s, &unit);
+                _cleanup_free_ char *unit = NULL, *machine = cmd_machine(u->project, *s);
+                const ActualUnit *au = cmd_units_find(u, *s, &unit);
                 int r;
 
                 if (!unit || !machine)
-                        return log_oom(), CMD_EXIT_ERROR;
-                if (!actual_unit_running(au))
+                        return log_oom();
+                if (call == UNIT_KILL ? !actual_unit_running(au) : !au || !streq(au->active_state, "active"))
                         continue;
-                cmd_progress(g, "Container", machine, "Killing");
+                cmd_progress(g, "Container", machine, doing[call]);
                 if (g->dry_run)
                         continue;
-                r = bus_unit_kill(u.bus, unit, "all", a.signo, &error);
+                /* pause: systemd's freezer (cgroup v2's cgroup.freeze) on the whole unit */
+                r = call == UNIT_KILL ? bus_unit_kill(u->bus, unit, "all", signo, &error) :
+                                        bus_unit_freeze(u->bus, unit, call == UNIT_FREEZE, &error);
                 if (r < 0) {
-                        ret = log_error_errno(r, "Cannot kill %s: %s", *s, error.message ?: strerror(-r));
+                        ret = log_error_errno(r, "Cannot %s %s: %s", verb[call], *s, error.message ?: strerror(-r));
                         continue;
                 }
-                cmd_progress(g, "Container", machine, "Killed");
+                cmd_progress(g, "Container", machine, done[call]);
         }
-        return ret < 0 ? CMD_EXIT_ERROR : 0;
+        return ret;
+}
+
+int cmd_kill(int argc, char *argv[], CmdGlobal *g) {
+        _cleanup_(cmd_units_done) CmdUnits u = {};
+        UnitsArgs a = { .signo = SIGKILL };
+
+        UNITS_BEGIN(&a, &u);
+        return units_call(g, &u, UNIT_KILL, a.signo) < 0 ? CMD_EXIT_ERROR : 0;
 }
 
 const CmdOption cmd_pause_options[] = {
@@ -284,35 +301,12 @@ const CmdOption cmd_pause_options[] = {
         {}
 };
 
-/* pause, unpause: systemd's freezer (cgroup v2's cgroup.freeze) on the whole unit. */
 static int pause_units(int argc, char *argv[], CmdGlobal *g, bool freeze) {
         _cleanup_(cmd_units_done) CmdUnits u = {};
         UnitsArgs a = {};
-        int ret = 0;
 
         UNITS_BEGIN(&a, &u);
-        STRV_FOREACH(s, u.services) {
-                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-                _cleanup_free_ char *unit = NULL, *machine = cmd_machine(u.project, *s);
-                const ActualUnit *au = cmd_units_find(&u, *s, &unit);
-                int r;
-
-                if (!unit || !machine)
-                        return log_oom(), CMD_EXIT_ERROR;
-                if (!au || !streq(au->active_state, "active"))
-                        continue;
-                cmd_progress(g, "Container", machine, freeze ? "Pausing" : "Unpausing");
-                if (g->dry_run)
-                        continue;
-                r = bus_unit_freeze(u.bus, unit, freeze, &error);
-                if (r < 0) {
-                        ret = log_error_errno(r, "Cannot %s %s: %s", freeze ? "pause" : "unpause", *s,
-                                              error.message ?: strerror(-r));
-                        continue;
-                }
-                cmd_progress(g, "Container", machine, freeze ? "Paused" : "Unpaused");
-        }
-        return ret < 0 ? CMD_EXIT_ERROR : 0;
+        return units_call(g, &u, freeze ? UNIT_FREEZE : UNIT_THAW, 0) < 0 ? CMD_EXIT_ERROR : 0;
 }
 
 int cmd_pause(int argc, char *argv[], CmdGlobal *g) {

@@ -9,10 +9,10 @@
 #define CMD_EXIT_USAGE 16
 #define CMD_EXIT_CANCELED 130
 
-typedef enum CmdAnsi {
-        CMD_ANSI_AUTO,
+typedef enum CmdAnsi {                 /* in --ansi's order */
         CMD_ANSI_NEVER,
         CMD_ANSI_ALWAYS,
+        CMD_ANSI_AUTO,
 } CmdAnsi;
 
 typedef struct CmdVerb CmdVerb;
@@ -77,8 +77,13 @@ static inline int cmd_parse_exit(int r) {
 /* An integer flag value; logs 'invalid argument "x" for "-t, --timeout" flag' (docker's) and
  * returns -EINVAL. */
 int cmd_parse_int(int id, const char *arg, int *ret);
-/* A value out of @choices (NULL-terminated); its index, or -EINVAL logged. */
+/* A value out of @choices (NULL-terminated; NULL: the option's own arg, "a|b|c"); its index, or
+ * -EINVAL logged. */
 int cmd_parse_choice(int id, const char *arg, const char * const *choices);
+/* --format's value out of the option's own choices; *ret_json tells whether it is "json". */
+int cmd_parse_format(int id, const char *arg, bool *ret_json);
+/* --index N: 1 is the only container a service has. */
+int cmd_parse_index(int id, const char *arg);
 void cmd_help(const CmdVerb *v);
 /* Whether to color stdout (--ansi, NO_COLOR, a terminal). */
 bool cmd_color(const CmdGlobal *g);

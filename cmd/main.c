@@ -70,8 +70,6 @@ const CmdOption cmd_global_options[] = {
 };
 
 static int parse_global_option(int id, const char *arg, void *userdata) {
-        static const char * const ansi[] = { "auto", "never", "always", NULL };
-        static const char * const progress[] = { "auto", "tty", "plain", "quiet", NULL };
         CmdGlobal *g = userdata;
         int r;
 
@@ -92,13 +90,13 @@ static int parse_global_option(int id, const char *arg, void *userdata) {
                 log_set_max_level(LOG_DEBUG);
                 return 0;
         case ARG_ANSI:
-                r = cmd_parse_choice(id, arg, ansi);
+                r = cmd_parse_choice(id, arg, NULL);
                 if (r < 0)
                         return r;
                 g->ansi = (CmdAnsi) r;
                 return 0;
         case ARG_PROGRESS:
-                if (cmd_parse_choice(id, arg, progress) < 0)
+                if (cmd_parse_choice(id, arg, NULL) < 0)
                         return log_error("unsupported --progress value \"%s\"", arg), -EINVAL;
                 g->progress = arg;
                 return 0;
@@ -114,7 +112,7 @@ static int parse_global_option(int id, const char *arg, void *userdata) {
 }
 
 int main(int argc, char *argv[]) {
-        CmdGlobal g = { .compose.environ = environ, .progress = "auto", .parallel = -1 };
+        CmdGlobal g = { .compose.environ = environ, .ansi = CMD_ANSI_AUTO, .progress = "auto", .parallel = -1 };
         int r, ret = CMD_EXIT_ERROR;
 
         r = cmd_parse(argc, argv, &g, parse_global_option, &g);
