@@ -12,9 +12,8 @@ static void man_options(const CmdOption *opts) {
                 printf(".TP\n");
                 if (o->short_name)
                         printf("\\fB\\-%c\\fR, ", o->short_name);
-                printf("\\fB\\-\\-%s\\fR%s%s\n%s\n", o->name, o->arg ? " \\fI" : "", o->arg ? o->arg : "", o->help);
-                if (o->arg)
-                        printf(".\\\" \\fR\n");
+                printf("\\fB\\-\\-%s\\fR%s%s%s\n%s\n", o->name, o->arg ? " \\fI" : "", o->arg ? o->arg : "",
+                       o->arg ? "\\fR" : "", o->help);
         }
 }
 
