@@ -35,7 +35,7 @@ static int parse_down_option(int id, const char *arg, void *userdata) {
 int cmd_down(int argc, char *argv[], CmdGlobal *g) {
         _cleanup_(compose_project_freep) ComposeProject *p = NULL;
         _cleanup_(reconcile_freep) Reconcile *rc = NULL;
-        ReconcileOptions o = { .for_down = true, .runtime = g->runtime, .read_only = g->dry_run };
+        ReconcileOptions o = { .for_down = true };
         bool volumes = false;
         NcError err = {};
         int r;
@@ -43,6 +43,8 @@ int cmd_down(int argc, char *argv[], CmdGlobal *g) {
         r = cmd_parse(argc, argv, g, parse_down_option, &volumes);
         if (r <= 0)
                 return cmd_parse_exit(r);
+        o.runtime = g->runtime;         /* the options may set either */
+        o.read_only = g->dry_run;
         if (cmd_load_project(g, &p) < 0)
                 return CMD_EXIT_ERROR;
         r = reconcile_new(p, &o, &rc, &err);

@@ -107,7 +107,7 @@ int cmd_port(int argc, char *argv[], CmdGlobal *g) {
         if (r <= 0)
                 return cmd_parse_exit(r);
         if (argc - optind != 2)
-                return log_error("requires exactly 2 arg(s), only received %d", argc - optind), CMD_EXIT_ERROR;
+                return log_error("requires at least 2 arg(s), only received %d", argc - optind), CMD_EXIT_ERROR;
         port = atoi(argv[optind + 1]);
         if (port <= 0 || port > 65535)
                 return log_error("invalid port '%s'", argv[optind + 1]), CMD_EXIT_ERROR;

@@ -116,7 +116,7 @@ int cmd_ps(int argc, char *argv[], CmdGlobal *g) {
         _cleanup_(compose_project_freep) ComposeProject *p = NULL;
         _cleanup_(reconcile_freep) Reconcile *rc = NULL;
         _cleanup_strv_free_ char **services = NULL;
-        ReconcileOptions o = { .read_only = true, .runtime = g->runtime };
+        ReconcileOptions o = { .read_only = true };
         PsArgs a = {};
         json_object *list = NULL;
         NcError err = {};
@@ -128,6 +128,7 @@ int cmd_ps(int argc, char *argv[], CmdGlobal *g) {
                 return cmd_parse_exit(r);
         }
         _cleanup_strv_free_ char **status = a.status;
+        o.runtime = g->runtime;
         if (cmd_load_project(g, &p) < 0 || cmd_services(p, argv + optind, &services) < 0)
                 return CMD_EXIT_ERROR;
         r = reconcile_new(p, &o, &rc, &err);

@@ -348,12 +348,13 @@ int cmd_rm(int argc, char *argv[], CmdGlobal *g) {
         _cleanup_(cmd_units_done) CmdUnits u = {};
         _cleanup_(reconcile_freep) Reconcile *c = NULL;
         _cleanup_strv_free_ char **gone = NULL, **machines = NULL;
-        ReconcileOptions o = { .runtime = g->runtime, .for_down = true };
+        ReconcileOptions o = { .for_down = true };
         UnitsArgs a = {};
         NcError err = {};
         int r;
 
         UNITS_BEGIN(&a, &u);
+        o.runtime = g->runtime;
         if (a.stop && cmd_units_stop(g, &u, NULL, -1, false) < 0)
                 return CMD_EXIT_ERROR;
         STRV_FOREACH(s, u.services) {

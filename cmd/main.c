@@ -121,7 +121,8 @@ int main(int argc, char *argv[]) {
                 goto finish;
         }
         if (optind >= argc) {
-                cmd_help(NULL);
+                cmd_help(NULL);         /* as docker compose: the help, exit 0 */
+                ret = 0;
                 goto finish;
         }
         for (size_t i = 0; i < cmd_n_verbs; i++)

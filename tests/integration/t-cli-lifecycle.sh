@@ -1,4 +1,4 @@
-# create, stop, start, restart, kill, pause/unpause and rm as docker compose's, through systemd:
+# create, stop, start, restart, kill and rm as docker compose's (pause: t-cli-pause), through systemd:
 # their progress lines, the units' states after each, and their errors.
 
 p=$(basename "$TB_PROJECT")
@@ -58,22 +58,6 @@ tb_wait_for "api to die" 30 sh -c "! systemctl is-active -q $(tb_unit api)"
 rc=0
 tb_nc kill -s NOSUCH api 2>/dev/null || rc=$?
 tb_assert_eq "$rc" 16 "kill with an unknown signal"
-
-# pause/unpause: systemd's freezer, where the cgroup hierarchy has one
-rc=0
-err=$(tb_nc pause web 2>&1) || rc=$?
-if [ "$rc" -ne 0 ] && [[ $err == *"freez"* || $err == *"not supported"* || $err == *"Not supported"* ]]; then
-        tb_note "SKIP pause/unpause: systemd cannot freeze here: $err"
-else
-        tb_assert_eq "$rc" 0 "pause: $err"
-        tb_assert_contains "$err" "Container $p.web  Paused" "pause progress"
-        tb_assert_eq "$(tb_exec systemctl show -P FreezerState "$(tb_unit web)")" frozen "FreezerState"
-        tb_assert_contains "$(tb_nc ps)" "paused" "ps of a paused service"
-        err=$(tb_nc unpause web 2>&1)
-        tb_assert_contains "$err" "Container $p.web  Unpaused" "unpause progress"
-        tb_assert_eq "$(tb_exec systemctl show -P FreezerState "$(tb_unit web)")" running "FreezerState after unpause"
-        tb_wait_http http://127.0.0.1:8092/ "hello from web"
-fi
 
 # rm: running services stay; a stopped one's machine state goes (with -f no question)
 tb_nc stop api 2>/dev/null
