@@ -484,7 +484,12 @@ static int execute_units(Reconcile *c, NcError *reterr) {
          * a restart of its own. The starts pull in what each unit requires, as at boot. */
         for (size_t i = 0; i < c->plan->n_actions; i++) {
                 const PlanAction *a = &c->plan->actions[i];
-                if (a->kind == PLAN_RESTART &&
+                const ActualUnit *u = a->kind == PLAN_START ? actual_state_find_unit(c->actual, a->unit) : NULL;
+                /* a unit someone is stopping: let that stop finish (our stop job merges into theirs)
+                 * rather than cancel it with the start */
+                bool stopping = u && streq(u->active_state, "deactivating");
+
+                if ((a->kind == PLAN_RESTART || stopping) &&
                     (r = bus_jobs_queue(jobs, "StopUnit", a->unit, BUS_JOB_IGNORE_REQUIREMENTS, NULL)) < 0)
                         return nc_error_set(reterr, r, "cannot stop %s: %m", a->unit);
         }
