@@ -88,6 +88,21 @@ leftovers() {
                 'nspawn-compose-*' 2>/dev/null | awk '{print "unit", $1}'
 }
 
+# journal_cursor: where the testbed's journal is now. sanitizer_reports CURSOR LOG: what the
+# sanitizers (the build under test has ASan/UBSan) reported since then, in our units' journal or in
+# the case's own output: a report is a failure even when the program went on.
+journal_cursor() {
+        tb_exec journalctl -q -n 0 --show-cursor 2>/dev/null | sed -n 's/^-- cursor: //p'
+}
+
+sanitizer_reports() {
+        local pattern='runtime error:|ERROR: AddressSanitizer|ERROR: LeakSanitizer'
+        {
+                [ -z "$1" ] || tb_exec journalctl -q -o cat --after-cursor="$1" 2>/dev/null
+                cat "$2"
+        } | grep -E "$pattern" | head -n 5
+}
+
 stop_leftovers() {
         local kind name
         while read -r kind name; do
@@ -99,17 +114,20 @@ stop_leftovers() {
 }
 
 run_case() {
-        local file=$1 n=$2 name log t rc left
+        local file=$1 n=$2 name log t rc left cursor san
         name=$(basename "$file" .sh)
         log=$TB_WORK/cases/$name.log
         mkdir -p "$TB_WORK/cases"
         tb_exec sh -c 'rm -rf "$1" && mkdir -p "$1"' sh "$cases_root/$name"
         t=$(tb_now)
+        cursor=$(journal_cursor)
         TB_CASE=$name TB_PROJECT=$cases_root/$name \
                 timeout -k 10 "$NC_TESTBED_CASE_TIMEOUT" bash "$TB_DIR/case.sh" "$file" \
                 </dev/null >"$log" 2>&1
         rc=$?
         left=$(leftovers)
+        san=$(sanitizer_reports "$cursor" "$log")
+        [ -z "$san" ] || { [ $rc -ne 0 ] && [ $rc -ne 77 ]; } || rc=1
         if [ $rc -eq 0 ] && [ -z "$left" ]; then
                 echo "ok $n - $name"
         elif [ $rc -eq 77 ] && [ -z "$left" ]; then
@@ -119,6 +137,7 @@ run_case() {
                 echo "not ok $n - $name"
                 [ $rc -ne 124 ] || tb_note "timed out after ${NC_TESTBED_CASE_TIMEOUT}s"
                 [ -z "$left" ] || tb_note "left running:" "$left"
+                [ -z "$san" ] || tb_note "sanitizer reports:" "$san"
                 tb_note "--- output of $name (exit $rc)" "$(tail -n 150 "$log")"
                 tb_diagnostics
                 [ -z "$left" ] || stop_leftovers "$left"
