@@ -68,6 +68,8 @@ static int print_hashes(const ComposeProject *p, const char *which, StrBuf *out)
                 if (!names)
                         return log_oom();
         }
+        if (!names)             /* no services */
+                return 0;
         strv_sort(names);
         STRV_FOREACH(n, names) {
                 const ComposeNode *svc = compose_map_get(services, *n);

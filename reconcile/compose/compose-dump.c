@@ -266,10 +266,20 @@ static int json_node(StrBuf *b, const ComposeNode *n, int level, bool top, bool 
                 strbuf_append(b, n->scalar);
                 return 0;
         case COMPOSE_NODE_FLOAT: {
-                _cleanup_free_ char *f = compose_format_float(strtod(n->scalar, NULL), false, COMPOSE_FLOAT_JSON);
+                double v = strtod(n->scalar, NULL);
+                _cleanup_free_ char *f = compose_format_float(v, false, COMPOSE_FLOAT_JSON);
 
                 if (!f)
                         return -ENOMEM;
+                /* An integral float from 1e6 on: encoding/json writes "20000000", which reads back as
+                 * an integer; the exponent form ("2e+07", go-yaml's) is the same number and stays a
+                 * float, so the output loads to the same model. */
+                if (compose_float_text_is_integer(f)) {
+                        free(f);
+                        f = compose_format_float(v, false, COMPOSE_FLOAT_YAML);
+                        if (!f)
+                                return -ENOMEM;
+                }
                 strbuf_append(b, f);
                 return 0;
         }

@@ -243,6 +243,30 @@ static const char *file_basename(const char *path) {
         return slash ? slash + 1 : strempty(path);
 }
 
+/* One "SERVICE in FILE" of a "FILE#SERVICE" key. */
+static void append_extends_key(StrBuf *b, const char *key) {
+        const char *hash = strrchr(key, '#');
+        _cleanup_free_ char *file = hash ? strndup(key, hash - key) : NULL;
+
+        strbuf_printf(b, "%s in %s", hash ? hash + 1 : key, file_basename(file));
+}
+
+/* "circular reference: a in X extends b in Y extends a in X", as docker compose says it; @stack
+ * holds "FILE#SERVICE" from the first service on, @key closes the circle. */
+static int extends_cycle_error(Loader *l, const ComposeNode *at, char * const *stack, const char *key) {
+        _cleanup_(strbuf_done) StrBuf b = {};
+
+        strbuf_append(&b, "circular reference: ");
+        STRV_FOREACH(k, stack) {
+                append_extends_key(&b, *k);
+                strbuf_append(&b, " extends ");
+        }
+        append_extends_key(&b, key);
+        if (b.oom)
+                return -ENOMEM;
+        return compose_node_error(at, l->reterr, -ELOOP, "extends", "%s", b.buf);
+}
+
 /* Loads service @name from @file (already interpolated, its own extends resolved). */
 static int extends_from_file(Loader *l, const char *child, const char *file, const char *name,
                              const ComposeNode *at, char ***stack, ComposeNode **ret) {
@@ -295,8 +319,7 @@ static int resolve_extends(Loader *l, ComposeNode *services, const char *name, c
         if (asprintf(&key, "%s#%s", file ?: strempty(ext->mark.file), base_name) < 0)
                 return -ENOMEM;
         if (strv_contains(*stack, key))
-                return compose_node_error(ext, l->reterr, -ELOOP, "extends",
-                                          "circular reference with extends: service '%s'", base_name);
+                return extends_cycle_error(l, ext, *stack, key);
         if (strv_length(*stack) > LOADER_EXTENDS_DEPTH_MAX)
                 return compose_node_error(ext, l->reterr, -E2BIG, "extends",
                                           "services extend each other deeper than %u levels",
@@ -554,7 +577,8 @@ static int apply_profiles(Loader *l, ComposeNode *root) {
                                 return -ENOMEM;
                 }
         }
-        strv_sort(l->project->profiles);
+        if (l->project->profiles)       /* qsort() takes no NULL */
+                strv_sort(l->project->profiles);
         for (size_t i = 0; services && services->type == COMPOSE_NODE_MAP && i < services->n_items; ) {
                 if (service_enabled(services->items[i], active)) {
                         i++;

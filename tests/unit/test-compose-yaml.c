@@ -234,4 +234,15 @@ TEST(dump_json_types_and_order) {
         ASSERT_STRCONTAINS(j, "\"b\": [\n    1,\n    true,\n    null,\n    \"s\"\n  ]");
 }
 
+/* Floats as encoding/json writes them, except an integral one from 1e6 on, which keeps go-yaml's
+ * exponent form so that it reads back as a float. Strings with Go's escapes. */
+TEST(dump_json_numbers_and_escapes) {
+        _cleanup_(compose_node_freep) ComposeNode *n =
+                parse("a: [0.5, 1e-7, 2e7, 1e21, 12345678901234567890]\nb: \"<&>\\u2028\\t\"\n");
+        _cleanup_free_ char *j = compose_dump_json(n);
+
+        ASSERT_STRCONTAINS(j, "0.5,\n    1e-7,\n    2e+07,\n    1e+21,\n    12345678901234567890\n");
+        ASSERT_STRCONTAINS(j, "\"b\": \"\\u003c\\u0026\\u003e\\u2028\\t\"");
+}
+
 TAP_MAIN();
