@@ -77,6 +77,9 @@ static bool needs_quotes(const char *s) {
                         return true;
         if (compose_yaml_plain_type(s) != COMPOSE_NODE_STRING)
                 return true;
+        /* go-yaml reads a plain "2001-12-14…" as a timestamp */
+        if (strspn(s, "0123456789") == 4 && s[4] == '-')
+                return true;
         return strchr("0123456789", s[0]) && strchr(s, ':') && strspn(s, "0123456789:._") == strlen(s);
 }
 

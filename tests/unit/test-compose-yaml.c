@@ -210,7 +210,8 @@ TEST(multi_document_merges) {
 }
 
 TEST(dump_yaml_quotes_what_would_change_type) {
-        _cleanup_(compose_node_freep) ComposeNode *n = parse("a: \"8080\"\nb: 8080\nc: \"yes\"\nd: hello\ne: \"x: y\"\n");
+        _cleanup_(compose_node_freep) ComposeNode *n = parse("a: \"8080\"\nb: 8080\nc: \"yes\"\nd: hello\ne: \"x: y\"\n"
+                                                           "f: \"1_000\"\ng: \"2001-12-14\"\nh: 0x\n");
         _cleanup_free_ char *y = compose_dump_yaml(n);
         _cleanup_(compose_node_freep) ComposeNode *back = NULL;
 
@@ -218,6 +219,9 @@ TEST(dump_yaml_quotes_what_would_change_type) {
         ASSERT_STRCONTAINS(y, "b: 8080\n");
         ASSERT_STRCONTAINS(y, "c: \"yes\"\n");
         ASSERT_STRCONTAINS(y, "d: hello\n");
+        ASSERT_STRCONTAINS(y, "f: \"1_000\"\n");        /* go-yaml reads 1_000 as 1000 */
+        ASSERT_STRCONTAINS(y, "g: \"2001-12-14\"\n");   /* and this as a timestamp */
+        ASSERT_STRCONTAINS(y, "h: 0x\n");
         back = parse(y);
         ASSERT_TRUE(compose_node_equal(n, back));
 }
