@@ -9,7 +9,7 @@ packages=(
         libsystemd-dev libnftnl-dev libmnl-dev libyaml-dev libjson-c-dev nettle-dev
         libseccomp-dev  # the container's system call filter for exec and exec probes
         # tests and the testbed
-        python3 systemd systemd-container nftables iproute2 conntrack debootstrap busybox-static
+        python3 python3-yaml systemd systemd-container nftables iproute2 conntrack debootstrap busybox-static
         skopeo umoci docker-registry util-linux
 )
 

@@ -33,28 +33,6 @@ typedef struct Dotenv {
         NcError *reterr;
 } Dotenv;
 
-/* Decodes one UTF-8 sequence; invalid bytes come out one at a time as U+FFFD, as Go does. */
-static size_t utf8_next(const char *s, uint32_t *ret) {
-        const unsigned char *u = (const unsigned char *) s;
-        size_t n = u[0] < 0x80 ? 1 : (u[0] & 0xE0) == 0xC0 ? 2 : (u[0] & 0xF0) == 0xE0 ? 3 :
-                   (u[0] & 0xF8) == 0xF0 ? 4 : 0;
-        uint32_t c = n == 1 ? u[0] : n == 2 ? u[0] & 0x1F : n == 3 ? u[0] & 0x0F : u[0] & 0x07;
-
-        for (size_t i = 1; i < n; i++) {
-                if ((u[i] & 0xC0) != 0x80)
-                        n = 0;
-                if (n == 0)
-                        break;
-                c = c << 6 | (u[i] & 0x3F);
-        }
-        if (n == 0 || (n == 2 && c < 0x80) || (n == 3 && c < 0x800) || (n == 4 && c < 0x10000)) {
-                *ret = 0xFFFD;
-                return 1;
-        }
-        *ret = c;
-        return n;
-}
-
 /* dotenv's isSpace: blanks, but not the line break. */
 static bool is_blank(uint32_t c) {
         return c == '\t' || c == '\v' || c == '\f' || c == '\r' || c == ' ' || c == 0x85 || c == 0xA0;
@@ -83,7 +61,7 @@ static size_t trimmed_length(const char *s, size_t len) {
 
                 while (k > 0 && ((unsigned char) s[k] & 0xC0) == 0x80)      /* back to a character start */
                         k--;
-                if (utf8_next(s + k, &c) != len - k || !is_space(c))
+                if (compose_utf8_next(s + k, &c) != len - k || !is_space(c))
                         break;
                 len = k;
         }
@@ -120,7 +98,7 @@ static bool skip_to_statement(Dotenv *d) {
                 uint32_t c;
                 size_t n;
 
-                while (*d->p && (n = utf8_next(d->p, &c), is_space(c))) {
+                while (*d->p && (n = compose_utf8_next(d->p, &c), is_space(c))) {
                         d->line += c == '\n';
                         d->p += n;
                 }
@@ -134,7 +112,7 @@ static void skip_blanks(Dotenv *d) {
         uint32_t c;
         size_t n;
 
-        while (*d->p && (n = utf8_next(d->p, &c), is_blank(c)))
+        while (*d->p && (n = compose_utf8_next(d->p, &c), is_blank(c)))
                 d->p += n;
 }
 
@@ -145,7 +123,7 @@ static int parse_key(Dotenv *d, char **ret_key, bool *ret_inherited) {
         size_t n;
 
         for (; *d->p; d->p += n) {
-                n = utf8_next(d->p, &c);
+                n = compose_utf8_next(d->p, &c);
                 if (c == '=' || c == ':' || c == '\n')
                         break;
                 if (!is_blank(c) && !is_key_char(c))

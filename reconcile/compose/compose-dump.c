@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <ctype.h>
-#include <json-c/json.h>
 #include <math.h>
 #include <stdio.h>
 #include <yaml.h>
 
 #include "reconcile/compose/compose-internal.h"
+#include "reconcile/compose/compose-normalize-internal.h"
+#include "lib/sha256.h"
 #include "lib/strv.h"
 
 /* Canonical output of a model: top-level keys in compose's order (name, services, networks,
@@ -68,17 +69,18 @@ static bool needs_quotes(const char *s) {
                 "yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF", "y", "Y", "n", "N",
                 ".inf", ".Inf", ".INF", "-.inf", "+.inf", ".nan", ".NaN", ".NAN", "<<",
         };
-        char *end;
 
+        /* go-yaml's rule: quoted when the plain text would read back as anything but a string, and
+         * YAML 1.1's booleans and base 60 numbers too */
         for (size_t i = 0; i < ELEMENTSOF(words); i++)
                 if (streq(s, words[i]))
                         return true;
-        (void) strtod(s, &end);
-        if (*end == 0)
-                return true;            /* a number */
-        if (strchr("0123456789", s[0]) && strchr(s, ':') && strspn(s, "0123456789:._") == strlen(s))
-                return true;            /* YAML 1.1 base 60 ("1:2"), quoted as go-yaml does */
-        return startswith(s, "0o") || startswith(s, "0x");
+        if (compose_yaml_plain_type(s) != COMPOSE_NODE_STRING)
+                return true;
+        /* go-yaml reads a plain "2001-12-14…" as a timestamp */
+        if (strspn(s, "0123456789") == 4 && s[4] == '-')
+                return true;
+        return strchr("0123456789", s[0]) && strchr(s, ':') && strspn(s, "0123456789:._") == strlen(s);
 }
 
 static int emit(yaml_emitter_t *e, yaml_event_t *ev) {
@@ -93,7 +95,7 @@ static int emit_scalar(yaml_emitter_t *e, const char *s, yaml_scalar_style_t sty
         return emit(e, &ev);
 }
 
-static int emit_node(yaml_emitter_t *e, const ComposeNode *n, bool top) {
+static int emit_node(yaml_emitter_t *e, const ComposeNode *n, bool top, bool verbatim) {
         yaml_event_t ev;
         int r;
 
@@ -105,7 +107,7 @@ static int emit_node(yaml_emitter_t *e, const ComposeNode *n, bool top) {
         case COMPOSE_NODE_FLOAT:
                 return emit_scalar(e, n->scalar, YAML_PLAIN_SCALAR_STYLE);
         case COMPOSE_NODE_STRING: {
-                _cleanup_free_ char *v = escape_dollars(n->scalar);
+                _cleanup_free_ char *v = verbatim ? strdup(n->scalar) : escape_dollars(n->scalar);
 
                 if (!v)
                         return -ENOMEM;
@@ -120,7 +122,7 @@ static int emit_node(yaml_emitter_t *e, const ComposeNode *n, bool top) {
                 if (r < 0)
                         return r;
                 COMPOSE_SEQ_FOREACH(i, n) {
-                        r = emit_node(e, n->items[i], false);
+                        r = emit_node(e, n->items[i], false, verbatim);
                         if (r < 0)
                                 return r;
                 }
@@ -136,12 +138,16 @@ static int emit_node(yaml_emitter_t *e, const ComposeNode *n, bool top) {
                 if (r < 0)
                         return r;
                 for (size_t i = 0; i < n->n_items; i++) {
+                        const ComposeNode *v = n->items[order[i]];
                         const char *k = n->keys[order[i]]->scalar;
 
+                        /* go-yaml's omitempty leaves an empty struct out; encoding/json does not */
+                        if ((v->flags & COMPOSE_NODE_STRUCT_VALUE) && v->type == COMPOSE_NODE_MAP && v->n_items == 0)
+                                continue;
                         r = emit_scalar(e, k, needs_quotes(k) ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE);
                         if (r < 0)
                                 return r;
-                        r = emit_node(e, n->items[order[i]], false);
+                        r = emit_node(e, n->items[order[i]], false, verbatim);
                         if (r < 0)
                                 return r;
                 }
@@ -162,14 +168,14 @@ static int write_handler(void *data, unsigned char *buffer, size_t size) {
 }
 
 /* The events of the stream and the document around @root: only allocation fails there. */
-static int emit_stream(yaml_emitter_t *e, const ComposeNode *root) {
+static int emit_stream(yaml_emitter_t *e, const ComposeNode *root, bool verbatim) {
         yaml_event_t ev;
         int r;
 
         if (!yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING) || emit(e, &ev) < 0 ||
             !yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1) || emit(e, &ev) < 0)
                 return -ENOMEM;
-        r = root ? emit_node(e, root, true) : emit_scalar(e, "null", YAML_PLAIN_SCALAR_STYLE);
+        r = root ? emit_node(e, root, true, verbatim) : emit_scalar(e, "null", YAML_PLAIN_SCALAR_STYLE);
         if (r < 0)
                 return r;
         if (!yaml_document_end_event_initialize(&ev, 1) || emit(e, &ev) < 0 ||
@@ -178,7 +184,7 @@ static int emit_stream(yaml_emitter_t *e, const ComposeNode *root) {
         return 0;
 }
 
-char *compose_dump_yaml(const ComposeNode *root) {
+static char *dump_yaml(const ComposeNode *root, bool verbatim) {
         _cleanup_(strbuf_done) StrBuf out = {};
         yaml_emitter_t e;
         int r;
@@ -189,7 +195,7 @@ char *compose_dump_yaml(const ComposeNode *root) {
         yaml_emitter_set_unicode(&e, 1);
         yaml_emitter_set_indent(&e, 2);
         yaml_emitter_set_width(&e, -1);
-        r = emit_stream(&e, root);
+        r = emit_stream(&e, root, verbatim);
         yaml_emitter_delete(&e);
         if (r < 0)
                 return NULL;
@@ -198,67 +204,207 @@ char *compose_dump_yaml(const ComposeNode *root) {
 
 /* ---- JSON ---------------------------------------------------------------------------------- */
 
-static json_object *to_json(const ComposeNode *n, bool top) {
-        json_object *o;
+/* A string as Go's encoding/json writes it: <, > and & as \u003c…, U+2028/U+2029 escaped, a byte
+ * that is not UTF-8 as U+FFFD. */
+static void json_string(StrBuf *b, const char *s) {
+        static const char hex[] = "0123456789abcdef";
+        const unsigned char *p = (const unsigned char*) s;
 
+        strbuf_append_char(b, '"');
+        while (*p) {
+                unsigned char c = *p;
+                size_t len = 0;
+
+                if (c < 0x80) {
+                        switch (c) {
+                        case '"':  strbuf_append(b, "\\\""); break;
+                        case '\\': strbuf_append(b, "\\\\"); break;
+                        case '\b': strbuf_append(b, "\\b"); break;
+                        case '\f': strbuf_append(b, "\\f"); break;
+                        case '\n': strbuf_append(b, "\\n"); break;
+                        case '\r': strbuf_append(b, "\\r"); break;
+                        case '\t': strbuf_append(b, "\\t"); break;
+                        default:
+                                if (c < 0x20 || c == '<' || c == '>' || c == '&')
+                                        strbuf_printf(b, "\\u00%c%c", hex[c >> 4], hex[c & 15]);
+                                else
+                                        strbuf_append_char(b, (char) c);
+                        }
+                        p++;
+                        continue;
+                }
+                uint32_t cp;
+
+                len = compose_utf8_next((const char*) p, &cp);
+                if (len == 1) {         /* not UTF-8 */
+                        strbuf_append(b, "\\ufffd");
+                        p++;
+                        continue;
+                }
+                if (len == 3 && p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9))
+                        strbuf_append(b, p[2] == 0xa8 ? "\\u2028" : "\\u2029");
+                else
+                        strbuf_append_n(b, (const char*) p, len);
+                p += len;
+        }
+        strbuf_append_char(b, '"');
+}
+
+static void json_indent(StrBuf *b, unsigned level) {
+        strbuf_append_char(b, '\n');
+        for (unsigned i = 0; i < level; i++)
+                strbuf_append(b, "  ");
+}
+
+/* encoding/json's MarshalIndent(v, "", "  ") of the model, as `docker compose config --format json`
+ * prints it: the keys of maps sorted (the top level is one there), {} and [] for empty ones;
+ * @level < 0: compact, as json.Marshal (the service hash). */
+static int json_node(StrBuf *b, const ComposeNode *n, int level, bool top, bool verbatim) {
         switch (n->type) {
         case COMPOSE_NODE_NULL:
-                return NULL;
+                strbuf_append(b, "null");
+                return 0;
         case COMPOSE_NODE_BOOL:
-                return json_object_new_boolean(streq(n->scalar, "true"));
         case COMPOSE_NODE_INT:
-                return json_object_new_int64(strtoll(n->scalar, NULL, 10));
+                strbuf_append(b, n->scalar);
+                return 0;
         case COMPOSE_NODE_FLOAT: {
-                double d = strtod(n->scalar, NULL);
-                char *end;
+                double v = strtod(n->scalar, NULL);
+                _cleanup_free_ char *f = compose_format_float(v, false, COMPOSE_FLOAT_JSON);
 
-                /* JSON has no inf or nan, nor YAML's ".5" or "+1": those are written as JSON reads them
-                 * (the YAML text is kept only when it is already a JSON number). */
-                if (strcasestr(n->scalar, "inf") || strcasestr(n->scalar, "nan") || isinf(d) || isnan(d))
-                        return json_object_new_string(n->scalar);
-                (void) strtod(n->scalar, &end);
-                if (*end == 0 && (isdigit((unsigned char) n->scalar[0]) ||
-                                  (n->scalar[0] == '-' && isdigit((unsigned char) n->scalar[1]))) &&
-                    !strstr(n->scalar, ".e") && !strstr(n->scalar, ".E") && n->scalar[strlen(n->scalar) - 1] != '.')
-                        return json_object_new_double_s(d, n->scalar);
-                return json_object_new_double(d);
+                if (!f)
+                        return -ENOMEM;
+                /* An integral float from 1e6 on: encoding/json writes "20000000", which reads back as
+                 * an integer; the exponent form ("2e+07", go-yaml's) is the same number and stays a
+                 * float, so the output loads to the same model. */
+                if (compose_float_text_is_integer(f)) {
+                        free(f);
+                        f = compose_format_float(v, false, COMPOSE_FLOAT_YAML);
+                        if (!f)
+                                return -ENOMEM;
+                }
+                strbuf_append(b, f);
+                return 0;
         }
         case COMPOSE_NODE_STRING: {
-                _cleanup_free_ char *v = escape_dollars(n->scalar);
+                _cleanup_free_ char *v = verbatim ? strdup(n->scalar) : escape_dollars(n->scalar);
 
-                return v ? json_object_new_string(v) : NULL;
+                if (!v)
+                        return -ENOMEM;
+                json_string(b, v);
+                return 0;
         }
         case COMPOSE_NODE_SEQ:
-                o = json_object_new_array();
-                COMPOSE_SEQ_FOREACH(i, n)
-                        if (o)
-                                json_object_array_add(o, to_json(n->items[i], false));
-                return o;
         case COMPOSE_NODE_MAP: {
-                _cleanup_free_ size_t *order = sorted_order(n, top);
+                bool map = n->type == COMPOSE_NODE_MAP;
+                _cleanup_free_ size_t *order = calloc(MAX(n->n_items, (size_t) 1), sizeof *order);
 
-                o = json_object_new_object();
-                if (!o || !order) {
-                        json_object_put(o);
-                        return NULL;
-                }
+                if (!order)
+                        return -ENOMEM;
                 for (size_t i = 0; i < n->n_items; i++)
-                        json_object_object_add(o, n->keys[order[i]]->scalar, to_json(n->items[order[i]], false));
-                return o;
+                        order[i] = i;
+                /* Go's encoding/json sorts a map's keys bytewise; a struct keeps its fields' order */
+                if (map && (top || !(n->flags & COMPOSE_NODE_STRUCT)))
+                        qsort_r(order, n->n_items, sizeof *order, cmp_key, (void*) n);
+                strbuf_append_char(b, map ? '{' : '[');
+                for (size_t i = 0; i < n->n_items; i++) {
+                        int r;
+
+                        if (i > 0)
+                                strbuf_append_char(b, ',');
+                        if (level >= 0)
+                                json_indent(b, level + 1);
+                        if (map) {
+                                json_string(b, n->keys[order[i]]->scalar);
+                                strbuf_append(b, level >= 0 ? ": " : ":");
+                        }
+                        r = json_node(b, n->items[order[i]], level >= 0 ? level + 1 : -1, false, verbatim);
+                        if (r < 0)
+                                return r;
+                }
+                if (n->n_items > 0 && level >= 0)
+                        json_indent(b, level);
+                strbuf_append_char(b, map ? '}' : ']');
+                return 0;
         }
         case _COMPOSE_NODE_TYPE_MAX:
         case _COMPOSE_NODE_TYPE_INVALID:
                 break;
         }
-        return NULL;
+        return -EINVAL;
+}
+
+static char *dump_json(const ComposeNode *root, bool verbatim) {
+        _cleanup_(strbuf_done) StrBuf out = {};
+
+        if (!root)
+                strbuf_append(&out, "null");
+        else if (json_node(&out, root, 0, true, verbatim) < 0)
+                return NULL;
+        return out.oom ? NULL : strbuf_steal(&out);
+}
+
+char *compose_dump(const ComposeNode *root, ComposeDumpFlags flags) {
+        bool verbatim = flags & COMPOSE_DUMP_VERBATIM;
+
+        return flags & COMPOSE_DUMP_JSON ? dump_json(root, verbatim) : dump_yaml(root, verbatim);
+}
+
+char *compose_dump_yaml(const ComposeNode *root) {
+        return compose_dump(root, 0);
 }
 
 char *compose_dump_json(const ComposeNode *root) {
-        json_object *o = root ? to_json(root, true) : NULL;
-        char *s;
+        return compose_dump(root, COMPOSE_DUMP_JSON);
+}
 
-        s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                                         JSON_C_TO_STRING_NOSLASHESCAPE));
-        json_object_put(o);
-        return s;
+int compose_service_hash(const ComposeNode *service, char ret[static 65]) {
+        static const char *const dropped[] = { "build", "pull_policy", "scale" },
+                          *const always[] = { "command", "entrypoint" };
+        _cleanup_(compose_node_freep) ComposeNode *s = NULL;
+        _cleanup_(strbuf_done) StrBuf out = {};
+        ComposeNode *deploy;
+        int r;
+
+        if (!service || service->type != COMPOSE_NODE_MAP)
+                return -EINVAL;
+        s = compose_node_dup(service);
+        if (!s)
+                return -ENOMEM;
+        for (size_t i = 0; i < ELEMENTSOF(dropped); i++)
+                (void) compose_map_remove(s, dropped[i]);
+        deploy = compose_map_get(s, "deploy");
+        if (deploy)
+                (void) compose_map_remove(deploy, "replicas");
+        /* Go's struct: x-* keys are not in its JSON, command and entrypoint always are */
+        for (size_t i = 0; i < s->n_items; )
+                if (startswith(s->keys[i]->scalar, "x-"))
+                        (void) compose_map_remove(s, s->keys[i]->scalar);
+                else
+                        i++;
+        for (size_t i = 0; i < ELEMENTSOF(always); i++)
+                if (!compose_map_get(s, always[i])) {
+                        r = compose_map_set(s, always[i], compose_node_new(COMPOSE_NODE_NULL, NULL));
+                        if (r < 0)
+                                return r;
+                }
+        /* compose-go's EnvFile marshals as its path when required */
+        COMPOSE_SEQ_FOREACH(i, compose_map_get(s, "env_file")) {
+                ComposeNode *e = compose_map_get(s, "env_file")->items[i];
+
+                if (compose_map_get_bool(e, "required", true)) {
+                        ComposeNode *path = compose_map_take(e, "path");
+
+                        if (!path)
+                                continue;
+                        compose_node_free(e);
+                        compose_map_get(s, "env_file")->items[i] = path;
+                }
+        }
+        norm_order_keys(s, &norm_service_schema);
+        r = json_node(&out, s, -1, false, /* verbatim= */ true);   /* the values, not config's escapes */
+        if (r < 0 || out.oom)
+                return -ENOMEM;
+        sha256_hex(out.buf, out.len, ret);
+        return 0;
 }

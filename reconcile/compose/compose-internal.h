@@ -10,6 +10,9 @@
  * duplicate keys rejected. An empty document yields a NULL node (*ret = NULL, return 0).
  * @file must stay valid as long as the tree (it is stored in marks). */
 int compose_yaml_parse(const char *file, const char *data, size_t size, ComposeNode **ret, NcError *reterr);
+/* What a plain (unquoted, untagged) scalar with the text @s reads as: go-yaml v3's resolution, as
+ * the parser does it. A dump quotes every string for which this is not COMPOSE_NODE_STRING. */
+ComposeNodeType compose_yaml_plain_type(const char *s);
 /* What copies made by anchors and aliases may still take, in nodes and scalar bytes: a node budget
  * alone lets one long string, aliased often, fill memory. A project's files share one budget. */
 #define COMPOSE_YAML_ALIAS_NODES_MAX 1000000
@@ -49,9 +52,11 @@ int compose_dotenv_parse(const char *path, const char *text, ComposeLookup looku
 
 /* compose-normalize.c: rewrites the merged, interpolated tree into the canonical shape (compose.h).
  * @working_dir resolves relative paths; @lookup resolves bare environment entries and env_file
- * reading. Errors carry file:line:column and the key path. */
+ * reading. Without @resolve_env (compose-go's WithoutEnvironmentResolution, which config --services,
+ * --images, --volumes, --profiles and --hash use), env_file is neither read nor merged into the
+ * environment but stays in the model. Errors carry file:line:column and the key path. */
 int compose_normalize(ComposeNode *root, const char *project_name, const char *working_dir,
-                      ComposeLookup lookup, void *userdata, NcError *reterr);
+                      ComposeLookup lookup, void *userdata, bool resolve_env, NcError *reterr);
 
 /* compose-validate-schema.c: the schema check, run on the merged, interpolated tree BEFORE normalization
  * (raw short/long forms still there, marks intact): unknown keys (outside x-), wrong types, bad
@@ -60,6 +65,10 @@ int compose_validate_schema(const ComposeNode *root, NcError *reterr);
 /* compose-validate-refs.c: run on the canonical tree AFTER normalization: references to undefined services, networks, volumes,
  * secrets and configs; dependency cycles ("dependency cycle detected: a -> b -> a"). */
 int compose_validate_references(const ComposeNode *root, NcError *reterr);
+/* Drops the networks, volumes, secrets and configs that no (enabled) service uses, as docker compose
+ * does before it prints or runs a project (compose-go's WithoutUnnecessaryResources); a section left
+ * empty goes too. 0 or -ENOMEM. */
+int compose_drop_unused_resources(ComposeNode *root);
 
 /* compose-merge.c: merges @override into @base (both service-level or top-level trees) with
  * compose's override rules; consumes @override. */
@@ -101,6 +110,21 @@ int compose_parse_size(const char *s, int64_t *ret_bytes, NcError *reterr);
 /* A number as strtod() reads it, the whole of @s: -EINVAL when empty or followed by anything,
  * -ERANGE when out of range. */
 int compose_parse_number(const char *s, double *ret);
+/* Decodes the UTF-8 sequence at @s: its length, and the code point in *ret; an invalid byte comes
+ * out alone as U+FFFD, as Go decodes it. */
+size_t compose_utf8_next(const char *s, uint32_t *ret);
+/* One float formatter for the whole loader. COMPOSE_FLOAT_YAML is Go's strconv.FormatFloat(v, 'g',
+ * -1, 32|64), as go-yaml prints a float ("0.5", "1000", "1e+21", "1e-07", ".inf"); COMPOSE_FLOAT_JSON
+ * is encoding/json's ("1e-7", "100000000000000000000"; "+Inf"/"NaN", which JSON cannot hold). The
+ * fewest digits that read back as @v (as a float32 when @single). NULL on OOM. */
+typedef enum ComposeFloatStyle {
+        COMPOSE_FLOAT_YAML,
+        COMPOSE_FLOAT_JSON,
+} ComposeFloatStyle;
+char *compose_format_float(double v, bool single, ComposeFloatStyle style);
+/* Whether a formatted float has neither a point nor an exponent ("1000", "-3"): docker compose
+ * prints such a float as an integer, and it reads back as one, so the loader makes it an INT. */
+bool compose_float_text_is_integer(const char *s);
 /* The boolean spellings compose casts from strings: y/yes/true/on, n/no/false/off (any case). */
 int compose_parse_bool(const char *s, bool *ret);
 

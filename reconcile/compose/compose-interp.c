@@ -535,28 +535,6 @@ static int parse_go_float(const char *s, bool single, double *ret) {
         return 0;
 }
 
-/* Go's strconv.FormatFloat(v, 'g', -1, 32 or 64), as compose's YAML output prints a float: the
- * fewest digits that read back as the same value, in exponent form only when the exponent is
- * below -4 or at least 6. */
-static void format_float(double v, bool single, char buf[static 32]) {
-        int digits, exp = 0;
-
-        if (isnan(v) || isinf(v)) {
-                strcpy(buf, isnan(v) ? ".nan" : v > 0 ? ".inf" : "-.inf");
-                return;
-        }
-        for (digits = 1; digits < 17; digits++) {
-                snprintf(buf, 32, "%.*e", digits - 1, v);
-                if (single ? (float) strtod(buf, NULL) == (float) v : strtod(buf, NULL) == v)
-                        break;
-        }
-        snprintf(buf, 32, "%.*e", digits - 1, v);
-        sscanf(strchr(buf, 'e') + 1, "%d", &exp);
-        if (exp < -4 || exp >= 6)
-                return;
-        snprintf(buf, 32, "%.*f", MAX(digits - 1 - exp, 0), v);
-}
-
 static int cast_bool(TreeWalk *w, ComposeNode *n, const char **ret) {
         static const char *const yes[] = { "y", "yes", "on" }, *const no[] = { "n", "no", "off" };
 
@@ -578,6 +556,7 @@ static int cast_bool(TreeWalk *w, ComposeNode *n, const char **ret) {
 static int cast_node(TreeWalk *w, ComposeNode *n, CastKind kind) {
         ComposeNodeType type = kind == CAST_INT ? COMPOSE_NODE_INT :
                                kind == CAST_BOOL ? COMPOSE_NODE_BOOL : COMPOSE_NODE_FLOAT;
+        _cleanup_free_ char *formatted = NULL;
         const char *text = NULL;
         char buf[32];
         int64_t i;
@@ -592,11 +571,17 @@ static int cast_node(TreeWalk *w, ComposeNode *n, CastKind kind) {
                         return compose_node_error(n, w->reterr, -EINVAL, w->path.buf,
                                                   "failed to cast to expected type: parsing \"%s\": %s", n->scalar,
                                                   r == -ERANGE ? "value out of range" : "invalid syntax");
-                if (kind == CAST_INT)
+                if (kind == CAST_INT) {
                         snprintf(buf, sizeof buf, "%" PRIi64, i);
-                else
-                        format_float(f, kind == CAST_FLOAT32, buf);
-                text = buf;
+                        text = buf;
+                } else {
+                        formatted = compose_format_float(f, kind == CAST_FLOAT32, COMPOSE_FLOAT_YAML);
+                        if (!formatted)
+                                return -ENOMEM;
+                        text = formatted;
+                        if (compose_float_text_is_integer(text))
+                                type = COMPOSE_NODE_INT;
+                }
         }
         if (r < 0)
                 return r;

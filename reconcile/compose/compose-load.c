@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "reconcile/compose/compose-internal.h"
+#include "reconcile/compose/compose-normalize-internal.h"
 #include "lib/fileio.h"
 #include "lib/strv.h"
 
@@ -28,7 +29,8 @@ static const char *const default_files[] = {
  * by the canonical path, which names the file and the directory its relative paths start from. */
 typedef struct LoadedFile {
         char *canonical;
-        ComposeNode *parsed;            /* parsed and interpolated */
+        ComposeNode *parsed;            /* parsed; interpolated once @interpolated */
+        bool interpolated;
         ComposeNode *loaded;            /* and its includes and extends applied; NULL until then */
 } LoadedFile;
 
@@ -73,16 +75,21 @@ static const char *env_lookup(const char *name, void *userdata) {
         return strv_env_get(userdata, name);
 }
 
+/* Go's filepath.Abs: joined to @base_dir (or the current directory) and cleaned ("." and ".."
+ * resolved lexically), so that `--project-directory .` names the directory itself. */
 static char *absolute_path(const char *base_dir, const char *path) {
+        _cleanup_free_ char *joined = NULL;
         char buf[PATH_MAX];
 
         if (path[0] == '/')
-                return strdup(path);
-        if (base_dir)
-                return path_join(base_dir, path);
-        if (!getcwd(buf, sizeof buf))
-                return NULL;
-        return path_join(buf, path);
+                return norm_path_clean(path);
+        if (!base_dir) {
+                if (!getcwd(buf, sizeof buf))
+                        return NULL;
+                base_dir = buf;
+        }
+        joined = path_join(base_dir, path);
+        return joined ? norm_path_clean(joined) : NULL;
 }
 
 /* Files are interned in project->files so node marks can point at them for the project's life. */
@@ -100,8 +107,25 @@ static int add_warning(ComposeProject *p, const char *text) {
         return strv_contains(p->warnings, text) ? 0 : strv_extend(&p->warnings, text);
 }
 
-static int parse_data(Loader *l, const char *path, const char *data, size_t size, ComposeNode **ret) {
+/* Interpolates a parsed file in place, unless the caller asked for none (config --no-interpolate). */
+static int interpolate_root(Loader *l, ComposeNode *root) {
         _cleanup_strv_free_ char **warnings = NULL;
+        int r;
+
+        if (l->options->skip_interpolate)
+                return 0;
+        r = compose_interpolate_tree(root, env_lookup, l->project->environment, &warnings, l->reterr);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(w, warnings)
+                if (add_warning(l->project, *w) < 0)
+                        return -ENOMEM;
+        return 0;
+}
+
+/* Parses one file, not interpolated yet: the project name (which interpolation may use) comes from
+ * the files' raw `name:` first. */
+static int parse_data(Loader *l, const char *path, const char *data, size_t size, ComposeNode **ret) {
         _cleanup_(compose_node_freep) ComposeNode *root = NULL;
         const char *file;
         int r;
@@ -116,12 +140,6 @@ static int parse_data(Loader *l, const char *path, const char *data, size_t size
                 return nc_error_set_at(l->reterr, -EINVAL, file, 0, 0, "empty compose file");
         if (root->type != COMPOSE_NODE_MAP)
                 return nc_error_set_at(l->reterr, -EINVAL, file, 1, 1, "top-level object must be a mapping");
-        r = compose_interpolate_tree(root, env_lookup, l->project->environment, &warnings, l->reterr);
-        if (r < 0)
-                return r;
-        STRV_FOREACH(w, warnings)
-                if (add_warning(l->project, *w) < 0)
-                        return -ENOMEM;
         *ret = TAKE_PTR(root);
         return 0;
 }
@@ -167,11 +185,29 @@ static int parse_file_cached(Loader *l, const char *path, LoadedFile **ret) {
         return 0;
 }
 
-static int parse_file(Loader *l, const char *path, ComposeNode **ret) {
+/* Same, and its tree interpolated (once). */
+static int parse_file_interpolated(Loader *l, const char *path, LoadedFile **ret) {
         LoadedFile *f;
         int r;
 
         r = parse_file_cached(l, path, &f);
+        if (r < 0)
+                return r;
+        if (!f->interpolated) {
+                r = interpolate_root(l, f->parsed);
+                if (r < 0)
+                        return r;
+                f->interpolated = true;
+        }
+        *ret = f;
+        return 0;
+}
+
+static int parse_file(Loader *l, const char *path, ComposeNode **ret) {
+        LoadedFile *f;
+        int r;
+
+        r = parse_file_interpolated(l, path, &f);
         if (r < 0)
                 return r;
         *ret = compose_node_dup(f->parsed);
@@ -200,9 +236,40 @@ static int load_file_merged(Loader *l, const char *path, ComposeNode **acc) {
 static int resolve_extends(Loader *l, ComposeNode *services, const char *name, const char *file_dir,
                            char ***stack);
 
+/* The file a message names after its file:line:column (docker compose names it too). */
+static const char *file_basename(const char *path) {
+        const char *slash = path ? strrchr(path, '/') : NULL;
+
+        return slash ? slash + 1 : strempty(path);
+}
+
+/* One "SERVICE in FILE" of a "FILE#SERVICE" key. */
+static void append_extends_key(StrBuf *b, const char *key) {
+        const char *hash = strrchr(key, '#');
+        _cleanup_free_ char *file = hash ? strndup(key, hash - key) : NULL;
+
+        strbuf_printf(b, "%s in %s", hash ? hash + 1 : key, file_basename(file));
+}
+
+/* "circular reference: a in X extends b in Y extends a in X", as docker compose says it; @stack
+ * holds "FILE#SERVICE" from the first service on, @key closes the circle. */
+static int extends_cycle_error(Loader *l, const ComposeNode *at, char * const *stack, const char *key) {
+        _cleanup_(strbuf_done) StrBuf b = {};
+
+        strbuf_append(&b, "circular reference: ");
+        STRV_FOREACH(k, stack) {
+                append_extends_key(&b, *k);
+                strbuf_append(&b, " extends ");
+        }
+        append_extends_key(&b, key);
+        if (b.oom)
+                return -ENOMEM;
+        return compose_node_error(at, l->reterr, -ELOOP, "extends", "%s", b.buf);
+}
+
 /* Loads service @name from @file (already interpolated, its own extends resolved). */
-static int extends_from_file(Loader *l, const char *file, const char *name, const ComposeNode *at,
-                             char ***stack, ComposeNode **ret) {
+static int extends_from_file(Loader *l, const char *child, const char *file, const char *name,
+                             const ComposeNode *at, char ***stack, ComposeNode **ret) {
         _cleanup_(compose_node_freep) ComposeNode *root = NULL;
         _cleanup_free_ char *dir = path_dirname(file);
         ComposeNode *services, *svc;
@@ -217,7 +284,8 @@ static int extends_from_file(Loader *l, const char *file, const char *name, cons
         svc = compose_map_get(services, name);
         if (!svc)
                 return compose_node_error(at, l->reterr, -ENOENT, "extends",
-                                          "cannot extend service '%s': not found in %s", name, file);
+                                          "cannot extend service \"%s\" in %s: service \"%s\" not found",
+                                          child, file_basename(at->mark.file), name);
         r = resolve_extends(l, services, name, dir, stack);
         if (r < 0)
                 return r;
@@ -251,8 +319,7 @@ static int resolve_extends(Loader *l, ComposeNode *services, const char *name, c
         if (asprintf(&key, "%s#%s", file ?: strempty(ext->mark.file), base_name) < 0)
                 return -ENOMEM;
         if (strv_contains(*stack, key))
-                return compose_node_error(ext, l->reterr, -ELOOP, "extends",
-                                          "circular reference with extends: service '%s'", base_name);
+                return extends_cycle_error(l, ext, *stack, key);
         if (strv_length(*stack) > LOADER_EXTENDS_DEPTH_MAX)
                 return compose_node_error(ext, l->reterr, -E2BIG, "extends",
                                           "services extend each other deeper than %u levels",
@@ -262,12 +329,13 @@ static int resolve_extends(Loader *l, ComposeNode *services, const char *name, c
                 return r;
 
         if (file) {
-                r = extends_from_file(l, file, base_name, ext, stack, &base);
+                r = extends_from_file(l, name, file, base_name, ext, stack, &base);
                 if (r < 0)
                         return r;
         } else if (!compose_map_get(services, base_name))
                 return compose_node_error(ext, l->reterr, -ENOENT, "extends",
-                                          "cannot extend service '%s': service not found", base_name);
+                                          "cannot extend service \"%s\" in %s: service \"%s\" not found", name,
+                                          file_basename(ext->mark.file), base_name);
         else {
                 r = resolve_extends(l, services, base_name, file_dir, stack);
                 if (r < 0)
@@ -420,7 +488,12 @@ static int load_data(Loader *l, const char *path, const char *data, size_t size,
 
         if (!dir)
                 return -ENOMEM;
-        r = data ? parse_data(l, path, data, size, &root) : parse_file(l, path, &root);
+        if (data) {
+                r = parse_data(l, path, data, size, &root);
+                if (r >= 0)
+                        r = interpolate_root(l, root);
+        } else
+                r = parse_file(l, path, &root);
         if (r < 0)
                 return r;
         r = strv_extend(&l->include_stack, path);
@@ -444,7 +517,7 @@ static int load_file(Loader *l, const char *path, ComposeNode **ret) {
         LoadedFile *f;
         int r;
 
-        r = parse_file_cached(l, path, &f);
+        r = parse_file_interpolated(l, path, &f);
         if (r < 0)
                 return r;
         if (!f->loaded) {
@@ -493,6 +566,19 @@ static int apply_profiles(Loader *l, ComposeNode *root) {
         }
         if (!active)
                 return -ENOMEM;
+        COMPOSE_MAP_FOREACH(i, services) {
+                const ComposeNode *profiles = compose_map_get(services->items[i], "profiles");
+
+                COMPOSE_SEQ_FOREACH(j, profiles) {
+                        const char *name = compose_node_str(profiles->items[j]);
+
+                        if (name && !strv_contains(l->project->profiles, name) &&
+                            strv_extend(&l->project->profiles, name) < 0)
+                                return -ENOMEM;
+                }
+        }
+        if (l->project->profiles)       /* qsort() takes no NULL */
+                strv_sort(l->project->profiles);
         for (size_t i = 0; services && services->type == COMPOSE_NODE_MAP && i < services->n_items; ) {
                 if (service_enabled(services->items[i], active)) {
                         i++;
@@ -517,28 +603,85 @@ static char *normalize_project_name(const char *s) {
         return strbuf_steal(&b);
 }
 
-static int resolve_project_name(Loader *l, ComposeNode *root) {
+/* The project name, as compose-go finds it before interpolating anything: -p, else
+ * COMPOSE_PROJECT_NAME, else the last `name:` of the top-level files (@raw, not interpolated yet:
+ * the name is interpolated on its own), else the project directory's name. Interpolation then sees
+ * it as COMPOSE_PROJECT_NAME. */
+static int resolve_project_name(Loader *l, ComposeNode * const *raw, size_t n_raw) {
         ComposeProject *p = l->project;
         const char *name = l->options->project_name, *base;
-        _cleanup_free_ char *n = NULL;
+        _cleanup_free_ char *n = NULL, *from_file = NULL;
+        int r;
 
         if (!name)
                 name = env_lookup("COMPOSE_PROJECT_NAME", p->environment);
-        if (isempty(name))
-                name = compose_map_get_str(root, "name");
+        for (size_t i = 0; isempty(name) && i < n_raw; i++) {
+                const ComposeNode *v = compose_map_get(raw[i], "name");
+
+                if (!v || v->type != COMPOSE_NODE_STRING)
+                        continue;
+                free(from_file);
+                from_file = NULL;
+                if (l->options->skip_interpolate)
+                        from_file = strdup(v->scalar);
+                else {
+                        NcError e = {};
+
+                        r = compose_interpolate(v->scalar, env_lookup, p->environment, NULL, &from_file, &e);
+                        if (r < 0)
+                                return compose_node_error(v, l->reterr, r, "name", "%s", e.message);
+                }
+                if (!from_file)
+                        return -ENOMEM;
+        }
+        if (isempty(name) && from_file) {
+                free_and_replace_ptr(&n, normalize_project_name(from_file));
+                if (!n)
+                        return -ENOMEM;
+                if (!isempty(n))
+                        name = from_file;
+        }
         if (isempty(name)) {
                 base = strrchr(p->working_dir, '/');
                 name = base && base[1] ? base + 1 : p->working_dir;
         }
-        n = normalize_project_name(name);
+        free_and_replace_ptr(&n, normalize_project_name(name));
         if (!n)
                 return -ENOMEM;
         if (isempty(n))
                 return nc_error_set(l->reterr, -EINVAL,
                                     "project name '%s' must contain a lowercase letter, digit, dash or underscore",
                                     name);
+        r = strv_env_set(&p->environment, "COMPOSE_PROJECT_NAME", n);
+        if (r < 0)
+                return r;
         p->name = TAKE_PTR(n);
-        return compose_map_set(root, "name", compose_node_new_string(p->name, NULL));
+        return 0;
+}
+
+/* The raw trees of the top-level files, for their `name:`. */
+static int resolve_project_name_files(Loader *l, char * const *files) {
+        _cleanup_free_ ComposeNode **raw = NULL;
+        size_t n = 0;
+
+        if (!l->options->project_name && !env_lookup("COMPOSE_PROJECT_NAME", l->project->environment)) {
+                raw = calloc(strv_length(files) + 1, sizeof *raw);
+                if (!raw)
+                        return -ENOMEM;
+                STRV_FOREACH(f, files) {
+                        _cleanup_free_ char *abs = absolute_path(l->options->files ? NULL : l->project->working_dir, *f);
+                        LoadedFile *lf;
+                        int r;
+
+                        if (!abs)
+                                return -ENOMEM;
+                        r = parse_file_cached(l, abs, &lf);
+                        if (r < 0)
+                                return r;
+                        raw[n++] = lf->parsed;   /* borrowed; the cache may move, its trees do not */
+                }
+        }
+        return resolve_project_name(l, raw, n);
 }
 
 /* Without -f: COMPOSE_FILE, else the first default name found in the directory or its parents. */
@@ -672,7 +815,7 @@ static int finish_model(Loader *l, ComposeNode *model) {
         r = apply_profiles(l, model);
         if (r < 0)
                 return r;
-        r = resolve_project_name(l, model);
+        r = compose_map_set(model, "name", compose_node_new_string(p->name, NULL));
         if (r < 0)
                 return r;
         if (!compose_map_get(model, "services") && !compose_map_get(model, "include")) {
@@ -687,10 +830,14 @@ static int finish_model(Loader *l, ComposeNode *model) {
         if (l->options->skip_normalize)
                 return 0;
         (void) compose_map_remove(model, "version");
-        r = compose_normalize(model, p->name, p->working_dir, env_lookup, p->environment, l->reterr);
+        r = compose_normalize(model, p->name, p->working_dir, env_lookup, p->environment,
+                              !l->options->skip_env_resolution, l->reterr);
         if (r < 0)
                 return r;
-        return compose_validate_references(model, l->reterr);
+        r = compose_validate_references(model, l->reterr);
+        if (r < 0)
+                return r;
+        return compose_drop_unused_resources(model);
 }
 
 static int project_new(const ComposeOptions *o, const char *first_file, ComposeProject **ret) {
@@ -764,6 +911,9 @@ int compose_project_load(const ComposeOptions *o, ComposeProject **ret, NcError 
                                 return r;
                 }
         }
+        r = resolve_project_name_files(&l, o->files ?: files);
+        if (r < 0)
+                return r;
         r = load_files(&l, o->files ?: files, &p->model);
         if (r < 0)
                 return r;
@@ -778,6 +928,7 @@ int compose_project_load_buffer(const char *path, const char *data, size_t size,
                                 ComposeProject **ret, NcError *reterr) {
         static const ComposeOptions empty = {};
         _cleanup_(compose_project_freep) ComposeProject *p = NULL;
+        _cleanup_(compose_node_freep) ComposeNode *raw = NULL;
         _cleanup_(loader_done) Loader l = {
                 .options = o ?: &empty, .budget = COMPOSE_YAML_BUDGET_INIT, .reterr = reterr,
         };
@@ -793,6 +944,14 @@ int compose_project_load_buffer(const char *path, const char *data, size_t size,
         p->environment = strv_copy(l.options->environ);
         if (!p->environment)
                 return -ENOMEM;
+        if (!l.options->project_name && !env_lookup("COMPOSE_PROJECT_NAME", p->environment)) {
+                r = parse_data(&l, path, data, size, &raw);
+                if (r < 0)
+                        return r;
+        }
+        r = resolve_project_name(&l, &raw, !!raw);
+        if (r < 0)
+                return r;
         r = load_data(&l, path, data, size, &p->model);
         if (r < 0)
                 return r;
@@ -812,6 +971,7 @@ ComposeProject *compose_project_free(ComposeProject *p) {
         strv_free(p->files);
         strv_free(p->environment);
         strv_free(p->warnings);
+        strv_free(p->profiles);
         free(p);
         return NULL;
 }

@@ -39,7 +39,8 @@ static int env_file_read(NormCtx *c, const ComposeNode *entry, EnvFileLookup *l,
         if (r == -ENOENT && !compose_map_get_bool(entry, "required", true))
                 return 0;
         if (r == -ENOENT)
-                return compose_node_error(entry, c->reterr, r, path, "env file %s not found", file);
+                return compose_node_error(entry, c->reterr, r, path, "env file %s not found: %s", file,
+                                          compose_read_strerror(r));
         if (r < 0)
                 return compose_node_error(entry, c->reterr, r, path, "failed to read env file %s: %s", file,
                                           compose_read_strerror(r));

@@ -20,6 +20,7 @@ typedef struct NormCtx {
         const char *working_dir;
         ComposeLookup lookup;
         void *userdata;
+        bool resolve_env;               /* read env_file into the environment */
         NcError *reterr;
 } NormCtx;
 
@@ -40,7 +41,8 @@ typedef enum NormKind {
         NORM_MAPPING_EQ,        /* map[string]*string: like NORM_MAPPING, but "K" alone maps to null */
         NORM_SHELL_COMMAND,     /* string split as a shell would (go-shellwords), or a list */
         NORM_STRUCT,            /* *struct: a mapping normalized by the field's schema, kept when empty */
-        NORM_STRUCT_VALUE,      /* struct: same, but omitted when it ends up empty */
+        NORM_STRUCT_VALUE,      /* struct: same, and always there (empty when not given), flagged
+                                 * COMPOSE_NODE_STRUCT_VALUE */
         NORM_STRUCT_SEQ,        /* []struct */
         NORM_STRUCT_MAP,        /* map[string]*struct: null values stay null */
 } NormKind;
@@ -99,8 +101,6 @@ const char *norm_path_index(char buf[static NORM_PATH_MAX], const char *parent, 
 /* A scalar's value as Go's fmt.Sprint prints the decoded YAML value. NULL (and -EINVAL) for
  * mappings, sequences and null. */
 char *norm_scalar_text(const ComposeNode *n);
-/* Go's strconv.FormatFloat(v, 'g', -1, 32 or 64). */
-char *norm_format_float(double v, bool single);
 /* go-shellwords Parse (no env, no backticks): stops at an unquoted ; & | < >. 0 or -EINVAL. */
 int norm_shell_split(const char *s, char ***ret);
 /* Go's path.Clean. */

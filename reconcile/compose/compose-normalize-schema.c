@@ -166,6 +166,12 @@ static const NormField blkio_fields[] = {
 };
 static const NormSchema blkio_schema = NORM_SCHEMA(blkio_fields, NULL);
 
+static const NormField service_hook_fields[] = {
+        F("command", NORM_SHELL_COMMAND), F("user", NORM_STRING), F("privileged", NORM_BOOL),
+        F("working_dir", NORM_STRING), F("environment", NORM_MAPPING_EQ),
+};
+static const NormSchema service_hook_schema = NORM_SCHEMA(service_hook_fields, NULL);
+
 static const NormField service_fields[] = {
         F("profiles", NORM_STRING_LIST), F("annotations", NORM_MAPPING), F("attach", NORM_BOOL_PTR),
         FSH("build", NORM_STRUCT, build_schema, norm_hook_build), F("develop", NORM_ANY),
@@ -209,7 +215,7 @@ static const NormField service_fields[] = {
         F("volume_driver", NORM_STRING),
         FSH("volumes", NORM_STRUCT_SEQ, norm_service_volume_schema, norm_hook_service_volumes),
         F("volumes_from", NORM_STRING_LIST), F("working_dir", NORM_STRING),
-        F("post_start", NORM_ANY), F("pre_stop", NORM_ANY),
+        FS("post_start", NORM_STRUCT_SEQ, service_hook_schema), FS("pre_stop", NORM_STRUCT_SEQ, service_hook_schema),
 };
 const NormSchema norm_service_schema = NORM_SCHEMA(service_fields, norm_finish_service);
 
@@ -297,13 +303,19 @@ static int norm_int(NormCtx *c, ComposeNode *n, NormKind kind, const char *path)
 }
 
 static int norm_float32(NormCtx *c, ComposeNode *n, const char *path) {
+        _cleanup_free_ char *text = NULL;
+        ComposeNodeType type;
         double v;
 
         if (!compose_node_is_scalar(n) || n->type == COMPOSE_NODE_BOOL)
                 return norm_type_error(c, n, path, "a number");
         if (compose_parse_number(n->scalar, &v) < 0)
                 return compose_node_error(n, c->reterr, -EINVAL, path, "invalid number '%s'", n->scalar);
-        if (set_scalar(n, COMPOSE_NODE_FLOAT, norm_format_float((float) v, true)) < 0)
+        text = compose_format_float((float) v, true, COMPOSE_FLOAT_YAML);
+        if (!text)
+                return -ENOMEM;
+        type = compose_float_text_is_integer(text) ? COMPOSE_NODE_INT : COMPOSE_NODE_FLOAT;
+        if (set_scalar(n, type, TAKE_PTR(text)) < 0)
                 return -ENOMEM;
         return (float) v == 0;
 }
@@ -516,7 +528,28 @@ static int norm_struct_value(NormCtx *c, ComposeNode *n, const NormSchema *schem
 
         if (r < 0)
                 return r;
-        return kind == NORM_STRUCT_VALUE && n->n_items == 0;
+        if (kind == NORM_STRUCT_VALUE)
+                n->flags |= COMPOSE_NODE_STRUCT_VALUE;
+        return 0;
+}
+
+/* A struct value field the mapping lacks is there all the same, empty, as in Go. */
+static int add_struct_values(ComposeNode *map, const NormSchema *schema) {
+        for (size_t i = 0; i < schema->n_fields; i++) {
+                ComposeNode *v;
+                int r;
+
+                if (schema->fields[i].kind != NORM_STRUCT_VALUE || compose_map_get(map, schema->fields[i].name))
+                        continue;
+                v = norm_new_map(&map->mark);
+                if (!v)
+                        return -ENOMEM;
+                v->flags |= COMPOSE_NODE_STRUCT_VALUE;
+                r = compose_map_set(map, schema->fields[i].name, v);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 int norm_value(NormCtx *c, ComposeNode **slot, NormKind kind, const NormSchema *schema, const char *path) {
@@ -591,6 +624,7 @@ void norm_order_keys(ComposeNode *map, const NormSchema *schema) {
         assert(schema);
 
         compose_map_sort_by(map, schema_key_less, (void*) schema);
+        map->flags |= COMPOSE_NODE_STRUCT;
 }
 
 int norm_struct(NormCtx *c, ComposeNode *map, const NormSchema *schema, const char *path) {
@@ -630,6 +664,9 @@ int norm_struct(NormCtx *c, ComposeNode *map, const NormSchema *schema, const ch
                 if (r < 0)
                         return r;
         }
+        r = add_struct_values(map, schema);
+        if (r < 0)
+                return r;
         norm_order_keys(map, schema);
         return 0;
 }

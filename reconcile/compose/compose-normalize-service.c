@@ -149,6 +149,7 @@ static ComposeNode *dependency_new(const ComposeMark *mark, bool restart) {
             (restart && compose_map_set(m, "restart", compose_node_new_bool(true, mark)) < 0) ||
             compose_map_set(m, "required", compose_node_new_bool(true, mark)) < 0)
                 return NULL;
+        m->flags |= COMPOSE_NODE_STRUCT;        /* ServiceDependency's fields, in its order */
         return TAKE_PTR(m);
 }
 
@@ -240,7 +241,10 @@ static int env_file_entry(NormCtx *c, ComposeNode **slot, const char *path) {
         if (r < 0)
                 return r;
         r = norm_value(c, &m->items[compose_map_index(m, "required")], NORM_BOOL_PTR, NULL, path);
-        return r < 0 ? r : 0;
+        if (r < 0)
+                return r;
+        m->flags |= COMPOSE_NODE_STRUCT;        /* EnvFile: path, required, format */
+        return 0;
 }
 
 int norm_hook_env_file(NormCtx *c, ComposeNode **slot, const char *path) {
@@ -428,6 +432,7 @@ static int ulimit_entry(NormCtx *c, ComposeNode **slot, const char *path) {
             compose_map_set(m, "soft", compose_node_new_int(soft, &n->mark)) < 0 ||
             compose_map_set(m, "hard", compose_node_new_int(hard, &n->mark)) < 0)
                 return -ENOMEM;
+        m->flags |= COMPOSE_NODE_STRUCT;        /* UlimitsConfig: soft, then hard */
         return norm_replace_node(slot, TAKE_PTR(m));
 }
 
@@ -603,8 +608,10 @@ int norm_finish_service(NormCtx *c, ComposeNode *map, const char *path) {
                 if (r < 0)
                         return r;
         }
-        r = norm_service_env_files(c, map, path);
-        if (r < 0)
-                return r;
+        if (c->resolve_env) {
+                r = norm_service_env_files(c, map, path);
+                if (r < 0)
+                        return r;
+        }
         return implicit_dependencies(map);
 }

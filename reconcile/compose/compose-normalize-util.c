@@ -105,71 +105,11 @@ char *norm_scalar_text(const ComposeNode *n) {
                         return strdup(s[0] == '-' ? "-Inf" : "+Inf");
                 if (strstr(s, "nan") || strstr(s, "NaN") || strstr(s, "NAN"))
                         return strdup("NaN");
-                return norm_format_float(strtod(s, NULL), false);
+                return compose_format_float(strtod(s, NULL), false, COMPOSE_FLOAT_YAML);
         }
         if (n->type == COMPOSE_NODE_BOOL)
                 return strdup(strchr("tT", n->scalar[0]) ? "true" : "false");
         return strdup(n->scalar);
-}
-
-/* Shortest decimal digits that read back as @v: digits without the point, and the exponent of the
- * first digit (as %e prints it). */
-static void float_shortest(double v, bool single, char digits[static 32], int *ret_exp) {
-        char buf[64];
-
-        for (int p = 1; p <= 17; p++) {
-                snprintf(buf, sizeof buf, "%.*e", p - 1, v);
-                if (single ? strtof(buf, NULL) == (float) v : strtod(buf, NULL) == v)
-                        break;
-        }
-        size_t k = 0;
-        const char *s = buf + (buf[0] == '-');
-        for (; *s && *s != 'e'; s++)
-                if (isdigit((unsigned char) *s))
-                        digits[k++] = *s;
-        while (k > 1 && digits[k - 1] == '0')
-                k--;
-        digits[k] = 0;
-        *ret_exp = atoi(s + 1);
-}
-
-char *norm_format_float(double v, bool single) {
-        char digits[32];
-        StrBuf b = {};
-        int exp;
-        size_t nd;
-
-        if (isinf(v))
-                return strdup(v < 0 ? "-Inf" : "+Inf");
-        if (isnan(v))
-                return strdup("NaN");
-        if (v == 0)
-                return strdup(signbit(v) ? "-0" : "0");
-        float_shortest(v, single, digits, &exp);
-        nd = strlen(digits);
-        if (v < 0)
-                strbuf_append_char(&b, '-');
-        /* Go's 'g' with the shortest precision prints an exponent below 1e-4 and from 1e+6 on. */
-        if (exp < -4 || exp >= 6) {
-                strbuf_append_char(&b, digits[0]);
-                if (nd > 1) {
-                        strbuf_append_char(&b, '.');
-                        strbuf_append(&b, digits + 1);
-                }
-                strbuf_printf(&b, "e%c%02d", exp < 0 ? '-' : '+', abs(exp));
-        } else if (exp < 0) {
-                strbuf_append(&b, "0.");
-                for (int i = -1; i > exp; i--)
-                        strbuf_append_char(&b, '0');
-                strbuf_append(&b, digits);
-        } else {
-                for (int i = 0; i <= exp || (size_t) i < nd; i++) {
-                        if (i == exp + 1)
-                                strbuf_append_char(&b, '.');
-                        strbuf_append_char(&b, (size_t) i < nd ? digits[i] : '0');
-                }
-        }
-        return strbuf_steal(&b);
 }
 
 typedef struct ShellState {

@@ -194,9 +194,27 @@ static int normalize_resources(NormCtx *c, ComposeNode *root, const char *sectio
         return 0;
 }
 
+/* The value of an x-* key is a Go map[string]interface{} for compose-go, whose keys go-yaml prints
+ * sorted, at every depth. Recursion is bounded by the parser's depth limit. */
+static void sort_maps(ComposeNode *n) {
+        if (n->type == COMPOSE_NODE_MAP)
+                norm_sort_map(n);
+        for (size_t i = 0; i < n->n_items; i++)
+                sort_maps(n->items[i]);
+}
+
+static void sort_extensions(ComposeNode *n) {
+        for (size_t i = 0; i < n->n_items; i++)
+                if (n->type == COMPOSE_NODE_MAP && startswith(n->keys[i]->scalar, "x-"))
+                        sort_maps(n->items[i]);
+                else
+                        sort_extensions(n->items[i]);
+}
+
 int compose_normalize(ComposeNode *root, const char *project_name, const char *working_dir,
-                      ComposeLookup lookup, void *userdata, NcError *reterr) {
+                      ComposeLookup lookup, void *userdata, bool resolve_env, NcError *reterr) {
         NormCtx c = {
+                .resolve_env = resolve_env,
                 .project_name = project_name ?: compose_map_get_str(root, "name"),
                 .working_dir = working_dir ?: "/",
                 .lookup = lookup,
@@ -232,5 +250,6 @@ int compose_normalize(ComposeNode *root, const char *project_name, const char *w
         if (r < 0)
                 return r;
         norm_order_keys(root, &root_schema);
+        sort_extensions(root);
         return 0;
 }

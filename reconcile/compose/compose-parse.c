@@ -2,10 +2,13 @@
 #include <assert.h>
 #include <ctype.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <strings.h>
 
 #include "lib/in-addr-util.h"
+#include "lib/strv.h"
 #include "lib/time-util.h"
 #include "reconcile/compose/compose-internal.h"
 
@@ -83,15 +86,28 @@ bool compose_protocol_is_valid(const char *p) {
         return strcaseeq(p, "tcp") || strcaseeq(p, "udp") || strcaseeq(p, "sctp");
 }
 
-/* "[PORT[-END]][/PROTO]" → range and protocol (lowercased, default tcp). */
-static int parse_target(const char *s, ComposePortRange *ret, char proto[static 8], NcError *reterr) {
+/* docker's words for a bad half of a port ("Invalid hostPort: 99999"), then ours. */
+static int port_spec_error(int r, const char *what, const char *text, NcError *reterr) {
+        char detail[sizeof reterr->message] = "";
+
+        if (!reterr || isempty(text))
+                return r;
+        snprintf(detail, sizeof detail, "%s", reterr->message);
+        *reterr = (NcError) {};         /* the first error set wins: make room for the whole one */
+        return nc_error_set(reterr, r, "invalid %s: %s (%s)", what, text, detail);
+}
+
+/* "[PORT[-END]][/PROTO]" → range and protocol (lowercased, default tcp). @what names the port in
+ * messages (docker's "containerPort"), or NULL. */
+static int parse_target(const char *s, const char *what, ComposePortRange *ret, char proto[static 8],
+                        NcError *reterr) {
         const char *slash = strchr(s, '/');
         size_t n = slash ? (size_t) (slash - s) : strlen(s);
         int r;
 
         r = compose_parse_port_range(s, n, ret, reterr);
         if (r < 0)
-                return r;
+                return what ? port_spec_error(r, what, strndupa(s, n), reterr) : r;
         if (!slash || isempty(slash + 1)) {
                 strcpy(proto, "tcp");
                 return 0;
@@ -108,7 +124,7 @@ int compose_parse_expose(const char *s, ComposePortRange *ret, char ret_protocol
         assert(s);
         assert(ret);
         assert(ret_protocol);
-        return parse_target(s, ret, ret_protocol, reterr);
+        return parse_target(s, NULL, ret, ret_protocol, reterr);
 }
 
 static_assert(COMPOSE_HOST_IP_MAX == INET6_ADDRSTRLEN, "host_ip holds any IPv6 address");
@@ -145,7 +161,7 @@ int compose_parse_port_spec(const char *s, ComposePortSpec *ret, NcError *reterr
                                 prev = c - 1;
                                 break;
                         }
-        r = parse_target(last ? last + 1 : s, &p.target, p.protocol, reterr);
+        r = parse_target(last ? last + 1 : s, "containerPort", &p.target, p.protocol, reterr);
         if (r < 0)
                 return r;
         if (prev) {
@@ -158,7 +174,7 @@ int compose_parse_port_spec(const char *s, ComposePortSpec *ret, NcError *reterr
 
                 r = compose_parse_port_range(hs, (size_t) (last - hs), &p.published, reterr);
                 if (r < 0)
-                        return r;
+                        return port_spec_error(r, "hostPort", strndupa(hs, (size_t) (last - hs)), reterr);
                 /* A host range with a single target is a pool to pick from; otherwise sizes match. */
                 if (p.target.end != p.target.start &&
                     p.published.end - p.published.start != p.target.end - p.target.start)
@@ -263,6 +279,98 @@ int compose_parse_number(const char *s, double *ret) {
                 return -errno;
         *ret = v;
         return 0;
+}
+
+size_t compose_utf8_next(const char *s, uint32_t *ret) {
+        const unsigned char *u = (const unsigned char *) s;
+        size_t n = u[0] < 0x80 ? 1 : (u[0] & 0xE0) == 0xC0 ? 2 : (u[0] & 0xF0) == 0xE0 ? 3 :
+                   (u[0] & 0xF8) == 0xF0 ? 4 : 0;
+        uint32_t c = n == 1 ? u[0] : n == 2 ? u[0] & 0x1F : n == 3 ? u[0] & 0x0F : u[0] & 0x07;
+
+        for (size_t i = 1; i < n; i++) {
+                if ((u[i] & 0xC0) != 0x80)
+                        n = 0;
+                if (n == 0)
+                        break;
+                c = c << 6 | (u[i] & 0x3F);
+        }
+        if (n == 0 || (n == 2 && c < 0x80) || (n == 3 && c < 0x800) || (n == 4 && c < 0x10000)) {
+                *ret = 0xFFFD;
+                return 1;
+        }
+        *ret = c;
+        return n;
+}
+
+/* Shortest decimal digits that read back as @v (as a float when @single): the digits without the
+ * point, trailing zeros dropped, and the exponent of the first digit (as %e prints it). */
+static void float_shortest(double v, bool single, char digits[static 32], int *ret_exp) {
+        char buf[64];
+        const char *s;
+        size_t k = 0;
+
+        for (int p = 1; p <= 17; p++) {
+                snprintf(buf, sizeof buf, "%.*e", p - 1, v);
+                if (single ? strtof(buf, NULL) == (float) v : strtod(buf, NULL) == v)
+                        break;
+        }
+        for (s = buf + (buf[0] == '-'); *s && *s != 'e'; s++)
+                if (isdigit((unsigned char) *s))
+                        digits[k++] = *s;
+        while (k > 1 && digits[k - 1] == '0')
+                k--;
+        digits[k] = 0;
+        *ret_exp = atoi(s + 1);
+}
+
+char *compose_format_float(double v, bool single, ComposeFloatStyle style) {
+        char digits[32];
+        StrBuf b = {};
+        bool e_form;
+        int exp;
+        size_t nd;
+
+        if (isinf(v))
+                return strdup(style == COMPOSE_FLOAT_YAML ? (v < 0 ? "-.inf" : ".inf") : (v < 0 ? "-Inf" : "+Inf"));
+        if (isnan(v))
+                return strdup(style == COMPOSE_FLOAT_YAML ? ".nan" : "NaN");
+        if (v == 0)
+                return strdup(signbit(v) ? "-0" : "0");
+        float_shortest(v, single, digits, &exp);
+        nd = strlen(digits);
+        if (style == COMPOSE_FLOAT_JSON)
+                e_form = fabs(v) < 1e-6 || fabs(v) >= 1e21;
+        else    /* 'g' with the shortest precision: an exponent below 1e-4 and from 1e+6 on */
+                e_form = exp < -4 || exp >= 6;
+        if (v < 0)
+                strbuf_append_char(&b, '-');
+        if (e_form) {
+                strbuf_append_char(&b, digits[0]);
+                if (nd > 1) {
+                        strbuf_append_char(&b, '.');
+                        strbuf_append(&b, digits + 1);
+                }
+                /* Go writes two exponent digits at least; encoding/json takes the 0 of "e-07" out */
+                if (style == COMPOSE_FLOAT_JSON && exp < 0 && exp > -10)
+                        strbuf_printf(&b, "e-%d", -exp);
+                else
+                        strbuf_printf(&b, "e%c%02d", exp < 0 ? '-' : '+', abs(exp));
+        } else if (exp < 0) {
+                strbuf_append(&b, "0.");
+                for (int i = -1; i > exp; i--)
+                        strbuf_append_char(&b, '0');
+                strbuf_append(&b, digits);
+        } else
+                for (int i = 0; i <= exp || (size_t) i < nd; i++) {
+                        if (i == exp + 1)
+                                strbuf_append_char(&b, '.');
+                        strbuf_append_char(&b, (size_t) i < nd ? digits[i] : '0');
+                }
+        return strbuf_steal(&b);
+}
+
+bool compose_float_text_is_integer(const char *s) {
+        return s[strspn(s, "-0123456789")] == 0;
 }
 
 /* The spellings compose's interpolation casts to booleans (yaml 1.1 style). */

@@ -392,3 +392,54 @@ int compose_validate_references(const ComposeNode *root, NcError *reterr) {
         }
         return c.services && c.services->type == COMPOSE_NODE_MAP ? check_cycles(c.services, reterr) : 0;
 }
+
+/* ---- resources no service uses --------------------------------------------------------------- */
+
+static int use_sources(char ***used, const ComposeNode *refs, const char *type) {
+        COMPOSE_SEQ_FOREACH(i, refs) {
+                const ComposeNode *r = refs->items[i];
+                const char *source = compose_map_get_str(r, "source");
+
+                if (type && !streq_ptr(compose_map_get_str(r, "type"), type))
+                        continue;
+                if (!isempty(source) && !strv_contains(*used, source) && strv_extend(used, source) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static void keep_only(ComposeNode *root, const char *section, char * const *used) {
+        ComposeNode *map = compose_map_get(root, section);
+
+        for (size_t i = 0; map && map->type == COMPOSE_NODE_MAP && i < map->n_items; )
+                if (strv_contains(used, map->keys[i]->scalar))
+                        i++;
+                else
+                        (void) compose_map_remove(map, map->keys[i]->scalar);
+        if (map && map->type == COMPOSE_NODE_MAP && map->n_items == 0)
+                (void) compose_map_remove(root, section);
+}
+
+int compose_drop_unused_resources(ComposeNode *root) {
+        _cleanup_strv_free_ char **networks = NULL, **volumes = NULL, **secrets = NULL, **configs = NULL;
+        const ComposeNode *services = compose_map_get(root, "services");
+
+        COMPOSE_MAP_FOREACH(i, services) {
+                const ComposeNode *s = services->items[i], *nets = compose_map_get(s, "networks");
+
+                COMPOSE_MAP_FOREACH(j, nets)
+                        if (!strv_contains(networks, nets->keys[j]->scalar) &&
+                            strv_extend(&networks, nets->keys[j]->scalar) < 0)
+                                return -ENOMEM;
+                if (use_sources(&volumes, compose_map_get(s, "volumes"), "volume") < 0 ||
+                    use_sources(&secrets, compose_map_get(s, "secrets"), NULL) < 0 ||
+                    use_sources(&secrets, compose_map_get(compose_map_get(s, "build"), "secrets"), NULL) < 0 ||
+                    use_sources(&configs, compose_map_get(s, "configs"), NULL) < 0)
+                        return -ENOMEM;
+        }
+        keep_only(root, "networks", networks);
+        keep_only(root, "volumes", volumes);
+        keep_only(root, "secrets", secrets);
+        keep_only(root, "configs", configs);
+        return 0;
+}

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <assert.h>
+#include <ctype.h>
+#include <inttypes.h>
+#include <math.h>
 #include <regex.h>
 #include <stdio.h>
 #include <yaml.h>
@@ -57,33 +60,157 @@ static int next_event(YamlParser *p, yaml_event_t *e) {
         return 0;
 }
 
-/* YAML 1.2 core schema resolution of a plain scalar. The patterns are compiled once. */
-static const struct {
-        ComposeNodeType type;
-        const char *pattern;
-} core_schema[] = {
-        { COMPOSE_NODE_NULL,  "^(|~|null|Null|NULL)$" },
-        { COMPOSE_NODE_BOOL,  "^(true|True|TRUE|false|False|FALSE)$" },
-        { COMPOSE_NODE_INT,   "^([-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$" },
-        { COMPOSE_NODE_FLOAT, "^([-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN))$" },
-};
+/* go-yaml v3's resolution of a plain scalar, which docker compose's is: the YAML 1.2 core schema's
+ * nulls and booleans; for text starting with a digit or a sign, '_' taken out, then Go's integer
+ * syntax (strconv.ParseInt/ParseUint with base 0: 0x, 0o, 0b and a leading 0 for octal; up to
+ * uint64), then a YAML float; for text starting with '.', a float or .inf/.nan. */
+static const char *const yaml_nulls[] = { "", "~", "null", "Null", "NULL" };
+static const char *const yaml_trues[] = { "true", "True", "TRUE" }, *const yaml_falses[] = { "false", "False", "FALSE" };
 
-static ComposeNodeType resolve_plain(const char *s) {
-        static regex_t compiled[ELEMENTSOF(core_schema)];
+static void delete_char(char *s, char c) {
+        char *w = s;
+
+        for (; *s; s++)
+                if (*s != c)
+                        *w++ = *s;
+        *w = 0;
+}
+
+static bool in_list(const char *s, const char *const *l, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (streq(s, l[i]))
+                        return true;
+        return false;
+}
+
+/* Go's ParseUint(s, 0, 64) after the sign: digits of the base its prefix names. */
+static int go_parse_uint(const char *s, uint64_t *ret) {
+        unsigned base = 10;
+        uint64_t v = 0;
+
+        if (!*s)
+                return -EINVAL;
+        if (s[0] == '0') {
+                char p = s[1] ? (char) tolower((unsigned char) s[1]) : 0;
+
+                if (s[1] && s[2] && (p == 'b' || p == 'o' || p == 'x')) {
+                        base = p == 'b' ? 2 : p == 'o' ? 8 : 16;
+                        s += 2;
+                } else {
+                        base = 8;
+                        s += 1;
+                }
+        }
+        for (; *s; s++) {
+                unsigned d = isdigit((unsigned char) *s) ? (unsigned) (*s - '0') :
+                             isxdigit((unsigned char) *s) ? (unsigned) (tolower((unsigned char) *s) - 'a' + 10) : 99;
+
+                if (d >= base)
+                        return -EINVAL;
+                if (v > (UINT64_MAX - d) / base)
+                        return -ERANGE;
+                v = v * base + d;
+        }
+        *ret = v;
+        return 0;
+}
+
+/* An integer as go-yaml reads one, in decimal: int64, else uint64. */
+static int go_parse_int_text(const char *s, char **ret) {
+        bool neg = s[0] == '-';
+        uint64_t v;
+        int r;
+
+        r = go_parse_uint(s + (s[0] == '-' || s[0] == '+'), &v);
+        if (r < 0)
+                return r;
+        if (s[0] == '-' || s[0] == '+') {       /* ParseInt: a sign, and int64's range */
+                if (v > (uint64_t) INT64_MAX + neg)
+                        return -ERANGE;
+                if (neg && v == 0)
+                        neg = false;
+        }
+        return asprintf(ret, "%s%" PRIu64, neg ? "-" : "", v) < 0 ? -ENOMEM : 0;
+}
+
+static bool is_yaml_float(const char *s) {
+        static regex_t re;
         static bool ready = false;
 
         if (!ready) {
-                for (size_t i = 0; i < ELEMENTSOF(core_schema); i++)
-                        assert_se(regcomp(&compiled[i], core_schema[i].pattern, REG_EXTENDED | REG_NOSUB) == 0);
+                assert_se(regcomp(&re, "^[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?$", REG_EXTENDED | REG_NOSUB) == 0);
                 ready = true;
         }
-        /* Only strings starting like a number, a null or a bool can be one: skip the regexes otherwise. */
-        if (*s && !strchr("~nNtTfF0123456789+-.", *s))
-                return COMPOSE_NODE_STRING;
-        for (size_t i = 0; i < ELEMENTSOF(core_schema); i++)
-                if (regexec(&compiled[i], s, 0, NULL, 0) == 0)
-                        return core_schema[i].type;
-        return COMPOSE_NODE_STRING;
+        return regexec(&re, s, 0, NULL, 0) == 0;
+}
+
+/* A float's canonical node: its text as docker compose prints it, an INT when that is integral.
+ * -ERANGE when it overflows (go-yaml then keeps the text as a string). */
+static int float_node_text(const char *s, ComposeNodeType *ret_type, char **ret_text) {
+        double v;
+        char *t;
+
+        errno = 0;
+        v = strtod(s, NULL);
+        if (errno == ERANGE && fabs(v) > 1)
+                return -ERANGE;
+        if (v == 0)
+                v = 0;          /* -0 prints as 0, as it reads back */
+        t = compose_format_float(v, false, COMPOSE_FLOAT_YAML);
+        if (!t)
+                return -ENOMEM;
+        *ret_type = compose_float_text_is_integer(t) ? COMPOSE_NODE_INT : COMPOSE_NODE_FLOAT;
+        *ret_text = t;
+        return 0;
+}
+
+static int resolve_plain(const char *s, ComposeNodeType *ret_type, char **ret_text) {
+        _cleanup_free_ char *plain = NULL;
+        int r;
+
+        *ret_text = NULL;
+        if (in_list(s, yaml_nulls, ELEMENTSOF(yaml_nulls))) {
+                *ret_type = COMPOSE_NODE_NULL;
+                return 0;
+        }
+        if (in_list(s, yaml_trues, ELEMENTSOF(yaml_trues)) || in_list(s, yaml_falses, ELEMENTSOF(yaml_falses))) {
+                *ret_type = COMPOSE_NODE_BOOL;
+                *ret_text = strdup(strchr("tT", s[0]) ? "true" : "false");
+                return *ret_text ? 0 : -ENOMEM;
+        }
+        *ret_type = COMPOSE_NODE_STRING;
+        if (s[0] == '.' || ((s[0] == '+' || s[0] == '-') && s[1] == '.')) {
+                const char *t = s + (s[0] != '.');
+
+                if (streq(t, ".inf") || streq(t, ".Inf") || streq(t, ".INF") ||
+                    (s[0] == '.' && (streq(s, ".nan") || streq(s, ".NaN") || streq(s, ".NAN")))) {
+                        *ret_type = COMPOSE_NODE_FLOAT;
+                        return 0;
+                }
+                if (s[0] == '.') {
+                        if (!is_yaml_float(s))
+                                return 0;
+                        r = float_node_text(s, ret_type, ret_text);
+                        return r == -ERANGE ? 0 : r;
+                }
+        }
+        if (!strchr("+-0123456789", s[0]))
+                return 0;
+        plain = strdup(s);
+        if (!plain)
+                return -ENOMEM;
+        delete_char(plain, '_');
+        r = go_parse_int_text(plain, ret_text);
+        if (r == -ENOMEM)
+                return r;
+        if (r >= 0) {
+                *ret_type = COMPOSE_NODE_INT;
+                return 0;
+        }
+        if (!is_yaml_float(plain))
+                return 0;
+        r = float_node_text(plain, ret_type, ret_text);
+        return r == -ERANGE ? 0 : r;
 }
 
 static int tag_flags(YamlParser *p, const yaml_event_t *e, const char *tag, ComposeNodeType *type, unsigned *flags) {
@@ -109,52 +236,31 @@ static int tag_flags(YamlParser *p, const yaml_event_t *e, const char *tag, Comp
         return 0;
 }
 
-/* Canonical text of an INT/BOOL scalar, so later stages compare "0x1F" and "31" alike. */
-static char *canonical_scalar(ComposeNodeType type, const char *s) {
-        if (type == COMPOSE_NODE_BOOL)
-                return strdup(strchr("tT", s[0]) ? "true" : "false");
-        if (type == COMPOSE_NODE_INT) {
-                const char *digits = s;
-                int base = 10;
-                long long v;
-                char *r;
+ComposeNodeType compose_yaml_plain_type(const char *s) {
+        _cleanup_free_ char *text = NULL;
+        ComposeNodeType t;
 
-                if (startswith(s, "0o")) {
-                        digits = s + 2;
-                        base = 8;
-                } else if (s[0] == '0' && s[1] && strspn(s, "01234567") == strlen(s)) {
-                        /* go-yaml v3 (and so compose) parses ints with Go's base prefixes: 0440 is octal. */
-                        base = 8;
-                } else if (startswith(s, "0x")) {
-                        digits = s + 2;
-                        base = 16;
-                }
-                errno = 0;
-                v = strtoll(digits, NULL, base);
-                if (errno != 0)
-                        return strdup(s);     /* out of range: see int_type() */
-                if (asprintf(&r, "%lld", v) < 0)
-                        return NULL;
-                return r;
-        }
-        return strdup(s);
+        /* on OOM, a type that makes callers quote */
+        return resolve_plain(s, &t, &text) < 0 ? COMPOSE_NODE_NULL : t;
 }
 
-/* An integer beyond 64 bits is what go-yaml makes of it: a float when decimal, else a string. */
-static ComposeNodeType int_type(const char *s) {
-        const char *digits = s;
-        int base = 10;
+/* The canonical text of a tagged scalar (!!int, !!float, !!bool): as go-yaml decodes it. NULL text:
+ * keep it. */
+static int canonical_tagged(ComposeNodeType *type, const char *s, char **ret) {
+        ComposeNodeType t;
+        int r;
 
-        if (startswith(s, "0o") || startswith(s, "0x")) {
-                digits = s + 2;
-                base = s[1] == 'o' ? 8 : 16;
-        } else if (s[0] == '0' && s[1] && strspn(s, "01234567") == strlen(s))
-                base = 8;
-        errno = 0;
-        (void) strtoll(digits, NULL, base);
-        if (errno == 0)
-                return COMPOSE_NODE_INT;
-        return base == 10 ? COMPOSE_NODE_FLOAT : COMPOSE_NODE_STRING;
+        *ret = NULL;
+        if (*type == COMPOSE_NODE_STRING || *type == COMPOSE_NODE_NULL)
+                return 0;
+        r = resolve_plain(s, &t, ret);
+        if (r < 0)
+                return r;
+        if (t == *type || (t == COMPOSE_NODE_INT && *type == COMPOSE_NODE_FLOAT))
+                *type = t;      /* !!float 1 is the integral float docker prints as 1 */
+        else
+                *ret = mfree(*ret);
+        return 0;
 }
 
 /* Nodes and scalar bytes of @n, and its height (1 for a scalar). Recurses no deeper than the tree is. */
@@ -221,27 +327,40 @@ static int parse_scalar(YamlParser *p, yaml_event_t *e, ComposeNode **ret) {
         const char *value = (const char*) e->data.scalar.value;
         ComposeNodeType type = COMPOSE_NODE_STRING;
         unsigned flags = 0;
+        _cleanup_free_ char *text = NULL;
         ComposeNode *n;
         int r;
 
-        if (e->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && !e->data.scalar.tag)
-                type = resolve_plain(value);
-        if (type == COMPOSE_NODE_INT)
-                type = int_type(value);
-        else if (e->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+        if (e->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && !e->data.scalar.tag) {
+                r = resolve_plain(value, &type, &text);
+                if (r < 0)
+                        return r;
+        } else if (e->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
                 flags |= COMPOSE_NODE_QUOTED;
         r = tag_flags(p, e, (const char*) e->data.scalar.tag, &type, &flags);
         if (r < 0)
                 return r;
+        if (e->data.scalar.tag) {
+                r = canonical_tagged(&type, value, &text);
+                if (r < 0)
+                        return r;
+        }
+        if (type == COMPOSE_NODE_FLOAT && !text)
+                /* JSON, in which docker compose validates every file, has no infinities or NaN */
+                return nc_error_set_at(p->reterr, -EINVAL, p->file, e->start_mark.line + 1, e->start_mark.column + 1,
+                                       "unsupported value: %s (JSON, and so docker compose, has no infinity or NaN)",
+                                       strcasestr(value, "nan") ? "NaN" : value[0] == '-' ? "-Inf" : "+Inf");
 
         n = compose_node_new(type, &mark);
         if (!n)
                 return -ENOMEM;
         n->flags = flags;
         if (type != COMPOSE_NODE_NULL) {
-                n->scalar = canonical_scalar(type, value);
-                if (!n->scalar)
+                n->scalar = text ? TAKE_PTR(text) : strdup(value);
+                if (!n->scalar) {
+                        compose_node_free(n);
                         return -ENOMEM;
+                }
         }
         r = remember_anchor(p, e, (const char*) e->data.scalar.anchor, n);
         if (r < 0) {

@@ -39,6 +39,12 @@ enum {
         COMPOSE_NODE_TAG_RESET    = 1 << 0,     /* !reset: drop the value from earlier files */
         COMPOSE_NODE_TAG_OVERRIDE = 1 << 1,     /* !override: replace instead of merging */
         COMPOSE_NODE_QUOTED       = 1 << 2,     /* scalar was quoted (or a block scalar) in YAML */
+        COMPOSE_NODE_STRUCT_VALUE = 1 << 3,     /* a Go struct value (deploy.resources, deploy.placement,
+                                                 * a network's ipam): always there, so docker compose's
+                                                 * JSON prints it even empty, its YAML leaves it out then */
+        COMPOSE_NODE_STRUCT       = 1 << 4,     /* a mapping that is a Go struct in compose-go (a service,
+                                                 * a port, …): JSON keeps its fields' order, where it
+                                                 * sorts the keys of a Go map */
 };
 
 typedef struct ComposeMark {
@@ -129,6 +135,8 @@ typedef struct ComposeOptions {
         char **env_files;               /* --env-file; empty: <project dir>/.env if it exists */
         char **profiles;                /* --profile; empty: COMPOSE_PROFILES */
         char **environ;                 /* the process environment ("K=V"); NULL: none */
+        bool skip_interpolate;          /* config --no-interpolate: ${VAR} stays as written */
+        bool skip_env_resolution;       /* config --services/--images/…: env_file not read, kept */
         bool skip_normalize;            /* testing: stop after merge */
 } ComposeOptions;
 
@@ -138,6 +146,7 @@ typedef struct ComposeProject {
         char **files;                   /* absolute paths of every file read; marks point into these */
         char **environment;             /* "K=V": process environment overlaid on .env files */
         char **warnings;                /* "file:line:col: message" for the user */
+        char **profiles;                /* every profile a service names, enabled or not, sorted; may be NULL */
         ComposeNode *model;             /* canonical tree (see above) */
 } ComposeProject;
 
@@ -152,9 +161,21 @@ int compose_project_load(const ComposeOptions *o, ComposeProject **ret, NcError 
 int compose_project_load_buffer(const char *path, const char *data, size_t size, const ComposeOptions *o,
                                 ComposeProject **ret, NcError *reterr);
 
-/* Canonical output, as `docker compose config` prints it. Returns a new string or NULL on OOM. */
+/* Canonical output, as `docker compose config` prints it: '$' doubled (the output loads to the same
+ * model), unless COMPOSE_DUMP_VERBATIM (config --no-interpolate: the text as written). Returns a new
+ * string or NULL on OOM. */
+typedef enum ComposeDumpFlags {
+        COMPOSE_DUMP_JSON     = 1 << 0,         /* else YAML */
+        COMPOSE_DUMP_VERBATIM = 1 << 1,
+} ComposeDumpFlags;
+char *compose_dump(const ComposeNode *root, ComposeDumpFlags flags);
 char *compose_dump_yaml(const ComposeNode *root);
 char *compose_dump_json(const ComposeNode *root);
+
+/* docker compose's hash of a service's configuration (`config --hash`, the com.docker.compose.config-hash
+ * label): the SHA-256 of its JSON without build, pull_policy, scale and deploy.replicas.
+ * @ret gets 64 hex digits. 0, -ENOMEM or -EINVAL (not a service). */
+int compose_service_hash(const ComposeNode *service, char ret[static 65]);
 
 /* Service names in dependency order (dependencies first, then by name). NULL on OOM. */
 char **compose_project_service_names(const ComposeProject *p);

@@ -393,7 +393,7 @@ static const struct {
         { "services.s.oom_kill_disable",                   "services: {s: {oom_kill_disable: N}}",       COMPOSE_NODE_BOOL,  "false" },
         { "services.s.oom_score_adj",                      "services: {s: {oom_score_adj: '-500'}}",     COMPOSE_NODE_INT,   "-500" },
         { "services.s.cpu_shares",                         "services: {s: {cpu_shares: '+0012'}}",       COMPOSE_NODE_INT,   "12" },
-        { "services.s.cpu_percent",                        "services: {s: {cpu_percent: '1e2'}}",        COMPOSE_NODE_FLOAT, "100" },
+        { "services.s.cpu_percent",                        "services: {s: {cpu_percent: '1e2'}}",        COMPOSE_NODE_INT,   "100" },  /* integral: printed and read back as an int */
         { "services.s.cpus",                               "services: {s: {cpus: '1.5'}}",               COMPOSE_NODE_FLOAT, "1.5" },
         { "services.s.deploy.replicas",                    "services: {s: {deploy: {replicas: $R}}}",    COMPOSE_NODE_INT,   "5" },
         { "services.s.deploy.update_config.max_failure_ratio",

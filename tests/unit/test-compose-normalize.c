@@ -83,7 +83,7 @@ static int normalize_text(const char *text, const char *wd, ComposeNode **ret, N
         _cleanup_(compose_node_freep) ComposeNode *root = parse(text);
         int r;
 
-        r = compose_normalize(root, "proj", wd, test_lookup, NULL, err);
+        r = compose_normalize(root, "proj", wd, test_lookup, NULL, /* resolve_env= */ true, err);
         if (r >= 0)
                 *ret = TAKE_PTR(root);
         return r;
@@ -184,9 +184,9 @@ TEST(ports_long_syntax) {
 }
 
 TEST(ports_errors_name_the_entry) {
-        ASSERT_NORM_ERROR("services:\n  web:\n    ports: [\"80:80:80:x\"]\n", "services.web.ports[0]: invalid port");
+        ASSERT_NORM_ERROR("services:\n  web:\n    ports: [\"80:80:80:x\"]\n", "services.web.ports[0]: invalid containerPort: x");
         ASSERT_NORM_ERROR("services:\n  web:\n    ports: [\"1.2.3:80:80\"]\n", "invalid IP address");
-        ASSERT_NORM_ERROR("services:\n  web:\n    ports: [\"8080:99999\"]\n", "services.web.ports[0]: port 99999 out of range");
+        ASSERT_NORM_ERROR("services:\n  web:\n    ports: [\"8080:99999\"]\n", "services.web.ports[0]: invalid containerPort: 99999 (port 99999 out of range)");
         ASSERT_NORM_ERROR("services:\n  web:\n    ports: [\"80\", \"1-3:4-5\"]\n", "services.web.ports[1]: invalid ranges");
         ASSERT_NORM_ERROR("services:\n  web:\n    ports: [\"80/icmp\"]\n", "invalid protocol \"icmp\"");
         ASSERT_NORM_ERROR("services:\n  web:\n    ports: [[80]]\n", "services.web.ports[0]: invalid type sequence");
@@ -366,10 +366,12 @@ TEST(networks_and_default_network) {
         ASSERT_NULL(compose_map_get(service(root, "host"), "networks"));
         ASSERT_TREE(compose_map_get(root, "networks"),
                     "back: {name: proj_back, ipam: {config: [{subnet: 10.0.0.0/24}]}}\n"
-                    "default: {name: proj_default}\n"
-                    "ext: {name: ext, external: true}\n"
-                    "front: {name: proj_front}\n"
-                    "old: {name: legacy, external: true}\n");
+                    "default: {name: proj_default, ipam: {}}\n"      /* a Go struct value: always there */
+                    "ext: {name: ext, ipam: {}, external: true}\n"
+                    "front: {name: proj_front, ipam: {}}\n"
+                    "old: {name: legacy, ipam: {}, external: true}\n");
+        ASSERT_TRUE(compose_map_get(compose_map_get(compose_map_get(root, "networks"), "front"), "ipam")->flags &
+                    COMPOSE_NODE_STRUCT_VALUE);
         ASSERT_TREE(compose_map_get(root, "volumes"),
                     "bound: {name: proj_bound, driver: local, driver_opts: {device: /project/d, o: bind, type: none}}\n"
                     "data: {name: proj_data}\n"
@@ -382,7 +384,7 @@ TEST(no_default_network_when_unused) {
         _cleanup_(compose_node_freep) ComposeNode *root =
                 normalize("services:\n  web:\n    networks: [front]\nnetworks:\n  front:\n");
 
-        ASSERT_TREE(compose_map_get(root, "networks"), "front: {name: proj_front}\n");
+        ASSERT_TREE(compose_map_get(root, "networks"), "front: {name: proj_front, ipam: {}}\n");
 }
 
 TEST(sizes_durations_and_resources) {
@@ -400,6 +402,7 @@ TEST(sizes_durations_and_resources) {
                     "  resources:\n    limits: {cpus: 0.5, memory: \"52428800\"}\n"
                     "    reservations: {memory: \"20971520\"}\n"
                     "  restart_policy: {condition: on-failure, delay: 5s, window: 2m0s}\n"
+                    "  placement: {}\n"
                     "mem_limit: \"1073741824\"\nmem_reservation: \"1610612736\"\nmemswap_limit: \"2048\"\n"
                     "networks: {default: null}\n"
                     "shm_size: \"67108864\"\nstop_grace_period: 1m30s\n"
@@ -468,27 +471,40 @@ TEST(normalizing_twice_changes_nothing) {
                           "secrets:\n  s: {file: ./s}\nvolumes:\n  v:\n"), *again = compose_node_dup(root);
         NcError err = {};
 
-        ASSERT_OK(compose_normalize(again, "proj", WD, test_lookup, NULL, &err));
+        ASSERT_OK(compose_normalize(again, "proj", WD, test_lookup, NULL, /* resolve_env= */ true, &err));
         ASSERT_TRUE(compose_node_equal(root, again));
 }
 
 TEST(util_floats) {
-        char *s;
+        static const struct {
+                double v;
+                bool single;
+                const char *yaml, *json;
+        } cases[] = {
+                { 0.5, true, "0.5", "0.5" },
+                { 0.1, true, "0.1", "0.1" },
+                { 2, true, "2", "2" },
+                { 1e6, false, "1e+06", "1000000" },
+                { 123456, false, "123456", "123456" },
+                { 0.0001, false, "0.0001", "0.0001" },
+                { 0.00001, false, "1e-05", "0.00001" },
+                { 1e-7, false, "1e-07", "1e-7" },
+                { 1e21, false, "1e+21", "1e+21" },
+                { 1e20, false, "1e+20", "100000000000000000000" },
+                { -1.5e300, false, "-1.5e+300", "-1.5e+300" },
+                { 1e-10, false, "1e-10", "1e-10" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *y = compose_format_float(cases[i].v, cases[i].single, COMPOSE_FLOAT_YAML),
+                                    *j = compose_format_float(cases[i].v, cases[i].single, COMPOSE_FLOAT_JSON);
 
-        ASSERT_STREQ(s = norm_format_float(0.5, true), "0.5");
-        free(s);
-        ASSERT_STREQ(s = norm_format_float(0.1, true), "0.1");
-        free(s);
-        ASSERT_STREQ(s = norm_format_float(2, true), "2");
-        free(s);
-        ASSERT_STREQ(s = norm_format_float(1e6, false), "1e+06");
-        free(s);
-        ASSERT_STREQ(s = norm_format_float(123456, false), "123456");
-        free(s);
-        ASSERT_STREQ(s = norm_format_float(0.0001, false), "0.0001");
-        free(s);
-        ASSERT_STREQ(s = norm_format_float(0.00001, false), "1e-05");
-        free(s);
+                ASSERT_STREQ(y, cases[i].yaml);
+                ASSERT_STREQ(j, cases[i].json);
+        }
+        ASSERT_TRUE(compose_float_text_is_integer("1000"));
+        ASSERT_TRUE(compose_float_text_is_integer("-3"));
+        ASSERT_FALSE(compose_float_text_is_integer("1e+06"));
+        ASSERT_FALSE(compose_float_text_is_integer("0.5"));
 }
 
 TEST(util_key_order) {
@@ -641,11 +657,11 @@ static bool check_corpus_file(const char *path, const char *dir) {
                         return false;
                 }
         }
-        if (compose_normalize(root, "corpus", dir, NULL, NULL, &err) < 0)
+        if (compose_normalize(root, "corpus", dir, NULL, NULL, /* resolve_env= */ true, &err) < 0)
                 TAP_FAIL("%s:%u:%u: %s", path, err.line, err.column, err.message);
         /* The result is canonical: normalizing it again changes nothing. */
         _cleanup_(compose_node_freep) ComposeNode *again = compose_node_dup(root);
-        ASSERT_OK(compose_normalize(again, "corpus", dir, NULL, NULL, &err));
+        ASSERT_OK(compose_normalize(again, "corpus", dir, NULL, NULL, /* resolve_env= */ true, &err));
         if (!compose_node_equal(root, again))
                 TAP_FAIL("%s: a second normalization changed the tree", path);
         return true;

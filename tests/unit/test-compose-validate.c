@@ -384,20 +384,21 @@ TEST(port_spec_errors) {
         ComposePortSpec p;
         NcError e = {};
 
+        /* docker's words first ("Invalid hostPort: 0"), then ours */
         ASSERT_EQ(compose_parse_port_spec("0:80", &p, &e), -ERANGE);
-        ASSERT_STREQ(e.message, "port 0 out of range");
+        ASSERT_STREQ(e.message, "invalid hostPort: 0 (port 0 out of range)");
         e = (NcError) {};
         ASSERT_EQ(compose_parse_port_spec("80:65536", &p, &e), -ERANGE);
-        ASSERT_STREQ(e.message, "port 65536 out of range");
+        ASSERT_STREQ(e.message, "invalid containerPort: 65536 (port 65536 out of range)");
         e = (NcError) {};
         ASSERT_EQ(compose_parse_port_spec("abc", &p, &e), -EINVAL);
-        ASSERT_STREQ(e.message, "invalid port \"abc\"");
+        ASSERT_STREQ(e.message, "invalid containerPort: abc (invalid port \"abc\")");
         e = (NcError) {};
         ASSERT_EQ(compose_parse_port_spec("80:", &p, &e), -EINVAL);
         ASSERT_STREQ(e.message, "no port specified");
         e = (NcError) {};
         ASSERT_EQ(compose_parse_port_spec("90-80:90-80", &p, &e), -EINVAL);
-        ASSERT_STREQ(e.message, "invalid port range \"90-80\"");
+        ASSERT_STREQ(e.message, "invalid containerPort: 90-80 (invalid port range \"90-80\")");
         ASSERT_TRUE(compose_parse_port_spec("1.2.3:80:80", &p, NULL) < 0);
         ASSERT_TRUE(compose_parse_port_spec("80/icmp", &p, NULL) < 0);
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "reconcile/compose/compose-internal.h"
+#include "lib/strv.h"
 #include "tests/tap.h"
 
 static ComposeNode *parse(const char *text) {
@@ -37,6 +38,51 @@ TEST(core_schema_scalars) {
         ASSERT_STREQ(compose_map_get_str(n, "j"), "8");        /* 010: octal, as go-yaml v3 reads it */
         ASSERT_EQ(compose_map_get(n, "k")->type, COMPOSE_NODE_STRING);
         ASSERT_EQ(compose_map_get(n, "l")->type, COMPOSE_NODE_NULL);
+}
+
+/* Numbers as go-yaml v3 reads them and docker compose prints them back. */
+TEST(numbers_as_docker_compose_prints_them) {
+        static const struct {
+                const char *in;
+                ComposeNodeType type;
+                const char *text;
+        } cases[] = {
+                { ".5", COMPOSE_NODE_FLOAT, "0.5" },     { "1.", COMPOSE_NODE_INT, "1" },
+                { "1.e3", COMPOSE_NODE_INT, "1000" },    { "1e3", COMPOSE_NODE_INT, "1000" },
+                { "1e21", COMPOSE_NODE_FLOAT, "1e+21" }, { "1e-7", COMPOSE_NODE_FLOAT, "1e-07" },
+                { "-.5", COMPOSE_NODE_FLOAT, "-0.5" },   { "+1.5", COMPOSE_NODE_FLOAT, "1.5" },
+                { "1e6", COMPOSE_NODE_FLOAT, "1e+06" },  { "1_000.5", COMPOSE_NODE_FLOAT, "1000.5" },
+                { "0x10", COMPOSE_NODE_INT, "16" },      { "1_000", COMPOSE_NODE_INT, "1000" },
+                { "-0x10", COMPOSE_NODE_INT, "-16" },    { "0b101", COMPOSE_NODE_INT, "5" },
+                { "+7", COMPOSE_NODE_INT, "7" },         { "-0", COMPOSE_NODE_INT, "0" },
+                { "12345678901234567890", COMPOSE_NODE_INT, "12345678901234567890" },
+                { "100000000000000000000000", COMPOSE_NODE_FLOAT, "1e+23" },
+                { "08", COMPOSE_NODE_INT, "8" },         { "1e400", COMPOSE_NODE_STRING, "1e400" },
+                { "0x", COMPOSE_NODE_STRING, "0x" },     { "1_0x", COMPOSE_NODE_STRING, "1_0x" },
+                { ".e3", COMPOSE_NODE_STRING, ".e3" },   { "1e", COMPOSE_NODE_STRING, "1e" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *text = strjoin("v: ", cases[i].in);
+                _cleanup_(compose_node_freep) ComposeNode *n = parse(text);
+                const ComposeNode *v = compose_map_get(n, "v");
+
+                printf("# %s\n", cases[i].in);
+                ASSERT_NOT_NULL(v);
+                ASSERT_EQ(v->type, cases[i].type);
+                ASSERT_STREQ(v->scalar, cases[i].text);
+                ASSERT_EQ(compose_yaml_plain_type(cases[i].text), cases[i].type);
+        }
+}
+
+TEST(nonfinite_rejected) {
+        NcError err = {};
+
+        ASSERT_EQ(parse_error("a: [1, .inf]\n", &err), -EINVAL);
+        ASSERT_STRCONTAINS(err.message, "unsupported value: +Inf");
+        ASSERT_EQ(err.column, 8u);
+        ASSERT_EQ(parse_error("a: .NaN\n", &err), -EINVAL);
+        ASSERT_EQ(parse_error("a: -.inf\n", &err), -EINVAL);
+        ASSERT_EQ(parse_error("a: '.inf'\n", &err), 0);
 }
 
 TEST(marks_are_one_based) {
@@ -164,7 +210,8 @@ TEST(multi_document_merges) {
 }
 
 TEST(dump_yaml_quotes_what_would_change_type) {
-        _cleanup_(compose_node_freep) ComposeNode *n = parse("a: \"8080\"\nb: 8080\nc: \"yes\"\nd: hello\ne: \"x: y\"\n");
+        _cleanup_(compose_node_freep) ComposeNode *n = parse("a: \"8080\"\nb: 8080\nc: \"yes\"\nd: hello\ne: \"x: y\"\n"
+                                                           "f: \"1_000\"\ng: \"2001-12-14\"\nh: 0x\n");
         _cleanup_free_ char *y = compose_dump_yaml(n);
         _cleanup_(compose_node_freep) ComposeNode *back = NULL;
 
@@ -172,6 +219,9 @@ TEST(dump_yaml_quotes_what_would_change_type) {
         ASSERT_STRCONTAINS(y, "b: 8080\n");
         ASSERT_STRCONTAINS(y, "c: \"yes\"\n");
         ASSERT_STRCONTAINS(y, "d: hello\n");
+        ASSERT_STRCONTAINS(y, "f: \"1_000\"\n");        /* go-yaml reads 1_000 as 1000 */
+        ASSERT_STRCONTAINS(y, "g: \"2001-12-14\"\n");   /* and this as a timestamp */
+        ASSERT_STRCONTAINS(y, "h: 0x\n");
         back = parse(y);
         ASSERT_TRUE(compose_node_equal(n, back));
 }
@@ -181,9 +231,22 @@ TEST(dump_json_types_and_order) {
         _cleanup_free_ char *j = compose_dump_json(n);
 
         ASSERT_STRCONTAINS(j, "\"name\": \"p\"");
+        /* docker compose's JSON: the top level is a Go map, its keys sorted */
+        ASSERT_TRUE(strstr(j, "\"b\"") < strstr(j, "\"name\""));
         ASSERT_TRUE(strstr(j, "\"name\"") < strstr(j, "\"services\""));
-        ASSERT_TRUE(strstr(j, "\"services\"") < strstr(j, "\"b\""));
+        ASSERT_STRCONTAINS(j, "\"services\": {}");
         ASSERT_STRCONTAINS(j, "\"b\": [\n    1,\n    true,\n    null,\n    \"s\"\n  ]");
+}
+
+/* Floats as encoding/json writes them, except an integral one from 1e6 on, which keeps go-yaml's
+ * exponent form so that it reads back as a float. Strings with Go's escapes. */
+TEST(dump_json_numbers_and_escapes) {
+        _cleanup_(compose_node_freep) ComposeNode *n =
+                parse("a: [0.5, 1e-7, 2e7, 1e21, 12345678901234567890]\nb: \"<&>\\u2028\\t\"\n");
+        _cleanup_free_ char *j = compose_dump_json(n);
+
+        ASSERT_STRCONTAINS(j, "0.5,\n    1e-7,\n    2e+07,\n    1e+21,\n    12345678901234567890\n");
+        ASSERT_STRCONTAINS(j, "\"b\": \"\\u003c\\u0026\\u003e\\u2028\\t\"");
 }
 
 TAP_MAIN();
