@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "lib/log.h"
 
@@ -29,9 +30,18 @@ int log_internal(int level, int error, const char *file, int line, const char *f
         va_end(ap);
         errno = saved;
 
-        if (max_level >= LOG_DEBUG)
-                fprintf(stderr, "<%d>%s:%d: %s\n", level, file, line, buf);
-        else
-                fprintf(stderr, "<%d>%s\n", level, buf);
+        /* one record per line, each with its priority, as systemd's log does: a message holding a
+         * newline (a tool's multi-line error, a value quoted in a message) stays at its level */
+        for (char *l = buf, *next; l; l = next) {
+                next = strchr(l, '\n');
+                if (next)
+                        *next++ = 0;
+                if (!*l && !next && l != buf)
+                        break;          /* the newline that ended the message */
+                if (max_level >= LOG_DEBUG)
+                        fprintf(stderr, "<%d>%s:%d: %s\n", level, file, line, l);
+                else
+                        fprintf(stderr, "<%d>%s\n", level, l);
+        }
         return error;
 }

@@ -213,3 +213,20 @@ bool string_is_name(const char *s) {
                         return false;
         return true;
 }
+
+char *cescape(const char *s) {
+        static const char from[] = "\a\b\f\n\r\t\v\\\"", to[] = "abfnrtv\\\"";
+        StrBuf b = {};
+
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+                const char *e = strchr(from, *p);
+
+                if (e)
+                        strbuf_printf(&b, "\\%c", to[e - from]);
+                else if (*p < 0x20 || *p == 0x7f)
+                        strbuf_printf(&b, "\\x%02x", *p);
+                else
+                        strbuf_append_char(&b, (char) *p);
+        }
+        return strbuf_steal(&b);
+}

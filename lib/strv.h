@@ -58,5 +58,9 @@ char *strjoin_real(const char *a, ...) __attribute__((sentinel));
 /* Appends a formatted string. 0 or -ENOMEM. */
 int strv_extendf(char ***l, const char *fmt, ...) _printf_(2, 3);
 
+/* @s with C's escapes for quotes, backslashes and control characters ("a\nb" for a newline), for
+ * quoting a value in a message on one line. NULL on OOM. */
+char *cescape(const char *s);
+
 /* Non-empty and only [A-Za-z0-9._-]: a name as compose gives services, networks and volumes. */
 bool string_is_name(const char *s);

@@ -8,6 +8,7 @@
  * skipped as skipped, and .ci/run counts each skipped case. */
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,29 @@ typedef struct TapCase {
         const char *name;
         void (*func)(void);
 } TapCase;
+
+/* A diagnostic: every line of the formatted text as a TAP comment ("# ..."), so that a message
+ * holding a newline cannot end the comment and become an unknown TAP line. */
+__attribute__((format(printf, 1, 2), unused))
+static void tap_diag(const char *fmt, ...) {
+        char *text = NULL;
+        va_list ap;
+        int n;
+
+        va_start(ap, fmt);
+        n = vasprintf(&text, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                return;
+        for (char *l = text, *next; l; l = next) {
+                next = strchr(l, '\n');
+                if (next)
+                        *next++ = 0;
+                printf("# %s\n", l);
+        }
+        free(text);
+        fflush(stdout);
+}
 
 #define TAP_MAX_CASES 512
 extern TapCase tap_cases[TAP_MAX_CASES];
@@ -47,10 +71,8 @@ extern bool tap_skipped;
 
 #define TAP_FAIL(...)                                                           \
         do {                                                                    \
-                fprintf(stdout, "# %s:%d: ", __FILE__, __LINE__);               \
-                fprintf(stdout, __VA_ARGS__);                                   \
-                fputc('\n', stdout);                                            \
-                fflush(stdout);                                                 \
+                printf("# %s:%d:\n", __FILE__, __LINE__);                       \
+                tap_diag(__VA_ARGS__);                                          \
                 abort();                                                        \
         } while (0)
 

@@ -306,16 +306,22 @@ static int check_config(const ComposeNode *n, const char *path, NcError *reterr)
  * bad dns ("IP address is not correctly formatted") and dns_search ("is not a valid domain"), and
  * takes any hostname or alias; we refuse those too (docs/compose-differences.md). */
 static int check_dns_name(const ComposeNode *n, const char *path, NcError *reterr) {
+        _cleanup_free_ char *q = NULL;
+
         if (!compose_node_is_scalar(n) || compose_dns_name_is_valid(n->scalar))
                 return 0;
-        return compose_node_error(n, reterr, -EINVAL, path, "\"%s\" is not a valid hostname", n->scalar);
+        q = cescape(n->scalar);
+        return compose_node_error(n, reterr, -EINVAL, path, "\"%s\" is not a valid hostname", strempty(q));
 }
 
 static int check_dns_search(const ComposeNode *n, const char *path, NcError *reterr) {
+        _cleanup_free_ char *q = NULL;
+
         /* "." is docker's "no search domain" */
         if (!compose_node_is_scalar(n) || streq(n->scalar, ".") || compose_dns_name_is_valid(n->scalar))
                 return 0;
-        return compose_node_error(n, reterr, -EINVAL, path, "%s is not a valid domain", n->scalar);
+        q = cescape(n->scalar);
+        return compose_node_error(n, reterr, -EINVAL, path, "%s is not a valid domain", strempty(q));
 }
 
 static int check_ip_address(const ComposeNode *n, const char *path, NcError *reterr) {

@@ -42,7 +42,7 @@ static int sync_p(FwContext *ctx) {
         int r = fw_sync_project(ctx, "p", ports_p, ELEMENTSOF(ports_p), net_p, ELEMENTSOF(net_p), &err);
 
         if (r < 0)
-                printf("# sync p: %s\n", err.message);
+                tap_diag("sync p: %s", err.message);
         return r;
 }
 

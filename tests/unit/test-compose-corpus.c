@@ -187,7 +187,7 @@ static bool check_valid_file(const char *name, const char *dir) {
 
         r = compose_project_load(&o, &p, &err);
         if (c && c->rejected) {
-                printf("# %s: rejected as docker compose does: %s\n", name, nc_error_format(&err, buf, sizeof buf));
+                tap_diag("%s: rejected as docker compose does: %s", name, nc_error_format(&err, buf, sizeof buf));
                 ASSERT_TRUE(r < 0);
                 ASSERT_STRCONTAINS(err.message, c->rejected);
                 return false;

@@ -23,7 +23,7 @@ static char *parse_joined(const char *text) {
         NcError err = {};
 
         if (compose_dotenv_parse(".env", text, lookup, NULL, &env, &err) < 0) {
-                printf("# %s:%u: %s\n", err.file, err.line, err.message);
+                tap_diag("%s:%u: %s", err.file, err.line, err.message);
                 return NULL;
         }
         return env ? strv_join(env, "|") : strdup("");

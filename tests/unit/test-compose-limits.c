@@ -46,7 +46,7 @@ static int load_text(const char *text, NcError *err) {
 
         r = compose_project_load_buffer(path, text, strlen(text), NULL, &p, err);
         if (r < 0)
-                printf("# %s:%u:%u: %s\n", err->file, err->line, err->column, err->message);
+                tap_diag("%s:%u:%u: %s", err->file, err->line, err->column, err->message);
         return r;
 }
 
@@ -57,7 +57,7 @@ static int load_file(const char *rel, NcError *err, ComposeProject **ret) {
 
         r = compose_project_load(&o, ret, err);
         if (r < 0)
-                printf("# %s:%u:%u: %s\n", err->file, err->line, err->column, err->message);
+                tap_diag("%s:%u:%u: %s", err->file, err->line, err->column, err->message);
         return r;
 }
 
@@ -373,11 +373,11 @@ TEST(hosts_and_resolv_names_are_refused) {
                 unsigned line, column;
         } cases[] = {
                 { "    hostname: \"h\\n10.0.0.1 injected\"\n",
-                  "services.web.hostname: \"h\n10.0.0.1 injected\" is not a valid hostname", 4, 15 },
+                  "services.web.hostname: \"h\\n10.0.0.1 injected\" is not a valid hostname", 4, 15 },
                 { "    hostname: \"a b\"\n", "services.web.hostname: \"a b\" is not a valid hostname", 4, 15 },
-                { "    domainname: \"x\\ty\"\n", "services.web.domainname: \"x\ty\" is not a valid hostname", 4, 17 },
+                { "    domainname: \"x\\ty\"\n", "services.web.domainname: \"x\\ty\" is not a valid hostname", 4, 17 },
                 { "    networks:\n      n:\n        aliases: [ok, \"a\\n6.6.6.6 evil\"]\n",
-                  "services.web.networks.n.aliases[1]: \"a\n6.6.6.6 evil\" is not a valid hostname", 6, 23 },
+                  "services.web.networks.n.aliases[1]: \"a\\n6.6.6.6 evil\" is not a valid hostname", 6, 23 },
                 { "    extra_hosts: [\"foo\\n1.2.3.4 bar:1.1.1.1\"]\n",
                   "services.web.extra_hosts[0]: bad host name 'foo\n1.2.3.4 bar'", 4, 19 },
                 { "    extra_hosts: [\"foo:1.1.1.1\\n6.6.6.6 evil\"]\n",

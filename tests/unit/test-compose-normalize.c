@@ -653,7 +653,7 @@ static bool check_corpus_file(const char *path, const char *dir) {
                 /* compose-go's schema fixture puts one variable in every field, of every type:
                  * no single value interpolates everywhere, for docker compose either. */
                 if (compose_interpolate_tree(root, lookup_one, NULL, &warnings, &err) < 0) {
-                        printf("# %s: not interpolable (%s), not counted\n", path, err.message);
+                        tap_diag("%s: not interpolable (%s), not counted", path, err.message);
                         return false;
                 }
         }

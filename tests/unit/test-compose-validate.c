@@ -139,7 +139,7 @@ static void expect_corpus_error(const char *name, const char *message) {
 
         ASSERT_NOT_NULL(path);
         ASSERT_TRUE(validate_file(path, &err) < 0);
-        printf("# %s: %u:%u: %s\n", name, err.line, err.column, err.message);
+        tap_diag("%s: %u:%u: %s", name, err.line, err.column, err.message);
         ASSERT_STRCONTAINS(err.message, message);
 }
 
@@ -199,7 +199,7 @@ TEST(corpus_valid_files_pass_schema) {
                 if (streq(*f, "compose-go__using-variables.yml"))
                         continue;
                 if (schema_only(path, &err) < 0) {
-                        printf("# %s: %s\n", *f, nc_error_format(&err, buf, sizeof buf));
+                        tap_diag("%s: %s", *f, nc_error_format(&err, buf, sizeof buf));
                         failed++;
                 }
                 n++;
@@ -227,7 +227,7 @@ TEST(corpus_invalid_files_fail_to_load) {
                 NcError err = {};
 
                 ASSERT_TRUE(load_file(path, &err) < 0);
-                printf("# %s: %u:%u: %s\n", cases[i], err.line, err.column, err.message);
+                tap_diag("%s: %u:%u: %s", cases[i], err.line, err.column, err.message);
                 ASSERT_STRCONTAINS(err.message, cases[i + 1]);
         }
 }
@@ -282,7 +282,7 @@ TEST(corpus_valid_files_load) {
                                 expected = expected_failures[i + 1];
                 r = load_file(path, &err);
                 if (expected ? r >= 0 || !strstr(err.message, expected) : r < 0) {
-                        printf("# %s: %s\n", *f, r < 0 ? nc_error_format(&err, buf, sizeof buf) : "(accepted)");
+                        tap_diag("%s: %s", *f, r < 0 ? nc_error_format(&err, buf, sizeof buf) : "(accepted)");
                         failed++;
                 }
         }

@@ -8,7 +8,7 @@ static ComposeNode *parse(const char *text) {
         NcError err = {};
 
         if (compose_yaml_parse("t.yml", text, strlen(text), &n, &err) < 0) {
-                printf("# %s:%u:%u: %s\n", err.file, err.line, err.column, err.message);
+                tap_diag("%s:%u:%u: %s", err.file, err.line, err.column, err.message);
                 return NULL;
         }
         return n;

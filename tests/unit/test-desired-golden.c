@@ -236,7 +236,7 @@ static void corpus_file(const char *path, unsigned *rendered, unsigned *refused,
 
         r = corpus_load(path, &p, &err);
         if (r < 0) {
-                printf("#   not loaded: %s\n", nc_error_format(&err, buf, sizeof buf));
+                tap_diag("  not loaded: %s", nc_error_format(&err, buf, sizeof buf));
                 test_tmpdir_remove();
                 (*unloaded)++;
                 return;
@@ -245,7 +245,7 @@ static void corpus_file(const char *path, unsigned *rendered, unsigned *refused,
         if (r < 0) {
                 if (isempty(err.message))
                         TAP_FAIL("%s: render failed without a message: %s", path, strerror(-r));
-                printf("#   refused: %s\n", nc_error_format(&err, buf, sizeof buf));
+                tap_diag("  refused: %s", nc_error_format(&err, buf, sizeof buf));
                 test_tmpdir_remove();
                 (*refused)++;
                 return;

@@ -175,4 +175,11 @@ TEST(strbuf_grows_and_hands_over) {
         ASSERT_NULL(b.buf);
 }
 
+TEST(cescape_puts_a_value_on_one_line) {
+        _cleanup_free_ char *a = cescape("h\n10.0.0.1 x\t\"q\" \\ \x1b[2J\x7f"), *b = cescape("plain");
+
+        ASSERT_STREQ(a, "h\\n10.0.0.1 x\\t\\\"q\\\" \\\\ \\x1b[2J\\x7f");
+        ASSERT_STREQ(b, "plain");
+}
+
 TAP_MAIN();
