@@ -32,3 +32,4 @@ int cmd_run_service(int argc, char *argv[], CmdGlobal *g);
 int cmd_net_up(int argc, char *argv[], CmdGlobal *g);
 int cmd_net_down(int argc, char *argv[], CmdGlobal *g);
 int cmd_supervise(int argc, char *argv[], CmdGlobal *g);
+int cmd_secret(int argc, char *argv[], CmdGlobal *g);

@@ -25,6 +25,7 @@ static const Verb verbs[] = {
         { "render",  cmd_render, "Write the files apply installs below a directory" },
         { "pull",    cmd_pull,   "Pull the services' images into the image store" },
         { "supervise", cmd_supervise, "Keep converging (a Type=notify service)" },
+        { "secret",  cmd_secret, "Manage credentials for external secrets and configs" },
         { "net-up",   cmd_net_up,   NULL },     /* the network unit's ExecStart= */
         { "net-down", cmd_net_down, NULL },     /* the network unit's ExecStop= */
         { "run-service", cmd_run_service, NULL },     /* internal: ExecStart of service units */

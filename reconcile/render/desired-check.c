@@ -226,8 +226,7 @@ static void check_secret_like(Checker *k, const char *kind, const char *name, co
 
         snprintf(path, sizeof path, "%s.%s", kind, name);
         if (compose_map_get_bool(n, "external", false))
-                problem(k, true, n, path, "external %s are not supported: give 'file:'%s", kind,
-                        streq(kind, "configs") ? ", 'content:'" : "");
+                ;       /* from systemd's credential store: desired_credentials() */
         else if (!compose_map_get(n, "file") && !compose_map_get(n, "environment") && !compose_map_get(n, "content"))
                 problem(k, true, n, path, "no source: give 'file:' or 'environment:'");
         if (compose_map_get(n, "driver") || compose_map_get(n, "template_driver"))

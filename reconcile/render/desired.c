@@ -67,6 +67,9 @@ static void desired_context_done(DesiredContext *c) {
         }
         free(c->units);
         free(c->nets);
+        for (size_t i = 0; i < c->n_credentials; i++)
+                free(c->credentials[i].path);
+        free(c->credentials);
         free(c->settings_dir);
         free(c->unit_dir);
         free(c->target_unit);
@@ -143,7 +146,7 @@ static int service_init(DesiredContext *c, size_t i, const ComposeNode *key, NcE
 
         c->units[i].name = name;
         c->units[i].node = compose_map_get(c->services, name);
-        r = name_machine(c->name, name, &d->machine);
+        r = name_machine(c->name, name, NULL, &d->machine);
         if (r == -EINVAL)
                 return compose_node_error(key, reterr, r, "services", "'%s': not usable as a machine name", name);
         if (r < 0)
@@ -491,6 +494,9 @@ int desired_render(const ComposeProject *p, const DesiredOptions *o, DesiredStat
         if (r < 0)
                 return r;
         r = desired_secret_files(&c, reterr);
+        if (r < 0)
+                return r;
+        r = desired_credentials(&c, reterr);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < c.state->n_services; i++) {

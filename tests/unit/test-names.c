@@ -46,7 +46,7 @@ TEST(machine_names_never_collide_and_are_valid) {
                 for (size_t s = 0; s < ELEMENTSOF(services); s++) {
                         char *m = NULL;
 
-                        ASSERT_OK(name_machine(projects[p], services[s], &m));
+                        ASSERT_OK(name_machine(projects[p], services[s], NULL, &m));
                         ASSERT_TRUE(strlen(m) <= 64);
                         ASSERT_TRUE(strspn(m, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") ==
                                     strlen(m));
@@ -59,17 +59,17 @@ TEST(machine_names_never_collide_and_are_valid) {
 TEST(machine_names_read_as_project_dot_service) {
         char *m = NULL;
 
-        ASSERT_OK(name_machine("shop", "web", &m));
+        ASSERT_OK(name_machine("shop", "web", NULL, &m));
         ASSERT_STREQ(m, "shop.web");
         free(m);
-        ASSERT_OK(name_machine("my-shop", "api-v2", &m));
+        ASSERT_OK(name_machine("my-shop", "api-v2", NULL, &m));
         ASSERT_STREQ(m, "my-shop.api-v2");
         free(m);
-        ASSERT_OK(name_machine("shop", "db_1", &m));     /* '_' is not a hostname character: hashed */
+        ASSERT_OK(name_machine("shop", "db_1", NULL, &m));     /* '_' is not a hostname character: hashed */
         ASSERT_TRUE(startswith(m, "nc-") && strlen(m) == 19 && !strchr(m, '.'));
         free(m);
-        ASSERT_EQ(name_machine("shop", "", &m), -EINVAL);
-        ASSERT_EQ(name_machine("shop", "a/b", &m), -EINVAL);
+        ASSERT_EQ(name_machine("shop", "", NULL, &m), -EINVAL);
+        ASSERT_EQ(name_machine("shop", "a/b", NULL, &m), -EINVAL);
 }
 
 TEST(interface_names_fit_the_kernel) {
