@@ -9,7 +9,8 @@
  * nowhere else: units, machines, bridges, veths, network namespaces and the paths of our settings and
  * state (docs/runtime.md lists them). The returned strings are new (NULL on OOM) unless said.
  *
- * Each name is injective over its inputs, so no two projects can ever share one: a project name is
+ * Each name is injective over its inputs, so no two projects can ever share one (a machine named by
+ * compose's container_name aside, which apply checks against machined): a project name is
  * [a-z0-9_-] (no '.', no '/'), a service or network name [A-Za-z0-9._-] (no '/'), so "P.S" splits at
  * its first '.', and "P/S" (hashed) at its '/'. */
 

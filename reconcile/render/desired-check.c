@@ -19,7 +19,7 @@ static const struct {
         { "annotations", KEY_QUIET },   { "attach", KEY_QUIET },        { "blkio_config", KEY_WARN },
         { "build", KEY_USE },           { "cap_add", KEY_USE },         { "cap_drop", KEY_USE },
         { "cgroup", KEY_WARN },         { "cgroup_parent", KEY_WARN },  { "command", KEY_USE },
-        { "configs", KEY_USE },         { "container_name", KEY_WARN }, { "cpu_count", KEY_WARN },
+        { "configs", KEY_USE },         { "container_name", KEY_USE }, { "cpu_count", KEY_WARN },
         { "cpu_percent", KEY_WARN },    { "cpu_period", KEY_WARN },     { "cpu_quota", KEY_WARN },
         { "cpu_rt_period", KEY_WARN },  { "cpu_rt_runtime", KEY_WARN }, { "cpu_shares", KEY_WARN },
         { "cpus", KEY_USE },            { "cpuset", KEY_WARN },         { "credential_spec", KEY_WARN },

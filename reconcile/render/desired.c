@@ -142,11 +142,21 @@ static int cmp_service_key(const void *a, const void *b) {
 static int service_init(DesiredContext *c, size_t i, const ComposeNode *key, NcError *reterr) {
         DesiredService *d = &c->state->services[i];
         const char *name = key->scalar, *digest, *image;
+        const ComposeNode *cn;
         int r;
 
         c->units[i].name = name;
         c->units[i].node = compose_map_get(c->services, name);
-        r = name_machine(c->name, name, NULL, &d->machine);
+        cn = compose_map_get(c->units[i].node, "container_name");
+        r = name_machine(c->name, name, compose_node_str(cn), &d->machine);
+        if (r == -EINVAL && cn) {
+                char path[300];
+
+                snprintf(path, sizeof path, "services.%s.container_name", name);
+                return compose_node_error(cn, reterr, r, path, "'%s' is not usable as a machine name: "
+                                          "[a-zA-Z0-9] then [a-zA-Z0-9.-] (docker's rule without '_', as "
+                                          "machined takes a hostname), at most 64 bytes", strempty(cn->scalar));
+        }
         if (r == -EINVAL)
                 return compose_node_error(key, reterr, r, "services", "'%s': not usable as a machine name", name);
         if (r < 0)

@@ -200,4 +200,49 @@ TEST(credential_name_is_checked) {
         test_tmpdir_remove();
 }
 
+static const char *const named_yml =
+        "name: shop\n"
+        "services:\n"
+        "  web:\n"
+        "    image: nginx:1\n"
+        "    container_name: front\n"
+        "  api:\n"
+        "    image: nginx:1\n";
+
+/* The machine is the container_name; the others resolve it by that name too; the unit keeps its name. */
+TEST(container_name_names_the_machine) {
+        const char *root = test_tmpdir_new();
+        _cleanup_(desired_state_freep) DesiredState *s = render_ok(root, named_yml);
+        const DesiredService *web = desired_state_find_service(s, "web");
+
+        ASSERT_STREQ(web->machine, "front");
+        ASSERT_STREQ(web->unit, "nspawn-compose-shop.web.service");
+        ASSERT_STREQ(desired_state_find_service(s, "api")->machine, "shop.api");
+        ASSERT_STRCONTAINS(file_content(s, SETTINGS), "\"machine\": \"front\"");
+        ASSERT_STRCONTAINS(file_content(s, "/etc/nspawn-compose/shop/api.hosts"), "\tweb front\n");
+        ASSERT_STRCONTAINS(file_content(s, "/etc/nspawn-compose/shop/web.hosts"), "\tweb front\n");
+        ASSERT_NULL(strstr(file_content(s, "/etc/nspawn-compose/shop/web.hosts"), "\tapi front"));
+        STRV_FOREACH(w, s->warnings)
+                ASSERT_NULL(strstr(*w, "container_name"));
+        test_tmpdir_remove();
+}
+
+TEST(container_name_is_checked) {
+        const char *root = test_tmpdir_new();
+        _cleanup_(desired_state_freep) DesiredState *s = NULL;
+        NcError err = {};
+
+        ASSERT_EQ(render_in(root, "name: shop\nservices:\n  web:\n    image: nginx:1\n    container_name: my_web\n",
+                            &s, &err), -EINVAL);
+        ASSERT_EQ(err.line, 5u);
+        ASSERT_EQ(err.column, 21u);
+        ASSERT_STRCONTAINS(err.message, "services.web.container_name: 'my_web' is not usable as a machine name");
+        err = (NcError) {};
+        /* two services, one machine name: the other's own P.S */
+        ASSERT_EQ(render_in(root, "name: shop\nservices:\n  web:\n    image: nginx:1\n    container_name: shop.api\n"
+                            "  api:\n    image: nginx:1\n", &s, &err), -EEXIST);
+        ASSERT_STRCONTAINS(err.message, "map to the same machine name 'shop.api'");
+        test_tmpdir_remove();
+}
+
 TAP_MAIN();

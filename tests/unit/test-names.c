@@ -72,6 +72,36 @@ TEST(machine_names_read_as_project_dot_service) {
         ASSERT_EQ(name_machine("shop", "a/b", NULL, &m), -EINVAL);
 }
 
+/* container_name: docker's [a-zA-Z0-9][a-zA-Z0-9_.-]+ and machined's hostname rule together. */
+TEST(container_names) {
+        static const char *const good[] = { "db", "my-db", "Web2", "a.b", "x1", "a-b.c-d" };
+        static const char *const bad[] = { "", "a", "-a", ".a", "a.", "a..b", "a_b", "a/b", "a b", "é1",
+                "a12345678901234567890123456789012345678901234567890123456789012345" };
+        char *m = NULL;
+
+        for (size_t i = 0; i < ELEMENTSOF(good); i++) {
+                ASSERT_TRUE(name_container_name_valid(good[i]));
+                ASSERT_OK(name_machine("shop", "web", good[i], &m));
+                ASSERT_STREQ(m, good[i]);
+                free(m);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                ASSERT_FALSE(name_container_name_valid(bad[i]));
+                ASSERT_EQ(name_machine("shop", "web", bad[i], &m), -EINVAL);
+        }
+        ASSERT_FALSE(name_container_name_valid(NULL));
+}
+
+TEST(credential_names) {
+        ASSERT_TRUE(name_credential_valid("db-password"));
+        ASSERT_TRUE(name_credential_valid("a.b_c"));
+        ASSERT_FALSE(name_credential_valid("."));
+        ASSERT_FALSE(name_credential_valid(".."));
+        ASSERT_FALSE(name_credential_valid("a/b"));
+        ASSERT_FALSE(name_credential_valid(""));
+        ASSERT_FALSE(name_credential_valid(NULL));
+}
+
 TEST(interface_names_fit_the_kernel) {
         _cleanup_free_ char *b = name_bridge("a-very-long-project-name", "a-very-long-network-name");
         _cleanup_free_ char *n = name_netns("a", "b");
