@@ -425,15 +425,15 @@ static int exec_target_open(CmdGlobal *g, const char *service, ExecTarget *t) {
                 return r;
         if (!compose_map_get(compose_map_get(p->model, "services"), service))
                 return log_error_errno(-ENOENT, "No such service: '%s'.", service);
-        r = name_machine(p->name, service, &t->machine);
-        if (r < 0)
-                return log_error_errno(r, "No machine name for service '%s': %m", service);
         t->unit = name_service_unit(p->name, service);
         if (!t->unit)
                 return log_oom();
         r = load_settings(p->name, service, &t->spec);
         if (r < 0)
                 return r;
+        t->machine = strdup(t->spec->machine);  /* as installed: container_name may name it */
+        if (!t->machine)
+                return log_oom();
         r = load_image_config(t->spec, &t->image);
         if (r < 0)
                 return r;

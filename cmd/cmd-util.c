@@ -43,9 +43,11 @@ void cmd_progress(const CmdGlobal *g, const char *what, const char *name, const 
 }
 
 char *cmd_machine(const ComposeProject *p, const char *service) {
+        const ComposeNode *svc = compose_map_get(compose_map_get(p->model, "services"), service);
         char *m = NULL;
 
-        return name_machine(p->name, service, &m) < 0 ? NULL : m;
+        /* container_name: names the machine, as render names it */
+        return name_machine(p->name, service, compose_map_get_str(svc, "container_name"), &m) < 0 ? NULL : m;
 }
 
 int cmd_units_open(CmdGlobal *g, char **args, CmdUnits *ret) {

@@ -189,3 +189,4 @@ typedef struct CmdApply {
 /* Loads the project and converges it as @a asks; *ret_project for the caller to go on with.
  * 0, or -errno (logged). */
 int cmd_apply_project(CmdGlobal *g, const CmdApply *a, ComposeProject **ret_project);
+int cmd_secret(int argc, char *argv[], CmdGlobal *g);

@@ -29,6 +29,7 @@ const CmdVerb cmd_verbs[] = {
         { "wait",    cmd_wait,    "SERVICE...",   "Block until the services stop, exit with the first one's code", cmd_wait_options },
         { "pull",    cmd_pull,    "[SERVICE...]", "Pull the services' images into the image store", NULL },
         { "config",  cmd_config,  NULL,           "Print the resolved compose model", NULL },
+        { "secret",  cmd_secret,  "create|ls|rm", "Manage credentials for external secrets and configs", NULL },
         { "version", cmd_version, NULL,           "Show the nspawn-compose version information", cmd_version_options },
         { "plan",    cmd_plan,    NULL,           "Show what apply would change (exit 2 on drift)", cmd_plan_options },
         { "apply",   cmd_apply,   NULL,           "Converge the host to the compose file", cmd_apply_options },

@@ -12,8 +12,7 @@
 #include "lib/fileio.h"
 #include "lib/macro.h"
 
-/* Reads @fd to its end, refusing more than @max_size bytes. */
-static int read_fd_full(int fd, size_t max_size, char **ret, size_t *ret_size) {
+int read_fd_full(int fd, size_t max_size, char **ret, size_t *ret_size) {
         /* room for one byte more than allowed, which tells "exactly max_size" from "longer", and the NUL */
         size_t cap = max_size < SIZE_MAX - 1 ? max_size + 2 : SIZE_MAX, size = 0, alloc = 0;
         _cleanup_free_ char *buf = NULL;

@@ -8,6 +8,10 @@
 /* Reads the whole of @path into a NUL-terminated buffer. 0 or -errno. */
 int read_full_file(const char *path, char **ret, size_t *ret_size);
 
+/* Reads @fd to its end into a NUL-terminated buffer, refusing more than @max_size bytes (-EFBIG):
+ * for a pipe, where no size is known ahead. 0 or -errno. */
+int read_fd_full(int fd, size_t max_size, char **ret, size_t *ret_size);
+
 /* What a file given as input (a compose file, .env, env_file, a secret's or config's source) may
  * hold: far more than any of them needs, little enough that /dev/zero or a huge file is refused. */
 #define INPUT_FILE_SIZE_MAX (16U * 1024U * 1024U)

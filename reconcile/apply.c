@@ -249,6 +249,42 @@ static int check_foreign(const Reconcile *c, NcError *reterr) {
         return 0;
 }
 
+/* A container_name is a machine name of the whole host: one that machined has for a unit other than
+ * the service's own belongs to another project's service (named), or to something else. */
+static int check_container_names(const Reconcile *c, NcError *reterr) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *system = NULL;
+
+        for (size_t i = 0; i < c->desired->n_services; i++) {
+                const DesiredService *s = &c->desired->services[i];
+                _cleanup_free_ char *fallback = NULL, *unit = NULL, *owner = NULL;
+                const char *rest, *dot;
+                int r;
+
+                r = name_machine(c->project->name, s->name, NULL, &fallback);
+                if (r < 0)
+                        return r;
+                if (streq(fallback, s->machine))
+                        continue;       /* no container_name: our own name, owned by our unit */
+                if (!system && (r = sd_bus_open_system(&system)) < 0)
+                        return nc_error_set(reterr, r, "cannot connect to machined: %m");
+                r = bus_machine_unit(system, s->machine, &unit);
+                if (r < 0)
+                        return nc_error_set(reterr, r, "cannot ask machined about machine '%s': %m", s->machine);
+                if (r == 0 || streq(unit, s->unit))
+                        continue;
+                rest = startswith(unit, NC_UNIT_PREFIX);
+                dot = rest ? strchr(rest, '.') : NULL;
+                if (dot && endswith(dot, ".service") && strlen(dot) > strlen(".service") &&
+                    asprintf(&owner, "service '%.*s' of project '%.*s'", (int) (strlen(dot + 1) - strlen(".service")),
+                             dot + 1, (int) (dot - rest), rest) < 0)
+                        return -ENOMEM;
+                return nc_error_set(reterr, -EEXIST, "service '%s': container_name '%s' is taken: machine '%s' "
+                                    "belongs to %s%s%s", s->name, s->machine, s->machine,
+                                    owner ?: "unit '", owner ? "" : strempty(unit), owner ? "" : "'");
+        }
+        return 0;
+}
+
 static uint64_t now_usec(void) {
         struct timespec ts;
 
@@ -318,6 +354,9 @@ int reconcile_new(const ComposeProject *p, const ReconcileOptions *o, Reconcile 
                 return r;
         if (!o->for_down) {
                 r = check_foreign(c, reterr);
+                if (r < 0)
+                        return r;
+                r = o->offline ? 0 : check_container_names(c, reterr);
                 if (r < 0)
                         return r;
         }

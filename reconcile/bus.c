@@ -183,6 +183,19 @@ int bus_reset_failed(sd_bus *bus, const char *unit) {
         return r < 0 && r != -ENOENT ? r : 0;
 }
 
+/* machined's object of @machine: busctl call org.freedesktop.machine1 /org/freedesktop/machine1
+ * …Manager GetMachine s NAME. @ret_path lives as long as @ret_reply. */
+static int machine_object(sd_bus *bus, const char *machine, sd_bus_error *error, sd_bus_message **ret_reply,
+                          const char **ret_path) {
+        int r;
+
+        r = sd_bus_call_method(bus, "org.freedesktop.machine1", "/org/freedesktop/machine1",
+                               "org.freedesktop.machine1.Manager", "GetMachine", error, ret_reply, "s", machine);
+        if (r < 0)
+                return r;
+        return sd_bus_message_read(*ret_reply, "o", ret_path);
+}
+
 int bus_machine_leader(sd_bus *bus, const char *machine, pid_t *ret) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
@@ -190,12 +203,7 @@ int bus_machine_leader(sd_bus *bus, const char *machine, pid_t *ret) {
         uint32_t leader;
         int r;
 
-        /* busctl call org.freedesktop.machine1 /org/freedesktop/machine1 …Manager GetMachine s NAME */
-        r = sd_bus_call_method(bus, "org.freedesktop.machine1", "/org/freedesktop/machine1",
-                               "org.freedesktop.machine1.Manager", "GetMachine", &error, &reply, "s", machine);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_read(reply, "o", &path);
+        r = machine_object(bus, machine, &error, &reply, &path);
         if (r < 0)
                 return r;
         r = sd_bus_get_property_trivial(bus, "org.freedesktop.machine1", path, "org.freedesktop.machine1.Machine",
@@ -204,4 +212,20 @@ int bus_machine_leader(sd_bus *bus, const char *machine, pid_t *ret) {
                 return r;
         *ret = (pid_t) leader;
         return 0;
+}
+
+int bus_machine_unit(sd_bus *bus, const char *machine, char **ret_unit) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        const char *path;
+        int r;
+
+        r = machine_object(bus, machine, &error, &reply, &path);
+        if (r < 0 && sd_bus_error_has_name(&error, "org.freedesktop.machine1.NoSuchMachine"))
+                return 0;
+        if (r < 0)
+                return r;
+        r = sd_bus_get_property_string(bus, "org.freedesktop.machine1", path, "org.freedesktop.machine1.Machine",
+                                       "Unit", &error, ret_unit);
+        return r < 0 ? r : 1;
 }

@@ -47,4 +47,7 @@ int bus_open_systemd(sd_bus **ret);
 int bus_daemon_reload(sd_bus *bus, sd_bus_error *error);
 /* The leader PID machined records for @machine (on the system bus). -ENXIO etc. when not running. */
 int bus_machine_leader(sd_bus *bus, const char *machine, pid_t *ret);
+/* The unit of the machine machined has under @machine: 1 and *ret_unit ("" when none), 0 when there
+ * is no such machine, or -errno. */
+int bus_machine_unit(sd_bus *bus, const char *machine, char **ret_unit);
 int bus_reset_failed(sd_bus *bus, const char *unit);

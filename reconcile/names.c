@@ -61,7 +61,11 @@ static bool is_machine_name(const char *s) {
         return true;
 }
 
-int name_machine(const char *project, const char *service, char **ret) {
+bool name_container_name_valid(const char *s) {
+        return s && isalnum((unsigned char) s[0]) && strlen(s) >= 2 && is_machine_name(s);
+}
+
+int name_machine(const char *project, const char *service, const char *container_name, char **ret) {
         _cleanup_free_ char *m = NULL;
 
         assert(project);
@@ -69,6 +73,15 @@ int name_machine(const char *project, const char *service, char **ret) {
 
         if (!string_is_name(service))
                 return -EINVAL;
+        if (container_name) {
+                if (!name_container_name_valid(container_name))
+                        return -EINVAL;
+                m = strdup(container_name);
+                if (!m)
+                        return -ENOMEM;
+                *ret = TAKE_PTR(m);
+                return 0;
+        }
         m = strjoin(project, ".", service);
         if (!m)
                 return -ENOMEM;
@@ -122,6 +135,10 @@ char *name_ipam_path(const char *project) {
 
 char *name_config_files_path(const char *project) {
         return strjoin(NC_STATE_DIR "/", project, "/config-files");
+}
+
+bool name_credential_valid(const char *name) {
+        return string_is_name(name) && !streq(name, ".") && !streq(name, "..") && strlen(name) <= 255;
 }
 
 char *name_lock_path(const char *project) {

@@ -9,7 +9,8 @@
  * nowhere else: units, machines, bridges, veths, network namespaces and the paths of our settings and
  * state (docs/runtime.md lists them). The returned strings are new (NULL on OOM) unless said.
  *
- * Each name is injective over its inputs, so no two projects can ever share one: a project name is
+ * Each name is injective over its inputs, so no two projects can ever share one (a machine named by
+ * compose's container_name aside, which apply checks against machined): a project name is
  * [a-z0-9_-] (no '.', no '/'), a service or network name [A-Za-z0-9._-] (no '/'), so "P.S" splits at
  * its first '.', and "P/S" (hashed) at its '/'. */
 
@@ -39,10 +40,15 @@ char *name_service_unit_prefix(const char *project);
  * replaced on upgrade, never made. */
 char *name_legacy_service_unit(const char *project, const char *service);
 
-/* The machine of a service: "P.S" when that is a valid machine name (hostname rules: [A-Za-z0-9-]
- * labels, at most 64 bytes, so no '_' in P or S), else "nc-" + 16 hex digits of sha256("P/S"), which
- * has no '.' and so is never a "P.S". -EINVAL when @service is not a compose service name, -ENOMEM. */
-int name_machine(const char *project, const char *service, char **ret);
+/* The machine of a service: its @container_name when given (compose's `container_name:`, which may
+ * be any name, so the caller checks it is free on the host), else "P.S" when that is a valid machine
+ * name (hostname rules: [A-Za-z0-9-] labels, at most 64 bytes, so no '_' in P or S), else "nc-" + 16
+ * hex digits of sha256("P/S"), which has no '.' and so is never a "P.S". -EINVAL when @service is not
+ * a compose service name or @container_name is not name_container_name_valid(), -ENOMEM. */
+int name_machine(const char *project, const char *service, const char *container_name, char **ret);
+/* docker's container name rule ([a-zA-Z0-9][a-zA-Z0-9_.-]+) and machined's (a hostname: labels of
+ * [A-Za-z0-9-], at most 64 bytes) together: [a-zA-Z0-9] first, then [a-zA-Z0-9.-], no empty label. */
+bool name_container_name_valid(const char *s);
 
 /* Interfaces and namespaces, "<prefix><10 hex digits of sha256>" (IFNAMSIZ allows 15 bytes):
  * the bridge of a network, a service's network namespace, its host-side veth on a network. */
@@ -67,6 +73,13 @@ char *name_ipam_path(const char *project);
 
 /* /var/lib/nspawn-compose/P/config-files: the compose files the last up/apply read, one a line (ls). */
 char *name_config_files_path(const char *project);
+/* systemd's credential stores, where an external secret or config NAME is read from (the paths
+ * LoadCredential= and LoadCredentialEncrypted= search first); `secret create` writes them. */
+#define NC_CREDSTORE_DIR            "/etc/credstore"
+#define NC_CREDSTORE_ENCRYPTED_DIR  "/etc/credstore.encrypted"
+/* NAME is a credential name: [A-Za-z0-9._-], not "." or "..", at most 255 bytes. */
+bool name_credential_valid(const char *name);
+
 /* /run/nspawn-compose/P.lock: one apply per project at a time. */
 char *name_lock_path(const char *project);
 /* Held while an apply takes subnets from the pool and records them: a project name never starts with

@@ -19,7 +19,7 @@ static const struct {
         { "annotations", KEY_QUIET },   { "attach", KEY_QUIET },        { "blkio_config", KEY_WARN },
         { "build", KEY_USE },           { "cap_add", KEY_USE },         { "cap_drop", KEY_USE },
         { "cgroup", KEY_WARN },         { "cgroup_parent", KEY_WARN },  { "command", KEY_USE },
-        { "configs", KEY_USE },         { "container_name", KEY_WARN }, { "cpu_count", KEY_WARN },
+        { "configs", KEY_USE },         { "container_name", KEY_USE }, { "cpu_count", KEY_WARN },
         { "cpu_percent", KEY_WARN },    { "cpu_period", KEY_WARN },     { "cpu_quota", KEY_WARN },
         { "cpu_rt_period", KEY_WARN },  { "cpu_rt_runtime", KEY_WARN }, { "cpu_shares", KEY_WARN },
         { "cpus", KEY_USE },            { "cpuset", KEY_WARN },         { "credential_spec", KEY_WARN },
@@ -226,8 +226,7 @@ static void check_secret_like(Checker *k, const char *kind, const char *name, co
 
         snprintf(path, sizeof path, "%s.%s", kind, name);
         if (compose_map_get_bool(n, "external", false))
-                problem(k, true, n, path, "external %s are not supported: give 'file:'%s", kind,
-                        streq(kind, "configs") ? ", 'content:'" : "");
+                ;       /* from systemd's credential store: desired_credentials() */
         else if (!compose_map_get(n, "file") && !compose_map_get(n, "environment") && !compose_map_get(n, "content"))
                 problem(k, true, n, path, "no source: give 'file:' or 'environment:'");
         if (compose_map_get(n, "driver") || compose_map_get(n, "template_driver"))

@@ -52,6 +52,15 @@ typedef struct DesiredNet {
         unsigned v6_prefix;
 } DesiredNet;
 
+/* An external secret or config: a credential in systemd's store, which the service's unit loads
+ * (LoadCredential= or LoadCredentialEncrypted=) and the wrapper delivers as a file secret. */
+typedef struct DesiredCredential {
+        const char *kind, *key;         /* "secrets" | "configs", and the key in that section */
+        const char *id;                 /* its `name:` (the key by default): the credential's name */
+        char *path;                     /* the store's file: NC_CREDSTORE_DIR/ID or the encrypted one */
+        bool encrypted;
+} DesiredCredential;
+
 typedef struct DesiredContext {
         const ComposeProject *project;
         const DesiredOptions *options;
@@ -67,6 +76,8 @@ typedef struct DesiredContext {
         DesiredNet *nets;               /* parallel to state->networks */
         json_object *previous;          /* parsed DesiredOptions.ipam_json, or NULL */
         json_object *host_ports;        /* "S/target/proto" → port: what ipam.json will hold */
+        DesiredCredential *credentials; /* the external secrets and configs services use */
+        size_t n_credentials;
 } DesiredContext;
 
 /* desired-util.c */
@@ -119,6 +130,11 @@ int desired_service_mounts(DesiredContext *c, size_t i, json_object *mounts, NcE
 int desired_service_inputs(DesiredContext *c, size_t i, char ***ret);
 /* Rendered secret/config files for `environment:` and `content:` sources. */
 int desired_secret_files(DesiredContext *c, NcError *reterr);
+/* Finds the external secrets and configs the services use in the credential store: -ENOENT (at the
+ * definition) for one that is in neither directory, -EINVAL for a name that is no credential name. */
+int desired_credentials(DesiredContext *c, NcError *reterr);
+/* The LoadCredential=/LoadCredentialEncrypted= lines of service @i's unit, each credential once. */
+void desired_credential_lines(DesiredContext *c, size_t i, StrBuf *b);
 
 /* desired-unit.c */
 /* @with_deps: false leaves out the depends_on lines, for the configuration hash (docker compose's

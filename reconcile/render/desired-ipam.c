@@ -258,10 +258,14 @@ static int network_from_pool(DesiredContext *c, size_t i, NcError *reterr) {
                             c->state->networks[i].name);
 }
 
+/* The service name, its container_name (docker resolves a container by its name too), the aliases. */
 static int attach_aliases(DesiredContext *c, size_t s, DesiredAttach *a) {
         const ComposeNode *aliases = compose_map_get(a->node, "aliases");
+        const char *cn = compose_map_get_str(c->units[s].node, "container_name");
 
         if (strv_extend(&a->aliases, c->units[s].name) < 0)
+                return -ENOMEM;
+        if (cn && !strv_contains(a->aliases, cn) && strv_extend(&a->aliases, cn) < 0)
                 return -ENOMEM;
         COMPOSE_SEQ_FOREACH(i, aliases) {
                 const char *v = compose_node_str(aliases->items[i]);

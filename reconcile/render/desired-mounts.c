@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <inttypes.h>
+#include <unistd.h>
 
 #include "lib/fileio.h"
 #include "reconcile/render/desired-internal.h"
@@ -87,13 +88,27 @@ static int tmpfs_json(DesiredContext *c, size_t i, json_object *mounts) {
         return 0;
 }
 
-/* The host file holding secret/config @name: its `file:`, else the one render writes for
- * `environment:` or `content:` (desired_secret_files()). */
+static const ComposeNode *secret_top(DesiredContext *c, const char *kind, const char *name) {
+        return compose_map_get(compose_map_get(c->project->model, kind), name);
+}
+
+static const DesiredCredential *credential_of(DesiredContext *c, const char *kind, const char *name) {
+        for (size_t k = 0; k < c->n_credentials; k++)
+                if (streq(c->credentials[k].kind, kind) && streq(c->credentials[k].key, name))
+                        return &c->credentials[k];
+        return NULL;
+}
+
+/* The host file holding secret/config @name: its `file:`, the credential store's file of an external
+ * one (desired_credentials()), else the one render writes for `environment:` or `content:`
+ * (desired_secret_files()). */
 static char *secret_source(DesiredContext *c, const char *kind, const char *name) {
-        const ComposeNode *top = compose_map_get(compose_map_get(c->project->model, kind), name);
-        const char *file = compose_map_get_str(top, "file");
+        const char *file = compose_map_get_str(secret_top(c, kind, name), "file");
+        const DesiredCredential *cred = credential_of(c, kind, name);
         char *r;
 
+        if (cred)
+                return strdup(cred->path);
         if (file)
                 return strdup(file);
         return asprintf(&r, "%s/%s/%s", c->settings_dir, kind, name) < 0 ? NULL : r;
@@ -116,20 +131,24 @@ static char *secret_target(const char *kind, const ComposeNode *ref) {
 
 /* Secrets and configs are read-only bind mounts of the host file. Owner and mode (default 0444) are
  * recorded for a wrapper that copies the file instead, so that a non-root process in the machine can
- * read a root-only host file. */
+ * read a root-only host file. An external one has no source but its credential's name: the wrapper
+ * copies $CREDENTIALS_DIRECTORY/ID, where systemd put it (decrypted) for the unit. */
 static int secrets_json(DesiredContext *c, size_t i, const char *kind, json_object *mounts) {
         const ComposeNode *refs = compose_map_get(c->units[i].node, kind);
 
         COMPOSE_SEQ_FOREACH(j, refs) {
                 const ComposeNode *ref = refs->items[j], *mode = compose_map_get(ref, "mode");
-                _cleanup_free_ char *src = secret_source(c, kind, strempty(secret_ref_source(ref)));
+                const DesiredCredential *cred = credential_of(c, kind, strempty(secret_ref_source(ref)));
+                _cleanup_free_ char *src = cred ? NULL : secret_source(c, kind, strempty(secret_ref_source(ref)));
                 _cleanup_free_ char *target = secret_target(kind, ref);
                 json_object *m;
                 int64_t v = 0444;
 
-                if (!src || !target)
+                if ((!cred && !src) || !target)
                         return -ENOMEM;
                 m = mount_json("bind", src, target, true, "");
+                if (cred)
+                        json_object_object_add(m, "credential", json_object_new_string(cred->id));
                 json_object_object_add(m, "uid", json_object_new_string(compose_map_get_str(ref, "uid") ?: "0"));
                 json_object_object_add(m, "gid", json_object_new_string(compose_map_get_str(ref, "gid") ?: "0"));
                 (void) compose_node_int(mode, &v);
@@ -182,7 +201,7 @@ int desired_service_inputs(DesiredContext *c, size_t i, char ***ret) {
 }
 
 static int secret_file(DesiredContext *c, const char *kind, const char *name, NcError *reterr) {
-        const ComposeNode *top = compose_map_get(compose_map_get(c->project->model, kind), name);
+        const ComposeNode *top = secret_top(c, kind, name);
         const char *var = compose_map_get_str(top, "environment"), *content = compose_map_get_str(top, "content");
         _cleanup_free_ char *path = NULL;
         char *data;
@@ -203,7 +222,9 @@ static int secret_file(DesiredContext *c, const char *kind, const char *name, Nc
         return desired_add_file(c->state, path, data, streq(kind, "secrets") ? 0600 : 0644, NULL);
 }
 
-int desired_secret_files(DesiredContext *c, NcError *reterr) {
+/* Calls @f for every secret and config reference of every service. */
+static int foreach_secret_ref(DesiredContext *c, int (*f)(DesiredContext *c, const char *kind, const char *name,
+                                                          NcError *reterr), NcError *reterr) {
         int r;
 
         for (size_t i = 0; i < c->state->n_services; i++)
@@ -211,10 +232,104 @@ int desired_secret_files(DesiredContext *c, NcError *reterr) {
                         const ComposeNode *refs = compose_map_get(c->units[i].node, *kind);
 
                         COMPOSE_SEQ_FOREACH(j, refs) {
-                                r = secret_file(c, *kind, strempty(secret_ref_source(refs->items[j])), reterr);
+                                r = f(c, *kind, strempty(secret_ref_source(refs->items[j])), reterr);
                                 if (r < 0)
                                         return r;
                         }
                 }
         return 0;
+}
+
+int desired_secret_files(DesiredContext *c, NcError *reterr) {
+        return foreach_secret_ref(c, secret_file, reterr);
+}
+
+/* Where systemd looks first (systemd.exec(5)), the encrypted store before the plain one: `secret
+ * create` leaves a name in one of them only. */
+static int credential_find(DesiredContext *c, DesiredCredential *cred, const ComposeNode *top, const char *path,
+                           NcError *reterr) {
+        static const struct {
+                const char *dir;
+                bool encrypted;
+        } stores[] = {
+                { NC_CREDSTORE_ENCRYPTED_DIR, true },
+                { NC_CREDSTORE_DIR, false },
+        };
+        const char *root = c->options->credstore_root;
+        _cleanup_free_ char *plain = NULL, *msg = NULL;
+        bool denied = false;
+
+        for (size_t k = 0; k < ELEMENTSOF(stores); k++) {
+                _cleanup_free_ char *dir = root ? path_join(root, stores[k].dir) : strdup(stores[k].dir);
+                _cleanup_free_ char *file = dir ? path_join(dir, cred->id) : NULL;
+
+                if (!file)
+                        return -ENOMEM;
+                if (access(file, F_OK) >= 0) {
+                        cred->path = TAKE_PTR(file);
+                        cred->encrypted = stores[k].encrypted;
+                        return 0;
+                }
+                denied = denied || (errno != ENOENT && errno != ENOTDIR);
+                if (!stores[k].encrypted)
+                        plain = TAKE_PTR(file);
+        }
+        if (!denied)
+                return compose_node_error(top, reterr, -ENOENT, path,
+                                          "credential '%s' is in neither " NC_CREDSTORE_DIR "/ nor "
+                                          NC_CREDSTORE_ENCRYPTED_DIR "/ (nspawn-compose secret create %s FILE)",
+                                          cred->id, cred->id);
+        /* not root (render into a directory): the unit names the plain store, the hash says unreadable */
+        cred->path = TAKE_PTR(plain);
+        msg = desired_format_at(top, path, "cannot look into the credential store: assuming %s", cred->path);
+        return msg && strv_consume(&c->state->warnings, TAKE_PTR(msg)) >= 0 ? 0 : -ENOMEM;
+}
+
+static int credential_add(DesiredContext *c, const char *kind, const char *name, NcError *reterr) {
+        const ComposeNode *top = secret_top(c, kind, name);
+        DesiredCredential *cred;
+        char path[300];
+
+        if (!compose_map_get_bool(top, "external", false) || credential_of(c, kind, name))
+                return 0;
+        snprintf(path, sizeof path, "%s.%s", kind, name);
+        cred = reallocarray(c->credentials, c->n_credentials + 1, sizeof *cred);
+        if (!cred)
+                return -ENOMEM;
+        c->credentials = cred;
+        cred = &c->credentials[c->n_credentials];
+        *cred = (DesiredCredential) {
+                .kind = kind,
+                .key = name,
+                .id = compose_map_get_str(top, "name") ?: name,
+        };
+        if (!name_credential_valid(cred->id))
+                return compose_node_error(top, reterr, -EINVAL, path,
+                                          "'%s' is not a credential name ([A-Za-z0-9._-], not '.' or '..')", cred->id);
+        c->n_credentials++;
+        return credential_find(c, cred, top, path, reterr);
+}
+
+int desired_credentials(DesiredContext *c, NcError *reterr) {
+        return foreach_secret_ref(c, credential_add, reterr);
+}
+
+void desired_credential_lines(DesiredContext *c, size_t i, StrBuf *b) {
+        _cleanup_strv_free_ char **done = NULL;
+
+        for (const char *const *kind = (const char *const[]) { "secrets", "configs", NULL }; *kind; kind++) {
+                const ComposeNode *refs = compose_map_get(c->units[i].node, *kind);
+
+                COMPOSE_SEQ_FOREACH(j, refs) {
+                        const DesiredCredential *cred = credential_of(c, *kind, strempty(secret_ref_source(refs->items[j])));
+                        _cleanup_free_ char *path = NULL;
+
+                        if (!cred || strv_contains(done, cred->id))
+                                continue;
+                        path = unit_value_escape(cred->path);
+                        strbuf_printf(b, "%s=%s:%s\n", cred->encrypted ? "LoadCredentialEncrypted" : "LoadCredential",
+                                      cred->id, strempty(path));
+                        (void) strv_extend(&done, cred->id);
+                }
+        }
 }

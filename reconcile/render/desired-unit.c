@@ -189,6 +189,7 @@ char *desired_service_unit(DesiredContext *c, size_t i, const char *hash, bool w
                 strbuf_append(&b, "RemainAfterExit=yes\n");
         strbuf_append(&b, "NotifyAccess=main\n");
         unit_exec(&b, c, "ExecStart", "run-service", d->settings_path);
+        desired_credential_lines(c, i, &b);
         strbuf_append(&b, "KillMode=mixed\nDelegate=yes\nSlice=machine.slice\nDevicePolicy=closed\n");
         for (size_t k = 0; k < ELEMENTSOF(nspawn_device_allow); k++)
                 strbuf_printf(&b, "DeviceAllow=%s\n", nspawn_device_allow[k]);

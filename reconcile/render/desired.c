@@ -67,6 +67,9 @@ static void desired_context_done(DesiredContext *c) {
         }
         free(c->units);
         free(c->nets);
+        for (size_t i = 0; i < c->n_credentials; i++)
+                free(c->credentials[i].path);
+        free(c->credentials);
         free(c->settings_dir);
         free(c->unit_dir);
         free(c->target_unit);
@@ -139,11 +142,21 @@ static int cmp_service_key(const void *a, const void *b) {
 static int service_init(DesiredContext *c, size_t i, const ComposeNode *key, NcError *reterr) {
         DesiredService *d = &c->state->services[i];
         const char *name = key->scalar, *digest, *image;
+        const ComposeNode *cn;
         int r;
 
         c->units[i].name = name;
         c->units[i].node = compose_map_get(c->services, name);
-        r = name_machine(c->name, name, &d->machine);
+        cn = compose_map_get(c->units[i].node, "container_name");
+        r = name_machine(c->name, name, compose_node_str(cn), &d->machine);
+        if (r == -EINVAL && cn) {
+                char path[300];
+
+                snprintf(path, sizeof path, "services.%s.container_name", name);
+                return compose_node_error(cn, reterr, r, path, "'%s' is not usable as a machine name: "
+                                          "[a-zA-Z0-9] then [a-zA-Z0-9.-] (docker's rule without '_', as "
+                                          "machined takes a hostname), at most 64 bytes", strempty(cn->scalar));
+        }
         if (r == -EINVAL)
                 return compose_node_error(key, reterr, r, "services", "'%s': not usable as a machine name", name);
         if (r < 0)
@@ -491,6 +504,9 @@ int desired_render(const ComposeProject *p, const DesiredOptions *o, DesiredStat
         if (r < 0)
                 return r;
         r = desired_secret_files(&c, reterr);
+        if (r < 0)
+                return r;
+        r = desired_credentials(&c, reterr);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < c.state->n_services; i++) {

@@ -15,7 +15,8 @@
  * desired_render() turns a loaded, canonical project into exactly the files apply installs
  * (docs/runtime.md) plus the facts plan/apply need. Pure: the only input besides the project is
  * DesiredOptions (previous ipam.json, image digests); the only file reads are the content of
- * env_files, configs and secrets for the service hash (unreadable ones are hashed as such). */
+ * env_files, configs and secrets for the service hash (unreadable ones are hashed as such), and
+ * whether an external secret or config is in systemd's credential store (names.h NC_CREDSTORE_DIR). */
 
 typedef struct DesiredFile {
         char *path;                     /* absolute, as under / ("/etc/systemd/system/x.service") */
@@ -96,6 +97,7 @@ typedef struct DesiredOptions {
         void *userdata;
         const void *hash_key;           /* H is keyed with it (HMAC-SHA256) when set: names.h NC_HASH_KEY */
         size_t hash_key_size;
+        const char *credstore_root;     /* the credential stores are looked up below it; NULL: "/" */
 } DesiredOptions;
 
 #define DESIRED_EXE_DEFAULT "/usr/bin/nspawn-compose"

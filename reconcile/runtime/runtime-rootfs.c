@@ -251,7 +251,7 @@ int rt_volumes_prepare(const ServicePaths *p, const ServiceSpec *s, NcError *ret
                 const char *dir = m->source;
                 int r;
 
-                if (streq(m->type, "tmpfs"))
+                if (streq(m->type, "tmpfs") || m->credential)
                         continue;
                 if (!dir) {
                         if (service_anonymous_volume_path(p->volumes, m->target, &anon) < 0)
@@ -356,13 +356,31 @@ int rt_mountpoints_prepare(const ServicePaths *p, const ServiceSpec *s, const ch
         return 0;
 }
 
-static int copy_file_owned(const char *from, const char *to, const ServiceMount *m, NcError *reterr) {
-        _cleanup_free_ char *data = NULL;
+/* A credential is where systemd put it for our unit (systemd.exec(5) $CREDENTIALS_DIRECTORY). */
+static int mount_copy_source(const ServiceMount *m, char **ret, NcError *reterr) {
+        const char *dir = getenv("CREDENTIALS_DIRECTORY");
+
+        if (!m->credential) {
+                *ret = strdup(m->source);
+                return *ret ? 0 : -ENOMEM;
+        }
+        if (isempty(dir))
+                return nc_error_set(reterr, -ENOENT, "credential '%s' (for %s): not passed to the unit "
+                                    "($CREDENTIALS_DIRECTORY is not set)", m->credential, m->target);
+        *ret = path_join(dir, m->credential);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int copy_file_owned(const ServiceMount *m, const char *to, NcError *reterr) {
+        _cleanup_free_ char *data = NULL, *from = NULL;
         _cleanup_close_ int fd = -EBADF;
         size_t size = 0;
         ssize_t n;
         int r;
 
+        r = mount_copy_source(m, &from, reterr);
+        if (r < 0)
+                return r;
         r = read_full_file_max(from, INPUT_FILE_SIZE_MAX, &data, &size);
         if (r < 0)
                 return nc_error_set(reterr, r, "%s (for %s): %m", from, m->target);
@@ -401,7 +419,7 @@ int rt_files_prepare(const ServicePaths *p, const ServiceSpec *s, NcError *reter
                 made = true;
                 if (service_mount_copy_path(p->files, s->mounts[i].target, &to) < 0)
                         return -ENOMEM;
-                r = copy_file_owned(s->mounts[i].source, to, &s->mounts[i], reterr);
+                r = copy_file_owned(&s->mounts[i], to, reterr);
                 if (r < 0)
                         return r;
         }

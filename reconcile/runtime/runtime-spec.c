@@ -5,6 +5,7 @@
 #include "healthd/health.h"
 #include "lib/fileio.h"
 #include "lib/strv.h"
+#include "reconcile/names.h"
 #include "reconcile/runtime/runtime-internal.h"
 
 /* S.json as docs/runtime.md describes it. Unknown keys are ignored (a newer renderer may add
@@ -13,6 +14,7 @@
 static void mount_done(ServiceMount *m) {
         free(m->type);
         free(m->source);
+        free(m->credential);
         free(m->target);
         free(m->options);
 }
@@ -134,15 +136,26 @@ static int parse_mount(struct json_object *o, ServiceMount *m, NcError *reterr) 
         r = rt_json_string(o, "options", w, &m->options, reterr);
         if (r < 0)
                 return r;
+        r = rt_json_string(o, "credential", w, &m->credential, reterr);
+        if (r < 0)
+                return r;
         if (!m->type || (!streq(m->type, "bind") && !streq(m->type, "volume") && !streq(m->type, "tmpfs")))
                 return nc_error_set(reterr, -EINVAL, "%s: 'type' must be bind, volume or tmpfs", w);
         if (!m->target || m->target[0] != '/')
                 return nc_error_set(reterr, -EINVAL, "%s: 'target' must be an absolute path", w);
         if (m->source && m->source[0] != '/')
                 return nc_error_set(reterr, -EINVAL, "%s: 'source' '%s' must be an absolute path", w, m->source);
-        if (streq(m->type, "bind") && !m->source)
+        if (m->credential && (!streq(m->type, "bind") || m->source || !name_credential_valid(m->credential)))
+                return nc_error_set(reterr, -EINVAL, "%s: credential '%s' must be a name, of a bind mount without "
+                                    "a source", w, m->credential);
+        if (streq(m->type, "bind") && !m->source && !m->credential)
                 return nc_error_set(reterr, -EINVAL, "%s: bind mount of '%s' has no source", w, m->target);
-        return parse_mount_owner(o, m, reterr);
+        r = parse_mount_owner(o, m, reterr);
+        if (r >= 0 && m->credential && !m->copy) {      /* a credential is always a copy: root's, 0444 */
+                m->copy = true;
+                m->mode = 0444;
+        }
+        return r;
 }
 
 static int parse_network(struct json_object *o, ServiceNetwork *n, NcError *reterr) {

@@ -75,11 +75,12 @@ int image_store_path(const char *store, const char *digest, char **ret, NcError 
 
 typedef struct ServiceMount {
         char *type;                     /* "bind" | "volume" | "tmpfs" */
-        char *source;                   /* absolute host path; NULL for tmpfs and anonymous volumes */
+        char *source;                   /* absolute host path; NULL for tmpfs, anonymous volumes, credentials */
         char *target;
         bool read_only;
         char *options;                  /* tmpfs mount options; NULL = none */
         bool copy;                      /* secrets, configs: bind a copy owned by uid:gid with mode */
+        char *credential;               /* external ones: the copy is of $CREDENTIALS_DIRECTORY/this */
         uid_t uid;
         gid_t gid;
         mode_t mode;

@@ -9,7 +9,8 @@
 #                      tb_down_at_end, tb_unit, tb_wait_for, tb_wait_unit, tb_http,
 #                      tb_wait_http, tb_tcp_echo, tb_udp_echo,
 #                      tb_busybox_rootfs, tb_machine_start, tb_links, tb_refused, tb_defer,
-#                      tb_assert_eq, tb_assert_contains, tb_fail
+#                      tb_assert_eq, tb_assert_contains, tb_assert_absent,
+#                      tb_assert_hidden, tb_fail
 #
 # State shared with cases through the environment: TB_PID (the testbed's PID 1 as seen from the
 # outer host), TB_NAME (its machine name), TB_REGISTRY (127.0.0.1:5000), TB_PROJECT (the case's
@@ -492,6 +493,31 @@ tb_assert_eq() {
 
 tb_assert_contains() {
         [[ $1 == *"$2"* ]] || tb_fail "${3:-output}: '$1' does not contain '$2'"
+}
+
+# tb_assert_absent VALUE WHAT CMD...: what CMD prints (stdout) does not contain VALUE, a secret.
+tb_assert_absent() {
+        local value=$1 what=$2
+        shift 2
+        if "$@" 2>/dev/null | grep -qF -- "$value"; then
+                tb_fail "the secret value is in $what"
+        fi
+}
+
+# tb_assert_hidden VALUE UNIT: a secret VALUE of the case's project, which runs UNIT, is in no
+# process's command line, `systemctl show`/`status` of UNIT, unit file, the journal, `plan`, or
+# world-readable file of ours (settings holding it are 0600, the environment file too).
+tb_assert_hidden() {
+        local v=$1 unit=$2
+        tb_assert_absent "$v" "a command line" \
+                tb_sh 'for f in /proc/[0-9]*/cmdline; do tr "\0" " " < "$f" 2>/dev/null; echo; done'
+        tb_assert_absent "$v" "systemctl show" tb_exec systemctl show "$unit"
+        tb_assert_absent "$v" "systemctl status" tb_exec systemctl status --no-pager -l "$unit"
+        tb_assert_absent "$v" "a unit file" tb_sh 'cat /etc/systemd/system/nspawn-compose-*'
+        tb_assert_absent "$v" "the journal" tb_exec journalctl --no-pager -o verbose
+        tb_assert_absent "$v" "plan" tb_nc plan --format json
+        tb_assert_absent "$v" "a world-readable file" tb_sh 'find /etc/nspawn-compose /run/nspawn-compose \
+                /var/lib/nspawn-compose -xdev -type f -perm -004 -not -path "*/root/*" -exec cat {} + 2>/dev/null'
 }
 
 # Machines, units, rules and links of the testbed, for a failed case.

@@ -46,7 +46,7 @@ TEST(machine_names_never_collide_and_are_valid) {
                 for (size_t s = 0; s < ELEMENTSOF(services); s++) {
                         char *m = NULL;
 
-                        ASSERT_OK(name_machine(projects[p], services[s], &m));
+                        ASSERT_OK(name_machine(projects[p], services[s], NULL, &m));
                         ASSERT_TRUE(strlen(m) <= 64);
                         ASSERT_TRUE(strspn(m, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") ==
                                     strlen(m));
@@ -59,17 +59,47 @@ TEST(machine_names_never_collide_and_are_valid) {
 TEST(machine_names_read_as_project_dot_service) {
         char *m = NULL;
 
-        ASSERT_OK(name_machine("shop", "web", &m));
+        ASSERT_OK(name_machine("shop", "web", NULL, &m));
         ASSERT_STREQ(m, "shop.web");
         free(m);
-        ASSERT_OK(name_machine("my-shop", "api-v2", &m));
+        ASSERT_OK(name_machine("my-shop", "api-v2", NULL, &m));
         ASSERT_STREQ(m, "my-shop.api-v2");
         free(m);
-        ASSERT_OK(name_machine("shop", "db_1", &m));     /* '_' is not a hostname character: hashed */
+        ASSERT_OK(name_machine("shop", "db_1", NULL, &m));     /* '_' is not a hostname character: hashed */
         ASSERT_TRUE(startswith(m, "nc-") && strlen(m) == 19 && !strchr(m, '.'));
         free(m);
-        ASSERT_EQ(name_machine("shop", "", &m), -EINVAL);
-        ASSERT_EQ(name_machine("shop", "a/b", &m), -EINVAL);
+        ASSERT_EQ(name_machine("shop", "", NULL, &m), -EINVAL);
+        ASSERT_EQ(name_machine("shop", "a/b", NULL, &m), -EINVAL);
+}
+
+/* container_name: docker's [a-zA-Z0-9][a-zA-Z0-9_.-]+ and machined's hostname rule together. */
+TEST(container_names) {
+        static const char *const good[] = { "db", "my-db", "Web2", "a.b", "x1", "a-b.c-d" };
+        static const char *const bad[] = { "", "a", "-a", ".a", "a.", "a..b", "a_b", "a/b", "a b", "é1",
+                "a12345678901234567890123456789012345678901234567890123456789012345" };
+        char *m = NULL;
+
+        for (size_t i = 0; i < ELEMENTSOF(good); i++) {
+                ASSERT_TRUE(name_container_name_valid(good[i]));
+                ASSERT_OK(name_machine("shop", "web", good[i], &m));
+                ASSERT_STREQ(m, good[i]);
+                free(m);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                ASSERT_FALSE(name_container_name_valid(bad[i]));
+                ASSERT_EQ(name_machine("shop", "web", bad[i], &m), -EINVAL);
+        }
+        ASSERT_FALSE(name_container_name_valid(NULL));
+}
+
+TEST(credential_names) {
+        ASSERT_TRUE(name_credential_valid("db-password"));
+        ASSERT_TRUE(name_credential_valid("a.b_c"));
+        ASSERT_FALSE(name_credential_valid("."));
+        ASSERT_FALSE(name_credential_valid(".."));
+        ASSERT_FALSE(name_credential_valid("a/b"));
+        ASSERT_FALSE(name_credential_valid(""));
+        ASSERT_FALSE(name_credential_valid(NULL));
 }
 
 TEST(interface_names_fit_the_kernel) {

@@ -528,6 +528,32 @@ TEST(nspawn_argv_owned_copies) {
         ASSERT_STRCONTAINS(got, " --bind-ro=/f/run-secrets-tok:/run/secrets/tok --tmpfs=/t:mode=1777 ");
 }
 
+/* An external secret: no source, a credential; always a copy, bound like the others. */
+TEST(nspawn_argv_credential_copies) {
+        _cleanup_(service_spec_freep) ServiceSpec *s = parse_spec(
+                "{" BASE ", \"command\": [\"x\"], \"mounts\": ["
+                "{\"type\": \"bind\", \"source\": null, \"target\": \"/run/secrets/tok\", \"read_only\": true,"
+                " \"credential\": \"tok\", \"uid\": \"0\", \"gid\": \"0\", \"mode\": 256},"
+                "{\"type\": \"bind\", \"target\": \"/c\", \"read_only\": true, \"credential\": \"c\"}]}");
+        _cleanup_strv_free_ char **l = NULL;
+        _cleanup_free_ char *got = NULL;
+        ServiceSpec *bad = NULL;
+        NcError err = {};
+
+        ASSERT_TRUE(s->mounts[0].copy);
+        ASSERT_STREQ(s->mounts[0].credential, "tok");
+        ASSERT_NULL(s->mounts[0].source);
+        ASSERT_EQ(s->mounts[0].mode, 0400);
+        ASSERT_TRUE(s->mounts[1].copy);
+        ASSERT_EQ(s->mounts[1].mode, 0444);
+        ASSERT_OK(service_nspawn_argv(s, NULL, &paths, &l, NULL));
+        got = strv_join(l, " ");
+        ASSERT_STRCONTAINS(got, " --bind-ro=/f/run-secrets-tok:/run/secrets/tok ");
+        ASSERT_EQ(service_spec_parse("{" BASE ", \"command\": [\"x\"], \"mounts\": [{\"type\": \"bind\","
+                                     " \"target\": \"/c\", \"credential\": \"../x\"}]}", "x.json", &bad, &err), -EINVAL);
+        ASSERT_STRCONTAINS(err.message, "credential '../x'");
+}
+
 TEST(nspawn_argv_errors) {
         _cleanup_(service_spec_freep) ServiceSpec *a = parse_spec("{" BASE ", \"cap_add\": [\"FLY\"], \"command\": [\"x\"]}");
         _cleanup_(service_spec_freep) ServiceSpec *b = parse_spec("{" BASE ", \"ulimits\": {\"files\": 1}, \"command\": [\"x\"]}");

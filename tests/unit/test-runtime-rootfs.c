@@ -238,4 +238,41 @@ TEST(a_volume_that_others_can_reach_is_not_populated) {
         cleanup();
 }
 
+/* A credential's copy is made from $CREDENTIALS_DIRECTORY with the owner and mode asked for; without
+ * the variable (not started by its unit) it is an error, not an empty file. */
+TEST(a_credential_is_copied_from_the_credentials_directory) {
+        char files[PATH_MAX + 16], creds[PATH_MAX + 16], p[PATH_MAX + 64];
+        ServiceMount m = { .type = (char *) "bind", .target = (char *) "/run/secrets/tok", .read_only = true,
+                           .copy = true, .credential = (char *) "tok", .uid = 0, .gid = 0, .mode = 0400 };
+        ServiceSpec s = { .mounts = &m, .n_mounts = 1 };
+        ServicePaths paths = {};
+        _cleanup_free_ char *text = NULL;
+        NcError err = {};
+        struct stat st;
+        int fd = open_root();
+
+        ASSERT_TRUE(fd >= 0);
+        close(fd);
+        snprintf(files, sizeof files, "%s/../files", root);
+        snprintf(creds, sizeof creds, "%s/../creds", root);
+        snprintf(p, sizeof p, "%s/tok", creds);
+        ASSERT_OK(write_file_atomic(p, "the value", 9, 0400));
+        paths.files = files;
+        ASSERT_EQ(unsetenv("CREDENTIALS_DIRECTORY"), 0);
+        ASSERT_EQ(rt_files_prepare(&paths, &s, &err), -ENOENT);
+        ASSERT_STRCONTAINS(err.message, "credential 'tok'");
+        ASSERT_EQ(setenv("CREDENTIALS_DIRECTORY", creds, 1), 0);
+        err = (NcError) {};
+        ASSERT_OK(rt_files_prepare(&paths, &s, &err));
+        snprintf(p, sizeof p, "%s/run-secrets-tok", files);
+        ASSERT_OK(read_full_file(p, &text, NULL));
+        ASSERT_STREQ(text, "the value");
+        ASSERT_EQ(stat(p, &st), 0);
+        ASSERT_EQ(st.st_mode & 07777, 0400);
+        ASSERT_EQ(stat(files, &st), 0);
+        ASSERT_EQ(st.st_mode & 07777, 0700);
+        ASSERT_EQ(unsetenv("CREDENTIALS_DIRECTORY"), 0);
+        cleanup();
+}
+
 TAP_MAIN();
