@@ -28,6 +28,7 @@ int cmd_logs(int argc, char *argv[], CmdGlobal *g);
 int cmd_exec(int argc, char *argv[], CmdGlobal *g);
 int cmd_render(int argc, char *argv[], CmdGlobal *g);
 int cmd_pull(int argc, char *argv[], CmdGlobal *g);
+int cmd_build(int argc, char *argv[], CmdGlobal *g);
 int cmd_run_service(int argc, char *argv[], CmdGlobal *g);
 int cmd_net_up(int argc, char *argv[], CmdGlobal *g);
 int cmd_net_down(int argc, char *argv[], CmdGlobal *g);

@@ -24,6 +24,7 @@ static const Verb verbs[] = {
         { "exec",    cmd_exec,   "Run a command inside a service's machine" },
         { "render",  cmd_render, "Write the files apply installs below a directory" },
         { "pull",    cmd_pull,   "Pull the services' images into the image store" },
+        { "build",   cmd_build,  "Build the services' images (build:) into the image store" },
         { "supervise", cmd_supervise, "Keep converging (a Type=notify service)" },
         { "net-up",   cmd_net_up,   NULL },     /* the network unit's ExecStart= */
         { "net-down", cmd_net_down, NULL },     /* the network unit's ExecStop= */
