@@ -311,7 +311,7 @@ static char *collapse_spaces(char *s) {
 /* The line where the instruction @step ("RUN false", "FOO ") of the Dockerfile @text starts: the
  * first instruction that is the step (whitespace collapsed, case aside), else the first that starts
  * with it. Comment lines and '\' continuations as docker's parser; 0 when none fits. */
-static unsigned dockerfile_step_line(const char *text, const char *step) {
+unsigned rt_dockerfile_step_line(const char *text, const char *step) {
         _cleanup_free_ char *want = strdup(step);
         unsigned line = 0, start = 0, prefix = 0;
         size_t wl;
@@ -362,7 +362,7 @@ static unsigned dockerfile_step_line(const char *text, const char *step) {
 /* buildah's last "Error: …" line (without the dump of its step struct it may append), else the
  * tail of what it wrote; named "DOCKERFILE:LINE: …" when it says at which step it failed and the
  * step is found in the Dockerfile @text. */
-static char *builder_error(const char *err, const char *dockerfile_name, const char *text) {
+char *rt_builder_error(const char *err, const char *dockerfile_name, const char *text) {
         _cleanup_free_ char *e = NULL, *step = NULL;
         const char *last = NULL, *at, *q;
         unsigned line;
@@ -381,7 +381,7 @@ static char *builder_error(const char *err, const char *dockerfile_name, const c
         q = at ? strchr(at + strlen("building at STEP \""), '"') : NULL;
         if (q)
                 step = strndup(at + strlen("building at STEP \""), q - at - strlen("building at STEP \""));
-        line = step && text ? dockerfile_step_line(text, step) : 0;
+        line = step && text ? rt_dockerfile_step_line(text, step) : 0;
         if (line == 0)
                 return TAKE_PTR(e);
         if (asprintf(&ret, "%s:%u: %s", dockerfile_name, line, e) < 0)
@@ -465,7 +465,7 @@ static int run_builder(char **argv, const ImageBuildSpec *s, const char *dockerf
                 return nc_error_set(reterr, -EIO, "building '%s' failed: buildah gave no error output", s->image);
         if (!s->dockerfile_inline)
                 (void) read_full_file_max(dockerfile, INPUT_FILE_SIZE_MAX, &text, NULL);
-        msg = builder_error(err, s->dockerfile_inline ? "dockerfile_inline" : s->dockerfile ?: "Dockerfile",
+        msg = rt_builder_error(err, s->dockerfile_inline ? "dockerfile_inline" : s->dockerfile ?: "Dockerfile",
                             s->dockerfile_inline ?: text);
         return nc_error_set(reterr, -EIO, "building '%s' failed: %s", s->image, msg ?: err);
 }

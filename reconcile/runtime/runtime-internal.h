@@ -49,6 +49,12 @@ int rt_image_import(const char *store, const char *tmp, bool progress, char **re
 /* Records @norm (normalized) → @digest in STORE/refs.json. */
 int rt_refs_record(const char *store, const char *norm, const char *digest, NcError *reterr);
 
+/* runtime-build.c: the line of the Dockerfile @text where buildah's step @step ("RUN false")
+ * starts, 0 when not found; and buildah's error from its stderr @err, as "NAME:LINE: …" when it
+ * names a step found in @text (NULL: only the error). NULL on OOM. */
+unsigned rt_dockerfile_step_line(const char *text, const char *step);
+char *rt_builder_error(const char *err, const char *dockerfile_name, const char *text);
+
 /* "sha256:<64 hex>" → the hex part, or NULL when malformed. */
 const char *rt_digest_hex(const char *digest);
 

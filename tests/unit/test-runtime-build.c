@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include "lib/fileio.h"
-#include "reconcile/runtime/runtime.h"
+#include "reconcile/runtime/runtime-internal.h"
 #include "tests/tap.h"
 
 /* ---- .dockerignore ---- */
@@ -169,6 +169,34 @@ TEST(missing_context_or_dockerfile_is_an_error) {
         err = (NcError) {};
         ASSERT_EQ(image_build_hash(&s, h, &err), -ENOENT);
         ASSERT_STRCONTAINS(err.message, "build context");
+}
+
+/* ---- buildah's errors ---- */
+
+TEST(a_failing_step_is_found_in_the_dockerfile) {
+        const char *df = "# syntax comment\nARG B=x\nFROM $B AS base\n\nRUN true\nRUN  echo a \\\n"
+                         "  # a comment inside\n    b\nrun false\nFOO bar\nRUN false && more\n";
+
+        ASSERT_EQ(rt_dockerfile_step_line(df, "RUN true"), 5);
+        ASSERT_EQ(rt_dockerfile_step_line(df, "RUN echo a b"), 6);      /* continuation lines joined */
+        ASSERT_EQ(rt_dockerfile_step_line(df, "RUN false"), 9);         /* case aside; exact before prefix */
+        ASSERT_EQ(rt_dockerfile_step_line(df, "FOO "), 10);             /* buildah drops the arguments */
+        ASSERT_EQ(rt_dockerfile_step_line(df, "COPY x /"), 0);
+        ASSERT_EQ(rt_dockerfile_step_line(df, ""), 0);
+}
+
+TEST(the_builder_error_is_its_last_error_line_at_the_dockerfile_line) {
+        const char *df = "FROM x\nRUN true\nFOO bar\n";
+        _cleanup_free_ char *a = NULL, *b = NULL, *c = NULL;
+
+        a = rt_builder_error("level=error msg=noise\nError: building at STEP \"FOO \": Build error: Unknown "
+                             "instruction: \"FOO\" &imagebuilder.Step{Env:[]string{}}", "Dockerfile", df);
+        ASSERT_STREQ(a, "Dockerfile:3: building at STEP \"FOO \": Build error: Unknown instruction: \"FOO\"");
+        b = rt_builder_error("subprocess exited with status 1\nError: building at STEP \"RUN nothere\": exit "
+                             "status 1\n", "Dockerfile", df);
+        ASSERT_STREQ(b, "building at STEP \"RUN nothere\": exit status 1");
+        c = rt_builder_error("just some output", "Dockerfile", NULL);
+        ASSERT_STREQ(c, "just some output");
 }
 
 TAP_MAIN();
