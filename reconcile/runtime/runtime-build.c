@@ -12,8 +12,14 @@
  * NC_BUILD_DIR/hashes/<sha256 of the reference> records which context hash gave which digest, so an
  * unchanged context is not built again. */
 
-/* RUN steps of the (untrusted) base image run as root in a chroot of buildah's (docs/security.md). */
-#define BUILD_ISOLATION "chroot"
+/* RUN steps run the (untrusted) base image's programs as root: in a container of crun's with its
+ * own pid, mount, IPC, UTS and cgroup namespaces and buildah's reduced capability set
+ * (docs/security.md). buildah's chroot isolation would leave them the host's pid namespace (and
+ * so /proc/1/root), and it knows no network "none". crun creates no cgroup of its own: inside
+ * a container with cgroup v1 (as the testbed) the controllers are read-only, and a build step
+ * needs no limits of its own. */
+#define BUILD_RUNTIME_ARGS "--isolation", "oci", "--runtime", "crun", \
+                           "--runtime-flag", "cgroup-manager=disabled", "--cgroupns", "private"
 
 static void hash_part(Sha256 *h, const char *label, const void *data, size_t size) {
         char head[64];
@@ -417,8 +423,12 @@ static int bud_argv(const ImageBuildSpec *s, const ImageBuildOptions *o, const c
         r = buildah_argv(o, &argv);
         if (r < 0)
                 return r;
-        if (strv_extend(&argv, "bud") < 0 || strv_extend_pair(&argv, "--isolation", BUILD_ISOLATION) < 0 ||
-            strv_extend(&argv, "--layers") < 0 ||
+        if (strv_extend(&argv, "bud") < 0)
+                return -ENOMEM;
+        STRV_FOREACH(a, STRV_MAKE(BUILD_RUNTIME_ARGS))
+                if (strv_extend(&argv, *a) < 0)
+                        return -ENOMEM;
+        if (strv_extend(&argv, "--layers") < 0 ||
             /* docker's format keeps HEALTHCHECK, SHELL and STOPSIGNAL, which OCI's config lacks */
             strv_extend_pair(&argv, "--format", "docker") < 0 ||
             strv_extend_pair(&argv, "--file", dockerfile) < 0 || strv_extend_pair(&argv, "--iidfile", iidfile) < 0 ||

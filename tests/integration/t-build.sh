@@ -26,6 +26,8 @@ FROM \$BASE AS base
 ARG GREETING=unset
 COPY page.txt /www/page.txt
 RUN echo "greeting \$GREETING" >/www/greeting.txt && (grep buildhost /etc/hosts || echo none) >/www/hosts.txt
+RUN tr '\\0' ' ' </proc/1/cmdline >/www/pid1.txt; (grep Cap /proc/self/status; cat /proc/self/cgroup; \\
+    grep cgroup /proc/self/mounts) >/www/isolation.txt
 
 FROM base AS extra
 RUN echo extra >/www/extra.txt
@@ -82,6 +84,9 @@ fi
 tb_assert_contains "$(tb_http http://127.0.0.1:8080/hosts.txt)" "10.1.2.3" "extra_hosts in RUN"
 tb_assert_contains "$(tb_http http://127.0.0.1:8080/)" "hello from web" "the base image's entrypoint"
 tb_wait_http http://127.0.0.1:8081/other.txt "other"
+# A RUN step has a pid namespace of its own: its PID 1 is its shell, not the host's init.
+tb_assert_contains "$(tb_http http://127.0.0.1:8080/pid1.txt)" "/bin/sh -c" "PID 1 of a RUN step"
+tb_note "what a RUN step has:" "$(tb_http http://127.0.0.1:8080/isolation.txt)"
 
 # The image is in the store by digest like a pulled one: refs.json names it, its tags, and S.json
 # runs that digest; the label is in its config.
@@ -135,7 +140,7 @@ rc=0
 out=$(tb_nc apply 2>&1) || rc=$?
 tb_note "apply with a broken Dockerfile exited $rc:" "$out"
 tb_assert_eq "$rc" 1 "apply exit status"
-tb_assert_contains "$out" "Dockerfile:12:" "error position"
+tb_assert_contains "$out" "Dockerfile:14:" "error position"
 tb_assert_contains "$out" "services.web.build" "error names the service's build"
 tb_assert_eq "$(invocation "$web")" "$web_id" "web's InvocationID after a failed build"
 tb_assert_eq "$(tb_exec cat /etc/nspawn-compose/$p/web.json)" "$settings" "web's S.json"

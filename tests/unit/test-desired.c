@@ -338,7 +338,8 @@ TEST(resource_limits) {
 
 TEST(unsupported_settings) {
         _cleanup_(compose_project_freep) ComposeProject *p = project_from_json("shop",
-                "{'services': {'a': {'build': {'context': 'https://example.com/app.git'}}, 'b': {'image': 'x', 'network_mode': 'host',"
+                "{'services': {'a': {'build': {'context': 'https://example.com/app.git'}},"
+                " 'b': {'image': 'x', 'network_mode': 'host',"
                 " 'logging': {'driver': 'syslog'}, 'devices': ['/dev/fuse']}}}");
         _cleanup_strv_free_ char **errors = NULL, **warnings = NULL;
         _cleanup_(desired_state_freep) DesiredState *s = NULL;
@@ -359,7 +360,8 @@ TEST(unsupported_settings) {
 /* A service that builds runs the result: its image:, else docker compose's name PROJECT-SERVICE. */
 TEST(build_names_the_image) {
         _cleanup_(compose_project_freep) ComposeProject *p = project_from_json("shop",
-                "{'services': {'a': {'build': {'context': '/srv/project', 'network': 'none', 'ulimits': {'nofile': 5}}},"
+                "{'services': {'a': {'build': {'context': '/srv/project', 'network': 'none',"
+                " 'ulimits': {'nofile': 5}}},"
                 " 'b': {'image': 'reg.example/b:2', 'build': {'context': '/srv/project/b'}}}}");
         _cleanup_strv_free_ char **errors = NULL, **warnings = NULL;
         _cleanup_(desired_state_freep) DesiredState *s = NULL;
