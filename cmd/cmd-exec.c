@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
-#include <getopt.h>
 #include <poll.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
@@ -43,47 +42,40 @@ static void exec_args_done(ExecArgs *a) {
         a->env = strv_free(a->env);
 }
 
-static int parse_exec_args(int argc, char *argv[], ExecArgs *a) {
-        static const struct option options[] = {
-                { "no-TTY",  no_argument,       NULL, 'T' },
-                { "detach",  no_argument,       NULL, 'd' },
-                { "env",     required_argument, NULL, 'e' },
-                { "user",    required_argument, NULL, 'u' },
-                { "workdir", required_argument, NULL, 'w' },
-                { "help",    no_argument,       NULL, 'h' },
-                {}
-        };
-        int c;
+const CmdOption cmd_exec_options[] = {
+        { "detach",     'd', NULL,          'd', "Detached mode: run the command in the background" },
+        { "env",        'e', "KEY[=VALUE]", 'e', "Set an environment variable (repeatable)" },
+        { "no-TTY",     'T', NULL,          'T', "Disable pseudo-TTY allocation (default: a TTY when stdin is one)" },
+        { "user",       'u', "USER[:GROUP]", 'u', "Run the command as this user" },
+        { "workdir",    'w', "DIR",         'w', "Working directory of the command" },
+        { "index",      0,   "N",           'i', "Index of the container (only 1: one machine per service)" },
+        CMD_OPTION_DRY_RUN,
+        CMD_OPTION_HELP,
+        {}
+};
 
-        /* "+": options end at the service name; the command's own options are its own. */
-        while ((c = getopt_long(argc, argv, "+Tde:u:w:h", options, NULL)) >= 0)
-                switch (c) {
-                case 'T':
-                        a->no_tty = true;
-                        break;
-                case 'd':
-                        a->detach = true;
-                        break;
-                case 'e':
-                        if (strv_extend(&a->env, optarg) < 0)
-                                return log_oom();
-                        break;
-                case 'u':
-                        a->user = optarg;
-                        break;
-                case 'w':
-                        a->workdir = optarg;
-                        break;
-                case 'h':
-                        printf("Usage: nspawn-compose exec [-T] [-d] [-e K[=V]]... [-u USER[:GROUP]] [-w DIR] "
-                               "SERVICE COMMAND [ARGS...]\n");
-                        return 0;
-                default:
-                        return -EINVAL;
-                }
-        if (argc - optind < 2)
-                return log_error_errno(-EINVAL, "Usage: nspawn-compose exec [OPTIONS] SERVICE COMMAND [ARGS...]");
-        return 1;
+static int parse_exec_option(int id, const char *arg, void *userdata) {
+        ExecArgs *a = userdata;
+
+        switch (id) {
+        case 'T':
+                a->no_tty = true;
+                return 0;
+        case 'd':
+                a->detach = true;
+                return 0;
+        case 'e':
+                return strv_extend(&a->env, arg) < 0 ? log_oom() : 0;
+        case 'u':
+                a->user = arg;
+                return 0;
+        case 'w':
+                a->workdir = arg;
+                return 0;
+        case 'i':
+                return cmd_parse_index(id, arg);
+        }
+        return 0;
 }
 
 /* S.json as apply installed it (/etc, else /run for --runtime): root's, 0600, trusted. */
@@ -473,9 +465,12 @@ int cmd_exec(int argc, char *argv[], CmdGlobal *g) {
         pid_t helper;
         int r;
 
-        r = parse_exec_args(argc, argv, &a);
+        /* options end at the service name (CmdVerb.options_end_at_args): the command's are its own */
+        r = cmd_parse(argc, argv, g, parse_exec_option, &a);
         if (r <= 0)
-                return r < 0;
+                return cmd_parse_exit(r);
+        if (argc - optind < 2)
+                return log_error("requires at least 2 arg(s), only received %d", argc - optind), CMD_EXIT_ERROR;
         r = exec_target_open(g, argv[optind], &t);
         if (r < 0)
                 return 1;

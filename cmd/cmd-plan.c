@@ -1,66 +1,55 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 
 #include "cmd/cmd.h"
 #include "reconcile/reconcile.h"
 #include "reconcile/runtime/runtime.h"
+#include "lib/fileio.h"
 #include "lib/log.h"
 #include "lib/strv.h"
+#include "reconcile/names.h"
 
-/* plan: the drift report (exit 0 in sync, 2 drift, 1 error). apply: converge once. */
+/* plan: the drift report (exit 0 in sync, 2 drift, 1 error). apply: converge once. up and create
+ * (cmd-up.c) converge through cmd_apply_project() too, with what ReconcileSelect narrows. */
 
-typedef struct PlanArgs {
-        bool json, dry_run, runtime, is_apply;
-        ImagePullPolicy pull;
-} PlanArgs;
+enum { ARG_FORMAT = 0x100, ARG_PULL };
 
-static int parse_args(int argc, char *argv[], bool is_apply, PlanArgs *a) {
-        static const struct option options[] = {
-                { "format",  required_argument, NULL, 'F' },
-                { "dry-run", no_argument,       NULL, 'n' },
-                { "pull",    required_argument, NULL, 'P' },
-                { "runtime", no_argument,       NULL, 'R' },
-                { "help",    no_argument,       NULL, 'h' },
-                {}
-        };
-        int c;
+const CmdOption cmd_plan_options[] = {
+        { "format", 0, "text|json", ARG_FORMAT, "Output format" },
+        CMD_OPTION_RUNTIME,
+        CMD_OPTION_HELP,
+        {}
+};
 
-        *a = (PlanArgs) { .pull = IMAGE_PULL_MISSING, .is_apply = is_apply };
-        while ((c = getopt_long(argc, argv, "nh", options, NULL)) >= 0)
-                switch (c) {
-                case 'F':
-                        if (!streq(optarg, "text") && !streq(optarg, "json"))
-                                return log_error_errno(-EINVAL, "Unknown format '%s': expected text or json.", optarg);
-                        a->json = streq(optarg, "json");
-                        break;
-                case 'n':
-                        if (!is_apply)
-                                return log_error_errno(-EINVAL, "--dry-run is an option of apply.");
-                        a->dry_run = true;
-                        break;
-                case 'P':
-                        a->pull = image_pull_policy_from_string(optarg);
-                        if (a->pull < 0)
-                                return log_error_errno(-EINVAL, "Unknown pull policy '%s': expected missing, "
-                                                       "always or never.", optarg);
-                        break;
-                case 'R':
-                        a->runtime = true;
-                        break;
-                case 'h':
-                        printf("Usage: nspawn-compose %s [--format text|json] [--runtime]%s\n", argv[0],
-                               is_apply ? " [--dry-run] [--pull missing|always|never]" : "");
-                        return 0;
-                default:
-                        return -EINVAL;
-                }
-        return 1;
+const CmdOption cmd_apply_options[] = {
+        { "format",  0,   "text|json",             ARG_FORMAT, "Output format of the plan" },
+        { "pull",    0,   "missing|always|never",  ARG_PULL,   "Pull images before converging (default missing)" },
+        { "dry-run", 'n', NULL,                    CMD_OPT_DRY_RUN, "Show the plan, change nothing" },
+        CMD_OPTION_RUNTIME,
+        CMD_OPTION_HELP,
+        {}
+};
+
+static int parse_plan_option(int id, const char *arg, void *userdata) {
+        CmdApply *a = userdata;
+
+        switch (id) {
+        case ARG_FORMAT:
+                return cmd_parse_format(id, arg, &a->json);
+        case ARG_PULL:
+                a->pull = image_pull_policy_from_string(arg);
+                if (a->pull < 0)
+                        return log_error("invalid --pull value \"%s\": expected missing, always or never", arg),
+                                -EINVAL;
+                return 0;
+        }
+        return 0;
 }
 
-static void print_plan(const Reconcile *c, bool json) {
+static void print_plan(const CmdGlobal *g, const Reconcile *c, bool json) {
         _cleanup_free_ char *s = json ? plan_format_json(c->plan, c->project->name)
-                                      : plan_format_text(c->plan, isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
+                                      : plan_format_text(c->plan, cmd_color(g));
 
         if (!s) {
                 log_oom();
@@ -74,14 +63,14 @@ static void print_plan(const Reconcile *c, bool json) {
                 fputs(s, stdout);
 }
 
-static int prepare(CmdGlobal *g, const PlanArgs *a, bool pull_now, ComposeProject **ret_project,
-                   Reconcile **ret) {
+static int prepare(CmdGlobal *g, const CmdApply *a, bool apply, ComposeProject **ret_project, Reconcile **ret) {
         ReconcileOptions o = {
-                .runtime = a->runtime,
-                .read_only = !pull_now && !a->dry_run && !a->is_apply,
+                .runtime = g->runtime,
+                .read_only = !apply,
                 .pull = a->pull,
-                .pull_now = pull_now && a->pull != IMAGE_PULL_NEVER,
-                .progress = isatty(STDERR_FILENO),
+                .pull_now = apply && !g->dry_run && a->pull != IMAGE_PULL_NEVER,
+                .progress = isatty(STDERR_FILENO) && !streq(g->progress, "quiet") && !streq(g->progress, "plain"),
+                .select = a->select,
         };
         NcError err = {};
         int r;
@@ -102,15 +91,15 @@ static int prepare(CmdGlobal *g, const PlanArgs *a, bool pull_now, ComposeProjec
 int cmd_plan(int argc, char *argv[], CmdGlobal *g) {
         _cleanup_(compose_project_freep) ComposeProject *p = NULL;
         _cleanup_(reconcile_freep) Reconcile *c = NULL;
-        PlanArgs a;
+        CmdApply a = { .pull = IMAGE_PULL_MISSING };
         int r;
 
-        r = parse_args(argc, argv, false, &a);
+        r = cmd_parse(argc, argv, g, parse_plan_option, &a);
         if (r <= 0)
-                return r < 0;
+                return cmd_parse_exit(r);
         if (prepare(g, &a, false, &p, &c) < 0)
-                return 1;
-        print_plan(c, a.json);
+                return CMD_EXIT_ERROR;
+        print_plan(g, c, a.json);
         /* A host port another project holds cannot be applied: an error, not drift. */
         STRV_FOREACH(d, c->actual->network_drift)
                 if (startswith(*d, "conflict:"))
@@ -118,31 +107,104 @@ int cmd_plan(int argc, char *argv[], CmdGlobal *g) {
         return c->plan->n_actions == 0 ? 0 : 2;
 }
 
-int cmd_apply(int argc, char *argv[], CmdGlobal *g) {
-        _cleanup_(compose_project_freep) ComposeProject *p = NULL;
-        _cleanup_(reconcile_freep) Reconcile *c = NULL;
-        NcError err = {};
-        PlanArgs a;
+/* up's progress, from the plan: docker's "Container P.S  Started" per service. */
+static void print_progress(CmdGlobal *g, const Reconcile *c) {
+        for (size_t i = 0; i < c->desired->n_services; i++) {
+                const DesiredService *s = &c->desired->services[i];
+                bool restart = plan_has_action(c->plan, PLAN_RESTART, s->name);
+
+                if (!reconcile_select_has(&c->options.select, c->desired, s->name))
+                        continue;
+                if (restart)
+                        cmd_progress(g, "Container", s->machine, "Recreated");
+                if (c->options.select.no_start)
+                        cmd_progress(g, "Container", s->machine, "Created");
+                else if (restart || plan_has_action(c->plan, PLAN_START, s->name))
+                        cmd_progress(g, "Container", s->machine, "Started");
+                else
+                        cmd_progress(g, "Container", s->machine, "Running");
+        }
+}
+
+/* For ls: the compose files this project was last converged from. Best effort. */
+static void record_config_files(const ComposeProject *p) {
+        _cleanup_free_ char *path = name_config_files_path(p->name), *text = strv_join(p->files, "\n");
         int r;
 
-        r = parse_args(argc, argv, true, &a);
-        if (r <= 0)
-                return r < 0;
-        if (prepare(g, &a, !a.dry_run, &p, &c) < 0)
-                return 1;
-        print_plan(c, a.json);
-        if (a.dry_run || c->plan->n_actions == 0)
-                return 0;
-        r = reconcile_execute(c, &err);
-        STRV_FOREACH(n, c->notes)
-                log_notice("%s", *n);
-        STRV_FOREACH(f, c->failures)
-                log_error("Service %s", *f);
-        if (r == -EHOSTDOWN)
-                return log_error("%zu service(s) did not reach their desired state.", strv_length(c->failures)), 1;
+        if (!path || !text)
+                return;
+        r = write_file_atomic(path, text, strlen(text), 0644);
         if (r < 0)
-                return cmd_log_error(r, &err), 1;
-        if (!a.json)
+                log_debug_errno(r, "Cannot write %s: %m", path);
+}
+
+static void on_alarm(int sig) {
+        (void) sig;
+}
+
+int cmd_apply_project(CmdGlobal *g, const CmdApply *a, ComposeProject **ret_project) {
+        _cleanup_(compose_project_freep) ComposeProject *p = NULL;
+        _cleanup_(reconcile_freep) Reconcile *c = NULL;
+        struct sigaction sa = { .sa_handler = on_alarm }, old;
+        _cleanup_free_ char *orphans = NULL;
+        NcError err = {};
+        int r;
+
+        if (prepare(g, a, true, &p, &c) < 0)
+                return -EINVAL;
+        if (c->orphans && !(orphans = strv_join(c->orphans, ", ")))
+                return log_oom();
+        if (orphans)
+                log_warning("Found orphan containers (%s) for this project. If you removed or renamed this service "
+                            "in your compose file, you can run this command with the --remove-orphans flag to "
+                            "clean it up.", orphans);
+        if (!a->progress || g->dry_run)
+                print_plan(g, c, a->json);
+        if (g->dry_run)
+                goto done;
+        if (c->plan->n_actions > 0) {
+                /* --wait-timeout: SIGALRM ends the wait for systemd's jobs (-EINTR); they go on. */
+                if (a->wait_timeout > 0) {
+                        (void) sigaction(SIGALRM, &sa, &old);
+                        alarm((unsigned) a->wait_timeout);
+                }
+                r = reconcile_execute(c, &err);
+                if (a->wait_timeout > 0) {
+                        alarm(0);
+                        (void) sigaction(SIGALRM, &old, NULL);
+                }
+                STRV_FOREACH(n, c->notes)
+                        log_notice("%s", *n);
+                STRV_FOREACH(f, c->failures)
+                        log_error("Service %s", *f);
+                if (r == -EINTR && a->wait_timeout > 0)
+                        return log_error_errno(-ETIMEDOUT, "%s: services not running|healthy after %ds",
+                                               p->name, a->wait_timeout);
+                if (r == -EHOSTDOWN)
+                        return log_error_errno(r, "%zu service(s) did not reach their desired state.",
+                                               strv_length(c->failures));
+                if (r < 0)
+                        return cmd_log_error(r, &err);
+        }
+        record_config_files(p);
+        if (a->progress)
+                print_progress(g, c);
+        else if (!a->json && c->plan->n_actions > 0)
                 printf("%s: applied %zu change(s)\n", p->name, c->plan->n_actions);
+done:
+        if (ret_project) {
+                c = reconcile_free(c);          /* it points to the project */
+                *ret_project = TAKE_PTR(p);
+        }
         return 0;
+}
+
+int cmd_apply(int argc, char *argv[], CmdGlobal *g) {
+        CmdApply a = { .pull = IMAGE_PULL_MISSING };
+        int r;
+
+        r = cmd_parse(argc, argv, g, parse_plan_option, &a);
+        if (r <= 0)
+                return cmd_parse_exit(r);
+        return cmd_apply_project(g, &a, NULL) < 0 ? CMD_EXIT_ERROR : 0;
 }

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <getopt.h>
 #include <stdio.h>
 
 #include "cmd/cmd.h"
@@ -9,16 +8,6 @@
 #include "reconcile/names.h"
 #include "reconcile/reconcile.h"
 #include "reconcile/runtime/runtime.h"
-
-static void render_help(void) {
-        printf("Usage: nspawn-compose render --output-dir DIR [--runtime] [--exe PATH]\n\n"
-               "Write exactly the files apply installs, laid out below DIR as they would be below /.\n"
-               "Needs no root and no systemd. Addresses and host ports stay as the last apply (or the\n"
-               "last render into DIR) recorded them.\n\n"
-               "  -o, --output-dir DIR  Where to write\n"
-               "      --runtime         Units and settings under /run instead of /etc\n"
-               "      --exe PATH        Program named in the units (default " DESIRED_EXE_DEFAULT ")\n");
-}
 
 /* The previous allocation: the installed one if readable, else what the last render into @dir kept. */
 static char *previous_ipam(const char *project, const char *dir) {
@@ -51,42 +40,51 @@ static void show_allocated_ports(const DesiredState *s) {
                                s->ports[i].host_port);
 }
 
+/* Writes exactly the files apply installs, laid out below DIR as they would be below /. Needs no root
+ * and no systemd. Addresses and host ports stay as the last apply (or the last render into DIR)
+ * recorded them. */
+enum { ARG_EXE = 0x100 };
+
+const CmdOption cmd_render_options[] = {
+        { "output-dir", 'o', "DIR",  'o',     "Where to write (required)" },
+        { "exe",        0,   "PATH", ARG_EXE, "Program named in the units (default " DESIRED_EXE_DEFAULT ")" },
+        CMD_OPTION_RUNTIME,
+        CMD_OPTION_HELP,
+        {}
+};
+
+typedef struct RenderArgs {
+        const char *dir, *exe;
+} RenderArgs;
+
+static int parse_render_option(int id, const char *arg, void *userdata) {
+        RenderArgs *a = userdata;
+
+        if (id == 'o')
+                a->dir = arg;
+        else if (id == ARG_EXE)
+                a->exe = arg;
+        return 0;
+}
+
 int cmd_render(int argc, char *argv[], CmdGlobal *g) {
-        enum { ARG_RUNTIME = 0x100, ARG_EXE };
-        static const struct option options[] = {
-                { "output-dir", required_argument, NULL, 'o'         },
-                { "runtime",    no_argument,       NULL, ARG_RUNTIME },
-                { "exe",        required_argument, NULL, ARG_EXE     },
-                { "help",       no_argument,       NULL, 'h'         },
-                {}
-        };
         _cleanup_(compose_project_freep) ComposeProject *p = NULL;
         _cleanup_(desired_state_freep) DesiredState *s = NULL;
         _cleanup_strv_free_ char **digests = NULL, **taken = NULL;
         _cleanup_free_ char *ipam = NULL;
         DesiredOptions o = { .image_digest = desired_store_digest, .userdata = &digests };
         uint8_t key[NC_HASH_KEY_SIZE];
-        const char *dir = NULL;
+        RenderArgs a = {};
+        const char *dir;
         NcError err = {};
-        int c, r;
+        int r;
 
-        while ((c = getopt_long(argc, argv, "o:h", options, NULL)) >= 0)
-                switch (c) {
-                case 'o':
-                        dir = optarg;
-                        break;
-                case ARG_RUNTIME:
-                        o.runtime = true;
-                        break;
-                case ARG_EXE:
-                        o.exe = optarg;
-                        break;
-                case 'h':
-                        render_help();
-                        return 0;
-                default:
-                        return 1;
-                }
+        r = cmd_parse(argc, argv, g, parse_render_option, &a);
+        if (r <= 0)
+                return cmd_parse_exit(r);
+        dir = a.dir;
+        o.exe = a.exe;
+        o.runtime = g->runtime;
         if (!dir) {
                 log_error("render needs --output-dir DIR.");
                 return 1;

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/inotify.h>
@@ -136,37 +135,26 @@ static int on_inotify(sd_event_source *source, int fd, uint32_t revents, void *u
         return schedule_pass(s, DEBOUNCE_USEC);
 }
 
-static int parse_args(int argc, char *argv[], Supervisor *s) {
-        static const struct option options[] = {
-                { "interval", required_argument, NULL, 'i' },
-                { "runtime",  no_argument,       NULL, 'R' },
-                { "help",     no_argument,       NULL, 'h' },
-                {}
-        };
-        int c;
+/* Keeps the host converged: apply now, every --interval and when the compose files change. */
+const CmdOption cmd_supervise_options[] = {
+        { "interval", 0, "SECONDS", 'i', "Seconds between passes (default 60)" },
+        CMD_OPTION_RUNTIME,
+        CMD_OPTION_HELP,
+        {}
+};
 
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
-                switch (c) {
-                case 'i': {
-                        char *end;
-                        double v = strtod(optarg, &end);
-                        if (*end || v <= 0)
-                                return log_error_errno(-EINVAL, "Invalid --interval '%s': seconds expected.", optarg);
-                        s->interval_usec = (uint64_t) (v * 1e6);
-                        break;
-                }
-                case 'R':
-                        s->runtime = true;
-                        break;
-                case 'h':
-                        printf("Usage: nspawn-compose supervise [--interval SECONDS] [--runtime]\n\n"
-                               "Keep the host converged: apply now, every SECONDS (default 60) and when\n"
-                               "the compose files change. Runs as a Type=notify service.\n");
-                        return 0;
-                default:
-                        return -EINVAL;
-                }
-        return 1;
+static int parse_supervise_option(int id, const char *arg, void *userdata) {
+        Supervisor *s = userdata;
+        char *end;
+        double v;
+
+        if (id != 'i')
+                return 0;
+        v = strtod(arg, &end);
+        if (*end || v <= 0)
+                return log_error_errno(-EINVAL, "Invalid --interval '%s': seconds expected.", arg);
+        s->interval_usec = (uint64_t) (v * 1e6);
+        return 0;
 }
 
 int cmd_supervise(int argc, char *argv[], CmdGlobal *g) {
@@ -175,9 +163,10 @@ int cmd_supervise(int argc, char *argv[], CmdGlobal *g) {
         sigset_t mask;
         int r;
 
-        r = parse_args(argc, argv, &s);
+        r = cmd_parse(argc, argv, g, parse_supervise_option, &s);
         if (r <= 0)
-                return r < 0;
+                return cmd_parse_exit(r);
+        s.runtime = g->runtime;
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);

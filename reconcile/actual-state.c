@@ -65,3 +65,12 @@ const char *actual_state_started_hash(const ActualState *a, const char *service)
                         return *s + l + 1;
         return NULL;
 }
+
+bool actual_unit_running(const ActualUnit *u) {
+        if (!u)
+                return false;
+        if (streq(u->active_state, "activating") && streq_ptr(u->sub_state, "auto-restart"))
+                return false;
+        return streq(u->active_state, "active") || streq(u->active_state, "activating") ||
+               streq(u->active_state, "reloading");
+}

@@ -59,3 +59,6 @@ int actual_read(sd_bus *bus, const char *project, const char *root, bool runtime
 const ActualUnit *actual_state_find_unit(const ActualState *a, const char *name);
 const ActualFile *actual_state_find_file(const ActualState *a, const char *path);
 const char *actual_state_started_hash(const ActualState *a, const char *service);
+/* Running, or on its way: a unit waiting to be restarted after a crash ("activating" in sub-state
+ * "auto-restart") is not. NULL: not. */
+bool actual_unit_running(const ActualUnit *u);

@@ -31,6 +31,7 @@ Reconcile *reconcile_free(Reconcile *c) {
         strv_free(c->failures);
         strv_free(c->notes);
         strv_free(c->taken_subnets);
+        strv_free(c->orphans);
         sd_bus_flush_close_unref(c->bus);
         if (c->lock_fd >= 0)
                 close(c->lock_fd);
@@ -337,6 +338,9 @@ int reconcile_new(const ComposeProject *p, const ReconcileOptions *o, Reconcile 
         LOG_PHASE("planning", t);
         if (r < 0)
                 return nc_error_set(reterr, r, "cannot compute the plan: %m");
+        r = plan_select(c->plan, c->desired, c->actual, &o->select, &c->orphans);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(c);
         return 0;
 }
@@ -438,6 +442,19 @@ static int remove_service_state(Reconcile *c, const char *service, bool keep_lay
         return keep_layer ? 0 : rm_rf(state);
 }
 
+int reconcile_remove_service(Reconcile *c, const char *service, NcError *reterr) {
+        _cleanup_free_ char *unit = name_service_unit(c->project->name, service);
+        int r;
+
+        if (!unit)
+                return -ENOMEM;
+        (void) bus_reset_failed(c->bus, unit);
+        r = remove_service_state(c, service, /* keep_layer= */ false);
+        if (r < 0)
+                return nc_error_set(reterr, r, "cannot remove the state of '%s': %m", service);
+        return 0;
+}
+
 /* Waits for the queued stop jobs; a stop that did not complete leaves the unit running, so its
  * links and state must not be removed under it. */
 static int wait_stopped(BusJobs *jobs, NcError *reterr) {
@@ -470,7 +487,12 @@ static int execute_units(Reconcile *c, NcError *reterr) {
          * a restart of its own. The starts pull in what each unit requires, as at boot. */
         for (size_t i = 0; i < c->plan->n_actions; i++) {
                 const PlanAction *a = &c->plan->actions[i];
-                if (a->kind == PLAN_RESTART &&
+                const ActualUnit *u = a->kind == PLAN_START ? actual_state_find_unit(c->actual, a->unit) : NULL;
+                /* a unit someone is stopping: let that stop finish (our stop job merges into theirs)
+                 * rather than cancel it with the start */
+                bool stopping = u && streq(u->active_state, "deactivating");
+
+                if ((a->kind == PLAN_RESTART || stopping) &&
                     (r = bus_jobs_queue(jobs, "StopUnit", a->unit, BUS_JOB_IGNORE_REQUIREMENTS, NULL)) < 0)
                         return nc_error_set(reterr, r, "cannot stop %s: %m", a->unit);
         }
@@ -496,7 +518,9 @@ static int execute_units(Reconcile *c, NcError *reterr) {
         target = name_target_unit(c->project->name);
         if (!target)
                 return -ENOMEM;
-        if (any && (r = bus_jobs_queue(jobs, "StartUnit", target, BUS_JOB_REPLACE, NULL)) < 0)
+        /* up SERVICE...: the target would start every service it wants */
+        if (any && !c->options.select.services &&
+            (r = bus_jobs_queue(jobs, "StartUnit", target, BUS_JOB_REPLACE, NULL)) < 0)
                 return nc_error_set(reterr, r, "cannot start %s: %m", target);
         r = bus_jobs_wait(jobs);
         if (r < 0)
@@ -614,6 +638,8 @@ static int verify(Reconcile *c, NcError *reterr) {
         _cleanup_(actual_state_freep) ActualState *now = NULL;
         int r;
 
+        if (c->options.select.no_start)
+                return 0;
         r = actual_read(c->bus, c->project->name, "/", c->options.runtime, NULL, &now, reterr);
         if (r < 0)
                 return r;
@@ -622,7 +648,8 @@ static int verify(Reconcile *c, NcError *reterr) {
                 const ActualUnit *u = actual_state_find_unit(now, s->unit);
                 _cleanup_free_ char *tail = NULL;
 
-                if (u && streq(u->active_state, "active"))
+                if ((u && streq(u->active_state, "active")) ||
+                    !reconcile_select_has(&c->options.select, c->desired, s->name))
                         continue;
                 tail = journal_tail(s->unit, 10);
                 r = strv_extendf(&c->failures, "%s: %s (%s, result: %s)%s%s%s%s", s->name, s->unit,

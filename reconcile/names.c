@@ -120,6 +120,10 @@ char *name_ipam_path(const char *project) {
         return strjoin(NC_STATE_DIR "/", project, "/ipam.json");
 }
 
+char *name_config_files_path(const char *project) {
+        return strjoin(NC_STATE_DIR "/", project, "/config-files");
+}
+
 char *name_lock_path(const char *project) {
         return strjoin(NC_RUNTIME_DIR "/", project, ".lock");
 }

@@ -67,6 +67,8 @@ char *name_ipam_path(const char *project);
 #define NC_HASH_KEY         NC_STATE_DIR "/hash-key"
 #define NC_HASH_KEY_SIZE    32
 
+/* /var/lib/nspawn-compose/P/config-files: the compose files the last up/apply read, one a line (ls). */
+char *name_config_files_path(const char *project);
 /* /run/nspawn-compose/P.lock: one apply per project at a time. */
 char *name_lock_path(const char *project);
 /* Held while an apply takes subnets from the pool and records them: a project name never starts with

@@ -27,7 +27,7 @@ const char *plan_kind_to_string(PlanKind k) {
         return k >= 0 && k < _PLAN_KIND_MAX ? kind_table[k] : NULL;
 }
 
-static void plan_action_done(PlanAction *a) {
+void plan_action_done(PlanAction *a) {
         free(a->service);
         free(a->unit);
         free(a->path);

@@ -37,6 +37,8 @@ typedef struct Plan {
         size_t n_actions;
 } Plan;
 
+/* Frees what @a holds, not @a itself. */
+void plan_action_done(PlanAction *a);
 Plan *plan_free(Plan *p);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Plan*, plan_free);
 const char *plan_kind_to_string(PlanKind k);

@@ -17,6 +17,16 @@
  * plan, or take everything down. Execution stops at the first error; a rerun continues from wherever
  * the system is, because every step is idempotent and the next plan is computed from the real state. */
 
+/* What up, create and their flags ask of an apply besides converging everything (plan-select.c). */
+typedef struct ReconcileSelect {
+        char **services;                /* up SERVICE...: only these, and what they depend on; NULL: all */
+        bool no_deps;                   /* only @services themselves */
+        bool force_recreate;            /* recreate the selected running services, changed or not */
+        bool no_recreate;               /* never recreate a running service, even if it changed */
+        bool keep_orphans;              /* leave services no longer in the file as they are (no --remove-orphans) */
+        bool no_start;                  /* create: files, reload, networks; start nothing */
+} ReconcileSelect;
+
 typedef struct ReconcileOptions {
         bool runtime;                   /* units and settings under /run */
         bool offline;                   /* render + files only: no lock, no bus, no nft (tests, render) */
@@ -26,6 +36,7 @@ typedef struct ReconcileOptions {
         int pull;                       /* ImagePullPolicy */
         bool progress;
         const char *exe;                /* NULL: the default path in units */
+        ReconcileSelect select;
 } ReconcileOptions;
 
 typedef struct Reconcile {
@@ -42,6 +53,7 @@ typedef struct Reconcile {
         char **failures;                /* per failed service: what and the journal tail */
         char **notes;                   /* what apply or down left on purpose ("volume x kept: …"), for people */
         char **taken_subnets;           /* other projects' subnets the render avoided */
+        char **orphans;                 /* services no longer in the file that select.keep_orphans left */
 } Reconcile;
 
 /* The key of the configuration hashes (NC_HASH_KEY): one per host, root-only, made with @create when
@@ -70,8 +82,18 @@ int reconcile_build_images(const ComposeProject *p, const DesiredState *d, NcErr
 int reconcile_new(const ComposeProject *p, const ReconcileOptions *o, Reconcile **ret, NcError *reterr);
 Reconcile *reconcile_free(Reconcile *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Reconcile*, reconcile_free);
+/* Narrows @p to what @s asks (plan-select.c): drops the actions of services not selected and of
+ * kept orphans (their names in *ret_orphans, a new list), adds a restart per service to recreate.
+ * 0 or -ENOMEM. */
+int plan_select(Plan *p, const DesiredState *d, const ActualState *a, const ReconcileSelect *s, char ***ret_orphans);
+/* Whether @service is one @s selects (every service when @s selects none by name). */
+bool reconcile_select_has(const ReconcileSelect *s, const DesiredState *d, const char *service);
+
 /* Executes c->plan. -EHOSTDOWN when services did not reach their state (c->failures says which). */
 int reconcile_execute(Reconcile *c, NcError *reterr);
+/* rm: what a stopped service leaves besides its files (its machine's writable layer and anonymous
+ * volumes, netns, veths, runtime state), as docker compose rm removes a stopped container. */
+int reconcile_remove_service(Reconcile *c, const char *service, NcError *reterr);
 /* Everything of the project gone: units stopped and removed, machines, links, netns, nft elements,
  * state; named volumes too with @volumes; images always kept. */
 int reconcile_down(Reconcile *c, bool volumes, NcError *reterr);

@@ -28,7 +28,7 @@ tb_wait_for "job to finish" 30 sh -c "systemctl show -P SubState $(tb_unit job $
 tb_nc plan
 tb_assert_contains "$(tb_nc apply)" "in sync" "second apply"
 tb_assert_contains "$(tb_nc logs job)" "job | exiting with 0" "logs"
-ps=$(tb_nc ps --format json)
+ps=$(tb_nc ps -a --format json)     # -a: the job has exited, docker lists it with -a only
 tb_assert_contains "$ps" '"service": "job"' "ps json"
 tb_assert_contains "$ps" '"ports": "0.0.0.0:8084->80/tcp"' "ps json ports"
 
@@ -46,4 +46,4 @@ out=$(tb_nc plan 2>&1) || rc=$?
 tb_assert_eq "$rc" 2 "plan exit status with a failed service"
 tb_assert_contains "$out" "failed (exit-code)" "plan names the result"
 tb_assert_contains "$(tb_nc logs job)" "job | exiting with 3" "logs of the failed run"
-tb_assert_contains "$(tb_nc ps)" "failed" "ps"
+tb_assert_contains "$(tb_nc ps -a)" "exited (3)" "ps -a shows the failed job as docker does"

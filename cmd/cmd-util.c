@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
+
+#include "cmd/cmd.h"
+#include "lib/log.h"
+#include "lib/strv.h"
+#include "reconcile/actual.h"
+#include "reconcile/bus.h"
+#include "reconcile/names.h"
+
+/* What several verbs share: the services they are given, the units of those, color, progress. */
+
+int cmd_services(const ComposeProject *p, char * const *services, char ***ret) {
+        char **l;
+
+        if (strv_length(services) == 0) {
+                l = compose_project_service_names(p);
+                if (!l)
+                        return log_oom();
+                *ret = l;
+                return 0;
+        }
+        STRV_FOREACH(s, services)
+                if (!compose_map_get(compose_map_get(p->model, "services"), *s))
+                        return log_error("no such service: %s", *s), -ENOENT;
+        l = strv_copy(services);
+        if (!l)
+                return log_oom();
+        *ret = l;
+        return 0;
+}
+
+bool cmd_color(const CmdGlobal *g) {
+        if (g->ansi != CMD_ANSI_AUTO)
+                return g->ansi == CMD_ANSI_ALWAYS;
+        return isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+}
+
+void cmd_progress(const CmdGlobal *g, const char *what, const char *name, const char *state) {
+        if (streq(g->progress, "quiet"))
+                return;
+        fprintf(stderr, "%s%s %s  %s\n", g->dry_run ? "DRY-RUN MODE - " : "", what, name, state);
+}
+
+char *cmd_machine(const ComposeProject *p, const char *service) {
+        char *m = NULL;
+
+        return name_machine(p->name, service, &m) < 0 ? NULL : m;
+}
+
+int cmd_units_open(CmdGlobal *g, char **args, CmdUnits *ret) {
+        NcError err = {};
+        int r;
+
+        *ret = (CmdUnits) {};
+        r = cmd_load_project(g, &ret->project);
+        if (r < 0)
+                return r;
+        r = cmd_services(ret->project, args, &ret->services);
+        if (r < 0)
+                return r;
+        r = name_project_check(ret->project->name, &err);
+        if (r < 0)
+                return cmd_log_error(r, &err);
+        r = bus_open_systemd(&ret->bus);
+        if (r < 0)
+                return log_error_errno(r, "Cannot connect to systemd: %m");
+        r = actual_read(ret->bus, ret->project->name, "/", g->runtime, NULL, &ret->actual, &err);
+        if (r < 0)
+                return cmd_log_error(r, &err);
+        return 0;
+}
+
+void cmd_units_done(CmdUnits *u) {
+        actual_state_free(u->actual);
+        sd_bus_flush_close_unref(u->bus);
+        strv_free(u->services);
+        compose_project_free(u->project);
+        *u = (CmdUnits) {};
+}
+
+const ActualUnit *cmd_units_find(const CmdUnits *u, const char *service, char **ret_name) {
+        _cleanup_free_ char *name = name_service_unit(u->project->name, service);
+        const ActualUnit *a = name ? actual_state_find_unit(u->actual, name) : NULL;
+
+        if (a && streq(a->load_state, "not-found") && streq(a->active_state, "inactive"))
+                a = NULL;
+        if (ret_name)
+                *ret_name = TAKE_PTR(name);
+        return a;
+}

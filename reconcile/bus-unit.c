@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "lib/macro.h"
+#include "reconcile/bus.h"
+#include "reconcile/bus-unit.h"
+
+int bus_unit_kill(sd_bus *bus, const char *unit, const char *whom, int signo, sd_bus_error *error) {
+        /* busctl call … Manager KillUnit ssi UNIT all 9 */
+        return sd_bus_call_method(bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "KillUnit", error, NULL,
+                                  "ssi", unit, whom, (int32_t) signo);
+}
+
+int bus_unit_freeze(sd_bus *bus, const char *unit, bool freeze, sd_bus_error *error) {
+        /* busctl call … Manager FreezeUnit s UNIT (ThawUnit alike); the reply comes once frozen */
+        int r = sd_bus_call_method(bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, freeze ? "FreezeUnit" : "ThawUnit",
+                                   error, NULL, "s", unit);
+        return r < 0 && error && sd_bus_error_has_name(error, SD_BUS_ERROR_NOT_SUPPORTED) ? -EOPNOTSUPP : r;
+}
+
+static int unit_path(const char *unit, char **ret) {
+        return sd_bus_path_encode("/org/freedesktop/systemd1/unit", unit, ret);
+}
+
+int bus_unit_get_string(sd_bus *bus, const char *unit, const char *interface, const char *property, char **ret) {
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        r = unit_path(unit, &path);
+        if (r < 0)
+                return r;
+        return sd_bus_get_property_string(bus, SYSTEMD_DEST, path, interface, property, NULL, ret);
+}
+
+int bus_unit_get_int(sd_bus *bus, const char *unit, const char *interface, const char *property, int32_t *ret) {
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        r = unit_path(unit, &path);
+        if (r < 0)
+                return r;
+        return sd_bus_get_property_trivial(bus, SYSTEMD_DEST, path, interface, property, NULL, 'i', ret);
+}

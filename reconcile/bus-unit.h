@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+
+/* Calls on one unit of systemd's beside jobs (bus.h): signals, the freezer, properties. */
+
+/* KillUnit: @signo to @whom ("all", "main", "control") of @unit's processes. */
+int bus_unit_kill(sd_bus *bus, const char *unit, const char *whom, int signo, sd_bus_error *error);
+/* FreezeUnit/ThawUnit (cgroup v2's freezer). -EOPNOTSUPP, with systemd's words in @error, where
+ * the unit or the host cannot. */
+int bus_unit_freeze(sd_bus *bus, const char *unit, bool freeze, sd_bus_error *error);
+/* A property of @unit on @interface ("org.freedesktop.systemd1.Unit", "….Service"). */
+int bus_unit_get_string(sd_bus *bus, const char *unit, const char *interface, const char *property, char **ret);
+int bus_unit_get_int(sd_bus *bus, const char *unit, const char *interface, const char *property, int32_t *ret);
+
+#define SYSTEMD_UNIT_IFACE "org.freedesktop.systemd1.Unit"
+#define SYSTEMD_SERVICE_IFACE "org.freedesktop.systemd1.Service"
