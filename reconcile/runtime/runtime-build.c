@@ -35,14 +35,18 @@ static void hash_str(Sha256 *h, const char *label, const char *s) {
                 hash_part(h, label, s, strlen(s));
 }
 
-static void hash_strv_sorted(Sha256 *h, const char *label, char **l) {
-        _cleanup_strv_free_ char **c = strv_copy(l);
+static int hash_strv_sorted(Sha256 *h, const char *label, char **l) {
+        _cleanup_strv_free_ char **c = NULL;
 
+        if (!l)
+                return 0;
+        c = strv_copy(l);
         if (!c)
-                return;
+                return -ENOMEM;
         strv_sort(c);
         STRV_FOREACH(s, c)
                 hash_str(h, label, *s);
+        return 0;
 }
 
 static int cmp_name(const struct dirent **a, const struct dirent **b) {
@@ -199,10 +203,10 @@ int image_build_hash(const ImageBuildSpec *s, char ret[static 65], NcError *rete
                         return nc_error_set(reterr, r, "Dockerfile %s: %m", df);
                 hash_part(&h, "dockerfile", text, size);
         }
-        hash_strv_sorted(&h, "arg", s->args);
+        if (hash_strv_sorted(&h, "arg", s->args) < 0 || hash_strv_sorted(&h, "label", s->labels) < 0 ||
+            hash_strv_sorted(&h, "extra-host", s->extra_hosts) < 0)
+                return -ENOMEM;
         hash_str(&h, "target", s->target);
-        hash_strv_sorted(&h, "label", s->labels);
-        hash_strv_sorted(&h, "extra-host", s->extra_hosts);
         hash_str(&h, "network", s->network);
         r = walk_dir(&w, ctx_fd, "", 0);
         if (r < 0)
