@@ -31,7 +31,7 @@ static int pull_one(const ComposeProject *p, const char *service, const char *re
 }
 
 /* The project's images, in service order, each once, with the first service that uses each
- * (parallel lists); services without one are errors. */
+ * (parallel lists); services that build theirs are left out, services without one are errors. */
 static int project_images(const ComposeProject *p, char ***ret_images, char ***ret_services) {
         _cleanup_strv_free_ char **names = compose_project_service_names(p), **images = calloc(1, sizeof(char*));
         _cleanup_strv_free_ char **services = calloc(1, sizeof(char*));
@@ -43,9 +43,10 @@ static int project_images(const ComposeProject *p, char ***ret_images, char ***r
         STRV_FOREACH(n, names) {
                 const char *image = compose_map_get_str(compose_map_get(all, *n), "image");
 
+                if (reconcile_service_builds(p, *n))
+                        continue;       /* built, not pulled: the build verb */
                 if (!image)
-                        r = log_error_errno(-EINVAL, "Service '%s' has no image: building images (build:) "
-                                            "is not supported.", *n);
+                        r = log_error_errno(-EINVAL, "Service '%s' has no image.", *n);
                 else if (!strv_contains(images, image) &&
                          (strv_extend(&images, image) < 0 || strv_extend(&services, *n) < 0))
                         return log_oom();

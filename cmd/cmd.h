@@ -113,6 +113,7 @@ int cmd_logs(int argc, char *argv[], CmdGlobal *g);
 int cmd_exec(int argc, char *argv[], CmdGlobal *g);
 int cmd_render(int argc, char *argv[], CmdGlobal *g);
 int cmd_pull(int argc, char *argv[], CmdGlobal *g);
+int cmd_build(int argc, char *argv[], CmdGlobal *g);
 int cmd_run_service(int argc, char *argv[], CmdGlobal *g);
 int cmd_net_up(int argc, char *argv[], CmdGlobal *g);
 int cmd_net_down(int argc, char *argv[], CmdGlobal *g);
@@ -137,6 +138,7 @@ extern const CmdOption cmd_plan_options[], cmd_apply_options[], cmd_up_options[]
         cmd_render_options[], cmd_stop_options[], cmd_start_options[], cmd_restart_options[],
         cmd_kill_options[], cmd_pause_options[], cmd_rm_options[], cmd_wait_options[], cmd_top_options[],
         cmd_port_options[], cmd_images_options[], cmd_version_options[], cmd_supervise_options[];
+extern const CmdOption cmd_build_options[];
 
 /* logs, and up without -d: the journal of @services (NULL: all) of @p, "web | line" as docker
  * compose prints it. */

@@ -28,6 +28,7 @@ const CmdVerb cmd_verbs[] = {
         { "images",  cmd_images,  "[SERVICE...]", "List the images the services use", cmd_images_options },
         { "wait",    cmd_wait,    "SERVICE...",   "Block until the services stop, exit with the first one's code", cmd_wait_options },
         { "pull",    cmd_pull,    "[SERVICE...]", "Pull the services' images into the image store", NULL },
+        { "build",   cmd_build,   "[SERVICE...]", "Build the services' images (build:) into the image store", cmd_build_options },
         { "config",  cmd_config,  NULL,           "Print the resolved compose model", NULL },
         { "secret",  cmd_secret,  "create|ls|rm", "Manage credentials for external secrets and configs", NULL },
         { "version", cmd_version, NULL,           "Show the nspawn-compose version information", cmd_version_options },

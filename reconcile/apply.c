@@ -188,20 +188,23 @@ int reconcile_pull(const ComposeProject *p, const char *service, const char *ref
 static int pull_images(Reconcile *c, NcError *reterr) {
         ImagePullOptions po = { .policy = c->options.pull, .progress = c->options.progress };
         bool pulled = false;
+        int r;
 
         for (size_t i = 0; i < c->desired->n_services; i++) {
                 const DesiredService *s = &c->desired->services[i];
                 _cleanup_free_ char *digest = NULL;
-                int r;
 
-                if (isempty(s->image))
+                if (isempty(s->image) || reconcile_service_builds(c->project, s->name))
                         continue;
                 r = reconcile_pull(c->project, s->name, s->image, &po, &digest, reterr);
                 if (r < 0)
                         return r;
                 pulled = pulled || r > 0;
         }
-        if (!pulled)
+        r = reconcile_build_images(c->project, c->desired, reterr);     /* build.c */
+        if (r < 0)
+                return r;
+        if (!pulled && r == 0)
                 return 0;
         strv_free(c->digests);
         c->digests = NULL;

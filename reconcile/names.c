@@ -159,6 +159,7 @@ bool name_project_is_reserved(const char *project) {
                 NC_VOLUMES_DIR + sizeof NC_STATE_DIR,
                 NC_VOLUME_OWNERS + sizeof NC_STATE_DIR,
                 NC_HASH_KEY + sizeof NC_STATE_DIR,
+                NC_BUILD_DIR + sizeof NC_STATE_DIR,
         };
 
         for (size_t i = 0; i < ELEMENTSOF(reserved); i++)

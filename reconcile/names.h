@@ -19,11 +19,13 @@
 #define NC_RUNTIME_DIR      "/run/nspawn-compose"
 #define NC_IMAGE_STORE      NC_STATE_DIR "/images"
 #define NC_VOLUMES_DIR      NC_STATE_DIR "/volumes"
+#define NC_BUILD_DIR        NC_STATE_DIR "/build"       /* buildah's storage, the builds' hashes */
+#define NC_BUILD_RUN_DIR    NC_RUNTIME_DIR "/build"     /* buildah's run root */
 #define NC_VOLUME_OWNERS    NC_STATE_DIR "/volume-owners"
 
 /* Whether @project names something of ours beside the projects' own directories in the state
- * directory ("images", "volumes", "volume-owners", "hash-key"): no project may be called so, or its
- * state directory would be that. */
+ * directory ("images", "volumes", "volume-owners", "hash-key", "build"): no project may be called
+ * so, or its state directory would be that. */
 bool name_project_is_reserved(const char *project);
 /* 0 when every name above can be built for @project ([a-z0-9_-], not reserved), else -EINVAL with the
  * reason in @reterr. */

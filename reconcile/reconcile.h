@@ -66,6 +66,18 @@ int reconcile_hash_key(bool create, uint8_t ret[static NC_HASH_KEY_SIZE], NcErro
 int reconcile_pull(const ComposeProject *p, const char *service, const char *ref, const ImagePullOptions *o,
                    char **ret_digest, NcError *reterr);
 
+/* build.c: whether @service has a `build:`. */
+bool reconcile_service_builds(const ComposeProject *p, const char *service);
+/* Makes the image of @service (which has a `build:`) present by its pull_policy: "never" takes the
+ * store's, "always" pulls and builds when that fails, "build" runs the build every time (buildah's
+ * layer cache makes an unchanged one quick and gives the same digest), otherwise it builds when
+ * the store lacks the image or the context changed (image_build()); o->force builds whatever the
+ * policy. A failure is at the position of its `build:`. 1 built or pulled, 0 present, or -errno. */
+int reconcile_build(const ComposeProject *p, const char *service, const ImageBuildOptions *o, char **ret_digest,
+                    NcError *reterr);
+/* reconcile_build() for each image the services of @d build, once each. 1 when one changed. */
+int reconcile_build_images(const ComposeProject *p, const DesiredState *d, NcError *reterr);
+
 /* Locks, renders, pulls (if asked), reads the actual state and computes the plan. */
 int reconcile_new(const ComposeProject *p, const ReconcileOptions *o, Reconcile **ret, NcError *reterr);
 Reconcile *reconcile_free(Reconcile *c);

@@ -96,19 +96,47 @@ static void check_namespace_mode(Checker *k, const ComposeNode *svc, const char 
         problem(k, true, n, p, "'%s' is not supported: each service is its own machine", strempty(v));
 }
 
+/* build: keys buildah is given (runtime.h ImageBuildSpec, ImageBuildOptions), then those without an
+ * equivalent there: ignored with a warning, since the image still builds without them. */
+static const char *const build_used[] = {
+        "context", "dockerfile", "dockerfile_inline", "args", "target", "labels", "no_cache", "pull",
+        "extra_hosts", "network", "tags", NULL,
+};
+
+static void check_build(Checker *k, const ComposeNode *build, const char *path) {
+        const char *context = compose_map_get_str(build, "context"), *net = compose_map_get_str(build, "network");
+        char p[512];
+
+        COMPOSE_MAP_FOREACH(i, build) {
+                const char *key = build->keys[i]->scalar;
+
+                if (strv_contains((char **) build_used, key) || startswith(key, "x-"))
+                        continue;
+                snprintf(p, sizeof p, "%s.%s", path, key);
+                if (streq(key, "additional_contexts") || streq(key, "secrets") || streq(key, "ssh"))
+                        problem(k, true, build->keys[i], p, "not supported: the build gets one local context");
+                else
+                        problem(k, false, build->keys[i], p, "not supported; ignored");
+        }
+        snprintf(p, sizeof p, "%s.context", path);
+        if (!context || context[0] != '/')
+                problem(k, true, compose_map_get(build, "context") ?: build, p,
+                        "'%s': only a local directory can be a build context", strempty(context));
+        snprintf(p, sizeof p, "%s.network", path);
+        if (net && !streq(net, "default") && !streq(net, "host") && !streq(net, "none"))
+                problem(k, true, compose_map_get(build, "network"), p,
+                        "'%s' is not supported: a build has the host's network or none", net);
+}
+
 static void check_image(Checker *k, const ComposeNode *svc, const char *path) {
         const ComposeNode *build = compose_map_get(svc, "build");
         char p[512];
 
         snprintf(p, sizeof p, "%s.build", path);
-        if (isempty(compose_map_get_str(svc, "image"))) {
-                if (build)
-                        problem(k, true, build, p,
-                                "building images is not supported; set 'image:' to a pullable image");
-                else
-                        problem(k, true, svc, path, "no 'image:' given");
-        } else if (build)
-                problem(k, false, build, p, "ignored: the image is pulled, not built");
+        if (build)
+                check_build(k, build, p);
+        else if (isempty(compose_map_get_str(svc, "image")))
+                problem(k, true, svc, path, "no 'image:' given");
 }
 
 static void check_replicas(Checker *k, const ComposeNode *n, const char *path) {

@@ -76,6 +76,20 @@ const char *desired_project_env(const ComposeProject *p, const char *name) {
         return NULL;
 }
 
+int desired_service_image(const char *project, const char *service, const ComposeNode *svc, char **ret) {
+        const char *image = compose_map_get_str(svc, "image");
+        char *s;
+
+        if (!isempty(image) || !compose_map_get(svc, "build"))
+                s = strdup(strempty(image));
+        else
+                s = strjoin(project, "-", service);
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
 const char *desired_store_digest(const char *image, void *userdata) {
         char ***cache = userdata;
         size_t l = strlen(image);

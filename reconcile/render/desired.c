@@ -166,10 +166,12 @@ static int service_init(DesiredContext *c, size_t i, const ComposeNode *key, NcE
                         return compose_node_error(key, reterr, -EEXIST, "services",
                                                   "'%s' and '%s' map to the same machine name '%s'",
                                                   c->state->services[k].name, name, d->machine);
-        image = compose_map_get_str(c->units[i].node, "image");
-        digest = c->options->image_digest && image ? c->options->image_digest(image, c->options->userdata) : NULL;
+        r = desired_service_image(c->name, name, c->units[i].node, &d->image);
+        if (r < 0)
+                return r;
+        image = d->image;
+        digest = c->options->image_digest && *image ? c->options->image_digest(image, c->options->userdata) : NULL;
         d->name = strdup(name);
-        d->image = strdup(strempty(compose_map_get_str(c->units[i].node, "image")));
         d->image_digest = strdup(strempty(digest));
         d->unit = name_service_unit(c->name, name);
         if (asprintf(&d->settings_path, "%s/%s.json", c->settings_dir, name) < 0)

@@ -81,6 +81,10 @@ typedef struct DesiredState {
         char **warnings;                /* "file:line:col: key.path: message": ignored settings */
 } DesiredState;
 
+/* The image a service runs: its image:, else for a service with build: docker compose's name for
+ * the result, "PROJECT-SERVICE"; "" when it has neither. 0 or -ENOMEM. */
+int desired_service_image(const char *project, const char *service, const ComposeNode *svc, char **ret);
+
 /* Returns the image digest ("sha256:…") for @image, or NULL when not known (not pulled). */
 typedef const char *(*DesiredImageDigest)(const char *image, void *userdata);
 

@@ -101,7 +101,7 @@ int image_resolve(const char *store, const char *ref, char **ret_digest, NcError
 }
 
 /* Adds REF → DIGEST to refs.json; the lock keeps concurrent pulls from losing each other's entry. */
-static int refs_record(const char *store, const char *norm, const char *digest, NcError *reterr) {
+int rt_refs_record(const char *store, const char *norm, const char *digest, NcError *reterr) {
         _cleanup_(json_object_putp) struct json_object *root = NULL;
         _cleanup_free_ char *lock = path_join(store, ".lock"), *path = path_join(store, "refs.json");
         _cleanup_close_ int fd = -EBADF;
@@ -137,7 +137,7 @@ static int refs_record(const char *store, const char *norm, const char *digest, 
         return 0;
 }
 
-static int run_tool(char **argv, bool progress, NcError *reterr) {
+int rt_run_tool(char **argv, bool progress, NcError *reterr) {
         _cleanup_free_ char *err = NULL;
         int r;
 
@@ -210,11 +210,11 @@ static int unpack(const char *tmp, const char *config, bool progress, NcError *r
             asprintf(&final, "%s/final", tmp) < 0 || asprintf(&rootfs, "%s/rootfs", final) < 0 ||
             asprintf(&usr, "%s/usr", rootfs) < 0 || asprintf(&cfg, "%s/config.json", final) < 0)
                 return -ENOMEM;
-        r = run_tool(STRV_MAKE("skopeo", "copy", "--quiet", src, dst), false, reterr);
+        r = rt_run_tool(STRV_MAKE("skopeo", "copy", "--quiet", src, dst), false, reterr);
         if (r < 0)
                 return r;
         /* as root and without --rootless, so ownership and setuid bits survive */
-        r = run_tool(STRV_MAKE("umoci", "unpack", "--image", dst + strlen("oci:"), bundle),
+        r = rt_run_tool(STRV_MAKE("umoci", "unpack", "--image", dst + strlen("oci:"), bundle),
                      progress, reterr);
         if (r < 0)
                 return r;
@@ -231,14 +231,14 @@ static int unpack(const char *tmp, const char *config, bool progress, NcError *r
         return 0;
 }
 
-static void rm_rf_freep(char **p) {
+void rt_rm_rf_freep(char **p) {
         if (*p) {
                 (void) rm_rf(*p);
                 free(*p);
         }
 }
 
-static int make_tmp(const char *store, char **ret, NcError *reterr) {
+int rt_make_tmp(const char *store, const char *what, char **ret, NcError *reterr) {
         _cleanup_free_ char *parent = path_join(store, ".tmp"), *tmp = NULL;
         int r;
 
@@ -247,7 +247,7 @@ static int make_tmp(const char *store, char **ret, NcError *reterr) {
         r = mkdir_parents_and_self(parent, 0700);
         if (r < 0)
                 return nc_error_set(reterr, r, "%s: %m", parent);
-        if (asprintf(&tmp, "%s/pull-XXXXXX", parent) < 0)
+        if (asprintf(&tmp, "%s/%s-XXXXXX", parent, what) < 0)
                 return -ENOMEM;
         if (!mkdtemp(tmp))
                 return nc_error_set(reterr, -errno, "%s: %m", tmp);
@@ -255,25 +255,13 @@ static int make_tmp(const char *store, char **ret, NcError *reterr) {
         return 0;
 }
 
-/* Copies @norm into TMP/dir and, unless the store has its digest already, unpacks it into place. */
-static int fetch(const char *store, const char *norm, bool progress, char **ret_digest, NcError *reterr) {
-        _cleanup_(rm_rf_freep) char *tmp = NULL;
-        _cleanup_free_ char *src = skopeo_source(norm), *dst = NULL, *config = NULL, *digest = NULL,
-                            *dir = NULL, *final = NULL;
+int rt_image_import(const char *store, const char *tmp, bool progress, char **ret_digest, NcError *reterr) {
+        _cleanup_free_ char *src = NULL, *config = NULL, *digest = NULL, *dir = NULL, *final = NULL;
         int r;
 
-        if (!src)
+        if (asprintf(&src, "%s/dir", tmp) < 0 || asprintf(&final, "%s/final", tmp) < 0)
                 return -ENOMEM;
-        r = make_tmp(store, &tmp, reterr);
-        if (r < 0)
-                return r;
-        if (asprintf(&dst, "dir:%s/dir", tmp) < 0 || asprintf(&final, "%s/final", tmp) < 0)
-                return -ENOMEM;
-        r = run_tool(progress ? STRV_MAKE("skopeo", "copy", src, dst) :
-                                STRV_MAKE("skopeo", "copy", "--quiet", src, dst), progress, reterr);
-        if (r < 0)
-                return r;
-        r = dir_read_config(dst + strlen("dir:"), &digest, &config, reterr);
+        r = dir_read_config(src, &digest, &config, reterr);
         if (r < 0)
                 return r;
         r = image_store_path(store, digest, &dir, reterr);
@@ -289,6 +277,26 @@ static int fetch(const char *store, const char *norm, bool progress, char **ret_
         }
         *ret_digest = TAKE_PTR(digest);
         return 0;
+}
+
+/* Copies @norm into TMP/dir and imports it. */
+static int fetch(const char *store, const char *norm, bool progress, char **ret_digest, NcError *reterr) {
+        _cleanup_(rt_rm_rf_freep) char *tmp = NULL;
+        _cleanup_free_ char *src = skopeo_source(norm), *dst = NULL;
+        int r;
+
+        if (!src)
+                return -ENOMEM;
+        r = rt_make_tmp(store, "pull", &tmp, reterr);
+        if (r < 0)
+                return r;
+        if (asprintf(&dst, "dir:%s/dir", tmp) < 0)
+                return -ENOMEM;
+        r = rt_run_tool(progress ? STRV_MAKE("skopeo", "copy", src, dst) :
+                                   STRV_MAKE("skopeo", "copy", "--quiet", src, dst), progress, reterr);
+        if (r < 0)
+                return r;
+        return rt_image_import(store, tmp, progress, ret_digest, reterr);
 }
 
 int image_pull(const char *ref, const ImagePullOptions *opts, char **ret_digest, NcError *reterr) {
@@ -323,7 +331,7 @@ int image_pull(const char *ref, const ImagePullOptions *opts, char **ret_digest,
         r = fetch(store, norm, opts && opts->progress, &digest, reterr);
         if (r < 0)
                 return r;
-        r = refs_record(store, norm, digest, reterr);
+        r = rt_refs_record(store, norm, digest, reterr);
         if (r < 0)
                 return r;
         *ret_digest = TAKE_PTR(digest);

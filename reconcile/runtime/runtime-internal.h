@@ -37,6 +37,24 @@ int rt_spawn_capture(char * const *argv, bool show_stdout, char **ret_stderr);
 
 
 
+/* runtime-image.c: the pieces of a pull a build shares. Runs a tool; its failure is -EIO with its
+ * stderr's tail in reterr. */
+int rt_run_tool(char **argv, bool progress, NcError *reterr);
+/* A new work directory STORE/.tmp/WHAT-XXXXXX. */
+int rt_make_tmp(const char *store, const char *what, char **ret, NcError *reterr);
+void rt_rm_rf_freep(char **p);
+/* TMP/dir holds a skopeo "dir:" copy of an image: unless the store has its config digest already,
+ * unpacks it into STORE/<hex>. */
+int rt_image_import(const char *store, const char *tmp, bool progress, char **ret_digest, NcError *reterr);
+/* Records @norm (normalized) → @digest in STORE/refs.json. */
+int rt_refs_record(const char *store, const char *norm, const char *digest, NcError *reterr);
+
+/* runtime-build.c: the line of the Dockerfile @text where buildah's step @step ("RUN false")
+ * starts, 0 when not found; and buildah's error from its stderr @err, as "NAME:LINE: …" when it
+ * names a step found in @text (NULL: only the error). NULL on OOM. */
+unsigned rt_dockerfile_step_line(const char *text, const char *step);
+char *rt_builder_error(const char *err, const char *dockerfile_name, const char *text);
+
 /* "sha256:<64 hex>" → the hex part, or NULL when malformed. */
 const char *rt_digest_hex(const char *digest);
 

@@ -71,6 +71,50 @@ int image_resolve(const char *store, const char *ref, char **ret_digest, NcError
 /* STORE/<hex> for "sha256:<hex>" (validated). NULL store = NC_IMAGE_STORE. */
 int image_store_path(const char *store, const char *digest, char **ret, NcError *reterr);
 
+/* ---- building images (buildah) ---- */
+
+/* .dockerignore (runtime-dockerignore.c has the rules). */
+typedef struct DockerIgnore DockerIgnore;
+int dockerignore_parse(const char *text, DockerIgnore **ret);
+DockerIgnore *dockerignore_free(DockerIgnore *d);
+DEFINE_TRIVIAL_CLEANUP_FUNC(DockerIgnore*, dockerignore_free);
+/* Whether @path ("a/b", relative to the context) is left out of the build context. */
+bool dockerignore_excluded(const DockerIgnore *d, const char *path);
+/* Whether some pattern is an exception ("!x"): an excluded directory may then hold included files. */
+bool dockerignore_has_exceptions(const DockerIgnore *d);
+/* One cleaned pattern against one whole path. */
+bool dockerignore_pattern_match(const char *pattern, const char *path);
+
+typedef struct ImageBuildSpec {
+        const char *image;              /* the result's reference: compose's image:, else "P-S" */
+        const char *context;            /* absolute directory */
+        const char *dockerfile;         /* relative to @context, or absolute; unused with @dockerfile_inline */
+        const char *dockerfile_inline;
+        char **args;                    /* "K=V", build args */
+        const char *target;
+        char **labels;                  /* "K=V" */
+        char **extra_hosts;             /* "name=address" or "name:address" */
+        const char *network;            /* NULL, "host" or "none" */
+        char **tags;                    /* further references of the result */
+} ImageBuildSpec;
+
+typedef struct ImageBuildOptions {
+        const char *store;              /* NULL = NC_IMAGE_STORE */
+        const char *build_dir;          /* NULL = NC_BUILD_DIR (buildah's storage, the builds' hashes) */
+        bool force;                     /* build even when the image is current */
+        bool no_cache;                  /* buildah --no-cache */
+        bool pull;                      /* buildah --pull-always: fetch the base images again */
+} ImageBuildOptions;
+
+/* The hex sha256 of what decides the build's result: the files of the context the build sends (the
+ * .dockerignore applied; path, type, mode, content or link target), the Dockerfile's content, the
+ * args, target, labels, extra hosts and network. 0 or -errno. */
+int image_build_hash(const ImageBuildSpec *s, char ret[static 65], NcError *reterr);
+/* Builds @s with buildah and imports the result into the store like a pulled image: refs.json maps
+ * s->image and s->tags to its config digest. Output of the build goes to our stderr. 1 built,
+ * 0 current already (unless o->force), or -errno with the builder's error in reterr. */
+int image_build(const ImageBuildSpec *s, const ImageBuildOptions *o, char **ret_digest, NcError *reterr);
+
 /* ---- S.json ---- */
 
 typedef struct ServiceMount {

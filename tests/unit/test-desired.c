@@ -338,14 +338,16 @@ TEST(resource_limits) {
 
 TEST(unsupported_settings) {
         _cleanup_(compose_project_freep) ComposeProject *p = project_from_json("shop",
-                "{'services': {'a': {'build': {'context': '.'}}, 'b': {'image': 'x', 'network_mode': 'host',"
+                "{'services': {'a': {'build': {'context': 'https://example.com/app.git'}},"
+                " 'b': {'image': 'x', 'network_mode': 'host',"
                 " 'logging': {'driver': 'syslog'}, 'devices': ['/dev/fuse']}}}");
         _cleanup_strv_free_ char **errors = NULL, **warnings = NULL;
         _cleanup_(desired_state_freep) DesiredState *s = NULL;
         NcError err = {};
 
         ASSERT_EQ(desired_render(p, NULL, &s, &err), -EOPNOTSUPP);
-        ASSERT_STRCONTAINS(err.message, "services.a.build: building images is not supported");
+        ASSERT_STRCONTAINS(err.message, "services.a.build.context: 'https://example.com/app.git': only a local "
+                           "directory can be a build context");
         ASSERT_STRCONTAINS(err.message, "(and 1 more)");
         ASSERT_OK(desired_check(p, &errors, &warnings));
         ASSERT_EQ(strv_length(errors), 2);
@@ -353,6 +355,35 @@ TEST(unsupported_settings) {
         ASSERT_EQ(strv_length(warnings), 2);
         ASSERT_STRCONTAINS(warnings[0], "services.b.logging: not supported; ignored");
         ASSERT_STRCONTAINS(warnings[1], "services.b.devices: not supported; ignored");
+}
+
+/* A service that builds runs the result: its image:, else docker compose's name PROJECT-SERVICE. */
+TEST(build_names_the_image) {
+        _cleanup_(compose_project_freep) ComposeProject *p = project_from_json("shop",
+                "{'services': {'a': {'build': {'context': '/srv/project', 'network': 'none',"
+                " 'ulimits': {'nofile': 5}}},"
+                " 'b': {'image': 'reg.example/b:2', 'build': {'context': '/srv/project/b'}}}}");
+        _cleanup_strv_free_ char **errors = NULL, **warnings = NULL;
+        _cleanup_(desired_state_freep) DesiredState *s = NULL;
+        NcError err = {};
+
+        if (desired_render(p, NULL, &s, &err) < 0)
+                TAP_FAIL("%s", err.message);
+        ASSERT_STREQ(s->services[0].image, "shop-a");
+        ASSERT_STREQ(s->services[1].image, "reg.example/b:2");
+        ASSERT_OK(desired_check(p, &errors, &warnings));
+        ASSERT_EQ(strv_length(errors), 0);
+        ASSERT_EQ(strv_length(warnings), 1);
+        ASSERT_STRCONTAINS(warnings[0], "services.a.build.ulimits: not supported; ignored");
+        errors = strv_free(errors);
+        warnings = strv_free(warnings);
+        compose_project_free(p);
+        p = project_from_json("shop", "{'services': {'a': {'build': {'context': '/srv/project', 'network': 'mynet',"
+                              " 'secrets': ['s']}}}, 'secrets': {'s': {'file': '/dev/null'}}}");
+        ASSERT_OK(desired_check(p, &errors, &warnings));
+        ASSERT_EQ(strv_length(errors), 2);
+        ASSERT_STRCONTAINS(errors[0], "services.a.build.secrets: not supported: the build gets one local context");
+        ASSERT_STRCONTAINS(errors[1], "services.a.build.network: 'mynet' is not supported");
 }
 
 TEST(completion_dependency_is_oneshot) {

@@ -122,7 +122,7 @@ TEST(the_units_of_earlier_releases_are_known) {
 /* A project called after a directory of ours would have it as its state directory: down would remove
  * every project's volumes ("volumes") or images ("images"). */
 TEST(reserved_project_names_are_refused) {
-        static const char *const reserved[] = { "images", "volumes", "volume-owners", "hash-key" };
+        static const char *const reserved[] = { "images", "volumes", "volume-owners", "hash-key", "build" };
         NcError err = {};
 
         for (size_t i = 0; i < ELEMENTSOF(reserved); i++) {
@@ -134,7 +134,8 @@ TEST(reserved_project_names_are_refused) {
                 err = (NcError) {};
                 /* every path of ours that is a project's name's state directory is on the list */
                 ASSERT_TRUE(streq(state, NC_IMAGE_STORE) || streq(state, NC_VOLUMES_DIR) ||
-                            streq(state, NC_VOLUME_OWNERS) || streq(state, NC_HASH_KEY));
+                            streq(state, NC_VOLUME_OWNERS) || streq(state, NC_HASH_KEY) ||
+                            streq(state, NC_BUILD_DIR));
         }
         ASSERT_FALSE(name_project_is_reserved("image"));
         ASSERT_OK(name_project_check("shop", NULL));
