@@ -23,6 +23,8 @@ const CmdVerb cmd_verbs[] = {
         { "ls",      cmd_ls,      NULL,           "List the compose projects on this host", cmd_ls_options },
         { "logs",    cmd_logs,    "[SERVICE...]", "View the services' output", cmd_logs_options },
         { "exec",    cmd_exec,    "SERVICE COMMAND [ARGS...]", "Run a command inside a service's machine", cmd_exec_options, true },
+        { "cp",      cmd_cp,      "SERVICE:SRC_PATH DEST_PATH | SRC_PATH SERVICE:DEST_PATH", "Copy files/folders between a service's machine and the local filesystem", cmd_cp_options },
+        { "events",  cmd_events,  "[SERVICE...]", "Receive real time events from the services' machines", cmd_events_options },
         { "port",    cmd_port,    "SERVICE PRIVATE_PORT", "Print the public port for a port binding", cmd_port_options },
         { "top",     cmd_top,     "[SERVICE...]", "Display the running processes", cmd_top_options },
         { "images",  cmd_images,  "[SERVICE...]", "List the images the services use", cmd_images_options },
