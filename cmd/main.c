@@ -26,6 +26,7 @@ const CmdVerb cmd_verbs[] = {
         { "cp",      cmd_cp,      "SERVICE:SRC_PATH DEST_PATH | SRC_PATH SERVICE:DEST_PATH", "Copy files/folders between a service's machine and the local filesystem", cmd_cp_options },
         { "events",  cmd_events,  "[SERVICE...]", "Receive real time events from the services' machines", cmd_events_options },
         { "port",    cmd_port,    "SERVICE PRIVATE_PORT", "Print the public port for a port binding", cmd_port_options },
+        { "stats",   cmd_stats,   "[SERVICE...]", "Display a live stream of the services' resource usage statistics", cmd_stats_options },
         { "top",     cmd_top,     "[SERVICE...]", "Display the running processes", cmd_top_options },
         { "images",  cmd_images,  "[SERVICE...]", "List the images the services use", cmd_images_options },
         { "wait",    cmd_wait,    "SERVICE...",   "Block until the services stop, exit with the first one's code", cmd_wait_options },
