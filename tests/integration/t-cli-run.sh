@@ -25,7 +25,6 @@ rc=0
 tb_nc run --rm web sh -c 'exit 7' 2>/dev/null || rc=$?
 tb_assert_eq "$rc" 7 "run exits with the command's status"
 tb_assert_eq "$(tb_nc run --rm --entrypoint echo web one two 2>/dev/null)" "one two" "--entrypoint"
-tb_assert_eq "$(echo from-stdin | tb_nc run --rm -T web cat 2>/dev/null)" "from-stdin" "stdin is the command's"
 
 # an address of its own on the service's network, not the service's
 mine=$(tb_nc run --rm web sh -c "ip -o -4 addr show eth0 | awk '{print \$4}'" 2>/dev/null)
