@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <dirent.h>
 #include <json-c/json.h>
 #include <signal.h>
 #include <stdio.h>
@@ -212,13 +211,9 @@ const CmdOption cmd_top_options[] = {
 
 /* Every process of the cgroup @dir and the ones below it, as "UID PID PPID CMD" lines. */
 static void print_cgroup_procs(const char *dir) {
-        _cleanup_free_ char *procs = NULL, *path = path_join(dir, "cgroup.procs");
-        _cleanup_(closedirp) DIR *d = NULL;
         _cleanup_strv_free_ char **pids = NULL;
-        struct dirent *de;
 
-        if (path && read_full_file(path, &procs, NULL) >= 0)
-                pids = strv_split(procs, "\n");
+        (void) cg_pids_recursive(dir, &pids);
         STRV_FOREACH(pid, pids) {
                 _cleanup_free_ char *status = NULL, *cmdline = NULL, *sp = NULL, *cp = NULL;
                 const char *uid, *ppid;
@@ -236,19 +231,10 @@ static void print_cgroup_procs(const char *dir) {
                 printf("%-8.*s %-8s %-8.*s %s\n", uid ? (int) strcspn(uid + 6, "\t\n") : 1, uid ? uid + 6 : "?",
                        *pid, ppid ? (int) strcspn(ppid + 7, "\n") : 1, ppid ? ppid + 7 : "?", strempty(cmdline));
         }
-        d = opendir(dir);
-        while (d && (de = readdir(d))) {
-                _cleanup_free_ char *sub = NULL;
-
-                if (de->d_type != DT_DIR || de->d_name[0] == '.' || !(sub = path_join(dir, de->d_name)))
-                        continue;
-                print_cgroup_procs(sub);
-        }
 }
 
 int cmd_top(int argc, char *argv[], CmdGlobal *g) {
         _cleanup_(cmd_units_done) CmdUnits u = {};
-        _cleanup_free_ char *mount = NULL, *root = NULL;
         int r;
 
         r = cmd_parse(argc, argv, g, NULL, NULL);
@@ -256,9 +242,6 @@ int cmd_top(int argc, char *argv[], CmdGlobal *g) {
                 return cmd_parse_exit(r);
         if (cmd_units_open(g, argv + optind, &u) < 0)
                 return CMD_EXIT_ERROR;
-        r = cg_unified_mount(&mount, &root);
-        if (r < 0)
-                return log_error_errno(r, "Cannot find the cgroup2 hierarchy: %m"), CMD_EXIT_ERROR;
         STRV_FOREACH(s, u.services) {
                 _cleanup_free_ char *unit = NULL, *cg = NULL, *dir = NULL, *machine = cmd_machine(u.project, *s);
                 const ActualUnit *a = cmd_units_find(&u, *s, &unit);
@@ -268,9 +251,9 @@ int cmd_top(int argc, char *argv[], CmdGlobal *g) {
                 if (!actual_unit_running(a) ||
                     bus_unit_get_string(u.bus, unit, SYSTEMD_SERVICE_IFACE, "ControlGroup", &cg) < 0 || isempty(cg))
                         continue;
-                dir = path_join(mount, streq(root, "/") ? cg : startswith(cg, root) ?: cg);
-                if (!dir)
-                        return log_oom(), CMD_EXIT_ERROR;
+                r = cg_unified_dir(cg, &dir);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot find the cgroup2 hierarchy: %m"), CMD_EXIT_ERROR;
                 printf("%s\n%-8s %-8s %-8s %s\n", machine, "UID", "PID", "PPID", "CMD");
                 print_cgroup_procs(dir);
                 printf("\n");

@@ -131,13 +131,19 @@ int cmd_port(int argc, char *argv[], CmdGlobal *g);
 int cmd_images(int argc, char *argv[], CmdGlobal *g);
 int cmd_version(int argc, char *argv[], CmdGlobal *g);
 int cmd_gen(int argc, char *argv[], CmdGlobal *g);
+int cmd_cp(int argc, char *argv[], CmdGlobal *g);
+int cmd_stats(int argc, char *argv[], CmdGlobal *g);
+int cmd_events(int argc, char *argv[], CmdGlobal *g);
+int cmd_run(int argc, char *argv[], CmdGlobal *g);
+int cmd_run_remove(int argc, char *argv[], CmdGlobal *g);
 
 /* The option tables of the verbs (in their files). */
 extern const CmdOption cmd_plan_options[], cmd_apply_options[], cmd_up_options[], cmd_create_options[],
         cmd_down_options[], cmd_ps_options[], cmd_ls_options[], cmd_logs_options[], cmd_exec_options[],
         cmd_render_options[], cmd_stop_options[], cmd_start_options[], cmd_restart_options[],
         cmd_kill_options[], cmd_pause_options[], cmd_rm_options[], cmd_wait_options[], cmd_top_options[],
-        cmd_port_options[], cmd_images_options[], cmd_version_options[], cmd_supervise_options[];
+        cmd_port_options[], cmd_images_options[], cmd_version_options[], cmd_supervise_options[],
+        cmd_cp_options[], cmd_stats_options[], cmd_events_options[], cmd_run_options[];
 extern const CmdOption cmd_build_options[];
 
 /* logs, and up without -d: the journal of @services (NULL: all) of @p, "web | line" as docker

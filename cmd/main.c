@@ -23,7 +23,11 @@ const CmdVerb cmd_verbs[] = {
         { "ls",      cmd_ls,      NULL,           "List the compose projects on this host", cmd_ls_options },
         { "logs",    cmd_logs,    "[SERVICE...]", "View the services' output", cmd_logs_options },
         { "exec",    cmd_exec,    "SERVICE COMMAND [ARGS...]", "Run a command inside a service's machine", cmd_exec_options, true },
+        { "cp",      cmd_cp,      "SERVICE:SRC_PATH DEST_PATH | SRC_PATH SERVICE:DEST_PATH", "Copy files/folders between a service's machine and the local filesystem", cmd_cp_options },
+        { "events",  cmd_events,  "[SERVICE...]", "Receive real time events from the services' machines", cmd_events_options },
+        { "run",     cmd_run,     "SERVICE [COMMAND] [ARGS...]", "Run a one-off command on a service (a machine of its own)", cmd_run_options, true },
         { "port",    cmd_port,    "SERVICE PRIVATE_PORT", "Print the public port for a port binding", cmd_port_options },
+        { "stats",   cmd_stats,   "[SERVICE...]", "Display a live stream of the services' resource usage statistics", cmd_stats_options },
         { "top",     cmd_top,     "[SERVICE...]", "Display the running processes", cmd_top_options },
         { "images",  cmd_images,  "[SERVICE...]", "List the images the services use", cmd_images_options },
         { "wait",    cmd_wait,    "SERVICE...",   "Block until the services stop, exit with the first one's code", cmd_wait_options },
@@ -39,6 +43,7 @@ const CmdVerb cmd_verbs[] = {
         { "net-up",   cmd_net_up,   NULL, NULL, NULL },         /* the network unit's ExecStart= */
         { "net-down", cmd_net_down, NULL, NULL, NULL },         /* the network unit's ExecStop= */
         { "run-service", cmd_run_service, NULL, NULL, NULL },   /* internal: ExecStart of service units */
+        { "run-remove", cmd_run_remove, NULL, NULL, NULL },     /* internal: ExecStopPost of run's units */
         { "gen",     cmd_gen,     NULL, NULL, NULL },           /* build time: man page, completions */
 };
 const size_t cmd_n_verbs = ELEMENTSOF(cmd_verbs);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <linux/magic.h>
@@ -104,4 +105,61 @@ int cg_write_attr(const char *dir, const char *attr, const char *value) {
         _cleanup_free_ char *path = path_join(dir, attr);
 
         return path ? write_string_file(path, value) : -ENOMEM;
+}
+
+int cg_unified_dir(const char *cgroup, char **ret) {
+        _cleanup_free_ char *mount = NULL, *root = NULL;
+        int r;
+
+        r = cg_unified_mount(&mount, &root);
+        if (r < 0)
+                return r;
+        *ret = path_join(mount, streq(root, "/") ? cgroup : startswith(cgroup, root) ?: cgroup);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int pids_below(const char *dir, unsigned depth, char ***pids) {
+        _cleanup_free_ char *procs = NULL, *path = path_join(dir, "cgroup.procs");
+        _cleanup_strv_free_ char **l = NULL;
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        if (read_full_file(path, &procs, NULL) >= 0) {
+                l = strv_split(procs, "\n");
+                if (!l)
+                        return -ENOMEM;
+                STRV_FOREACH(p, l)
+                        if (!isempty(*p) && strv_extend(pids, *p) < 0)
+                                return -ENOMEM;
+        }
+        if (depth >= 64)
+                return 0;
+        d = opendir(dir);
+        while (d && (de = readdir(d))) {
+                _cleanup_free_ char *sub = NULL;
+
+                if (de->d_type != DT_DIR || de->d_name[0] == '.')
+                        continue;
+                sub = path_join(dir, de->d_name);
+                if (!sub)
+                        return -ENOMEM;
+                r = pids_below(sub, depth + 1, pids);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int cg_pids_recursive(const char *dir, char ***ret) {
+        _cleanup_strv_free_ char **pids = NULL;
+        int r;
+
+        r = pids_below(dir, 0, &pids);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(pids);
+        return 0;
 }

@@ -25,3 +25,8 @@ int cg_own_dir(char **ret);
 /* Writes @value to the attribute @attr ("cgroup.procs", "cgroup.kill") of the cgroup directory
  * @dir, as write_string_file(). 0 or -errno. */
 int cg_write_attr(const char *dir, const char *attr, const char *value);
+/* The directory of the cgroup @cgroup (a systemd ControlGroup path, "/machine.slice/x.service") in
+ * the cgroup2 hierarchy. 0, -ENOENT without one, or -errno. */
+int cg_unified_dir(const char *cgroup, char **ret);
+/* The PIDs in the cgroup directory @dir and every cgroup below it (cgroup.procs), in that order. */
+int cg_pids_recursive(const char *dir, char ***ret);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <stdio.h>
 #include <linux/openat2.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -41,4 +42,17 @@ int open_regular_in_root(int root_fd, const char *path, off_t max_size) {
         if (st.st_size > max_size)
                 return -EFBIG;
         return TAKE_FD(fd);
+}
+
+int fd_reopen(int fd, int flags) {
+        char path[64];
+        int r;
+
+        if (flags & O_DIRECTORY)
+                r = openat(fd, ".", flags | O_CLOEXEC);
+        else {
+                snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+                r = open(path, flags | O_CLOEXEC | O_NOCTTY);
+        }
+        return r < 0 ? -errno : r;
 }

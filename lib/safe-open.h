@@ -16,3 +16,7 @@ int open_in_root_same_mount(int root_fd, const char *path, int flags, mode_t mod
  * block us, then checked. An fd, -EBADFD when it is not a regular file, -EFBIG when larger, or
  * -errno. */
 int open_regular_in_root(int root_fd, const char *path, off_t max_size);
+/* A new open file description of what the O_PATH fd @fd refers to, with @flags (O_CLOEXEC and
+ * O_NOCTTY added): that inode and no other, whatever its name points to meanwhile. A directory is
+ * reopened by openat(fd, "."), anything else through /proc/self/fd. An fd or -errno. */
+int fd_reopen(int fd, int flags);

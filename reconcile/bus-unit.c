@@ -30,12 +30,21 @@ int bus_unit_get_string(sd_bus *bus, const char *unit, const char *interface, co
         return sd_bus_get_property_string(bus, SYSTEMD_DEST, path, interface, property, NULL, ret);
 }
 
-int bus_unit_get_int(sd_bus *bus, const char *unit, const char *interface, const char *property, int32_t *ret) {
+static int get_trivial(sd_bus *bus, const char *unit, const char *interface, const char *property, char type,
+                       void *ret) {
         _cleanup_free_ char *path = NULL;
         int r;
 
         r = unit_path(unit, &path);
         if (r < 0)
                 return r;
-        return sd_bus_get_property_trivial(bus, SYSTEMD_DEST, path, interface, property, NULL, 'i', ret);
+        return sd_bus_get_property_trivial(bus, SYSTEMD_DEST, path, interface, property, NULL, type, ret);
+}
+
+int bus_unit_get_int(sd_bus *bus, const char *unit, const char *interface, const char *property, int32_t *ret) {
+        return get_trivial(bus, unit, interface, property, 'i', ret);
+}
+
+int bus_unit_get_u64(sd_bus *bus, const char *unit, const char *interface, const char *property, uint64_t *ret) {
+        return get_trivial(bus, unit, interface, property, 't', ret);
 }

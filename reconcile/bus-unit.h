@@ -15,6 +15,8 @@ int bus_unit_freeze(sd_bus *bus, const char *unit, bool freeze, sd_bus_error *er
 /* A property of @unit on @interface ("org.freedesktop.systemd1.Unit", "….Service"). */
 int bus_unit_get_string(sd_bus *bus, const char *unit, const char *interface, const char *property, char **ret);
 int bus_unit_get_int(sd_bus *bus, const char *unit, const char *interface, const char *property, int32_t *ret);
+/* A 't' property (UINT64_MAX: systemd does not know, e.g. MemoryCurrent without accounting). */
+int bus_unit_get_u64(sd_bus *bus, const char *unit, const char *interface, const char *property, uint64_t *ret);
 
 #define SYSTEMD_UNIT_IFACE "org.freedesktop.systemd1.Unit"
 #define SYSTEMD_SERVICE_IFACE "org.freedesktop.systemd1.Service"

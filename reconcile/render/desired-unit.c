@@ -6,9 +6,9 @@
 #include "reconcile/render/desired-internal.h"
 
 /* Device policy of systemd's own systemd-nspawn@.service (v252). */
-static const char *const nspawn_device_allow[] = {
+const char *const desired_nspawn_device_allow[] = {
         "/dev/net/tun rwm", "char-pts rw", "/dev/loop-control rw", "block-loop rw", "block-blkext rw",
-        "/dev/mapper/control rw", "block-device-mapper rw",
+        "/dev/mapper/control rw", "block-device-mapper rw", NULL,
 };
 
 bool desired_healthcheck_enabled(const ComposeNode *hc) {
@@ -191,8 +191,8 @@ char *desired_service_unit(DesiredContext *c, size_t i, const char *hash, bool w
         unit_exec(&b, c, "ExecStart", "run-service", d->settings_path);
         desired_credential_lines(c, i, &b);
         strbuf_append(&b, "KillMode=mixed\nDelegate=yes\nSlice=machine.slice\nDevicePolicy=closed\n");
-        for (size_t k = 0; k < ELEMENTSOF(nspawn_device_allow); k++)
-                strbuf_printf(&b, "DeviceAllow=%s\n", nspawn_device_allow[k]);
+        for (size_t k = 0; desired_nspawn_device_allow[k]; k++)
+                strbuf_printf(&b, "DeviceAllow=%s\n", desired_nspawn_device_allow[k]);
         service_unit_limits(&b, svc);
         unit_timespan(&b, "TimeoutStartSec", desired_start_timeout(compose_map_get(svc, "healthcheck"), d->oneshot));
         unit_timespan(&b, "TimeoutStopSec", grace + 5 * USEC_PER_SEC);

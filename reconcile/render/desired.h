@@ -10,6 +10,10 @@
 #include "netfilter/net-project.h"
 #include "reconcile/compose/compose.h"
 
+/* The DeviceAllow= entries ("/dev/net/tun rwm") of a service unit (DevicePolicy=closed), as
+ * systemd-nspawn@.service has them; NULL-terminated. */
+extern const char *const desired_nspawn_device_allow[];
+
 /* Render: the desired state of a project.
  *
  * desired_render() turns a loaded, canonical project into exactly the files apply installs

@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <dirent.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/xattr.h>
 
+#include "lib/copy.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
 #include "lib/safe-open.h"
@@ -24,186 +23,17 @@
  * sockets). The copy goes into a volume directory whose parents are private (0700 somewhere
  * above it), so a setuid program from the image is no use to the host's users. */
 
-#define POPULATE_DEPTH_MAX 128
-#define XATTR_LIST_MAX_SIZE (64U * 1024U)
-
 typedef struct Populate {
         const char *volume;     /* for messages */
         unsigned n_skipped;
 } Populate;
 
-static bool xattr_copied(const char *name) {
-        return startswith(name, "user.") || streq(name, "security.capability");
-}
+static void populate_skipped(const char *path, mode_t mode, void *userdata) {
+        Populate *p = userdata;
 
-/* Best effort where the file system has no xattrs; a value we cannot read is left out. */
-static int copy_xattrs(int from, int to) {
-        _cleanup_free_ char *names = NULL;
-        ssize_t n = flistxattr(from, NULL, 0);
-
-        if (n <= 0)
-                return 0;
-        if ((size_t) n > XATTR_LIST_MAX_SIZE)
-                return -E2BIG;
-        names = malloc(n);
-        if (!names)
-                return -ENOMEM;
-        n = flistxattr(from, names, n);
-        if (n < 0)
-                return 0;       /* grew under us: the image store is not written to, skip */
-        for (char *k = names; k < names + n; k += strlen(k) + 1) {
-                char value[4096];
-                ssize_t l;
-
-                if (!xattr_copied(k))
-                        continue;
-                l = fgetxattr(from, k, value, sizeof value);
-                if (l < 0)
-                        continue;
-                if (fsetxattr(to, k, value, l, 0) < 0 && errno != EOPNOTSUPP)
-                        return -errno;
-        }
-        return 0;
-}
-
-/* Owner, then mode (a chown clears setuid bits), then xattrs (it clears file capabilities too),
- * then times. */
-static int copy_attrs(int from, int to, const struct stat *st) {
-        struct timespec ts[2] = { st->st_atim, st->st_mtim };
-        int r;
-
-        if (fchown(to, st->st_uid, st->st_gid) < 0)
-                return -errno;
-        if (fchmod(to, st->st_mode & 07777) < 0)
-                return -errno;
-        r = copy_xattrs(from, to);
-        if (r < 0)
-                return r;
-        return futimens(to, ts) < 0 ? -errno : 0;
-}
-
-static int copy_data(int from, int to) {
-        char buf[64 * 1024];
-
-        for (;;) {
-                ssize_t n = read(from, buf, sizeof buf), w;
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        return 0;
-                for (char *p = buf; n > 0; p += w, n -= w) {
-                        w = write(to, p, n);
-                        if (w < 0 && errno == EINTR)
-                                w = 0;
-                        else if (w < 0)
-                                return -errno;
-                }
-        }
-}
-
-static int copy_regular(int src_dir, int dst_dir, const char *name) {
-        _cleanup_close_ int from = -EBADF, to = -EBADF;
-        struct stat st;
-        int r;
-
-        from = openat(src_dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-        if (from < 0)
-                return -errno;
-        if (fstat(from, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode))
-                return -EBADFD;
-        to = openat(dst_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (to < 0)
-                return -errno;
-        r = copy_data(from, to);
-        if (r < 0)
-                return r;
-        return copy_attrs(from, to, &st);
-}
-
-static int copy_symlink(int src_dir, int dst_dir, const char *name, const struct stat *st) {
-        struct timespec ts[2] = { st->st_atim, st->st_mtim };
-        char target[PATH_MAX];
-        ssize_t n = readlinkat(src_dir, name, target, sizeof target);
-
-        if (n < 0)
-                return -errno;
-        if ((size_t) n >= sizeof target)
-                return -ENAMETOOLONG;
-        target[n] = 0;
-        if (symlinkat(target, dst_dir, name) < 0 ||
-            fchownat(dst_dir, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0 ||
-            utimensat(dst_dir, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
-                return -errno;
-        return 0;
-}
-
-static int copy_tree(Populate *p, int src, int dst, unsigned depth);
-
-static int copy_subdir(Populate *p, int src_dir, int dst_dir, const char *name, unsigned depth) {
-        _cleanup_close_ int from = -EBADF, to = -EBADF;
-        struct stat st;
-        int r;
-
-        if (depth >= POPULATE_DEPTH_MAX)
-                return -ELOOP;
-        from = openat(src_dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (from < 0)
-                return -errno;
-        if (fstat(from, &st) < 0)
-                return -errno;
-        if (mkdirat(dst_dir, name, 0700) < 0)
-                return -errno;
-        to = openat(dst_dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (to < 0)
-                return -errno;
-        r = copy_tree(p, from, to, depth + 1);
-        if (r < 0)
-                return r;
-        return copy_attrs(from, to, &st);
-}
-
-/* Copies the entries of the directory @src into the directory @dst (both fds stay open). */
-static int copy_tree(Populate *p, int src, int dst, unsigned depth) {
-        _cleanup_closedir_ DIR *d = NULL;
-        int fd = fcntl(src, F_DUPFD_CLOEXEC, 3), r;
-        struct dirent *de;
-
-        if (fd < 0)
-                return -errno;
-        d = fdopendir(fd);
-        if (!d) {
-                r = -errno;
-                (void) close(fd);
-                return r;
-        }
-        while ((errno = 0, de = readdir(d))) {
-                struct stat st;
-
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                if (fstatat(src, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                        return -errno;
-                if (S_ISDIR(st.st_mode))
-                        r = copy_subdir(p, src, dst, de->d_name, depth);
-                else if (S_ISREG(st.st_mode))
-                        r = copy_regular(src, dst, de->d_name);
-                else if (S_ISLNK(st.st_mode))
-                        r = copy_symlink(src, dst, de->d_name, &st);
-                else {
-                        log_debug("%s: not copying '%s' (neither a directory, a file nor a symlink)",
-                                  p->volume, de->d_name);
-                        p->n_skipped++;
-                        r = 0;
-                }
-                if (r < 0)
-                        return r;
-        }
-        return errno > 0 ? -errno : 0;
+        log_debug("%s: not copying '%s' (mode %o: neither a directory, a file nor a symlink)", p->volume, path,
+                  (unsigned) mode);
+        p->n_skipped++;
 }
 
 static int dir_is_empty(int fd) {
@@ -268,7 +98,7 @@ static void empty_dir(int fd, unsigned depth) {
                         (void) unlinkat(fd, de->d_name, 0);
                         continue;
                 }
-                sub = depth < POPULATE_DEPTH_MAX ?
+                sub = depth < COPY_DEPTH_MAX ?
                         openat(fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -EBADF;
                 if (sub >= 0)
                         empty_dir(sub, depth + 1);
@@ -279,6 +109,7 @@ static void empty_dir(int fd, unsigned depth) {
 int rt_volume_populate(int image_root_fd, const char *target, const char *volume_dir, NcError *reterr) {
         _cleanup_close_ int src = -EBADF, dst = -EBADF;
         Populate p = { .volume = volume_dir };
+        CopyOptions o = { .keep_owner = true, .xattrs = true, .skipped = populate_skipped, .userdata = &p };
         struct stat st;
         int r;
 
@@ -307,9 +138,9 @@ int rt_volume_populate(int image_root_fd, const char *target, const char *volume
                                     "above it is private to us (mode 0700)", volume_dir, target);
         if (fstat(src, &st) < 0)
                 return nc_error_set(reterr, -errno, "volume %s: the image's %s: %m", volume_dir, target);
-        r = copy_tree(&p, src, dst, 0);
+        r = copy_dir_contents(src, dst, &o);
         if (r >= 0)
-                r = copy_attrs(src, dst, &st);
+                r = copy_attrs(src, dst, &st, &o);
         if (r < 0) {
                 empty_dir(dst, 0);
                 return nc_error_set(reterr, r, "volume %s: copying the image's %s: %m", volume_dir, target);

@@ -527,3 +527,68 @@ int service_spec_load(const char *path, ServiceSpec **ret, NcError *reterr) {
                 return nc_error_set_at(reterr, r, path, 0, 0, "%m");
         return service_spec_parse(text, path, ret, reterr);
 }
+
+static json_object *strv_to_json(char **l) {
+        json_object *a = json_object_new_array();
+
+        STRV_FOREACH(s, l)
+                json_object_array_add(a, json_object_new_string(*s));
+        return a;
+}
+
+int service_spec_override(const char *json, const ServiceSpecOverride *o, char **ret, NcError *reterr) {
+        _cleanup_(json_object_putp) struct json_object *root = NULL;
+        struct json_object *nets = NULL, *env = NULL, *x = NULL;
+        size_t n;
+        int r;
+
+        assert(json);
+        assert(o);
+        assert(ret);
+
+        r = rt_json_parse(json, "S.json", &root, reterr);
+        if (r < 0)
+                return r;
+        if (!json_object_is_type(root, json_type_object))
+                return nc_error_set(reterr, -EINVAL, "S.json: not an object");
+        json_object_object_add(root, "service", json_object_new_string(o->service));
+        json_object_object_add(root, "machine", json_object_new_string(o->machine));
+        json_object_object_add(root, "netns", json_object_new_string(o->netns));
+        if (o->entrypoint)
+                json_object_object_add(root, "entrypoint", strv_to_json(o->entrypoint));
+        if (o->command)
+                json_object_object_add(root, "command", strv_to_json(o->command));
+        if (o->user)
+                json_object_object_add(root, "user", json_object_new_string(o->user));
+        if (o->working_dir)
+                json_object_object_add(root, "working_dir", json_object_new_string(o->working_dir));
+        if (o->environment) {
+                if (!json_object_object_get_ex(root, "environment", &env) || !json_object_is_type(env, json_type_array)) {
+                        env = json_object_new_array();
+                        json_object_object_add(root, "environment", env);
+                }
+                STRV_FOREACH(e, o->environment)
+                        json_object_array_add(env, json_object_new_string(*e));
+        }
+        if (json_object_object_get_ex(root, "x-nspawn-compose", &x) && json_object_is_type(x, json_type_object))
+                json_object_object_del(x, "on_unhealthy");
+        if (json_object_object_get_ex(root, "networks", &nets) && json_object_is_type(nets, json_type_array)) {
+                n = json_object_array_length(nets);
+                if (strv_length(o->veths) != n || strv_length(o->addresses) != n)
+                        return nc_error_set(reterr, -EINVAL, "S.json: %zu networks, %zu addresses given", n,
+                                            strv_length(o->addresses));
+                for (size_t i = 0; i < n; i++) {
+                        struct json_object *net = json_object_array_get_idx(nets, i);
+
+                        if (!json_object_is_type(net, json_type_object))
+                                return nc_error_set(reterr, -EINVAL, "S.json: networks[%zu] is not an object", i);
+                        json_object_object_add(net, "veth", json_object_new_string(o->veths[i]));
+                        json_object_object_add(net, "address", json_object_new_string(o->addresses[i]));
+                        json_object_object_del(net, "ipv6_address");
+                        json_object_object_del(net, "ipv6_gateway");
+                        json_object_object_del(net, "aliases");
+                }
+        }
+        *ret = strdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+        return *ret ? 0 : -ENOMEM;
+}

@@ -228,3 +228,18 @@ typedef struct ServiceRunOptions {
  * sequence). Returns the exit code for the process (0 after a requested stop), or -errno when
  * setting up failed. Logs from its event handlers, being the unit's main process. */
 int service_run(const ServiceSpec *spec, const ServiceRunOptions *opts, NcError *reterr);
+
+/* ---- a one-off machine of a service (run) ---- */
+
+typedef struct ServiceSpecOverride {
+        const char *service, *machine, *netns; /* the one-off's names */
+        char **veths, **addresses;      /* per network of the service, in its order: "10.89.0.9/24" */
+        char **entrypoint, **command;   /* NULL: the service's */
+        char **environment;             /* "K=V" added after the service's */
+        const char *user, *working_dir; /* NULL: the service's */
+} ServiceSpecOverride;
+
+/* The S.json text of a one-off machine of the service whose S.json is @json: @o's names and
+ * overrides, one IPv4 address per network (no IPv6, no aliases), no restart on unhealthy. *ret is
+ * new text. 0, -EINVAL (reterr says why) or -ENOMEM. */
+int service_spec_override(const char *json, const ServiceSpecOverride *o, char **ret, NcError *reterr);
