@@ -208,17 +208,6 @@ static int plan_orphans(Plan *p, const DesiredState *d, const ActualState *a) {
         return 0;
 }
 
-/* Running, or on its way: a unit waiting to be restarted after a crash ("activating" in sub-state
- * "auto-restart") is not, or a crash-looping service would look in sync. */
-static bool unit_running(const ActualUnit *u) {
-        if (!u)
-                return false;
-        if (streq(u->active_state, "activating") && streq_ptr(u->sub_state, "auto-restart"))
-                return false;
-        return streq(u->active_state, "active") || streq(u->active_state, "activating") ||
-               streq(u->active_state, "reloading");
-}
-
 /* Why @s must restart, or NULL: the hash it was started with differs from the desired one. A unit
  * still starting (a healthcheck not yet passed) has recorded no hash: then the one of the file it
  * was loaded from counts. */
@@ -242,7 +231,7 @@ static int plan_service(Plan *p, const DesiredState *d, const DesiredService *s,
         const ActualUnit *u = actual_state_find_unit(a, s->unit);
         _cleanup_free_ char *fields = NULL;
 
-        if (!unit_running(u)) {
+        if (!actual_unit_running(u)) {
                 _cleanup_free_ char *why = NULL;
                 if (u && streq(u->active_state, "failed") &&
                     asprintf(&why, "failed (%s)", strempty(u->result)) < 0)
@@ -311,7 +300,7 @@ static int plan_network(Plan *p, const ActualState *a, const char *network) {
                 if (r < 0)
                         return r;
         }
-        if (!unit_running(u) || a->network_drift)
+        if (!actual_unit_running(u) || a->network_drift)
                 return 0;
         for (size_t i = 0; i < p->n_actions; i++)
                 if (p->actions[i].kind == PLAN_WRITE_FILE && endswith(p->actions[i].path, "/project.json"))
@@ -359,7 +348,7 @@ int plan_compute(const DesiredState *d, const ActualState *a, Plan **ret) {
         if (r < 0)
                 return r;
         u = actual_state_find_unit(a, target);
-        if (!unit_running(u)) {
+        if (!actual_unit_running(u)) {
                 r = plan_add(p, .kind = PLAN_START, .unit = target, .field = "state", .desired = "active",
                              .actual = u ? u->active_state : "absent", .reason = "project target not active");
                 if (r < 0)
