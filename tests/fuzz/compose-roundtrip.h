@@ -64,6 +64,24 @@ static inline bool roundtrip_has_long_json_key(const ComposeNode *n) {
         return false;
 }
 
+/* The same question asked of the JSON text itself: a line holding a key ("…":) longer than YAML's
+ * limit. The model walk above misses keys the dump makes of list items (environment, labels and
+ * the like written as KEY=VALUE lists). */
+static inline bool roundtrip_text_has_long_json_key(const char *text) {
+        for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+                const char *p = l + strspn(l, " "), *q;
+
+                if (*p != '"')
+                        continue;
+                for (q = p + 1; *q && *q != '"' && *q != '\n'; q++)
+                        if (*q == '\\' && q[1])
+                                q++;
+                if (*q == '"' && q[1] == ':' && q + 1 - p > 1024)
+                        return true;
+        }
+        return false;
+}
+
 static inline bool roundtrip_has_nonfinite(const ComposeNode *n) {
         if (n->type == COMPOSE_NODE_FLOAT && (strcasestr(n->scalar, "inf") || strcasestr(n->scalar, "nan")))
                 return true;
@@ -91,7 +109,8 @@ static inline RoundtripResult compose_roundtrip(const ComposeNode *model, char *
                         return ROUNDTRIP_OOM;
                 if (strstr(err->message, "must be unique") && roundtrip_has_duplicate_items(model))
                         return ROUNDTRIP_DUPLICATES;
-                if (dump == compose_dump_json && roundtrip_has_long_json_key(model))
+                if (dump == compose_dump_json &&
+                    (roundtrip_has_long_json_key(model) || roundtrip_text_has_long_json_key(text)))
                         return ROUNDTRIP_LONG_KEY;
                 return ROUNDTRIP_RELOAD_FAILED;
         }
