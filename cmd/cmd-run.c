@@ -323,14 +323,7 @@ int cmd_run_remove(int argc, char *argv[], CmdGlobal *g) {
         r = service_spec_load(argv[1], &s, &err);
         if (r < 0)
                 return cmd_log_error(r, &err), CMD_EXIT_ERROR;
-        for (size_t i = 0; i < s->n_networks; i++) {
-                _cleanup_free_ char *owner = net_veth_owner(s->project, s->service, s->networks[i].name);
-
-                if (owner)
-                        (void) veth_remove(s->networks[i].veth, owner, NULL);
-        }
-        if (s->netns)
-                (void) netns_remove(s->netns, NULL);
+        (void) service_links_remove(s, NULL);
         run = name_runtime_dir(s->project, s->service);
         state = name_state_dir(s->project, s->service);
         if (!run || !state)

@@ -458,21 +458,9 @@ static int remove_service_state(Reconcile *c, const char *service, bool keep_lay
         if (asprintf(&name, "%s.json", service) < 0 || !(sjson = settings_path(c, name)))
                 return -ENOMEM;
         f = actual_state_find_file(c->actual, sjson);
-        if (f && f->content && service_spec_parse(f->content, sjson, &spec, NULL) >= 0) {
-                for (size_t i = 0; i < spec->n_networks; i++) {
-                        _cleanup_free_ char *owner = net_veth_owner(c->project->name, service,
-                                                                    spec->networks[i].name);
-                        NcError err = {};
-
-                        if (!owner)
-                                return -ENOMEM;
-                        if (veth_remove(spec->networks[i].veth, owner, &err) < 0 &&
-                            strv_extendf(&c->notes, "link %s kept: %s", spec->networks[i].veth, err.message) < 0)
-                                return -ENOMEM;
-                }
-                if (spec->netns)
-                        (void) netns_remove(spec->netns, NULL);
-        }
+        if (f && f->content && service_spec_parse(f->content, sjson, &spec, NULL) >= 0 &&
+            service_links_remove(spec, &c->notes) < 0)
+                return -ENOMEM;
         run = name_runtime_dir(c->project->name, service);
         state = name_state_dir(c->project->name, service);
         if (!run || !state)

@@ -54,6 +54,25 @@ int rt_network_ensure(const ServiceSpec *s, NcError *reterr) {
         return 0;
 }
 
+int service_links_remove(const ServiceSpec *s, char ***kept) {
+        assert(s);
+
+        /* each veth as the service's (the mark network_ensure() gave it); its peer goes with it */
+        for (size_t i = 0; i < s->n_networks; i++) {
+                _cleanup_free_ char *owner = net_veth_owner(s->project, s->service, s->networks[i].name);
+                NcError err = {};
+
+                if (!owner)
+                        return -ENOMEM;
+                if (veth_remove(s->networks[i].veth, owner, &err) < 0 && kept &&
+                    strv_extendf(kept, "link %s kept: %s", s->networks[i].veth, err.message) < 0)
+                        return -ENOMEM;
+        }
+        if (s->netns)
+                (void) netns_remove(s->netns, NULL);
+        return 0;
+}
+
 /* Namespaced sysctls (docker's list): net.* live in the network namespace; kernel.msg*,
  * kernel.sem, kernel.shm* and fs.mqueue.* in the IPC namespace, which nspawn creates. */
 static bool sysctl_is_net(const char *kv) {

@@ -214,6 +214,10 @@ int service_mount_copy_path(const char *files_dir, const char *target, char **re
 /* Rewrites /etc/hosts inside the running machine whose leader is @leader (in place, as docker does:
  * every symlink is resolved inside the machine's root). 0 or -errno. */
 int service_hosts_update(pid_t leader, const char *text, NcError *reterr);
+/* Removes what rt_network_ensure() made for @s: its host veths (only those marked as its own or not
+ * at all: one of someone else's stays, and a line "link X kept: why" goes into @kept, which may be
+ * NULL) and its network namespace. 0 or -ENOMEM. */
+int service_links_remove(const ServiceSpec *s, char ***kept);
 
 /* ---- the wrapper ---- */
 

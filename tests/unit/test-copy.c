@@ -9,37 +9,11 @@
 #include "lib/fileio.h"
 #include "lib/macro.h"
 #include "tests/tap.h"
+#include "tests/unit/test-scratch.h"
 
 /* lib/copy.h on an untrusted source tree: symlinks copied, never followed; FIFOs skipped without
  * blocking; an existing name replaced, never opened; owners and setuid bits as asked. */
-static char tmpdir[] = "/tmp/test-copy-XXXXXX";
-
-static void remove_tmpdir(int sig) {
-        (void) rm_rf(tmpdir);
-        if (sig) {
-                signal(sig, SIG_DFL);
-                raise(sig);
-        }
-}
-
-__attribute__((constructor)) static void make_tmpdir(void) {
-        if (!mkdtemp(tmpdir)) {
-                printf("Bail out! mkdtemp: %s\n", strerror(errno));
-                exit(EXIT_FAILURE);
-        }
-        signal(SIGABRT, remove_tmpdir);
-}
-
-__attribute__((destructor)) static void drop_tmpdir(void) {
-        remove_tmpdir(0);
-}
-
-static char *tmp_path(const char *rel) {
-        char *p = path_join(tmpdir, rel);
-
-        ASSERT_NOT_NULL(p);
-        return p;
-}
+TEST_SCRATCH_DIR("test-copy")
 
 static void write_at(const char *rel, const char *text, mode_t mode) {
         _cleanup_free_ char *p = tmp_path(rel);

@@ -9,36 +9,10 @@
 #include "lib/fileio.h"
 #include "lib/strv.h"
 #include "tests/tap.h"
+#include "tests/unit/test-scratch.h"
 
 /* Every case works below its own fresh directory; abort() on a failed assertion removes it too. */
-static char tmpdir[] = "/tmp/test-fileio-XXXXXX";
-
-static void remove_tmpdir(int sig) {
-        (void) rm_rf(tmpdir);
-        if (sig) {
-                signal(sig, SIG_DFL);
-                raise(sig);
-        }
-}
-
-__attribute__((constructor)) static void make_tmpdir(void) {
-        if (!mkdtemp(tmpdir)) {
-                printf("Bail out! mkdtemp: %s\n", strerror(errno));
-                exit(EXIT_FAILURE);
-        }
-        signal(SIGABRT, remove_tmpdir);
-}
-
-__attribute__((destructor)) static void drop_tmpdir(void) {
-        remove_tmpdir(0);
-}
-
-static char *tmp_path(const char *rel) {
-        char *p = path_join(tmpdir, rel);
-
-        ASSERT_NOT_NULL(p);
-        return p;
-}
+TEST_SCRATCH_DIR("test-fileio")
 
 static char *contents(const char *path) {
         char *text = NULL;
