@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "reconcile/compose/compose-normalize-internal.h"
 #include "lib/strv.h"
@@ -17,15 +18,35 @@ static bool key_is_letter(unsigned char c) {
         return isalpha(c) || c >= 0x80;
 }
 
-static uint64_t key_number(const char *s, size_t i, size_t *end) {
-        uint64_t v = 0;
-
-        for (; s[i] && key_is_digit(s[i]); i++)
-                v = v * 10 + (uint64_t) (s[i] - '0');
-        *end = i;
-        return v;
+/* The end of the digit run of @s starting at @i. */
+static size_t digit_run_end(const char *s, size_t i) {
+        while (key_is_digit(s[i]))
+                i++;
+        return i;
 }
 
+/* Compares the digit runs a[i..ae) and b[i..be) as go-yaml does, with numbers of any length:
+ * their values, or with @counted_zeros 10^length plus their value, so that a leading zero makes a
+ * run larger. Go computes those in an int64 that wraps past 18 digits; exact values keep the order
+ * total (and so the same however the keys came in) where Go's is not. */
+static int digit_run_compare(const char *a, size_t ae, const char *b, size_t be, size_t i, bool counted_zeros) {
+        size_t as = i, bs = i;
+        int r;
+
+        if (!counted_zeros) {
+                while (as < ae && a[as] == '0')
+                        as++;
+                while (bs < be && b[bs] == '0')
+                        bs++;
+        }
+        if (ae - as != be - bs)
+                return ae - as < be - bs ? -1 : 1;
+        r = memcmp(a + as, b + bs, ae - as);
+        return r < 0 ? -1 : r > 0;
+}
+
+/* go-yaml's order of map keys (sorter.go keyList.Less): letters by code point, a letter after a
+ * digit run or before anything else, and digit runs by number. */
 bool norm_key_less(const char *a, const char *b) {
         bool digits = false;
         size_t i;
@@ -35,9 +56,9 @@ bool norm_key_less(const char *a, const char *b) {
 
         for (i = 0; a[i] && b[i]; i++) {
                 unsigned char x = a[i], y = b[i];
-                bool xl, yl;
-                uint64_t xn, yn;
-                size_t xe, ye;
+                bool xl, yl, counted_zeros = false;
+                size_t ae, be;
+                int r;
 
                 if (x == y) {
                         digits = key_is_digit(x);
@@ -49,21 +70,21 @@ bool norm_key_less(const char *a, const char *b) {
                         return x < y;
                 if (xl || yl)
                         return digits ? xl : yl;
-                /* Neither is a letter: compare the digit runs starting here as numbers. Leading zeros
-                 * only count when the run started before this position with a non-zero digit. */
-                xn = key_number(a, i, &xe);
-                yn = key_number(b, i, &ye);
+                /* Neither is a letter: the digit runs starting here (empty for other bytes) as numbers.
+                 * Leading zeros count when the shared run before here has a non-zero digit. */
                 if (x == '0' || y == '0')
                         for (size_t j = i; j > 0 && key_is_digit(a[j - 1]); j--)
                                 if (a[j - 1] != '0') {
-                                        xn += (uint64_t) 1 << 62;
-                                        yn += (uint64_t) 1 << 62;
+                                        counted_zeros = true;
                                         break;
                                 }
-                if (xn != yn)
-                        return xn < yn;
-                if (xe != ye)
-                        return xe < ye;
+                ae = digit_run_end(a, i);
+                be = digit_run_end(b, i);
+                r = digit_run_compare(a, ae, b, be, i, counted_zeros);
+                if (r != 0)
+                        return r < 0;
+                if (ae != be)
+                        return ae < be;
                 return x < y;
         }
         return strlen(a) < strlen(b);

@@ -517,6 +517,41 @@ TEST(util_key_order) {
         ASSERT_TRUE(norm_key_less("x", "xy"));
         ASSERT_FALSE(norm_key_less("a10", "a2"));
         ASSERT_FALSE(norm_key_less("same", "same"));
+        /* after a shared run with a non-zero digit, leading zeros count: 10^2+2 > 10^1+9 */
+        ASSERT_TRUE(norm_key_less("109", "1002"));
+        ASSERT_TRUE(norm_key_less("a9", "a0010"));
+        /* runs past 64 bits compare by value, as shorter ones */
+        ASSERT_TRUE(norm_key_less("k99999999999999999999", "k100000000000000000000"));
+        ASSERT_TRUE(norm_key_less("k18446744073709551616", "k18446744073709551617"));
+        ASSERT_FALSE(norm_key_less("k100000000000000000000", "k99999999999999999999"));
+}
+
+TEST(util_key_order_is_a_total_order) {
+        /* every key of up to three bytes of "a0_19": irreflexive, asymmetric, transitive, so that
+         * the keys sort the same whatever order they came in */
+        static const char alphabet[] = "a0_19";
+        char keys[160][4];
+        size_t n = 0, k = strlen(alphabet);
+
+        for (size_t len = 1; len <= 3; len++)
+                for (size_t v = 0, max = len == 1 ? k : len == 2 ? k * k : k * k * k; v < max; v++) {
+                        for (size_t p = 0, x = v; p < len; p++, x /= k)
+                                keys[n][p] = alphabet[x % k];
+                        keys[n++][len] = 0;
+                }
+        ASSERT_EQ(n, (size_t) 155);
+        for (size_t a = 0; a < n; a++) {
+                ASSERT_FALSE(norm_key_less(keys[a], keys[a]));
+                for (size_t b = 0; b < n; b++) {
+                        bool ab = norm_key_less(keys[a], keys[b]);
+
+                        if (a != b)
+                                ASSERT_TRUE(ab != norm_key_less(keys[b], keys[a]));
+                        for (size_t c = 0; ab && c < n; c++)
+                                if (norm_key_less(keys[b], keys[c]))
+                                        ASSERT_TRUE(norm_key_less(keys[a], keys[c]));
+                }
+        }
 }
 
 TEST(util_shell_split) {
