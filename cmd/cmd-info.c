@@ -300,15 +300,15 @@ int cmd_wait(int argc, char *argv[], CmdGlobal *g) {
                 struct signalfd_siginfo si;
 
                 STRV_FOREACH(s, u.services) {
-                        _cleanup_free_ char *unit = name_service_unit(u.project->name, *s), *active = NULL, *sub = NULL;
+                        _cleanup_free_ char *unit = name_service_unit(u.project->name, *s);
+                        _cleanup_(bus_unit_state_done) BusUnitState st = {};
                         int32_t status = 0;
 
                         if (!unit)
                                 return log_oom(), CMD_EXIT_ERROR;
-                        if (bus_unit_get_string(u.bus, unit, SYSTEMD_UNIT_IFACE, "ActiveState", &active) < 0 ||
-                            bus_unit_get_string(u.bus, unit, SYSTEMD_UNIT_IFACE, "SubState", &sub) < 0)
+                        if (bus_unit_get_state(u.bus, unit, &st) < 0)
                                 return log_error("Cannot read the state of %s.", unit), CMD_EXIT_ERROR;
-                        if (!streq(active, "inactive") && !streq(active, "failed") && !streq(sub, "exited"))
+                        if (!bus_unit_state_ended(&st))
                                 continue;
                         (void) bus_unit_get_int(u.bus, unit, SYSTEMD_SERVICE_IFACE, "ExecMainStatus", &status);
                         printf("%d\n", (int) status);

@@ -253,20 +253,6 @@ static void on_interrupt(int sig) {
         interrupted = sig;
 }
 
-/* Whether systemd still has a job queued for @unit (its start waits for what it requires). */
-static bool has_job(sd_bus *bus, const char *unit) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_free_ char *path = NULL;
-        const char *job = NULL;
-        uint32_t id = 0;
-
-        if (sd_bus_path_encode("/org/freedesktop/systemd1/unit", unit, &path) < 0 ||
-            sd_bus_get_property(bus, SYSTEMD_DEST, path, SYSTEMD_UNIT_IFACE, "Job", NULL, &reply, "(uo)") < 0 ||
-            sd_bus_message_read(reply, "(uo)", &id, &job) < 0)
-                return false;
-        return id != 0;
-}
-
 /* Until the command ended: its exit status (128+N for signal N), or -errno when it never ran. */
 static int wait_unit(sd_bus *bus, const char *unit) {
         struct sigaction sa = { .sa_handler = on_interrupt };
@@ -275,23 +261,22 @@ static int wait_unit(sd_bus *bus, const char *unit) {
         (void) sigaction(SIGINT, &sa, NULL);
         (void) sigaction(SIGTERM, &sa, NULL);
         for (;;) {
-                _cleanup_free_ char *active = NULL, *sub = NULL, *result = NULL;
+                _cleanup_(bus_unit_state_done) BusUnitState st = {};
+                _cleanup_free_ char *result = NULL;
                 int32_t status = 0, code = 0;
+                uint64_t started = 0;
 
                 if (interrupted && !stopping) {
                         (void) sd_bus_call_method(bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "StopUnit",
                                                   NULL, NULL, "ss", unit, "replace");
                         stopping = true;
                 }
-                if (bus_unit_get_string(bus, unit, SYSTEMD_UNIT_IFACE, "ActiveState", &active) < 0 ||
-                    bus_unit_get_string(bus, unit, SYSTEMD_UNIT_IFACE, "SubState", &sub) < 0)
+                if (bus_unit_get_state(bus, unit, &st) < 0)
                         return -ENOENT;
-                if ((streq(active, "failed") || streq(active, "inactive") || streq(sub, "exited")) && !has_job(bus, unit)) {
+                if (bus_unit_state_ended(&st)) {
                         (void) bus_unit_get_string(bus, unit, SYSTEMD_SERVICE_IFACE, "Result", &result);
                         (void) bus_unit_get_int(bus, unit, SYSTEMD_SERVICE_IFACE, "ExecMainStatus", &status);
                         (void) bus_unit_get_int(bus, unit, SYSTEMD_SERVICE_IFACE, "ExecMainCode", &code);
-                        uint64_t started = 0;
-
                         (void) bus_unit_get_u64(bus, unit, SYSTEMD_SERVICE_IFACE, "ExecMainStartTimestamp", &started);
                         if (interrupted)
                                 return CMD_EXIT_CANCELED;
@@ -339,10 +324,10 @@ static void remove_run(sd_bus *bus, const char *unit) {
         (void) sd_bus_call_method(bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "StopUnit", NULL, NULL, "ss",
                                   unit, "replace");
         for (unsigned i = 0; i < 300; i++) {
-                _cleanup_free_ char *active = NULL;
+                _cleanup_(bus_unit_state_done) BusUnitState st = {};
 
-                if (bus_unit_get_string(bus, unit, SYSTEMD_UNIT_IFACE, "ActiveState", &active) < 0 ||
-                    ((streq(active, "inactive") || streq(active, "failed")) && !has_job(bus, unit)))
+                if (bus_unit_get_state(bus, unit, &st) < 0 ||
+                    (!st.has_job && (streq(st.active_state, "inactive") || streq(st.active_state, "failed"))))
                         break;
                 (void) usleep(100 * 1000);
         }

@@ -537,7 +537,10 @@ static int execute_units(Reconcile *c, NcError *reterr) {
                 if (a->kind != PLAN_START && a->kind != PLAN_RESTART)
                         continue;
                 (void) bus_reset_failed(c->bus, a->unit);
-                r = bus_jobs_queue(jobs, "StartUnit", a->unit, BUS_JOB_REPLACE, NULL);
+                /* up --no-deps: the service alone, its stopped dependencies stay stopped (Requires=
+                 * would start them); After= still orders it behind those that start anyway */
+                r = bus_jobs_queue(jobs, "StartUnit", a->unit,
+                                   c->options.select.no_deps ? BUS_JOB_IGNORE_REQUIREMENTS : BUS_JOB_REPLACE, NULL);
                 if (r < 0)
                         return nc_error_set(reterr, r, "cannot start %s: %m", a->unit);
                 any = true;

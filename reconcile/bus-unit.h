@@ -18,5 +18,18 @@ int bus_unit_get_int(sd_bus *bus, const char *unit, const char *interface, const
 /* A 't' property (UINT64_MAX: systemd does not know, e.g. MemoryCurrent without accounting). */
 int bus_unit_get_u64(sd_bus *bus, const char *unit, const char *interface, const char *property, uint64_t *ret);
 
+/* Where a unit is: its ActiveState and SubState, read after its Job, so that a job that finishes
+ * between the reads is never taken for a unit that already ran: a start job pending when the
+ * state was read shows as has_job, one that ended shows in the state. */
+typedef struct BusUnitState {
+        char *active_state, *sub_state;
+        bool has_job;
+} BusUnitState;
+
+int bus_unit_get_state(sd_bus *bus, const char *unit, BusUnitState *ret);
+void bus_unit_state_done(BusUnitState *s);
+/* Its main process ran and ended, nothing queued: inactive, failed, or exited (RemainAfterExit=). */
+bool bus_unit_state_ended(const BusUnitState *s);
+
 #define SYSTEMD_UNIT_IFACE "org.freedesktop.systemd1.Unit"
 #define SYSTEMD_SERVICE_IFACE "org.freedesktop.systemd1.Service"

@@ -76,6 +76,11 @@ tb_assert_eq "$(tb_exec systemctl show -P LoadState "$(tb_unit other)")" not-fou
 tb_nc stop >/dev/null 2>&1
 tb_nc up -d --no-deps db >/dev/null 2>&1
 tb_assert_eq "$(state db) $(state web)" "active inactive" "up --no-deps db"
+# and a dependent alone: its stopped dependency stays stopped (Requires= would start it)
+tb_nc stop >/dev/null 2>&1
+tb_nc up -d --no-deps web >/dev/null 2>&1
+tb_assert_eq "$(state web) $(state db)" "active inactive" "up --no-deps web"
+tb_wait_http http://127.0.0.1:8091/ "hello from web"
 
 # Attached: the logs followed, Ctrl+C stops the services, exit 130
 tb_write_compose <<EOF
