@@ -167,9 +167,13 @@ tb_images_build() {
 
 # Boots the copy: TB_NSPAWN_PID, TB_GUARD_PID, TB_PID. Waits until systemd says running or
 # degraded, and reports which (with the failed units).
+# NC_TESTBED_CGROUP=unified boots it with cgroup v2 as the only hierarchy (nspawn mounts its part
+# of the host's v2 tree; on a hybrid host no controller comes with it), as systemd's freezer needs.
 tb_boot() {
+        local cgroup=(-u SYSTEMD_NSPAWN_UNIFIED_HIERARCHY)
+        [ "${NC_TESTBED_CGROUP:-}" != unified ] || cgroup=(SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1)
         setsid "$TB_DIR/guard.sh" $$ "$TB_WORK/nspawn.pid" "$TB_WORK" -- \
-                systemd-nspawn --register=no --keep-unit -D "$TB_ROOT" -M "$TB_NAME" -b \
+                env "${cgroup[@]}" systemd-nspawn --register=no --keep-unit -D "$TB_ROOT" -M "$TB_NAME" -b \
                 --private-network --capability=all --console=pipe \
                 >"$TB_WORK/nspawn.log" 2>&1 &
         TB_GUARD_PID=$!
