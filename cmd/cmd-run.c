@@ -404,7 +404,8 @@ int cmd_run(int argc, char *argv[], CmdGlobal *g) {
                         return log_oom(), CMD_EXIT_ERROR;
         }
         r = service_spec_override(text, &(ServiceSpecOverride) {
-                        .service = service, .machine = machine, .netns = netns,
+                        .service = service, .machine = machine,
+                        .netns = spec->netns_of || spec->host_network ? NULL : netns,
                         .veths = veths, .addresses = addresses,
                         .entrypoint = a.entrypoint,
                         .command = argc - optind > 1 ? argv + optind + 1 : NULL,

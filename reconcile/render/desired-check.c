@@ -81,6 +81,7 @@ static ssize_t service_key_index(const char *key) {
 }
 
 /* "host", "service:x", "container:x" share a namespace we cannot share between machines. */
+/* @key's value must be one of @ok ("service:*" matches any value with that prefix). */
 static void check_namespace_mode(Checker *k, const ComposeNode *svc, const char *key, const char *path,
                                  const char *const *ok) {
         const ComposeNode *n = compose_map_get(svc, key);
@@ -90,7 +91,7 @@ static void check_namespace_mode(Checker *k, const ComposeNode *svc, const char 
         if (!n)
                 return;
         for (; *ok; ok++)
-                if (streq_ptr(v, *ok))
+                if (v && (endswith(*ok, "*") ? strncmp(v, *ok, strlen(*ok) - 1) == 0 : streq(v, *ok)))
                         return;
         snprintf(p, sizeof p, "%s.%s", path, key);
         problem(k, true, n, p, "'%s' is not supported: each service is its own machine", strempty(v));
@@ -212,7 +213,7 @@ static void check_service_keys(Checker *k, const ComposeNode *svc, const char *p
 }
 
 static void check_service(Checker *k, const ComposeNode *model, const char *name, const ComposeNode *svc) {
-        static const char *const net_ok[] = { "bridge", "default", "none", NULL };
+        static const char *const net_ok[] = { "bridge", "default", "none", "host", "service:*", "container:*", NULL };
         static const char *const ipc_ok[] = { "private", "shareable", NULL };
         static const char *const none[] = { NULL };
         char path[300], p[512];
@@ -221,6 +222,11 @@ static void check_service(Checker *k, const ComposeNode *model, const char *name
         check_service_keys(k, svc, path);
         check_image(k, svc, path);
         check_namespace_mode(k, svc, "network_mode", path, net_ok);
+        if (streq_ptr(compose_map_get_str(svc, "network_mode"), "host") && compose_map_get(svc, "ports")) {
+                snprintf(p, sizeof p, "%s.ports", path);
+                problem(k, false, compose_map_get(svc, "ports"), p,
+                        "published ports are discarded when using host network mode");
+        }
         check_namespace_mode(k, svc, "pid", path, none);
         check_namespace_mode(k, svc, "ipc", path, ipc_ok);
         if (compose_map_get(svc, "volumes_from")) {

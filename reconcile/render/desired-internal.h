@@ -40,6 +40,11 @@ typedef struct DesiredUnitInfo {
         DesiredAttach *attach;          /* in interface order: eth0, eth1, … */
         size_t n_attach;
         bool dependents_need_completion;
+        /* network_mode service:X or container:NAME: the service it names (ordered before it,
+         * restarting it), and the one whose network namespace that is at the end of such a chain;
+         * -1 for a namespace of its own. host: the host's network. */
+        ssize_t netns_of, netns_owner;
+        bool host_network;
 } DesiredUnitInfo;
 
 /* Per network, while rendering. */

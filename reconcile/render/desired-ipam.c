@@ -61,13 +61,14 @@ static ssize_t network_index(const DesiredState *s, const char *name) {
         return -ENOENT;
 }
 
-/* The network names service @svc is attached to: its networks map (or list), "default" without one,
- * none with network_mode: none. */
+/* The network names service @svc is attached to: its networks map (or list), "default" without one;
+ * none with a network_mode other than the default bridge (none, host, another's namespace). */
 static int service_network_names(const ComposeNode *svc, char ***ret) {
         const ComposeNode *nets = compose_map_get(svc, "networks");
+        const char *mode = compose_map_get_str(svc, "network_mode");
         _cleanup_strv_free_ char **l = NULL;
 
-        if (streq_ptr(compose_map_get_str(svc, "network_mode"), "none")) {
+        if (mode && !streq(mode, "bridge") && !streq(mode, "default")) {
                 *ret = NULL;
                 return 0;
         }
@@ -681,6 +682,11 @@ static int port_entry(DesiredContext *c, size_t s, size_t j, const ComposeNode *
                 return compose_node_error(n, reterr, -EINVAL, path, "invalid target port");
         if (port_range_parse(compose_map_get(n, "published"), &plo, &phi) < 0)
                 return compose_node_error(n, reterr, -EINVAL, path, "invalid published port");
+        if (c->units[s].netns_of >= 0)
+                return compose_node_error(n, reterr, -EINVAL, path, "conflicting options: port publishing and "
+                                          "network_mode '%s': publish the port on service '%s'",
+                                          compose_map_get_str(c->units[s].node, "network_mode"),
+                                          c->units[c->units[s].netns_owner].name);
         if (c->units[s].n_attach == 0)
                 return compose_node_error(n, reterr, -EOPNOTSUPP, path, "published ports need a network");
         if (plo != 0 && thi > tlo && phi - plo != thi - tlo)
@@ -753,6 +759,8 @@ int desired_ports(DesiredContext *c, NcError *reterr) {
         for (size_t s = 0; s < c->state->n_services; s++) {
                 const ComposeNode *ports = compose_map_get(c->units[s].node, "ports");
 
+                if (c->units[s].host_network)
+                        continue;       /* the host's ports are the service's: desired_check_project() warns */
                 COMPOSE_SEQ_FOREACH(j, ports) {
                         r = port_entry(c, s, j, ports->items[j], reterr);
                         if (r < 0)

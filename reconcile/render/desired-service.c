@@ -371,12 +371,26 @@ static void add_identity(DesiredContext *c, size_t i, const char *hash, json_obj
         json_object_object_add(o, "ulimits", ulimits_json(compose_map_get(svc, "ulimits")));
 }
 
+/* In another service's network namespace (network_mode service:/container:), a service has that
+ * one's network settings as a docker container has: hostname, hosts file, DNS; on the host's
+ * (network_mode: host), no namespace of ours. */
 static void add_network_settings(DesiredContext *c, size_t i, json_object *o) {
-        const ComposeNode *svc = c->units[i].node;
-        _cleanup_free_ char *netns = name_netns(c->name, c->units[i].name), *hosts = NULL;
+        ssize_t owner = c->units[i].netns_owner;
+        size_t net = owner >= 0 ? (size_t) owner : i;
+        const ComposeNode *svc = c->units[net].node;
+        _cleanup_free_ char *netns = NULL, *hosts = NULL;
 
-        if (asprintf(&hosts, "%s/%s.hosts", c->settings_dir, c->units[i].name) < 0)
+        if (!c->units[i].host_network)
+                netns = name_netns(c->name, c->units[net].name);
+        if (asprintf(&hosts, "%s/%s.hosts", c->settings_dir, c->units[net].name) < 0)
                 hosts = NULL;
+        if (owner >= 0) {
+                json_object_object_add(o, "netns_of", json_object_new_string(c->units[owner].name));
+                json_object_object_add(o, "hostname", json_object_new_string(compose_map_get_str(svc, "hostname") ?:
+                                                                            c->units[owner].name));
+        }
+        if (c->units[i].host_network)
+                json_object_object_add(o, "host_network", json_object_new_boolean(true));
         json_object_object_add(o, "networks", networks_json(c, i));
         json_object_object_add(o, "netns", json_object_new_string(strempty(netns)));
         json_object_object_add(o, "hosts_file", json_object_new_string(strempty(hosts)));

@@ -209,6 +209,104 @@ static ssize_t service_index(DesiredContext *c, const char *name) {
         return -ENOENT;
 }
 
+/* The service a network_mode names: service:X, or container:NAME for the service whose machine is
+ * NAME, or whose container docker compose would name NAME (P-S-1); only this project's machines can
+ * be joined: another's namespace is not ours to hold. */
+static int network_mode_target(DesiredContext *c, size_t i, const ComposeNode *n, ssize_t *ret, NcError *reterr) {
+        const char *v = strempty(compose_node_str(n)), *x;
+        char path[300];
+
+        snprintf(path, sizeof path, "services.%s.network_mode", c->units[i].name);
+        if ((x = startswith(v, "service:"))) {
+                *ret = service_index(c, x);
+                if (*ret < 0)
+                        return compose_node_error(n, reterr, -ENOENT, path, "service '%s' is not defined", x);
+        } else {
+                x = startswith(v, "container:");
+                *ret = -ENOENT;
+                for (size_t k = 0; k < c->state->n_services; k++) {
+                        _cleanup_free_ char *docker = strjoin(c->name, "-", c->units[k].name, "-1");
+
+                        if (!docker)
+                                return -ENOMEM;
+                        /* the machine's name, or docker compose's name of the container */
+                        if (streq(c->state->services[k].machine, x) || streq(docker, x))
+                                *ret = k;
+                }
+                if (*ret < 0)
+                        return compose_node_error(n, reterr, -ENOENT, path, "no service of this project runs as "
+                                                  "machine '%s': only this project's machines can be joined", x);
+        }
+        if ((size_t) *ret == i)
+                return compose_node_error(n, reterr, -ELOOP, path, "a service cannot join its own network namespace");
+        return 0;
+}
+
+/* network_mode: whose network namespace each service runs in. */
+static int network_modes(DesiredContext *c, NcError *reterr) {
+        int r;
+
+        for (size_t i = 0; i < c->n_units; i++) {
+                const ComposeNode *n = compose_map_get(c->units[i].node, "network_mode");
+                const char *v = strempty(compose_node_str(n));
+
+                c->units[i].netns_of = c->units[i].netns_owner = -1;
+                if (startswith(v, "service:") || startswith(v, "container:")) {
+                        r = network_mode_target(c, i, n, &c->units[i].netns_of, reterr);
+                        if (r < 0)
+                                return r;
+                } else
+                        c->units[i].host_network = streq(v, "host");
+        }
+        /* a chain ends at a service with a namespace of its own, or the host's */
+        for (size_t i = 0; i < c->n_units; i++) {
+                ssize_t j = c->units[i].netns_of;
+                size_t steps = 0;
+
+                while (j >= 0 && c->units[j].netns_of >= 0 && steps++ < c->n_units)
+                        j = c->units[j].netns_of;
+                if (j >= 0 && c->units[j].netns_of >= 0) {
+                        char path[300];
+
+                        snprintf(path, sizeof path, "services.%s.network_mode", c->units[i].name);
+                        return compose_node_error(compose_map_get(c->units[i].node, "network_mode"), reterr, -ELOOP,
+                                                  path, "the services' network_mode entries name each other in a cycle");
+                }
+                c->units[i].netns_owner = j;
+                if (j >= 0 && c->units[j].host_network) {
+                        c->units[i].host_network = true;
+                        c->units[i].netns_owner = -1;
+                }
+        }
+        return 0;
+}
+
+/* A service in another's network namespace starts after it and is recreated with it, as docker
+ * compose does: the namespace it holds goes when that service is recreated. */
+static int network_mode_dependency(DesiredContext *c, size_t i) {
+        DesiredService *d = &c->state->services[i];
+        const char *x;
+        DesiredDependency *dep;
+
+        if (c->units[i].netns_of < 0)
+                return 0;
+        x = c->units[c->units[i].netns_of].name;
+        for (size_t k = 0; k < d->n_deps; k++)
+                if (streq(d->deps[k].service, x)) {
+                        d->deps[k].required = d->deps[k].restart = true;
+                        return 0;
+                }
+        dep = reallocarray(d->deps, d->n_deps + 1, sizeof *dep);
+        if (!dep)
+                return -ENOMEM;
+        d->deps = dep;
+        dep = &d->deps[d->n_deps++];
+        *dep = (DesiredDependency) {
+                .service = strdup(x), .condition = strdup("service_started"), .required = true, .restart = true,
+        };
+        return dep->service && dep->condition ? 0 : -ENOMEM;
+}
+
 static int dependency_add(DesiredContext *c, size_t i, const ComposeNode *key, const ComposeNode *v,
                           NcError *reterr) {
         DesiredService *d = &c->state->services[i];
@@ -274,6 +372,9 @@ static int dependencies(DesiredContext *c, NcError *reterr) {
                         if (r < 0)
                                 return r;
                 }
+                r = network_mode_dependency(c, i);
+                if (r < 0)
+                        return r;
         }
         for (size_t i = 0; i < c->state->n_services; i++) {
                 DesiredService *d = &c->state->services[i];
@@ -491,6 +592,9 @@ int desired_render(const ComposeProject *p, const DesiredOptions *o, DesiredStat
         if (r < 0)
                 return r;
         r = services_init(&c, reterr);
+        if (r < 0)
+                return r;
+        r = network_modes(&c, reterr);
         if (r < 0)
                 return r;
         r = dependencies(&c, reterr);

@@ -422,7 +422,7 @@ static int argv_fixed(char ***l, const ServiceSpec *s, const char *root) {
         r = r ?: strv_extend(l, "--console=pipe");
         if (s->netns)
                 r = r ?: strv_extendf(l, "--network-namespace-path=/run/netns/%s", s->netns);
-        else
+        else if (!s->host_network)      /* network_mode: host: nspawn's default, the host's network */
                 r = r ?: strv_extend(l, "--private-network");
         r = r ?: strv_extendf(l, "--hostname=%s", s->hostname ?: s->service);
         return r;

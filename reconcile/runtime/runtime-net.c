@@ -43,6 +43,16 @@ int rt_network_ensure(const ServiceSpec *s, NcError *reterr) {
 
         if (!s->netns)
                 return 0;
+        if (s->netns_of) {
+                /* another service's: it made the namespace when it started (we are ordered after it)
+                 * and owns it; a missing one is never made here */
+                _cleanup_close_ int fd = netns_open(s->netns);
+
+                if (fd < 0)
+                        return nc_error_set(reterr, fd, "the network namespace of service '%s' (%s) is not "
+                                            "there: is it running? %m", s->netns_of, s->netns);
+                return 0;
+        }
         r = netns_ensure(s->netns, reterr);
         if (r < 0)
                 return r;
@@ -68,7 +78,7 @@ int service_links_remove(const ServiceSpec *s, char ***kept) {
                     strv_extendf(kept, "link %s kept: %s", s->networks[i].veth, err.message) < 0)
                         return -ENOMEM;
         }
-        if (s->netns)
+        if (s->netns && !s->netns_of)  /* a joined namespace is its owner's to remove */
                 (void) netns_remove(s->netns, NULL);
         return 0;
 }
@@ -92,7 +102,7 @@ int rt_sysctls_check(const ServiceSpec *s, NcError *reterr) {
                         return nc_error_set(reterr, -EINVAL, "sysctl '%.*s' is not namespaced; it would change "
                                             "the host", (int) strcspn(*kv, "="), *kv);
         STRV_FOREACH(kv, s->sysctls)
-                if (sysctl_is_net(*kv) && !s->netns)
+                if (sysctl_is_net(*kv) && (!s->netns || s->netns_of))
                         return nc_error_set(reterr, -EINVAL, "sysctl '%.*s' needs the service's own network "
                                             "namespace", (int) strcspn(*kv, "="), *kv);
         return 0;
@@ -170,7 +180,7 @@ int rt_sysctls_net(const ServiceSpec *s, NcError *reterr) {
 
         if (!list)
                 return -ENOMEM;
-        if (!s->netns)
+        if (!s->netns || s->netns_of)   /* the owner's defaults hold in a joined namespace */
                 return 0;
         for (size_t i = 0; i < ELEMENTSOF(net_defaults); i++) {
                 _cleanup_free_ char *key = strndup(net_defaults[i], strcspn(net_defaults[i], "="));

@@ -59,6 +59,7 @@ ServiceSpec *service_spec_free(ServiceSpec *s) {
                 network_done(&s->networks[i]);
         free(s->networks);
         free(s->netns);
+        free(s->netns_of);
         free(s->hosts_file);
         strv_free(s->dns);
         strv_free(s->dns_search);
@@ -391,6 +392,7 @@ static const StringField string_fields[] = {
         STRING_FIELD("hostname",     hostname,     false),
         STRING_FIELD("stop_signal",  stop_signal,  false),
         STRING_FIELD("netns",        netns,        false),
+        STRING_FIELD("netns_of",     netns_of,     false),
         STRING_FIELD("hosts_file",   hosts_file,   false),
 };
 
@@ -443,6 +445,9 @@ static int parse_scalars(struct json_object *o, ServiceSpec *s, NcError *reterr)
         r = rt_json_bool(o, "read_only", "S.json", &s->read_only, reterr);
         if (r < 0)
                 return r;
+        r = rt_json_bool(o, "host_network", "S.json", &s->host_network, reterr);
+        if (r < 0)
+                return r;
         return rt_json_uint64(o, "stop_grace_period_usec", "S.json", &s->stop_grace_period_usec, reterr);
 }
 
@@ -455,6 +460,12 @@ static int check_spec(ServiceSpec *s, NcError *reterr) {
         STRV_FOREACH(e, s->sysctls)
                 if (strchr(*e, '/'))
                         return nc_error_set(reterr, -EINVAL, "S.json: sysctl '%s' is not a dotted name", *e);
+        if (isempty(s->netns))
+                s->netns = mfree(s->netns);
+        if (s->host_network && (s->netns || s->n_networks > 0))
+                return nc_error_set(reterr, -EINVAL, "S.json: 'host_network' takes no 'netns' and no 'networks'");
+        if (s->netns_of && (!s->netns || s->n_networks > 0))
+                return nc_error_set(reterr, -EINVAL, "S.json: 'netns_of' takes a 'netns' and no 'networks'");
         if (!s->stop_signal && !(s->stop_signal = strdup("SIGTERM")))
                 return -ENOMEM;
         if (!s->hostname && !(s->hostname = strdup(s->service)))
@@ -553,7 +564,8 @@ int service_spec_override(const char *json, const ServiceSpecOverride *o, char *
                 return nc_error_set(reterr, -EINVAL, "S.json: not an object");
         json_object_object_add(root, "service", json_object_new_string(o->service));
         json_object_object_add(root, "machine", json_object_new_string(o->machine));
-        json_object_object_add(root, "netns", json_object_new_string(o->netns));
+        if (o->netns)           /* NULL: the service's own setting (another's namespace, or the host's) */
+                json_object_object_add(root, "netns", json_object_new_string(o->netns));
         if (o->entrypoint)
                 json_object_object_add(root, "entrypoint", strv_to_json(o->entrypoint));
         if (o->command)

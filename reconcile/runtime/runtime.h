@@ -159,6 +159,8 @@ typedef struct ServiceSpec {
         ServiceNetwork *networks;
         size_t n_networks;
         char *netns;                    /* name under /run/netns; NULL = nspawn's --private-network */
+        char *netns_of;                 /* the service that made @netns (network_mode service:X); NULL: we did */
+        bool host_network;              /* network_mode: host: no namespace of ours (@netns NULL) */
         char *hosts_file;
         char **dns, **dns_search, **extra_hosts;
         HealthConfig *healthcheck;      /* test and timings; NULL = the image's; test ["NONE"] = disabled */

@@ -339,7 +339,7 @@ TEST(resource_limits) {
 TEST(unsupported_settings) {
         _cleanup_(compose_project_freep) ComposeProject *p = project_from_json("shop",
                 "{'services': {'a': {'build': {'context': 'https://example.com/app.git'}},"
-                " 'b': {'image': 'x', 'network_mode': 'host',"
+                " 'b': {'image': 'x', 'pid': 'host',"
                 " 'logging': {'driver': 'syslog'}, 'devices': ['/dev/fuse']}}}");
         _cleanup_strv_free_ char **errors = NULL, **warnings = NULL;
         _cleanup_(desired_state_freep) DesiredState *s = NULL;
@@ -351,10 +351,73 @@ TEST(unsupported_settings) {
         ASSERT_STRCONTAINS(err.message, "(and 1 more)");
         ASSERT_OK(desired_check(p, &errors, &warnings));
         ASSERT_EQ(strv_length(errors), 2);
-        ASSERT_STRCONTAINS(errors[1], "services.b.network_mode: 'host' is not supported");
+        ASSERT_STRCONTAINS(errors[1], "services.b.pid: 'host' is not supported");
         ASSERT_EQ(strv_length(warnings), 2);
         ASSERT_STRCONTAINS(warnings[0], "services.b.logging: not supported; ignored");
         ASSERT_STRCONTAINS(warnings[1], "services.b.devices: not supported; ignored");
+}
+
+/* network_mode service:X / container:NAME: X's namespace, hostname and hosts file, no network of
+ * its own, ordered after X and recreated with it (PartOf=); chains end at the owner; host: no
+ * namespace and its ports left out; none: a namespace with loopback alone. */
+TEST(network_modes) {
+        _cleanup_(desired_state_freep) DesiredState *s = render(
+                "{'services': {'web': {'image': 'x', 'hostname': 'front'},"
+                " 'side': {'image': 'x', 'network_mode': 'service:web'},"
+                " 'tail': {'image': 'x', 'network_mode': 'container:shop-side-1'},"
+                " 'by_machine': {'image': 'x', 'network_mode': 'container:shop.web',"
+                "   'depends_on': {'web': {'condition': 'service_started', 'required': false}}},"
+                " 'h': {'image': 'x', 'network_mode': 'host', 'ports': [{'target': 80, 'published': '80'}]},"
+                " 'iso': {'image': 'x', 'network_mode': 'none'}}}", NULL);
+        const char *web = file_content(s, "/etc/nspawn-compose/shop/web.json");
+        const char *side = file_content(s, "/etc/nspawn-compose/shop/side.json");
+        const char *tail = file_content(s, "/etc/nspawn-compose/shop/tail.json");
+        const char *h = file_content(s, "/etc/nspawn-compose/shop/h.json");
+        const char *iso = file_content(s, "/etc/nspawn-compose/shop/iso.json");
+        const char *unit = file_content(s, "/etc/systemd/system/nspawn-compose-shop.tail.service");
+        const char *by_machine = file_content(s, "/etc/systemd/system/nspawn-compose-shop.by_machine.service");
+        _cleanup_free_ char *netns = name_netns("shop", "web"), *want = NULL;
+
+        ASSERT_NOT_NULL(netns);
+        ASSERT_OK(asprintf(&want, "\"netns\": \"%s\"", netns));
+        ASSERT_STRCONTAINS(web, want);
+        ASSERT_STRCONTAINS(side, want);
+        ASSERT_STRCONTAINS(tail, want);
+        ASSERT_STRCONTAINS(side, "\"netns_of\": \"web\"");
+        ASSERT_STRCONTAINS(tail, "\"netns_of\": \"web\"");
+        ASSERT_STRCONTAINS(tail, "\"hostname\": \"front\"");
+        ASSERT_STRCONTAINS(tail, "\"networks\": [\n  ]");
+        ASSERT_STRCONTAINS(tail, "\"hosts_file\": \"/etc/nspawn-compose/shop/web.hosts\"");
+        ASSERT_STRCONTAINS(unit, "Requires=nspawn-compose-shop.side.service\nAfter=nspawn-compose-shop.side.service\n"
+                           "PartOf=nspawn-compose-shop.side.service\n");
+        /* an explicit depends_on of the joined service becomes required and restarting */
+        ASSERT_STRCONTAINS(by_machine, "Requires=nspawn-compose-shop.web.service\nAfter=nspawn-compose-shop.web.service\n"
+                           "PartOf=nspawn-compose-shop.web.service\n");
+        ASSERT_STRCONTAINS(h, "\"host_network\": true");
+        ASSERT_STRCONTAINS(h, "\"netns\": \"\"");
+        ASSERT_EQ(s->n_ports, (size_t) 0);
+        ASSERT_STRCONTAINS(iso, "\"networks\": [\n  ]");
+        ASSERT_FALSE(strstr(iso, "\"netns\": \"\""));
+        ASSERT_STRCONTAINS(s->warnings[0], "services.h.ports: published ports are discarded when using host network mode");
+}
+
+TEST(network_mode_errors) {
+        NcError err = {};
+
+        ASSERT_EQ(render_error("{'services': {'a': {'image': 'x', 'network_mode': 'container:nope'}}}", &err), -ENOENT);
+        ASSERT_STRCONTAINS(err.message, "services.a.network_mode: no service of this project runs as machine 'nope'");
+        err = (NcError) {};
+        ASSERT_EQ(render_error("{'services': {'a': {'image': 'x', 'network_mode': 'container:shop-b-1'},"
+                               " 'b': {'image': 'x', 'network_mode': 'container:shop.a'}}}", &err), -ELOOP);
+        ASSERT_STRCONTAINS(err.message, "name each other in a cycle");
+        err = (NcError) {};
+        ASSERT_EQ(render_error("{'services': {'a': {'image': 'x'}, 'b': {'image': 'x', 'network_mode': 'service:a',"
+                               " 'ports': [{'target': 80, 'published': '80'}]}}}", &err), -EINVAL);
+        ASSERT_STRCONTAINS(err.message, "services.b.ports[0]: conflicting options: port publishing and network_mode "
+                           "'service:a': publish the port on service 'a'");
+        err = (NcError) {};
+        ASSERT_EQ(render_error("{'services': {'a': {'image': 'x', 'network_mode': 'bogus'}}}", &err), -EOPNOTSUPP);
+        ASSERT_STRCONTAINS(err.message, "services.a.network_mode: 'bogus' is not supported");
 }
 
 /* A service that builds runs the result: its image:, else docker compose's name PROJECT-SERVICE. */
