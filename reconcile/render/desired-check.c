@@ -229,11 +229,6 @@ static void check_service(Checker *k, const ComposeNode *model, const char *name
         }
         check_namespace_mode(k, svc, "pid", path, none);
         check_namespace_mode(k, svc, "ipc", path, ipc_ok);
-        if (compose_map_get(svc, "volumes_from")) {
-                snprintf(p, sizeof p, "%s.volumes_from", path);
-                problem(k, true, compose_map_get(svc, "volumes_from"), p,
-                        "not supported: declare the volumes on this service");
-        }
         check_deploy(k, svc, path);
         check_mounts(k, svc, model, path);
         check_ports(k, svc, path);

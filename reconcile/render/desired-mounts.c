@@ -4,6 +4,7 @@
 
 #include "lib/fileio.h"
 #include "reconcile/render/desired-internal.h"
+#include "reconcile/runtime/runtime.h"
 
 static json_object *mount_json(const char *type, const char *source, const char *target, bool ro,
                                const char *options) {
@@ -43,25 +44,108 @@ static char *mount_options(const ComposeNode *v, const char *type) {
         return strbuf_steal(&b);
 }
 
-static int volumes_json(DesiredContext *c, size_t i, json_object *mounts) {
-        const ComposeNode *vols = compose_map_get(c->units[i].node, "volumes");
+/* Whether @mounts already has one at @target. */
+static bool has_target(json_object *mounts, const char *target) {
+        for (size_t k = 0; k < json_object_array_length(mounts); k++) {
+                json_object *t = NULL;
+
+                if (json_object_object_get_ex(json_object_array_get_idx(mounts, k), "target", &t) &&
+                    streq(json_object_get_string(t), target))
+                        return true;
+        }
+        return false;
+}
+
+/* The volumes: of service @src into @mounts. Those of another service (@from, for volumes_from)
+ * come read-only with @ro > 0, writable with 0, as there with -1; never at a target @mounts has
+ * already (the service's own win); its anonymous volumes are its directories, which are the
+ * other's to fill (nocopy). */
+static int volumes_json(DesiredContext *c, size_t src, json_object *mounts, bool from, int ro) {
+        const ComposeNode *vols = compose_map_get(c->units[src].node, "volumes");
 
         COMPOSE_SEQ_FOREACH(j, vols) {
                 const ComposeNode *v = vols->items[j];
-                const char *type = strempty(compose_map_get_str(v, "type"));
-                _cleanup_free_ char *src = NULL, *opts = mount_options(v, type);
-
+                const char *type = strempty(compose_map_get_str(v, "type")), *target = strempty(compose_map_get_str(v, "target"));
+                _cleanup_free_ char *src_path = NULL, *opts = mount_options(v, type);
                 /* an anonymous volume has no source: run-service keeps it with the writable layer */
                 bool anonymous = streq(type, "volume") && isempty(compose_map_get_str(v, "source"));
+                bool read_only = compose_map_get_bool(v, "read_only", false);
 
+                if (from && (streq(type, "tmpfs") || has_target(mounts, target)))
+                        continue;       /* docker's volumes-from: volumes and binds */
                 if (streq(type, "volume") && !anonymous)
-                        src = volume_source(c, v);
+                        src_path = volume_source(c, v);
                 else if (streq(type, "bind"))
-                        src = strdup(strempty(compose_map_get_str(v, "source")));
-                if (!opts || (!streq(type, "tmpfs") && !anonymous && !src))
+                        src_path = strdup(strempty(compose_map_get_str(v, "source")));
+                else if (from && anonymous) {
+                        _cleanup_free_ char *state = name_state_dir(c->name, c->units[src].name), *dir = NULL;
+
+                        if (!state || !(dir = path_join(state, "volumes")) ||
+                            service_anonymous_volume_path(dir, target, &src_path) < 0)
+                                return -ENOMEM;
+                }
+                if (!opts || (!streq(type, "tmpfs") && !(anonymous && !from) && !src_path))
                         return -ENOMEM;
-                json_object_array_add(mounts, mount_json(type, src, strempty(compose_map_get_str(v, "target")),
-                                                         compose_map_get_bool(v, "read_only", false), opts));
+                if (from && streq(type, "volume") && !strstr(opts, "nocopy")) {
+                        char *o = strjoin(opts, *opts ? "," : "", "nocopy");
+
+                        if (!o)
+                                return -ENOMEM;
+                        free_and_replace_ptr(&opts, o);
+                }
+                json_object_array_add(mounts, mount_json(type, src_path, target, ro >= 0 && from ? ro > 0 : read_only,
+                                                         opts));
+        }
+        return 0;
+}
+
+/* volumes_from: ["X", "service:X", "container:NAME", each maybe with ":ro" or ":rw"]: the volumes of
+ * each, and of what each takes from others, in turn; the mode of the entry that reached them wins
+ * (@ro, -1 for none yet), as docker applies it to every mount point of the container named. */
+static int volumes_from_json(DesiredContext *c, size_t i, json_object *mounts, unsigned depth, int ro_outer,
+                             NcError *reterr) {
+        const ComposeNode *from = compose_map_get(c->units[i].node, "volumes_from");
+        char path[300];
+        int r;
+
+        snprintf(path, sizeof path, "services.%s.volumes_from", c->units[i].name);
+        if (from && depth > c->n_units)
+                return compose_node_error(from, reterr, -ELOOP, path, "the services' volumes_from entries name each "
+                                          "other in a cycle");
+        COMPOSE_SEQ_FOREACH(j, from) {
+                const char *v = strempty(compose_node_str(from->items[j])), *name, *mode;
+                _cleanup_free_ char *ref = NULL;
+                bool container = startswith(v, "container:");
+                ssize_t k;
+                int ro = -1;
+
+                name = startswith(v, "container:") ?: startswith(v, "service:") ?: v;
+                ref = strndup(name, strcspn(name, ":"));
+                if (!ref)
+                        return -ENOMEM;
+                mode = name[strlen(ref)] == ':' ? name + strlen(ref) + 1 : NULL;
+                if (mode && !streq(mode, "ro") && !streq(mode, "rw"))
+                        return compose_node_error(from->items[j], reterr, -EINVAL, path, "'%s': the mode must be ro or rw", v);
+                if (ro_outer >= 0)
+                        ro = ro_outer;
+                else if (mode)
+                        ro = streq(mode, "ro");
+                k = container ? desired_service_by_container(c, ref) : -ENOENT;
+                for (size_t n = 0; !container && n < c->n_units; n++)
+                        if (streq(c->units[n].name, ref))
+                                k = n;
+                if (k == -ENOMEM)
+                        return -ENOMEM;
+                if (k < 0)
+                        return compose_node_error(from->items[j], reterr, -ENOENT, path, container ?
+                                                  "no service of this project runs as machine '%s'" :
+                                                  "service '%s' is not defined", ref);
+                r = volumes_json(c, k, mounts, /* from= */ true, ro);
+                if (r < 0)
+                        return r;
+                r = volumes_from_json(c, k, mounts, depth + 1, ro, reterr);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }
@@ -161,7 +245,10 @@ static int secrets_json(DesiredContext *c, size_t i, const char *kind, json_obje
 int desired_service_mounts(DesiredContext *c, size_t i, json_object *mounts, NcError *reterr) {
         int r;
 
-        r = volumes_json(c, i, mounts);
+        r = volumes_json(c, i, mounts, /* from= */ false, -1);
+        if (r < 0)
+                return r;
+        r = volumes_from_json(c, i, mounts, 0, -1, reterr);
         if (r < 0)
                 return r;
         r = tmpfs_json(c, i, mounts);

@@ -209,9 +209,20 @@ static ssize_t service_index(DesiredContext *c, const char *name) {
         return -ENOENT;
 }
 
-/* The service a network_mode names: service:X, or container:NAME for the service whose machine is
- * NAME, or whose container docker compose would name NAME (P-S-1); only this project's machines can
- * be joined: another's namespace is not ours to hold. */
+ssize_t desired_service_by_container(DesiredContext *c, const char *name) {
+        for (size_t k = 0; k < c->state->n_services; k++) {
+                _cleanup_free_ char *docker = strjoin(c->name, "-", c->units[k].name, "-1");
+
+                if (!docker)
+                        return -ENOMEM;
+                if (streq(c->state->services[k].machine, name) || streq(docker, name))
+                        return k;
+        }
+        return -ENOENT;
+}
+
+/* The service a network_mode names: service:X or container:NAME (desired_service_by_container());
+ * only this project's machines can be joined: another's namespace is not ours to hold. */
 static int network_mode_target(DesiredContext *c, size_t i, const ComposeNode *n, ssize_t *ret, NcError *reterr) {
         const char *v = strempty(compose_node_str(n)), *x;
         char path[300];
@@ -223,16 +234,9 @@ static int network_mode_target(DesiredContext *c, size_t i, const ComposeNode *n
                         return compose_node_error(n, reterr, -ENOENT, path, "service '%s' is not defined", x);
         } else {
                 x = startswith(v, "container:");
-                *ret = -ENOENT;
-                for (size_t k = 0; k < c->state->n_services; k++) {
-                        _cleanup_free_ char *docker = strjoin(c->name, "-", c->units[k].name, "-1");
-
-                        if (!docker)
-                                return -ENOMEM;
-                        /* the machine's name, or docker compose's name of the container */
-                        if (streq(c->state->services[k].machine, x) || streq(docker, x))
-                                *ret = k;
-                }
+                *ret = desired_service_by_container(c, x);
+                if (*ret == -ENOMEM)
+                        return -ENOMEM;
                 if (*ret < 0)
                         return compose_node_error(n, reterr, -ENOENT, path, "no service of this project runs as "
                                                   "machine '%s': only this project's machines can be joined", x);
@@ -281,19 +285,17 @@ static int network_modes(DesiredContext *c, NcError *reterr) {
         return 0;
 }
 
-/* A service in another's network namespace starts after it and is recreated with it, as docker
- * compose does: the namespace it holds goes when that service is recreated. */
-static int network_mode_dependency(DesiredContext *c, size_t i) {
+/* Service @i needs service @j and starts after it (Requires=, After=); with @restart it is recreated
+ * with it too (PartOf=), an explicit depends_on then made so. */
+static int implicit_dependency(DesiredContext *c, size_t i, size_t j, bool restart) {
         DesiredService *d = &c->state->services[i];
-        const char *x;
+        const char *x = c->units[j].name;
         DesiredDependency *dep;
 
-        if (c->units[i].netns_of < 0)
-                return 0;
-        x = c->units[c->units[i].netns_of].name;
         for (size_t k = 0; k < d->n_deps; k++)
                 if (streq(d->deps[k].service, x)) {
-                        d->deps[k].required = d->deps[k].restart = true;
+                        d->deps[k].required = d->deps[k].required || restart;
+                        d->deps[k].restart = d->deps[k].restart || restart;
                         return 0;
                 }
         dep = reallocarray(d->deps, d->n_deps + 1, sizeof *dep);
@@ -302,9 +304,41 @@ static int network_mode_dependency(DesiredContext *c, size_t i) {
         d->deps = dep;
         dep = &d->deps[d->n_deps++];
         *dep = (DesiredDependency) {
-                .service = strdup(x), .condition = strdup("service_started"), .required = true, .restart = true,
+                .service = strdup(x), .condition = strdup("service_started"), .required = true, .restart = restart,
         };
         return dep->service && dep->condition ? 0 : -ENOMEM;
+}
+
+/* What docker compose's loader makes dependencies of (services' refs it turns into depends_on) that
+ * it does not see: a namespace joined through container:NAME, volumes_from container:NAME. A service
+ * in another's network namespace is recreated with it, as docker compose does: the namespace it
+ * holds goes when that service is recreated. */
+static int implicit_dependencies(DesiredContext *c, size_t i) {
+        const ComposeNode *from = compose_map_get(c->units[i].node, "volumes_from");
+        int r;
+
+        if (c->units[i].netns_of >= 0) {
+                r = implicit_dependency(c, i, c->units[i].netns_of, /* restart= */ true);
+                if (r < 0)
+                        return r;
+        }
+        COMPOSE_SEQ_FOREACH(k, from) {
+                const char *v = startswith(strempty(compose_node_str(from->items[k])), "container:");
+                _cleanup_free_ char *name = v ? strndup(v, strcspn(v, ":")) : NULL;
+                ssize_t j;
+
+                if (!v)
+                        continue;
+                if (!name)
+                        return -ENOMEM;
+                j = desired_service_by_container(c, name);
+                if (j == -ENOMEM)
+                        return -ENOMEM;
+                r = j >= 0 && (size_t) j != i ? implicit_dependency(c, i, j, /* restart= */ false) : 0;
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 static int dependency_add(DesiredContext *c, size_t i, const ComposeNode *key, const ComposeNode *v,
@@ -372,7 +406,7 @@ static int dependencies(DesiredContext *c, NcError *reterr) {
                         if (r < 0)
                                 return r;
                 }
-                r = network_mode_dependency(c, i);
+                r = implicit_dependencies(c, i);
                 if (r < 0)
                         return r;
         }

@@ -420,6 +420,42 @@ TEST(network_mode_errors) {
         ASSERT_STRCONTAINS(err.message, "services.a.network_mode: 'bogus' is not supported");
 }
 
+TEST(volumes_from) {
+        _cleanup_(desired_state_freep) DesiredState *s = render(
+                "{'services': {'data': {'image': 'x', 'volumes': ["
+                "   {'type': 'volume', 'source': 'v', 'target': '/v'}, {'type': 'volume', 'target': '/anon'},"
+                "   {'type': 'tmpfs', 'target': '/t'}]},"
+                " 'app': {'image': 'x', 'volumes_from': ['data:ro'],"
+                "   'volumes': [{'type': 'bind', 'source': '/srv/own', 'target': '/anon'}]},"
+                " 'tool': {'image': 'x', 'volumes_from': ['container:shop-app-1:rw']}},"
+                " 'volumes': {'v': {'name': 'shop_v'}}}", NULL);
+        const char *app = file_content(s, "/etc/nspawn-compose/shop/app.json");
+        const char *tool = file_content(s, "/etc/nspawn-compose/shop/tool.json");
+        const char *unit = file_content(s, "/etc/systemd/system/nspawn-compose-shop.tool.service");
+        NcError err = {};
+
+        /* the service's own /anon wins; data's named volume read-only and never populated from here */
+        ASSERT_STRCONTAINS(app, "\"source\": \"/srv/own\",\n      \"target\": \"/anon\"");
+        ASSERT_STRCONTAINS(app, "\"target\": \"/v\",\n      \"read_only\": true,\n      \"options\": \"nocopy\"");
+        ASSERT_FALSE(strstr(app, "\"/t\""));
+        ASSERT_STRCONTAINS(tool, "\"target\": \"/v\",\n      \"read_only\": false");
+        ASSERT_STRCONTAINS(tool, "\"source\": \"/srv/own\"");
+        ASSERT_STRCONTAINS(unit, "Requires=nspawn-compose-shop.app.service\nAfter=nspawn-compose-shop.app.service\n");
+        ASSERT_FALSE(strstr(unit, "PartOf=nspawn-compose-shop.app.service"));
+        /* data's anonymous volume is data's directory */
+        s = desired_state_free(s);
+        s = render("{'services': {'data': {'image': 'x', 'volumes': [{'type': 'volume', 'target': '/anon'}]},"
+                   " 'app': {'image': 'x', 'volumes_from': ['data']}}}", NULL);
+        ASSERT_STRCONTAINS(file_content(s, "/etc/nspawn-compose/shop/app.json"),
+                           "\"source\": \"/var/lib/nspawn-compose/shop/data/volumes/anon\"");
+        ASSERT_EQ(render_error("{'services': {'a': {'image': 'x', 'volumes_from': ['container:nope']}}}", &err), -ENOENT);
+        ASSERT_STRCONTAINS(err.message, "services.a.volumes_from: no service of this project runs as machine 'nope'");
+        err = (NcError) {};
+        ASSERT_EQ(render_error("{'services': {'a': {'image': 'x'}, 'b': {'image': 'x', 'volumes_from': ['a:rx']}}}",
+                               &err), -EINVAL);
+        ASSERT_STRCONTAINS(err.message, "services.b.volumes_from: 'a:rx': the mode must be ro or rw");
+}
+
 /* A service that builds runs the result: its image:, else docker compose's name PROJECT-SERVICE. */
 TEST(build_names_the_image) {
         _cleanup_(compose_project_freep) ComposeProject *p = project_from_json("shop",
