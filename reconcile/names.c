@@ -65,6 +65,19 @@ bool name_container_name_valid(const char *s) {
         return s && isalnum((unsigned char) s[0]) && strlen(s) >= 2 && is_machine_name(s);
 }
 
+char *name_default_hostname(const char *service, const char *machine) {
+        _cleanup_free_ char *h = strdup(service);
+
+        if (!h)
+                return NULL;
+        for (char *c = h; *c; c++)
+                if (*c == '_')
+                        *c = '-';
+        if (!is_machine_name(h) || h[0] == '-')
+                return strdup(machine);
+        return TAKE_PTR(h);
+}
+
 int name_machine(const char *project, const char *service, const char *container_name, char **ret) {
         _cleanup_free_ char *m = NULL;
 

@@ -48,6 +48,9 @@ char *name_legacy_service_unit(const char *project, const char *service);
  * hex digits of sha256("P/S"), which has no '.' and so is never a "P.S". -EINVAL when @service is not
  * a compose service name or @container_name is not name_container_name_valid(), -ENOMEM. */
 int name_machine(const char *project, const char *service, const char *container_name, char **ret);
+/* A machine's hostname when compose gives none: the service's name with '_' as '-' (nspawn takes
+ * hostname labels of [A-Za-z0-9-] only), else @machine, which is a valid one. NULL on OOM. */
+char *name_default_hostname(const char *service, const char *machine);
 /* docker's container name rule ([a-zA-Z0-9][a-zA-Z0-9_.-]+) and machined's (a hostname: labels of
  * [A-Za-z0-9-], at most 64 bytes) together: [a-zA-Z0-9] first, then [a-zA-Z0-9.-], no empty label. */
 bool name_container_name_valid(const char *s);

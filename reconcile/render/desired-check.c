@@ -41,7 +41,7 @@ static const struct {
         { "profiles", KEY_QUIET },      { "provider", KEY_WARN },       { "pull_policy", KEY_QUIET },
         { "read_only", KEY_USE },       { "restart", KEY_USE },         { "runtime", KEY_WARN },
         { "scale", KEY_USE },           { "secrets", KEY_USE },         { "security_opt", KEY_WARN },
-        { "shm_size", KEY_WARN },       { "stdin_open", KEY_QUIET },    { "stop_grace_period", KEY_USE },
+        { "shm_size", KEY_USE },       { "stdin_open", KEY_QUIET },    { "stop_grace_period", KEY_USE },
         { "stop_signal", KEY_USE },     { "storage_opt", KEY_WARN },    { "sysctls", KEY_USE },
         { "tmpfs", KEY_USE },           { "tty", KEY_QUIET },           { "ulimits", KEY_USE },
         { "use_api_socket", KEY_WARN }, { "user", KEY_USE },            { "userns_mode", KEY_WARN },
@@ -214,7 +214,7 @@ static void check_service_keys(Checker *k, const ComposeNode *svc, const char *p
 
 static void check_service(Checker *k, const ComposeNode *model, const char *name, const ComposeNode *svc) {
         static const char *const net_ok[] = { "bridge", "default", "none", "host", "service:*", "container:*", NULL };
-        static const char *const ipc_ok[] = { "private", "shareable", NULL };
+        static const char *const ipc_ok[] = { "private", "shareable", "host", "service:*", "container:*", NULL };
         static const char *const none[] = { NULL };
         char path[300], p[512];
 
@@ -229,6 +229,12 @@ static void check_service(Checker *k, const ComposeNode *model, const char *name
         }
         check_namespace_mode(k, svc, "pid", path, none);
         check_namespace_mode(k, svc, "ipc", path, ipc_ok);
+        if (compose_map_get(svc, "shm_size") && compose_map_get_str(svc, "ipc") &&
+            !streq(compose_map_get_str(svc, "ipc"), "private")) {
+                snprintf(p, sizeof p, "%s.shm_size", path);
+                problem(k, false, compose_map_get(svc, "shm_size"), p, "ignored: a shared /dev/shm is a directory "
+                        "of the host's /run");
+        }
         check_deploy(k, svc, path);
         check_mounts(k, svc, model, path);
         check_ports(k, svc, path);

@@ -150,6 +150,75 @@ static int volumes_from_json(DesiredContext *c, size_t i, json_object *mounts, u
         return 0;
 }
 
+/* The service whose IPC namespace service @i joins through ipc: service:X / container:NAME, at the
+ * end of such a chain; @i itself for one of its own; -1 for the host's; -ENOENT for a name that is
+ * no service of the project; -ELOOP for a cycle. */
+static ssize_t ipc_owner(DesiredContext *c, size_t i) {
+        ssize_t k = i;
+
+        for (size_t steps = 0; steps <= c->n_units; steps++) {
+                const char *v = strempty(compose_map_get_str(c->units[k].node, "ipc")), *x;
+
+                if (streq(v, "host"))
+                        return -1;
+                if ((x = startswith(v, "service:"))) {
+                        k = -ENOENT;
+                        for (size_t n = 0; n < c->n_units; n++)
+                                if (streq(c->units[n].name, x))
+                                        k = n;
+                } else if ((x = startswith(v, "container:")))
+                        k = desired_service_by_container(c, x);
+                else
+                        return k;
+                if (k < 0)
+                        return k;
+        }
+        return -ELOOP;
+}
+
+/* ipc: and shm_size: nspawn gives every machine an IPC namespace of its own and cannot join
+ * another's, so what is shared is /dev/shm (POSIX shared memory): the owner's is a directory on
+ * the host's /run that every service joining it mounts too (ipc: host: the host's /dev/shm);
+ * System V IPC stays each machine's. shm_size sizes a /dev/shm of the service's own. */
+static int shm_json(DesiredContext *c, size_t i, json_object *mounts, NcError *reterr) {
+        const ComposeNode *svc = c->units[i].node, *ipc = compose_map_get(svc, "ipc");
+        const char *size = compose_map_get_str(svc, "shm_size");
+        _cleanup_free_ char *run = NULL, *dir = NULL, *opts = NULL;
+        bool shared = streq_ptr(compose_node_str(ipc), "shareable");
+        ssize_t owner = ipc_owner(c, i);
+        char path[300];
+
+        snprintf(path, sizeof path, "services.%s.ipc", c->units[i].name);
+        if (owner == -ENOMEM)
+                return -ENOMEM;
+        if (owner == -ENOENT)
+                return compose_node_error(ipc, reterr, -ENOENT, path, "no service of this project runs as machine "
+                                          "'%s': only this project's machines can share their IPC",
+                                          startswith(compose_node_str(ipc), "container:"));
+        if (owner == -ELOOP)
+                return compose_node_error(ipc, reterr, -ELOOP, path, "the services' ipc entries name each other in a cycle");
+        if (owner == -1) {
+                json_object_array_add(mounts, mount_json("shm", "/dev/shm", "/dev/shm", false, ""));
+                return 0;
+        }
+        for (size_t k = 0; !shared && k < c->n_units; k++)
+                shared = k != i && ipc_owner(c, k) == (ssize_t) i;
+        if ((size_t) owner != i || shared) {
+                run = name_runtime_dir(c->name, c->units[owner].name);
+                dir = run ? path_join(run, "shm") : NULL;
+                if (!dir)
+                        return -ENOMEM;
+                json_object_array_add(mounts, mount_json("shm", dir, "/dev/shm", false, ""));
+                return 0;
+        }
+        if (!size || streq(size, "0"))
+                return 0;
+        if (asprintf(&opts, "size=%s", size) < 0)
+                return -ENOMEM;
+        json_object_array_add(mounts, mount_json("shm", NULL, "/dev/shm", false, opts));
+        return 0;
+}
+
 /* services.S.tmpfs: "/path" or "/path:size=…,mode=…" */
 static int tmpfs_json(DesiredContext *c, size_t i, json_object *mounts) {
         const ComposeNode *t = compose_map_get(c->units[i].node, "tmpfs");
@@ -252,6 +321,9 @@ int desired_service_mounts(DesiredContext *c, size_t i, json_object *mounts, NcE
         if (r < 0)
                 return r;
         r = tmpfs_json(c, i, mounts);
+        if (r < 0)
+                return r;
+        r = shm_json(c, i, mounts, reterr);
         if (r < 0)
                 return r;
         r = secrets_json(c, i, "secrets", mounts);

@@ -349,6 +349,7 @@ static json_object *extension_json(const ComposeNode *svc) {
 static void add_identity(DesiredContext *c, size_t i, const char *hash, json_object *o) {
         const DesiredService *d = &c->state->services[i];
         const ComposeNode *svc = c->units[i].node;
+        _cleanup_free_ char *hostname = name_default_hostname(d->name, d->machine);
 
         json_object_object_add(o, "managed-by", json_object_new_string("nspawn-compose"));
         json_object_object_add(o, "project", json_object_new_string(c->name));
@@ -363,7 +364,7 @@ static void add_identity(DesiredContext *c, size_t i, const char *hash, json_obj
         json_object_object_add(o, "working_dir", desired_json_str(compose_map_get_str(svc, "working_dir")));
         json_object_object_add(o, "user", desired_json_str(compose_map_get_str(svc, "user")));
         json_object_object_add(o, "hostname",
-                               json_object_new_string(compose_map_get_str(svc, "hostname") ?: d->name));
+                               json_object_new_string(compose_map_get_str(svc, "hostname") ?: strempty(hostname)));
         add_bools(o, svc);
         json_object_object_add(o, "cap_add", strings_json(compose_map_get(svc, "cap_add")));
         json_object_object_add(o, "cap_drop", strings_json(compose_map_get(svc, "cap_drop")));
@@ -386,8 +387,11 @@ static void add_network_settings(DesiredContext *c, size_t i, json_object *o) {
                 hosts = NULL;
         if (owner >= 0) {
                 json_object_object_add(o, "netns_of", json_object_new_string(c->units[owner].name));
+                _cleanup_free_ char *hostname = name_default_hostname(c->units[owner].name,
+                                                                      c->state->services[owner].machine);
+
                 json_object_object_add(o, "hostname", json_object_new_string(compose_map_get_str(svc, "hostname") ?:
-                                                                            c->units[owner].name));
+                                                                            strempty(hostname)));
         }
         if (c->units[i].host_network)
                 json_object_object_add(o, "host_network", json_object_new_boolean(true));

@@ -311,14 +311,25 @@ static int implicit_dependency(DesiredContext *c, size_t i, size_t j, bool resta
 
 /* What docker compose's loader makes dependencies of (services' refs it turns into depends_on) that
  * it does not see: a namespace joined through container:NAME, volumes_from container:NAME. A service
- * in another's network namespace is recreated with it, as docker compose does: the namespace it
- * holds goes when that service is recreated. */
+ * in another's network or IPC namespace is recreated with it, as docker compose does: the namespace
+ * it holds goes when that service is recreated. */
 static int implicit_dependencies(DesiredContext *c, size_t i) {
         const ComposeNode *from = compose_map_get(c->units[i].node, "volumes_from");
         int r;
 
+        const char *ipc = startswith(strempty(compose_map_get_str(c->units[i].node, "ipc")), "container:");
+
         if (c->units[i].netns_of >= 0) {
                 r = implicit_dependency(c, i, c->units[i].netns_of, /* restart= */ true);
+                if (r < 0)
+                        return r;
+        }
+        if (ipc) {              /* its /dev/shm is the other's, a new one when that one is recreated */
+                ssize_t j = desired_service_by_container(c, ipc);
+
+                if (j == -ENOMEM)
+                        return -ENOMEM;
+                r = j >= 0 && (size_t) j != i ? implicit_dependency(c, i, j, /* restart= */ true) : 0;
                 if (r < 0)
                         return r;
         }

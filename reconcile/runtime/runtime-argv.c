@@ -248,6 +248,17 @@ static int argv_mount(char ***l, const ServiceMount *m, const NspawnPaths *paths
         const char *source = m->source;
         StrBuf b = {};
 
+        if (streq(m->type, "shm") && m->source) {       /* ipc: shared with other machines, or the host's */
+                strbuf_append(&b, "--bind=");
+                append_escaped(&b, m->source);
+                strbuf_append(&b, ":/dev/shm");
+                return strv_consume(l, strbuf_steal(&b));
+        }
+        if (streq(m->type, "shm")) {                    /* shm_size: a /dev/shm of that size */
+                strbuf_printf(&b, "--tmpfs=/dev/shm:mode=1777,nosuid,nodev%s%s", isempty(m->options) ? "" : ",",
+                              strempty(m->options));
+                return strv_consume(l, strbuf_steal(&b));
+        }
         if (streq(m->type, "tmpfs")) {
                 strbuf_append(&b, "--tmpfs=");
                 append_escaped(&b, m->target);

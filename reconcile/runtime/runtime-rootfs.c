@@ -224,6 +224,21 @@ int rt_rootfs_prepare(const ServicePaths *p, const ServiceSpec *s, NcError *rete
 }
 
 /* "nocopy" or "subpath=…" among a volume's options: docker copies nothing into those. */
+/* A /dev/shm shared between machines: a directory on the host's /run (a tmpfs), sticky and
+ * world-writable as /dev/shm is; the host's own /dev/shm (ipc: host) is there already. */
+static int shm_dir_ensure(const char *dir, NcError *reterr) {
+        int r;
+
+        if (access(dir, F_OK) >= 0)
+                return 0;
+        r = mkdir_parents_and_self(dir, 0755);
+        if (r < 0)
+                return nc_error_set(reterr, r, "%s: %m", dir);
+        if (chmod(dir, 01777) < 0)
+                return nc_error_set(reterr, -errno, "%s: %m", dir);
+        return 0;
+}
+
 static bool volume_copies(const ServiceMount *m) {
         _cleanup_strv_free_ char **opts = NULL;
 
@@ -251,8 +266,14 @@ int rt_volumes_prepare(const ServicePaths *p, const ServiceSpec *s, NcError *ret
                 const char *dir = m->source;
                 int r;
 
-                if (streq(m->type, "tmpfs") || m->credential)
+                if (streq(m->type, "tmpfs") || m->credential || (streq(m->type, "shm") && !dir))
                         continue;
+                if (streq(m->type, "shm")) {
+                        r = shm_dir_ensure(dir, reterr);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 if (!dir) {
                         if (service_anonymous_volume_path(p->volumes, m->target, &anon) < 0)
                                 return -ENOMEM;

@@ -140,8 +140,11 @@ static int parse_mount(struct json_object *o, ServiceMount *m, NcError *reterr) 
         r = rt_json_string(o, "credential", w, &m->credential, reterr);
         if (r < 0)
                 return r;
-        if (!m->type || (!streq(m->type, "bind") && !streq(m->type, "volume") && !streq(m->type, "tmpfs")))
-                return nc_error_set(reterr, -EINVAL, "%s: 'type' must be bind, volume or tmpfs", w);
+        if (!m->type || (!streq(m->type, "bind") && !streq(m->type, "volume") && !streq(m->type, "tmpfs") &&
+                         !streq(m->type, "shm")))
+                return nc_error_set(reterr, -EINVAL, "%s: 'type' must be bind, volume, tmpfs or shm", w);
+        if (streq(m->type, "shm") && !streq_ptr(m->target, "/dev/shm"))
+                return nc_error_set(reterr, -EINVAL, "%s: an shm mount is of /dev/shm", w);
         if (!m->target || m->target[0] != '/')
                 return nc_error_set(reterr, -EINVAL, "%s: 'target' must be an absolute path", w);
         if (m->source && m->source[0] != '/')

@@ -118,8 +118,9 @@ int image_build(const ImageBuildSpec *s, const ImageBuildOptions *o, char **ret_
 /* ---- S.json ---- */
 
 typedef struct ServiceMount {
-        char *type;                     /* "bind" | "volume" | "tmpfs" */
-        char *source;                   /* absolute host path; NULL for tmpfs, anonymous volumes, credentials */
+        char *type;                     /* "bind" | "volume" | "tmpfs" | "shm" (/dev/shm: ipc, shm_size) */
+        char *source;                   /* absolute host path; NULL for tmpfs, anonymous volumes, credentials,
+                                         * a private shm (a tmpfs of its own) */
         char *target;
         bool read_only;
         char *options;                  /* tmpfs mount options; NULL = none */

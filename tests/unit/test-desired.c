@@ -456,6 +456,32 @@ TEST(volumes_from) {
         ASSERT_STRCONTAINS(err.message, "services.b.volumes_from: 'a:rx': the mode must be ro or rw");
 }
 
+/* ipc: what is shared is /dev/shm, the owner's directory under /run; host: the host's; shm_size: a
+ * tmpfs of that size; a service named with '_' gets a hostname nspawn takes. */
+TEST(ipc_and_shm) {
+        _cleanup_(desired_state_freep) DesiredState *s = render(
+                "{'services': {'owner': {'image': 'x'},"
+                " 'joiner': {'image': 'x', 'ipc': 'service:owner'},"
+                " 'by_name': {'image': 'x', 'ipc': 'container:shop-joiner-1'},"
+                " 'h': {'image': 'x', 'ipc': 'host'},"
+                " 'sized': {'image': 'x', 'shm_size': '2097152'}}}", NULL);
+        static const char shared[] = "\"type\": \"shm\",\n      \"source\": \"/run/nspawn-compose/shop/owner/shm\"";
+        NcError err = {};
+
+        ASSERT_STRCONTAINS(file_content(s, "/etc/nspawn-compose/shop/owner.json"), shared);
+        ASSERT_STRCONTAINS(file_content(s, "/etc/nspawn-compose/shop/joiner.json"), shared);
+        ASSERT_STRCONTAINS(file_content(s, "/etc/nspawn-compose/shop/by_name.json"), shared);
+        ASSERT_STRCONTAINS(file_content(s, "/etc/nspawn-compose/shop/by_name.json"), "\"hostname\": \"by-name\"");
+        ASSERT_STRCONTAINS(file_content(s, "/etc/systemd/system/nspawn-compose-shop.by_name.service"),
+                           "PartOf=nspawn-compose-shop.joiner.service\n");
+        ASSERT_STRCONTAINS(file_content(s, "/etc/nspawn-compose/shop/h.json"), "\"source\": \"/dev/shm\"");
+        ASSERT_STRCONTAINS(file_content(s, "/etc/nspawn-compose/shop/sized.json"),
+                           "\"type\": \"shm\",\n      \"source\": null,\n      \"target\": \"/dev/shm\",\n"
+                           "      \"read_only\": false,\n      \"options\": \"size=2097152\"");
+        ASSERT_EQ(render_error("{'services': {'a': {'image': 'x', 'ipc': 'container:nope'}}}", &err), -ENOENT);
+        ASSERT_STRCONTAINS(err.message, "services.a.ipc: no service of this project runs as machine 'nope'");
+}
+
 /* A service that builds runs the result: its image:, else docker compose's name PROJECT-SERVICE. */
 TEST(build_names_the_image) {
         _cleanup_(compose_project_freep) ComposeProject *p = project_from_json("shop",

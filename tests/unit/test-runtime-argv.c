@@ -528,6 +528,38 @@ TEST(nspawn_argv_owned_copies) {
         ASSERT_STRCONTAINS(got, " --bind-ro=/f/run-secrets-tok:/run/secrets/tok --tmpfs=/t:mode=1777 ");
 }
 
+/* /dev/shm shared (ipc) is bound; one of its own with shm_size is a tmpfs; shm is only /dev/shm.
+ * network_mode host: neither --private-network nor a namespace path; service:X: X's namespace. */
+TEST(nspawn_argv_shm_and_network_modes) {
+        _cleanup_(service_spec_freep) ServiceSpec *a = parse_spec(
+                "{" BASE ", \"command\": [\"x\"], \"host_network\": true, \"netns\": \"\", \"mounts\": ["
+                "{\"type\": \"shm\", \"source\": \"/run/nspawn-compose/p/o/shm\", \"target\": \"/dev/shm\"}]}");
+        _cleanup_(service_spec_freep) ServiceSpec *b = parse_spec(
+                "{" BASE ", \"command\": [\"x\"], \"netns\": \"nc-0123456789\", \"netns_of\": \"o\", \"mounts\": ["
+                "{\"type\": \"shm\", \"source\": null, \"target\": \"/dev/shm\", \"options\": \"size=1024\"}]}");
+        _cleanup_(service_spec_freep) ServiceSpec *bad = NULL;
+        _cleanup_strv_free_ char **la = NULL, **lb = NULL;
+        _cleanup_free_ char *ga = NULL, *gb = NULL;
+        NcError err = {};
+
+        ASSERT_OK(service_nspawn_argv(a, NULL, &paths, &la, NULL));
+        ga = strv_join(la, " ");
+        ASSERT_STRCONTAINS(ga, " --bind=/run/nspawn-compose/p/o/shm:/dev/shm ");
+        ASSERT_FALSE(strstr(ga, "--private-network"));
+        ASSERT_FALSE(strstr(ga, "--network-namespace-path"));
+        ASSERT_OK(service_nspawn_argv(b, NULL, &paths, &lb, NULL));
+        gb = strv_join(lb, " ");
+        ASSERT_STRCONTAINS(gb, " --tmpfs=/dev/shm:mode=1777,nosuid,nodev,size=1024 ");
+        ASSERT_STRCONTAINS(gb, " --network-namespace-path=/run/netns/nc-0123456789 ");
+        ASSERT_EQ(service_spec_parse("{" BASE ", \"mounts\": [{\"type\": \"shm\", \"source\": null,"
+                                     " \"target\": \"/tmp\"}]}", NULL, &bad, &err), -EINVAL);
+        ASSERT_STRCONTAINS(err.message, "an shm mount is of /dev/shm");
+        err = (NcError) {};
+        ASSERT_EQ(service_spec_parse("{" BASE ", \"host_network\": true, \"netns\": \"nc-0123456789\"}", NULL,
+                                     &bad, &err), -EINVAL);
+        ASSERT_STRCONTAINS(err.message, "'host_network' takes no 'netns'");
+}
+
 /* An external secret: no source, a credential; always a copy, bound like the others. */
 TEST(nspawn_argv_credential_copies) {
         _cleanup_(service_spec_freep) ServiceSpec *s = parse_spec(
