@@ -16,15 +16,15 @@ static const struct {
         const char *key;
         KeyAction action;
 } service_keys[] = {
-        { "annotations", KEY_QUIET },   { "attach", KEY_QUIET },        { "blkio_config", KEY_WARN },
+        { "annotations", KEY_QUIET },   { "attach", KEY_QUIET },        { "blkio_config", KEY_USE },
         { "build", KEY_USE },           { "cap_add", KEY_USE },         { "cap_drop", KEY_USE },
         { "cgroup", KEY_WARN },         { "cgroup_parent", KEY_WARN },  { "command", KEY_USE },
         { "configs", KEY_USE },         { "container_name", KEY_USE }, { "cpu_count", KEY_WARN },
         { "cpu_percent", KEY_WARN },    { "cpu_period", KEY_WARN },     { "cpu_quota", KEY_WARN },
-        { "cpu_rt_period", KEY_WARN },  { "cpu_rt_runtime", KEY_WARN }, { "cpu_shares", KEY_WARN },
-        { "cpus", KEY_USE },            { "cpuset", KEY_WARN },         { "credential_spec", KEY_WARN },
+        { "cpu_rt_period", KEY_WARN },  { "cpu_rt_runtime", KEY_WARN }, { "cpu_shares", KEY_USE },
+        { "cpus", KEY_USE },            { "cpuset", KEY_USE },         { "credential_spec", KEY_WARN },
         { "depends_on", KEY_USE },      { "deploy", KEY_USE },          { "develop", KEY_QUIET },
-        { "device_cgroup_rules", KEY_WARN }, { "devices", KEY_WARN },   { "dns", KEY_USE },
+        { "device_cgroup_rules", KEY_WARN }, { "devices", KEY_USE },   { "dns", KEY_USE },
         { "dns_opt", KEY_WARN },        { "dns_search", KEY_USE },     { "domainname", KEY_WARN },
         { "entrypoint", KEY_USE },      { "env_file", KEY_USE },        { "environment", KEY_USE },
         { "expose", KEY_QUIET },        { "extends", KEY_QUIET },       { "external_links", KEY_WARN },
@@ -33,14 +33,14 @@ static const struct {
         { "init", KEY_USE },            { "ipc", KEY_USE },             { "isolation", KEY_WARN },
         { "label_file", KEY_QUIET },    { "labels", KEY_QUIET },        { "links", KEY_QUIET },
         { "logging", KEY_WARN },        { "mac_address", KEY_WARN },    { "mem_limit", KEY_USE },
-        { "mem_reservation", KEY_WARN }, { "mem_swappiness", KEY_WARN }, { "memswap_limit", KEY_USE },
+        { "mem_reservation", KEY_USE }, { "mem_swappiness", KEY_WARN }, { "memswap_limit", KEY_USE },
         { "models", KEY_WARN },         { "network_mode", KEY_USE },    { "networks", KEY_USE },
-        { "oom_kill_disable", KEY_WARN }, { "oom_score_adj", KEY_WARN }, { "pid", KEY_USE },
+        { "oom_kill_disable", KEY_WARN }, { "oom_score_adj", KEY_USE }, { "pid", KEY_USE },
         { "pids_limit", KEY_USE },      { "platform", KEY_QUIET },      { "ports", KEY_USE },
         { "post_start", KEY_WARN },     { "pre_stop", KEY_WARN },       { "privileged", KEY_USE },
         { "profiles", KEY_QUIET },      { "provider", KEY_WARN },       { "pull_policy", KEY_QUIET },
         { "read_only", KEY_USE },       { "restart", KEY_USE },         { "runtime", KEY_WARN },
-        { "scale", KEY_USE },           { "secrets", KEY_USE },         { "security_opt", KEY_WARN },
+        { "scale", KEY_USE },           { "secrets", KEY_USE },         { "security_opt", KEY_USE },
         { "shm_size", KEY_USE },       { "stdin_open", KEY_QUIET },    { "stop_grace_period", KEY_USE },
         { "stop_signal", KEY_USE },     { "storage_opt", KEY_WARN },    { "sysctls", KEY_USE },
         { "tmpfs", KEY_USE },           { "tty", KEY_QUIET },           { "ulimits", KEY_USE },
@@ -159,9 +159,13 @@ static void check_deploy(Checker *k, const ComposeNode *svc, const char *path) {
                 snprintf(p, sizeof p, "%s.deploy.mode", path);
                 problem(k, false, compose_map_get(d, "mode"), p, "ignored: runs as one machine");
         }
-        if (compose_map_get(res, "reservations")) {
-                snprintf(p, sizeof p, "%s.deploy.resources.reservations", path);
-                problem(k, false, compose_map_get(res, "reservations"), p, "ignored: only limits are applied");
+        COMPOSE_MAP_FOREACH(i, compose_map_get(res, "reservations")) {
+                const ComposeNode *rv = compose_map_get(res, "reservations");
+
+                if (streq(rv->keys[i]->scalar, "memory"))
+                        continue;       /* MemoryLow= */
+                snprintf(p, sizeof p, "%s.deploy.resources.reservations.%s", path, rv->keys[i]->scalar);
+                problem(k, false, rv->items[i], p, "ignored: of the reservations only memory is applied");
         }
 }
 
@@ -229,6 +233,14 @@ static void check_service(Checker *k, const ComposeNode *model, const char *name
         }
         check_namespace_mode(k, svc, "pid", path, none);
         check_namespace_mode(k, svc, "ipc", path, ipc_ok);
+        COMPOSE_SEQ_FOREACH(i, compose_map_get(svc, "security_opt")) {
+                const ComposeNode *o = compose_map_get(svc, "security_opt")->items[i];
+
+                snprintf(p, sizeof p, "%s.security_opt[%zu]", path, i);
+                if (desired_security_opt(compose_node_str(o)) < 0)
+                        problem(k, false, o, p, "'%s' ignored: nspawn's own seccomp filter and confinement apply",
+                                strempty(compose_node_str(o)));
+        }
         if (compose_map_get(svc, "shm_size") && compose_map_get_str(svc, "ipc") &&
             !streq(compose_map_get_str(svc, "ipc"), "private")) {
                 snprintf(p, sizeof p, "%s.shm_size", path);

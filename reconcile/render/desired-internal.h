@@ -91,6 +91,11 @@ char *format_timespan_unit(uint64_t usec);
 /* "file:line:column: path: message" (only the parts known). NULL on OOM. */
 char *desired_format_at(const ComposeNode *n, const char *path, const char *fmt, ...) _printf_(3, 4);
 /* Text of a scalar as an integer in [min, max]; -EINVAL/-ERANGE. */
+/* A security_opt entry: 1 for no-new-privileges (alone, :true, =true), 0 for its :false/=false,
+ * -EOPNOTSUPP for any other (seccomp=, apparmor=, label=: nspawn's own apply). */
+int desired_security_opt(const char *opt);
+/* A device path systemd and nspawn take as written: /dev/..., no blank, no specifier, no "..". */
+bool desired_device_path_ok(const char *p);
 int desired_node_uint(const ComposeNode *n, uint64_t min, uint64_t max, uint64_t *ret);
 /* Appends a JSON rendering of @o (pretty, two-space indents) plus a newline to a new string. */
 char *desired_json_text(json_object *o);
@@ -122,15 +127,26 @@ typedef struct DesiredLimits {
         const char *cpus;               /* as written ("1.5"), NULL = none */
         uint64_t cpu_permyriad;         /* CPUQuota= in 1/100 %; 0 = none */
         int64_t pids;                   /* TasksMax=; 0 = none, < 0 = unlimited */
+        uint64_t cpu_weight;            /* CPUWeight= from cpu_shares; 0 = none */
+        const char *cpuset;             /* AllowedCPUs=; NULL = none */
+        uint64_t memory_low;            /* MemoryLow= from mem_reservation; 0 = none */
+        uint64_t io_weight;             /* IOWeight= from blkio_config.weight; 0 = none */
 } DesiredLimits;
-/* mem_limit, memswap_limit, cpus, pids_limit, else deploy.resources.limits, as docker reads them. */
+/* mem_limit, memswap_limit, cpus, pids_limit, else deploy.resources.limits, as docker reads them;
+ * cpu_shares, cpuset, mem_reservation (else deploy.resources.reservations.memory), blkio_config. */
 int desired_service_limits(const ComposeNode *svc, const char *path, DesiredLimits *ret, NcError *reterr);
 int desired_service_json(DesiredContext *c, size_t i, const char *hash, char **ret, NcError *reterr);
 /* A compose node as JSON (scalars keep their type). */
 json_object *desired_node_to_json(const ComposeNode *n);
 
+/* blkio_config's per-device entries as systemd's IO*= lines ("IOReadBandwidthMax=/dev/sda 1048576"),
+ * validated by desired_service_limits(). */
+void desired_blkio_lines(const ComposeNode *svc, StrBuf *b);
+
 /* desired-mounts.c */
 int desired_service_mounts(DesiredContext *c, size_t i, json_object *mounts, NcError *reterr);
+/* The DeviceAllow= lines of a service's devices:, checked by desired_service_mounts(). */
+void desired_device_allow_lines(const ComposeNode *svc, StrBuf *b);
 /* Files referenced by service @i (env_files, configs, secrets) whose content goes into its hash. */
 int desired_service_inputs(DesiredContext *c, size_t i, char ***ret);
 /* Rendered secret/config files for `environment:` and `content:` sources. */

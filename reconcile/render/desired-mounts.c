@@ -219,6 +219,38 @@ static int shm_json(DesiredContext *c, size_t i, json_object *mounts, NcError *r
         return 0;
 }
 
+/* devices: ["/dev/x[:/dev/y[:rwm]]"] (normalized to source, target, permissions): the node bound
+ * into the machine; the unit's DeviceAllow= (desired_device_allow_lines()) lets it be used. */
+static int devices_json(DesiredContext *c, size_t i, json_object *mounts, NcError *reterr) {
+        const ComposeNode *devs = compose_map_get(c->units[i].node, "devices");
+        char path[300];
+
+        COMPOSE_SEQ_FOREACH(j, devs) {
+                const ComposeNode *d = devs->items[j];
+                const char *src = compose_map_get_str(d, "source"), *dst = compose_map_get_str(d, "target") ?: src;
+                const char *perm = compose_map_get_str(d, "permissions") ?: "rwm";
+
+                snprintf(path, sizeof path, "services.%s.devices[%zu]", c->units[i].name, j);
+                if (!desired_device_path_ok(src))
+                        return compose_node_error(d, reterr, -EINVAL, path, "'%s' is not a device path under /dev",
+                                                  strempty(src));
+                if (!dst || dst[0] != '/' || strstr(dst, "/../"))
+                        return compose_node_error(d, reterr, -EINVAL, path, "the target must be an absolute path");
+                if (isempty(perm) || strspn(perm, "rwm") != strlen(perm))
+                        return compose_node_error(d, reterr, -EINVAL, path, "permissions '%s': r, w and m only", perm);
+                json_object_array_add(mounts, mount_json("bind", src, dst, false, ""));
+        }
+        return 0;
+}
+
+void desired_device_allow_lines(const ComposeNode *svc, StrBuf *b) {
+        const ComposeNode *devs = compose_map_get(svc, "devices");
+
+        COMPOSE_SEQ_FOREACH(j, devs)
+                strbuf_printf(b, "DeviceAllow=%s %s\n", strempty(compose_map_get_str(devs->items[j], "source")),
+                              compose_map_get_str(devs->items[j], "permissions") ?: "rwm");
+}
+
 /* services.S.tmpfs: "/path" or "/path:size=…,mode=…" */
 static int tmpfs_json(DesiredContext *c, size_t i, json_object *mounts) {
         const ComposeNode *t = compose_map_get(c->units[i].node, "tmpfs");
@@ -324,6 +356,9 @@ int desired_service_mounts(DesiredContext *c, size_t i, json_object *mounts, NcE
         if (r < 0)
                 return r;
         r = shm_json(c, i, mounts, reterr);
+        if (r < 0)
+                return r;
+        r = devices_json(c, i, mounts, reterr);
         if (r < 0)
                 return r;
         r = secrets_json(c, i, "secrets", mounts);

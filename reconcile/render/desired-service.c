@@ -150,11 +150,118 @@ static int limits_swap(const ComposeNode *svc, const char *path, DesiredLimits *
         return 0;
 }
 
+/* runc's conversions of cgroup v1 values to v2's: cpu.shares [2, 262144] to cpu.weight [1, 10000],
+ * blkio.weight [10, 1000] to io.weight [1, 10000]. */
+static uint64_t cpu_weight_from_shares(uint64_t shares) {
+        return 1 + ((shares - 2) * 9999) / 262142;
+}
+
+static uint64_t io_weight_from_blkio(uint64_t weight) {
+        return 1 + ((weight - 10) * 9999) / 990;
+}
+
+static const struct {
+        const char *key, *directive;
+        const char *value;              /* "rate" | "weight" */
+} blkio_lists[] = {
+        { "weight_device",     "IODeviceWeight",      "weight" },
+        { "device_read_bps",   "IOReadBandwidthMax",  "rate" },
+        { "device_write_bps",  "IOWriteBandwidthMax", "rate" },
+        { "device_read_iops",  "IOReadIOPSMax",       "rate" },
+        { "device_write_iops", "IOWriteIOPSMax",      "rate" },
+};
+
+/* A blkio_config value: a weight in [10, 1000], or a rate (bytes: "1mb" or a number; IOPS: a number). */
+static int blkio_value(const ComposeNode *n, const char *kind, const char *path, uint64_t *ret, NcError *reterr) {
+        int64_t v = -1;
+
+        if (streq(kind, "weight")) {
+                if (compose_node_int(n, &v) < 0 || v < 10 || v > 1000)
+                        return compose_node_error(n, reterr, -EINVAL, path, "weight must be in [10, 1000]");
+        } else if (compose_node_int(n, &v) < 0 && (!compose_node_str(n) || parse_size(compose_node_str(n), &v) < 0))
+                return compose_node_error(n, reterr, -EINVAL, path, "invalid rate '%s'", strempty(compose_node_str(n)));
+        if (v <= 0)
+                return compose_node_error(n, reterr, -EINVAL, path, "a rate must be positive");
+        *ret = streq(kind, "weight") ? io_weight_from_blkio(v) : (uint64_t) v;
+        return 0;
+}
+
+static int blkio_check(const ComposeNode *svc, const char *path, DesiredLimits *l, NcError *reterr) {
+        const ComposeNode *blkio = compose_map_get(svc, "blkio_config"), *w = compose_map_get(blkio, "weight");
+        char p[512];
+        uint64_t v;
+        int r;
+
+        if (w) {
+                snprintf(p, sizeof p, "%s.blkio_config.weight", path);
+                r = blkio_value(w, "weight", p, &l->io_weight, reterr);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t k = 0; k < ELEMENTSOF(blkio_lists); k++) {
+                const ComposeNode *list = compose_map_get(blkio, blkio_lists[k].key);
+
+                COMPOSE_SEQ_FOREACH(j, list) {
+                        const ComposeNode *e = list->items[j];
+
+                        snprintf(p, sizeof p, "%s.blkio_config.%s[%zu]", path, blkio_lists[k].key, j);
+                        if (!desired_device_path_ok(compose_map_get_str(e, "path")))
+                                return compose_node_error(e, reterr, -EINVAL, p, "'path' must be a device under /dev");
+                        r = blkio_value(compose_map_get(e, streq(blkio_lists[k].value, "weight") ? "weight" : "rate"),
+                                        blkio_lists[k].value, p, &v, reterr);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+void desired_blkio_lines(const ComposeNode *svc, StrBuf *b) {
+        const ComposeNode *blkio = compose_map_get(svc, "blkio_config");
+
+        for (size_t k = 0; k < ELEMENTSOF(blkio_lists); k++) {
+                const ComposeNode *list = compose_map_get(blkio, blkio_lists[k].key);
+
+                COMPOSE_SEQ_FOREACH(j, list) {
+                        const ComposeNode *e = list->items[j];
+                        uint64_t v;
+
+                        if (blkio_value(compose_map_get(e, streq(blkio_lists[k].value, "weight") ? "weight" : "rate"),
+                                        blkio_lists[k].value, "", &v, NULL) >= 0)
+                                strbuf_printf(b, "%s=%s %" PRIu64 "\n", blkio_lists[k].directive,
+                                              compose_map_get_str(e, "path"), v);
+                }
+        }
+}
+
+static int cpu_knobs(const ComposeNode *svc, const char *path, DesiredLimits *l, NcError *reterr) {
+        const ComposeNode *shares = compose_map_get(svc, "cpu_shares"), *cpuset = compose_map_get(svc, "cpuset");
+        int64_t v;
+
+        if (shares) {
+                if (compose_node_int(shares, &v) < 0 || v < 0 || v > 262144)
+                        return compose_node_error(shares, reterr, -EINVAL, path, "cpu_shares must be in [0, 262144]");
+                if (v > 0)      /* 0: the default, as docker */
+                        l->cpu_weight = cpu_weight_from_shares(v < 2 ? 2 : (uint64_t) v);
+        }
+        if (cpuset) {
+                const char *c = compose_node_str(cpuset);
+
+                if (isempty(c) || strspn(c, "0123456789,-") != strlen(c) || !isdigit((unsigned char) c[0]))
+                        return compose_node_error(cpuset, reterr, -EINVAL, path, "invalid cpuset '%s': CPU numbers "
+                                                  "and ranges, as 0-3,5", strempty(c));
+                l->cpuset = c;
+        }
+        return 0;
+}
+
 int desired_service_limits(const ComposeNode *svc, const char *path, DesiredLimits *ret, NcError *reterr) {
         const ComposeNode *lim = compose_map_get(compose_map_get(compose_map_get(svc, "deploy"), "resources"), "limits");
         const ComposeNode *mem = compose_map_get(svc, "mem_limit") ?: compose_map_get(lim, "memory");
         const ComposeNode *cpus = compose_map_get(svc, "cpus") ?: compose_map_get(lim, "cpus");
         const ComposeNode *pids = compose_map_get(svc, "pids_limit") ?: compose_map_get(lim, "pids");
+        const ComposeNode *res = compose_map_get(compose_map_get(compose_map_get(svc, "deploy"), "resources"),
+                                                 "reservations");
         DesiredLimits l = {};
         int64_t memory = 0;
         char *end = NULL;
@@ -182,6 +289,17 @@ int desired_service_limits(const ComposeNode *svc, const char *path, DesiredLimi
         if (pids && compose_node_int(pids, &l.pids) < 0)
                 return compose_node_error(pids, reterr, -EINVAL, path, "invalid pids limit '%s'",
                                           strempty(compose_node_str(pids)));
+        r = limit_bytes(compose_map_get(svc, "mem_reservation") ?: compose_map_get(res, "memory"), path,
+                        "memory reservation", &memory, reterr);
+        if (r < 0)
+                return r;
+        l.memory_low = memory > 0 ? (uint64_t) memory : 0;
+        r = cpu_knobs(svc, path, &l, reterr);
+        if (r < 0)
+                return r;
+        r = blkio_check(svc, path, &l, reterr);
+        if (r < 0)
+                return r;
         *ret = l;
         return 0;
 }
@@ -326,9 +444,32 @@ static json_object *stop_signal_json(const ComposeNode *svc) {
 
 static void add_bools(json_object *o, const ComposeNode *svc) {
         static const char *const keys[] = { "init", "privileged", "read_only" };
+        const ComposeNode *opts = compose_map_get(svc, "security_opt");
+        bool nnp = false;
 
         for (size_t i = 0; i < ELEMENTSOF(keys); i++)
                 json_object_object_add(o, keys[i], json_object_new_boolean(compose_map_get_bool(svc, keys[i], false)));
+        COMPOSE_SEQ_FOREACH(k, opts) {
+                int r = desired_security_opt(compose_node_str(opts->items[k]));
+
+                if (r >= 0)
+                        nnp = r > 0;
+        }
+        if (nnp)
+                json_object_object_add(o, "no_new_privileges", json_object_new_boolean(true));
+}
+
+/* oom_score_adj: [-1000, 1000], as the kernel takes it. */
+static int oom_score_adj_json(const ComposeNode *svc, const char *path, json_object *o, NcError *reterr) {
+        const ComposeNode *n = compose_map_get(svc, "oom_score_adj");
+        int64_t v;
+
+        if (!n)
+                return 0;
+        if (compose_node_int(n, &v) < 0 || v < -1000 || v > 1000)
+                return compose_node_error(n, reterr, -EINVAL, path, "oom_score_adj must be in [-1000, 1000]");
+        json_object_object_add(o, "oom_score_adj", json_object_new_int64(v));
+        return 0;
 }
 
 static json_object *extension_json(const ComposeNode *svc) {
@@ -443,6 +584,9 @@ int desired_service_json(DesiredContext *c, size_t i, const char *hash, char **r
         if (r < 0)
                 return r;
         json_object_object_add(o, "limits", limits);
+        r = oom_score_adj_json(svc, path, o, reterr);
+        if (r < 0)
+                return r;
         json_object_object_add(o, "stop_signal", stop_signal_json(svc));
         r = duration_field(svc, "stop_grace_period", 10 * USEC_PER_SEC, path, &grace, reterr);
         if (r < 0)

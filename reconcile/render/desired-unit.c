@@ -156,6 +156,15 @@ static void service_unit_limits(StrBuf *b, const ComposeNode *svc) {
                 strbuf_printf(b, "TasksMax=%" PRIi64 "\n", l.pids);
         else if (l.pids < 0)
                 strbuf_append(b, "TasksMax=infinity\n");
+        if (l.cpu_weight > 0)
+                strbuf_printf(b, "CPUWeight=%" PRIu64 "\n", l.cpu_weight);
+        if (l.cpuset)
+                strbuf_printf(b, "AllowedCPUs=%s\n", l.cpuset);
+        if (l.memory_low > 0)
+                strbuf_printf(b, "MemoryLow=%" PRIu64 "\n", l.memory_low);
+        if (l.io_weight > 0)
+                strbuf_printf(b, "IOWeight=%" PRIu64 "\n", l.io_weight);
+        desired_blkio_lines(svc, b);
 }
 
 char *desired_service_unit(DesiredContext *c, size_t i, const char *hash, bool with_deps) {
@@ -193,6 +202,7 @@ char *desired_service_unit(DesiredContext *c, size_t i, const char *hash, bool w
         strbuf_append(&b, "KillMode=mixed\nDelegate=yes\nSlice=machine.slice\nDevicePolicy=closed\n");
         for (size_t k = 0; desired_nspawn_device_allow[k]; k++)
                 strbuf_printf(&b, "DeviceAllow=%s\n", desired_nspawn_device_allow[k]);
+        desired_device_allow_lines(svc, &b);
         service_unit_limits(&b, svc);
         unit_timespan(&b, "TimeoutStartSec", desired_start_timeout(compose_map_get(svc, "healthcheck"), d->oneshot));
         unit_timespan(&b, "TimeoutStopSec", grace + 5 * USEC_PER_SEC);

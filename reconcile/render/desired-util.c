@@ -102,3 +102,24 @@ const char *desired_store_digest(const char *image, void *userdata) {
                 return NULL;
         return (*cache)[strv_length(*cache) - 1] + l + 1;
 }
+
+int desired_security_opt(const char *opt) {
+        const char *v = startswith(strempty(opt), "no-new-privileges");
+
+        if (!v)
+                return -EOPNOTSUPP;
+        if (isempty(v) || streq(v, ":true") || streq(v, "=true"))
+                return 1;
+        if (streq(v, ":false") || streq(v, "=false"))
+                return 0;
+        return -EOPNOTSUPP;
+}
+
+bool desired_device_path_ok(const char *p) {
+        if (!p || !startswith(p, "/dev/") || strstr(p, "/../") || endswith(p, "/.."))
+                return false;
+        for (; *p; p++)
+                if (!isalnum((unsigned char) *p) && !strchr("/_.-:+", *p))
+                        return false;
+        return true;
+}

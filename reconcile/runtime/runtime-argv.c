@@ -465,6 +465,10 @@ int service_nspawn_argv(const ServiceSpec *s, const ImageConfig *img, const Nspa
                 return r;
         if (s->read_only && strv_extend(&l, "--read-only") < 0)
                 return -ENOMEM;
+        if (s->no_new_privileges && strv_extend(&l, "--no-new-privileges=yes") < 0)
+                return -ENOMEM;
+        if (s->has_oom_score_adj && strv_extendf(&l, "--oom-score-adjust=%d", s->oom_score_adj) < 0)
+                return -ENOMEM;
         for (size_t i = 0; i < s->n_mounts; i++) {
                 r = argv_mount(&l, &s->mounts[i], paths, reterr);
                 if (r < 0)

@@ -342,10 +342,11 @@ static int make_in_root(int root_fd, const char *path, bool file) {
         return 0;
 }
 
-static bool is_regular_file(const char *path) {
+/* A bind of a file, a device node or a socket is mounted on a file; of a directory, on one. */
+static bool is_non_directory(const char *path) {
         struct stat st;
 
-        return path && stat(path, &st) >= 0 && S_ISREG(st.st_mode);
+        return path && stat(path, &st) >= 0 && !S_ISDIR(st.st_mode);
 }
 
 /* nspawn makes mount points itself, but not in a --read-only root; docker makes them in the
@@ -370,7 +371,7 @@ int rt_mountpoints_prepare(const ServicePaths *p, const ServiceSpec *s, const ch
         for (size_t i = 0; i < s->n_mounts; i++) {
                 const ServiceMount *m = &s->mounts[i];
 
-                r = make_in_root(root_fd, m->target, m->copy || is_regular_file(m->source));
+                r = make_in_root(root_fd, m->target, m->copy || is_non_directory(m->source));
                 if (r < 0)
                         return nc_error_set(reterr, r, "mount point %s in the container: %m", m->target);
         }

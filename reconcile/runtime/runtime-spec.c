@@ -420,6 +420,7 @@ static const StrvField strv_fields[] = {
 };
 
 static int parse_scalars(struct json_object *o, ServiceSpec *s, NcError *reterr) {
+        struct json_object *v = NULL;
         int r;
 
         for (size_t i = 0; i < ELEMENTSOF(string_fields); i++) {
@@ -451,6 +452,20 @@ static int parse_scalars(struct json_object *o, ServiceSpec *s, NcError *reterr)
         r = rt_json_bool(o, "host_network", "S.json", &s->host_network, reterr);
         if (r < 0)
                 return r;
+        r = rt_json_bool(o, "no_new_privileges", "S.json", &s->no_new_privileges, reterr);
+        if (r < 0)
+                return r;
+        if (json_object_object_get_ex(o, "oom_score_adj", &v) && v) {
+                int64_t adj = 0;
+
+                r = rt_json_int64(o, "oom_score_adj", "S.json", &adj, reterr);
+                if (r < 0)
+                        return r;
+                if (adj < -1000 || adj > 1000)
+                        return nc_error_set(reterr, -EINVAL, "S.json: 'oom_score_adj' must be in [-1000, 1000]");
+                s->has_oom_score_adj = true;
+                s->oom_score_adj = (int) adj;
+        }
         return rt_json_uint64(o, "stop_grace_period_usec", "S.json", &s->stop_grace_period_usec, reterr);
 }
 

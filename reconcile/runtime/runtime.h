@@ -149,6 +149,9 @@ typedef struct ServiceSpec {
         char **environment;             /* "K=V" ("K" alone removes K) */
         char *working_dir, *user, *hostname;
         bool init, privileged, read_only;
+        bool no_new_privileges;         /* security_opt: no-new-privileges */
+        bool has_oom_score_adj;
+        int oom_score_adj;              /* [-1000, 1000], with has_oom_score_adj */
         char **cap_add, **cap_drop;
         char **sysctls;                 /* "k=v" */
         ServiceUlimit *ulimits;

@@ -340,7 +340,7 @@ TEST(unsupported_settings) {
         _cleanup_(compose_project_freep) ComposeProject *p = project_from_json("shop",
                 "{'services': {'a': {'build': {'context': 'https://example.com/app.git'}},"
                 " 'b': {'image': 'x', 'pid': 'host',"
-                " 'logging': {'driver': 'syslog'}, 'devices': ['/dev/fuse']}}}");
+                " 'logging': {'driver': 'syslog'}, 'device_cgroup_rules': ['c 1:3 mr']}}}");
         _cleanup_strv_free_ char **errors = NULL, **warnings = NULL;
         _cleanup_(desired_state_freep) DesiredState *s = NULL;
         NcError err = {};
@@ -354,7 +354,7 @@ TEST(unsupported_settings) {
         ASSERT_STRCONTAINS(errors[1], "services.b.pid: 'host' is not supported");
         ASSERT_EQ(strv_length(warnings), 2);
         ASSERT_STRCONTAINS(warnings[0], "services.b.logging: not supported; ignored");
-        ASSERT_STRCONTAINS(warnings[1], "services.b.devices: not supported; ignored");
+        ASSERT_STRCONTAINS(warnings[1], "services.b.device_cgroup_rules: not supported; ignored");
 }
 
 /* network_mode service:X / container:NAME: X's namespace, hostname and hosts file, no network of
@@ -480,6 +480,44 @@ TEST(ipc_and_shm) {
                            "      \"read_only\": false,\n      \"options\": \"size=2097152\"");
         ASSERT_EQ(render_error("{'services': {'a': {'image': 'x', 'ipc': 'container:nope'}}}", &err), -ENOENT);
         ASSERT_STRCONTAINS(err.message, "services.a.ipc: no service of this project runs as machine 'nope'");
+}
+
+/* The knobs systemd has a direct answer for, and nspawn's options for the others. */
+TEST(resource_and_security_knobs) {
+        _cleanup_(desired_state_freep) DesiredState *s = render(
+                "{'services': {'web': {'image': 'x', 'cpu_shares': 512, 'cpuset': '0-1,3', 'mem_reservation': '67108864',"
+                " 'oom_score_adj': -500, 'security_opt': ['no-new-privileges:true', 'label=disable'],"
+                " 'devices': [{'source': '/dev/fuse', 'target': '/dev/fuse', 'permissions': 'rwm'},"
+                "             {'source': '/dev/net/tun', 'target': '/dev/tun', 'permissions': 'rw'}],"
+                " 'blkio_config': {'weight': 300, 'device_read_bps': [{'path': '/dev/sda', 'rate': '1mb'}],"
+                "   'device_write_iops': [{'path': '/dev/sda', 'rate': 100}],"
+                "   'weight_device': [{'path': '/dev/sda', 'weight': 1000}]}}}}", NULL);
+        const char *unit = file_content(s, "/etc/systemd/system/nspawn-compose-shop.web.service");
+        const char *json = file_content(s, "/etc/nspawn-compose/shop/web.json");
+        NcError err = {};
+
+        ASSERT_STRCONTAINS(unit, "DeviceAllow=/dev/fuse rwm\nDeviceAllow=/dev/net/tun rw\n");
+        ASSERT_STRCONTAINS(unit, "CPUWeight=20\nAllowedCPUs=0-1,3\nMemoryLow=67108864\nIOWeight=2930\n"
+                           "IODeviceWeight=/dev/sda 10000\nIOReadBandwidthMax=/dev/sda 1048576\n"
+                           "IOWriteIOPSMax=/dev/sda 100\n");
+        ASSERT_STRCONTAINS(json, "\"no_new_privileges\": true");
+        ASSERT_STRCONTAINS(json, "\"oom_score_adj\": -500");
+        ASSERT_STRCONTAINS(json, "\"source\": \"/dev/net/tun\",\n      \"target\": \"/dev/tun\"");
+        ASSERT_STRCONTAINS(s->warnings[0], "services.web.security_opt[1]: 'label=disable' ignored");
+
+        ASSERT_EQ(render_error("{'services': {'a': {'image': 'x', 'devices': ["
+                               "{'source': '/etc/passwd', 'target': '/x', 'permissions': 'rwm'}]}}}", &err), -EINVAL);
+        ASSERT_STRCONTAINS(err.message, "services.a.devices[0]: '/etc/passwd' is not a device path under /dev");
+        err = (NcError) {};
+        ASSERT_EQ(render_error("{'services': {'a': {'image': 'x', 'cpuset': '0-1; rm'}}}", &err), -EINVAL);
+        ASSERT_STRCONTAINS(err.message, "invalid cpuset '0-1; rm'");
+        err = (NcError) {};
+        ASSERT_EQ(render_error("{'services': {'a': {'image': 'x', 'oom_score_adj': 1001}}}", &err), -EINVAL);
+        ASSERT_STRCONTAINS(err.message, "oom_score_adj must be in [-1000, 1000]");
+        err = (NcError) {};
+        ASSERT_EQ(render_error("{'services': {'a': {'image': 'x', 'blkio_config': {'device_read_bps': ["
+                               "{'path': '/dev/sda%n', 'rate': 1}]}}}}", &err), -EINVAL);
+        ASSERT_STRCONTAINS(err.message, "services.a.blkio_config.device_read_bps[0]: 'path' must be a device under /dev");
 }
 
 /* A service that builds runs the result: its image:, else docker compose's name PROJECT-SERVICE. */

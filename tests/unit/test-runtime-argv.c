@@ -529,10 +529,12 @@ TEST(nspawn_argv_owned_copies) {
 }
 
 /* /dev/shm shared (ipc) is bound; one of its own with shm_size is a tmpfs; shm is only /dev/shm.
- * network_mode host: neither --private-network nor a namespace path; service:X: X's namespace. */
+ * network_mode host: neither --private-network nor a namespace path; service:X: X's namespace.
+ * security_opt no-new-privileges and oom_score_adj are nspawn's options. */
 TEST(nspawn_argv_shm_and_network_modes) {
         _cleanup_(service_spec_freep) ServiceSpec *a = parse_spec(
-                "{" BASE ", \"command\": [\"x\"], \"host_network\": true, \"netns\": \"\", \"mounts\": ["
+                "{" BASE ", \"command\": [\"x\"], \"host_network\": true, \"netns\": \"\","
+                " \"no_new_privileges\": true, \"oom_score_adj\": -17, \"mounts\": ["
                 "{\"type\": \"shm\", \"source\": \"/run/nspawn-compose/p/o/shm\", \"target\": \"/dev/shm\"}]}");
         _cleanup_(service_spec_freep) ServiceSpec *b = parse_spec(
                 "{" BASE ", \"command\": [\"x\"], \"netns\": \"nc-0123456789\", \"netns_of\": \"o\", \"mounts\": ["
@@ -547,6 +549,7 @@ TEST(nspawn_argv_shm_and_network_modes) {
         ASSERT_STRCONTAINS(ga, " --bind=/run/nspawn-compose/p/o/shm:/dev/shm ");
         ASSERT_FALSE(strstr(ga, "--private-network"));
         ASSERT_FALSE(strstr(ga, "--network-namespace-path"));
+        ASSERT_STRCONTAINS(ga, " --no-new-privileges=yes --oom-score-adjust=-17 ");
         ASSERT_OK(service_nspawn_argv(b, NULL, &paths, &lb, NULL));
         gb = strv_join(lb, " ");
         ASSERT_STRCONTAINS(gb, " --tmpfs=/dev/shm:mode=1777,nosuid,nodev,size=1024 ");
