@@ -37,7 +37,7 @@ static const struct {
         { "models", KEY_WARN },         { "network_mode", KEY_USE },    { "networks", KEY_USE },
         { "oom_kill_disable", KEY_WARN }, { "oom_score_adj", KEY_USE }, { "pid", KEY_USE },
         { "pids_limit", KEY_USE },      { "platform", KEY_QUIET },      { "ports", KEY_USE },
-        { "post_start", KEY_WARN },     { "pre_stop", KEY_WARN },       { "privileged", KEY_USE },
+        { "post_start", KEY_USE },     { "pre_stop", KEY_USE },       { "privileged", KEY_USE },
         { "profiles", KEY_QUIET },      { "provider", KEY_WARN },       { "pull_policy", KEY_QUIET },
         { "read_only", KEY_USE },       { "restart", KEY_USE },         { "runtime", KEY_WARN },
         { "scale", KEY_USE },           { "secrets", KEY_USE },         { "security_opt", KEY_USE },
@@ -233,6 +233,15 @@ static void check_service(Checker *k, const ComposeNode *model, const char *name
         }
         check_namespace_mode(k, svc, "pid", path, none);
         check_namespace_mode(k, svc, "ipc", path, ipc_ok);
+        for (const char *const *h = (const char *const[]) { "post_start", "pre_stop", NULL }; *h; h++)
+                COMPOSE_SEQ_FOREACH(i, compose_map_get(svc, *h)) {
+                        const ComposeNode *hook = compose_map_get(svc, *h)->items[i];
+
+                        snprintf(p, sizeof p, "%s.%s[%zu].privileged", path, *h, i);
+                        if (compose_map_get_bool(hook, "privileged", false))
+                                problem(k, false, compose_map_get(hook, "privileged"), p,
+                                        "ignored: a hook runs with the service's privileges");
+                }
         COMPOSE_SEQ_FOREACH(i, compose_map_get(svc, "security_opt")) {
                 const ComposeNode *o = compose_map_get(svc, "security_opt")->items[i];
 

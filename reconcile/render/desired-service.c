@@ -459,6 +459,36 @@ static void add_bools(json_object *o, const ComposeNode *svc) {
                 json_object_object_add(o, "no_new_privileges", json_object_new_boolean(true));
 }
 
+/* post_start / pre_stop: [{command, user, working_dir, environment}] (privileged is warned about by
+ * desired_check_project(): a hook has the service's privileges). Absent when there are none. */
+static int hooks_json(const ComposeNode *svc, const char *key, const char *path, json_object *o, NcError *reterr) {
+        const ComposeNode *hooks = compose_map_get(svc, key);
+        json_object *a;
+        char p[512];
+
+        if (!hooks || hooks->type != COMPOSE_NODE_SEQ || hooks->n_items == 0)
+                return 0;
+        a = json_object_new_array();
+        json_object_object_add(o, key, a);
+        COMPOSE_SEQ_FOREACH(i, hooks) {
+                const ComposeNode *h = hooks->items[i], *cmd = compose_map_get(h, "command");
+                const char *wd = compose_map_get_str(h, "working_dir");
+                json_object *e = json_object_new_object();
+
+                snprintf(p, sizeof p, "%s.%s[%zu]", path, key, i);
+                if (!cmd || cmd->type != COMPOSE_NODE_SEQ || cmd->n_items == 0)
+                        return compose_node_error(h, reterr, -EINVAL, p, "a hook needs a command");
+                if (wd && wd[0] != '/')
+                        return compose_node_error(h, reterr, -EINVAL, p, "working_dir must be an absolute path");
+                json_object_array_add(a, e);
+                json_object_object_add(e, "command", strings_json(cmd));
+                json_object_object_add(e, "user", desired_json_str(compose_map_get_str(h, "user")));
+                json_object_object_add(e, "working_dir", desired_json_str(wd));
+                json_object_object_add(e, "environment", environment_json(compose_map_get(h, "environment")));
+        }
+        return 0;
+}
+
 /* oom_score_adj: [-1000, 1000], as the kernel takes it. */
 static int oom_score_adj_json(const ComposeNode *svc, const char *path, json_object *o, NcError *reterr) {
         const ComposeNode *n = compose_map_get(svc, "oom_score_adj");
@@ -585,6 +615,12 @@ int desired_service_json(DesiredContext *c, size_t i, const char *hash, char **r
                 return r;
         json_object_object_add(o, "limits", limits);
         r = oom_score_adj_json(svc, path, o, reterr);
+        if (r < 0)
+                return r;
+        r = hooks_json(svc, "post_start", path, o, reterr);
+        if (r < 0)
+                return r;
+        r = hooks_json(svc, "pre_stop", path, o, reterr);
         if (r < 0)
                 return r;
         json_object_object_add(o, "stop_signal", stop_signal_json(svc));

@@ -205,7 +205,8 @@ char *desired_service_unit(DesiredContext *c, size_t i, const char *hash, bool w
         desired_device_allow_lines(svc, &b);
         service_unit_limits(&b, svc);
         unit_timespan(&b, "TimeoutStartSec", desired_start_timeout(compose_map_get(svc, "healthcheck"), d->oneshot));
-        unit_timespan(&b, "TimeoutStopSec", grace + 5 * USEC_PER_SEC);
+        /* pre_stop hooks have the grace period, and then the stop signal has it again */
+        unit_timespan(&b, "TimeoutStopSec", (compose_map_get(svc, "pre_stop") ? 2 : 1) * grace + 5 * USEC_PER_SEC);
         service_unit_restart(&b, &rp, d->oneshot, restart_on_unhealthy(svc));
         strbuf_printf(&b, "\n[Install]\nWantedBy=%s\n", c->target_unit);
         return strbuf_steal(&b);

@@ -4,6 +4,7 @@
 #include <assert.h>
 #include <stddef.h>
 #include <json-c/json.h>
+#include <systemd/sd-event.h>
 
 #include "lib/error.h"
 #include "lib/json-util.h"
@@ -54,6 +55,19 @@ int rt_refs_record(const char *store, const char *norm, const char *digest, NcEr
  * names a step found in @text (NULL: only the error). NULL on OOM. */
 unsigned rt_dockerfile_step_line(const char *text, const char *step);
 char *rt_builder_error(const char *err, const char *dockerfile_name, const char *text);
+
+/* runtime-hooks.c: runs @hooks in turn inside the machine of @leader as `exec` runs a command, as
+ * the service's user, working directory and environment unless a hook says otherwise, their
+ * output to our stdout and stderr. @done is called once, from the event loop: 0 after the last one
+ * succeeded, the exit status of the first that failed, or -ETIME after @timeout_usec (0: none),
+ * the one running then killed. Freeing before kills the one running. */
+typedef struct RtHooks RtHooks;
+typedef void (*RtHooksDone)(int result, void *userdata);
+int rt_hooks_start(sd_event *event, const ServiceSpec *s, const ImageConfig *img, pid_t leader,
+                   const ServiceHook *hooks, size_t n, const char *what, uint64_t timeout_usec,
+                   RtHooksDone done, void *userdata, RtHooks **ret, NcError *reterr);
+RtHooks *rt_hooks_free(RtHooks *h);
+DEFINE_TRIVIAL_CLEANUP_FUNC(RtHooks*, rt_hooks_free);
 
 /* "sha256:<64 hex>" → the hex part, or NULL when malformed. */
 const char *rt_digest_hex(const char *digest);

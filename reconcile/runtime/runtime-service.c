@@ -44,6 +44,8 @@ typedef struct Service {
         int stop_exit_code;             /* ours after a stop we carried out: 0 when it was requested */
         int stop_signal;
         HealthChecker *checker;
+        RtHooks *hooks;                 /* post_start or pre_stop hooks running */
+        bool pre_stopping;              /* the pre_stop hooks run before the stop */
 } Service;
 
 void service_paths_done(ServicePaths *p) {
@@ -83,6 +85,7 @@ int service_paths_init(ServicePaths *p, const ServiceSpec *s, const ServiceRunOp
 }
 
 static void service_done(Service *s) {
+        s->hooks = rt_hooks_free(s->hooks);
         s->checker = health_checker_free(s->checker);
         health_config_done(&s->health);
         s->image = image_config_free(s->image);
@@ -246,6 +249,38 @@ static int on_health(HealthChecker *c, const HealthEvent *ev, void *userdata) {
         return 0;
 }
 
+/* Ready, or its healthchecks start: after the post_start hooks, so that what depends on the service
+ * starts when they are done (docker compose runs them before it reports the service started). */
+static void container_ready(Service *s) {
+        NcError err = {};
+        int r;
+
+        if (health_config_has_check(&s->health)) {
+                r = health_checker_new(s->event, &s->health, s->leader_pid, on_health, s, &s->checker, &err);
+                if (r < 0) {
+                        fail_running(s, r, err.message);
+                        return;
+                }
+        }
+        if (s->checker)
+                (void) sd_notify(false, "STATUS=starting");
+        else
+                (void) sd_notify(false, "READY=1\nSTATUS=running");
+}
+
+static void post_start_done(int result, void *userdata) {
+        Service *s = userdata;
+
+        s->hooks = rt_hooks_free(s->hooks);
+        if (s->stopping)
+                return;
+        if (result != 0) {
+                fail_running(s, -ECANCELED, "A post_start hook failed");
+                return;
+        }
+        container_ready(s);
+}
+
 static void container_started(Service *s) {
         NcError err = {};
         int r;
@@ -260,17 +295,15 @@ static void container_started(Service *s) {
                 fail_running(s, r, err.message);
                 return;
         }
-        if (health_config_has_check(&s->health)) {
-                r = health_checker_new(s->event, &s->health, s->leader_pid, on_health, s, &s->checker, &err);
-                if (r < 0) {
-                        fail_running(s, r, err.message);
-                        return;
-                }
+        if (s->spec->n_post_start == 0) {
+                container_ready(s);
+                return;
         }
-        if (s->checker)
-                (void) sd_notify(false, "STATUS=starting");
-        else
-                (void) sd_notify(false, "READY=1\nSTATUS=running");
+        (void) sd_notify(false, "STATUS=running post_start hooks");
+        r = rt_hooks_start(s->event, s->spec, s->image, s->leader_pid, s->spec->post_start, s->spec->n_post_start,
+                           "post_start", 0, post_start_done, s, &s->hooks, &err);
+        if (r < 0)
+                fail_running(s, r, err.message);
 }
 
 /* nspawn's messages: "STATUS=Container running.\nX_NSPAWN_LEADER_PID=N", then "READY=1". */
@@ -348,15 +381,46 @@ static void service_stop(Service *s, int exit_code) {
                 (void) kill(s->nspawn_pid, SIGTERM);
 }
 
+static void pre_stop_done(int result, void *userdata) {
+        Service *s = userdata;
+
+        s->hooks = rt_hooks_free(s->hooks);
+        if (result != 0)        /* docker compose stops the container all the same */
+                log_warning("A pre_stop hook of '%s' failed; stopping it anyway.", s->spec->service);
+        s->pre_stopping = false;
+        if (!s->stopping)
+                service_stop(s, 0);
+}
+
+/* docker compose: pre_stop hooks first, within the grace period; then the stop signal. A second
+ * request while they run stops at once. */
 static int on_signal(sd_event_source *src, const struct signalfd_siginfo *si, void *userdata) {
         Service *s = userdata;
+        NcError err = {};
+        int r;
 
         if (s->stopping) {
                 (void) kill(s->nspawn_pid, SIGTERM);
                 return 0;
         }
+        if (s->pre_stopping) {
+                s->hooks = rt_hooks_free(s->hooks);
+                s->pre_stopping = false;
+                service_stop(s, 0);
+                return 0;
+        }
         (void) sd_notify(false, "STOPPING=1");
         s->checker = health_checker_free(s->checker);
+        s->hooks = rt_hooks_free(s->hooks);     /* post_start hooks still running end now */
+        if (s->running && s->spec->n_pre_stop > 0) {
+                s->pre_stopping = true;
+                r = rt_hooks_start(s->event, s->spec, s->image, s->leader_pid, s->spec->pre_stop, s->spec->n_pre_stop,
+                                   "pre_stop", s->spec->stop_grace_period_usec, pre_stop_done, s, &s->hooks, &err);
+                if (r >= 0)
+                        return 0;
+                log_warning_errno(r, "%s", err.message);
+                s->pre_stopping = false;
+        }
         service_stop(s, 0);
         return 0;
 }
@@ -366,7 +430,8 @@ static int on_nspawn_exit(sd_event_source *src, const siginfo_t *si, void *userd
         int code = si->si_code == CLD_EXITED ? si->si_status : 128 + si->si_status;
 
         s->checker = health_checker_free(s->checker);
-        if (s->stopping) {
+        s->hooks = rt_hooks_free(s->hooks);
+        if (s->stopping || s->pre_stopping) {
                 log_info("Machine '%s' stopped (status %d).", s->spec->machine, code);
                 code = s->stop_exit_code;       /* a requested stop is a clean end, whatever the payload said */
         } else

@@ -30,6 +30,13 @@ static void network_done(ServiceNetwork *n) {
         strv_free(n->aliases);
 }
 
+static void hook_done(ServiceHook *h) {
+        strv_free(h->command);
+        free(h->user);
+        free(h->working_dir);
+        strv_free(h->environment);
+}
+
 ServiceSpec *service_spec_free(ServiceSpec *s) {
         if (!s)
                 return NULL;
@@ -67,6 +74,12 @@ ServiceSpec *service_spec_free(ServiceSpec *s) {
         health_config_free(s->healthcheck);
         free(s->on_unhealthy);
         health_config_free(s->probe);
+        for (size_t i = 0; i < s->n_post_start; i++)
+                hook_done(&s->post_start[i]);
+        free(s->post_start);
+        for (size_t i = 0; i < s->n_pre_stop; i++)
+                hook_done(&s->pre_stop[i]);
+        free(s->pre_stop);
         free(s);
         return NULL;
 }
@@ -230,6 +243,29 @@ static int parse_mount_v(struct json_object *e, void *item, NcError *reterr) {
 
 static int parse_network_v(struct json_object *e, void *item, NcError *reterr) {
         return parse_network(e, item, reterr);
+}
+
+static int parse_hook_v(struct json_object *e, void *item, NcError *reterr) {
+        const char *w = "S.json: hooks[]";
+        ServiceHook *h = item;
+        int r;
+
+        if (!json_object_is_type(e, json_type_object))
+                return nc_error_set(reterr, -EINVAL, "%s: expected an object", w);
+        r = rt_json_strv(e, "command", w, &h->command, reterr);
+        if (r >= 0)
+                r = rt_json_string(e, "user", w, &h->user, reterr);
+        if (r >= 0)
+                r = rt_json_string(e, "working_dir", w, &h->working_dir, reterr);
+        if (r >= 0)
+                r = rt_json_strv(e, "environment", w, &h->environment, reterr);
+        if (r < 0)
+                return r;
+        if (strv_length(h->command) == 0)
+                return nc_error_set(reterr, -EINVAL, "%s: 'command' must not be empty", w);
+        if (h->working_dir && h->working_dir[0] != '/')
+                return nc_error_set(reterr, -EINVAL, "%s: 'working_dir' must be an absolute path", w);
+        return 0;
 }
 
 /* {"nofile": {"soft": 1, "hard": 2}} or {"nproc": 65535} (soft = hard). */
@@ -508,6 +544,14 @@ static int parse_spec(const char *json, ServiceSpec *s, NcError *reterr) {
                 return r;
         r = parse_array(o, "networks", sizeof(ServiceNetwork), parse_network_v, (void**) &s->networks,
                         &s->n_networks, reterr);
+        if (r < 0)
+                return r;
+        r = parse_array(o, "post_start", sizeof(ServiceHook), parse_hook_v, (void**) &s->post_start,
+                        &s->n_post_start, reterr);
+        if (r < 0)
+                return r;
+        r = parse_array(o, "pre_stop", sizeof(ServiceHook), parse_hook_v, (void**) &s->pre_stop,
+                        &s->n_pre_stop, reterr);
         if (r < 0)
                 return r;
         r = parse_ulimits(o, s, reterr);

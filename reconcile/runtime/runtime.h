@@ -143,6 +143,13 @@ typedef struct ServiceUlimit {
         int64_t soft, hard;             /* -1 = unlimited */
 } ServiceUlimit;
 
+/* post_start / pre_stop: a command run inside the running machine as `exec` runs one. */
+typedef struct ServiceHook {
+        char **command;
+        char *user, *working_dir;       /* NULL: the service's */
+        char **environment;             /* "K=V" over the service's; "K" alone removes K */
+} ServiceHook;
+
 typedef struct ServiceSpec {
         char *project, *service, *machine, *hash, *image, *image_digest;
         char **entrypoint, **command;   /* NULL = from the image; [] is a real (empty) override */
@@ -171,6 +178,8 @@ typedef struct ServiceSpec {
         bool healthcheck_image_test;    /* its "test" is null: the image's test with these timings */
         char *on_unhealthy;             /* x-nspawn-compose.on_unhealthy: "restart" | NULL */
         HealthConfig *probe;            /* x-nspawn-compose.probe: a TCP or HTTP test (no timings); or NULL */
+        ServiceHook *post_start, *pre_stop;
+        size_t n_post_start, n_pre_stop;
 } ServiceSpec;
 ServiceSpec *service_spec_free(ServiceSpec *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(ServiceSpec*, service_spec_free);

@@ -520,6 +520,25 @@ TEST(resource_and_security_knobs) {
         ASSERT_STRCONTAINS(err.message, "services.a.blkio_config.device_read_bps[0]: 'path' must be a device under /dev");
 }
 
+TEST(hooks) {
+        _cleanup_(desired_state_freep) DesiredState *s = render(
+                "{'services': {'web': {'image': 'x', 'stop_grace_period': '10s',"
+                " 'post_start': [{'command': ['touch', '/x'], 'user': '1000', 'environment': {'A': '1', 'B': null}}],"
+                " 'pre_stop': [{'command': ['sh', '-c', 'sleep 1'], 'working_dir': '/tmp', 'privileged': true}]}}}", NULL);
+        const char *json = file_content(s, "/etc/nspawn-compose/shop/web.json");
+        NcError err = {};
+
+        ASSERT_STRCONTAINS(json, "\"post_start\": [\n    {\n      \"command\": [\n        \"touch\",\n        \"/x\"\n"
+                           "      ],\n      \"user\": \"1000\",\n      \"working_dir\": null,\n"
+                           "      \"environment\": [\n        \"A=1\"\n      ]\n    }\n  ]");
+        ASSERT_STRCONTAINS(json, "\"working_dir\": \"/tmp\"");
+        ASSERT_STRCONTAINS(file_content(s, "/etc/systemd/system/nspawn-compose-shop.web.service"), "TimeoutStopSec=25s\n");
+        ASSERT_STRCONTAINS(s->warnings[0], "services.web.pre_stop[0].privileged: ignored");
+        ASSERT_EQ(render_error("{'services': {'a': {'image': 'x', 'post_start': [{'command': ['x'],"
+                               " 'working_dir': 'rel'}]}}}", &err), -EINVAL);
+        ASSERT_STRCONTAINS(err.message, "services.a.post_start[0]: working_dir must be an absolute path");
+}
+
 /* A service that builds runs the result: its image:, else docker compose's name PROJECT-SERVICE. */
 TEST(build_names_the_image) {
         _cleanup_(compose_project_freep) ComposeProject *p = project_from_json("shop",
