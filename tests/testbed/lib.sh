@@ -134,7 +134,14 @@ EOF
 
 # The units reference /usr/bin/nspawn-compose.
 tb_install_binary() {
+        local u
         install -m 0755 "$1" "$TB_ROOT/usr/bin/nspawn-compose"
+        # the shipped units beside it in the build tree, as a package installs them
+        for u in "$(dirname "$1")"/units/nspawn-compose-*@.*; do
+                [ -e "$u" ] || continue
+                sed 's|^ExecStart=[^ ]*/nspawn-compose |ExecStart=/usr/bin/nspawn-compose |' "$u" \
+                        >"$TB_ROOT/usr/lib/systemd/system/$(basename "$u")"
+        done
 }
 
 # Builds the test images on the outer host (images.sh) and puts the OCI layout into the
