@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <limits.h>
 #include <signal.h>
+#include <unistd.h>
 #include <stdio.h>
 
 #include "cmd/cmd.h"
@@ -16,7 +18,7 @@
 enum { ARG_FORMAT = 0x100, ARG_PULL };
 
 const CmdOption cmd_plan_options[] = {
-        { "format", 0, "text|json", ARG_FORMAT, "Output format" },
+        { "format", 0, "text|json|junit|github", ARG_FORMAT, "Output format (junit, github: for CI)" },
         CMD_OPTION_RUNTIME,
         CMD_OPTION_HELP,
         {}
@@ -36,6 +38,7 @@ static int parse_plan_option(int id, const char *arg, void *userdata) {
 
         switch (id) {
         case ARG_FORMAT:
+                a->ci_format = streq(arg, "junit") || streq(arg, "github") ? arg : NULL;
                 return cmd_parse_format(id, arg, &a->json);
         case ARG_PULL:
                 a->pull = image_pull_policy_from_string(arg);
@@ -88,6 +91,37 @@ static int prepare(CmdGlobal *g, const CmdApply *a, bool apply, ComposeProject *
         return 0;
 }
 
+/* Where the compose file names a service, for --format github. */
+static int service_mark(const char *service, const char **ret_file, unsigned *ret_line, unsigned *ret_column,
+                        void *userdata) {
+        const ComposeNode *services = compose_map_get(((const ComposeProject*) userdata)->model, "services");
+        ssize_t i = compose_map_index(services, service);
+
+        char cwd[PATH_MAX];
+        const char *rel;
+
+        if (i < 0 || !services->keys[i]->mark.file)
+                return -ENOENT;
+        /* CI wants the path from where it runs, the repository's top */
+        rel = getcwd(cwd, sizeof cwd) ? startswith(services->keys[i]->mark.file, cwd) : NULL;
+        *ret_file = rel && rel[0] == '/' ? rel + 1 : services->keys[i]->mark.file;
+        *ret_line = services->keys[i]->mark.line;
+        *ret_column = services->keys[i]->mark.column;
+        return 0;
+}
+
+static void print_ci_report(const Reconcile *c, const char *format) {
+        _cleanup_free_ char *s = streq(format, "junit") ?
+                plan_format_junit(c->plan, c->desired, c->project->name) :
+                plan_format_github(c->plan, c->desired, c->project->name, service_mark, (void*) c->project);
+
+        if (!s) {
+                log_oom();
+                return;
+        }
+        fputs(s, stdout);
+}
+
 int cmd_plan(int argc, char *argv[], CmdGlobal *g) {
         _cleanup_(compose_project_freep) ComposeProject *p = NULL;
         _cleanup_(reconcile_freep) Reconcile *c = NULL;
@@ -99,7 +133,10 @@ int cmd_plan(int argc, char *argv[], CmdGlobal *g) {
                 return cmd_parse_exit(r);
         if (prepare(g, &a, false, &p, &c) < 0)
                 return CMD_EXIT_ERROR;
-        print_plan(g, c, a.json);
+        if (a.ci_format)
+                print_ci_report(c, a.ci_format);
+        else
+                print_plan(g, c, a.json);
         /* A host port another project holds cannot be applied: an error, not drift. */
         STRV_FOREACH(d, c->actual->network_drift)
                 if (startswith(*d, "conflict:"))

@@ -191,6 +191,7 @@ typedef struct CmdApply {
         ReconcileSelect select;
         int pull;                       /* ImagePullPolicy */
         bool json;                      /* the plan as JSON */
+        const char *ci_format;          /* plan: "junit" | "github" | NULL */
         bool progress;                  /* up: docker's progress lines instead of the plan */
         int wait_timeout;               /* seconds to wait for the services at most; <= 0: no bound */
 } CmdApply;

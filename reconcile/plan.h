@@ -52,3 +52,12 @@ int plan_compute(const DesiredState *d, const ActualState *a, Plan **ret);
 /* Text (one line per action; @color for a terminal) or JSON (docs/plan-format.md). NULL on OOM. */
 char *plan_format_text(const Plan *p, bool color);
 char *plan_format_json(const Plan *p, const char *project);
+/* plan-report.c: the plan as CI reads it, one check per resource of @d (each service, each file of
+ * ours, the network, systemd's reload), each plan action failing the one it concerns. JUnit XML;
+ * or GitHub workflow commands (::error per drifted resource, at the compose position @mark gives a
+ * service, if any; one ::notice when in sync). NULL on OOM. */
+typedef int (*PlanMarkFunc)(const char *service, const char **ret_file, unsigned *ret_line, unsigned *ret_column,
+                            void *userdata);
+char *plan_format_junit(const Plan *p, const DesiredState *d, const char *project);
+char *plan_format_github(const Plan *p, const DesiredState *d, const char *project, PlanMarkFunc mark,
+                         void *userdata);

@@ -11,6 +11,7 @@ packages=(
         # tests and the testbed
         python3 python3-yaml systemd systemd-container nftables iproute2 conntrack debootstrap busybox-static
         skopeo umoci docker-registry util-linux
+        libxml2-utils   # xmllint: plan --format junit against its schema
 )
 
 missing=()

@@ -236,3 +236,42 @@ TEST(network_drift_is_reported) {
 }
 
 TAP_MAIN();
+
+static int mark_web(const char *service, const char **ret_file, unsigned *ret_line, unsigned *ret_column,
+                    void *userdata) {
+        if (!streq(service, "web"))
+                return -ENOENT;
+        *ret_file = "deploy/compose,1.yml";
+        *ret_line = 12;
+        *ret_column = 3;
+        return 0;
+}
+
+/* One check per resource: in sync all pass; a drifted one fails with its reasons, XML-escaped. */
+TEST(ci_formats) {
+        _cleanup_(desired_state_freep) DesiredState *d = desired_two("h-web");
+        _cleanup_(actual_state_freep) ActualState *a = actual_converged();
+        _cleanup_(plan_freep) Plan *p = NULL, *q = NULL;
+        _cleanup_free_ char *junit = NULL, *gh = NULL, *junit2 = NULL, *gh2 = NULL;
+
+        ASSERT_OK(plan_compute(d, a, &p));
+        junit = plan_format_junit(p, d, "p");
+        ASSERT_STRCONTAINS(junit, "<testsuite name=\"p\" tests=\"7\" failures=\"0\" errors=\"0\" skipped=\"0\">");
+        ASSERT_STRCONTAINS(junit, "<testcase classname=\"p.service\" name=\"web\"/>");
+        ASSERT_STRCONTAINS(junit, "<testcase classname=\"p.file\" name=\"/etc/nspawn-compose/p/db.json\"/>");
+        gh = plan_format_github(p, d, "p", mark_web, NULL);
+        ASSERT_STREQ(gh, "::notice title=p in sync::nspawn-compose plan: 7 resources in sync\n");
+
+        free(d->services[1].hash);
+        d->services[1].hash = strdup("h-web<&\"2>");
+        ASSERT_OK(plan_compute(d, a, &q));
+        free(q->actions[0].reason);
+        q->actions[0].reason = strdup("changed <a> & \"b\" 100%\n\x01x");
+        junit2 = plan_format_junit(q, d, "p");
+        ASSERT_STRCONTAINS(junit2, "failures=\"1\"");
+        ASSERT_STRCONTAINS(junit2, "<testcase classname=\"p.service\" name=\"web\">\n      <failure type=\"drift\" "
+                           "message=\"restart: changed &lt;a&gt; &amp; &quot;b&quot; 100%\n\xef\xbf\xbdx\">");
+        gh2 = plan_format_github(q, d, "p", mark_web, NULL);
+        ASSERT_STREQ(gh2, "::error file=deploy/compose%2C1.yml,line=12,col=3,title=p service web drifted::"
+                     "restart: changed <a> & \"b\" 100%25%0A\x01x\n");
+}
