@@ -231,7 +231,7 @@ int cmd_cp(int argc, char *argv[], CmdGlobal *g) {
         if (streq(src, "-") || streq(dst, "-"))
                 return log_error("cp: a tar stream (\"-\") is not supported"), CMD_EXIT_ERROR;
         service = from ?: to;
-        if (!compose_map_get(compose_map_get(p->model, "services"), service))
+        if (!cmd_service_known(p, service))
                 return log_error("no such service: %s", service), CMD_EXIT_ERROR;
         machine = cmd_machine(p, service);
         if (!machine)

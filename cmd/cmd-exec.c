@@ -423,7 +423,7 @@ static int exec_target_open(CmdGlobal *g, const char *service, ExecTarget *t) {
         r = cmd_load_project(g, &p);
         if (r < 0)
                 return r;
-        if (!compose_map_get(compose_map_get(p->model, "services"), service))
+        if (!cmd_service_known(p, service))
                 return log_error_errno(-ENOENT, "No such service: '%s'.", service);
         t->unit = name_service_unit(p->name, service);
         if (!t->unit)

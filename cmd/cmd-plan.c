@@ -66,6 +66,33 @@ static void print_plan(const CmdGlobal *g, const Reconcile *c, bool json) {
                 fputs(s, stdout);
 }
 
+/* up --scale SERVICE=N: the number of replicas instead of the file's, as docker compose's --scale. */
+static int apply_scale(ComposeProject *p, char **scale) {
+        ComposeNode *services = compose_map_get(p->model, "services");
+
+        STRV_FOREACH(s, scale) {
+                _cleanup_free_ char *name = strndup(*s, strcspn(*s, "="));
+                const char *eq = strchr(*s, '=');
+                ComposeNode *svc;
+                char *end = NULL;
+                long n;
+
+                if (!name)
+                        return log_oom();
+                svc = compose_map_get(services, name);
+                if (!svc)
+                        return log_error_errno(-ENOENT, "no such service: %s", name);
+                errno = 0;
+                n = eq ? strtol(eq + 1, &end, 10) : -1;
+                if (!eq || errno || !end || *end || end == eq + 1 || n < 0 || n > DESIRED_REPLICAS_MAX)
+                        return log_error_errno(-EINVAL, "invalid --scale '%s': SERVICE=N, N from 0 to %d", *s,
+                                               DESIRED_REPLICAS_MAX);
+                if (compose_map_set(svc, "scale", compose_node_new_int(n, &svc->mark)) < 0)
+                        return log_oom();
+        }
+        return 0;
+}
+
 static int prepare(CmdGlobal *g, const CmdApply *a, bool apply, ComposeProject **ret_project, Reconcile **ret) {
         ReconcileOptions o = {
                 .runtime = g->runtime,
@@ -79,6 +106,9 @@ static int prepare(CmdGlobal *g, const CmdApply *a, bool apply, ComposeProject *
         int r;
 
         r = cmd_load_project(g, ret_project);
+        if (r < 0)
+                return r;
+        r = apply_scale(*ret_project, a->scale);
         if (r < 0)
                 return r;
         r = reconcile_new(*ret_project, &o, ret, &err);

@@ -31,6 +31,7 @@ enum {
         ARG_TIMESTAMPS,
         ARG_QUIET_PULL,
         ARG_NO_BUILD,
+        ARG_SCALE,
 };
 
 #define UP_COMMON_OPTIONS                                                                                       \
@@ -40,6 +41,7 @@ enum {
         { "quiet-pull",     0, NULL, ARG_QUIET_PULL,     "Pull without printing progress information" },        \
         { "remove-orphans", 0, NULL, ARG_REMOVE_ORPHANS, "Remove services not defined in the compose file" },   \
         { "no-build",       0, NULL, ARG_NO_BUILD,       "Accepted: nothing is built here" },                   \
+        { "scale",          0, "SERVICE=NUM", ARG_SCALE, "Scale SERVICE to NUM instances; overrides scale: in the compose file" }, \
         CMD_OPTION_DRY_RUN,                                                                                     \
         CMD_OPTION_RUNTIME,                                                                                     \
         CMD_OPTION_HELP
@@ -101,6 +103,8 @@ static int parse_up_option(int id, const char *arg, void *userdata) {
                         return log_error("invalid --pull value \"%s\": expected always, missing or never", arg),
                                 -EINVAL;
                 return 0;
+        case ARG_SCALE:
+                return strv_extend(&a->apply.scale, arg) < 0 ? log_oom() : 0;
         case 't':
                 return cmd_parse_int(id, arg, &a->timeout);
         case ARG_NO_COLOR:
@@ -114,6 +118,10 @@ static int parse_up_option(int id, const char *arg, void *userdata) {
                 return 0;
         }
         return 0;
+}
+
+static void up_args_done(UpArgs *a) {
+        a->apply.scale = strv_free(a->apply.scale);
 }
 
 static int up_parse(int argc, char *argv[], CmdGlobal *g, UpArgs *a) {
@@ -206,7 +214,7 @@ static int up_attached(CmdGlobal *g, UpArgs *a, uint64_t since) {
 }
 
 int cmd_up(int argc, char *argv[], CmdGlobal *g) {
-        UpArgs a;
+        _cleanup_(up_args_done) UpArgs a = {};
         struct timespec now;
         uint64_t since;
         int r;
@@ -224,7 +232,7 @@ int cmd_up(int argc, char *argv[], CmdGlobal *g) {
 }
 
 int cmd_create(int argc, char *argv[], CmdGlobal *g) {
-        UpArgs a;
+        _cleanup_(up_args_done) UpArgs a = {};
         int r;
 
         r = up_parse(argc, argv, g, &a);

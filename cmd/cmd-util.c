@@ -10,23 +10,49 @@
 
 /* What several verbs share: the services they are given, the units of those, color, progress. */
 
+bool cmd_service_known(const ComposeProject *p, const char *name) {
+        const ComposeNode *services = compose_map_get(p->model, "services");
+        const char *dash = strrchr(name, '-');
+        _cleanup_free_ char *base = NULL;
+        unsigned n = 1;
+        char *end = NULL;
+        long k;
+
+        if (compose_map_get(services, name))
+                return true;
+        if (!dash || !(base = strndup(name, dash - name)) || !compose_map_get(services, base))
+                return false;
+        k = strtol(dash + 1, &end, 10);
+        return end && !*end && k >= 2 && desired_replicas(compose_map_get(services, base), &n) >= 0 && k <= n;
+}
+
 int cmd_services(const ComposeProject *p, char * const *services, char ***ret) {
-        char **l;
+        const ComposeNode *all = compose_map_get(p->model, "services");
+        _cleanup_strv_free_ char **l = NULL;
 
         if (strv_length(services) == 0) {
                 l = compose_project_service_names(p);
                 if (!l)
                         return log_oom();
-                *ret = l;
-                return 0;
+        } else {
+                STRV_FOREACH(s, services)
+                        if (!cmd_service_known(p, *s))
+                                return log_error("no such service: %s", *s), -ENOENT;
+                l = strv_copy(services);
+                if (!l)
+                        return log_oom();
         }
-        STRV_FOREACH(s, services)
-                if (!compose_map_get(compose_map_get(p->model, "services"), *s))
-                        return log_error("no such service: %s", *s), -ENOENT;
-        l = strv_copy(services);
-        if (!l)
-                return log_oom();
-        *ret = l;
+        /* a compose service means every machine of it: replica N > 1 is "S-N" */
+        for (size_t i = 0, n = strv_length(l); i < n; i++) {
+                unsigned k = 1;
+
+                if (desired_replicas(compose_map_get(all, l[i]), &k) < 0)
+                        continue;
+                for (unsigned j = 2; j <= k; j++)
+                        if (strv_extendf(&l, "%s-%u", l[i], j) < 0)
+                                return log_oom();
+        }
+        *ret = TAKE_PTR(l);
         return 0;
 }
 

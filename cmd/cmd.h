@@ -97,8 +97,10 @@ int cmd_log_error(int r, const NcError *err);
 
 /* Loads the project from the global options; logs the error (file:line:column) and warnings. */
 int cmd_load_project(CmdGlobal *g, ComposeProject **ret);
+/* A service of the file, or replica N > 1 of one ("S-N", N up to its replicas). */
+bool cmd_service_known(const ComposeProject *p, const char *name);
 /* @services (NULL: every service of @p) checked against @p: "no such service: x" logged, -ENOENT.
- * *ret is a new list. */
+ * *ret is a new list, each compose service followed by its replicas beyond the first. */
 int cmd_services(const ComposeProject *p, char * const *services, char ***ret);
 
 int cmd_config(int argc, char *argv[], CmdGlobal *g);
@@ -192,6 +194,7 @@ typedef struct CmdApply {
         int pull;                       /* ImagePullPolicy */
         bool json;                      /* the plan as JSON */
         const char *ci_format;          /* plan: "junit" | "github" | NULL */
+        char **scale;                   /* up --scale: "SERVICE=N" over the file's scale/replicas */
         bool progress;                  /* up: docker's progress lines instead of the plan */
         int wait_timeout;               /* seconds to wait for the services at most; <= 0: no bound */
 } CmdApply;

@@ -26,11 +26,35 @@ static int select_add(char ***set, const DesiredState *d, const char *service, b
         return 0;
 }
 
+/* A compose service named on the command line means every replica of it. */
+static int select_add_replicas(char ***set, const DesiredState *d, const char *service, bool no_deps) {
+        int r = select_add(set, d, service, no_deps);
+
+        for (size_t i = 0; r >= 0 && i < d->n_services; i++)
+                if (d->services[i].replica > 1 && streq(d->services[i].compose_name, service))
+                        r = select_add(set, d, d->services[i].name, no_deps);
+        return r;
+}
+
+/* A machine of a service the file still has, beyond its replica count now ("S-N" of S): scaling
+ * down removes it, as docker compose does, --remove-orphans or not. */
+static bool is_scaled_down(const DesiredState *d, const char *service) {
+        const char *dash = strrchr(service, '-');
+
+        if (!dash || dash == service || !dash[1] || strspn(dash + 1, "0123456789") != strlen(dash + 1))
+                return false;
+        for (size_t i = 0; i < d->n_services; i++)
+                if (strlen(d->services[i].compose_name) == (size_t) (dash - service) &&
+                    strncmp(d->services[i].compose_name, service, dash - service) == 0)
+                        return true;
+        return false;
+}
+
 static char **select_set(const ReconcileSelect *s, const DesiredState *d) {
         char **set = NULL;
 
         STRV_FOREACH(n, s->services)
-                if (select_add(&set, d, *n, s->no_deps) < 0)
+                if (select_add_replicas(&set, d, *n, s->no_deps) < 0)
                         return strv_free(set);
         return set ?: calloc(1, sizeof(char*));
 }
@@ -83,7 +107,7 @@ static int add_recreate(Plan *p, const DesiredService *s) {
 /* Whether the action @a stays in the plan. */
 static bool keep_action(const PlanAction *a, const DesiredState *d, const ReconcileSelect *s, char * const *set,
                         char * const *orphans, char * const *orphan_units) {
-        bool orphan = a->service && !desired_state_find_service(d, a->service);
+        bool orphan = a->service && !desired_state_find_service(d, a->service) && !is_scaled_down(d, a->service);
 
         switch (a->kind) {
         case PLAN_STOP:
@@ -120,7 +144,8 @@ int plan_select(Plan *p, const DesiredState *d, const ActualState *a, const Reco
         for (size_t i = 0; s->keep_orphans && i < a->n_units; i++) {
                 const ActualUnit *u = &a->units[i];
 
-                if (!u->service || desired_state_find_service(d, u->service) || strv_contains(orphans, u->service))
+                if (!u->service || desired_state_find_service(d, u->service) || strv_contains(orphans, u->service) ||
+                    is_scaled_down(d, u->service))
                         continue;
                 if (strv_extend(&orphans, u->service) < 0 || strv_extend(&orphan_units, u->name) < 0)
                         return -ENOMEM;

@@ -143,8 +143,8 @@ static void check_image(Checker *k, const ComposeNode *svc, const char *path) {
 static void check_replicas(Checker *k, const ComposeNode *n, const char *path) {
         uint64_t v;
 
-        if (n && (desired_node_uint(n, 0, UINT64_MAX, &v) < 0 || v > 1))
-                problem(k, true, n, path, "more than one replica is not supported: one service is one machine");
+        if (n && desired_node_uint(n, 0, DESIRED_REPLICAS_MAX, &v) < 0)
+                problem(k, true, n, path, "replicas must be a count from 0 to %u", DESIRED_REPLICAS_MAX);
 }
 
 static void check_deploy(Checker *k, const ComposeNode *svc, const char *path) {

@@ -35,7 +35,9 @@ typedef struct DesiredAttach {
 
 /* Per service, while rendering. */
 typedef struct DesiredUnitInfo {
-        const char *name;
+        const char *name;               /* the service's, "S-N" for replica N > 1 of S */
+        const char *compose_name;       /* S: the key in services, for every replica */
+        unsigned replica, replicas;
         const ComposeNode *node;
         DesiredAttach *attach;          /* in interface order: eth0, eth1, … */
         size_t n_attach;

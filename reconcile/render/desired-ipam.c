@@ -264,7 +264,8 @@ static int attach_aliases(DesiredContext *c, size_t s, DesiredAttach *a) {
         const ComposeNode *aliases = compose_map_get(a->node, "aliases");
         const char *cn = compose_map_get_str(c->units[s].node, "container_name");
 
-        if (strv_extend(&a->aliases, c->units[s].name) < 0)
+        if (strv_extend(&a->aliases, c->units[s].name) < 0 ||
+            (c->units[s].replica > 1 && strv_extend(&a->aliases, c->units[s].compose_name) < 0))
                 return -ENOMEM;
         if (cn && !strv_contains(a->aliases, cn) && strv_extend(&a->aliases, cn) < 0)
                 return -ENOMEM;
@@ -421,7 +422,10 @@ static int address_explicit(DesiredContext *c, size_t s, DesiredAttach *a, NcErr
 
         if (!n)
                 return 0;
-        snprintf(path, sizeof path, "services.%s.networks.%s.ipv4_address", c->units[s].name, net->name);
+        snprintf(path, sizeof path, "services.%s.networks.%s.ipv4_address", c->units[s].compose_name, net->name);
+        if (c->units[s].replicas > 1)
+                return compose_node_error(n, reterr, -EINVAL, path, "one address cannot be given to %u replicas",
+                                          c->units[s].replicas);
         if (desired_ipv4_parse(compose_node_str(n), &v) < 0)
                 return compose_node_error(n, reterr, -EINVAL, path, "invalid IPv4 address");
         if (!address_in(&c->nets[a->network], v))
@@ -677,11 +681,22 @@ static int port_entry(DesiredContext *c, size_t s, size_t j, const ComposeNode *
         char path[300];
         int r;
 
-        snprintf(path, sizeof path, "services.%s.ports[%zu]", c->units[s].name, j);
+        snprintf(path, sizeof path, "services.%s.ports[%zu]", c->units[s].compose_name, j);
         if (port_range_parse(compose_map_get(n, "target"), &tlo, &thi) < 0 || tlo == 0)
                 return compose_node_error(n, reterr, -EINVAL, path, "invalid target port");
         if (port_range_parse(compose_map_get(n, "published"), &plo, &phi) < 0)
                 return compose_node_error(n, reterr, -EINVAL, path, "invalid published port");
+        /* replicas: docker publishes one host port of the range per replica; here replica N takes the
+         * Nth, so that each keeps its port */
+        if (c->units[s].replicas > 1 && plo != 0) {
+                unsigned nth = c->units[s].replica;
+
+                if (thi > tlo || phi - plo + 1 < c->units[s].replicas)
+                                return compose_node_error(n, reterr, -EINVAL, path, "%u replicas cannot share host "
+                                                  "port %u: publish a range of one port per replica, as docker "
+                                                  "compose does", c->units[s].replicas, plo);
+                plo = phi = plo + nth - 1;
+        }
         if (c->units[s].netns_of >= 0)
                 return compose_node_error(n, reterr, -EINVAL, path, "conflicting options: port publishing and "
                                           "network_mode '%s': publish the port on service '%s'",

@@ -108,7 +108,7 @@ static int volumes_from_json(DesiredContext *c, size_t i, json_object *mounts, u
         char path[300];
         int r;
 
-        snprintf(path, sizeof path, "services.%s.volumes_from", c->units[i].name);
+        snprintf(path, sizeof path, "services.%s.volumes_from", c->units[i].compose_name);
         if (from && depth > c->n_units)
                 return compose_node_error(from, reterr, -ELOOP, path, "the services' volumes_from entries name each "
                                           "other in a cycle");
@@ -188,7 +188,7 @@ static int shm_json(DesiredContext *c, size_t i, json_object *mounts, NcError *r
         ssize_t owner = ipc_owner(c, i);
         char path[300];
 
-        snprintf(path, sizeof path, "services.%s.ipc", c->units[i].name);
+        snprintf(path, sizeof path, "services.%s.ipc", c->units[i].compose_name);
         if (owner == -ENOMEM)
                 return -ENOMEM;
         if (owner == -ENOENT)
@@ -230,7 +230,7 @@ static int devices_json(DesiredContext *c, size_t i, json_object *mounts, NcErro
                 const char *src = compose_map_get_str(d, "source"), *dst = compose_map_get_str(d, "target") ?: src;
                 const char *perm = compose_map_get_str(d, "permissions") ?: "rwm";
 
-                snprintf(path, sizeof path, "services.%s.devices[%zu]", c->units[i].name, j);
+                snprintf(path, sizeof path, "services.%s.devices[%zu]", c->units[i].compose_name, j);
                 if (!desired_device_path_ok(src))
                         return compose_node_error(d, reterr, -EINVAL, path, "'%s' is not a device path under /dev",
                                                   strempty(src));

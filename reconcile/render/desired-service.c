@@ -473,13 +473,14 @@ static int hooks_json(const ComposeNode *svc, const char *key, const char *path,
         COMPOSE_SEQ_FOREACH(i, hooks) {
                 const ComposeNode *h = hooks->items[i], *cmd = compose_map_get(h, "command");
                 const char *wd = compose_map_get_str(h, "working_dir");
-                json_object *e = json_object_new_object();
+                json_object *e;
 
                 snprintf(p, sizeof p, "%s.%s[%zu]", path, key, i);
                 if (!cmd || cmd->type != COMPOSE_NODE_SEQ || cmd->n_items == 0)
                         return compose_node_error(h, reterr, -EINVAL, p, "a hook needs a command");
                 if (wd && wd[0] != '/')
                         return compose_node_error(h, reterr, -EINVAL, p, "working_dir must be an absolute path");
+                e = json_object_new_object();
                 json_object_array_add(a, e);
                 json_object_object_add(e, "command", strings_json(cmd));
                 json_object_object_add(e, "user", desired_json_str(compose_map_get_str(h, "user")));
@@ -608,7 +609,7 @@ int desired_service_json(DesiredContext *c, size_t i, const char *hash, char **r
 
         if (!o || !mounts)
                 return -ENOMEM;
-        snprintf(path, sizeof path, "services.%s", c->units[i].name);
+        snprintf(path, sizeof path, "services.%s", c->units[i].compose_name);
         add_identity(c, i, hash, o);
         r = limits_json(svc, path, &limits, reterr);
         if (r < 0)
@@ -633,14 +634,14 @@ int desired_service_json(DesiredContext *c, size_t i, const char *hash, char **r
                 return r;
         json_object_object_add(o, "mounts", TAKE_PTR(mounts));
         add_network_settings(c, i, o);
-        snprintf(path, sizeof path, "services.%s.healthcheck", c->units[i].name);
+        snprintf(path, sizeof path, "services.%s.healthcheck", c->units[i].compose_name);
         r = healthcheck_json(compose_map_get(svc, "healthcheck"), path, &hc, reterr);
         if (r < 0)
                 return r;
         json_object_object_add(o, "healthcheck", hc);
         x = extension_json(svc);
         json_object_object_add(o, "x-nspawn-compose", x);
-        snprintf(path, sizeof path, "services.%s", c->units[i].name);
+        snprintf(path, sizeof path, "services.%s", c->units[i].compose_name);
         r = check_health_settings(svc, path, hc, x, reterr);
         if (r < 0)
                 return r;

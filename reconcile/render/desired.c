@@ -24,6 +24,7 @@ DesiredState *desired_state_free(DesiredState *s) {
                 }
                 free(d->deps);
                 free(d->name);
+                free(d->compose_name);
                 free(d->unit);
                 free(d->machine);
                 free(d->hash);
@@ -135,19 +136,49 @@ int desired_add_symlink(DesiredState *s, const char *path, const char *target) {
         return f->symlink ? 0 : -ENOMEM;
 }
 
-static int cmp_service_key(const void *a, const void *b) {
-        return strcmp((*(ComposeNode * const *) a)->scalar, (*(ComposeNode * const *) b)->scalar);
+
+int desired_replicas(const ComposeNode *svc, unsigned *ret) {
+        const ComposeNode *n = compose_map_get(svc, "scale") ?:
+                               compose_map_get(compose_map_get(svc, "deploy"), "replicas");
+        uint64_t v = 1;
+
+        if (n && desired_node_uint(n, 0, DESIRED_REPLICAS_MAX, &v) < 0)
+                return -EINVAL;
+        *ret = (unsigned) v;
+        return 0;
 }
 
-static int service_init(DesiredContext *c, size_t i, const ComposeNode *key, NcError *reterr) {
+/* One machine of a compose service: replica @replica of @replicas. */
+typedef struct ReplicaKey {
+        const ComposeNode *key;
+        unsigned replica, replicas;
+        char *name;
+} ReplicaKey;
+
+static int service_init(DesiredContext *c, size_t i, const ReplicaKey *rk, NcError *reterr) {
         DesiredService *d = &c->state->services[i];
-        const char *name = key->scalar, *digest, *image;
+        const char *name = rk->name, *compose_name = rk->key->scalar, *digest, *image;
         const ComposeNode *cn;
         int r;
 
-        c->units[i].name = name;
-        c->units[i].node = compose_map_get(c->services, name);
+        d->name = strdup(name);
+        d->compose_name = strdup(compose_name);
+        if (!d->name || !d->compose_name)
+                return -ENOMEM;
+        d->replica = rk->replica;
+        c->units[i].name = d->name;
+        c->units[i].compose_name = d->compose_name;
+        c->units[i].replica = rk->replica;
+        c->units[i].replicas = rk->replicas;
+        c->units[i].node = compose_map_get(c->services, compose_name);
         cn = compose_map_get(c->units[i].node, "container_name");
+        if (cn && rk->replicas > 1) {
+                char path[300];
+
+                snprintf(path, sizeof path, "services.%s.container_name", compose_name);
+                return compose_node_error(cn, reterr, -EINVAL, path, "a service with %u replicas cannot have a "
+                                          "container_name: each machine needs a name of its own", rk->replicas);
+        }
         r = name_machine(c->name, name, compose_node_str(cn), &d->machine);
         if (r == -EINVAL && cn) {
                 char path[300];
@@ -158,48 +189,89 @@ static int service_init(DesiredContext *c, size_t i, const ComposeNode *key, NcE
                                           "machined takes a hostname), at most 64 bytes", strempty(cn->scalar));
         }
         if (r == -EINVAL)
-                return compose_node_error(key, reterr, r, "services", "'%s': not usable as a machine name", name);
+                return compose_node_error(rk->key, reterr, r, "services", "'%s': not usable as a machine name", name);
         if (r < 0)
                 return r;
-        for (size_t k = 0; k < i; k++)
+        for (size_t k = 0; k < i; k++) {
+                if (streq(c->state->services[k].name, name)) {
+                        const DesiredService *o = &c->state->services[k];
+                        bool mine = rk->replica > 1;
+
+                        return compose_node_error(rk->key, reterr, -EEXIST, "services", "'%s' is both the service "
+                                                  "'%s' and replica %u of '%s'", name, mine ? o->compose_name : compose_name,
+                                                  mine ? rk->replica : o->replica, mine ? compose_name : o->compose_name);
+                }
                 if (streq(c->state->services[k].machine, d->machine))
-                        return compose_node_error(key, reterr, -EEXIST, "services",
+                        return compose_node_error(rk->key, reterr, -EEXIST, "services",
                                                   "'%s' and '%s' map to the same machine name '%s'",
                                                   c->state->services[k].name, name, d->machine);
-        r = desired_service_image(c->name, name, c->units[i].node, &d->image);
+        }
+        /* one image for all replicas: a build's result is named after the compose service */
+        r = desired_service_image(c->name, compose_name, c->units[i].node, &d->image);
         if (r < 0)
                 return r;
         image = d->image;
         digest = c->options->image_digest && *image ? c->options->image_digest(image, c->options->userdata) : NULL;
-        d->name = strdup(name);
         d->image_digest = strdup(strempty(digest));
         d->unit = name_service_unit(c->name, name);
         if (asprintf(&d->settings_path, "%s/%s.json", c->settings_dir, name) < 0)
                 d->settings_path = NULL;
-        return d->name && d->image && d->image_digest && d->unit && d->settings_path ? 0 : -ENOMEM;
+        return d->image_digest && d->unit && d->settings_path ? 0 : -ENOMEM;
 }
 
-static int services_init(DesiredContext *c, NcError *reterr) {
-        size_t n = c->services ? c->services->n_items : 0;
-        _cleanup_free_ ComposeNode **keys = NULL;
-        int r;
+static int cmp_replica_key(const void *a, const void *b) {
+        return strcmp(((const ReplicaKey *) a)->name, ((const ReplicaKey *) b)->name);
+}
 
-        keys = calloc(n + 1, sizeof *keys);
-        c->state->services = calloc(n + 1, sizeof *c->state->services);
-        c->units = calloc(n + 1, sizeof *c->units);
-        if (!keys || !c->state->services || !c->units)
-                return -ENOMEM;
-        if (n > 0)
-                memcpy(keys, c->services->keys, n * sizeof *keys);
-        qsort(keys, n, sizeof *keys, cmp_service_key);
+/* Every machine of every service: replica 1 of S is named S, replica N "S-N" (docker compose's
+ * containers are P-S-1, P-S-N); a service with 0 replicas has none. */
+static int services_init(DesiredContext *c, NcError *reterr) {
+        size_t n = c->services ? c->services->n_items : 0, total = 0;
+        ReplicaKey *keys = NULL;
+        int r = 0;
+
         for (size_t i = 0; i < n; i++) {
+                unsigned k;
+                char path[300];
+
+                snprintf(path, sizeof path, "services.%s", c->services->keys[i]->scalar);
+                if (desired_replicas(c->services->items[i], &k) < 0)
+                        return compose_node_error(c->services->items[i], reterr, -EINVAL, path,
+                                                  "replicas must be a count from 0 to %u", DESIRED_REPLICAS_MAX);
+                total += k;
+        }
+        keys = calloc(total + 1, sizeof *keys);
+        c->state->services = calloc(total + 1, sizeof *c->state->services);
+        c->units = calloc(total + 1, sizeof *c->units);
+        if (!keys || !c->state->services || !c->units) {
+                free(keys);
+                return -ENOMEM;
+        }
+        total = 0;
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                unsigned k = 1;
+
+                (void) desired_replicas(c->services->items[i], &k);
+                for (unsigned j = 1; j <= k && r >= 0; j++) {
+                        keys[total] = (ReplicaKey) { .key = c->services->keys[i], .replica = j, .replicas = k };
+                        if (j == 1)
+                                keys[total].name = strdup(c->services->keys[i]->scalar);
+                        else if (asprintf(&keys[total].name, "%s-%u", c->services->keys[i]->scalar, j) < 0)
+                                keys[total].name = NULL;
+                        r = keys[total++].name ? 0 : -ENOMEM;
+                }
+        }
+        if (r >= 0)
+                qsort(keys, total, sizeof *keys, cmp_replica_key);
+        for (size_t i = 0; i < total && r >= 0; i++) {
                 c->state->n_services++;
                 c->n_units++;
-                r = service_init(c, i, keys[i], reterr);
-                if (r < 0)
-                        return r;
+                r = service_init(c, i, &keys[i], reterr);
         }
-        return 0;
+        for (size_t i = 0; i < total; i++)
+                free(keys[i].name);
+        free(keys);
+        return r;
 }
 
 static ssize_t service_index(DesiredContext *c, const char *name) {
@@ -352,6 +424,7 @@ static int implicit_dependencies(DesiredContext *c, size_t i) {
         return 0;
 }
 
+/* depends_on: every machine of the service named (each of its replicas). */
 static int dependency_add(DesiredContext *c, size_t i, const ComposeNode *key, const ComposeNode *v,
                           NcError *reterr) {
         DesiredService *d = &c->state->services[i];
@@ -359,10 +432,13 @@ static int dependency_add(DesiredContext *c, size_t i, const ComposeNode *key, c
         bool required = compose_map_get_bool(v, "required", true);
         ssize_t j = service_index(c, name);
         _cleanup_free_ char *msg = NULL;
-        DesiredDependency *dep;
         char path[512];
 
-        snprintf(path, sizeof path, "services.%s.depends_on.%s", d->name, name);
+        snprintf(path, sizeof path, "services.%s.depends_on.%s", c->units[i].compose_name, name);
+        if (j < 0 && compose_map_get(c->services, name)) {      /* scaled to 0: nothing to wait for */
+                msg = desired_format_at(key, path, "service '%s' has no replicas; ignored", name);
+                return msg && strv_consume(&c->state->warnings, TAKE_PTR(msg)) >= 0 ? 0 : -ENOMEM;
+        }
         if (j < 0 && required)
                 return compose_node_error(key, reterr, -ENOENT, path, "service '%s' is not defined", name);
         if (j < 0) {    /* docker compose warns and goes on when required: false */
@@ -372,18 +448,26 @@ static int dependency_add(DesiredContext *c, size_t i, const ComposeNode *key, c
         if (!streq(cond, "service_started") && !streq(cond, "service_healthy") &&
             !streq(cond, "service_completed_successfully"))
                 return compose_node_error(v, reterr, -EINVAL, path, "unknown condition '%s'", cond);
-        dep = reallocarray(d->deps, d->n_deps + 1, sizeof *dep);
-        if (!dep)
-                return -ENOMEM;
-        d->deps = dep;
-        dep = &d->deps[d->n_deps++];
-        *dep = (DesiredDependency) {
-                .service = strdup(name), .condition = strdup(cond),
-                .required = required, .restart = compose_map_get_bool(v, "restart", false),
-        };
-        if (streq(cond, "service_completed_successfully"))
-                c->units[j].dependents_need_completion = true;
-        return dep->service && dep->condition ? 0 : -ENOMEM;
+        for (size_t k = 0; k < c->n_units; k++) {
+                DesiredDependency *dep;
+
+                if (!streq(c->units[k].compose_name, name))
+                        continue;
+                dep = reallocarray(d->deps, d->n_deps + 1, sizeof *dep);
+                if (!dep)
+                        return -ENOMEM;
+                d->deps = dep;
+                dep = &d->deps[d->n_deps++];
+                *dep = (DesiredDependency) {
+                        .service = strdup(c->units[k].name), .condition = strdup(cond),
+                        .required = required, .restart = compose_map_get_bool(v, "restart", false),
+                };
+                if (!dep->service || !dep->condition)
+                        return -ENOMEM;
+                if (streq(cond, "service_completed_successfully"))
+                        c->units[k].dependents_need_completion = true;
+        }
+        return 0;
 }
 
 static int oneshot_restart_warning(DesiredContext *c, size_t i) {

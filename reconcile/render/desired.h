@@ -39,7 +39,9 @@ typedef struct DesiredDependency {
 } DesiredDependency;
 
 typedef struct DesiredService {
-        char *name;                     /* compose service name */
+        char *name;                     /* compose service name; replica N > 1 of service S: "S-N" */
+        char *compose_name;             /* the compose service (S for every replica of it) */
+        unsigned replica;               /* 1..replicas */
         char *unit;                     /* nspawn-compose-P-S.service */
         char *machine;                  /* P-S */
         char *hash;                     /* H, 64 hex digits (docs/runtime.md) */
@@ -109,6 +111,11 @@ typedef struct DesiredOptions {
 } DesiredOptions;
 
 #define DESIRED_EXE_DEFAULT "/usr/bin/nspawn-compose"
+
+/* How many machines a compose service runs: scale, else deploy.replicas, else 1 (docker compose's
+ * order); -EINVAL for a value that is not a count up to DESIRED_REPLICAS_MAX. */
+#define DESIRED_REPLICAS_MAX 100
+int desired_replicas(const ComposeNode *svc, unsigned *ret);
 
 /* 0 and *ret, or -errno: -EOPNOTSUPP when the project uses something nspawn-compose cannot honour
  * (the first such problem in @reterr, with its position and key path; desired_check() lists all),

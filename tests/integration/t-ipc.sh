@@ -41,7 +41,7 @@ tb_defer tb_exec rm -f /dev/shm/nc-test-host
 tb_assert_eq "$(tb_nc exec -T hostipc cat /dev/shm/nc-test-host)" from-host "ipc: host"
 
 # the owner recreated: the joiners are recreated with it and share its new /dev/shm
-inv=$(tb_exec systemctl show -P InvocationID "$(tb_unit joiner)")
+inv=$(tb_unit_prop joiner InvocationID)
 tb_write_compose <<EOF
 services:
   owner:
@@ -53,7 +53,7 @@ services:
     ipc: service:owner
 EOF
 tb_nc up -d --remove-orphans >/dev/null 2>&1
-[ "$(tb_exec systemctl show -P InvocationID "$(tb_unit joiner)")" != "$inv" ] || tb_fail "joiner kept running"
+[ "$(tb_unit_prop joiner InvocationID)" != "$inv" ] || tb_fail "joiner kept running"
 tb_nc exec -T owner sh -c 'echo again >/dev/shm/seg2'
 tb_assert_eq "$(tb_nc exec -T joiner cat /dev/shm/seg2)" again "shared after the recreate"
 rc=0

@@ -31,7 +31,7 @@ services:
 EOF
 }
 invocation() {
-        tb_exec systemctl show -P InvocationID "$(tb_unit "$1")"
+        tb_unit_prop "$1" InvocationID
 }
 links_before=$(tb_links)
 tb_defer tb_nc down

@@ -6,7 +6,7 @@
 # Lifecycle (runner):  tb_check_host, tb_rootfs, tb_prepare_copy, tb_install_binary,
 #                      tb_images_build, tb_boot, tb_registry_start, tb_images_push ... tb_teardown
 # Case API:            tb_exec, tb_sh, tb_copy_in, tb_write_file, tb_write_compose, tb_nc,
-#                      tb_down_at_end, tb_unit, tb_wait_for, tb_wait_unit, tb_http,
+#                      tb_down_at_end, tb_unit, tb_unit_prop, tb_wait_for, tb_wait_unit, tb_http,
 #                      tb_wait_http, tb_tcp_echo, tb_udp_echo,
 #                      tb_busybox_rootfs, tb_machine_start, tb_links, tb_refused, tb_defer,
 #                      tb_assert_eq, tb_assert_contains, tb_assert_absent,
@@ -352,6 +352,11 @@ print(v)' "${@:2}"
 # from the project directory (the case name, which is already a valid project name).
 tb_unit() {
         echo "nspawn-compose-${2:-$(basename "$TB_PROJECT")}.$1.service"
+}
+
+# tb_unit_prop SERVICE PROPERTY: a property of the service's unit (ActiveState, InvocationID, …).
+tb_unit_prop() {
+        tb_exec systemctl show -P "$2" "$(tb_unit "$1")"
 }
 
 # tb_wait_for WHAT SECONDS CMD...: retries CMD (inside the testbed) every 0.1 s until it

@@ -539,6 +539,51 @@ TEST(hooks) {
         ASSERT_STRCONTAINS(err.message, "services.a.post_start[0]: working_dir must be an absolute path");
 }
 
+/* scale / deploy.replicas: one machine per replica, S then S-2…S-N, each with its own address and
+ * the service's name as an alias; a dependent needs them all; one host port per replica from a
+ * range; 0 replicas: none, and a dependency on it is dropped with a warning. */
+TEST(replicas) {
+        _cleanup_(desired_state_freep) DesiredState *s = render(
+                "{'services': {'web': {'image': 'x', 'deploy': {'replicas': 3},"
+                "   'ports': [{'target': 80, 'published': '8100-8102', 'protocol': 'tcp'}]},"
+                " 'client': {'image': 'x', 'depends_on': {'web': {'condition': 'service_started'},"
+                "   'off': {'condition': 'service_started'}}},"
+                " 'off': {'image': 'x', 'scale': 0}}}", NULL);
+        const char *hosts = file_content(s, "/etc/nspawn-compose/shop/client.hosts");
+        const char *unit = file_content(s, "/etc/systemd/system/nspawn-compose-shop.client.service");
+        NcError err = {};
+
+        ASSERT_EQ(s->n_services, (size_t) 4);
+        ASSERT_NOT_NULL(desired_state_find_service(s, "web-3"));
+        ASSERT_STREQ(desired_state_find_service(s, "web-3")->compose_name, "web");
+        ASSERT_EQ(desired_state_find_service(s, "web-3")->replica, 3u);
+        ASSERT_NULL(desired_state_find_service(s, "off"));
+        ASSERT_STRCONTAINS(hosts, "\tweb\n");
+        ASSERT_STRCONTAINS(hosts, "\tweb-2 web\n");
+        ASSERT_STRCONTAINS(hosts, "\tweb-3 web\n");
+        ASSERT_STRCONTAINS(unit, "Requires=nspawn-compose-shop.web.service\n");
+        ASSERT_STRCONTAINS(unit, "Requires=nspawn-compose-shop.web-3.service\n");
+        ASSERT_EQ(s->n_ports, (size_t) 3);
+        for (size_t i = 0; i < s->n_ports; i++)
+                ASSERT_EQ(s->ports[i].host_port, streq(s->ports[i].service, "web") ? 8100 :
+                                                 streq(s->ports[i].service, "web-2") ? 8101 : 8102);
+        ASSERT_STRCONTAINS(file_content(s, "/etc/nspawn-compose/shop/web-2.json"), "\"hostname\": \"web-2\"");
+        ASSERT_TRUE(strv_length(s->warnings) >= 1);
+        ASSERT_STRCONTAINS(s->warnings[0], "services.client.depends_on.off: service 'off' has no replicas; ignored");
+
+        ASSERT_EQ(render_error("{'services': {'web': {'image': 'x', 'scale': 2,"
+                               " 'ports': [{'target': 80, 'published': '8080', 'protocol': 'tcp'}]}}}", &err), -EINVAL);
+        ASSERT_STRCONTAINS(err.message, "services.web.ports[0]: 2 replicas cannot share host port 8080");
+        err = (NcError) {};
+        ASSERT_EQ(render_error("{'services': {'web': {'image': 'x', 'scale': 2, 'container_name': 'w'}}}", &err),
+                  -EINVAL);
+        ASSERT_STRCONTAINS(err.message, "a service with 2 replicas cannot have a container_name");
+        err = (NcError) {};
+        ASSERT_EQ(render_error("{'services': {'web': {'image': 'x', 'scale': 2}, 'web-2': {'image': 'x'}}}", &err),
+                  -EEXIST);
+        ASSERT_STRCONTAINS(err.message, "'web-2' is both the service 'web-2' and replica 2 of 'web'");
+}
+
 /* A service that builds runs the result: its image:, else docker compose's name PROJECT-SERVICE. */
 TEST(build_names_the_image) {
         _cleanup_(compose_project_freep) ComposeProject *p = project_from_json("shop",
