@@ -208,45 +208,74 @@ static void tmp_name(char buf[static 64], const char *base) {
         snprintf(buf, 64, ".#nc%ld.%.32s", (long) getpid(), base);
 }
 
-/* Writes, syncs and moves a temp file in @dfd over @name. An O_TMPFILE file (a writer killed before
- * linking leaves nothing behind) where the file system has them, else a named one. */
-static int write_and_rename(int dfd, const char *name, const void *data, size_t size, mode_t mode) {
-        _cleanup_close_ int fd = openat(dfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
-        bool named = fd < 0;
-        char tmp[64], proc[64];
-        int r;
+/* A file written but not yet in place: an O_TMPFILE file (a writer killed before linking leaves
+ * nothing behind) where the file system has them, else one named @tmp. */
+typedef struct PendingFile {
+        int dfd, fd;
+        char *name;
+        char tmp[64];
+        bool named;
+} PendingFile;
 
-        tmp_name(tmp, name);
-        (void) unlinkat(dfd, tmp, 0);
-        if (named) {
-                fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-                if (fd < 0)
-                        return -errno;
-        }
-        r = write_all(fd, data, size);
-        if (r >= 0 && fchmod(fd, mode) < 0)
-                r = -errno;
-        if (r >= 0 && fsync(fd) < 0)
-                r = -errno;
-        if (r >= 0 && !named) {
-                snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-                if (linkat(AT_FDCWD, proc, dfd, tmp, AT_SYMLINK_FOLLOW) < 0)
-                        return -errno;
-                named = true;
-        }
-        if (r >= 0 && renameat(dfd, tmp, dfd, name) < 0)
-                r = -errno;
-        if (r < 0 && named)
-                (void) unlinkat(dfd, tmp, 0);
-        return r;
+static void pending_file_done(PendingFile *f) {
+        if (f->named && f->fd >= 0)     /* never moved into place */
+                (void) unlinkat(f->dfd, f->tmp, 0);
+        f->fd = safe_close(f->fd);
+        f->dfd = safe_close(f->dfd);
+        f->name = mfree(f->name);
 }
 
-int write_file_atomic_at(int dir_fd, const char *path, const void *data, size_t size, mode_t mode,
-                         WriteFlags flags) {
-        _cleanup_free_ char *dir = NULL;
-        _cleanup_close_ int dfd = -EBADF;
-        const char *base;
+/* Writes @data with @mode to a temp file in @dfd, which it takes (*ret owns it, or it is closed). */
+static int pending_file_write(int dfd, const char *name, const void *data, size_t size, mode_t mode,
+                              PendingFile *ret) {
+        _cleanup_(pending_file_done) PendingFile f = { .dfd = dfd, .fd = -EBADF };
         int r;
+
+        f.name = strdup(name);
+        if (!f.name)
+                return -ENOMEM;
+        tmp_name(f.tmp, name);
+        f.fd = openat(dfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+        if (f.fd < 0) {
+                (void) unlinkat(dfd, f.tmp, 0);
+                f.fd = openat(dfd, f.tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+                if (f.fd < 0)
+                        return -errno;
+                f.named = true;
+        }
+        r = write_all(f.fd, data, size);
+        if (r < 0)
+                return r;
+        if (fchmod(f.fd, mode) < 0)
+                return -errno;
+        *ret = f;
+        f = (PendingFile) { .dfd = -EBADF, .fd = -EBADF };
+        return 0;
+}
+
+/* Moves a written (and synced) temp file over its name. */
+static int pending_file_finish(PendingFile *f) {
+        char proc[64];
+
+        if (!f->named) {
+                (void) unlinkat(f->dfd, f->tmp, 0);
+                snprintf(proc, sizeof proc, "/proc/self/fd/%d", f->fd);
+                if (linkat(AT_FDCWD, proc, f->dfd, f->tmp, AT_SYMLINK_FOLLOW) < 0)
+                        return -errno;
+                f->named = true;
+        }
+        if (renameat(f->dfd, f->tmp, f->dfd, f->name) < 0)
+                return -errno;
+        f->named = false;       /* in place: nothing to remove */
+        return 0;
+}
+
+/* The directory of @path (made as needed), and whether @path there holds @data with @mode already. */
+static int target_dir(int dir_fd, const char *path, const void *data, size_t size, mode_t mode, WriteFlags flags,
+                      int *ret_dfd, const char **ret_base) {
+        _cleanup_free_ char *dir = NULL;
+        const char *base;
+        int dfd, r;
 
         r = path_split(path, &dir, &base);
         if (r < 0)
@@ -254,10 +283,103 @@ int write_file_atomic_at(int dir_fd, const char *path, const void *data, size_t 
         dfd = open_mkdir_at(dir_fd, dir, 0755, flags);
         if (dfd < 0)
                 return dfd;
-        if (file_has_content(dfd, base, data, size, mode))
+        if (file_has_content(dfd, base, data, size, mode)) {
+                safe_close(dfd);
                 return 0;
-        r = write_and_rename(dfd, base, data, size, mode);
+        }
+        *ret_dfd = dfd;
+        *ret_base = base;
+        return 1;
+}
+
+int write_file_atomic_at(int dir_fd, const char *path, const void *data, size_t size, mode_t mode,
+                         WriteFlags flags) {
+        _cleanup_(pending_file_done) PendingFile f = { .dfd = -EBADF, .fd = -EBADF };
+        const char *base;
+        int dfd, r;
+
+        r = target_dir(dir_fd, path, data, size, mode, flags, &dfd, &base);
+        if (r <= 0)
+                return r;
+        r = pending_file_write(dfd, base, data, size, mode, &f);
+        if (r < 0)
+                return r;
+        if (fsync(f.fd) < 0)
+                return -errno;
+        r = pending_file_finish(&f);
         return r < 0 ? r : 1;
+}
+
+struct WriteBatch {
+        PendingFile files[WRITE_BATCH_MAX];
+        size_t n;
+};
+
+int write_batch_new(WriteBatch **ret) {
+        WriteBatch *b = calloc(1, sizeof *b);
+
+        if (!b)
+                return -ENOMEM;
+        *ret = b;
+        return 0;
+}
+
+WriteBatch *write_batch_free(WriteBatch *b) {
+        if (!b)
+                return NULL;
+        for (size_t i = 0; i < b->n; i++)
+                pending_file_done(&b->files[i]);
+        free(b);
+        return NULL;
+}
+
+int write_batch_commit(WriteBatch *b) {
+        dev_t devs[WRITE_BATCH_MAX];
+        size_t n_devs = 0;
+        int r = 0;
+
+        /* one syncfs per file system instead of an fsync per file, then every rename */
+        for (size_t i = 0; i < b->n && r >= 0; i++) {
+                struct stat st;
+                bool seen = false;
+
+                if (fstat(b->files[i].fd, &st) < 0) {
+                        r = -errno;
+                        break;
+                }
+                for (size_t k = 0; k < n_devs; k++)
+                        seen = seen || devs[k] == st.st_dev;
+                if (!seen && syncfs(b->files[i].fd) < 0)
+                        r = -errno;
+                if (!seen)
+                        devs[n_devs++] = st.st_dev;
+        }
+        for (size_t i = 0; i < b->n && r >= 0; i++)
+                r = pending_file_finish(&b->files[i]);
+        for (size_t i = 0; i < b->n; i++)
+                pending_file_done(&b->files[i]);
+        b->n = 0;
+        return r;
+}
+
+int write_batch_add(WriteBatch *b, int dir_fd, const char *path, const void *data, size_t size, mode_t mode,
+                    WriteFlags flags) {
+        const char *base;
+        int dfd, r;
+
+        if (b->n == WRITE_BATCH_MAX) {
+                r = write_batch_commit(b);
+                if (r < 0)
+                        return r;
+        }
+        r = target_dir(dir_fd, path, data, size, mode, flags, &dfd, &base);
+        if (r <= 0)
+                return r;
+        r = pending_file_write(dfd, base, data, size, mode, &b->files[b->n]);
+        if (r < 0)
+                return r;
+        b->n++;
+        return 1;
 }
 
 int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode) {

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "lib/macro.h"
+
 /* Reads the whole of @path into a NUL-terminated buffer. 0 or -errno. */
 int read_full_file(const char *path, char **ret, size_t *ret_size);
 
@@ -34,6 +36,20 @@ int write_file_atomic(const char *path, const void *data, size_t size, mode_t mo
 /* The same, @path relative to @dir_fd (AT_FDCWD and an absolute path without WRITE_BENEATH). */
 int write_file_atomic_at(int dir_fd, const char *path, const void *data, size_t size, mode_t mode,
                          WriteFlags flags);
+/* Many atomic writes with one sync: each file goes to a temp file in its directory, unsynced;
+ * write_batch_commit() syncs each file system once (syncfs) and then moves every file into place,
+ * so a crash leaves every file old or new, as write_file_atomic() does. At most WRITE_BATCH_MAX
+ * files are pending: adding one more commits those first. add: 1 pending, 0 already so, -errno;
+ * commit: 0 or -errno. Freeing drops what is pending. */
+#define WRITE_BATCH_MAX 256
+typedef struct WriteBatch WriteBatch;
+int write_batch_new(WriteBatch **ret);
+int write_batch_add(WriteBatch *b, int dir_fd, const char *path, const void *data, size_t size, mode_t mode,
+                    WriteFlags flags);
+int write_batch_commit(WriteBatch *b);
+WriteBatch *write_batch_free(WriteBatch *b);
+DEFINE_TRIVIAL_CLEANUP_FUNC(WriteBatch*, write_batch_free);
+
 /* @path made a symlink to @target atomically (parents as above). 1 changed, 0 already so, -errno. */
 int symlink_atomic_at(int dir_fd, const char *path, const char *target, WriteFlags flags);
 

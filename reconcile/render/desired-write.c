@@ -6,9 +6,15 @@
 #include "lib/fileio.h"
 #include "reconcile/render/desired-internal.h"
 
+/* Every file through one write batch: one sync for all of them, not one per file. */
 int desired_write(const DesiredState *s, const char *root, bool beneath, NcError *reterr) {
+        _cleanup_(write_batch_freep) WriteBatch *batch = NULL;
         _cleanup_close_ int root_fd = -EBADF;
         int changed = 0, r;
+
+        r = write_batch_new(&batch);
+        if (r < 0)
+                return r;
 
         if (beneath) {
                 r = mkdir_parents_and_self(root, 0755);
@@ -32,7 +38,7 @@ int desired_write(const DesiredState *s, const char *root, bool beneath, NcError
                 if (f->symlink)
                         r = symlink_atomic_at(dir_fd, where, f->symlink, flags);
                 else
-                        r = write_file_atomic_at(dir_fd, where, f->content, f->size, f->mode, flags);
+                        r = write_batch_add(batch, dir_fd, where, f->content, f->size, f->mode, flags);
                 if (r == -ELOOP || r == -EXDEV)
                         return nc_error_set(reterr, r, "%s: a directory on the way is a symlink; not writing "
                                             "through it", path);
@@ -40,5 +46,8 @@ int desired_write(const DesiredState *s, const char *root, bool beneath, NcError
                         return nc_error_set(reterr, r, "%s: %m", path);
                 changed += r > 0;
         }
+        r = write_batch_commit(batch);
+        if (r < 0)
+                return nc_error_set(reterr, r, "%s: %m", root);
         return changed;
 }

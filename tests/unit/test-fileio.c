@@ -62,6 +62,47 @@ TEST(write_file_atomic_reports_whether_it_changed_the_file) {
         ASSERT_STREQ(names, "f");
 }
 
+/* A batch: nothing in place before the commit, everything after it, past WRITE_BATCH_MAX files;
+ * an unchanged file is not rewritten; a batch dropped uncommitted leaves nothing behind. */
+TEST(write_batch_commits_all_at_once) {
+        _cleanup_(write_batch_freep) WriteBatch *b = NULL, *dropped = NULL;
+        _cleanup_free_ char *dir = tmp_path("batch"), *first = tmp_path("batch/d/f0"), *last = NULL,
+                            *names = NULL, *drop_dir = tmp_path("dropped"), *text = NULL;
+        const size_t n = WRITE_BATCH_MAX + 44;
+
+        ASSERT_OK(write_batch_new(&b));
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *p = NULL, *data = NULL;
+
+                ASSERT_TRUE(asprintf(&p, "%s/d/f%zu", dir, i) > 0);
+                ASSERT_TRUE(asprintf(&data, "file %zu", i) > 0);
+                ASSERT_EQ(write_batch_add(b, AT_FDCWD, p, data, strlen(data), 0640, 0), 1);
+                if (i == 0)
+                        ASSERT_EQ(access(first, F_OK), -1);     /* pending */
+        }
+        ASSERT_EQ(access(first, F_OK), 0);                      /* committed when the batch was full */
+        ASSERT_TRUE(asprintf(&last, "%s/d/f%zu", dir, n - 1) > 0);
+        ASSERT_EQ(access(last, F_OK), -1);
+        ASSERT_OK(write_batch_commit(b));
+        text = contents(last);
+        ASSERT_STREQ(text, "file 299");
+        ASSERT_EQ(mode_of(last), 0640);
+        ASSERT_EQ(write_batch_add(b, AT_FDCWD, last, "file 299", 8, 0640, 0), 0);
+        ASSERT_OK(write_batch_commit(b));
+
+        ASSERT_OK(write_batch_new(&dropped));
+        ASSERT_OK(mkdir_parents_and_self(drop_dir, 0755));
+        ASSERT_EQ(write_batch_add(dropped, AT_FDCWD, "/dev/null/x", "x", 1, 0644, 0) < 0, true);
+        {
+                _cleanup_free_ char *p = tmp_path("dropped/never");
+
+                ASSERT_EQ(write_batch_add(dropped, AT_FDCWD, p, "x", 1, 0644, 0), 1);
+        }
+        dropped = write_batch_free(dropped);
+        names = names_in(drop_dir);
+        ASSERT_STREQ(names, "");                                /* no file, no temporary one */
+}
+
 TEST(write_file_atomic_keeps_the_mode_whatever_the_umask) {
         _cleanup_free_ char *path = tmp_path("mode");
         mode_t old = umask(0077);
