@@ -22,8 +22,10 @@ bool cmd_service_known(const ComposeProject *p, const char *name) {
                 return true;
         if (!dash || !(base = strndup(name, dash - name)) || !compose_map_get(services, base))
                 return false;
+        if (dash[1] < '1' || dash[1] > '9' || strspn(dash + 1, "0123456789") != strlen(dash + 1))
+                return false;   /* "S-N" as render names replicas: digits, no leading zero */
         k = strtol(dash + 1, &end, 10);
-        return end && !*end && k >= 2 && desired_replicas(compose_map_get(services, base), &n) >= 0 && k <= n;
+        return k >= 2 && desired_replicas(compose_map_get(services, base), &n) >= 0 && k <= n;
 }
 
 int cmd_services(const ComposeProject *p, char * const *services, char ***ret) {

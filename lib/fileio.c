@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
-#include <ftw.h>
+#include <dirent.h>
 #include <limits.h>
 #include <linux/openat2.h>
 #include <stdint.h>
@@ -415,17 +415,58 @@ int symlink_atomic_at(int dir_fd, const char *path, const char *target, WriteFla
         return 1;
 }
 
-static int rm_rf_one(const char *path, const struct stat *st, int type, struct FTW *ftw) {
-        /* -1 with errno set stops the walk, and nftw() returns it. */
-        if ((type == FTW_DP ? rmdir(path) : unlink(path)) < 0 && errno != ENOENT)
-                return -1;
-        return 0;
+/* Removes what @dfd's entry @name is, a tree walked by fds: each directory opened with O_NOFOLLOW
+ * relative to its parent, so an entry someone swaps for a symlink is removed as the symlink it is,
+ * never followed; nothing on another file system (@dev) is entered. */
+static int rm_rf_at(int dfd, const char *name, dev_t dev, unsigned depth) {
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+        DIR *d;
+        struct dirent *de;
+        int r = 0;
+
+        if (unlinkat(dfd, name, 0) >= 0 || errno == ENOENT)
+                return 0;
+        if (errno != EISDIR && errno != EPERM)
+                return -errno;
+        fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (st.st_dev != dev)
+                return -EXDEV;          /* a mount point: not ours to empty */
+        if (depth > 256)
+                return -ELOOP;
+        d = fdopendir(fd);
+        if (!d)
+                return -errno;
+        fd = -EBADF;                    /* the DIR owns it now */
+        while (r >= 0 && (errno = 0, de = readdir(d)))
+                if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+                        r = rm_rf_at(dirfd(d), de->d_name, dev, depth + 1);
+        closedir(d);
+        if (r < 0)
+                return r;
+        return unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT ? -errno : 0;
 }
 
 int rm_rf(const char *path) {
-        if (nftw(path, rm_rf_one, 64, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0)
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_close_ int dfd = -EBADF;
+        const char *base;
+        struct stat st;
+        int r;
+
+        if (lstat(path, &st) < 0)
                 return errno == ENOENT ? 0 : -errno;
-        return 0;
+        r = path_split(path, &dir, &base);
+        if (r < 0)
+                return r;
+        dfd = open(isempty(dir) ? "." : dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return -errno;
+        return rm_rf_at(dfd, base, st.st_dev, 0);
 }
 
 int write_string_file(const char *path, const char *value) {

@@ -497,6 +497,13 @@ static int wait_stopped(BusJobs *jobs, NcError *reterr) {
         return 0;
 }
 
+static bool plan_has_any_start(const Plan *p) {
+        for (size_t i = 0; i < p->n_actions; i++)
+                if (p->actions[i].kind == PLAN_START || p->actions[i].kind == PLAN_RESTART)
+                        return true;
+        return false;
+}
+
 static int execute_units(Reconcile *c, NcError *reterr) {
         _cleanup_(bus_jobs_freep) BusJobs *jobs = NULL;
         _cleanup_free_ char *target = NULL;
@@ -530,6 +537,16 @@ static int execute_units(Reconcile *c, NcError *reterr) {
                 const PlanAction *a = &c->plan->actions[i];
                 if (a->kind == PLAN_RESTART)
                         (void) remove_service_state(c, a->service, /* keep_layer= */ true);
+        }
+        if (c->options.select.no_deps && plan_has_any_start(c->plan)) {
+                /* what ignore-requirements would skip, and no service runs without: the networks */
+                _cleanup_free_ char *net = name_network_unit(c->project->name);
+
+                if (!net)
+                        return -ENOMEM;
+                r = bus_jobs_queue(jobs, "StartUnit", net, BUS_JOB_REPLACE, NULL);
+                if (r < 0)
+                        return nc_error_set(reterr, r, "cannot start %s: %m", net);
         }
         for (size_t i = 0; i < c->plan->n_actions; i++) {
                 const PlanAction *a = &c->plan->actions[i];

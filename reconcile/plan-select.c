@@ -36,26 +36,56 @@ static int select_add_replicas(char ***set, const DesiredState *d, const char *s
         return r;
 }
 
-/* A machine of a service the file still has, beyond its replica count now ("S-N" of S): scaling
- * down removes it, as docker compose does, --remove-orphans or not. */
-static bool is_scaled_down(const DesiredState *d, const char *service) {
-        const char *dash = strrchr(service, '-');
+/* A machine of a service the file still has, beyond its replica count now: replica N > 1 of S, as
+ * its unit file says (X-NspawnCompose-Replica-Of=S), or S itself scaled to 0. Scaling down removes
+ * it, as docker compose does, --remove-orphans or not. */
+static bool is_scaled_down(const DesiredState *d, const ActualState *a, const char *service) {
+        if (strv_contains(d->compose_services, service))
+                return true;
+        for (size_t i = 0; i < a->n_units; i++) {
+                const ActualUnit *u = &a->units[i];
 
-        if (!dash || dash == service || !dash[1] || strspn(dash + 1, "0123456789") != strlen(dash + 1))
-                return false;
-        for (size_t i = 0; i < d->n_services; i++)
-                if (strlen(d->services[i].compose_name) == (size_t) (dash - service) &&
-                    strncmp(d->services[i].compose_name, service, dash - service) == 0)
-                        return true;
+                if (!streq_ptr(u->service, service))
+                        continue;
+                for (size_t k = 0; k < a->n_files; k++) {
+                        const char *base = strrchr(a->files[k].path, '/'), *v;
+
+                        if (!base || !streq(base + 1, u->name) || !a->files[k].content)
+                                continue;
+                        v = strstr(a->files[k].content, "\nX-NspawnCompose-Replica-Of=");
+                        if (!v)
+                                continue;
+                        v += strlen("\nX-NspawnCompose-Replica-Of=");
+                        STRV_FOREACH(cs, d->compose_services)
+                                if (strncmp(v, *cs, strlen(*cs)) == 0 && v[strlen(*cs)] == '\n')
+                                        return true;
+                }
+        }
         return false;
 }
 
-static char **select_set(const ReconcileSelect *s, const DesiredState *d) {
+static char **select_set(const ReconcileSelect *s, const DesiredState *d, bool recreated) {
         char **set = NULL;
+        bool grew = recreated;
 
         STRV_FOREACH(n, s->services)
                 if (select_add_replicas(&set, d, *n, s->no_deps) < 0)
                         return strv_free(set);
+        while (set && grew) {
+                grew = false;
+                for (size_t i = 0; i < d->n_services; i++) {
+                        const DesiredService *x = &d->services[i];
+
+                        if (strv_contains(set, x->name))
+                                continue;
+                        for (size_t k = 0; k < x->n_deps && !grew; k++)
+                                if (x->deps[k].restart && strv_contains(set, x->deps[k].service)) {
+                                        if (select_add(&set, d, x->name, s->no_deps) < 0)
+                                                return strv_free(set);
+                                        grew = true;
+                                }
+                }
+        }
         return set ?: calloc(1, sizeof(char*));
 }
 
@@ -64,7 +94,7 @@ bool reconcile_select_has(const ReconcileSelect *s, const DesiredState *d, const
 
         if (!s->services)
                 return true;
-        set = select_set(s, d);
+        set = select_set(s, d, false);
         return set && strv_contains(set, service);
 }
 
@@ -105,9 +135,10 @@ static int add_recreate(Plan *p, const DesiredService *s) {
 }
 
 /* Whether the action @a stays in the plan. */
-static bool keep_action(const PlanAction *a, const DesiredState *d, const ReconcileSelect *s, char * const *set,
+static bool keep_action(const PlanAction *a, const DesiredState *d, const ActualState *actual,
+                        const ReconcileSelect *s, char * const *set, char * const *recreate_set,
                         char * const *orphans, char * const *orphan_units) {
-        bool orphan = a->service && !desired_state_find_service(d, a->service) && !is_scaled_down(d, a->service);
+        bool orphan = a->service && !desired_state_find_service(d, a->service) && !is_scaled_down(d, actual, a->service);
 
         switch (a->kind) {
         case PLAN_STOP:
@@ -123,7 +154,7 @@ static bool keep_action(const PlanAction *a, const DesiredState *d, const Reconc
                         return false;
                 if (!a->service)        /* the target: it would start every service it wants */
                         return !set;
-                return !set || strv_contains(set, a->service);
+                return !set || strv_contains(a->kind == PLAN_RESTART ? recreate_set : set, a->service);
         case PLAN_WRITE_FILE:
         case PLAN_DAEMON_RELOAD:
         case PLAN_SYNC_NETWORK:
@@ -135,17 +166,17 @@ static bool keep_action(const PlanAction *a, const DesiredState *d, const Reconc
 }
 
 int plan_select(Plan *p, const DesiredState *d, const ActualState *a, const ReconcileSelect *s, char ***ret_orphans) {
-        _cleanup_strv_free_ char **set = NULL, **orphans = NULL, **orphan_units = NULL;
+        _cleanup_strv_free_ char **set = NULL, **recreate_set = NULL, **orphans = NULL, **orphan_units = NULL;
         size_t k = 0;
         int r;
 
-        if (s->services && !(set = select_set(s, d)))
+        if (s->services && (!(set = select_set(s, d, false)) || !(recreate_set = select_set(s, d, true))))
                 return -ENOMEM;
         for (size_t i = 0; s->keep_orphans && i < a->n_units; i++) {
                 const ActualUnit *u = &a->units[i];
 
                 if (!u->service || desired_state_find_service(d, u->service) || strv_contains(orphans, u->service) ||
-                    is_scaled_down(d, u->service))
+                    is_scaled_down(d, a, u->service))
                         continue;
                 if (strv_extend(&orphans, u->service) < 0 || strv_extend(&orphan_units, u->name) < 0)
                         return -ENOMEM;
@@ -153,7 +184,7 @@ int plan_select(Plan *p, const DesiredState *d, const ActualState *a, const Reco
         for (size_t i = 0; i < p->n_actions; i++) {
                 PlanAction *x = &p->actions[i];
 
-                if (keep_action(x, d, s, set, orphans, orphan_units)) {
+                if (keep_action(x, d, a, s, set, recreate_set, orphans, orphan_units)) {
                         p->actions[k++] = *x;
                         continue;
                 }

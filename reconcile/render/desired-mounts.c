@@ -103,7 +103,7 @@ static int volumes_json(DesiredContext *c, size_t src, json_object *mounts, bool
  * each, and of what each takes from others, in turn; the mode of the entry that reached them wins
  * (@ro, -1 for none yet), as docker applies it to every mount point of the container named. */
 static int volumes_from_json(DesiredContext *c, size_t i, json_object *mounts, unsigned depth, int ro_outer,
-                             NcError *reterr) {
+                             bool *visited, NcError *reterr) {
         const ComposeNode *from = compose_map_get(c->units[i].node, "volumes_from");
         char path[300];
         int r;
@@ -140,10 +140,13 @@ static int volumes_from_json(DesiredContext *c, size_t i, json_object *mounts, u
                         return compose_node_error(from->items[j], reterr, -ENOENT, path, container ?
                                                   "no service of this project runs as machine '%s'" :
                                                   "service '%s' is not defined", ref);
+                if (visited[k])         /* its mounts are there already (the first entry's mode) */
+                        continue;
+                visited[k] = true;
                 r = volumes_json(c, k, mounts, /* from= */ true, ro);
                 if (r < 0)
                         return r;
-                r = volumes_from_json(c, k, mounts, depth + 1, ro, reterr);
+                r = volumes_from_json(c, k, mounts, depth + 1, ro, visited, reterr);
                 if (r < 0)
                         return r;
         }
@@ -178,7 +181,7 @@ static ssize_t ipc_owner(DesiredContext *c, size_t i) {
 
 /* ipc: and shm_size: nspawn gives every machine an IPC namespace of its own and cannot join
  * another's, so what is shared is /dev/shm (POSIX shared memory): the owner's is a directory on
- * the host's /run that every service joining it mounts too (ipc: host: the host's /dev/shm);
+ * the host's /run (in a directory only root enters) that every service joining it mounts too (ipc: host: the host's /dev/shm);
  * System V IPC stays each machine's. shm_size sizes a /dev/shm of the service's own. */
 static int shm_json(DesiredContext *c, size_t i, json_object *mounts, NcError *reterr) {
         const ComposeNode *svc = c->units[i].node, *ipc = compose_map_get(svc, "ipc");
@@ -205,7 +208,7 @@ static int shm_json(DesiredContext *c, size_t i, json_object *mounts, NcError *r
                 shared = k != i && ipc_owner(c, k) == (ssize_t) i;
         if ((size_t) owner != i || shared) {
                 run = name_runtime_dir(c->name, c->units[owner].name);
-                dir = run ? path_join(run, "shm") : NULL;
+                dir = run ? path_join(run, "ipc/shm") : NULL;
                 if (!dir)
                         return -ENOMEM;
                 json_object_array_add(mounts, mount_json("shm", dir, "/dev/shm", false, ""));
@@ -344,12 +347,17 @@ static int secrets_json(DesiredContext *c, size_t i, const char *kind, json_obje
 }
 
 int desired_service_mounts(DesiredContext *c, size_t i, json_object *mounts, NcError *reterr) {
+        _cleanup_free_ bool *visited = NULL;
         int r;
 
         r = volumes_json(c, i, mounts, /* from= */ false, -1);
         if (r < 0)
                 return r;
-        r = volumes_from_json(c, i, mounts, 0, -1, reterr);
+        visited = calloc(c->n_units + 1, sizeof *visited);
+        if (!visited)
+                return -ENOMEM;
+        visited[i] = true;
+        r = volumes_from_json(c, i, mounts, 0, -1, visited, reterr);
         if (r < 0)
                 return r;
         r = tmpfs_json(c, i, mounts);

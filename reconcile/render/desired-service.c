@@ -289,6 +289,7 @@ int desired_service_limits(const ComposeNode *svc, const char *path, DesiredLimi
         if (pids && compose_node_int(pids, &l.pids) < 0)
                 return compose_node_error(pids, reterr, -EINVAL, path, "invalid pids limit '%s'",
                                           strempty(compose_node_str(pids)));
+        memory = 0;
         r = limit_bytes(compose_map_get(svc, "mem_reservation") ?: compose_map_get(res, "memory"), path,
                         "memory reservation", &memory, reterr);
         if (r < 0)

@@ -182,6 +182,8 @@ char *desired_service_unit(DesiredContext *c, size_t i, const char *hash, bool w
                 rp.restart = "on-failure";      /* systemd refuses Restart=always for Type=oneshot */
         unit_header(&b, c, desc);
         strbuf_printf(&b, "X-NspawnCompose-Service=%s\n", d->name);
+        if (d->replica > 1)     /* what tells a replica from a service, when scaling down removes it */
+                strbuf_printf(&b, "X-NspawnCompose-Replica-Of=%s\n", d->compose_name);
         strbuf_printf(&b, "X-NspawnCompose-Hash=%s\n", hash);
         service_unit_deps(&b, c, d, with_deps);
         if (rp.attempts > 0)

@@ -54,6 +54,7 @@ DesiredState *desired_state_free(DesiredState *s) {
         free(s->ports);
         free(s->project);
         strv_free(s->warnings);
+        strv_free(s->compose_services);
         free(s);
         return NULL;
 }
@@ -234,6 +235,9 @@ static int services_init(DesiredContext *c, NcError *reterr) {
                 unsigned k;
                 char path[300];
 
+                if (strv_extend(&c->state->compose_services, c->services->keys[i]->scalar) < 0)
+                        return -ENOMEM;
+
                 snprintf(path, sizeof path, "services.%s", c->services->keys[i]->scalar);
                 if (desired_replicas(c->services->items[i], &k) < 0)
                         return compose_node_error(c->services->items[i], reterr, -EINVAL, path,
@@ -283,9 +287,9 @@ static ssize_t service_index(DesiredContext *c, const char *name) {
 
 ssize_t desired_service_by_container(DesiredContext *c, const char *name) {
         for (size_t k = 0; k < c->state->n_services; k++) {
-                _cleanup_free_ char *docker = strjoin(c->name, "-", c->units[k].name, "-1");
+                _cleanup_free_ char *docker = NULL;
 
-                if (!docker)
+                if (asprintf(&docker, "%s-%s-%u", c->name, c->units[k].compose_name, c->units[k].replica) < 0)
                         return -ENOMEM;
                 if (streq(c->state->services[k].machine, name) || streq(docker, name))
                         return k;

@@ -85,6 +85,7 @@ typedef struct DesiredState {
         DesiredPort *ports;             /* in project.json order */
         size_t n_ports;
         char **warnings;                /* "file:line:col: key.path: message": ignored settings */
+        char **compose_services;        /* every service of the file, those with 0 replicas too */
 } DesiredState;
 
 /* The image a service runs: its image:, else for a service with build: docker compose's name for

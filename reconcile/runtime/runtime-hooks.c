@@ -30,9 +30,14 @@ struct RtHooks {
 RtHooks *rt_hooks_free(RtHooks *h) {
         if (!h)
                 return NULL;
-        if (h->pid > 0 && !h->finished)
-                (void) kill(-h->pid, SIGKILL);
         sd_event_source_disable_unref(h->child);
+        if (h->pid > 0) {       /* still running, or killed at the timeout: it goes, and is reaped */
+                siginfo_t si;
+
+                (void) kill(-h->pid, SIGKILL);
+                (void) kill(h->pid, SIGKILL);
+                (void) waitid(P_PID, h->pid, &si, WEXITED);
+        }
         sd_event_source_disable_unref(h->timer);
         health_leader_done(&h->leader);
         safe_close(h->null_fd);

@@ -225,18 +225,25 @@ int rt_rootfs_prepare(const ServicePaths *p, const ServiceSpec *s, NcError *rete
 
 /* "nocopy" or "subpath=…" among a volume's options: docker copies nothing into those. */
 /* A /dev/shm shared between machines: a directory on the host's /run (a tmpfs), sticky and
- * world-writable as /dev/shm is; the host's own /dev/shm (ipc: host) is there already. */
+ * world-writable as /dev/shm is, inside a directory only root may enter, so that no host user
+ * reaches the machines' shared memory; the host's own /dev/shm (ipc: host) is there already. */
 static int shm_dir_ensure(const char *dir, NcError *reterr) {
+        _cleanup_free_ char *parent = NULL;
         int r;
 
-        if (access(dir, F_OK) >= 0)
+        if (streq(dir, "/dev/shm"))
                 return 0;
-        r = mkdir_parents_and_self(dir, 0755);
-        if (r < 0)
-                return nc_error_set(reterr, r, "%s: %m", dir);
-        if (chmod(dir, 01777) < 0)
-                return nc_error_set(reterr, -errno, "%s: %m", dir);
-        return 0;
+        parent = path_dirname(dir);
+        if (!parent)
+                return -ENOMEM;
+        r = mkdir_parents_and_self(parent, 0700);
+        if (r >= 0 && chmod(parent, 0700) < 0)
+                r = -errno;
+        if (r >= 0 && mkdir(dir, 01777) < 0 && errno != EEXIST)
+                r = -errno;
+        if (r >= 0 && chmod(dir, 01777) < 0)
+                r = -errno;
+        return r < 0 ? nc_error_set(reterr, r, "%s: %m", dir) : 0;
 }
 
 static bool volume_copies(const ServiceMount *m) {

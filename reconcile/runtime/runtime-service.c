@@ -415,7 +415,9 @@ static int on_signal(sd_event_source *src, const struct signalfd_siginfo *si, vo
         if (s->running && s->spec->n_pre_stop > 0) {
                 s->pre_stopping = true;
                 r = rt_hooks_start(s->event, s->spec, s->image, s->leader_pid, s->spec->pre_stop, s->spec->n_pre_stop,
-                                   "pre_stop", s->spec->stop_grace_period_usec, pre_stop_done, s, &s->hooks, &err);
+                                   /* 0 would mean no bound: a second at least */
+                                   "pre_stop", MAX(s->spec->stop_grace_period_usec, (uint64_t) 1000000),
+                                   pre_stop_done, s, &s->hooks, &err);
                 if (r >= 0)
                         return 0;
                 log_warning_errno(r, "%s", err.message);

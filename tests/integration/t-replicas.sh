@@ -60,5 +60,37 @@ rc=0
 tb_nc up -d --scale nosuch=2 >/dev/null 2>&1 || rc=$?
 tb_assert_eq "$rc" 1 "--scale of an unknown service"
 
+# a service of its own named like a replica is an orphan when it leaves the file, not a replica
+tb_write_compose <<EOF
+services:
+  web:
+    image: $TB_REGISTRY/test/httpd:1
+    scale: 2
+  web-5:
+    image: $TB_REGISTRY/test/httpd:1
+EOF
+tb_nc up -d >/dev/null 2>&1
+tb_write_compose <<EOF
+services:
+  web:
+    image: $TB_REGISTRY/test/httpd:1
+    scale: 2
+EOF
+err=$(tb_nc up -d 2>&1 >/dev/null)
+tb_assert_contains "$err" "web-5) for this project" "web-5 is an orphan (client from before too)"
+tb_assert_eq "$(state web-5)" active "an orphan is kept without --remove-orphans"
+# scale: 0 runs nothing: its machines go
+tb_write_compose <<EOF
+services:
+  web:
+    image: $TB_REGISTRY/test/httpd:1
+    scale: 0
+  web-5:
+    image: $TB_REGISTRY/test/httpd:1
+EOF
+tb_nc up -d >/dev/null 2>&1
+tb_assert_eq "$(tb_unit_prop web LoadState) $(tb_unit_prop web-2 LoadState)" "not-found not-found" "scale: 0"
+tb_assert_eq "$(state web-5)" active "web-5 back in the file"
+
 tb_nc down >/dev/null 2>&1
 tb_assert_eq "$(tb_links)" "$links_before" "links after down"

@@ -465,7 +465,7 @@ TEST(ipc_and_shm) {
                 " 'by_name': {'image': 'x', 'ipc': 'container:shop-joiner-1'},"
                 " 'h': {'image': 'x', 'ipc': 'host'},"
                 " 'sized': {'image': 'x', 'shm_size': '2097152'}}}", NULL);
-        static const char shared[] = "\"type\": \"shm\",\n      \"source\": \"/run/nspawn-compose/shop/owner/shm\"";
+        static const char shared[] = "\"type\": \"shm\",\n      \"source\": \"/run/nspawn-compose/shop/owner/ipc/shm\"";
         NcError err = {};
 
         ASSERT_STRCONTAINS(file_content(s, "/etc/nspawn-compose/shop/owner.json"), shared);
