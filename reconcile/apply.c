@@ -593,9 +593,25 @@ static int execute_files(Reconcile *c, NcError *reterr) {
         return 0;
 }
 
+/* Writes @content into the /etc/hosts of @s's running machine, unless apply starts it anyway. */
+static void hosts_push(Reconcile *c, sd_bus **system, const DesiredService *s, const char *content) {
+        NcError err = {};
+        pid_t leader;
+
+        if (plan_has_action(c->plan, PLAN_START, s->name) || plan_has_action(c->plan, PLAN_RESTART, s->name))
+                return;
+        if (!*system && sd_bus_open_system(system) < 0)
+                return;
+        if (bus_machine_leader(*system, s->machine, &leader) < 0)
+                return;
+        if (service_hosts_update(leader, content, &err) < 0)
+                log_debug("Updating /etc/hosts of %s: %s", s->machine, err.message);
+}
+
 /* A running service whose hosts file changed (services came or went) gets it in place: the hosts
- * file is not part of its configuration hash, so it is not restarted for it. Best effort: a
- * machine that is not running reads the file when it starts. */
+ * file is not part of its configuration hash, so it is not restarted for it. A service in another's
+ * network namespace has that one's hosts file, so it gets that one's. Best effort: a machine that
+ * is not running reads the file when it starts. */
 static void refresh_hosts(Reconcile *c) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *system = NULL;
 
@@ -603,20 +619,14 @@ static void refresh_hosts(Reconcile *c) {
                 const PlanAction *a = &c->plan->actions[i];
                 const DesiredService *s = a->service ? desired_state_find_service(c->desired, a->service) : NULL;
                 const DesiredFile *f = desired_state_find_file(c->desired, strempty(a->path));
-                pid_t leader;
-                NcError err = {};
-                int r;
 
-                if (a->kind != PLAN_WRITE_FILE || !s || !f || !endswith(a->path, ".hosts") ||
-                    plan_has_action(c->plan, PLAN_START, s->name) || plan_has_action(c->plan, PLAN_RESTART, s->name))
+                if (a->kind != PLAN_WRITE_FILE || !s || !f || !endswith(a->path, ".hosts"))
                         continue;
-                if (!system && sd_bus_open_system(&system) < 0)
-                        return;
-                if (bus_machine_leader(system, s->machine, &leader) < 0)
-                        continue;
-                r = service_hosts_update(leader, f->content, &err);
-                if (r < 0)
-                        log_debug("Updating /etc/hosts of %s: %s", s->machine, err.message);
+                if (!s->netns_owner)
+                        hosts_push(c, &system, s, f->content);
+                for (size_t k = 0; k < c->desired->n_services; k++)
+                        if (streq_ptr(c->desired->services[k].netns_owner, s->name))
+                                hosts_push(c, &system, &c->desired->services[k], f->content);
         }
 }
 

@@ -25,6 +25,7 @@ DesiredState *desired_state_free(DesiredState *s) {
                 free(d->deps);
                 free(d->name);
                 free(d->compose_name);
+                free(d->netns_owner);
                 free(d->unit);
                 free(d->machine);
                 free(d->hash);
@@ -357,6 +358,9 @@ static int network_modes(DesiredContext *c, NcError *reterr) {
                         c->units[i].host_network = true;
                         c->units[i].netns_owner = -1;
                 }
+                if (c->units[i].netns_owner >= 0 &&
+                    !(c->state->services[i].netns_owner = strdup(c->units[c->units[i].netns_owner].name)))
+                        return -ENOMEM;
         }
         return 0;
 }

@@ -52,6 +52,8 @@ typedef struct DesiredService {
         DesiredDependency *deps;
         size_t n_deps;
         bool oneshot;                   /* a dependent waits for successful completion */
+        char *netns_owner;              /* network_mode service:/container: the service whose namespace,
+                                         * hostname and hosts file it has; NULL: its own */
         bool has_healthcheck;           /* compose defines a test (not NONE) */
         char **inputs;                  /* env_files, configs, secrets files hashed into H */
 } DesiredService;

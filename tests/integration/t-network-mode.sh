@@ -28,6 +28,7 @@ services:
     network_mode: host
     ports: ["18099:18098"]
     environment: { PORT: "18098", SERVICE: hostnet }
+${2:-}
 EOF
 }
 invocation() {
@@ -65,6 +66,16 @@ tb_assert_eq "$new" 1 "veths: web's only"
 rc=0
 tb_nc plan >/dev/null || rc=$?
 tb_assert_eq "$rc" 0 "plan after up"
+
+# a service more: web's hosts file changes, and side, in web's namespace, sees it without a restart
+s1=$(invocation side)
+write_compose 1 "  extra:
+    image: $TB_REGISTRY/test/httpd:1"
+tb_nc up -d >/dev/null 2>&1
+tb_assert_eq "$(invocation side)" "$s1" "side not restarted for a hosts change"
+tb_assert_eq "$(tb_nc exec -T side sh -c 'grep -c "[[:space:]]extra$" /etc/hosts')" 1 "side's /etc/hosts is web's, refreshed"
+write_compose 1
+tb_nc up -d --remove-orphans >/dev/null 2>&1
 
 # web recreated: side and side2 are recreated with it (web's namespace is a new one)
 s1=$(invocation side) s2=$(invocation side2) i1=$(invocation iso)
