@@ -33,13 +33,12 @@
  * in for any terminal we have. The exit status is the command's (126/127 when it cannot run). */
 
 typedef struct ExecArgs {
-        char **env;                     /* -e K=V, added to the service's environment */
-        const char *user, *workdir;
-        bool no_tty, detach;
+        CmdCommandArgs cmd;             /* -e K=V added to the service's environment, -u, -w, -d */
+        bool no_tty;
 } ExecArgs;
 
 static void exec_args_done(ExecArgs *a) {
-        a->env = strv_free(a->env);
+        cmd_command_args_done(&a->cmd);
 }
 
 const CmdOption cmd_exec_options[] = {
@@ -56,21 +55,13 @@ const CmdOption cmd_exec_options[] = {
 
 static int parse_exec_option(int id, const char *arg, void *userdata) {
         ExecArgs *a = userdata;
+        int r = cmd_parse_command_option(id, arg, &a->cmd);
 
+        if (r != 0)
+                return r < 0 ? r : 0;
         switch (id) {
         case 'T':
                 a->no_tty = true;
-                return 0;
-        case 'd':
-                a->detach = true;
-                return 0;
-        case 'e':
-                return strv_extend(&a->env, arg) < 0 ? log_oom() : 0;
-        case 'u':
-                a->user = arg;
-                return 0;
-        case 'w':
-                a->workdir = arg;
                 return 0;
         case 'i':
                 return cmd_parse_index(id, arg);
@@ -474,11 +465,11 @@ int cmd_exec(int argc, char *argv[], CmdGlobal *g) {
         r = exec_target_open(g, argv[optind], &t);
         if (r < 0)
                 return 1;
-        r = exec_environment(t.spec, t.image, a.env, &env);
+        r = exec_environment(t.spec, t.image, a.cmd.env, &env);
         if (r < 0)
                 return log_oom(), 1;
 
-        if (a.detach)
+        if (a.cmd.detach)
                 r = exec_io_null(&io);
         else if (!a.no_tty && isatty(STDIN_FILENO))
                 r = exec_io_tty(&t.leader, &io);
@@ -490,17 +481,17 @@ int cmd_exec(int argc, char *argv[], CmdGlobal *g) {
         fflush(stdout);
         r = health_spawn(&t.leader, &(HealthSpawn) {
                                  .argv = argv + optind + 1, .envp = env,
-                                 .user = a.user ?: service_user(t.spec, t.image),
-                                 .working_dir = a.workdir ?: service_working_dir(t.spec, t.image),
+                                 .user = a.cmd.user ?: service_user(t.spec, t.image),
+                                 .working_dir = a.cmd.workdir ?: service_working_dir(t.spec, t.image),
                                  .stdio = { io.stdio[0], io.stdio[1], io.stdio[2] },
                                  .cgroup_procs_fd = t.cgroup_fd,
                                  .controlling_tty = io.tty,
-                                 .die_with_parent = !a.detach,
+                                 .die_with_parent = !a.cmd.detach,
                                  .tag = "nspawn-compose exec",
                          }, &helper);
         if (r < 0)
                 return log_error_errno(r, "Cannot start the command: %m"), 1;
-        if (a.detach)
+        if (a.cmd.detach)
                 return 0;
         exec_io_close_command_ends(&io);
         pidfd = pidfd_open(helper, 0);

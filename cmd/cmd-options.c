@@ -84,6 +84,27 @@ int cmd_parse_format(int id, const char *arg, bool *ret_json) {
         return 0;
 }
 
+int cmd_parse_command_option(int id, const char *arg, CmdCommandArgs *a) {
+        switch (id) {
+        case 'd':
+                a->detach = true;
+                return 1;
+        case 'e':
+                return strv_extend(&a->env, arg) < 0 ? log_oom() : 1;
+        case 'u':
+                a->user = arg;
+                return 1;
+        case 'w':
+                a->workdir = arg;
+                return 1;
+        }
+        return 0;
+}
+
+void cmd_command_args_done(CmdCommandArgs *a) {
+        a->env = strv_free(a->env);
+}
+
 int cmd_parse_index(int id, const char *arg) {
         int n;
 

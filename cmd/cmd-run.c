@@ -56,29 +56,28 @@ const CmdOption cmd_run_options[] = {
 };
 
 typedef struct RunArgs {
-        bool detach, no_deps, rm;
-        char **env, **entrypoint;
-        const char *name, *user, *workdir;
+        CmdCommandArgs cmd;             /* -d, -e, -u, -w as exec's */
+        bool no_deps, rm;
+        char **entrypoint;
+        const char *name;
 } RunArgs;
 
 static void run_args_done(RunArgs *a) {
-        strv_free(a->env);
+        cmd_command_args_done(&a->cmd);
         strv_free(a->entrypoint);
 }
 
 static int parse_run_option(int id, const char *arg, void *userdata) {
         RunArgs *a = userdata;
+        int r = cmd_parse_command_option(id, arg, &a->cmd);
 
+        if (r != 0)
+                return r < 0 ? r : 0;
         switch (id) {
-        case 'd':
-                a->detach = true;
-                return 0;
         case 'E':
                 strv_free(a->entrypoint);
                 a->entrypoint = strv_split(arg, " \t\n");
                 return a->entrypoint ? 0 : log_oom();
-        case 'e':
-                return strv_extend(&a->env, arg) < 0 ? log_oom() : 0;
         case 'n':
                 a->name = arg;
                 return 0;
@@ -87,12 +86,6 @@ static int parse_run_option(int id, const char *arg, void *userdata) {
                 return 0;
         case 'r':
                 a->rm = true;
-                return 0;
-        case 'u':
-                a->user = arg;
-                return 0;
-        case 'w':
-                a->workdir = arg;
                 return 0;
         }
         return 0;
@@ -409,7 +402,7 @@ int cmd_run(int argc, char *argv[], CmdGlobal *g) {
                         .veths = veths, .addresses = addresses,
                         .entrypoint = a.entrypoint,
                         .command = argc - optind > 1 ? argv + optind + 1 : NULL,
-                        .environment = a.env, .user = a.user, .working_dir = a.workdir,
+                        .environment = a.cmd.env, .user = a.cmd.user, .working_dir = a.cmd.workdir,
                 }, &json, &err);
         if (r < 0)
                 return cmd_log_error(r, &err), CMD_EXIT_ERROR;
@@ -428,14 +421,14 @@ int cmd_run(int argc, char *argv[], CmdGlobal *g) {
                         return log_oom(), CMD_EXIT_ERROR;
         }
         cmd_progress(g, "Container", machine, "Creating");
-        r = start_unit(c->bus, unit, machine, spec_path, deps, a.detach, &error);
+        r = start_unit(c->bus, unit, machine, spec_path, deps, a.cmd.detach, &error);
         if (r < 0) {
                 log_error_errno(r, "Cannot start %s: %s", unit, error.message ?: strerror(-r));
                 (void) unlink(spec_path);
                 return CMD_EXIT_ERROR;
         }
         cmd_progress(g, "Container", machine, "Created");
-        if (a.detach) {
+        if (a.cmd.detach) {
                 printf("%s\n", machine);
                 return 0;
         }

@@ -84,6 +84,17 @@ int cmd_parse_choice(int id, const char *arg, const char * const *choices);
 int cmd_parse_format(int id, const char *arg, bool *ret_json);
 /* --index N: 1 is the only container a service has. */
 int cmd_parse_index(int id, const char *arg);
+
+/* What exec and run take alike for the command they run: -d, -e K[=V] (repeatable), -u, -w, each
+ * option's id its short letter. */
+typedef struct CmdCommandArgs {
+        char **env;
+        const char *user, *workdir;
+        bool detach;
+} CmdCommandArgs;
+/* 1 when @id is one of those (and taken), 0 when it is not, -errno (logged). */
+int cmd_parse_command_option(int id, const char *arg, CmdCommandArgs *a);
+void cmd_command_args_done(CmdCommandArgs *a);
 void cmd_help(const CmdVerb *v);
 /* Whether to color stdout (--ansi, NO_COLOR, a terminal). */
 bool cmd_color(const CmdGlobal *g);

@@ -18,6 +18,7 @@ void actual_unit_done(ActualUnit *u) {
         free(u->fragment_path);
         free(u->service);
         free(u->file_hash);
+        free(u->replica_of);
 }
 
 void actual_file_done(ActualFile *f) {

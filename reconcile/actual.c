@@ -499,7 +499,8 @@ static int unit_file_field(const char *content, const char *key, char **ret) {
         return *ret ? 1 : -ENOMEM;
 }
 
-/* Which service a unit runs and the configuration hash its file carries, from our marker lines. */
+/* Which service a unit runs (and whose replica it is), and the configuration hash its file carries,
+ * from our marker lines. */
 static int set_unit_services(ActualState *a) {
         for (size_t i = 0; i < a->n_units; i++) {
                 const ActualFile *f = NULL;
@@ -516,6 +517,9 @@ static int set_unit_services(ActualState *a) {
                 if (r < 0)
                         return r;
                 r = unit_file_field(f->content, "\nX-NspawnCompose-Hash=", &a->units[i].file_hash);
+                if (r < 0)
+                        return r;
+                r = unit_file_field(f->content, "\nX-NspawnCompose-Replica-Of=", &a->units[i].replica_of);
                 if (r < 0)
                         return r;
         }

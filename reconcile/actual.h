@@ -23,6 +23,7 @@ typedef struct ActualUnit {
         uint32_t n_restarts;
         char *service;                  /* X-NspawnCompose-Service from the file; NULL for target/network */
         char *file_hash;                /* X-NspawnCompose-Hash of the installed file, or NULL */
+        char *replica_of;               /* X-NspawnCompose-Replica-Of: replica N > 1 of this service, or NULL */
 } ActualUnit;
 
 typedef struct ActualFile {

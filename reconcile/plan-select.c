@@ -42,25 +42,10 @@ static int select_add_replicas(char ***set, const DesiredState *d, const char *s
 static bool is_scaled_down(const DesiredState *d, const ActualState *a, const char *service) {
         if (strv_contains(d->compose_services, service))
                 return true;
-        for (size_t i = 0; i < a->n_units; i++) {
-                const ActualUnit *u = &a->units[i];
-
-                if (!streq_ptr(u->service, service))
-                        continue;
-                for (size_t k = 0; k < a->n_files; k++) {
-                        const char *base = strrchr(a->files[k].path, '/'), *v;
-
-                        if (!base || !streq(base + 1, u->name) || !a->files[k].content)
-                                continue;
-                        v = strstr(a->files[k].content, "\nX-NspawnCompose-Replica-Of=");
-                        if (!v)
-                                continue;
-                        v += strlen("\nX-NspawnCompose-Replica-Of=");
-                        STRV_FOREACH(cs, d->compose_services)
-                                if (strncmp(v, *cs, strlen(*cs)) == 0 && v[strlen(*cs)] == '\n')
-                                        return true;
-                }
-        }
+        for (size_t i = 0; i < a->n_units; i++)
+                if (streq_ptr(a->units[i].service, service) && a->units[i].replica_of &&
+                    strv_contains(d->compose_services, a->units[i].replica_of))
+                        return true;
         return false;
 }
 

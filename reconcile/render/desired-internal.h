@@ -178,6 +178,8 @@ char *desired_project_json(DesiredContext *c);
 /* desired.c */
 int desired_add_file(DesiredState *s, const char *path, char *content, mode_t mode, const char *service);
 int desired_add_symlink(DesiredState *s, const char *path, const char *target);
+/* The service (machine) named @name: replica 1 for a compose service. -ENOENT when there is none. */
+ssize_t desired_service_index(DesiredContext *c, const char *name);
 /* The service whose machine is @name, or whose container docker compose would name @name (P-S-1):
  * the NAME of container:NAME. -ENOENT, -ENOMEM. */
 ssize_t desired_service_by_container(DesiredContext *c, const char *name);

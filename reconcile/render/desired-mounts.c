@@ -130,10 +130,7 @@ static int volumes_from_json(DesiredContext *c, size_t i, json_object *mounts, u
                         ro = ro_outer;
                 else if (mode)
                         ro = streq(mode, "ro");
-                k = container ? desired_service_by_container(c, ref) : -ENOENT;
-                for (size_t n = 0; !container && n < c->n_units; n++)
-                        if (streq(c->units[n].name, ref))
-                                k = n;
+                k = container ? desired_service_by_container(c, ref) : desired_service_index(c, ref);
                 if (k == -ENOMEM)
                         return -ENOMEM;
                 if (k < 0)
@@ -164,12 +161,9 @@ static ssize_t ipc_owner(DesiredContext *c, size_t i) {
 
                 if (streq(v, "host"))
                         return -1;
-                if ((x = startswith(v, "service:"))) {
-                        k = -ENOENT;
-                        for (size_t n = 0; n < c->n_units; n++)
-                                if (streq(c->units[n].name, x))
-                                        k = n;
-                } else if ((x = startswith(v, "container:")))
+                if ((x = startswith(v, "service:")))
+                        k = desired_service_index(c, x);
+                else if ((x = startswith(v, "container:")))
                         k = desired_service_by_container(c, x);
                 else
                         return k;

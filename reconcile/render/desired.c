@@ -279,7 +279,7 @@ static int services_init(DesiredContext *c, NcError *reterr) {
         return r;
 }
 
-static ssize_t service_index(DesiredContext *c, const char *name) {
+ssize_t desired_service_index(DesiredContext *c, const char *name) {
         for (size_t i = 0; i < c->state->n_services; i++)
                 if (streq(c->units[i].name, name))
                         return i;
@@ -306,7 +306,7 @@ static int network_mode_target(DesiredContext *c, size_t i, const ComposeNode *n
 
         snprintf(path, sizeof path, "services.%s.network_mode", c->units[i].name);
         if ((x = startswith(v, "service:"))) {
-                *ret = service_index(c, x);
+                *ret = desired_service_index(c, x);
                 if (*ret < 0)
                         return compose_node_error(n, reterr, -ENOENT, path, "service '%s' is not defined", x);
         } else {
@@ -438,7 +438,7 @@ static int dependency_add(DesiredContext *c, size_t i, const ComposeNode *key, c
         DesiredService *d = &c->state->services[i];
         const char *name = key->scalar, *cond = compose_map_get_str(v, "condition") ?: "service_started";
         bool required = compose_map_get_bool(v, "required", true);
-        ssize_t j = service_index(c, name);
+        ssize_t j = desired_service_index(c, name);
         _cleanup_free_ char *msg = NULL;
         char path[512];
 
