@@ -349,6 +349,10 @@ int cmd_run(int argc, char *argv[], CmdGlobal *g) {
                 return cmd_parse_exit(r);
         if (optind >= argc)
                 return log_error("requires at least 1 arg(s), only received 0"), CMD_EXIT_ERROR;
+        /* the machine's name and part of its unit's: what container_name may be */
+        if (a.name && !name_container_name_valid(a.name))
+                return log_error("invalid --name '%s': [a-zA-Z0-9] then [a-zA-Z0-9.-], at most 64 bytes", a.name),
+                        CMD_EXIT_ERROR;
         o.runtime = g->runtime;
         if (cmd_load_project(g, &p) < 0)
                 return CMD_EXIT_ERROR;

@@ -64,3 +64,7 @@ tb_assert_eq "$(tb_exec sh -c "ip -br link | grep -c '^vh-'" || true)" "$links" 
 rc=0
 tb_nc run --rm nosuch true 2>/dev/null || rc=$?
 tb_assert_eq "$rc" 1 "run of an unknown service"
+rc=0
+err=$(tb_nc run --rm --name ../x web true 2>&1) || rc=$?
+tb_assert_eq "$rc" 1 "run --name that is no machine name"
+tb_assert_contains "$err" "invalid --name '../x'" "its error"
