@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -189,20 +190,35 @@ static bool ports_collide(const FwPort *a, const PortInfo *ia, const FwPort *b, 
         return memcmp(&ia->host, &ib->host, in_addr_family_size(ia->family)) == 0;
 }
 
-/* Orders ports by host port, protocol and family: only neighbours can collide. */
+/* Two ports that collide but may share the host port: targets of one balanced group, on exactly
+ * the same host address. */
+static bool ports_balance(const FwPort *a, const PortInfo *ia, const FwPort *b, const PortInfo *ib) {
+        return a->balance && b->balance && streq(a->balance, b->balance) && ia->host_any == ib->host_any &&
+                ports_collide(a, ia, b, ib);
+}
+
+/* Orders ports by host port, protocol and family: only neighbours can collide. Equal ones keep
+ * the order written, which is the order of a balanced group's slots. */
 typedef struct PortRef {
         const FwPort *port;
         PortInfo info;
 } PortRef;
 
-static int port_ref_cmp(const void *x, const void *y) {
-        const PortRef *a = x, *b = y;
-
+static int port_ref_key_cmp(const PortRef *a, const PortRef *b) {
         if (a->port->host_port != b->port->host_port)
                 return a->port->host_port < b->port->host_port ? -1 : 1;
         if (a->info.protocol != b->info.protocol)
                 return a->info.protocol < b->info.protocol ? -1 : 1;
         return a->info.family - b->info.family;
+}
+
+static int port_ref_cmp(const void *x, const void *y) {
+        const PortRef *a = x, *b = y;
+        int c = port_ref_key_cmp(a, b);
+
+        if (c != 0)
+                return c;
+        return a->port < b->port ? -1 : a->port > b->port;
 }
 
 static int collision_error(const PortRef *a, const PortRef *b, NcError *reterr) {
@@ -214,27 +230,70 @@ static int collision_error(const PortRef *a, const PortRef *b, NcError *reterr) 
                             both_any ? "" : a->info.host_any ? b->port->host_ip : a->port->host_ip);
 }
 
-int fw_ports_check(const FwPort *ports, size_t n, NcError *reterr) {
+/* Where each port goes: a plain element (n_group 0), or slot @index of a balanced group. */
+typedef struct PortSlot {
+        unsigned n_group, index;
+} PortSlot;
+
+/* Numbers the members of the balanced group that starts at refs[i], within the run [i, end). */
+static int group_slots(const PortRef *refs, size_t i, size_t end, const FwPort *ports, PortSlot *slots,
+                       NcError *reterr) {
+        unsigned n = 0;
+
+        for (size_t j = i; j < end; j++)
+                if (ports_balance(refs[i].port, &refs[i].info, refs[j].port, &refs[j].info))
+                        slots[refs[j].port - ports].index = n++;
+        if (n > FW_BALANCE_MAX)
+                return nc_error_set(reterr, -E2BIG, "%u replicas of '%s' share host port %u/%s: at most %u can",
+                                    n, refs[i].port->balance, refs[i].port->host_port,
+                                    protocol_name(refs[i].info.protocol), FW_BALANCE_MAX);
+        for (size_t j = i; j < end; j++)
+                if (ports_balance(refs[i].port, &refs[i].info, refs[j].port, &refs[j].info))
+                        slots[refs[j].port - ports].n_group = n;
+        return 0;
+}
+
+/* Checks every port and that no two claim one host address, port and protocol unless they form a
+ * balanced group; fills slots[0..n) when given. */
+static int ports_check(const FwPort *ports, size_t n, PortSlot *slots, NcError *reterr) {
+        _cleanup_free_ PortSlot *own = NULL;
         _cleanup_free_ PortRef *refs = NULL;
         int r;
 
         refs = calloc(n ?: 1, sizeof *refs);
-        if (!refs)
+        if (!slots)
+                slots = own = calloc(n ?: 1, sizeof *own);
+        if (!refs || !slots)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
                 refs[i].port = &ports[i];
+                slots[i] = (PortSlot) {};
                 r = port_parse(&ports[i], &refs[i].info, reterr);
                 if (r < 0)
                         return r;
         }
         /* Within a group of equal keys, the message names the services in the order written. */
         qsort(refs, n, sizeof *refs, port_ref_cmp);
-        for (size_t i = 0; i < n; i++)
-                for (size_t j = i + 1; j < n && port_ref_cmp(&refs[i], &refs[j]) == 0; j++)
-                        if (ports_collide(refs[i].port, &refs[i].info, refs[j].port, &refs[j].info))
-                                return refs[i].port < refs[j].port ? collision_error(&refs[i], &refs[j], reterr) :
-                                                                      collision_error(&refs[j], &refs[i], reterr);
+        for (size_t i = 0, end; i < n; i = end) {
+                for (end = i + 1; end < n && port_ref_key_cmp(&refs[i], &refs[end]) == 0; end++)
+                        ;
+                for (size_t a = i; a < end; a++)
+                        for (size_t b = a + 1; b < end; b++)
+                                if (ports_collide(refs[a].port, &refs[a].info, refs[b].port, &refs[b].info) &&
+                                    !ports_balance(refs[a].port, &refs[a].info, refs[b].port, &refs[b].info))
+                                        return collision_error(&refs[a], &refs[b], reterr);
+                for (size_t a = i; a < end; a++)
+                        if (refs[a].port->balance && slots[refs[a].port - ports].n_group == 0) {
+                                r = group_slots(refs, a, end, ports, slots, reterr);
+                                if (r < 0)
+                                        return r;
+                        }
+        }
         return 0;
+}
+
+int fw_ports_check(const FwPort *ports, size_t n, NcError *reterr) {
+        return ports_check(ports, n, NULL, reterr);
 }
 
 static int elems_push(FwElem **elems, size_t *n, FwElem **ret) {
@@ -260,10 +319,14 @@ static int elem_comment(FwElem *e, const char *project, const char *name, NcErro
         return 0;
 }
 
-int fw_port_to_elems(const char *project, const FwPort *p, FwElem **elems, size_t *n, NcError *reterr) {
+int fw_port_to_elems(const char *project, const FwPort *p, unsigned n_group, unsigned index,
+                     FwElem **elems, size_t *n, NcError *reterr) {
+        bool balanced = n_group > 1;
         PortInfo pi;
         FwElem *e;
         int r;
+
+        assert(!balanced || (n_group <= FW_BALANCE_MAX && index < n_group));
 
         r = port_parse(p, &pi, reterr);
         if (r < 0)
@@ -272,13 +335,20 @@ int fw_port_to_elems(const char *project, const FwPort *p, FwElem **elems, size_
         if (r < 0)
                 return r;
         if (pi.family == AF_INET)
-                e->set = pi.host_any ? FW_SET_PUB4 : FW_SET_PUB4_ADDR;
+                e->set = balanced ? (pi.host_any ? FW_SET_LB4 : FW_SET_LB4_ADDR) :
+                                    (pi.host_any ? FW_SET_PUB4 : FW_SET_PUB4_ADDR);
         else
-                e->set = pi.host_any ? FW_SET_PUB6 : FW_SET_PUB6_ADDR;
+                e->set = balanced ? (pi.host_any ? FW_SET_LB6 : FW_SET_LB6_ADDR) :
+                                    (pi.host_any ? FW_SET_PUB6 : FW_SET_PUB6_ADDR);
         if (!pi.host_any)
                 put_addr(e->key, &e->key_len, pi.family, &pi.host);
         put_word(e->key, &e->key_len, &pi.protocol, 1);
         put_port(e->key, &e->key_len, p->host_port);
+        if (balanced) {
+                uint32_t slot = fw_slot_base(n_group) + index;  /* a register value: host order */
+
+                put_word(e->key, &e->key_len, &slot, sizeof slot);
+        }
         put_addr(e->data, &e->data_len, pi.family, &pi.target);
         put_port(e->data, &e->data_len, p->target_port);
         return elem_comment(e, project, p->service, reterr);
@@ -380,17 +450,21 @@ static void elems_dedup(FwElem *elems, size_t from, size_t *n) {
 int fw_project_elems(const char *project, const FwPort *ports, size_t n_ports,
                      const FwNetwork *networks, size_t n_networks,
                      FwElem **ret, size_t *ret_n, NcError *reterr) {
+        _cleanup_free_ PortSlot *slots = NULL;
         _cleanup_free_ FwElem *elems = NULL;
         size_t n = 0, n_port_elems;
         int r;
 
         if (isempty(project) || strchr(project, '/'))
                 return nc_error_set(reterr, -EINVAL, "invalid project name '%s'", strempty(project));
-        r = fw_ports_check(ports, n_ports, reterr);
+        slots = calloc(n_ports ?: 1, sizeof *slots);
+        if (!slots)
+                return -ENOMEM;
+        r = ports_check(ports, n_ports, slots, reterr);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n_ports; i++) {
-                r = fw_port_to_elems(project, &ports[i], &elems, &n, reterr);
+                r = fw_port_to_elems(project, &ports[i], slots[i].n_group, slots[i].index, &elems, &n, reterr);
                 if (r < 0)
                         return r;
         }
@@ -440,16 +514,30 @@ bool fw_elem_owned_by(const FwElem *e, const char *project) {
         return rest && *rest == '/';
 }
 
+/* The group size whose slot range holds @slot, and the place in it; false for no such range. */
+static bool slot_decode(uint32_t slot, unsigned *ret_n, unsigned *ret_index) {
+        for (unsigned n = 2; n <= FW_BALANCE_MAX; n++)
+                if (slot >= fw_slot_base(n) && slot < fw_slot_base(n) + n) {
+                        *ret_n = n;
+                        *ret_index = slot - fw_slot_base(n);
+                        return true;
+                }
+        return false;
+}
+
 int fw_elem_mapping(const FwElem *e, FwMapping *ret) {
+        const FwSetDef *d = &fw_set_defs[e->set];
         FwMapping m = {};
         size_t off = 0, alen;
         uint16_t port;
 
-        if (e->set > FW_SET_PUB6_ADDR)
+        if (!fw_set_is_port(e->set))
                 return -EINVAL;
-        m.family = e->set <= FW_SET_PUB4_ADDR ? AF_INET : AF_INET6;
+        m.family = d->family;
         alen = in_addr_family_size(m.family);
-        m.host_any = e->set == FW_SET_PUB4 || e->set == FW_SET_PUB6;
+        m.host_any = !d->by_addr;
+        if (e->key_len != (d->by_addr ? alen : 0) + 8 + (d->slot ? 4 : 0))
+                return -EBADMSG;
         if (!m.host_any) {
                 memcpy(m.host.bytes, e->key, alen);
                 off = alen;
@@ -457,6 +545,13 @@ int fw_elem_mapping(const FwElem *e, FwMapping *ret) {
         m.protocol = e->key[off];
         memcpy(&port, e->key + off + 4, 2);
         m.host_port = ntohs(port);
+        if (d->slot) {
+                uint32_t slot;
+
+                memcpy(&slot, e->key + off + 8, sizeof slot);
+                if (!slot_decode(slot, &m.n_group, &m.index))
+                        return -EBADMSG;
+        }
         memcpy(m.target.bytes, e->data, alen);
         memcpy(&port, e->data + alen, 2);
         m.target_port = ntohs(port);
@@ -479,9 +574,13 @@ const char *fw_elem_format(const FwElem *e, char *buf, size_t size) {
         FwAddr a = {};
 
         if (fw_elem_mapping(e, &m) >= 0) {
-                snprintf(buf, size, "%s %s%s%s/%u -> %s:%u (%s)", set,
+                char g[32] = "";
+
+                if (m.n_group > 0)
+                        snprintf(g, sizeof g, " [%u/%u]", m.index + 1, m.n_group);
+                snprintf(buf, size, "%s %s%s%s/%u%s -> %s:%u (%s)", set,
                          m.host_any ? "" : addr_format(m.family, &m.host, h, sizeof h), m.host_any ? "" : " ",
-                         protocol_name(m.protocol), m.host_port,
+                         protocol_name(m.protocol), m.host_port, g,
                          addr_format(m.family, &m.target, t, sizeof t), m.target_port, e->comment);
                 return buf;
         }

@@ -28,23 +28,34 @@ enum {
         TYPE_IP6ADDR = 8,
         TYPE_INET_PROTOCOL = 12,
         TYPE_INET_SERVICE = 13,
+        TYPE_MARK = 19,
         TYPE_IFNAME = FW_TYPE_IFNAME,
         TYPE_BITS = 6,
 };
 
 #define CONCAT2(a, b) (((a) << TYPE_BITS) | (b))
 #define CONCAT3(a, b, c) CONCAT2(CONCAT2(a, b), c)
+#define CONCAT4(a, b, c, d) CONCAT2(CONCAT3(a, b, c), d)
 #define PROTO_PORT CONCAT2(TYPE_INET_PROTOCOL, TYPE_INET_SERVICE)
+#define PROTO_PORT_SLOT CONCAT3(TYPE_INET_PROTOCOL, TYPE_INET_SERVICE, TYPE_MARK)
 
 const FwSetDef fw_set_defs[_FW_SET_MAX] = {
         [FW_SET_PUB4] = { "pub4", NFT_SET_MAP, PROTO_PORT, 8,
-                          CONCAT2(TYPE_IPADDR, TYPE_INET_SERVICE), 8 },
+                          CONCAT2(TYPE_IPADDR, TYPE_INET_SERVICE), 8, AF_INET },
         [FW_SET_PUB4_ADDR] = { "pub4_addr", NFT_SET_MAP, CONCAT3(TYPE_IPADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE), 12,
-                               CONCAT2(TYPE_IPADDR, TYPE_INET_SERVICE), 8 },
+                               CONCAT2(TYPE_IPADDR, TYPE_INET_SERVICE), 8, AF_INET, .by_addr = true },
         [FW_SET_PUB6] = { "pub6", NFT_SET_MAP, PROTO_PORT, 8,
-                          CONCAT2(TYPE_IP6ADDR, TYPE_INET_SERVICE), 20 },
+                          CONCAT2(TYPE_IP6ADDR, TYPE_INET_SERVICE), 20, AF_INET6 },
         [FW_SET_PUB6_ADDR] = { "pub6_addr", NFT_SET_MAP, CONCAT3(TYPE_IP6ADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE), 24,
-                               CONCAT2(TYPE_IP6ADDR, TYPE_INET_SERVICE), 20 },
+                               CONCAT2(TYPE_IP6ADDR, TYPE_INET_SERVICE), 20, AF_INET6, .by_addr = true },
+        [FW_SET_LB4] = { "lb4", NFT_SET_MAP, PROTO_PORT_SLOT, 12,
+                         CONCAT2(TYPE_IPADDR, TYPE_INET_SERVICE), 8, AF_INET, .slot = true },
+        [FW_SET_LB4_ADDR] = { "lb4_addr", NFT_SET_MAP, CONCAT4(TYPE_IPADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE, TYPE_MARK), 16,
+                              CONCAT2(TYPE_IPADDR, TYPE_INET_SERVICE), 8, AF_INET, .by_addr = true, .slot = true },
+        [FW_SET_LB6] = { "lb6", NFT_SET_MAP, PROTO_PORT_SLOT, 12,
+                         CONCAT2(TYPE_IP6ADDR, TYPE_INET_SERVICE), 20, AF_INET6, .slot = true },
+        [FW_SET_LB6_ADDR] = { "lb6_addr", NFT_SET_MAP, CONCAT4(TYPE_IP6ADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE, TYPE_MARK), 28,
+                              CONCAT2(TYPE_IP6ADDR, TYPE_INET_SERVICE), 20, AF_INET6, .by_addr = true, .slot = true },
         [FW_SET_NETS4] = { "nets4", NFT_SET_INTERVAL, TYPE_IPADDR, 4 },
         [FW_SET_NETS6] = { "nets6", NFT_SET_INTERVAL, TYPE_IP6ADDR, 16 },
         [FW_SET_MASQ4] = { "masq4", NFT_SET_INTERVAL, TYPE_IPADDR, 4 },
@@ -227,26 +238,26 @@ enum {
 };
 
 /* iifname @lnet_ifs ip daddr 127.0.0.0/8 drop   (route_localnet=1 must not expose the host's 127/8) */
-static bool rule_lnet_daddr(struct nftnl_rule *r) {
+static bool rule_lnet_daddr(struct nftnl_rule *r, _unused_ unsigned n) {
         return meta(r, NFT_META_IIFNAME, NFT_REG32_00) &&
                 lookup(r, NFT_REG32_00, FW_SET_LNET_IFS, false, false) &&
                 ip_loopback(r, IP_DADDR) && verdict(r, NF_DROP, NULL);
 }
 
 /* iifname @lnet_ifs ip saddr 127.0.0.0/8 drop   (nor accept spoofed loopback sources) */
-static bool rule_lnet_saddr(struct nftnl_rule *r) {
+static bool rule_lnet_saddr(struct nftnl_rule *r, _unused_ unsigned n) {
         return meta(r, NFT_META_IIFNAME, NFT_REG32_00) &&
                 lookup(r, NFT_REG32_00, FW_SET_LNET_IFS, false, false) &&
                 ip_loopback(r, IP_SADDR) && verdict(r, NF_DROP, NULL);
 }
 
 /* fib daddr type local jump published */
-static bool rule_jump_published(struct nftnl_rule *r) {
+static bool rule_jump_published(struct nftnl_rule *r, _unused_ unsigned n) {
         return fib_daddr_local(r) && verdict(r, NFT_JUMP, fw_chain_defs[FW_CHAIN_PUBLISHED].name);
 }
 
 /* ip6 daddr ::1 return   (no route_localnet for IPv6: a DNATed ::1 would hang, not be refused) */
-static bool rule_no_ip6_loopback(struct nftnl_rule *r) {
+static bool rule_no_ip6_loopback(struct nftnl_rule *r, _unused_ unsigned n) {
         return nfproto(r, NFPROTO_IPV6) &&
                 payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP6_DADDR, 16, NFT_REG32_00) &&
                 cmp(r, NFT_CMP_EQ, &in6addr_loopback, sizeof in6addr_loopback) &&
@@ -260,7 +271,7 @@ static bool proto_port(struct nftnl_rule *r, uint32_t reg) {
 }
 
 /* dnat ip to ip daddr . meta l4proto . th dport map @pub4_addr */
-static bool rule_pub4_addr(struct nftnl_rule *r) {
+static bool rule_pub4_addr(struct nftnl_rule *r, _unused_ unsigned n) {
         return nfproto(r, NFPROTO_IPV4) &&
                 payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP_DADDR, 4, NFT_REG32_00) &&
                 proto_port(r, NFT_REG32_01) && lookup(r, NFT_REG32_00, FW_SET_PUB4_ADDR, true, false) &&
@@ -268,13 +279,13 @@ static bool rule_pub4_addr(struct nftnl_rule *r) {
 }
 
 /* dnat ip to meta l4proto . th dport map @pub4 */
-static bool rule_pub4(struct nftnl_rule *r) {
+static bool rule_pub4(struct nftnl_rule *r, _unused_ unsigned n) {
         return nfproto(r, NFPROTO_IPV4) && proto_port(r, NFT_REG32_00) &&
                 lookup(r, NFT_REG32_00, FW_SET_PUB4, true, false) && dnat(r, NFPROTO_IPV4, NFT_REG32_01);
 }
 
 /* dnat ip6 to ip6 daddr . meta l4proto . th dport map @pub6_addr   (the address fills 4 registers) */
-static bool rule_pub6_addr(struct nftnl_rule *r) {
+static bool rule_pub6_addr(struct nftnl_rule *r, _unused_ unsigned n) {
         return nfproto(r, NFPROTO_IPV6) &&
                 payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP6_DADDR, 16, NFT_REG32_00) &&
                 proto_port(r, NFT_REG32_04) && lookup(r, NFT_REG32_00, FW_SET_PUB6_ADDR, true, false) &&
@@ -282,32 +293,73 @@ static bool rule_pub6_addr(struct nftnl_rule *r) {
 }
 
 /* dnat ip6 to meta l4proto . th dport map @pub6 */
-static bool rule_pub6(struct nftnl_rule *r) {
+static bool rule_pub6(struct nftnl_rule *r, _unused_ unsigned n) {
         return nfproto(r, NFPROTO_IPV6) && proto_port(r, NFT_REG32_00) &&
                 lookup(r, NFT_REG32_00, FW_SET_PUB6, true, false) && dnat(r, NFPROTO_IPV6, NFT_REG32_04);
 }
 
+/* numgen inc mod @n offset fw_slot_base(@n) into @reg */
+static bool numgen_slot(struct nftnl_rule *r, uint32_t reg, unsigned n) {
+        struct nftnl_expr *e = nftnl_expr_alloc("numgen");
+
+        if (!e)
+                return false;
+        nftnl_expr_set_u32(e, NFTNL_EXPR_NG_DREG, reg);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_NG_MODULUS, n);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_NG_TYPE, NFT_NG_INCREMENTAL);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_NG_OFFSET, fw_slot_base(n));
+        return add_expr(r, e);
+}
+
+/* dnat ip to ip daddr . meta l4proto . th dport . numgen inc mod N offset O map @lb4_addr */
+static bool rule_lb4_addr(struct nftnl_rule *r, unsigned n) {
+        return nfproto(r, NFPROTO_IPV4) &&
+                payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP_DADDR, 4, NFT_REG32_00) &&
+                proto_port(r, NFT_REG32_01) && numgen_slot(r, NFT_REG32_03, n) &&
+                lookup(r, NFT_REG32_00, FW_SET_LB4_ADDR, true, false) && dnat(r, NFPROTO_IPV4, NFT_REG32_01);
+}
+
+/* dnat ip to meta l4proto . th dport . numgen inc mod N offset O map @lb4 */
+static bool rule_lb4(struct nftnl_rule *r, unsigned n) {
+        return nfproto(r, NFPROTO_IPV4) && proto_port(r, NFT_REG32_00) && numgen_slot(r, NFT_REG32_02, n) &&
+                lookup(r, NFT_REG32_00, FW_SET_LB4, true, false) && dnat(r, NFPROTO_IPV4, NFT_REG32_01);
+}
+
+/* dnat ip6 to ip6 daddr . meta l4proto . th dport . numgen inc mod N offset O map @lb6_addr */
+static bool rule_lb6_addr(struct nftnl_rule *r, unsigned n) {
+        return nfproto(r, NFPROTO_IPV6) &&
+                payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP6_DADDR, 16, NFT_REG32_00) &&
+                proto_port(r, NFT_REG32_04) && numgen_slot(r, NFT_REG32_06, n) &&
+                lookup(r, NFT_REG32_00, FW_SET_LB6_ADDR, true, false) && dnat(r, NFPROTO_IPV6, NFT_REG32_04);
+}
+
+/* dnat ip6 to meta l4proto . th dport . numgen inc mod N offset O map @lb6 */
+static bool rule_lb6(struct nftnl_rule *r, unsigned n) {
+        return nfproto(r, NFPROTO_IPV6) && proto_port(r, NFT_REG32_00) && numgen_slot(r, NFT_REG32_02, n) &&
+                lookup(r, NFT_REG32_00, FW_SET_LB6, true, false) && dnat(r, NFPROTO_IPV6, NFT_REG32_04);
+}
+
 /* ct status dnat ip saddr 127.0.0.0/8 masquerade   (a machine cannot answer the host's 127.0.0.1) */
-static bool rule_masq_localhost(struct nftnl_rule *r) {
+static bool rule_masq_localhost(struct nftnl_rule *r, _unused_ unsigned n) {
         return ct_status_dnat(r) && ip_loopback(r, IP_SADDR) && masq(r);
 }
 
 /* ct status dnat ip saddr @nets4 masquerade   (hairpin, see the top of this file) */
-static bool rule_hairpin4(struct nftnl_rule *r) {
+static bool rule_hairpin4(struct nftnl_rule *r, _unused_ unsigned n) {
         return ct_status_dnat(r) && nfproto(r, NFPROTO_IPV4) &&
                 payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP_SADDR, 4, NFT_REG32_00) &&
                 lookup(r, NFT_REG32_00, FW_SET_NETS4, false, false) && masq(r);
 }
 
 /* ct status dnat ip6 saddr @nets6 masquerade */
-static bool rule_hairpin6(struct nftnl_rule *r) {
+static bool rule_hairpin6(struct nftnl_rule *r, _unused_ unsigned n) {
         return ct_status_dnat(r) && nfproto(r, NFPROTO_IPV6) &&
                 payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP6_SADDR, 16, NFT_REG32_00) &&
                 lookup(r, NFT_REG32_00, FW_SET_NETS6, false, false) && masq(r);
 }
 
 /* ip saddr @masq4 ip daddr != @nets4 masquerade   (outbound; between project subnets keep sources) */
-static bool rule_masq4(struct nftnl_rule *r) {
+static bool rule_masq4(struct nftnl_rule *r, _unused_ unsigned n) {
         return nfproto(r, NFPROTO_IPV4) &&
                 payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP_SADDR, 4, NFT_REG32_00) &&
                 lookup(r, NFT_REG32_00, FW_SET_MASQ4, false, false) &&
@@ -316,7 +368,7 @@ static bool rule_masq4(struct nftnl_rule *r) {
 }
 
 /* ip6 saddr @masq6 ip6 daddr != @nets6 masquerade */
-static bool rule_masq6(struct nftnl_rule *r) {
+static bool rule_masq6(struct nftnl_rule *r, _unused_ unsigned n) {
         return nfproto(r, NFPROTO_IPV6) &&
                 payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP6_SADDR, 16, NFT_REG32_00) &&
                 lookup(r, NFT_REG32_00, FW_SET_MASQ6, false, false) &&
@@ -327,8 +379,17 @@ static bool rule_masq6(struct nftnl_rule *r) {
 typedef struct FwRuleDef {
         FwChainId chain;
         const char *tag;
-        bool (*build)(struct nftnl_rule *r);
+        bool (*build)(struct nftnl_rule *r, unsigned n);
+        unsigned n;                     /* the balanced rules: group size */
 } FwRuleDef;
+
+#define LB_RULE(name, k) { FW_CHAIN_PUBLISHED, "nspawn-compose: " #name " mod " #k, rule_##name, k }
+#define LB_RULES(name)                                                                  \
+        LB_RULE(name, 2), LB_RULE(name, 3), LB_RULE(name, 4), LB_RULE(name, 5),         \
+        LB_RULE(name, 6), LB_RULE(name, 7), LB_RULE(name, 8), LB_RULE(name, 9),         \
+        LB_RULE(name, 10), LB_RULE(name, 11), LB_RULE(name, 12), LB_RULE(name, 13),     \
+        LB_RULE(name, 14), LB_RULE(name, 15), LB_RULE(name, 16)
+static_assert(FW_BALANCE_MAX == 16, "LB_RULES() lists 2..16");
 
 /* In chain order; the tag is the rule's comment and how a dump recognizes it. */
 static const FwRuleDef rule_defs[] = {
@@ -338,6 +399,10 @@ static const FwRuleDef rule_defs[] = {
         { FW_CHAIN_PUBLISHED, "nspawn-compose: pub4", rule_pub4 },
         { FW_CHAIN_PUBLISHED, "nspawn-compose: pub6_addr", rule_pub6_addr },
         { FW_CHAIN_PUBLISHED, "nspawn-compose: pub6", rule_pub6 },
+        LB_RULES(lb4_addr),
+        LB_RULES(lb4),
+        LB_RULES(lb6_addr),
+        LB_RULES(lb6),
         { FW_CHAIN_PREROUTING, "nspawn-compose: published", rule_jump_published },
         { FW_CHAIN_OUTPUT, "nspawn-compose: no ::1", rule_no_ip6_loopback },
         { FW_CHAIN_OUTPUT, "nspawn-compose: published", rule_jump_published },
@@ -383,7 +448,7 @@ struct nftnl_rule *fw_rule_build(FwChainId chain, size_t i) {
             nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, fw_chain_defs[chain].name) < 0)
                 return NULL;
         u = fw_udata_strz(NFTNL_UDATA_RULE_COMMENT, d->tag);
-        if (nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, u.buf, u.len) < 0 || !d->build(r))
+        if (nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, u.buf, u.len) < 0 || !d->build(r, d->n))
                 return NULL;
         return TAKE_PTR(r);
 }

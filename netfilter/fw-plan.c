@@ -74,6 +74,63 @@ static void plan_elems(const FwElem **have, size_t n_have, const FwElem **want, 
         }
 }
 
+/* The first of have[0..n) not before @probe. */
+static size_t lower_bound(const FwElem **have, size_t n, const FwElem *probe) {
+        size_t lo = 0, hi = n;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+
+                if (fw_elem_key_cmp(have[mid], probe) < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
+
+/* A plain port (pub*) and a balanced one (lb*) on the same host address, port and protocol live in
+ * sibling maps under different keys, and the kernel would take the pub* one first: the one of
+ * another owner that claims @w's port there, or NULL. */
+static const FwElem *sibling_claim(const FwElem **have, size_t n_have, const FwElem *w, const char *project) {
+        FwElem probe = {};
+        size_t i;
+
+        if (!fw_set_is_port(w->set))
+                return NULL;
+        if (fw_set_defs[w->set].slot) {
+                /* the pub* key is the lb* key without its slot */
+                probe.set = w->set - (FW_SET_LB4 - FW_SET_PUB4);
+                probe.key_len = w->key_len - 4;
+                memcpy(probe.key, w->key, probe.key_len);
+                i = lower_bound(have, n_have, &probe);
+                if (i < n_have && fw_elem_same_key(have[i], &probe) && !fw_elem_owned_by(have[i], project))
+                        return have[i];
+                return NULL;
+        }
+        /* every lb* key with the pub* key as prefix: slot 0 sorts first */
+        probe.set = w->set + (FW_SET_LB4 - FW_SET_PUB4);
+        probe.key_len = w->key_len + 4;
+        memcpy(probe.key, w->key, w->key_len);
+        for (i = lower_bound(have, n_have, &probe);
+             i < n_have && have[i]->set == probe.set && memcmp(have[i]->key, w->key, w->key_len) == 0; i++)
+                if (!fw_elem_owned_by(have[i], project))
+                        return have[i];
+        return NULL;
+}
+
+static void plan_sibling_conflicts(const FwElem **have, size_t n_have, const FwElem **want, size_t n_want,
+                                   const char *project, FwPlan *p) {
+        for (size_t j = 0; j < n_want; j++) {
+                const FwElem *o = sibling_claim(have, n_have, want[j], project);
+
+                if (o) {
+                        p->conflict[p->n_conflict] = want[j];
+                        p->conflict_owner[p->n_conflict++] = o;
+                }
+        }
+}
+
 int fw_plan_compute(const FwSnapshot *s, const char *project, const FwElem *want, size_t n_want,
                     bool remove, FwPlan *ret) {
         _cleanup_free_ const FwElem **have = NULL, **wants = NULL;
@@ -86,13 +143,15 @@ int fw_plan_compute(const FwSnapshot *s, const char *project, const FwElem *want
         p.del = calloc(n, sizeof *p.del);
         p.alt_old = calloc(n, sizeof *p.alt_old);
         p.alt_new = calloc(n, sizeof *p.alt_new);
-        p.conflict = calloc(n, sizeof *p.conflict);
-        p.conflict_owner = calloc(n, sizeof *p.conflict_owner);
+        /* a wanted element may conflict both under its key and in its sibling map */
+        p.conflict = calloc(n + n_want, sizeof *p.conflict);
+        p.conflict_owner = calloc(n + n_want, sizeof *p.conflict_owner);
         if (!have || !wants || !p.add || !p.del || !p.alt_old || !p.alt_new || !p.conflict || !p.conflict_owner) {
                 fw_plan_done(&p);
                 return -ENOMEM;
         }
         plan_elems(have, s->n_elems, wants, remove ? 0 : n_want, project, &p);
+        plan_sibling_conflicts(have, s->n_elems, wants, remove ? 0 : n_want, project, &p);
         if (remove)
                 /* Leave a broken structure alone; drop the table once nobody else has elements. */
                 p.table_delete = s->table && p.n_del == s->n_elems;

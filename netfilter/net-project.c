@@ -38,6 +38,8 @@ static json_object *port_to_json(const FwPort *p) {
         json_object_object_add(j, "target_ip", json_object_new_string(p->target_ip));
         json_object_object_add(j, "target_port", json_object_new_int(p->target_port));
         json_object_object_add(j, "allocated", json_object_new_boolean(p->allocated));
+        if (p->balance)
+                json_object_object_add(j, "balance", json_object_new_string(p->balance));
         return j;
 }
 
@@ -136,6 +138,7 @@ static int parse_ports(NetProjectFile *f, json_object *list, const char *path, N
                         .target_ip = jstr(o, "target_ip"),
                         .target_port = jport(o, "target_port"),
                         .allocated = jbool(o, "allocated"),
+                        .balance = jstr(o, "balance"),
                 };
                 if (!p->service || !p->target_ip)
                         return nc_error_set(reterr, -EINVAL, "%s: ports[%zu]: service and target_ip expected", path, i);

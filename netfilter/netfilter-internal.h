@@ -50,6 +50,10 @@ typedef enum FwSetId {
         FW_SET_PUB4_ADDR,
         FW_SET_PUB6,
         FW_SET_PUB6_ADDR,
+        FW_SET_LB4,                     /* the port sets come first, pub* before lb* */
+        FW_SET_LB4_ADDR,
+        FW_SET_LB6,
+        FW_SET_LB6_ADDR,
         FW_SET_NETS4,
         FW_SET_NETS6,
         FW_SET_MASQ4,
@@ -64,7 +68,21 @@ typedef struct FwSetDef {
         uint32_t flags;                 /* NFT_SET_MAP, NFT_SET_INTERVAL */
         uint32_t key_type, key_len;     /* nft datatype ids, for `nft list` */
         uint32_t data_type, data_len;
+        int family;                     /* port sets: of host and target; 0 for the others */
+        bool by_addr;                   /* port sets: the key starts with the host address */
+        bool slot;                      /* lb*: the key ends with the balancing slot */
 } FwSetDef;
+
+static inline bool fw_set_is_port(FwSetId set) {
+        return set >= FW_SET_PUB4 && set <= FW_SET_LB6_ADDR;
+}
+
+/* A balanced port of @n targets (2..FW_BALANCE_MAX) owns the slots [fw_slot_base(n), +n): one
+ * rule per @n draws "numgen inc mod n offset fw_slot_base(n)", so the ranges of different @n
+ * never overlap and a port is only found by the rule of its own group size. */
+static inline uint32_t fw_slot_base(unsigned n) {
+        return n * (n - 1) / 2;
+}
 
 #define FW_TYPE_IFNAME 41              /* nft's datatype id of ifname */
 #define FW_BYTEORDER_HOST 1             /* nft's BYTEORDER_HOST_ENDIAN */
@@ -100,7 +118,7 @@ struct nftnl_rule *fw_rule_build(FwChainId chain, size_t i);
 
 /* ---- elements (fw-elem.c) ---- */
 
-#define FW_KEY_MAX 24
+#define FW_KEY_MAX 28
 #define FW_DATA_MAX 20
 #define FW_COMMENT_MAX 128
 
@@ -125,8 +143,10 @@ bool fw_elem_owned_by(const FwElem *e, const char *project);
 const char *fw_elem_format(const FwElem *e, char *buf, size_t size);
 
 /* Appends the elements of a port (one) or a network (2-5: interval starts/ends, bridge) to
- * *elems. 0 or -errno. */
-int fw_port_to_elems(const char *project, const FwPort *p, FwElem **elems, size_t *n, NcError *reterr);
+ * *elems. A port of a balanced group of @n_group targets takes the lb* slot @index (0..n-1); with
+ * @n_group 0 or 1 it is a plain pub* element. 0 or -errno. */
+int fw_port_to_elems(const char *project, const FwPort *p, unsigned n_group, unsigned index,
+                     FwElem **elems, size_t *n, NcError *reterr);
 int fw_network_to_elems(const char *project, const FwNetwork *net, FwElem **elems, size_t *n,
                         NcError *reterr);
 /* The desired elements of a project, checked. */
@@ -138,11 +158,12 @@ int fw_project_elems(const char *project, const FwPort *ports, size_t n_ports,
 struct nftnl_set_elem *fw_elem_to_nftnl(const FwElem *e);
 int fw_elem_from_nftnl(FwSetId set, struct nftnl_set_elem *ne, FwElem *ret);
 
-/* The port mapping behind a pub* element (for conntrack). */
+/* The port mapping behind a pub* or lb* element (for conntrack). */
 typedef struct FwMapping {
         int family;
         uint8_t protocol;
         bool host_any;
+        unsigned n_group, index;        /* lb*: the group's size and this target's place in it */
         FwAddr host, target;
         uint16_t host_port, target_port;        /* host order */
 } FwMapping;

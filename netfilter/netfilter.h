@@ -20,13 +20,17 @@
  *     map pub4_addr { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service }   "127.0.0.1:8080:80"
  *     map pub6      { type inet_proto . inet_service : ipv6_addr . inet_service }
  *     map pub6_addr { type ipv6_addr . inet_proto . inet_service : ipv6_addr . inet_service }
+ *     map lb4 / lb4_addr / lb6 / lb6_addr   the same with a last key field "mark": the slot of one
+ *                                           target of a port balanced over 2..FW_BALANCE_MAX targets
  *     set nets4 / nets6 { flags interval }   every project subnet
  *     set masq4 / masq6 { flags interval }   subnets that are not internal: outbound masquerade
  *     set lnet_ifs { type ifname }           project bridges (route_localnet=1)
  *     chain raw_prerouting  { filter prerouting -300: iifname @lnet_ifs ip daddr|saddr 127.0.0.0/8 drop }
  *     chain prerouting      { nat prerouting -100: fib daddr type local jump published }
  *     chain output          { nat output -100: ip6 daddr ::1 return; fib daddr type local jump published }
- *     chain published       { dnat ip to ip daddr . meta l4proto . th dport map @pub4_addr; ...pub4, pub6_addr, pub6 }
+ *     chain published       { dnat ip to ip daddr . meta l4proto . th dport map @pub4_addr; ...pub4, pub6_addr, pub6;
+ *                             for n in 2..FW_BALANCE_MAX, per lb map:
+ *                             dnat ip to meta l4proto . th dport . numgen inc mod n offset n(n-1)/2 map @lb4 }
  *     chain postrouting     { nat postrouting 100:
  *                             ct status dnat ip saddr 127.0.0.0/8 masquerade     host 127.0.0.1 -> machine
  *                             ct status dnat ip(6) saddr @nets4/6 masquerade     hairpin, see fw-layout.c
@@ -34,6 +38,9 @@
  *   } */
 
 #define FW_TABLE_NAME "nspawn_compose"
+
+/* At most this many targets share one balanced host port. */
+#define FW_BALANCE_MAX 16
 
 /* One published port, as in project.json. Strings are borrowed. */
 typedef struct FwPort {
@@ -45,6 +52,9 @@ typedef struct FwPort {
         const char *target_ip;          /* the machine's IPv4 or IPv6 address */
         uint16_t target_port;
         bool allocated;                 /* container-only port: host port chosen by us (informational) */
+        const char *balance;            /* NULL, or a group name: the ports of one group with the same
+                                         * host address, port and protocol are one balanced port, whose
+                                         * new connections go to their targets in turn */
 } FwPort;
 
 /* One project network. */
@@ -62,7 +72,8 @@ typedef struct FwNetwork {
  * with a message naming the port. */
 int fw_port_check(const FwPort *p, NcError *reterr);
 /* Checks every port, and that no two claim the same host address, port and protocol (a wildcard
- * address overlaps every specific one of its family). 0, -EINVAL or -EADDRINUSE. */
+ * address overlaps every specific one of its family) unless they are one balanced group of at most
+ * FW_BALANCE_MAX. 0, -EINVAL, -EADDRINUSE or -E2BIG. */
 int fw_ports_check(const FwPort *ports, size_t n, NcError *reterr);
 
 typedef struct FwContext FwContext;

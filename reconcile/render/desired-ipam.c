@@ -577,12 +577,17 @@ static int port_range_parse(const ComposeNode *n, unsigned *ret_lo, unsigned *re
         return 0;
 }
 
-static bool port_conflict(const DesiredState *st, const char *proto, const char *host_ip, unsigned port) {
+/* Whether a port already claims @port/@proto on @host_ip (or overlaps it through a wildcard), other
+ * than the members of balanced group @balance on exactly @host_ip. */
+static bool port_conflict(const DesiredState *st, const char *proto, const char *host_ip, unsigned port,
+                          const char *balance) {
         for (size_t i = 0; i < st->n_ports; i++) {
                 const DesiredPort *p = &st->ports[i];
 
-                if (p->host_port == port && streq(p->protocol, proto) &&
-                    (streq(p->host_ip, host_ip) || isempty(p->host_ip) || isempty(host_ip)))
+                if (p->host_port != port || !streq(p->protocol, proto) ||
+                    !(streq(p->host_ip, host_ip) || isempty(p->host_ip) || isempty(host_ip)))
+                        continue;
+                if (!balance || !streq_ptr(p->balance, balance) || !streq(p->host_ip, host_ip))
                         return true;
         }
         return false;
@@ -605,35 +610,34 @@ static const char *port_target_address6(DesiredContext *c, size_t s) {
         return c->units[s].attach[0].ipv6_address;
 }
 
-static int port_push(DesiredState *st, const char *service, const char *proto, const char *host_ip,
-                     unsigned host, char *target_ip, unsigned target, bool allocated) {
-        DesiredPort *p = reallocarray(st->ports, st->n_ports + 1, sizeof *p);
+/* Appends a copy of @p. */
+static int port_push(DesiredState *st, const DesiredPort *p) {
+        DesiredPort *a = reallocarray(st->ports, st->n_ports + 1, sizeof *a), *n;
 
-        if (!p) {
-                free(target_ip);
+        if (!a)
                 return -ENOMEM;
-        }
-        st->ports = p;
-        p = &st->ports[st->n_ports];
-        *p = (DesiredPort) {
-                .service = strdup(service),
-                .protocol = strdup(proto),
-                .host_ip = strdup(host_ip),
-                .target_ip = target_ip,
-                .host_port = host,
-                .target_port = target,
-                .allocated = allocated,
+        st->ports = a;
+        n = &st->ports[st->n_ports++];
+        *n = (DesiredPort) {
+                .service = strdup(p->service),
+                .protocol = strdup(p->protocol),
+                .host_ip = strdup(p->host_ip),
+                .target_ip = strdup(p->target_ip),
+                .host_port = p->host_port,
+                .target_port = p->target_port,
+                .allocated = p->allocated,
+                .balance = p->balance ? strdup(p->balance) : NULL,
         };
-        st->n_ports++;
-        return p->service && p->protocol && p->host_ip && p->target_ip ? 0 : -ENOMEM;
+        return n->service && n->protocol && n->host_ip && n->target_ip && (n->balance || !p->balance) ?
+                0 : -ENOMEM;
 }
 
 /* A port on an IPv6 host address goes to the service's IPv6 address, any other to its IPv4 one.
  * (Without an IPv6 address the IPv4 one is kept, and the port check names the mismatch.) */
 static int port_add(DesiredContext *c, size_t s, const char *proto, const char *host_ip, unsigned host,
-                    unsigned target) {
+                    unsigned target, const char *balance) {
         const char *v6 = port_target_address6(c, s);
-        char *target_ip;
+        _cleanup_free_ char *target_ip = NULL;
 
         if (strchr(host_ip, ':') && v6)
                 target_ip = strdup(v6);
@@ -641,7 +645,11 @@ static int port_add(DesiredContext *c, size_t s, const char *proto, const char *
                 target_ip = desired_ipv4_format(port_target_address(c, s));
         if (!target_ip)
                 return -ENOMEM;
-        return port_push(c->state, c->units[s].name, proto, host_ip, host, target_ip, target, host == 0);
+        return port_push(c->state, &(DesiredPort) {
+                .service = (char*) c->units[s].name, .protocol = (char*) proto, .host_ip = (char*) host_ip,
+                .host_port = host, .target_ip = target_ip, .target_port = target, .allocated = host == 0,
+                .balance = (char*) balance,
+        });
 }
 
 /* A port published on every host address reaches a service with an IPv6 address over IPv6 too: one
@@ -652,7 +660,7 @@ static int ports_add_ipv6(DesiredContext *c) {
         for (size_t i = 0; i < n; i++) {
                 const DesiredPort *p = &c->state->ports[i];
                 const char *v6 = NULL;
-                char *t;
+                DesiredPort copy;
                 int r;
 
                 if (!isempty(p->host_ip) || strchr(p->target_ip, ':'))
@@ -662,11 +670,10 @@ static int ports_add_ipv6(DesiredContext *c) {
                                 v6 = port_target_address6(c, s);
                 if (!v6)
                         continue;
-                t = strdup(v6);
-                if (!t)
-                        return -ENOMEM;
-                p = &c->state->ports[i];        /* port_push() may move the array */
-                r = port_push(c->state, p->service, p->protocol, "", p->host_port, t, p->target_port, p->allocated);
+                copy = *p;                      /* port_push() may move the array */
+                copy.host_ip = (char*) "";
+                copy.target_ip = (char*) v6;
+                r = port_push(c->state, &copy);
                 if (r < 0)
                         return r;
         }
@@ -676,7 +683,7 @@ static int ports_add_ipv6(DesiredContext *c) {
 /* One services.S.ports[j] entry: ranges expand to one element per port. Host port 0 = allocate later. */
 static int port_entry(DesiredContext *c, size_t s, size_t j, const ComposeNode *n, NcError *reterr) {
         const char *proto = compose_map_get_str(n, "protocol") ?: "tcp";
-        const char *host_ip = strempty(compose_map_get_str(n, "host_ip"));
+        const char *host_ip = strempty(compose_map_get_str(n, "host_ip")), *balance = NULL;
         unsigned tlo, thi, plo, phi;
         char path[300];
         int r;
@@ -686,16 +693,21 @@ static int port_entry(DesiredContext *c, size_t s, size_t j, const ComposeNode *
                 return compose_node_error(n, reterr, -EINVAL, path, "invalid target port");
         if (port_range_parse(compose_map_get(n, "published"), &plo, &phi) < 0)
                 return compose_node_error(n, reterr, -EINVAL, path, "invalid published port");
-        /* replicas: docker publishes one host port of the range per replica; here replica N takes the
-         * Nth, so that each keeps its port */
+        /* replicas: docker publishes one host port of a range per replica; here replica N takes the
+         * Nth, so that each keeps its port. One host port (where docker fails on the second replica)
+         * is shared: the kernel spreads its connections over the replicas. */
         if (c->units[s].replicas > 1 && plo != 0) {
                 unsigned nth = c->units[s].replica;
 
-                if (thi > tlo || phi - plo + 1 < c->units[s].replicas)
-                                return compose_node_error(n, reterr, -EINVAL, path, "%u replicas cannot share host "
-                                                  "port %u: publish a range of one port per replica, as docker "
-                                                  "compose does", c->units[s].replicas, plo);
-                plo = phi = plo + nth - 1;
+                if (phi == plo && thi == tlo)
+                        balance = c->units[s].compose_name;
+                else if (thi > tlo || phi - plo + 1 < c->units[s].replicas)
+                        return compose_node_error(n, reterr, -EINVAL, path, "%u replicas cannot share the host "
+                                                  "port range %u-%u: publish one port (shared by the replicas) "
+                                                  "or a range of one port per replica",
+                                                  c->units[s].replicas, plo, phi);
+                else
+                        plo = phi = plo + nth - 1;
         }
         if (c->units[s].netns_of >= 0)
                 return compose_node_error(n, reterr, -EINVAL, path, "conflicting options: port publishing and "
@@ -707,15 +719,15 @@ static int port_entry(DesiredContext *c, size_t s, size_t j, const ComposeNode *
         if (plo != 0 && thi > tlo && phi - plo != thi - tlo)
                 return compose_node_error(n, reterr, -EINVAL, path, "published and target ranges differ in size");
         /* One target, a published range: the first host port of the range still free (docker picks any). */
-        while (thi == tlo && plo < phi && port_conflict(c->state, proto, host_ip, plo))
+        while (thi == tlo && plo < phi && port_conflict(c->state, proto, host_ip, plo, NULL))
                 plo++;
         for (unsigned t = tlo; t <= thi; t++) {
                 unsigned host = plo == 0 ? 0 : plo + (t - tlo);
 
-                if (host != 0 && port_conflict(c->state, proto, host_ip, host))
+                if (host != 0 && port_conflict(c->state, proto, host_ip, host, balance))
                         return compose_node_error(n, reterr, -EADDRINUSE, path, "host port %u/%s is published twice",
                                                   host, proto);
-                r = port_add(c, s, proto, host_ip, host, t);
+                r = port_add(c, s, proto, host_ip, host, t, balance);
                 if (r < 0)
                         return r;
         }
@@ -750,13 +762,13 @@ static int port_allocate(DesiredContext *c, DesiredPort *p, NcError *reterr) {
         if (json_object_object_get_ex(c->previous, "host_ports", &prev) &&
             json_object_object_get_ex(prev, key, &v) &&
             (port = json_object_get_int(v)) >= DESIRED_PORT_MIN && port <= DESIRED_PORT_MAX &&
-            !port_conflict(c->state, p->protocol, p->host_ip, port))
+            !port_conflict(c->state, p->protocol, p->host_ip, port, NULL))
                 goto found;
         if (asprintf(&seed, "%s/%s", c->name, key) < 0)
                 return -ENOMEM;
         port = port_hash_start(seed);
         for (unsigned i = 0; i < n; i++, port = port == DESIRED_PORT_MAX ? DESIRED_PORT_MIN : port + 1)
-                if (!port_conflict(c->state, p->protocol, p->host_ip, port))
+                if (!port_conflict(c->state, p->protocol, p->host_ip, port, NULL))
                         goto found;
         return nc_error_set(reterr, -ENOSPC, "services.%s: no free host port for %u/%s", p->service,
                             p->target_port, p->protocol);

@@ -22,6 +22,7 @@ int desired_net_model(const DesiredState *d, DesiredNetModel *ret) {
                         .target_ip = d->ports[i].target_ip,
                         .target_port = d->ports[i].target_port,
                         .allocated = d->ports[i].allocated,
+                        .balance = d->ports[i].balance,
                 };
         for (size_t i = 0; i < d->n_networks; i++)
                 nets[i] = (FwNetwork) {

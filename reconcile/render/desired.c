@@ -48,6 +48,7 @@ DesiredState *desired_state_free(DesiredState *s) {
                 free(s->ports[i].protocol);
                 free(s->ports[i].host_ip);
                 free(s->ports[i].target_ip);
+                free(s->ports[i].balance);
         }
         free(s->files);
         free(s->services);

@@ -74,6 +74,7 @@ typedef struct DesiredPort {
         char *target_ip;
         uint16_t target_port;
         bool allocated;                 /* container-only port: host port chosen by us, persisted */
+        char *balance;                  /* NULL, or the compose service whose replicas share this host port */
 } DesiredPort;
 
 typedef struct DesiredState {

@@ -148,7 +148,7 @@ TEST(drift_deleted_element) {
         size_t n = 0;
 
         ASSERT_OK(sync_p(ctx));
-        ASSERT_OK(fw_port_to_elems("p", &ports_p[0], &elems, &n, NULL));
+        ASSERT_OK(fw_port_to_elems("p", &ports_p[0], 0, 0, &elems, &n, NULL));
         web_elem = &elems[0];
         foreign_batch(build_delete_web);
         ASSERT_EQ(diff_p(ctx, &d), 1);

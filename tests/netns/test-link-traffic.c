@@ -239,6 +239,61 @@ TEST(udp_repoint_flushes_conntrack) {
         server_stop(b);
 }
 
+/* Two machines behind one balanced host port: new connections alternate between them (the
+ * round-robin counter of the "mod 2" rule is this test's alone), on every address and on one;
+ * ungrouped again, the port goes to one target. */
+TEST(balanced_port_alternates_between_targets) {
+        pid_t a = server_start(NS_A, "a"), b = server_start(NS_B, "b");
+        FwPort lb[] = {
+                { .service = "a", .host_port = 8090, .target_ip = "10.89.0.2", .target_port = 80, .balance = "g" },
+                { .service = "b", .host_port = 8090, .target_ip = "10.89.0.3", .target_port = 80, .balance = "g" },
+                { .service = "a", .host_ip = "127.0.0.1", .host_port = 8091, .target_ip = "10.89.0.2",
+                  .target_port = 80, .balance = "g" },
+                { .service = "b", .host_ip = "127.0.0.1", .host_port = 8091, .target_ip = "10.89.0.3",
+                  .target_port = 80, .balance = "g" },
+        };
+        _cleanup_(fw_closep) FwContext *ctx = NULL;
+        unsigned seen_a = 0, seen_b = 0;
+        NcError err = {};
+
+        ASSERT_OK(fw_open(&ctx, NULL));
+        if (fw_sync_project(ctx, "t", lb, ELEMENTSOF(lb), &net, 1, &err) < 0)
+                TAP_FAIL("sync: %s", err.message);
+        harness_show("nft list map inet " FW_TABLE_NAME " lb4; nft list map inet " FW_TABLE_NAME " lb4_addr");
+        for (unsigned i = 0; i < 10; i++) {
+                const char *r = tcp_ask(NULL, i % 2 ? "127.0.0.1" : "10.89.0.1", 8090);
+
+                seen_a += streq(r, "a 10.89.0.1");
+                seen_b += streq(r, "b 10.89.0.1");
+        }
+        ASSERT_EQ(seen_a, 5);
+        ASSERT_EQ(seen_b, 5);
+        seen_a = seen_b = 0;
+        for (unsigned i = 0; i < 4; i++) {
+                const char *r = tcp_ask(NULL, "127.0.0.1", 8091);
+
+                seen_a += streq(r, "a 10.89.0.1");
+                seen_b += streq(r, "b 10.89.0.1");
+        }
+        ASSERT_EQ(seen_a, 2);
+        ASSERT_EQ(seen_b, 2);
+        ASSERT_STREQ(tcp_ask(NULL, "10.89.0.1", 8091), "");
+        ASSERT_EQ(fw_sync_project(ctx, "t", lb, ELEMENTSOF(lb), &net, 1, NULL), 0);
+        /* another project's plain port on the balanced one: refused, though its key is another */
+        FwPort plain = { .service = "x", .host_port = 8090, .target_ip = "10.89.0.9", .target_port = 80 };
+        err = (NcError) {};
+        ASSERT_EQ(fw_sync_project(ctx, "other", &plain, 1, NULL, 0, &err), -EADDRINUSE);
+        ASSERT_STRCONTAINS(err.message, "(t/a)");
+
+        /* one replica left: a plain port */
+        ASSERT_TRUE(fw_sync_project(ctx, "t", &lb[1], 1, &net, 1, NULL) > 0);
+        for (unsigned i = 0; i < 3; i++)
+                ASSERT_STREQ(tcp_ask(NULL, "127.0.0.1", 8090), "b 10.89.0.1");
+        sync_ports();
+        server_stop(a);
+        server_stop(b);
+}
+
 TEST(teardown) {
         _cleanup_(fw_closep) FwContext *ctx = NULL;
 

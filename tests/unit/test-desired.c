@@ -571,9 +571,17 @@ TEST(replicas) {
         ASSERT_TRUE(strv_length(s->warnings) >= 1);
         ASSERT_STRCONTAINS(s->warnings[0], "services.client.depends_on.off: service 'off' has no replicas; ignored");
 
-        ASSERT_EQ(render_error("{'services': {'web': {'image': 'x', 'scale': 2,"
-                               " 'ports': [{'target': 80, 'published': '8080', 'protocol': 'tcp'}]}}}", &err), -EINVAL);
-        ASSERT_STRCONTAINS(err.message, "services.web.ports[0]: 2 replicas cannot share host port 8080");
+        ASSERT_EQ(render_error("{'services': {'web': {'image': 'x', 'scale': 3,"
+                               " 'ports': [{'target': 80, 'published': '8080-8081', 'protocol': 'tcp'}]}}}", &err),
+                  -EINVAL);
+        ASSERT_STRCONTAINS(err.message, "services.web.ports[0]: 3 replicas cannot share the host port range 8080-8081");
+        err = (NcError) {};
+        ASSERT_EQ(render_error("{'services': {"
+                               " 'api': {'image': 'x', 'ports': [{'target': 80, 'published': '8080', 'protocol': 'tcp'}]},"
+                               " 'web': {'image': 'x', 'scale': 2,"
+                               " 'ports': [{'target': 80, 'published': '8080', 'protocol': 'tcp'}]}}}", &err),
+                  -EADDRINUSE);
+        ASSERT_STRCONTAINS(err.message, "host port 8080/tcp is published twice");
         err = (NcError) {};
         ASSERT_EQ(render_error("{'services': {'web': {'image': 'x', 'scale': 2, 'container_name': 'w'}}}", &err),
                   -EINVAL);
@@ -582,6 +590,27 @@ TEST(replicas) {
         ASSERT_EQ(render_error("{'services': {'web': {'image': 'x', 'scale': 2}, 'web-2': {'image': 'x'}}}", &err),
                   -EEXIST);
         ASSERT_STRCONTAINS(err.message, "'web-2' is both the service 'web-2' and replica 2 of 'web'");
+}
+
+/* Replicas on one host port share it: every replica's port names the group, the project record
+ * keeps it, and the ports pass the check that refuses any other sharing. */
+TEST(replicas_share_one_host_port) {
+        _cleanup_(desired_state_freep) DesiredState *s = render(
+                "{'services': {'web': {'image': 'x', 'scale': 3,"
+                "   'ports': [{'target': 80, 'published': '8080', 'protocol': 'tcp', 'host_ip': '127.0.0.1'}]},"
+                " 'one': {'image': 'x', 'ports': [{'target': 80, 'published': '8081', 'protocol': 'tcp'}]}}}", NULL);
+        _cleanup_(desired_net_model_done) DesiredNetModel m = {};
+
+        ASSERT_EQ(s->n_ports, (size_t) 4);
+        for (size_t i = 0; i < s->n_ports; i++) {
+                bool one = streq(s->ports[i].service, "one");
+
+                ASSERT_EQ(s->ports[i].host_port, one ? 8081 : 8080);
+                ASSERT_TRUE(one ? !s->ports[i].balance : streq_ptr(s->ports[i].balance, "web"));
+        }
+        ASSERT_STRCONTAINS(file_content(s, "/etc/nspawn-compose/shop/project.json"), "\"balance\": \"web\"");
+        ASSERT_OK(desired_net_model(s, &m));
+        ASSERT_OK(fw_ports_check(m.net.ports, m.net.n_ports, NULL));
 }
 
 /* A service that builds runs the result: its image:, else docker compose's name PROJECT-SERVICE. */

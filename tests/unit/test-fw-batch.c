@@ -23,7 +23,7 @@ TEST(port_element_is_the_register_image) {
         char k[64], d[64];
         size_t n = 0;
 
-        ASSERT_OK(fw_port_to_elems("p", &web, &e, &n, NULL));
+        ASSERT_OK(fw_port_to_elems("p", &web, 0, 0, &e, &n, NULL));
         ASSERT_EQ(n, 1);
         ASSERT_EQ(e[0].set, FW_SET_PUB4);
         hex(e[0].key, e[0].key_len, k);
@@ -34,7 +34,7 @@ TEST(port_element_is_the_register_image) {
 
         local.host_ip = "127.0.0.1";
         local.protocol = "udp";
-        ASSERT_OK(fw_port_to_elems("p", &local, &e, &n, NULL));
+        ASSERT_OK(fw_port_to_elems("p", &local, 0, 0, &e, &n, NULL));
         ASSERT_EQ(e[1].set, FW_SET_PUB4_ADDR);
         hex(e[1].key, e[1].key_len, k);
         ASSERT_STREQ(k, "7f000001110000001f900000");
@@ -47,11 +47,11 @@ TEST(ipv6_ports) {
         char buf[128];
         size_t n = 0;
 
-        ASSERT_OK(fw_port_to_elems("p", &p, &e, &n, NULL));
+        ASSERT_OK(fw_port_to_elems("p", &p, 0, 0, &e, &n, NULL));
         ASSERT_EQ(e[0].set, FW_SET_PUB6);
         ASSERT_EQ(e[0].data_len, 20);
         p.host_ip = "2001:db8::5";
-        ASSERT_OK(fw_port_to_elems("p", &p, &e, &n, NULL));
+        ASSERT_OK(fw_port_to_elems("p", &p, 0, 0, &e, &n, NULL));
         ASSERT_EQ(e[1].set, FW_SET_PUB6_ADDR);
         ASSERT_EQ(e[1].key_len, 24);
         ASSERT_STREQ(fw_elem_format(&e[1], buf, sizeof buf), "pub6_addr [2001:db8::5] tcp/443 -> [fd00::2]:8443 (p/s)");
@@ -113,6 +113,70 @@ TEST(host_port_taken_twice) {
         ASSERT_OK(fw_ports_check(p, 3, NULL));
 }
 
+/* Replicas of one service on one host port: one lb4 element per target, in the slots of the
+ * group's size (3 replicas: 3, 4, 5; see fw_slot_base()), in the order written. */
+TEST(balanced_ports_take_the_slots_of_their_group) {
+        FwPort p[4] = { web, web, web, web };
+        _cleanup_free_ FwElem *e = NULL;
+        NcError err = {};
+        char buf[128];
+        size_t n = 0;
+
+        for (size_t i = 0; i < 3; i++) {
+                p[i].balance = "web";
+                p[i].service = (const char*[]) { "web", "web-2", "web-3" }[i];
+        }
+        p[0].target_ip = "10.0.0.4", p[1].target_ip = "10.0.0.2", p[2].target_ip = "10.0.0.3";
+        ASSERT_OK(fw_project_elems("p", p, 3, NULL, 0, &e, &n, NULL));
+        ASSERT_EQ(n, 3);
+        for (size_t i = 0; i < 3; i++) {
+                uint32_t slot;
+
+                ASSERT_EQ(e[i].set, FW_SET_LB4);
+                ASSERT_EQ(e[i].key_len, 12);
+                memcpy(&slot, e[i].key + 8, sizeof slot);
+                ASSERT_EQ(slot, 3 + i);
+        }
+        ASSERT_STREQ(fw_elem_format(&e[1], buf, sizeof buf), "lb4 tcp/8080 [2/3] -> 10.0.0.2:80 (p/web-2)");
+
+        /* a group of one is a plain port */
+        e = mfree(e), n = 0;
+        ASSERT_OK(fw_project_elems("p", p, 1, NULL, 0, &e, &n, NULL));
+        ASSERT_EQ(e[0].set, FW_SET_PUB4);
+
+        /* on one specific address: lb4_addr, the address first */
+        p[0].host_ip = p[1].host_ip = "127.0.0.1";
+        e = mfree(e), n = 0;
+        ASSERT_OK(fw_project_elems("p", p, 2, NULL, 0, &e, &n, NULL));
+        ASSERT_EQ(e[0].set, FW_SET_LB4_ADDR);
+        ASSERT_EQ(e[0].key_len, 16);
+        ASSERT_STREQ(fw_elem_format(&e[1], buf, sizeof buf),
+                     "lb4_addr 127.0.0.1 tcp/8080 [2/2] -> 10.0.0.2:80 (p/web-2)");
+
+        /* the group on two addresses, a member outside the group, another group: collisions */
+        ASSERT_EQ(fw_ports_check(p, 3, &err), -EADDRINUSE);
+        p[2].host_ip = "127.0.0.1";
+        ASSERT_OK(fw_ports_check(p, 3, NULL));
+        p[3].service = "api";
+        ASSERT_EQ(fw_ports_check(p, 4, NULL), -EADDRINUSE);
+        p[3].balance = "api";
+        ASSERT_EQ(fw_ports_check(p, 4, NULL), -EADDRINUSE);
+}
+
+TEST(balanced_group_has_a_maximum) {
+        FwPort p[FW_BALANCE_MAX + 1];
+        char targets[FW_BALANCE_MAX + 1][16];
+        NcError err = {};
+
+        for (size_t i = 0; i <= FW_BALANCE_MAX; i++) {
+                snprintf(targets[i], sizeof targets[i], "10.0.0.%zu", i + 2);
+                p[i] = web, p[i].balance = "web", p[i].target_ip = targets[i];
+        }
+        ASSERT_OK(fw_ports_check(p, FW_BALANCE_MAX, NULL));
+        ASSERT_EQ(fw_ports_check(p, FW_BALANCE_MAX + 1, &err), -E2BIG);
+        ASSERT_STREQ(err.message, "17 replicas of 'web' share host port 8080/tcp: at most 16 can");
+}
+
 TEST(subnets_become_intervals) {
         FwNetwork n = { .name = "default", .bridge = "nc-x", .subnet = "10.89.0.7/24", .ipv6_subnet = "fd00:1::/64" };
         _cleanup_free_ FwElem *e = NULL;
@@ -154,8 +218,8 @@ typedef struct Seen {
         unsigned types[NFT_MSG_MAX + 1];
         unsigned begin, end;
         uint32_t genid;
-        char rules[32][64];
-        char exprs[32][128];
+        char rules[128][64];
+        char exprs[128][128];
         size_t n_rules;
         FwElem elems[4096];
         size_t n_elems;
@@ -268,12 +332,15 @@ TEST(first_sync_builds_everything_in_one_batch) {
         ASSERT_EQ(s->types[NFT_MSG_NEWTABLE], 1);
         ASSERT_EQ(s->types[NFT_MSG_NEWSET], _FW_SET_MAX);
         ASSERT_EQ(s->types[NFT_MSG_NEWCHAIN], _FW_CHAIN_MAX);
-        ASSERT_EQ(s->types[NFT_MSG_NEWRULE], 14);
+        ASSERT_EQ(s->types[NFT_MSG_NEWRULE], 14 + 4 * (FW_BALANCE_MAX - 1));
         ASSERT_EQ(s->types[NFT_MSG_DELSETELEM], 0);
         ASSERT_STREQ(s->rules[2], "nspawn-compose: pub4_addr");
         ASSERT_STREQ(s->exprs[2], "meta cmp payload meta payload lookup nat ");
-        ASSERT_STREQ(s->rules[10], "nspawn-compose: hairpin4");
-        ASSERT_STREQ(s->exprs[10], "ct bitwise cmp meta cmp payload lookup masq ");
+        ASSERT_STREQ(s->rules[6], "nspawn-compose: lb4_addr mod 2");
+        ASSERT_STREQ(s->exprs[6], "meta cmp payload meta payload numgen lookup nat ");
+        ASSERT_STREQ(s->rules[6 + 2 * (FW_BALANCE_MAX - 1)], "nspawn-compose: lb6_addr mod 2");
+        ASSERT_STREQ(s->rules[70], "nspawn-compose: hairpin4");
+        ASSERT_STREQ(s->exprs[70], "ct bitwise cmp meta cmp payload lookup masq ");
         /* Every element comes back as built, comment included (an interval end carries none). */
         ASSERT_EQ(s->n_elems, n);
         for (size_t i = 0; i < n; i++) {
@@ -294,7 +361,7 @@ static FwElem elem_of(const char *project, const char *service, uint16_t port, c
         FwElem *e = NULL, r;
         size_t n = 0;
 
-        ASSERT_OK(fw_port_to_elems(project, &p, &e, &n, NULL));
+        ASSERT_OK(fw_port_to_elems(project, &p, 0, 0, &e, &n, NULL));
         r = e[0];
         free(e);
         return r;
@@ -341,6 +408,44 @@ TEST(plan_touches_only_the_project) {
         ASSERT_OK(fw_plan_compute(&s, "p", NULL, 0, true, &r));
         ASSERT_EQ(r.n_del, 3);
         ASSERT_FALSE(r.table_delete);           /* q still has elements */
+}
+
+static FwElem balanced_elem_of(const char *project, const char *service, uint16_t port, const char *target,
+                               unsigned n_group, unsigned index) {
+        FwPort p = { .service = service, .host_port = port, .target_ip = target, .target_port = 80, .balance = service };
+        FwElem *e = NULL, r;
+        size_t n = 0;
+
+        ASSERT_OK(fw_port_to_elems(project, &p, n_group, index, &e, &n, NULL));
+        r = e[0];
+        free(e);
+        return r;
+}
+
+/* A plain and a balanced port of the same host port live under different keys of sibling maps;
+ * another owner's claim in either is still a conflict, and a project may move its own between them. */
+TEST(plan_sees_claims_across_sibling_maps) {
+        FwElem have[] = {
+                elem_of("q", "api", 9000, "10.1.0.2"),
+                balanced_elem_of("q", "web", 9001, "10.1.0.3", 2, 0),
+                balanced_elem_of("q", "web", 9001, "10.1.0.4", 2, 1),
+                elem_of("p", "own", 9002, "10.0.0.5"),
+        };
+        FwElem want[] = {
+                balanced_elem_of("p", "web", 9000, "10.0.0.2", 2, 0),
+                elem_of("p", "api", 9001, "10.0.0.3"),
+                balanced_elem_of("p", "own", 9002, "10.0.0.5", 3, 2),
+        };
+        FwSnapshot s = intact(have, ELEMENTSOF(have));
+        _cleanup_(fw_plan_done) FwPlan p = {};
+
+        ASSERT_OK(fw_plan_compute(&s, "p", want, ELEMENTSOF(want), false, &p));
+        ASSERT_EQ(p.n_conflict, 2);
+        ASSERT_STREQ(p.conflict_owner[0]->comment, "q/web");
+        ASSERT_STREQ(p.conflict_owner[1]->comment, "q/api");
+        ASSERT_EQ(p.n_del, 1);                  /* p's own plain 9002 goes ... */
+        ASSERT_STREQ(p.del[0]->comment, "p/own");
+        ASSERT_EQ(p.n_add, 3);                  /* ... for the balanced one, beside the two refused */
 }
 
 TEST(remove_drops_the_table_when_nothing_else_remains) {
