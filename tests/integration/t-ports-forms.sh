@@ -87,4 +87,5 @@ for e in "tcp . 8080 comment \"$p/web\"" "udp . 7007 comment \"$p/echo\"" \
         "tcp . $host_port comment \"$p/only\""; do
         tb_assert_contains "$table" "$e" "nft table"
 done
-tb_assert_eq "$(grep -c 'comment "nspawn-compose: ' <<<"$table")" 14 "rules in the table"
+# 14, and one balancing rule per group size 2..16 for each of the four lb maps
+tb_assert_eq "$(grep -c 'comment "nspawn-compose: ' <<<"$table")" $((14 + 4 * 15)) "rules in the table"
