@@ -150,19 +150,16 @@ int fw_batch_add_set(FwBatch *b, FwSetId set) {
         const FwSetDef *d = &fw_set_defs[set];
         struct nlmsghdr *nlh;
         char what[64];
+        int r;
 
         snprintf(what, sizeof what, "add set %s", d->name);
         nlh = s ? fw_batch_add(b, NFT_MSG_NEWSET, NLM_F_CREATE, what) : NULL;
         if (!nlh)
                 return -ENOMEM;
         nftnl_set_set_u32(s, NFTNL_SET_ID, set + 1);
-        if (d->key_type == FW_TYPE_IFNAME) {
-                /* Tells `nft list` that the key is a string in host order, not a number. */
-                FwUdata u = fw_udata_u32(NFTNL_UDATA_SET_KEYBYTEORDER, FW_BYTEORDER_HOST);
-
-                if (nftnl_set_set_data(s, NFTNL_SET_USERDATA, u.buf, u.len) < 0)
-                        return -ENOMEM;
-        }
+        r = fw_set_userdata(set, s);
+        if (r < 0)
+                return r;
         nftnl_set_set_u32(s, NFTNL_SET_FLAGS, d->flags);
         nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, d->key_type);
         nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, d->key_len);

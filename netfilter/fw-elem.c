@@ -22,13 +22,6 @@ FwUdata fw_udata_strz(uint8_t type, const char *s) {
         return u;
 }
 
-FwUdata fw_udata_u32(uint8_t type, uint32_t v) {
-        FwUdata u = { .buf = { type, sizeof v }, .len = 2 + sizeof v };
-
-        memcpy(u.buf + 2, &v, sizeof v);
-        return u;
-}
-
 /* Appends a 4-byte word holding @n bytes of @p. */
 static void put_word(uint8_t *buf, uint32_t *len, const void *p, size_t n) {
         memset(buf + *len, 0, 4);

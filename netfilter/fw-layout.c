@@ -28,7 +28,7 @@ enum {
         TYPE_IP6ADDR = 8,
         TYPE_INET_PROTOCOL = 12,
         TYPE_INET_SERVICE = 13,
-        TYPE_MARK = 19,
+        TYPE_INTEGER = 4,
         TYPE_IFNAME = FW_TYPE_IFNAME,
         TYPE_BITS = 6,
 };
@@ -37,7 +37,7 @@ enum {
 #define CONCAT3(a, b, c) CONCAT2(CONCAT2(a, b), c)
 #define CONCAT4(a, b, c, d) CONCAT2(CONCAT3(a, b, c), d)
 #define PROTO_PORT CONCAT2(TYPE_INET_PROTOCOL, TYPE_INET_SERVICE)
-#define PROTO_PORT_SLOT CONCAT3(TYPE_INET_PROTOCOL, TYPE_INET_SERVICE, TYPE_MARK)
+#define PROTO_PORT_SLOT CONCAT3(TYPE_INET_PROTOCOL, TYPE_INET_SERVICE, TYPE_INTEGER)
 
 const FwSetDef fw_set_defs[_FW_SET_MAX] = {
         [FW_SET_PUB4] = { "pub4", NFT_SET_MAP, PROTO_PORT, 8,
@@ -50,11 +50,11 @@ const FwSetDef fw_set_defs[_FW_SET_MAX] = {
                                CONCAT2(TYPE_IP6ADDR, TYPE_INET_SERVICE), 20, AF_INET6, .by_addr = true },
         [FW_SET_LB4] = { "lb4", NFT_SET_MAP, PROTO_PORT_SLOT, 12,
                          CONCAT2(TYPE_IPADDR, TYPE_INET_SERVICE), 8, AF_INET, .slot = true },
-        [FW_SET_LB4_ADDR] = { "lb4_addr", NFT_SET_MAP, CONCAT4(TYPE_IPADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE, TYPE_MARK), 16,
+        [FW_SET_LB4_ADDR] = { "lb4_addr", NFT_SET_MAP, CONCAT4(TYPE_IPADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE, TYPE_INTEGER), 16,
                               CONCAT2(TYPE_IPADDR, TYPE_INET_SERVICE), 8, AF_INET, .by_addr = true, .slot = true },
         [FW_SET_LB6] = { "lb6", NFT_SET_MAP, PROTO_PORT_SLOT, 12,
                          CONCAT2(TYPE_IP6ADDR, TYPE_INET_SERVICE), 20, AF_INET6, .slot = true },
-        [FW_SET_LB6_ADDR] = { "lb6_addr", NFT_SET_MAP, CONCAT4(TYPE_IP6ADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE, TYPE_MARK), 28,
+        [FW_SET_LB6_ADDR] = { "lb6_addr", NFT_SET_MAP, CONCAT4(TYPE_IP6ADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE, TYPE_INTEGER), 28,
                               CONCAT2(TYPE_IP6ADDR, TYPE_INET_SERVICE), 20, AF_INET6, .by_addr = true, .slot = true },
         [FW_SET_NETS4] = { "nets4", NFT_SET_INTERVAL, TYPE_IPADDR, 4 },
         [FW_SET_NETS6] = { "nets6", NFT_SET_INTERVAL, TYPE_IP6ADDR, 16 },
@@ -70,6 +70,94 @@ const FwChainDef fw_chain_defs[_FW_CHAIN_MAX] = {
         [FW_CHAIN_OUTPUT] = { "output", "nat", NF_INET_LOCAL_OUT, -100 },
         [FW_CHAIN_POSTROUTING] = { "postrouting", "nat", NF_INET_POST_ROUTING, 100 },
 };
+
+/* nft's own ids, as nft stores a set's `typeof` in its user data (nftables include/expression.h,
+ * proto.h, and each expression's build_udata()): what `nft list` prints from and `nft -f` reads
+ * back. A key with a numgen part needs it: its type "integer" has no size of its own. */
+enum {
+        EXPR_PAYLOAD = 7, EXPR_META = 9, EXPR_CONCAT = 13, EXPR_NUMGEN = 23,
+        PROTO_DESC_TH = 11, PROTO_DESC_IP = 12, PROTO_DESC_IP6 = 13,
+        THDR_DPORT = 2, IPHDR_DADDR = 12, IP6HDR_DADDR = 9,
+};
+
+typedef struct TypeofPart {
+        uint32_t etype;
+        uint32_t attrs[3];              /* the expression's udata attributes 0, 1, 2 */
+        unsigned n_attrs;
+} TypeofPart;
+
+#define TYPEOF_IP_DADDR { EXPR_PAYLOAD, { PROTO_DESC_IP, IPHDR_DADDR }, 2 }
+#define TYPEOF_IP6_DADDR { EXPR_PAYLOAD, { PROTO_DESC_IP6, IP6HDR_DADDR }, 2 }
+#define TYPEOF_L4PROTO { EXPR_META, { NFT_META_L4PROTO }, 1 }
+#define TYPEOF_TH_DPORT { EXPR_PAYLOAD, { PROTO_DESC_TH, THDR_DPORT }, 2 }
+#define TYPEOF_NUMGEN { EXPR_NUMGEN, { NFT_NG_INCREMENTAL, FW_BALANCE_MAX, 0 }, 3 }
+
+/* typeof concatenation @parts as attribute @type of @b */
+static bool put_typeof(struct nftnl_udata_buf *b, uint8_t type, const TypeofPart *parts, size_t n) {
+        struct nftnl_udata *outer, *data;
+
+        outer = nftnl_udata_nest_start(b, type);
+        if (!outer || !nftnl_udata_put_u32(b, NFTNL_UDATA_SET_TYPEOF_EXPR, EXPR_CONCAT))
+                return false;
+        data = nftnl_udata_nest_start(b, NFTNL_UDATA_SET_TYPEOF_DATA);
+        if (!data)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                struct nftnl_udata *part = nftnl_udata_nest_start(b, (uint8_t) i), *attrs;
+
+                if (!part || !nftnl_udata_put_u32(b, 0, parts[i].etype))
+                        return false;
+                attrs = nftnl_udata_nest_start(b, 1);
+                if (!attrs)
+                        return false;
+                for (unsigned k = 0; k < parts[i].n_attrs; k++)
+                        if (!nftnl_udata_put_u32(b, (uint8_t) k, parts[i].attrs[k]))
+                                return false;
+                nftnl_udata_nest_end(b, attrs);
+                nftnl_udata_nest_end(b, part);
+        }
+        nftnl_udata_nest_end(b, data);
+        nftnl_udata_nest_end(b, outer);
+        return true;
+}
+
+static bool put_lb_typeof(struct nftnl_udata_buf *b, FwSetId set) {
+        static const TypeofPart data4[] = { TYPEOF_IP_DADDR, TYPEOF_TH_DPORT },
+                                data6[] = { TYPEOF_IP6_DADDR, TYPEOF_TH_DPORT };
+        const FwSetDef *d = &fw_set_defs[set];
+        TypeofPart key[4];
+        size_t n = 0;
+
+        if (d->by_addr)
+                key[n++] = d->family == AF_INET ? (TypeofPart) TYPEOF_IP_DADDR : (TypeofPart) TYPEOF_IP6_DADDR;
+        key[n++] = (TypeofPart) TYPEOF_L4PROTO;
+        key[n++] = (TypeofPart) TYPEOF_TH_DPORT;
+        key[n++] = (TypeofPart) TYPEOF_NUMGEN;
+        return nftnl_udata_put_u32(b, NFTNL_UDATA_SET_KEYBYTEORDER, 0) &&
+                nftnl_udata_put_u32(b, NFTNL_UDATA_SET_DATABYTEORDER, 0) &&
+                put_typeof(b, NFTNL_UDATA_SET_KEY_TYPEOF, key, n) &&
+                put_typeof(b, NFTNL_UDATA_SET_DATA_TYPEOF, d->family == AF_INET ? data4 : data6, 2);
+}
+
+int fw_set_userdata(FwSetId set, struct nftnl_set *s) {
+        _cleanup_(nftnl_udata_buf_freep) struct nftnl_udata_buf *b = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+        const FwSetDef *d = &fw_set_defs[set];
+        bool ok = true;
+
+        if (!b)
+                return -ENOMEM;
+        if (d->key_type == FW_TYPE_IFNAME)
+                /* tells `nft list` that the key is a string in host order, not a number */
+                ok = nftnl_udata_put_u32(b, NFTNL_UDATA_SET_KEYBYTEORDER, FW_BYTEORDER_HOST);
+        else if (d->slot)
+                ok = put_lb_typeof(b, set);
+        if (!ok)
+                return -ENOBUFS;
+        if (nftnl_udata_buf_len(b) == 0)
+                return 0;
+        return nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(b), nftnl_udata_buf_len(b)) < 0 ?
+                -ENOMEM : 0;
+}
 
 FwSetId fw_set_from_name(const char *name) {
         for (FwSetId i = 0; i < _FW_SET_MAX; i++)

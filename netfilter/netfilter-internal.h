@@ -11,6 +11,7 @@
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
+#include <libnftnl/udata.h>
 
 #include "lib/in-addr-util.h"
 #include "netfilter/netfilter.h"
@@ -20,6 +21,7 @@ DEFINE_VOID_CLEANUP_FUNC(struct nftnl_chain*, nftnl_chain_free);
 DEFINE_VOID_CLEANUP_FUNC(struct nftnl_rule*, nftnl_rule_free);
 DEFINE_VOID_CLEANUP_FUNC(struct nftnl_set*, nftnl_set_free);
 DEFINE_VOID_CLEANUP_FUNC(struct nftnl_set_elem*, nftnl_set_elem_free);
+DEFINE_VOID_CLEANUP_FUNC(struct nftnl_udata_buf*, nftnl_udata_buf_free);
 
 /* Addresses are parsed with lib/in-addr-util.h. */
 typedef union in_addr_union FwAddr;
@@ -31,7 +33,6 @@ typedef struct FwUdata {
 } FwUdata;
 
 FwUdata fw_udata_strz(uint8_t type, const char *s);     /* truncated to 127 bytes */
-FwUdata fw_udata_u32(uint8_t type, uint32_t v);
 
 /* The host side of a published port (fw-elem.c), parsed and checked as fw_port_check() does. */
 typedef struct FwPortHost {
@@ -89,6 +90,8 @@ static inline uint32_t fw_slot_base(unsigned n) {
 
 extern const FwSetDef fw_set_defs[_FW_SET_MAX];
 FwSetId fw_set_from_name(const char *name);
+/* The set's user data, for `nft list` and `nft -f`: its key's byte order or its typeof. */
+int fw_set_userdata(FwSetId set, struct nftnl_set *s);
 
 typedef enum FwChainId {
         FW_CHAIN_RAW_PREROUTING,

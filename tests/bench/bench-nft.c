@@ -66,6 +66,15 @@ static void sync_or_die(FwContext *ctx, const FwPort *p, size_t n) {
         }
 }
 
+static void remove_or_die(FwContext *ctx) {
+        NcError err = {};
+
+        if (fw_remove_project(ctx, "bench", &err) < 0) {
+                fprintf(stderr, "remove: %s\n", err.message);
+                exit(1);
+        }
+}
+
 /* Our path from an empty table; also leaves the ruleset text for nft -f at @path. */
 static double ours_from_empty(size_t n, const char *path) {
         _cleanup_(fw_closep) FwContext *ctx = NULL;
@@ -79,7 +88,7 @@ static double ours_from_empty(size_t n, const char *path) {
         t = now() - t;
         if (path)
                 sh("nft list ruleset > %s", path);
-        CHECK(fw_remove_project(ctx, "bench", NULL));
+        remove_or_die(ctx);
         free(p);
         free(ips);
         return t;
@@ -179,7 +188,7 @@ static void change_one_of(size_t n) {
         printf("%-28s %10.2f %10.2f %12.1f  %8.1fx %8.1fx   (nft -f of the one element: %.2f ms)\n",
                "change 1 port of 10000", median(o, RUNS) * 1e3, median(f, RUNS) * 1e3, median(r, RUNS) * 1e3,
                median(f, RUNS) / median(o, RUNS), median(r, RUNS) / median(o, RUNS), median(inc, RUNS) * 1e3);
-        CHECK(fw_remove_project(ctx, "bench", NULL));
+        remove_or_die(ctx);
         free(p);
         free(ips);
 }

@@ -269,4 +269,28 @@ TEST(remove_keeps_others_then_drops_table) {
         ASSERT_EQ(fw_remove_project(ctx, "q", NULL), 0);
 }
 
+/* What `nft list ruleset` prints of our table is what `nft -f` reads back (a saved ruleset, as
+ * nftables.service keeps one, restores it), balanced ports included, and it is then in sync. */
+TEST(listing_reloads) {
+        _cleanup_(fw_closep) FwContext *ctx = ctx_new();
+        FwPort lb[] = {
+                { .service = "w", .host_port = 8090, .target_ip = "10.88.0.2", .target_port = 80, .balance = "w" },
+                { .service = "w-2", .host_port = 8090, .target_ip = "10.88.0.3", .target_port = 80, .balance = "w" },
+                { .service = "w", .host_ip = "127.0.0.1", .host_port = 8091, .target_ip = "10.88.0.2",
+                  .target_port = 80, .balance = "w" },
+                { .service = "w-2", .host_ip = "127.0.0.1", .host_port = 8091, .target_ip = "10.88.0.3",
+                  .target_port = 80, .balance = "w" },
+                { .service = "w", .host_port = 8092, .target_ip = "fd00:88::2", .target_port = 80, .balance = "w" },
+                { .service = "w-2", .host_port = 8092, .target_ip = "fd00:88::3", .target_port = 80, .balance = "w" },
+                { .service = "v", .host_port = 8093, .target_ip = "10.88.0.4", .target_port = 80 },
+        };
+        _cleanup_(fw_diff_freep) FwDiff *d = NULL;
+
+        ASSERT_TRUE(fw_sync_project(ctx, "r", lb, ELEMENTSOF(lb), NULL, 0, NULL) > 0);
+        ASSERT_EQ(system("nft list ruleset >/run/saved.nft && nft delete table inet " FW_TABLE_NAME
+                         " && nft -f /run/saved.nft"), 0);
+        ASSERT_EQ(fw_diff_project(ctx, "r", lb, ELEMENTSOF(lb), NULL, 0, &d, NULL), 0);
+        ASSERT_EQ(fw_remove_project(ctx, "r", NULL), (int) ELEMENTSOF(lb) + 1);     /* and the table */
+}
+
 TAP_MAIN();
