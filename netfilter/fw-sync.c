@@ -27,6 +27,27 @@ static int broken_set_error(const FwPlan *p, NcError *reterr) {
         return 0;
 }
 
+static bool same_mapping(const FwMapping *a, const FwMapping *b) {
+        size_t alen = in_addr_family_size(a->family);
+
+        return a->family == b->family && a->protocol == b->protocol && a->host_any == b->host_any &&
+                a->host_port == b->host_port && a->target_port == b->target_port &&
+                (a->host_any || memcmp(a->host.bytes, b->host.bytes, alen) == 0) &&
+                memcmp(a->target.bytes, b->target.bytes, alen) == 0;
+}
+
+/* A removed element whose port and target an added one keeps: a balanced port's replica that only
+ * moved to another slot when the group changed size. Its flows are still right. */
+static bool mapping_kept(const FwMapping *m, const FwPlan *p) {
+        for (size_t i = 0; i < p->n_add; i++) {
+                FwMapping a;
+
+                if (fw_elem_mapping(p->add[i], &a) >= 0 && same_mapping(m, &a))
+                        return true;
+        }
+        return false;
+}
+
 /* Conntrack keeps the old NAT binding of a flow; drop the flows of every mapping we removed or
  * re-pointed so new packets see the new map. */
 static void flush_conntrack(FwContext *ctx, const FwPlan *p) {
@@ -36,7 +57,8 @@ static void flush_conntrack(FwContext *ctx, const FwPlan *p) {
         if (!m)
                 return;
         for (size_t i = 0; i < p->n_del; i++)
-                if (fw_elem_mapping(p->del[i], &m[n]) >= 0)
+                if (fw_elem_mapping(p->del[i], &m[n]) >= 0 &&
+                    !(m[n].n_group > 0 && mapping_kept(&m[n], p)))
                         n++;
         for (size_t i = 0; i < p->n_alt; i++)
                 if (fw_elem_mapping(p->alt_old[i], &m[n]) >= 0)

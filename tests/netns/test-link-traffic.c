@@ -210,9 +210,9 @@ TEST(hairpin_without_br_netfilter) {
                 ASSERT_OK(harness_write(knob, "1"));
 }
 
-static const char *udp_ask(int fd) {
+static const char *udp_ask_port(int fd, uint16_t port) {
         static char reply[64];
-        struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(9090) };
+        struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
         ssize_t n;
 
         inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
@@ -220,6 +220,10 @@ static const char *udp_ask(int fd) {
         n = recv(fd, reply, sizeof reply - 1, 0);
         reply[MAX(n, 0)] = 0;
         return reply;
+}
+
+static const char *udp_ask(int fd) {
+        return udp_ask_port(fd, 9090);
 }
 
 TEST(udp_repoint_flushes_conntrack) {
@@ -289,6 +293,43 @@ TEST(balanced_port_alternates_between_targets) {
         ASSERT_TRUE(fw_sync_project(ctx, "t", &lb[1], 1, &net, 1, NULL) > 0);
         for (unsigned i = 0; i < 3; i++)
                 ASSERT_STREQ(tcp_ask(NULL, "127.0.0.1", 8090), "b 10.89.0.1");
+        sync_ports();
+        server_stop(a);
+        server_stop(b);
+}
+
+/* A balanced group that shrinks moves its remaining targets to other slots (other keys); their
+ * flows keep going to them, and only the removed target's flows are flushed. */
+TEST(shrinking_group_keeps_the_flows_of_the_rest) {
+        pid_t a = server_start(NS_A, "a"), b = server_start(NS_B, "b");
+        FwPort lb[] = {
+                { .service = "a", .protocol = "udp", .host_port = 9095, .target_ip = "10.89.0.2", .target_port = 9090,
+                  .balance = "g" },
+                { .service = "b", .protocol = "udp", .host_port = 9095, .target_ip = "10.89.0.3", .target_port = 9090,
+                  .balance = "g" },
+                { .service = "c", .protocol = "udp", .host_port = 9095, .target_ip = "10.89.0.2", .target_port = 9090,
+                  .balance = "g" },
+        };
+        _cleanup_close_ int x = client_socket(SOCK_DGRAM), y = client_socket(SOCK_DGRAM), z = client_socket(SOCK_DGRAM);
+        _cleanup_(fw_closep) FwContext *ctx = NULL;
+        const char *r;
+
+        ASSERT_OK(fw_open(&ctx, NULL));
+        ASSERT_TRUE(fw_sync_project(ctx, "t", lb, 3, &net, 1, NULL) > 0);
+        /* three fresh flows take the three slots in turn, wherever the turn stands */
+        r = udp_ask_port(x, 9095);
+        ASSERT_TRUE(streq(r, "a 10.89.0.1") || streq(r, "b 10.89.0.1"));
+        while (!streq(udp_ask_port(x, 9095), "a 10.89.0.1"))     /* x's flow is fixed: find one to a */
+                x = safe_close(x), x = client_socket(SOCK_DGRAM);
+        while (!streq(udp_ask_port(y, 9095), "b 10.89.0.1"))
+                y = safe_close(y), y = client_socket(SOCK_DGRAM);
+        ASSERT_TRUE(fw_sync_project(ctx, "t", lb, 2, &net, 1, NULL) > 0);
+        /* Fresh flows take turns over a and b; after one more to a, the next turn is b's, which x
+         * would take were its flow flushed. */
+        while (!streq(udp_ask_port(z, 9095), "a 10.89.0.1"))
+                z = safe_close(z), z = client_socket(SOCK_DGRAM);
+        ASSERT_STREQ(udp_ask_port(x, 9095), "a 10.89.0.1");
+        ASSERT_STREQ(udp_ask_port(y, 9095), "b 10.89.0.1");
         sync_ports();
         server_stop(a);
         server_stop(b);
