@@ -465,6 +465,7 @@ static int remove_service_state(Reconcile *c, const char *service, bool keep_lay
         state = name_state_dir(c->project->name, service);
         if (!run || !state)
                 return -ENOMEM;
+        (void) rt_shm_dir_release(run);
         (void) rm_rf(run);
         return keep_layer ? 0 : rm_rf(state);
 }

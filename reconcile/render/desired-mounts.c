@@ -201,11 +201,14 @@ static int shm_json(DesiredContext *c, size_t i, json_object *mounts, NcError *r
         for (size_t k = 0; !shared && k < c->n_units; k++)
                 shared = k != i && ipc_owner(c, k) == (ssize_t) i;
         if ((size_t) owner != i || shared) {
+                /* one tmpfs of the owner's shm_size (docker's default 64 MiB), never the host's /run */
+                const char *osize = compose_map_get_str(c->units[owner].node, "shm_size");
+
                 run = name_runtime_dir(c->name, c->units[owner].name);
                 dir = run ? path_join(run, "ipc/shm") : NULL;
-                if (!dir)
+                if (!dir || asprintf(&opts, "size=%s", osize && !streq(osize, "0") ? osize : "64m") < 0)
                         return -ENOMEM;
-                json_object_array_add(mounts, mount_json("shm", dir, "/dev/shm", false, ""));
+                json_object_array_add(mounts, mount_json("shm", dir, "/dev/shm", false, opts));
                 return 0;
         }
         if (!size || streq(size, "0"))

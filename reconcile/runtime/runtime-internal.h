@@ -120,6 +120,9 @@ int rt_replace_in_root(int root_fd, const char *dir, const char *name, const cha
 /* Makes the host directories of volumes and missing bind sources, and populates a volume that is
  * empty from the image (rt_volume_populate()) unless its options say nocopy. */
 int rt_volumes_prepare(const ServicePaths *p, const ServiceSpec *s, NcError *reterr);
+/* The shared /dev/shm tmpfs the service's machine mounts, in the caller's mount namespace: call it
+ * in the host's, before rt_mount_namespace(), so that every machine of the group sees it. */
+int rt_shm_prepare(const ServiceSpec *s, NcError *reterr);
 /* runtime-populate.c: copies the directory @target of the image root @image_root_fd (resolved inside
  * it) into @volume_dir when that is empty, with owners, modes, times and xattrs, never following a
  * symlink of the image; @volume_dir then takes the owner and mode of the image's directory. Refuses

@@ -224,11 +224,14 @@ int rt_rootfs_prepare(const ServicePaths *p, const ServiceSpec *s, NcError *rete
 }
 
 /* "nocopy" or "subpath=…" among a volume's options: docker copies nothing into those. */
-/* A /dev/shm shared between machines: a directory on the host's /run (a tmpfs), sticky and
- * world-writable as /dev/shm is, inside a directory only root may enter, so that no host user
- * reaches the machines' shared memory; the host's own /dev/shm (ipc: host) is there already. */
-static int shm_dir_ensure(const char *dir, NcError *reterr) {
-        _cleanup_free_ char *parent = NULL;
+/* A /dev/shm shared between machines: a tmpfs of its own (@options: "size=…"), sticky and
+ * world-writable as /dev/shm is, so that the machines cannot fill the host's /run, inside a
+ * directory only root may enter, so that no host user reaches the machines' shared memory. The
+ * first machine of the group to start mounts it; it lives until the owner's state is removed
+ * (rt_shm_dir_release()). The host's own /dev/shm (ipc: host) is there already. */
+static int shm_dir_ensure(const char *dir, const char *options, NcError *reterr) {
+        _cleanup_free_ char *parent = NULL, *opts = NULL;
+        struct stat st, pst;
         int r;
 
         if (streq(dir, "/dev/shm"))
@@ -241,9 +244,45 @@ static int shm_dir_ensure(const char *dir, NcError *reterr) {
                 r = -errno;
         if (r >= 0 && mkdir(dir, 01777) < 0 && errno != EEXIST)
                 r = -errno;
-        if (r >= 0 && chmod(dir, 01777) < 0)
+        if (r >= 0 && (lstat(dir, &st) < 0 || lstat(parent, &pst) < 0))
                 r = -errno;
-        return r < 0 ? nc_error_set(reterr, r, "%s: %m", dir) : 0;
+        if (r < 0)
+                return nc_error_set(reterr, r, "%s: %m", dir);
+        if (!S_ISDIR(st.st_mode))
+                return nc_error_set(reterr, -ENOTDIR, "%s: not a directory", dir);
+        if (st.st_dev != pst.st_dev)
+                return 0;                       /* mounted by another machine of the group */
+        if (asprintf(&opts, "mode=1777%s%s", isempty(options) ? "" : ",", strempty(options)) < 0)
+                return -ENOMEM;
+        if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) < 0)
+                return nc_error_set(reterr, -errno, "mount tmpfs on %s (%s): %m", dir, opts);
+        return 0;
+}
+
+int rt_shm_prepare(const ServiceSpec *s, NcError *reterr) {
+        assert(s);
+
+        for (size_t i = 0; i < s->n_mounts; i++) {
+                const ServiceMount *m = &s->mounts[i];
+                int r;
+
+                if (!streq(m->type, "shm") || !m->source)
+                        continue;
+                r = shm_dir_ensure(m->source, m->options, reterr);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int rt_shm_dir_release(const char *runtime_dir) {
+        _cleanup_free_ char *dir = path_join(runtime_dir, "ipc/shm");
+
+        if (!dir)
+                return -ENOMEM;
+        if (umount2(dir, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL && errno != ENOENT)
+                return -errno;
+        return 0;
 }
 
 static bool volume_copies(const ServiceMount *m) {
@@ -273,14 +312,8 @@ int rt_volumes_prepare(const ServicePaths *p, const ServiceSpec *s, NcError *ret
                 const char *dir = m->source;
                 int r;
 
-                if (streq(m->type, "tmpfs") || m->credential || (streq(m->type, "shm") && !dir))
+                if (streq(m->type, "tmpfs") || streq(m->type, "shm") || m->credential)
                         continue;
-                if (streq(m->type, "shm")) {
-                        r = shm_dir_ensure(dir, reterr);
-                        if (r < 0)
-                                return r;
-                        continue;
-                }
                 if (!dir) {
                         if (service_anonymous_volume_path(p->volumes, m->target, &anon) < 0)
                                 return -ENOMEM;

@@ -517,6 +517,9 @@ static int service_setup(Service *s, NcError *reterr) {
         r = rt_sysctls_net(s->spec, reterr);
         if (r < 0)
                 return r;
+        r = rt_shm_prepare(s->spec, reterr);
+        if (r < 0)
+                return r;
         r = rt_mount_namespace();
         if (r < 0)
                 return nc_error_set(reterr, r, "private mount namespace: %m");

@@ -226,6 +226,10 @@ int service_anonymous_volume_path(const char *volume_dir, const char *target, ch
 /* FILES_DIR/<escaped target>: the copy of a secret or config (ServiceMount.copy). */
 int service_mount_copy_path(const char *files_dir, const char *target, char **ret);
 
+/* Unmounts the shared /dev/shm tmpfs of the service whose runtime directory is @runtime_dir, if
+ * any (before that directory is removed). 0 or -errno. */
+int rt_shm_dir_release(const char *runtime_dir);
+
 /* Rewrites /etc/hosts inside the running machine whose leader is @leader (in place, as docker does:
  * every symlink is resolved inside the machine's root). 0 or -errno. */
 int service_hosts_update(pid_t leader, const char *text, NcError *reterr);

@@ -1,7 +1,9 @@
 # ipc as far as nspawn allows: every machine keeps an IPC namespace of its own (nspawn makes one
 # and cannot join another's), so what ipc: service:X / container:NAME / shareable share is
 # /dev/shm, POSIX shared memory: the owner's /dev/shm is one directory that the joiners mount too;
-# ipc: host mounts the host's /dev/shm. shm_size sizes a /dev/shm of a service's own.
+# ipc: host mounts the host's /dev/shm. shm_size sizes a /dev/shm of a service's own. A shared
+# /dev/shm is a tmpfs of its own (the owner's shm_size, else docker's 64 MiB), so the machines
+# cannot fill the host's /run; it is unmounted with the owner's state.
 
 p=$(basename "$TB_PROJECT")
 tb_write_compose <<EOF
@@ -59,3 +61,14 @@ tb_assert_eq "$(tb_nc exec -T joiner cat /dev/shm/seg2)" again "shared after the
 rc=0
 tb_nc plan >/dev/null || rc=$?
 tb_assert_eq "$rc" 0 "plan after up"
+shm=/run/nspawn-compose/$p/owner/ipc/shm
+tb_assert_eq "$(tb_exec findmnt -n -o FSTYPE "$shm")" tmpfs "the shared /dev/shm is a tmpfs of its own"
+tb_assert_contains "$(tb_exec findmnt -n -o OPTIONS "$shm")" "size=65536k" "of docker's default size"
+tb_assert_eq "$(tb_nc exec -T joiner df -k /dev/shm | awk 'NR == 2 {print $2}')" 65536 "the joiner sees its size"
+rc=0
+tb_nc exec -T joiner dd if=/dev/zero of=/dev/shm/fill bs=1M count=80 2>/dev/null || rc=$?
+[ "$rc" != 0 ] || tb_fail "80 MiB fit into a 64 MiB /dev/shm"
+tb_nc exec -T joiner rm -f /dev/shm/fill
+tb_nc down >/dev/null 2>&1
+tb_assert_eq "$(tb_exec sh -c "findmnt -n -o FSTYPE $shm; ls -d /run/nspawn-compose/$p 2>/dev/null" | wc -l)" 0 \
+        "down unmounts and removes it"
