@@ -60,6 +60,11 @@ setup() {
         t=$(tb_now)
         tb_images_build || bail "could not build the test images"
         tb_phase "image-build-$TB_IMAGES_STATE" "$t"
+        if [ -n "$appbase" ]; then
+                t=$(tb_now)
+                tb_appbase_build || bail "could not build the application base image"
+                tb_phase "appbase-build-$TB_APPBASE_STATE" "$t"
+        fi
         t=$(tb_now)
         tb_boot || bail "the testbed did not boot"
         tb_phase boot "$t"
@@ -70,6 +75,11 @@ setup() {
         t=$(tb_now)
         tb_images_push || bail "could not push the test images"
         tb_phase image-push "$t"
+        if [ -n "$appbase" ]; then
+                t=$(tb_now)
+                tb_appbase_push || bail "could not push the application base image"
+                tb_phase appbase-push "$t"
+        fi
 }
 
 # The binary is dynamically linked: every library it needs must be in the testbed.
@@ -154,6 +164,9 @@ main() {
         binary=$(realpath "$binary")
         mapfile -t cases < <(select_cases)
         [ ${#cases[@]} -gt 0 ] || skip "no case matches NC_TESTBED_CASES='${NC_TESTBED_CASES:-}'"
+        # the application base image (lib.sh: tb_appbase_build) only for cases that say they need it
+        appbase=
+        ! grep -qx '# needs: appbase' "${cases[@]}" || appbase=1
 
         trap tb_teardown EXIT
         trap 'exit 130' INT

@@ -4,7 +4,8 @@
 # (tests/integration/run.sh), by every case file and by scripts/demo.sh.
 #
 # Lifecycle (runner):  tb_check_host, tb_rootfs, tb_prepare_copy, tb_install_binary,
-#                      tb_images_build, tb_boot, tb_registry_start, tb_images_push ... tb_teardown
+#                      tb_images_build, [tb_appbase_build,] tb_boot, tb_registry_start,
+#                      tb_images_push, [tb_appbase_push] ... tb_teardown
 # Case API:            tb_exec, tb_sh, tb_copy_in, tb_write_file, tb_write_compose, tb_nc,
 #                      tb_down_at_end, tb_unit, tb_unit_prop, tb_wait_for, tb_wait_unit, tb_http,
 #                      tb_wait_http, tb_tcp_echo, tb_udp_echo,
@@ -22,6 +23,7 @@ TB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TB_REGISTRY=127.0.0.1:5000
 TB_IMAGES="httpd echo exit health owned"
 TB_IMAGE_DIR=/opt/nspawn-compose-testbed/images
+TB_APPBASE_DIR=/opt/nspawn-compose-testbed/appbase
 TB_CONF_DIR=/etc/nspawn-compose-testbed
 : "${TB_BOOT_TIMEOUT:=120}" "${TB_STOP_GRACE:=30}"
 export TB_DIR TB_REGISTRY TB_STOP_GRACE
@@ -144,32 +146,63 @@ tb_install_binary() {
         done
 }
 
+# tb__cached NAME KEY BUILDER...: TB_CACHED, the directory NAME-KEY of the cache (beside the
+# root), made once by `BUILDER... DIR` (DIR must not exist); the other NAME-* go when it is new.
+# TB_CACHE_STATE says cold (just built) or warm. A failed build shows its output.
+tb__cached() {
+        local name=$1 key=$2 cache=${NC_TESTBED_CACHE:-/var/cache/nspawn-compose-testbed} tmp
+        shift 2
+        TB_CACHED=$cache/$name-$key
+        TB_CACHE_STATE=warm
+        [ ! -d "$TB_CACHED" ] || return 0
+        TB_CACHE_STATE=cold
+        mkdir -p "$cache"
+        # a dot name: never one of the NAME-* the cleanup below removes
+        tmp=$(mktemp -d "$cache/.$name-build.XXXXXX")
+        if ! "$@" "$tmp/out" >"$tmp/log" 2>&1; then
+                tb_note "$(cat "$tmp/log")"
+                rm -rf --one-file-system "$tmp"
+                return 1
+        fi
+        # another run may have won the race: then ours is dropped
+        mv -T "$tmp/out" "$TB_CACHED" 2>/dev/null || true
+        rm -rf --one-file-system "$tmp"
+        # older keys, and builds of runs killed more than a day ago
+        flock "$cache/lock" find "$cache" -maxdepth 1 \( \( -name "$name-*" ! -name "$name-$key" \) \
+                -o \( -name ".$name-build.*" -mmin +1440 \) \) -exec rm -rf --one-file-system {} +
+}
+
+# tb__cached_copy DEST: copies TB_CACHED to DEST inside the testbed's root, under the cache's
+# shared lock (a finishing build removes outdated entries under the exclusive one).
+tb__cached_copy() {
+        mkdir -p "$(dirname "$TB_ROOT$1")"
+        flock -s "$(dirname "$TB_CACHED")/lock" cp -a "$TB_CACHED" "$TB_ROOT$1"
+}
+
 # Builds the test images on the outer host (images.sh) and puts the OCI layout into the
 # testbed's root; tb_images_push pushes them once the registry runs. The layout is cached beside
 # the root, keyed by the sha256 of everything it is made of; TB_IMAGES_STATE says cold or warm.
 tb_images_build() {
-        local cache=${NC_TESTBED_CACHE:-/var/cache/nspawn-compose-testbed} key dest tmp
+        local key
         key=$(cat "$TB_DIR/images.sh" "$TB_DIR/udp-echo.c" "$TB_DIR/oci-set-config.py" \
                 /bin/busybox | sha256sum | cut -c1-16)
-        dest=$cache/images-$key
-        TB_IMAGES_STATE=warm
-        if [ ! -d "$dest" ]; then
-                TB_IMAGES_STATE=cold
-                mkdir -p "$cache"
-                tmp=$(mktemp -d "$cache/images-build.XXXXXX")
-                if ! "$TB_DIR/images.sh" "$tmp/layout" >"$tmp/log" 2>&1; then
-                        tb_note "$(cat "$tmp/log")"
-                        rm -rf "$tmp"
-                        return 1
-                fi
-                # another run may have won the race: then ours is dropped
-                mv -T "$tmp/layout" "$dest" 2>/dev/null || true
-                rm -rf "$tmp"
-                flock "$cache/lock" find "$cache" -maxdepth 1 -name 'images-*' \
-                        ! -name "images-$key" -exec rm -rf {} +
-        fi
-        mkdir -p "$(dirname "$TB_ROOT$TB_IMAGE_DIR")"
-        flock -s "$cache/lock" cp -a "$dest" "$TB_ROOT$TB_IMAGE_DIR"
+        tb__cached images "$key" "$TB_DIR/images.sh" || return 1
+        TB_IMAGES_STATE=$TB_CACHE_STATE
+        tb__cached_copy "$TB_IMAGE_DIR"
+}
+
+# The base image of the application cases (appbase.sh: Debian with MariaDB, Python, nginx), built
+# on the outer host and cached like the test images, keyed by its script and package list;
+# tb_appbase_push pushes it as $TB_REGISTRY/test/appbase:1. Only for runs whose cases need it
+# (run.sh: a case file's "# needs: appbase" line; shell.sh: NC_TESTBED_APPBASE=1), since its
+# first build takes a minute and Debian's mirror. TB_APPBASE_STATE says cold or warm.
+tb_appbase_build() {
+        local key
+        key=$(cat "$TB_DIR/appbase.sh" "$TB_DIR/appbase-packages" "$TB_DIR/debian.sh" |
+                sha256sum | cut -c1-16)
+        tb__cached appbase "$key" "$TB_DIR/appbase.sh" || return 1
+        TB_APPBASE_STATE=$TB_CACHE_STATE
+        tb__cached_copy "$TB_APPBASE_DIR"
 }
 
 # Boots the copy: TB_NSPAWN_PID, TB_GUARD_PID, TB_PID. Waits until systemd says running or
@@ -282,12 +315,23 @@ tb_registry_start() {
                 timeout 5 busybox wget -q -O /dev/null "http://$TB_REGISTRY/v2/"
 }
 
+# tb__push LAYOUT NAME: the image NAME of the OCI layout LAYOUT (inside) to the registry as
+# $TB_REGISTRY/test/NAME:1.
+tb__push() {
+        tb_exec skopeo copy --quiet "oci:$1:$2" "docker://$TB_REGISTRY/test/$2:1"
+}
+
 tb_images_push() {
         local name
         for name in $TB_IMAGES; do
-                tb_exec skopeo copy --quiet "oci:$TB_IMAGE_DIR:$name" \
-                        "docker://$TB_REGISTRY/test/$name:1" || return 1
+                tb__push "$TB_IMAGE_DIR" "$name" || return 1
         done
+}
+
+# Pushes the application base image, then drops its layout: the registry holds it now, and the
+# testbed's root is memory.
+tb_appbase_push() {
+        tb__push "$TB_APPBASE_DIR" appbase && tb_exec rm -rf "$TB_APPBASE_DIR"
 }
 
 # --- running things inside ------------------------------------------------------------------

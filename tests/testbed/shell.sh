@@ -2,6 +2,7 @@
 # shell.sh [NSPAWN_COMPOSE] [-- COMMAND...]: boots a testbed the way the integration suite does
 # (registry running, test images pushed, NSPAWN_COMPOSE installed as /usr/bin/nspawn-compose when
 # given) and runs COMMAND inside it, or an interactive shell; tears it down afterwards.
+# NC_TESTBED_APPBASE=1 also pushes the application base image (127.0.0.1:5000/test/appbase:1).
 set -uo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -20,7 +21,10 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 tb_rootfs && tb_prepare_copy || exit 1
 [ -z "$binary" ] || tb_install_binary "$binary" || exit 1
-tb_images_build && tb_boot && tb_registry_start && tb_images_push || exit 1
+tb_images_build || exit 1
+[ "${NC_TESTBED_APPBASE:-}" != 1 ] || tb_appbase_build || exit 1
+tb_boot && tb_registry_start && tb_images_push || exit 1
+[ "${NC_TESTBED_APPBASE:-}" != 1 ] || tb_appbase_push || exit 1
 TB_PROJECT=/root
 tb_note "testbed $TB_NAME ready (PID 1 is $TB_PID on this host)"
 tb_exec "$@"
