@@ -9,21 +9,11 @@
 #include "netfilter/netfilter-internal.h"
 
 /* Project bridges. A bridge takes the lowest MAC of its ports unless one was set, so every machine
- * joining would change it and flush the neighbours' ARP entries for the gateway: set a fixed,
- * locally administered MAC derived from the name instead. ARP retransmits every 50 ms (not 1 s)
+ * joining would change it and flush the neighbours' ARP entries for the gateway: set a fixed one
+ * derived from the name instead (rtnl_link_mac). ARP retransmits every 50 ms (not 1 s)
  * so a machine that was probed before its address came up is found quickly. */
 
 #define BRIDGE_RETRANS_TIME_MS 50
-
-static void bridge_mac(const char *name, uint8_t mac[static 6]) {
-        uint64_t h = 0xcbf29ce484222325ULL;     /* FNV-1a */
-
-        for (const char *p = name; *p; p++)
-                h = (h ^ (uint8_t) *p) * 0x100000001b3ULL;
-        for (size_t i = 0; i < 6; i++)
-                mac[i] = (uint8_t) (h >> (8 * i));
-        mac[0] = (mac[0] & 0xfe) | 0x02;        /* unicast, locally administered */
-}
 
 static int bridge_create(Rtnl *r, const char *name, const uint8_t mac[static 6]) {
         char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -139,7 +129,7 @@ int bridge_ensure(const char *name, const char *owner, bool adopt_unmarked, cons
         k = rtnl_open(-1, &r);
         if (k < 0)
                 return nc_error_set(reterr, k, "cannot open rtnetlink: %m");
-        bridge_mac(name, mac);
+        rtnl_link_mac(name, mac);
         assert(owner);
         changed = bridge_get(&r, name, owner, adopt_unmarked, mac, &l, reterr);
         if (changed < 0)

@@ -35,6 +35,16 @@ static int rtnl_open_cb(void *userdata) {
 }
 
 /* A socket keeps the netns it was created in: enter @netns_fd for the socket() call only. */
+void rtnl_link_mac(const char *name, uint8_t mac[static 6]) {
+        uint64_t h = 0xcbf29ce484222325ULL;     /* FNV-1a */
+
+        for (const char *p = name; *p; p++)
+                h = (h ^ (uint8_t) *p) * 0x100000001b3ULL;
+        for (size_t i = 0; i < 6; i++)
+                mac[i] = (uint8_t) (h >> (8 * i));
+        mac[0] = (mac[0] & 0xfe) | 0x02;
+}
+
 int rtnl_open(int netns_fd, Rtnl *ret) {
         if (netns_fd < 0)
                 return rtnl_open_here(ret);

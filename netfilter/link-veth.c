@@ -9,14 +9,20 @@
 #include "netfilter/netfilter-internal.h"
 
 /* A machine's link to a project bridge. The peer is created directly inside the machine's netns
- * under its final name, so it never appears on the host and two machines' "eth0" never clash. */
+ * under its final name, so it never appears on the host and two machines' "eth0" never clash. Its
+ * MAC address follows from the host side's name, which names the project, service and network: a
+ * machine that is restarted keeps its address and its MAC, and the other machines' neighbour
+ * entries for it stay right (a new random MAC would leave them sending to the old one until the
+ * entry went stale, tens of seconds). */
 
 static int veth_create(Rtnl *host, const char *host_if, int bridge, int netns_fd, const char *peer) {
         char buf[MNL_SOCKET_BUFFER_SIZE];
         struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
         struct nlattr *info, *data, *peer_attr;
         struct ifinfomsg *ifi;
+        uint8_t mac[6];
 
+        rtnl_link_mac(host_if, mac);
         nlh->nlmsg_type = RTM_NEWLINK;
         nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
         mnl_nlmsg_put_extra_header(nlh, sizeof(struct ifinfomsg));
@@ -31,6 +37,7 @@ static int veth_create(Rtnl *host, const char *host_if, int bridge, int netns_fd
         memset(ifi, 0, sizeof *ifi);
         nlh->nlmsg_len += MNL_ALIGN(sizeof *ifi);
         mnl_attr_put_strz(nlh, IFLA_IFNAME, peer);
+        mnl_attr_put(nlh, IFLA_ADDRESS, sizeof mac, mac);
         mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t) netns_fd);
         mnl_attr_nest_end(nlh, peer_attr);
         mnl_attr_nest_end(nlh, data);

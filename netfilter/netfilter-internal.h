@@ -288,6 +288,9 @@ int nl_attr_parse_nested(const struct nlattr *nest, const struct nlattr **tb, ui
 
 /* Opens a NETLINK_ROUTE socket in the netns @netns_fd (-1: the caller's). */
 int rtnl_open(int netns_fd, Rtnl *ret);
+/* A unicast, locally administered MAC address that depends on @name alone: a link made again under
+ * the same name has the same address, so its neighbours' ARP and NDP entries stay right. */
+void rtnl_link_mac(const char *name, uint8_t mac[static 6]);
 void rtnl_close(Rtnl *r);
 /* Sends @nlh with NLM_F_ACK and waits for the ack; replies before it go to @cb. 0 or -errno. */
 int rtnl_call(Rtnl *r, struct nlmsghdr *nlh, mnl_cb_t cb, void *userdata);

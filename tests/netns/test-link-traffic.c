@@ -161,6 +161,35 @@ TEST(netns_bridge_veth) {
         harness_show("ip -br addr; ip netns exec " NS_A " ip -br addr; ip netns exec " NS_A " ip route");
 }
 
+/* The MAC address of eth0 in @netns, "" when there is none. */
+static char *peer_mac(const char *netns, char buf[static 32]) {
+        char cmd[128];
+        FILE *f;
+
+        snprintf(cmd, sizeof cmd, "ip -n %s link show eth0 | awk '/link\\/ether/ { print $2 }'", netns);
+        f = popen(cmd, "re");
+        ASSERT_NOT_NULL(f);
+        if (!fgets(buf, 32, f))
+                buf[0] = 0;
+        pclose(f);
+        buf[strcspn(buf, "\n")] = 0;
+        return buf;
+}
+
+/* A machine restarted gets its veth made again: with the MAC address it had, so the neighbours'
+ * entries for its address stay right. Two machines' MACs differ. */
+TEST(veth_made_again_keeps_its_mac) {
+        char a[32], a2[32], b[32];
+
+        ASSERT_TRUE(strlen(peer_mac(NS_A, a)) == 17);
+        ASSERT_TRUE(strlen(peer_mac(NS_B, b)) == 17);
+        ASSERT_TRUE(!streq(a, b));
+        ASSERT_EQ(veth_remove("vh-a", "test/a", NULL), 1);
+        ASSERT_STREQ(peer_mac(NS_A, a2), "");
+        ASSERT_EQ(veth_ensure("vh-a", "test/a", BRIDGE, NS_A, "eth0", "10.89.0.2/24", "10.89.0.1", NULL), 1);
+        ASSERT_STREQ(peer_mac(NS_A, a2), a);
+}
+
 TEST(forwarding_is_reported) {
         ASSERT_EQ(fw_enable_forwarding(false, NULL), 1);
         ASSERT_EQ(fw_enable_forwarding(false, NULL), 0);
