@@ -171,9 +171,10 @@ static int append_strv_property(sd_bus_message *m, const char *name, char **l) {
         return r;
 }
 
-/* StartTransientUnit of @unit running `EXE run-service SPEC`, @deps required and ordered before. */
-static int start_unit(sd_bus *bus, const char *unit, const char *machine, const char *spec, char **deps,
-                      bool detach, sd_bus_error *error) {
+/* StartTransientUnit of @unit running `EXE run-service SPEC`, @deps required and ordered before, with
+ * the credentials, device access and limits of the service's own unit (@unit_text). */
+static int start_unit(sd_bus *bus, const char *unit, const char *machine, const char *spec, const char *unit_text,
+                      char **deps, bool detach, sd_bus_error *error, NcError *reterr) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_free_ char *desc = NULL;
         char exe[PATH_MAX];
@@ -205,24 +206,7 @@ static int start_unit(sd_bus *bus, const char *unit, const char *machine, const 
         if (r >= 0)
                 r = sd_bus_message_append(m, "(sv)", "ExecStopPost", "a(sasb)", 1, exe, 3, post[0], post[1], post[2], false);
         if (r >= 0)
-                r = sd_bus_message_append(m, "(sv)", "DevicePolicy", "s", "closed");
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'r', "sv");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "s", "DeviceAllow");
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'v', "a(ss)");
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'a', "(ss)");
-        for (size_t k = 0; r >= 0 && desired_nspawn_device_allow[k]; k++) {
-                const char *e = desired_nspawn_device_allow[k];
-                size_t sp = strcspn(e, " ");
-                _cleanup_free_ char *dev = strndup(e, sp);
-
-                r = dev ? sd_bus_message_append(m, "(ss)", dev, e[sp] ? e + sp + 1 : "") : -ENOMEM;
-        }
-        for (unsigned k = 0; r >= 0 && k < 3; k++)
-                r = sd_bus_message_close_container(m);
+                r = bus_append_unit_assignments(m, unit_text, reterr);
         if (r >= 0 && deps)
                 r = append_strv_property(m, "Requires", deps);
         if (r >= 0 && deps)
@@ -333,7 +317,7 @@ int cmd_run(int argc, char *argv[], CmdGlobal *g) {
         _cleanup_(reconcile_freep) Reconcile *c = NULL;
         _cleanup_(service_spec_freep) ServiceSpec *spec = NULL;
         _cleanup_free_ char *json = NULL, *text = NULL, *service = NULL, *machine = NULL, *unit = NULL,
-                            *runs = NULL, *spec_path = NULL, *netns = NULL;
+                            *runs = NULL, *spec_path = NULL, *netns = NULL, *unit_path = NULL, *unit_text = NULL;
         _cleanup_strv_free_ char **veths = NULL, **addresses = NULL, **deps = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_close_ int lock = -EBADF;
@@ -368,6 +352,14 @@ int cmd_run(int argc, char *argv[], CmdGlobal *g) {
         if (r < 0)
                 return log_error_errno(r, "Service %s has no settings (%s): run 'nspawn-compose create %s' first.",
                                        d->name, d->settings_path, d->name), CMD_EXIT_ERROR;
+        /* the one-off has what the service's unit gives it: credentials, devices, limits */
+        unit_path = path_join(name_unit_dir(g->runtime), d->unit);
+        if (!unit_path)
+                return log_oom(), CMD_EXIT_ERROR;
+        r = read_full_file(unit_path, &unit_text, NULL);
+        if (r < 0)
+                return log_error_errno(r, "Service %s has no unit (%s): run 'nspawn-compose create %s' first.",
+                                       d->name, unit_path, d->name), CMD_EXIT_ERROR;
 
         (void) getrandom(rnd, sizeof rnd, GRND_NONBLOCK);
         snprintf(hex, sizeof hex, "%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
@@ -425,9 +417,9 @@ int cmd_run(int argc, char *argv[], CmdGlobal *g) {
                         return log_oom(), CMD_EXIT_ERROR;
         }
         cmd_progress(g, "Container", machine, "Creating");
-        r = start_unit(c->bus, unit, machine, spec_path, deps, a.cmd.detach, &error);
+        r = start_unit(c->bus, unit, machine, spec_path, unit_text, deps, a.cmd.detach, &error, &err);
         if (r < 0) {
-                log_error_errno(r, "Cannot start %s: %s", unit, error.message ?: strerror(-r));
+                log_error_errno(r, "Cannot start %s: %s", unit, err.message ?: error.message ?: strerror(-r));
                 (void) unlink(spec_path);
                 return CMD_EXIT_ERROR;
         }

@@ -1,8 +1,11 @@
 # run: docker compose run, a one-off machine of a service: its output, exit status, -e -w -u
 # --entrypoint, stdin, an address of its own, dependencies started (not with --no-deps), -d printing its
-# name, and nothing of it left after an attached run.
+# name, nothing of it left after an attached run, and the service's limits, devices and credentials.
 
 p=$(basename "$TB_PROJECT")
+tb_defer tb_exec nspawn-compose secret rm "$p-tok"
+tb_exec nspawn-compose secret create "$p-tok" - <<<"tok-$RANDOM" >/dev/null
+tok=$(tb_exec cat "/etc/credstore/$p-tok")
 tb_write_compose <<EOF2
 services:
   db:
@@ -13,6 +16,18 @@ services:
     environment: { GREETING: compose }
     # the image's entrypoint starts httpd whatever its arguments: env runs them instead
     entrypoint: ["env"]
+  lim:
+    image: $TB_REGISTRY/test/httpd:1
+    entrypoint: ["env"]
+    mem_limit: 64m
+    cpus: 0.5
+    pids_limit: 50
+    devices: ["/dev/net/tun:/dev/xtun:rw"]
+    secrets: [tok]
+secrets:
+  tok:
+    external: true
+    name: $p-tok
 EOF2
 tb_defer tb_nc down
 tb_nc create 2>/dev/null
@@ -68,3 +83,24 @@ rc=0
 err=$(tb_nc run --rm --name ../x web true 2>&1) || rc=$?
 tb_assert_eq "$rc" 1 "run --name that is no machine name"
 tb_assert_contains "$err" "invalid --name '../x'" "its error"
+
+# The one-off has what the service's unit gives the service: its limits, its devices and its
+# credentials from the host's store (docker compose run creates the container from the service's
+# whole configuration).
+out=$(tb_nc run --rm -T lim sh -c 'cat /run/secrets/tok; stat -c "%F %t:%T" /dev/xtun; cat /dev/xtun 2>&1' \
+        2>/dev/null || true)
+tb_note "run of lim: $out"
+tb_assert_eq "$(head -n 1 <<<"$out")" "$tok" "the credential in the one-off"
+tb_assert_eq "$(sed -n 2p <<<"$out")" "character special file a:c8" "the device node in the one-off"
+# the device cgroup allows it: the tun driver answers (no interface attached yet)
+case $out in *"not permitted"*) tb_fail "the device is not allowed in the one-off: $out" ;; esac
+name=$(tb_nc run -d --no-deps lim sleep 300 2>/dev/null)
+tb_wait_for "the detached machine" 60 sh -c "machinectl show '$name' >/dev/null"
+run_unit=nspawn-compose-run-$name.service
+for prop in MemoryMax CPUQuotaPerSecUSec TasksMax; do
+        tb_assert_eq "$(tb_exec systemctl show -P "$prop" "$run_unit")" "$(tb_unit_prop lim "$prop")" \
+                "$prop of the one-off as of the service"
+done
+tb_assert_eq "$(tb_exec systemctl show -P MemoryMax "$run_unit")" 67108864 "MemoryMax of the one-off"
+tb_assert_contains "$(tb_exec systemctl show -P DeviceAllow "$run_unit")" "/dev/net/tun rw" "DeviceAllow of the one-off"
+tb_exec systemctl stop "$run_unit"
