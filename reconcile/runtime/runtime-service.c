@@ -13,6 +13,7 @@
 #include "lib/fileio.h"
 #include "lib/log.h"
 #include "lib/strv.h"
+#include "lib/time-util.h"
 #include "reconcile/runtime/runtime-internal.h"
 
 /* The wrapper: the unit's main process (research anchors-netfilter-systemd §6.2).
@@ -45,6 +46,7 @@ typedef struct Service {
         int stop_signal;
         HealthChecker *checker;
         RtHooks *hooks;                 /* post_start or pre_stop hooks running */
+        sd_event_source *hooks_extend;  /* while post_start hooks run: EXTEND_TIMEOUT_USEC now and then */
         bool pre_stopping;              /* the pre_stop hooks run before the stop */
 } Service;
 
@@ -84,8 +86,14 @@ int service_paths_init(ServicePaths *p, const ServiceSpec *s, const ServiceRunOp
         return 0;
 }
 
-static void service_done(Service *s) {
+/* Ends the hooks that run, and the start timeout's extension for them. */
+static void service_hooks_free(Service *s) {
         s->hooks = rt_hooks_free(s->hooks);
+        s->hooks_extend = sd_event_source_disable_unref(s->hooks_extend);
+}
+
+static void service_done(Service *s) {
+        service_hooks_free(s);
         s->checker = health_checker_free(s->checker);
         health_config_done(&s->health);
         s->image = image_config_free(s->image);
@@ -263,7 +271,9 @@ static void container_ready(Service *s) {
                 }
         }
         if (s->checker)
-                (void) sd_notify(false, "STATUS=starting");
+                /* the checks' window begins now, whatever post_start hooks took of TimeoutStartSec= */
+                (void) sd_notifyf(false, "STATUS=starting\nEXTEND_TIMEOUT_USEC=%" PRIu64,
+                                  health_checker_extend_timeout_usec(s->checker));
         else
                 (void) sd_notify(false, "READY=1\nSTATUS=running");
 }
@@ -271,7 +281,7 @@ static void container_ready(Service *s) {
 static void post_start_done(int result, void *userdata) {
         Service *s = userdata;
 
-        s->hooks = rt_hooks_free(s->hooks);
+        service_hooks_free(s);
         if (s->stopping)
                 return;
         if (result != 0) {
@@ -279,6 +289,18 @@ static void post_start_done(int result, void *userdata) {
                 return;
         }
         container_ready(s);
+}
+
+/* post_start hooks are not bounded, as under docker compose, but they run within the unit's start:
+ * while they run, systemd's start timeout is pushed on (EXTEND_TIMEOUT_USEC= must come again before
+ * the last one ends). */
+#define HOOKS_EXTEND_EVERY_USEC (10 * USEC_PER_SEC)
+#define HOOKS_EXTEND_USEC (30 * USEC_PER_SEC)
+
+static int on_hooks_extend(sd_event_source *src, uint64_t usec, void *userdata) {
+        (void) sd_notifyf(false, "EXTEND_TIMEOUT_USEC=%" PRIu64, HOOKS_EXTEND_USEC);
+        (void) sd_event_source_set_time(src, usec + HOOKS_EXTEND_EVERY_USEC);
+        return 0;
 }
 
 static void container_started(Service *s) {
@@ -300,6 +322,13 @@ static void container_started(Service *s) {
                 return;
         }
         (void) sd_notify(false, "STATUS=running post_start hooks");
+        r = sd_event_add_time_relative(s->event, &s->hooks_extend, CLOCK_MONOTONIC, 0, 0, on_hooks_extend, s);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(s->hooks_extend, SD_EVENT_ON);
+        if (r < 0) {
+                fail_running(s, r, "Cannot arm the start timeout's extension for post_start hooks");
+                return;
+        }
         r = rt_hooks_start(s->event, s->spec, s->image, s->leader_pid, s->spec->post_start, s->spec->n_post_start,
                            "post_start", 0, post_start_done, s, &s->hooks, &err);
         if (r < 0)
@@ -384,7 +413,7 @@ static void service_stop(Service *s, int exit_code) {
 static void pre_stop_done(int result, void *userdata) {
         Service *s = userdata;
 
-        s->hooks = rt_hooks_free(s->hooks);
+        service_hooks_free(s);
         if (result != 0)        /* docker compose stops the container all the same */
                 log_warning("A pre_stop hook of '%s' failed; stopping it anyway.", s->spec->service);
         s->pre_stopping = false;
@@ -404,14 +433,14 @@ static int on_signal(sd_event_source *src, const struct signalfd_siginfo *si, vo
                 return 0;
         }
         if (s->pre_stopping) {
-                s->hooks = rt_hooks_free(s->hooks);
+                service_hooks_free(s);
                 s->pre_stopping = false;
                 service_stop(s, 0);
                 return 0;
         }
         (void) sd_notify(false, "STOPPING=1");
         s->checker = health_checker_free(s->checker);
-        s->hooks = rt_hooks_free(s->hooks);     /* post_start hooks still running end now */
+        service_hooks_free(s);     /* post_start hooks still running end now */
         if (s->running && s->spec->n_pre_stop > 0) {
                 s->pre_stopping = true;
                 r = rt_hooks_start(s->event, s->spec, s->image, s->leader_pid, s->spec->pre_stop, s->spec->n_pre_stop,
@@ -432,7 +461,7 @@ static int on_nspawn_exit(sd_event_source *src, const siginfo_t *si, void *userd
         int code = si->si_code == CLD_EXITED ? si->si_status : 128 + si->si_status;
 
         s->checker = health_checker_free(s->checker);
-        s->hooks = rt_hooks_free(s->hooks);
+        service_hooks_free(s);
         if (s->stopping || s->pre_stopping) {
                 log_info("Machine '%s' stopped (status %d).", s->spec->machine, code);
                 code = s->stop_exit_code;       /* a requested stop is a clean end, whatever the payload said */

@@ -49,3 +49,27 @@ out=$(tb_nc up -d 2>&1) || rc=$?
 tb_note "$out"
 [ "$rc" -ne 0 ] || tb_fail "up succeeded with a failing post_start hook"
 tb_assert_contains "$out" "post_start hook 1 of 'web' exited with status 3" "the hook's failure in the report"
+
+# post_start hooks have no bound, as under docker compose, though they run within the unit's start:
+# the wrapper extends the start timeout while they run, and the healthchecks' window begins after
+# them. A drop-in makes TimeoutStartSec= 3 s; the hook takes 6.
+unit=$(tb_unit web)
+tb_exec mkdir -p "/run/systemd/system/$unit.d"
+tb_defer rm -rf "/run/systemd/system/$unit.d"
+tb_exec sh -c 'printf "[Service]\nTimeoutStartSec=3\n" >"$1"' sh "/run/systemd/system/$unit.d/timeout.conf"
+for health in "" "    healthcheck: { test: [CMD, 'true'], interval: 1s }"; do
+        tb_write_compose <<EOF
+services:
+  web:
+    image: $TB_REGISTRY/test/httpd:1
+    post_start:
+      - command: ["sleep", "6"]
+$health
+EOF
+        tb_nc down >/dev/null 2>&1
+        t0=$(tb_now)
+        out=$(tb_nc up -d 2>&1) || tb_fail "up with a 6 s post_start hook and TimeoutStartSec=3 failed: $out"
+        tb_phase "up-with-slow-hook${health:+-and-healthcheck}" "$t0"
+        tb_assert_eq "$(tb_unit_prop web TimeoutStartUSec)" 3s "TimeoutStartSec from the drop-in"
+        tb_assert_eq "$(tb_unit_prop web ActiveState)" active "state after the slow hook"
+done
