@@ -27,6 +27,8 @@ int cmd_load_project(CmdGlobal *g, ComposeProject **ret) {
         }
         STRV_FOREACH(w, (*ret)->warnings)
                 log_warning("%s", *w);
+        if (g->verb && g->verb->host_replicas)
+                return cmd_host_replicas(g, *ret);
         return 0;
 }
 

@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "cmd/cmd.h"
+#include "lib/fileio.h"
 #include "lib/log.h"
 #include "lib/strv.h"
 #include "reconcile/actual.h"
@@ -26,6 +27,50 @@ bool cmd_service_known(const ComposeProject *p, const char *name) {
                 return false;   /* "S-N" as render names replicas: digits, no leading zero */
         k = strtol(dash + 1, &end, 10);
         return k >= 2 && desired_replicas(compose_map_get(services, base), &n) >= 0 && k <= n;
+}
+
+/* Whether the unit file of @service of @project is installed in @dir, and for a replica (@replica_of
+ * not NULL), is marked as one of that service (a service of its own may be named "S-N"). */
+static bool unit_installed(const char *dir, const char *project, const char *service, const char *replica_of) {
+        _cleanup_free_ char *unit = name_service_unit(project, service), *path = unit ? path_join(dir, unit) : NULL,
+                            *text = NULL, *mark = NULL;
+
+        if (!path || read_full_file(path, &text, NULL) < 0)
+                return false;
+        if (!replica_of)
+                return true;
+        if (asprintf(&mark, "\nX-NspawnCompose-Replica-Of=%s\n", replica_of) < 0)
+                return false;
+        return strstr(text, mark);
+}
+
+int cmd_host_replicas(const CmdGlobal *g, ComposeProject *p) {
+        ComposeNode *services = compose_map_get(p->model, "services");
+        const char *dir = name_unit_dir(g->runtime);
+
+        COMPOSE_MAP_FOREACH(k, services) {
+                ComposeNode *svc = services->items[k];
+                const char *name = services->keys[k]->scalar;
+                unsigned n = 0, file = 1;
+
+                if (unit_installed(dir, p->name, name, NULL))
+                        n = 1;
+                /* replicas go from the highest number down: the first one missing ends them */
+                for (unsigned i = 2; i <= DESIRED_REPLICAS_MAX; i++) {
+                        _cleanup_free_ char *replica = NULL;
+
+                        if (asprintf(&replica, "%s-%u", name, i) < 0)
+                                return log_oom();
+                        if (!unit_installed(dir, p->name, replica, name))
+                                break;
+                        n = i;
+                }
+                if (n == 0 || (desired_replicas(svc, &file) >= 0 && file == n))
+                        continue;
+                if (compose_map_set(svc, "scale", compose_node_new_int(n, &svc->mark)) < 0)
+                        return log_oom();
+        }
+        return 0;
 }
 
 int cmd_services(const ComposeProject *p, char * const *services, char ***ret) {

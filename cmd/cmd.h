@@ -59,6 +59,8 @@ struct CmdVerb {
         const char *summary;            /* NULL: internal, not listed */
         const CmdOption *options;       /* NULL: the verb parses its own */
         bool options_end_at_args;       /* exec: the command's options are its own */
+        bool host_replicas;             /* acts on the machines there are: a service's replicas are
+                                         * those on the host (after up --scale), not the file's */
 };
 
 extern const CmdVerb cmd_verbs[];
@@ -110,6 +112,10 @@ int cmd_log_error(int r, const NcError *err);
 int cmd_load_project(CmdGlobal *g, ComposeProject **ret);
 /* A service of the file, or replica N > 1 of one ("S-N", N up to its replicas). */
 bool cmd_service_known(const ComposeProject *p, const char *name);
+/* Sets each service's replica count (scale:) in @p's model to the number of its machines whose
+ * units are installed, for the services that have any: what `up --scale` made, as the verbs that
+ * act on the machines there are see it. */
+int cmd_host_replicas(const CmdGlobal *g, ComposeProject *p);
 /* @services (NULL: every service of @p) checked against @p: "no such service: x" logged, -ENOENT.
  * *ret is a new list, each compose service followed by its replicas beyond the first. */
 int cmd_services(const ComposeProject *p, char * const *services, char ***ret);

@@ -1,7 +1,8 @@
 # Replicas as docker compose runs them: deploy.replicas / scale / up --scale run N machines (S,
 # S-2 … S-N), each with an address of its own and one host port of the published range; the
 # service's name resolves to every replica; a dependent needs them all; scaling down removes the
-# highest-numbered ones, --remove-orphans or not; stop SERVICE stops every replica.
+# highest-numbered ones, --remove-orphans or not; stop SERVICE stops every replica, those up --scale
+# made too.
 
 p=$(basename "$TB_PROJECT")
 write_compose() {
@@ -56,6 +57,24 @@ tb_assert_eq "$(tb_exec sh -c "ls -d /var/lib/nspawn-compose/$p/web-3 2>/dev/nul
 tb_nc up -d --scale web=1 >/dev/null 2>&1
 tb_assert_eq "$(tb_unit_prop web-2 LoadState)" not-found "--scale web=1"
 tb_assert_eq "$(state web)" active "web still runs"
+# the verbs that act on the machines there are count the replicas on the host, not in the file (2)
+out=$(tb_nc ps -a)
+[[ $out != *"$p.web-2"* ]] || tb_fail "ps lists web-2 after --scale web=1: $out"
+tb_nc stop web >/dev/null || tb_fail "stop web after --scale web=1"
+tb_nc start web >/dev/null || tb_fail "start web after --scale web=1"
+tb_assert_eq "$(tb_unit_prop web-2 LoadState)" not-found "start web made no web-2"
+tb_nc up -d --scale web=3 >/dev/null 2>&1
+tb_assert_contains "$(tb_nc ps)" "$p.web-3" "ps after --scale web=3"
+tb_nc stop web >/dev/null 2>&1
+tb_assert_eq "$(state web) $(state web-2) $(state web-3)" "inactive inactive inactive" "stop web after --scale web=3"
+tb_nc restart web >/dev/null 2>&1
+tb_assert_eq "$(state web) $(state web-2) $(state web-3)" "active active active" "restart web after --scale web=3"
+a3=$(tb_json "/etc/nspawn-compose/$p/web-3.json" networks 0 address)
+tb_assert_contains "$(tb_nc exec -T web-3 ip -o -4 addr show eth0)" "$a3" "exec in web-3"
+# up without --scale goes back to the file's count, as docker compose's up
+tb_nc up -d >/dev/null 2>&1
+tb_assert_eq "$(state web-2) $(tb_unit_prop web-3 LoadState)" "active not-found" "up after --scale web=3"
+tb_nc up -d --scale web=1 >/dev/null 2>&1
 rc=0
 tb_nc up -d --scale nosuch=2 >/dev/null 2>&1 || rc=$?
 tb_assert_eq "$rc" 1 "--scale of an unknown service"
