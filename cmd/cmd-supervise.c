@@ -6,52 +6,95 @@
 #include <systemd/sd-event.h>
 
 #include "cmd/cmd.h"
+#include "netfilter/netfilter.h"
+#include "reconcile/bus.h"
+#include "reconcile/bus-unit.h"
+#include "reconcile/names.h"
 #include "reconcile/reconcile.h"
 #include "reconcile/runtime/runtime.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
 #include "lib/strv.h"
+#include "lib/time-util.h"
 
 /* supervise: a persistent Type=notify service that keeps the host converged. A pass is exactly an
- * apply (load, render, read, plan, execute); passes run at start, every --interval, and shortly
- * after the compose files or their directories change. READY=1 is sent when the loop starts;
- * STATUS= says how the last pass went. */
+ * apply (load, render, read, plan, execute). Passes run at start, every --interval (the safety
+ * net), and shortly after something changes: the compose files, .env and the files services read
+ * (inotify on their directories); one of the project's units going down (systemd's
+ * PropertiesChanged); a unit file of ours written by someone else (inotify on the unit directory);
+ * our nftables table changed (its notifications); SIGHUP. What a pass itself changes is drained
+ * after it, so it does not call for another. Passes that fail in a row space the next ones out
+ * (1 s, 2 s, … up to --interval). READY=1 is sent when the loop starts; STATUS= says what runs and
+ * how the last pass went. */
 
 #define DEBOUNCE_USEC (500 * UINT64_C(1000))
 
 typedef struct Supervisor {
         CmdGlobal *global;
         sd_event *event;
-        sd_event_source *timer, *inotify;
+        sd_bus *bus;
+        sd_event_source *timer, *sources, *owned, *nft;
         uint64_t interval_usec;
         bool runtime;
-        char **watched;                 /* directories under inotify watch */
-        unsigned passes, failures;
+        bool draining;                  /* reading what the last pass caused: ignored */
+        char **watched;                 /* directories under the sources' inotify watch */
+        char *unit_prefix;              /* "nspawn-compose-P": the project's unit files */
+        char *unit_path_prefix;         /* their D-Bus object paths */
+        char reason[256];               /* why the next pass runs */
+        unsigned passes, failures, failing;     /* failing: the last ones, in a row */
 } Supervisor;
 
 static void supervisor_done(Supervisor *s) {
-        s->timer = sd_event_source_unref(s->timer);
-        s->inotify = sd_event_source_unref(s->inotify);
+        s->timer = sd_event_source_disable_unref(s->timer);
+        s->sources = sd_event_source_disable_unref(s->sources);
+        s->owned = sd_event_source_disable_unref(s->owned);
+        s->nft = sd_event_source_disable_unref(s->nft);
+        s->bus = sd_bus_flush_close_unref(s->bus);
         s->event = sd_event_unref(s->event);
         s->watched = strv_free(s->watched);
+        s->unit_prefix = mfree(s->unit_prefix);
+        s->unit_path_prefix = mfree(s->unit_path_prefix);
 }
 
-static int schedule_pass(Supervisor *s, uint64_t delay_usec);
+static int schedule_pass(Supervisor *s, uint64_t delay_usec, const char *reason);
 
-static void watch_files(Supervisor *s, const ComposeProject *p) {
-        int fd = sd_event_source_get_io_fd(s->inotify);
+static void watch_dir(Supervisor *s, const char *path) {
+        _cleanup_free_ char *dir = path_dirname(path);
+        int fd = sd_event_source_get_io_fd(s->sources);
 
-        STRV_FOREACH(f, p->files) {
-                _cleanup_free_ char *dir = path_dirname(*f);
+        if (!dir || strv_contains(s->watched, dir))
+                return;
+        /* Directories, not files: editors replace files by renaming over them. */
+        if (inotify_add_watch(fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_CREATE) < 0)
+                log_warning_errno(-errno, "Cannot watch %s, changes there wait for the next pass: %m", dir);
+        else
+                (void) strv_consume(&s->watched, TAKE_PTR(dir));
+}
 
-                if (!dir || strv_contains(s->watched, dir))
-                        continue;
-                /* Directories, not files: editors replace files by renaming over them. */
-                if (inotify_add_watch(fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_CREATE) < 0)
-                        log_warning_errno(-errno, "Cannot watch %s, changes there wait for the next pass: %m", dir);
-                else
-                        (void) strv_consume(&s->watched, TAKE_PTR(dir));
-        }
+/* What the project reads: its compose files (their directories hold .env too), and each service's
+ * env_files, configs and secrets files. */
+static void watch_sources(Supervisor *s, const ComposeProject *p, const DesiredState *d) {
+        STRV_FOREACH(f, p->files)
+                watch_dir(s, *f);
+        for (size_t i = 0; d && i < d->n_services; i++)
+                STRV_FOREACH(f, d->services[i].inputs)
+                        watch_dir(s, *f);
+}
+
+/* The project's name, for telling its units from others'. */
+static int set_project(Supervisor *s, const char *project) {
+        _cleanup_free_ char *prefix = NULL, *path = NULL;
+
+        if (s->unit_prefix && streq(s->unit_prefix + strlen(NC_UNIT_PREFIX), project))
+                return 0;
+        if (asprintf(&prefix, NC_UNIT_PREFIX "%s", project) < 0)
+                return -ENOMEM;
+        /* the encoding goes character by character: the prefix's path is the paths' prefix */
+        if (sd_bus_path_encode("/org/freedesktop/systemd1/unit", prefix, &path) < 0)
+                return -ENOMEM;
+        free_and_replace_ptr(&s->unit_prefix, TAKE_PTR(prefix));
+        free_and_replace_ptr(&s->unit_path_prefix, TAKE_PTR(path));
+        return 0;
 }
 
 /* One converging pass: the number of changes applied, or -errno with the detail in @reterr. */
@@ -64,10 +107,13 @@ static int converge(Supervisor *s, size_t *ret_changes, NcError *reterr) {
         r = cmd_load_project(s->global, &p);
         if (r < 0)
                 return r;
-        watch_files(s, p);
+        watch_sources(s, p, NULL);
+        if (set_project(s, p->name) < 0)
+                return -ENOMEM;
         r = reconcile_new(p, &o, &c, reterr);
         if (r < 0)
                 return r;
+        watch_sources(s, p, c->desired);
         *ret_changes = c->plan->n_actions;
         if (c->plan->n_actions == 0)
                 return 0;
@@ -80,6 +126,25 @@ static int converge(Supervisor *s, size_t *ret_changes, NcError *reterr) {
         return 0;
 }
 
+static void drain_inotify(sd_event_source *src) {
+        char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+        while (read(sd_event_source_get_io_fd(src), buf, sizeof buf) > 0)
+                ;
+}
+
+/* What the pass did to our units, unit files and table: read and dropped. What someone else did
+ * meanwhile goes with it; the periodic pass is there for that. */
+static void drain_own_changes(Supervisor *s) {
+        drain_inotify(s->owned);
+        if (s->nft)
+                (void) fw_monitor_drain(sd_event_source_get_io_fd(s->nft));
+        s->draining = true;
+        while (s->bus && sd_bus_process(s->bus, NULL) > 0)
+                ;
+        s->draining = false;
+}
+
 static int run_pass(Supervisor *s) {
         NcError err = {};
         char buf[1024];
@@ -87,18 +152,22 @@ static int run_pass(Supervisor *s) {
         int r;
 
         s->passes++;
+        log_debug("Pass %u: %s.", s->passes, s->reason);
+        (void) sd_notifyf(false, "STATUS=pass %u: converging (%s)", s->passes, s->reason);
         r = converge(s, &n, &err);
+        drain_own_changes(s);
         if (r < 0 && r != -EHOSTDOWN)
                 log_error_errno(r, "Pass %u failed: %s", s->passes,
                                 err.error ? nc_error_format(&err, buf, sizeof buf) : strerror(-r));
         s->failures += r < 0;
+        s->failing = r < 0 ? s->failing + 1 : 0;
         if (r < 0)
                 (void) sd_notifyf(false, "STATUS=pass %u failed: %s", s->passes,
                                   r == -EHOSTDOWN ? "services did not reach their state" : strerror(-r));
         else if (n > 0)
-                (void) sd_notifyf(false, "STATUS=pass %u: applied %zu change(s)", s->passes, n);
+                (void) sd_notifyf(false, "STATUS=pass %u (%s): applied %zu change(s)", s->passes, s->reason, n);
         else
-                (void) sd_notifyf(false, "STATUS=pass %u: in sync", s->passes);
+                (void) sd_notifyf(false, "STATUS=pass %u (%s): in sync", s->passes, s->reason);
         return 0;
 }
 
@@ -107,32 +176,135 @@ static int on_timer(sd_event_source *source, uint64_t usec, void *userdata) {
 
         (void) run_pass(s);
         /* The next pass counts from the end of this one. */
-        return schedule_pass(s, s->interval_usec);
+        s->timer = sd_event_source_disable_unref(s->timer);
+        return schedule_pass(s, s->interval_usec, "periodic");
 }
 
-static int schedule_pass(Supervisor *s, uint64_t delay_usec) {
-        uint64_t now;
+/* The next pass in @delay_usec, unless one is due sooner. Failing passes in a row push it out. */
+static int schedule_pass(Supervisor *s, uint64_t delay_usec, const char *reason) {
+        uint64_t now, due, at;
         int r;
 
+        if (s->failing > 0)
+                delay_usec = MAX(delay_usec, MIN(s->interval_usec, USEC_PER_SEC << MIN(s->failing - 1, 20U)));
         r = sd_event_now(s->event, CLOCK_MONOTONIC, &now);
         if (r < 0)
                 return r;
+        at = now + delay_usec;
+        if (s->timer && sd_event_source_get_time(s->timer, &due) >= 0 && due <= at)
+                return 0;
+        snprintf(s->reason, sizeof s->reason, "%s", reason);
         if (!s->timer)
-                return sd_event_add_time(s->event, &s->timer, CLOCK_MONOTONIC, now + delay_usec, 0, on_timer, s);
-        r = sd_event_source_set_time(s->timer, now + delay_usec);
-        if (r < 0)
-                return r;
-        return sd_event_source_set_enabled(s->timer, SD_EVENT_ONESHOT);
+                return sd_event_add_time(s->event, &s->timer, CLOCK_MONOTONIC, at, 0, on_timer, s);
+        return sd_event_source_set_time(s->timer, at);
 }
 
-static int on_inotify(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
-        Supervisor *s = userdata;
-        char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+static int on_sources(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
+        /* which file changed does not matter, a pass reads everything again */
+        drain_inotify(source);
+        return schedule_pass(userdata, DEBOUNCE_USEC, "the project's files changed");
+}
 
-        /* Drain; which file changed does not matter, a pass reads everything again. */
-        while (read(fd, buf, sizeof buf) > 0)
-                ;
-        return schedule_pass(s, DEBOUNCE_USEC);
+static int on_owned(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
+        char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+        Supervisor *s = userdata;
+        ssize_t n;
+
+        while ((n = read(fd, buf, sizeof buf)) > 0)
+                for (char *p = buf; p < buf + n; ) {
+                        const struct inotify_event *e = (const struct inotify_event *) p;
+
+                        if (e->len > 0 && s->unit_prefix && startswith(e->name, s->unit_prefix)) {
+                                char why[256];
+
+                                snprintf(why, sizeof why, "unit file %s changed", e->name);
+                                (void) schedule_pass(s, DEBOUNCE_USEC, why);
+                        }
+                        p += sizeof *e + e->len;
+                }
+        return 0;
+}
+
+static int on_nft(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
+        int r = fw_monitor_drain(fd);
+
+        if (r < 0)
+                log_warning_errno(r, "Cannot read nftables' notifications: %m");
+        return r == 0 ? 0 : schedule_pass(userdata, DEBOUNCE_USEC, "table " FW_TABLE_NAME " changed");
+}
+
+/* PropertiesChanged of a unit: the project's one going inactive or failed calls for a pass. */
+static int on_unit_changed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Supervisor *s = userdata;
+        const char *path = sd_bus_message_get_path(m), *iface = NULL, *name, *state;
+        _cleanup_free_ char *unit = NULL;
+        char why[256];
+
+        if (s->draining || !s->unit_path_prefix || !path || !startswith(path, s->unit_path_prefix))
+                return 0;
+        if (sd_bus_message_read(m, "s", &iface) < 0 || !streq(iface, SYSTEMD_UNIT_IFACE) ||
+            sd_bus_message_enter_container(m, 'a', "{sv}") < 0)
+                return 0;
+        while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
+                if (sd_bus_message_read(m, "s", &name) < 0)
+                        return 0;
+                if (!streq(name, "ActiveState")) {
+                        if (sd_bus_message_skip(m, "v") < 0 || sd_bus_message_exit_container(m) < 0)
+                                return 0;
+                        continue;
+                }
+                if (sd_bus_message_read(m, "v", "s", &state) < 0)
+                        return 0;
+                if (!streq(state, "inactive") && !streq(state, "failed"))
+                        return 0;
+                (void) sd_bus_path_decode(path, "/org/freedesktop/systemd1/unit", &unit);
+                snprintf(why, sizeof why, "%s is %s", unit ?: path, state);
+                return schedule_pass(s, DEBOUNCE_USEC, why);
+        }
+        return 0;
+}
+
+static int on_sighup(sd_event_source *source, const struct signalfd_siginfo *si, void *userdata) {
+        return schedule_pass(userdata, 0, "SIGHUP");
+}
+
+/* Where a change of our units shows: the unit directory, systemd's signals, nftables'. Each is an
+ * optimisation over the periodic pass: one that cannot be had is warned about, not fatal. */
+static void watch_owned(Supervisor *s) {
+        _cleanup_close_ int ifd = -EBADF, nft = -EBADF;
+        const char *dir = name_unit_dir(s->runtime);
+        NcError err = {};
+        int r;
+
+        ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        if (ifd < 0 || inotify_add_watch(ifd, dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE) < 0 ||
+            sd_event_add_io(s->event, &s->owned, ifd, EPOLLIN, on_owned, s) < 0)
+                log_warning_errno(-errno, "Cannot watch %s; edits of our unit files wait for the next pass: %m", dir);
+        else {
+                (void) sd_event_source_set_io_fd_own(s->owned, true);
+                TAKE_FD(ifd);
+        }
+        nft = fw_monitor_open(&err);
+        if (nft < 0 || sd_event_add_io(s->event, &s->nft, nft, EPOLLIN, on_nft, s) < 0)
+                log_warning("Cannot watch nftables (%s); changes of our table wait for the next pass.",
+                            nft < 0 ? err.message : "event loop");
+        else {
+                (void) sd_event_source_set_io_fd_own(s->nft, true);
+                TAKE_FD(nft);
+        }
+        r = bus_open_systemd(&s->bus);
+        if (r >= 0)
+                r = sd_bus_attach_event(s->bus, s->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r >= 0)
+                r = sd_bus_match_signal(s->bus, NULL, SYSTEMD_DEST, NULL, "org.freedesktop.DBus.Properties",
+                                        "PropertiesChanged", on_unit_changed, s);
+        /* systemd sends units' signals only while someone subscribed */
+        if (r >= 0)
+                r = sd_bus_call_method(s->bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "Subscribe", NULL, NULL, "");
+        if (r < 0) {
+                log_warning_errno(r, "Cannot follow systemd's unit changes; a stopped service waits for the next pass: %m");
+                s->bus = sd_bus_flush_close_unref(s->bus);
+        }
 }
 
 /* Keeps the host converged: apply now, every --interval and when the compose files change. */
@@ -170,6 +342,7 @@ int cmd_supervise(int argc, char *argv[], CmdGlobal *g) {
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
         sigprocmask(SIG_BLOCK, &mask, NULL);
 
         r = sd_event_default(&s.event);
@@ -181,16 +354,22 @@ int cmd_supervise(int argc, char *argv[], CmdGlobal *g) {
         r = sd_event_add_signal(s.event, NULL, SIGINT, NULL, NULL);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch SIGINT: %m"), 1;
+        r = sd_event_add_signal(s.event, NULL, SIGHUP, on_sighup, &s);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch SIGHUP: %m"), 1;
         r = sd_event_set_watchdog(s.event, true);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the watchdog: %m"), 1;
         ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
         if (ifd < 0)
                 return log_error_errno(-errno, "Failed to create an inotify instance: %m"), 1;
-        r = sd_event_add_io(s.event, &s.inotify, ifd, EPOLLIN, on_inotify, &s);
+        r = sd_event_add_io(s.event, &s.sources, ifd, EPOLLIN, on_sources, &s);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch the compose files: %m"), 1;
-        r = schedule_pass(&s, 0);
+        (void) sd_event_source_set_io_fd_own(s.sources, true);
+        TAKE_FD(ifd);
+        watch_owned(&s);
+        r = schedule_pass(&s, 0, "start");
         if (r < 0)
                 return log_error_errno(r, "Failed to schedule the first pass: %m"), 1;
         /* Ready once the loop runs: a first pass may pull images for minutes, which must not count

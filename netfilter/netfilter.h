@@ -135,6 +135,12 @@ int fw_diff_project(FwContext *ctx, const char *project,
                     const FwPort *ports, size_t n_ports,
                     const FwNetwork *networks, size_t n_networks, FwDiff **ret, NcError *reterr);
 
+/* A non-blocking socket that receives nftables' change notifications, for a supervisor's event
+ * loop; fw_monitor_drain() reads every one queued: 1 when any was about our table (or some were
+ * lost), 0 when none, -errno. */
+int fw_monitor_open(NcError *reterr);
+int fw_monitor_drain(int fd);
+
 /* Sets net.ipv4.ip_forward (and net.ipv6.conf.all.forwarding when @ipv6) to 1 in the caller's
  * netns. 1 if a value changed, 0 if already on, -errno. */
 int fw_enable_forwarding(bool ipv6, NcError *reterr);

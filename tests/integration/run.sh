@@ -140,6 +140,8 @@ run_case() {
         [ -z "$san" ] || { [ $rc -ne 0 ] && [ $rc -ne 77 ]; } || rc=1
         if [ $rc -eq 0 ] && [ -z "$left" ]; then
                 echo "ok $n - $name"
+                # what the case measured (tb_phase), also when it passed
+                grep '^# phase ' "$log" | sed 's/^# phase /# phase '"$name"': /' || true
         elif [ $rc -eq 77 ] && [ -z "$left" ]; then
                 # the case cannot run here: its last line says why
                 echo "ok $n - $name # SKIP $(tail -n 1 "$log")"

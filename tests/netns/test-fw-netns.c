@@ -293,4 +293,25 @@ TEST(listing_reloads) {
         ASSERT_EQ(fw_remove_project(ctx, "r", NULL), (int) ELEMENTSOF(lb) + 1);     /* and the table */
 }
 
+/* What a supervisor sees: a notification for each change of our table, by us or by nft(8), and none
+ * for another table. */
+TEST(monitor_sees_changes_of_our_table_only) {
+        _cleanup_(fw_closep) FwContext *ctx = ctx_new();
+        _cleanup_close_ int fd = fw_monitor_open(NULL);
+
+        ASSERT_TRUE(fd >= 0);
+        ASSERT_EQ(fw_monitor_drain(fd), 0);
+        ASSERT_TRUE(sync_p(ctx) > 0);
+        ASSERT_EQ(fw_monitor_drain(fd), 1);
+        ASSERT_EQ(fw_monitor_drain(fd), 0);
+        ASSERT_EQ(system("nft add table inet other && nft add chain inet other c && nft delete table inet other"), 0);
+        ASSERT_EQ(fw_monitor_drain(fd), 0);
+        ASSERT_EQ(system("nft flush chain inet " FW_TABLE_NAME " prerouting 2>/dev/null || "
+                         "nft flush table inet " FW_TABLE_NAME), 0);
+        ASSERT_EQ(fw_monitor_drain(fd), 1);
+        ASSERT_EQ(sync_p(ctx), 1);
+        ASSERT_EQ(fw_monitor_drain(fd), 1);
+        ASSERT_EQ(fw_remove_project(ctx, "p", NULL) > 0, true);
+}
+
 TAP_MAIN();
