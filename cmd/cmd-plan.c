@@ -10,12 +10,13 @@
 #include "lib/fileio.h"
 #include "lib/log.h"
 #include "lib/strv.h"
+#include "reconcile/generation.h"
 #include "reconcile/names.h"
 
 /* plan: the drift report (exit 0 in sync, 2 drift, 1 error). apply: converge once. up and create
  * (cmd-up.c) converge through cmd_apply_project() too, with what ReconcileSelect narrows. */
 
-enum { ARG_FORMAT = 0x100, ARG_PULL };
+enum { ARG_FORMAT = 0x100, ARG_PULL, ARG_ROLLBACK };
 
 const CmdOption cmd_plan_options[] = {
         { "format", 0, "text|json|junit|github", ARG_FORMAT, "Output format (junit, github: for CI)" },
@@ -28,6 +29,7 @@ const CmdOption cmd_apply_options[] = {
         { "format",  0,   "text|json",             ARG_FORMAT, "Output format of the plan" },
         { "pull",    0,   "missing|always|never",  ARG_PULL,   "Pull images before converging (default missing)" },
         { "dry-run", 'n', NULL,                    CMD_OPT_DRY_RUN, "Show the plan, change nothing" },
+        { "rollback", 0,  NULL,                    ARG_ROLLBACK, "When services fail, put back those this apply changed as the last generation had them" },
         CMD_OPTION_RUNTIME,
         CMD_OPTION_HELP,
         {}
@@ -40,6 +42,9 @@ static int parse_plan_option(int id, const char *arg, void *userdata) {
         case ARG_FORMAT:
                 a->ci_format = streq(arg, "junit") || streq(arg, "github") ? arg : NULL;
                 return cmd_parse_format(id, arg, &a->json);
+        case ARG_ROLLBACK:
+                a->rollback = true;
+                return 0;
         case ARG_PULL:
                 a->pull = image_pull_policy_from_string(arg);
                 if (a->pull < 0)
@@ -209,6 +214,85 @@ static void on_alarm(int sig) {
         (void) sig;
 }
 
+/* The service of a failure line ("web: nspawn-compose-P.web.service (failed, …)"). */
+static char *failed_service(const char *failure) {
+        return strndup(failure, strcspn(failure, ":"));
+}
+
+/* --rollback, or deploy.update_config.failure_action: rollback on a service that failed. */
+static bool wants_rollback(const CmdApply *a, const Reconcile *c) {
+        const ComposeNode *services = compose_map_get(c->project->model, "services");
+
+        if (a->rollback)
+                return true;
+        STRV_FOREACH(f, c->failures) {
+                _cleanup_free_ char *name = failed_service(*f);
+                const DesiredService *s = name ? desired_state_find_service(c->desired, name) : NULL;
+                const ComposeNode *svc = s ? compose_map_get(services, s->compose_name) : NULL;
+                const ComposeNode *uc = compose_map_get(compose_map_get(svc, "deploy"), "update_config");
+
+                if (streq_ptr(compose_map_get_str(uc, "failure_action"), "rollback"))
+                        return true;
+        }
+        return false;
+}
+
+/* After services of @c failed: those the apply changed go back to the newest generation (the last
+ * apply that succeeded), the rest stay as they are. Always an error: the apply did not do what the
+ * file says. */
+static int roll_back(CmdGlobal *g, Reconcile **c) {
+        _cleanup_free_ char *project = strdup((*c)->project->name), *failed = NULL, *list = NULL, *why = NULL;
+        _cleanup_strv_free_ char **changed = NULL, **names = NULL, **back = NULL;
+        const Generation *good;
+        Generation *gens = NULL;
+        NcError err = {};
+        size_t n = 0;
+        int r;
+
+        if (!project)
+                return log_oom();
+        STRV_FOREACH(f, (*c)->failures)
+                if (strv_consume(&names, failed_service(*f)) < 0)
+                        return log_oom();
+        for (size_t i = 0; i < (*c)->plan->n_actions; i++) {
+                const char *s = (*c)->plan->actions[i].service;
+
+                if (s && desired_state_find_service((*c)->desired, s) && !strv_contains(changed, s) &&
+                    strv_extend(&changed, s) < 0)
+                        return log_oom();
+        }
+        failed = strv_join(names, ", ");
+        if (!failed || asprintf(&why, "%s did not reach their state", failed) < 0)
+                return log_oom();
+        /* the attempt too, for history: never a rollback's target */
+        if (!(*c)->options.select.services && (r = generation_record(*c, why, &err)) < 0)
+                log_warning("Cannot record this generation: %s", err.message ?: strerror(-r));
+        r = generations_read(project, &gens, &n, &err);
+        if (r < 0)
+                return cmd_log_error(r, &err);
+        good = generation_last_good(gens, n);
+        if (!good) {
+                generations_free(gens, n);
+                return log_error_errno(-EHOSTDOWN, "%s: no earlier generation to roll back to.", why);
+        }
+        /* the rollback takes the project's lock again */
+        *c = reconcile_free(*c);
+        /* services the failed apply added are not in the generation: they stay, as they are */
+        STRV_FOREACH(s, changed)
+                if (generation_has_service(good, *s) && strv_extend(&back, *s) < 0) {
+                        generations_free(gens, n);
+                        return log_oom();
+                }
+        list = strv_join(back, ", ");
+        log_notice("%s: rolling %s back to generation %u.", why, strempty(list), good->id);
+        r = back ? cmd_rollback_services(g, project, good, back) : 0;
+        if (r >= 0)
+                log_error("%s: %s; rolled %s back to generation %u.", project, why,
+                          isempty(list) ? "nothing" : list, good->id);
+        generations_free(gens, n);
+        return -EHOSTDOWN;
+}
+
 int cmd_apply_project(CmdGlobal *g, const CmdApply *a, ComposeProject **ret_project) {
         _cleanup_(compose_project_freep) ComposeProject *p = NULL;
         _cleanup_(reconcile_freep) Reconcile *c = NULL;
@@ -244,6 +328,8 @@ int cmd_apply_project(CmdGlobal *g, const CmdApply *a, ComposeProject **ret_proj
                         log_notice("%s", *n);
                 STRV_FOREACH(f, c->failures)
                         log_error("Service %s", *f);
+                if ((r == -EHOSTDOWN || r == -EINTR) && wants_rollback(a, c))
+                        return roll_back(g, &c);
                 if (r == -EINTR && a->wait_timeout > 0)
                         return log_error_errno(-ETIMEDOUT, "%s: services not running|healthy after %ds",
                                                p->name, a->wait_timeout);
@@ -254,6 +340,9 @@ int cmd_apply_project(CmdGlobal *g, const CmdApply *a, ComposeProject **ret_proj
                         return cmd_log_error(r, &err);
         }
         record_config_files(p);
+        /* what every service converged to, when it was all of them */
+        if (!a->select.services && !a->select.no_start && (r = generation_record(c, NULL, &err)) < 0)
+                log_warning("Cannot record this generation: %s", err.message ?: strerror(-r));
         if (a->progress)
                 print_progress(g, c);
         else if (!a->json && c->plan->n_actions > 0)

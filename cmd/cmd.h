@@ -155,6 +155,12 @@ int cmd_stats(int argc, char *argv[], CmdGlobal *g);
 int cmd_events(int argc, char *argv[], CmdGlobal *g);
 int cmd_run(int argc, char *argv[], CmdGlobal *g);
 int cmd_run_remove(int argc, char *argv[], CmdGlobal *g);
+int cmd_history(int argc, char *argv[], CmdGlobal *g);
+int cmd_rollback(int argc, char *argv[], CmdGlobal *g);
+typedef struct Generation Generation;
+/* Converges @services (NULL: all) of @project to generation @gen with its images (no pull):
+ * apply --rollback and rollback. The number of changes, or -errno (logged). */
+int cmd_rollback_services(CmdGlobal *g, const char *project, const Generation *gen, char **services);
 
 /* The option tables of the verbs (in their files). */
 extern const CmdOption cmd_plan_options[], cmd_apply_options[], cmd_up_options[], cmd_create_options[],
@@ -162,7 +168,8 @@ extern const CmdOption cmd_plan_options[], cmd_apply_options[], cmd_up_options[]
         cmd_render_options[], cmd_stop_options[], cmd_start_options[], cmd_restart_options[],
         cmd_kill_options[], cmd_pause_options[], cmd_rm_options[], cmd_wait_options[], cmd_top_options[],
         cmd_port_options[], cmd_images_options[], cmd_version_options[], cmd_supervise_options[],
-        cmd_cp_options[], cmd_stats_options[], cmd_events_options[], cmd_run_options[];
+        cmd_cp_options[], cmd_stats_options[], cmd_events_options[], cmd_run_options[],
+        cmd_history_options[], cmd_rollback_options[];
 extern const CmdOption cmd_build_options[];
 
 /* logs, and up without -d: the journal of @services (NULL: all) of @p, "web | line" as docker
@@ -214,6 +221,8 @@ typedef struct CmdApply {
         char **scale;                   /* up --scale: "SERVICE=N" over the file's scale/replicas */
         bool progress;                  /* up: docker's progress lines instead of the plan */
         int wait_timeout;               /* seconds to wait for the services at most; <= 0: no bound */
+        bool rollback;                  /* apply --rollback: services that fail go back to the last
+                                         * generation (also deploy.update_config.failure_action) */
 } CmdApply;
 /* Loads the project and converges it as @a asks; *ret_project for the caller to go on with.
  * 0, or -errno (logged). */

@@ -38,6 +38,8 @@ const CmdVerb cmd_verbs[] = {
         { "version", cmd_version, NULL,           "Show the nspawn-compose version information", cmd_version_options },
         { "plan",    cmd_plan,    NULL,           "Show what apply would change (exit 2 on drift)", cmd_plan_options },
         { "apply",   cmd_apply,   NULL,           "Converge the host to the compose file", cmd_apply_options },
+        { "history", cmd_history, NULL,           "List the generations apply recorded", cmd_history_options },
+        { "rollback", cmd_rollback, NULL,         "Converge to an earlier generation again", cmd_rollback_options },
         { "render",  cmd_render,  "DIR",          "Write the files apply installs below a directory", cmd_render_options },
         { "supervise", cmd_supervise, NULL,       "Keep converging (a Type=notify service)", cmd_supervise_options },
         { "net-up",   cmd_net_up,   NULL, NULL, NULL },         /* the network unit's ExecStart= */

@@ -310,7 +310,10 @@ int reconcile_new(const ComposeProject *p, const ReconcileOptions *o, Reconcile 
                 return r;
         c->project = p;
         c->options = *o;
+        c->options.digests = NULL;      /* not kept: the caller's */
         c->lock_fd = -EBADF;
+        if (o->digests && !(c->digests = strv_copy(o->digests)))
+                return -ENOMEM;
         if (!o->offline) {
                 r = o->read_only ? 0 : take_lock(c, reterr);
                 if (r < 0)

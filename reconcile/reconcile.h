@@ -36,6 +36,8 @@ typedef struct ReconcileOptions {
         int pull;                       /* ImagePullPolicy */
         bool progress;
         const char *exe;                /* NULL: the default path in units */
+        char **digests;                 /* "image\ndigest" taken instead of the store's refs (a
+                                         * rollback's images, generation.h); NULL: the store's */
         ReconcileSelect select;
 } ReconcileOptions;
 
