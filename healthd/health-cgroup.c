@@ -74,6 +74,30 @@ int health_cgroup_open(const char *spec, HealthCgroup *ret, NcError *reterr) {
         return 0;
 }
 
+int health_cgroup_revalidate(HealthCgroup *cg) {
+        _cleanup_free_ char *procs = NULL;
+        HealthCgroup fresh = { .procs_fd = -EBADF };
+        int r;
+
+        assert(cg);
+
+        if (!cg->path)
+                return 0;
+        procs = path_join(cg->path, "cgroup.procs");
+        if (!procs)
+                return -ENOMEM;
+        if (access(procs, F_OK) >= 0 || errno != ENOENT)
+                return 0;
+        r = open_cgroup_dir(cg->path, &fresh);
+        if (r < 0)
+                return r;
+        if (cg->procs_fd >= 0)
+                close(cg->procs_fd);
+        free(cg->path);
+        *cg = fresh;
+        return 1;
+}
+
 /* Before cgroup.kill (kernel 5.14): signal every listed process until none is left. */
 static int kill_listed(const char *dir) {
         for (unsigned round = 0; round < 16; round++) {

@@ -112,6 +112,9 @@ int health_exec_start(HealthChecker *c) {
 
         assert(c);
 
+        r = health_cgroup_revalidate(&c->cgroup);
+        if (r < 0)
+                return r;
         if (pipe2(fds, O_CLOEXEC) < 0)
                 return -errno;
         r = health_spawn(&c->leader, &(HealthSpawn) {

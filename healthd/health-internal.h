@@ -36,6 +36,10 @@ typedef struct HealthCgroup {
 int health_cgroup_open(const char *spec, HealthCgroup *ret, NcError *reterr);
 /* SIGKILLs every process in it. >0 if any was there, 0 if empty. */
 int health_cgroup_kill(const HealthCgroup *cg);
+/* Makes the cgroup again when someone removed it since it was opened (its cgroup.procs fd would
+ * then refuse every process with ENODEV): systemd trimming the unit's cgroup of the instance
+ * before, as seen on cgroup v2. 1 made again, 0 still there, -errno. */
+int health_cgroup_revalidate(HealthCgroup *cg);
 /* Kills what is left, waits until it is empty and removes it. */
 void health_cgroup_done(HealthCgroup *cg);
 /* "<cgroup2 mount><our cgroup's parent>/probe" when our cgroup is named "supervisor", else -ENOENT. */
