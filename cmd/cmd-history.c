@@ -26,7 +26,7 @@ const CmdOption cmd_history_options[] = {
 };
 
 const CmdOption cmd_rollback_options[] = {
-        { "to", 0, "N", ARG_TO, "The generation to go back to (default: the newest one not installed now)" },
+        { "to", 0, "N", ARG_TO, "The generation to go back to (default: the good one before the installed one)" },
         CMD_OPTION_DRY_RUN,
         CMD_OPTION_RUNTIME,
         CMD_OPTION_HELP,
@@ -86,6 +86,27 @@ static int history_open(CmdGlobal *g, History *h) {
         if (r < 0)
                 return cmd_log_error(r, &err);
         return 0;
+}
+
+static const Generation *generation_find(const History *h, unsigned id) {
+        for (size_t i = 0; i < h->n; i++)
+                if (h->gens[i].id == id)
+                        return &h->gens[i];
+        return NULL;
+}
+
+/* rollback's default: the newest good generation older than the one installed (one step back, and
+ * one more on the next rollback), or when none is installed, the newest good one. */
+static const Generation *generation_before_installed(const History *h) {
+        size_t installed = h->n;
+
+        for (size_t i = h->n; i > 0 && installed == h->n; i--)
+                if (!h->gens[i - 1].failure && generation_is_installed(&h->gens[i - 1], h->actual))
+                        installed = i - 1;
+        for (size_t i = installed; i > 0; i--)
+                if (!h->gens[i - 1].failure)
+                        return &h->gens[i - 1];
+        return NULL;
 }
 
 static char *format_time(uint64_t usec) {
@@ -165,12 +186,13 @@ int cmd_rollback_services(CmdGlobal *g, const char *project, const Generation *g
                 .runtime = g->runtime,
                 .pull = IMAGE_PULL_NEVER,
                 .digests = gen->digests,
-                .select = { .services = services, .no_deps = services != NULL, .keep_orphans = true },
+                /* what the generation does not have goes: the services a failed apply added */
+                .select = { .services = services, .no_deps = services != NULL },
         };
         NcError err = {};
         int r;
 
-        r = generation_load_project(project, gen, &p, &err);
+        r = generation_load_project(project, gen, g->compose.environ, &p, &err);
         if (r < 0)
                 return cmd_log_error(r, &err);
         r = reconcile_new(p, &o, &c, &err);
@@ -219,14 +241,11 @@ int cmd_rollback(int argc, char *argv[], CmdGlobal *g) {
                 return cmd_parse_exit(r);
         if (history_open(g, &h) < 0)
                 return CMD_EXIT_ERROR;
-        for (size_t i = h.n; i > 0 && !target; i--)
-                if (to ? h.gens[i - 1].id == to :
-                         !h.gens[i - 1].failure && !generation_is_installed(&h.gens[i - 1], h.actual))
-                        target = &h.gens[i - 1];
+        target = to ? generation_find(&h, to) : generation_before_installed(&h);
         if (!target && to)
                 return log_error("%s has no generation %u (history lists them).", h.project, to), CMD_EXIT_ERROR;
         if (!target)
-                return log_error("%s has no generation other than the one installed.", h.project), CMD_EXIT_ERROR;
+                return log_error("%s has no good generation before the one installed.", h.project), CMD_EXIT_ERROR;
         if (target->failure)
                 return log_error("Generation %u failed (%s): not one to go back to.", to, target->failure),
                         CMD_EXIT_ERROR;

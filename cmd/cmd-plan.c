@@ -219,54 +219,69 @@ static char *failed_service(const char *failure) {
         return strndup(failure, strcspn(failure, ":"));
 }
 
-/* --rollback, or deploy.update_config.failure_action: rollback on a service that failed. */
-static bool wants_rollback(const CmdApply *a, const Reconcile *c) {
-        const ComposeNode *services = compose_map_get(c->project->model, "services");
+/* The services the plan of @c changed (started, restarted, wrote files of), that the file has. */
+static char **changed_services(const Reconcile *c) {
+        char **l = NULL;
 
-        if (a->rollback)
-                return true;
+        for (size_t i = 0; i < c->plan->n_actions; i++) {
+                const char *s = c->plan->actions[i].service;
+
+                if (s && desired_state_find_service(c->desired, s) && !strv_contains(l, s) && strv_extend(&l, s) < 0)
+                        return strv_free(l);
+        }
+        return l ?: calloc(1, sizeof(char *));
+}
+
+/* Why the apply of @c failed, for a failed generation and the messages: which services, or the
+ * timeout. NULL on OOM. */
+static char *failure_reason(const Reconcile *c, const CmdApply *a, bool timed_out) {
+        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_free_ char *list = NULL;
+        char *why = NULL;
+
+        if (timed_out)
+                return asprintf(&why, "services not running|healthy after %ds", a->wait_timeout) < 0 ? NULL : why;
+        STRV_FOREACH(f, c->failures)
+                if (strv_consume(&names, failed_service(*f)) < 0)
+                        return NULL;
+        list = strv_join(names, ", ");
+        return list && asprintf(&why, "%s did not reach their state", list) >= 0 ? why : NULL;
+}
+
+/* Roll back after @c failed: asked (--rollback, or deploy.update_config.failure_action: rollback on
+ * a service that failed), and a service that failed is one the apply changed (or it timed out
+ * while it changed some): a failure of a service it did not touch is not its to undo. */
+static bool wants_rollback(const CmdApply *a, const Reconcile *c, char **changed, bool timed_out) {
+        const ComposeNode *services = compose_map_get(c->project->model, "services");
+        bool asked = a->rollback, ours = timed_out && strv_length(changed) > 0;
+
         STRV_FOREACH(f, c->failures) {
                 _cleanup_free_ char *name = failed_service(*f);
                 const DesiredService *s = name ? desired_state_find_service(c->desired, name) : NULL;
                 const ComposeNode *svc = s ? compose_map_get(services, s->compose_name) : NULL;
                 const ComposeNode *uc = compose_map_get(compose_map_get(svc, "deploy"), "update_config");
 
-                if (streq_ptr(compose_map_get_str(uc, "failure_action"), "rollback"))
-                        return true;
+                if (!s || !strv_contains(changed, s->name))
+                        continue;
+                ours = true;
+                asked = asked || streq_ptr(compose_map_get_str(uc, "failure_action"), "rollback");
         }
-        return false;
+        return asked && ours;
 }
 
-/* After services of @c failed: those the apply changed go back to the newest generation (the last
- * apply that succeeded), the rest stay as they are. Always an error: the apply did not do what the
- * file says. */
-static int roll_back(CmdGlobal *g, Reconcile **c) {
-        _cleanup_free_ char *project = strdup((*c)->project->name), *failed = NULL, *list = NULL, *why = NULL;
-        _cleanup_strv_free_ char **changed = NULL, **names = NULL, **back = NULL;
+/* After @c failed (@why): the services it changed go back to the newest good generation, which the
+ * services the failed apply added are not in: they go. Always an error: the apply did not do what
+ * the file says. */
+static int roll_back(CmdGlobal *g, Reconcile **c, char **changed, const char *why) {
+        _cleanup_free_ char *project = strdup((*c)->project->name), *list = strv_join(changed, ", ");
         const Generation *good;
         Generation *gens = NULL;
         NcError err = {};
         size_t n = 0;
         int r;
 
-        if (!project)
+        if (!project || !list)
                 return log_oom();
-        STRV_FOREACH(f, (*c)->failures)
-                if (strv_consume(&names, failed_service(*f)) < 0)
-                        return log_oom();
-        for (size_t i = 0; i < (*c)->plan->n_actions; i++) {
-                const char *s = (*c)->plan->actions[i].service;
-
-                if (s && desired_state_find_service((*c)->desired, s) && !strv_contains(changed, s) &&
-                    strv_extend(&changed, s) < 0)
-                        return log_oom();
-        }
-        failed = strv_join(names, ", ");
-        if (!failed || asprintf(&why, "%s did not reach their state", failed) < 0)
-                return log_oom();
-        /* the attempt too, for history: never a rollback's target */
-        if (!(*c)->options.select.services && (r = generation_record(*c, why, &err)) < 0)
-                log_warning("Cannot record this generation: %s", err.message ?: strerror(-r));
         r = generations_read(project, &gens, &n, &err);
         if (r < 0)
                 return cmd_log_error(r, &err);
@@ -277,18 +292,10 @@ static int roll_back(CmdGlobal *g, Reconcile **c) {
         }
         /* the rollback takes the project's lock again */
         *c = reconcile_free(*c);
-        /* services the failed apply added are not in the generation: they stay, as they are */
-        STRV_FOREACH(s, changed)
-                if (generation_has_service(good, *s) && strv_extend(&back, *s) < 0) {
-                        generations_free(gens, n);
-                        return log_oom();
-                }
-        list = strv_join(back, ", ");
-        log_notice("%s: rolling %s back to generation %u.", why, strempty(list), good->id);
-        r = back ? cmd_rollback_services(g, project, good, back) : 0;
+        log_notice("%s: rolling %s back to generation %u.", why, list, good->id);
+        r = cmd_rollback_services(g, project, good, changed);
         if (r >= 0)
-                log_error("%s: %s; rolled %s back to generation %u.", project, why,
-                          isempty(list) ? "nothing" : list, good->id);
+                log_error("%s: %s; rolled %s back to generation %u.", project, why, list, good->id);
         generations_free(gens, n);
         return -EHOSTDOWN;
 }
@@ -328,8 +335,19 @@ int cmd_apply_project(CmdGlobal *g, const CmdApply *a, ComposeProject **ret_proj
                         log_notice("%s", *n);
                 STRV_FOREACH(f, c->failures)
                         log_error("Service %s", *f);
-                if ((r == -EHOSTDOWN || r == -EINTR) && wants_rollback(a, c))
-                        return roll_back(g, &c);
+                if (r == -EHOSTDOWN || (r == -EINTR && a->wait_timeout > 0)) {
+                        _cleanup_strv_free_ char **changed = changed_services(c);
+                        _cleanup_free_ char *why = failure_reason(c, a, r == -EINTR);
+
+                        if (!changed || !why)
+                                return log_oom();
+                        /* the attempt too, for history: never a rollback's target */
+                        if (!a->select.services && !a->select.no_start && (r = generation_record(c, why, &err)) < 0)
+                                log_warning("Cannot record this generation: %s", err.error ? err.message : strerror(-r));
+                        if (wants_rollback(a, c, changed, !c->failures))
+                                return roll_back(g, &c, changed, why);
+                        r = c->failures ? -EHOSTDOWN : -EINTR;
+                }
                 if (r == -EINTR && a->wait_timeout > 0)
                         return log_error_errno(-ETIMEDOUT, "%s: services not running|healthy after %ds",
                                                p->name, a->wait_timeout);
@@ -342,7 +360,7 @@ int cmd_apply_project(CmdGlobal *g, const CmdApply *a, ComposeProject **ret_proj
         record_config_files(p);
         /* what every service converged to, when it was all of them */
         if (!a->select.services && !a->select.no_start && (r = generation_record(c, NULL, &err)) < 0)
-                log_warning("Cannot record this generation: %s", err.message ?: strerror(-r));
+                log_warning("Cannot record this generation: %s", err.error ? err.message : strerror(-r));
         if (a->progress)
                 print_progress(g, c);
         else if (!a->json && c->plan->n_actions > 0)

@@ -419,7 +419,7 @@ int cmd_run(int argc, char *argv[], CmdGlobal *g) {
         cmd_progress(g, "Container", machine, "Creating");
         r = start_unit(c->bus, unit, machine, spec_path, unit_text, deps, a.cmd.detach, &error, &err);
         if (r < 0) {
-                log_error_errno(r, "Cannot start %s: %s", unit, err.message ?: error.message ?: strerror(-r));
+                log_error_errno(r, "Cannot start %s: %s", unit, err.error ? err.message : error.message ?: strerror(-r));
                 (void) unlink(spec_path);
                 return CMD_EXIT_ERROR;
         }

@@ -29,6 +29,15 @@
 
 #define DEBOUNCE_USEC (500 * UINT64_C(1000))
 
+/* A unit that went down, and how often in a row (each within UNIT_DOWN_WINDOW_USEC of the last). */
+typedef struct UnitDowns {
+        char *unit;
+        unsigned n;
+        uint64_t last_usec;
+} UnitDowns;
+
+#define UNIT_DOWN_WINDOW_USEC (60 * USEC_PER_SEC)
+
 typedef struct Supervisor {
         CmdGlobal *global;
         sd_event *event;
@@ -38,8 +47,12 @@ typedef struct Supervisor {
         bool runtime;
         bool draining;                  /* reading what the last pass caused: ignored */
         char **watched;                 /* directories under the sources' inotify watch */
-        char *unit_prefix;              /* "nspawn-compose-P": the project's unit files */
-        char *unit_path_prefix;         /* their D-Bus object paths */
+        char *project;
+        char *unit_prefix;              /* "nspawn-compose-P.": the project's services and target */
+        char *network_unit;             /* "nspawn-compose-P-network.service" */
+        char *unit_path_prefix, *network_unit_path;     /* their D-Bus object paths */
+        UnitDowns *downs;               /* units seen going down lately, for their backoff */
+        size_t n_downs;
         char reason[256];               /* why the next pass runs */
         unsigned passes, failures, failing;     /* failing: the last ones, in a row */
 } Supervisor;
@@ -52,8 +65,14 @@ static void supervisor_done(Supervisor *s) {
         s->bus = sd_bus_flush_close_unref(s->bus);
         s->event = sd_event_unref(s->event);
         s->watched = strv_free(s->watched);
+        s->project = mfree(s->project);
         s->unit_prefix = mfree(s->unit_prefix);
+        s->network_unit = mfree(s->network_unit);
         s->unit_path_prefix = mfree(s->unit_path_prefix);
+        s->network_unit_path = mfree(s->network_unit_path);
+        for (size_t i = 0; i < s->n_downs; i++)
+                free(s->downs[i].unit);
+        s->downs = mfree(s->downs);
 }
 
 static int schedule_pass(Supervisor *s, uint64_t delay_usec, const char *reason);
@@ -81,20 +100,68 @@ static void watch_sources(Supervisor *s, const ComposeProject *p, const DesiredS
                         watch_dir(s, *f);
 }
 
-/* The project's name, for telling its units from others'. */
+/* The project's name, for telling its units from others': "nspawn-compose-P." starts the names
+ * of its services' units and its target, and its network unit has a name of its own (a prefix
+ * "nspawn-compose-P" alone would take project P-staging's units for P's). */
 static int set_project(Supervisor *s, const char *project) {
-        _cleanup_free_ char *prefix = NULL, *path = NULL;
+        _cleanup_free_ char *copy = NULL, *prefix = NULL, *network = NULL, *path = NULL, *network_path = NULL;
 
-        if (s->unit_prefix && streq(s->unit_prefix + strlen(NC_UNIT_PREFIX), project))
+        if (streq_ptr(s->project, project))
                 return 0;
-        if (asprintf(&prefix, NC_UNIT_PREFIX "%s", project) < 0)
-                return -ENOMEM;
+        copy = strdup(project);
+        prefix = name_service_unit_prefix(project);
+        network = name_network_unit(project);
         /* the encoding goes character by character: the prefix's path is the paths' prefix */
-        if (sd_bus_path_encode("/org/freedesktop/systemd1/unit", prefix, &path) < 0)
+        if (!copy || !prefix || !network ||
+            sd_bus_path_encode("/org/freedesktop/systemd1/unit", prefix, &path) < 0 ||
+            sd_bus_path_encode("/org/freedesktop/systemd1/unit", network, &network_path) < 0)
                 return -ENOMEM;
+        free_and_replace_ptr(&s->project, TAKE_PTR(copy));
         free_and_replace_ptr(&s->unit_prefix, TAKE_PTR(prefix));
+        free_and_replace_ptr(&s->network_unit, TAKE_PTR(network));
         free_and_replace_ptr(&s->unit_path_prefix, TAKE_PTR(path));
+        free_and_replace_ptr(&s->network_unit_path, TAKE_PTR(network_path));
         return 0;
+}
+
+static bool is_project_unit(const Supervisor *s, const char *name) {
+        return s->unit_prefix && (startswith(name, s->unit_prefix) || streq(name, s->network_unit));
+}
+
+static bool is_project_unit_path(const Supervisor *s, const char *path) {
+        return s->unit_path_prefix && (startswith(path, s->unit_path_prefix) || streq(path, s->network_unit_path));
+}
+
+/* How long to wait before the pass for @unit going down: the debounce the first time, then 1 s,
+ * 2 s, 4 s … (at most --interval) while it keeps going down within a minute of the last time: a
+ * service that starts and crashes again and again is not started every second. */
+static uint64_t unit_down_delay(Supervisor *s, const char *unit) {
+        uint64_t now = 0;
+        UnitDowns *d = NULL;
+
+        (void) sd_event_now(s->event, CLOCK_MONOTONIC, &now);
+        for (size_t i = 0; i < s->n_downs && !d; i++)
+                if (streq(s->downs[i].unit, unit))
+                        d = &s->downs[i];
+        if (!d) {
+                UnitDowns *grown = reallocarray(s->downs, s->n_downs + 1, sizeof *s->downs);
+                char *copy = strdup(unit);
+
+                if (!grown || !copy) {
+                        free(copy);
+                        if (grown)
+                                s->downs = grown;
+                        return s->interval_usec;
+                }
+                s->downs = grown;
+                d = &s->downs[s->n_downs++];
+                *d = (UnitDowns) { .unit = copy };
+        }
+        d->n = now - d->last_usec < UNIT_DOWN_WINDOW_USEC ? d->n + 1 : 1;
+        d->last_usec = now;
+        if (d->n <= 1)
+                return DEBOUNCE_USEC;
+        return MIN(s->interval_usec, USEC_PER_SEC << MIN(d->n - 2, 20U));
 }
 
 /* One converging pass: the number of changes applied, or -errno with the detail in @reterr. */
@@ -214,7 +281,7 @@ static int on_owned(sd_event_source *source, int fd, uint32_t revents, void *use
                 for (char *p = buf; p < buf + n; ) {
                         const struct inotify_event *e = (const struct inotify_event *) p;
 
-                        if (e->len > 0 && s->unit_prefix && startswith(e->name, s->unit_prefix)) {
+                        if (e->len > 0 && is_project_unit(s, e->name)) {
                                 char why[256];
 
                                 snprintf(why, sizeof why, "unit file %s changed", e->name);
@@ -240,7 +307,7 @@ static int on_unit_changed(sd_bus_message *m, void *userdata, sd_bus_error *erro
         _cleanup_free_ char *unit = NULL;
         char why[256];
 
-        if (s->draining || !s->unit_path_prefix || !path || !startswith(path, s->unit_path_prefix))
+        if (s->draining || !path || !is_project_unit_path(s, path))
                 return 0;
         if (sd_bus_message_read(m, "s", &iface) < 0 || !streq(iface, SYSTEMD_UNIT_IFACE) ||
             sd_bus_message_enter_container(m, 'a', "{sv}") < 0)
@@ -259,7 +326,7 @@ static int on_unit_changed(sd_bus_message *m, void *userdata, sd_bus_error *erro
                         return 0;
                 (void) sd_bus_path_decode(path, "/org/freedesktop/systemd1/unit", &unit);
                 snprintf(why, sizeof why, "%s is %s", unit ?: path, state);
-                return schedule_pass(s, DEBOUNCE_USEC, why);
+                return schedule_pass(s, unit_down_delay(s, unit ?: path), why);
         }
         return 0;
 }
@@ -293,6 +360,10 @@ static void watch_owned(Supervisor *s) {
                 TAKE_FD(nft);
         }
         r = bus_open_systemd(&s->bus);
+        /* systemd's private socket closes when it re-executes (an upgrade): the loop ends then with
+         * an error, and systemd starts the supervisor again (Restart=on-failure), connected anew */
+        if (r >= 0)
+                r = sd_bus_set_exit_on_disconnect(s->bus, true);
         if (r >= 0)
                 r = sd_bus_attach_event(s->bus, s->event, SD_EVENT_PRIORITY_NORMAL);
         if (r >= 0)
@@ -379,5 +450,7 @@ int cmd_supervise(int argc, char *argv[], CmdGlobal *g) {
         (void) sd_notify(false, "STOPPING=1");
         if (r < 0)
                 return log_error_errno(r, "Supervisor loop failed: %m"), 1;
+        if (r > 0)
+                return log_error("Lost the connection to systemd; exiting for systemd to start the supervisor again."), 1;
         return 0;
 }

@@ -40,6 +40,7 @@ const CmdVerb cmd_verbs[] = {
         { "apply",   cmd_apply,   NULL,           "Converge the host to the compose file", cmd_apply_options },
         { "history", cmd_history, NULL,           "List the generations apply recorded", cmd_history_options },
         { "rollback", cmd_rollback, NULL,         "Converge to an earlier generation again", cmd_rollback_options },
+        { "auto-update", cmd_auto_update, NULL,   "Pull the images of services labelled io.containers.autoupdate=registry; apply, rolling back what fails", cmd_auto_update_options },
         { "render",  cmd_render,  "DIR",          "Write the files apply installs below a directory", cmd_render_options },
         { "supervise", cmd_supervise, NULL,       "Keep converging (a Type=notify service)", cmd_supervise_options },
         { "net-up",   cmd_net_up,   NULL, NULL, NULL },         /* the network unit's ExecStart= */

@@ -925,6 +925,7 @@ int reconcile_down(Reconcile *c, bool volumes, NcError *reterr) {
         _cleanup_free_ char *project_json = settings_path(c, "project.json");
         _cleanup_free_ char *state = name_state_dir(c->project->name, NULL);
         _cleanup_free_ char *run = name_runtime_dir(c->project->name, NULL);
+        _cleanup_free_ char *generations = name_generations_dir(c->project->name);
         int r;
 
         if (!project_json || !state || !run)
@@ -956,6 +957,9 @@ int reconcile_down(Reconcile *c, bool volumes, NcError *reterr) {
         r = rm_rf(state);
         if (r < 0)
                 return nc_error_set(reterr, r, "cannot remove the project's state: %m");
+        r = generations ? rm_rf(generations) : -ENOMEM;
+        if (r < 0)
+                return nc_error_set(reterr, r, "cannot remove the project's generations: %m");
         if (!volumes)
                 return 0;
         r = down_volumes(c);

@@ -31,12 +31,6 @@ void generations_free(Generation *l, size_t n) {
         free(l);
 }
 
-static char *generations_dir(const char *project) {
-        _cleanup_free_ char *state = name_state_dir(project, NULL);
-
-        return state ? path_join(state, "generations") : NULL;
-}
-
 /* "service\nhash" of every service of @d, sorted. */
 static char **desired_hashes(const DesiredState *d) {
         char **l = NULL;
@@ -75,14 +69,19 @@ bool generation_has_service(const Generation *g, const char *service) {
 }
 
 bool generation_is_installed(const Generation *g, const ActualState *a) {
-        _cleanup_strv_free_ char **h = NULL;
+        /* the generation's services, each installed with its hash; others (orphans kept) do not count */
+        STRV_FOREACH(h, g->hashes) {
+                const char *nl = strchr(*h, '\n');
+                bool found = false;
 
-        for (size_t i = 0; i < a->n_units; i++)
-                if (a->units[i].service && a->units[i].file_hash &&
-                    strv_consume(&h, strjoin(a->units[i].service, "\n", a->units[i].file_hash)) < 0)
+                for (size_t i = 0; nl && !found && i < a->n_units; i++)
+                        found = a->units[i].service && a->units[i].file_hash &&
+                                strlen(a->units[i].service) == (size_t) (nl - *h) &&
+                                strncmp(a->units[i].service, *h, nl - *h) == 0 && streq(a->units[i].file_hash, nl + 1);
+                if (!found)
                         return false;
-        strv_sort(h);
-        return hashes_equal(h ?: (char *[]) { NULL }, g);
+        }
+        return true;
 }
 
 /* {"K": "V"} of "K\nV" lines. */
@@ -209,7 +208,7 @@ static int generation_ids(const char *dir, unsigned **ret, size_t *ret_n) {
 }
 
 int generations_read(const char *project, Generation **ret, size_t *ret_n, NcError *reterr) {
-        _cleanup_free_ char *dir = generations_dir(project);
+        _cleanup_free_ char *dir = name_generations_dir(project);
         _cleanup_free_ unsigned *ids = NULL;
         Generation *l = NULL;
         size_t n = 0, k = 0;
@@ -260,8 +259,27 @@ const Generation *generation_last_good(const Generation *l, size_t n) {
         return NULL;
 }
 
+/* The oldest beyond GENERATIONS_KEPT go, but never the newest good one: failed attempts in a row
+ * must not leave nothing to roll back to. */
+static void prune(const char *project, const char *dir) {
+        const Generation *good;
+        Generation *all = NULL;
+        size_t n = 0, excess;
+
+        if (generations_read(project, &all, &n, NULL) < 0)
+                return;
+        good = generation_last_good(all, n);
+        excess = n > GENERATIONS_KEPT ? n - GENERATIONS_KEPT : 0;
+        for (size_t i = 0; excess > 0 && i < n; i++)
+                if (&all[i] != good) {
+                        generation_remove(dir, all[i].id);
+                        excess--;
+                }
+        generations_free(all, n);
+}
+
 int generation_record(const Reconcile *c, const char *failure, NcError *reterr) {
-        _cleanup_free_ char *dir = generations_dir(c->project->name), *gen = NULL, *model = NULL, *path = NULL;
+        _cleanup_free_ char *dir = name_generations_dir(c->project->name), *gen = NULL, *model = NULL, *path = NULL;
         _cleanup_(json_object_putp) json_object *o = NULL;
         _cleanup_strv_free_ char **hashes = desired_hashes(c->desired);
         _cleanup_free_ unsigned *ids = NULL;
@@ -317,19 +335,19 @@ int generation_record(const Reconcile *c, const char *failure, NcError *reterr) 
         r = write_file_atomic(path, text, strlen(text), 0600);
         if (r < 0)
                 return nc_error_set(reterr, r, "%s: %m", path);
-        for (size_t i = 0; i + GENERATIONS_KEPT < n + 1; i++)
-                generation_remove(dir, ids[i]);
+        prune(c->project->name, dir);
         return 1;
 }
 
-int generation_load_project(const char *project, const Generation *g, ComposeProject **ret, NcError *reterr) {
-        char *files[] = { g->model_path, NULL }, *profiles[] = { (char *) "*", NULL }, *env[] = { NULL };
+int generation_load_project(const char *project, const Generation *g, char **environment, ComposeProject **ret,
+                            NcError *reterr) {
+        char *files[] = { g->model_path, NULL }, *profiles[] = { (char *) "*", NULL };
         ComposeOptions o = {
                 .files = files,
                 .project_name = project,
                 .project_directory = g->working_dir,
                 .profiles = profiles,
-                .environ = env,
+                .environ = environment,
         };
 
         return compose_project_load(&o, ret, reterr);

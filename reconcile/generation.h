@@ -7,10 +7,11 @@
 
 /* Generations: what one successful apply converged a project to, kept so that a later apply whose
  * services fail can be rolled back (docs/cli.md: history, rollback, apply --rollback). Each is a
- * directory NC_STATE_DIR/P/generations/N/, root's alone (the model holds the services'
+ * directory NC_GENERATIONS_DIR/P/N/, root's alone (the model holds the services'
  * environment): compose.json, the canonical model the apply rendered (interpolated, env_files read
  * into environment, paths absolute), and generation.json, its time, project directory, the image
- * digests it ran and each service's configuration hash. The last GENERATIONS_KEPT stay. */
+ * digests it ran and each service's configuration hash. The last GENERATIONS_KEPT stay, and the
+ * newest good one always. */
 
 #define GENERATIONS_KEPT 10
 
@@ -41,8 +42,10 @@ int generations_read(const char *project, Generation **ret, size_t *ret_n, NcErr
 
 /* The project as generation @g had it: its model, with every profile it names on (it holds only
  * the active services). The model was interpolated before and every '$' left in it is written
- * "$$": interpolating it again, with no environment, gives back exactly the values it had. */
-int generation_load_project(const char *project, const Generation *g, ComposeProject **ret, NcError *reterr);
+ * "$$": interpolating it again gives back exactly the values it had, whatever @environment ("K=V",
+ * the caller's: where secrets of `environment:` are read, as at an apply) holds. */
+int generation_load_project(const char *project, const Generation *g, char **environment, ComposeProject **ret,
+                            NcError *reterr);
 
 /* Whether @g's services and hashes are those of @d; those of the unit files installed in @a. */
 bool generation_matches(const Generation *g, const DesiredState *d);

@@ -138,6 +138,10 @@ char *name_state_dir(const char *project, const char *service) {
         return project_dir(NC_STATE_DIR, project, service);
 }
 
+char *name_generations_dir(const char *project) {
+        return strjoin(NC_GENERATIONS_DIR "/", project);
+}
+
 char *name_runtime_dir(const char *project, const char *service) {
         return project_dir(NC_RUNTIME_DIR, project, service);
 }
@@ -173,6 +177,7 @@ bool name_project_is_reserved(const char *project) {
                 NC_VOLUME_OWNERS + sizeof NC_STATE_DIR,
                 NC_HASH_KEY + sizeof NC_STATE_DIR,
                 NC_BUILD_DIR + sizeof NC_STATE_DIR,
+                NC_GENERATIONS_DIR + sizeof NC_STATE_DIR,
         };
 
         for (size_t i = 0; i < ELEMENTSOF(reserved); i++)

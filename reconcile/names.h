@@ -20,6 +20,7 @@
 #define NC_IMAGE_STORE      NC_STATE_DIR "/images"
 #define NC_VOLUMES_DIR      NC_STATE_DIR "/volumes"
 #define NC_BUILD_DIR        NC_STATE_DIR "/build"       /* buildah's storage, the builds' hashes */
+#define NC_GENERATIONS_DIR  NC_STATE_DIR "/generations" /* P/N/: what applies converged to (generation.h) */
 #define NC_BUILD_RUN_DIR    NC_RUNTIME_DIR "/build"     /* buildah's run root */
 #define NC_VOLUME_OWNERS    NC_STATE_DIR "/volume-owners"
 
@@ -69,6 +70,8 @@ char *name_settings_dir(const char *project, bool runtime);
 /* State: /var/lib/nspawn-compose/P[/S] (writable layers, ipam.json) and /run/nspawn-compose/P[/S]
  * (started hashes, mounts, notify sockets); @service NULL for the project's own directory. */
 char *name_state_dir(const char *project, const char *service);
+/* NC_GENERATIONS_DIR/P: outside P's state directory, where a service may have any name. */
+char *name_generations_dir(const char *project);
 char *name_runtime_dir(const char *project, const char *service);
 /* /var/lib/nspawn-compose/P/ipam.json: the addresses and host ports a project was given. */
 char *name_ipam_path(const char *project);

@@ -137,6 +137,22 @@ int rt_refs_record(const char *store, const char *norm, const char *digest, NcEr
         return 0;
 }
 
+int image_ref_point(const char *store, const char *ref, const char *digest, NcError *reterr) {
+        _cleanup_free_ char *norm = NULL, *dir = NULL;
+        int r;
+
+        store = store ?: NC_IMAGE_STORE;
+        r = image_ref_normalize(ref, &norm, reterr);
+        if (r < 0)
+                return r;
+        r = image_store_path(store, digest, &dir, reterr);
+        if (r < 0)
+                return r;
+        if (access(dir, F_OK) < 0)
+                return nc_error_set(reterr, -ENOENT, "image %s is no longer in the store", digest);
+        return rt_refs_record(store, norm, digest, reterr);
+}
+
 int rt_run_tool(char **argv, bool progress, NcError *reterr) {
         _cleanup_free_ char *err = NULL;
         int r;

@@ -291,11 +291,13 @@ static void post_start_done(int result, void *userdata) {
         container_ready(s);
 }
 
-/* post_start hooks are not bounded, as under docker compose, but they run within the unit's start:
- * while they run, systemd's start timeout is pushed on (EXTEND_TIMEOUT_USEC= must come again before
- * the last one ends). */
+/* post_start hooks run within the unit's start, whose timeout is for the healthcheck: while they
+ * run, systemd's start timeout is pushed on (EXTEND_TIMEOUT_USEC= must come again before the last
+ * one ends). docker compose does not bound them; a machine is hostile, so here they have
+ * POST_START_TIMEOUT_USEC together, then they are killed and the start fails. */
 #define HOOKS_EXTEND_EVERY_USEC (10 * USEC_PER_SEC)
 #define HOOKS_EXTEND_USEC (30 * USEC_PER_SEC)
+#define POST_START_TIMEOUT_USEC (5 * 60 * USEC_PER_SEC)
 
 static int on_hooks_extend(sd_event_source *src, uint64_t usec, void *userdata) {
         (void) sd_notifyf(false, "EXTEND_TIMEOUT_USEC=%" PRIu64, HOOKS_EXTEND_USEC);
@@ -326,13 +328,16 @@ static void container_started(Service *s) {
         if (r >= 0)
                 r = sd_event_source_set_enabled(s->hooks_extend, SD_EVENT_ON);
         if (r < 0) {
+                service_hooks_free(s);
                 fail_running(s, r, "Cannot arm the start timeout's extension for post_start hooks");
                 return;
         }
         r = rt_hooks_start(s->event, s->spec, s->image, s->leader_pid, s->spec->post_start, s->spec->n_post_start,
-                           "post_start", 0, post_start_done, s, &s->hooks, &err);
-        if (r < 0)
+                           "post_start", POST_START_TIMEOUT_USEC, post_start_done, s, &s->hooks, &err);
+        if (r < 0) {
+                service_hooks_free(s);
                 fail_running(s, r, err.message);
+        }
 }
 
 /* nspawn's messages: "STATUS=Container running.\nX_NSPAWN_LEADER_PID=N", then "READY=1". */

@@ -54,6 +54,10 @@ typedef enum ImagePullPolicy {
 } ImagePullPolicy;
 ImagePullPolicy image_pull_policy_from_string(const char *s);
 
+/* Points @ref at @digest in @store (NULL: NC_IMAGE_STORE), which must still hold it: what taking back
+ * an update that failed does. 0 or -errno. */
+int image_ref_point(const char *store, const char *ref, const char *digest, NcError *reterr);
+
 typedef struct ImagePullOptions {
         const char *store;              /* NULL = NC_IMAGE_STORE */
         ImagePullPolicy policy;

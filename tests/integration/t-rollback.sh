@@ -34,7 +34,7 @@ other_id=$(tb_unit_prop other InvocationID)
 tb_nc apply >/dev/null
 tb_assert_eq "$(tb_nc history --format json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" 1 \
         "a converged apply records no second generation"
-tb_assert_eq "$(tb_exec stat -c '%a' "/var/lib/nspawn-compose/$p/generations/1/generation.json")" 600 \
+tb_assert_eq "$(tb_exec stat -c '%a' "/var/lib/nspawn-compose/generations/$p/1/generation.json")" 600 \
         "a generation is root's alone"
 
 # v2 fails its healthcheck: started for real, then rolled back; other untouched
@@ -60,7 +60,7 @@ for g in json.load(sys.stdin):
     print(g["Generation"], "failed" if g["Failure"] else "ok", "current" if g["Current"] else "-", end=" ")')
 tb_assert_eq "$hist" "1 ok current 2 failed - " "history"
 
-# v3 succeeds; rollback goes to 1 (the newest good one not installed), --to 3 comes back
+# v3 succeeds; rollback goes to 1 (the good one before the installed 3), --to 3 comes back
 write_compose v3 true
 tb_nc apply >/dev/null
 tb_assert_eq "$(greeting)" 'v3 a$b' "v3 running"
@@ -90,7 +90,8 @@ done
 tb_assert_eq "$(tb_nc history --format json | python3 -c '
 import json, sys
 print(" ".join(str(g["Generation"]) for g in json.load(sys.stdin)))')" "3 4 5 6 7 8 9 10 11 12" "the generations kept"
-tb_assert_eq "$(tb_exec ls "/var/lib/nspawn-compose/$p/generations" | sort -n | tr '\n' ' ')" "3 4 5 6 7 8 9 10 11 12 " \
+tb_assert_eq "$(tb_exec ls "/var/lib/nspawn-compose/generations/$p" | sort -n | tr '\n' ' ')" "3 4 5 6 7 8 9 10 11 12 " \
         "their directories"
 tb_nc down >/dev/null 2>&1
-tb_assert_eq "$(tb_exec sh -c "ls -d /var/lib/nspawn-compose/$p 2>/dev/null | wc -l")" 0 "down removes the history with the rest"
+tb_assert_eq "$(tb_exec sh -c "ls -d /var/lib/nspawn-compose/$p /var/lib/nspawn-compose/generations/$p 2>/dev/null | wc -l")" 0 \
+        "down removes the history with the rest"

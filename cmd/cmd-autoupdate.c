@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "lib/log.h"
+#include "lib/strv.h"
+#include "reconcile/runtime/runtime.h"
+
+/* auto-update: Podman's `podman auto-update` for a compose project. A service opts in with
+ * Podman's label, `io.containers.autoupdate: registry`; its image is pulled again, and when the
+ * registry has a new digest for the reference, the project is applied with --rollback: a service
+ * that does not become ready goes back to the last generation, and its reference back to the
+ * digest that worked, so that the next apply does not take the broken one again. The shipped
+ * nspawn-compose-auto-update@.timer runs it daily. */
+
+#define AUTOUPDATE_LABEL "io.containers.autoupdate"
+
+const CmdOption cmd_auto_update_options[] = {
+        { "format", 0, "table|json", 0x100, "Output format" },
+        CMD_OPTION_RUNTIME,
+        CMD_OPTION_HELP,
+        {}
+};
+
+static int parse_auto_update_option(int id, const char *arg, void *userdata) {
+        return id == 0x100 ? cmd_parse_format(id, arg, userdata) : 0;
+}
+
+typedef struct Update {
+        char *service, *image, *old, *new;
+        const char *result;             /* "false", "true", "rolled back", "failed" */
+        char *error;
+} Update;
+
+static void updates_free(Update *l, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(l[i].service);
+                free(l[i].image);
+                free(l[i].old);
+                free(l[i].new);
+                free(l[i].error);
+        }
+        free(l);
+}
+
+/* The services that opted in, with their images pulled again. */
+static int check_services(const ComposeProject *p, Update **ret, size_t *ret_n) {
+        const ComposeNode *services = compose_map_get(p->model, "services");
+        ImagePullOptions po = { .policy = IMAGE_PULL_ALWAYS, .progress = isatty(STDERR_FILENO) };
+        Update *l = NULL;
+        size_t n = 0;
+
+        COMPOSE_MAP_FOREACH(i, services) {
+                const ComposeNode *svc = services->items[i];
+                const char *policy = compose_map_get_str(compose_map_get(svc, "labels"), AUTOUPDATE_LABEL);
+                const char *image = compose_map_get_str(svc, "image");
+                Update *u, *grown;
+                NcError err = {};
+
+                if (!policy)
+                        continue;
+                if (!streq(policy, "registry") || !image || compose_map_get(svc, "build")) {
+                        log_warning("Service %s: %s=%s ignored: only 'registry', on a pulled image, is done here.",
+                                    services->keys[i]->scalar, AUTOUPDATE_LABEL, policy);
+                        continue;
+                }
+                grown = reallocarray(l, n + 1, sizeof *l);
+                if (!grown) {
+                        updates_free(l, n);
+                        return log_oom();
+                }
+                l = grown;
+                u = &l[n++];
+                *u = (Update) { .service = strdup(services->keys[i]->scalar), .image = strdup(image), .result = "false" };
+                if (!u->service || !u->image) {
+                        updates_free(l, n);
+                        return log_oom();
+                }
+                (void) image_resolve(NULL, image, &u->old, NULL);
+                if (image_pull(image, &po, &u->new, &err) < 0) {
+                        u->result = "failed";
+                        u->error = strdup(err.error ? err.message : "cannot pull");
+                        log_error("Service %s: cannot pull %s: %s", u->service, image, strempty(u->error));
+                } else if (!streq_ptr(u->old, u->new))
+                        u->result = "true";
+        }
+        *ret = l;
+        *ret_n = n;
+        return 0;
+}
+
+static void print_updates(const Update *l, size_t n, bool json) {
+        json_object *list = json ? json_object_new_array() : NULL;
+
+        if (!json)
+                printf("%-16s %-40s %-12s %s\n", "SERVICE", "IMAGE", "UPDATED", "DIGEST");
+        for (size_t i = 0; i < n; i++) {
+                const char *digest = streq(l[i].result, "true") ? l[i].new : l[i].old;
+
+                if (json) {
+                        json_object *o = json_object_new_object();
+
+                        json_object_object_add(o, "Service", json_object_new_string(l[i].service));
+                        json_object_object_add(o, "Image", json_object_new_string(l[i].image));
+                        json_object_object_add(o, "Updated", json_object_new_string(l[i].result));
+                        json_object_object_add(o, "Old", l[i].old ? json_object_new_string(l[i].old) : NULL);
+                        json_object_object_add(o, "New", l[i].new ? json_object_new_string(l[i].new) : NULL);
+                        json_object_array_add(list, o);
+                } else
+                        printf("%-16s %-40s %-12s %s\n", l[i].service, l[i].image, l[i].result, strempty(digest));
+        }
+        if (json)
+                puts(json_object_to_json_string_ext(list, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
+        json_object_put(list);
+}
+
+int cmd_auto_update(int argc, char *argv[], CmdGlobal *g) {
+        _cleanup_(compose_project_freep) ComposeProject *p = NULL;
+        CmdApply a = { .pull = IMAGE_PULL_NEVER, .rollback = true, .select = { .keep_orphans = true } };
+        Update *updates = NULL;
+        bool json = false, any = false, failed = false;
+        size_t n = 0;
+        int r;
+
+        r = cmd_parse(argc, argv, g, parse_auto_update_option, &json);
+        if (r <= 0)
+                return cmd_parse_exit(r);
+        if (cmd_load_project(g, &p) < 0 || check_services(p, &updates, &n) < 0)
+                return CMD_EXIT_ERROR;
+        for (size_t i = 0; i < n; i++) {
+                any = any || streq(updates[i].result, "true");
+                failed = failed || streq(updates[i].result, "failed");
+        }
+        /* the new digests are in the store's refs: an apply takes them, and puts back what fails */
+        if (any && cmd_apply_project(g, &a, NULL) < 0) {
+                failed = true;
+                for (size_t i = 0; i < n; i++) {
+                        NcError err = {};
+
+                        if (!streq(updates[i].result, "true") || !updates[i].old)
+                                continue;
+                        updates[i].result = "rolled back";
+                        if (image_ref_point(NULL, updates[i].image, updates[i].old, &err) < 0)
+                                log_error("Service %s: cannot point %s back at %s: %s", updates[i].service,
+                                          updates[i].image, updates[i].old, strempty(err.message));
+                }
+        }
+        print_updates(updates, n, json);
+        updates_free(updates, n);
+        return failed ? CMD_EXIT_ERROR : 0;
+}

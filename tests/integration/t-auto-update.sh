@@ -1,0 +1,59 @@
+# auto-update, as `podman auto-update` with its label: a service labelled
+# io.containers.autoupdate=registry gets the new image its reference points at in the registry
+# (restarted with the new digest; an unlabelled service is not); when the
+# new image fails, the service goes back to the digest that worked and so does its reference, so
+# that the next apply does not take the broken one again; auto-update exits 1 and says so.
+
+ref=$TB_REGISTRY/test/auto-$RANDOM:1
+push() {        # push IMAGE: test/IMAGE:1 of the registry as $ref
+        tb_exec skopeo copy --quiet "docker://$TB_REGISTRY/test/$1:1" "docker://$ref"
+}
+digest() {      # the digest the store has for $ref
+        tb_json /var/lib/nspawn-compose/images/refs.json refs "$ref"
+}
+push httpd
+tb_write_compose <<EOF
+services:
+  web:
+    image: $ref
+    labels: { io.containers.autoupdate: registry }
+    ports: ["8097:80"]
+    healthcheck: { test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1/"], interval: 1s, timeout: 2s, retries: 2 }
+  pinned:
+    image: $TB_REGISTRY/test/httpd:1
+EOF
+tb_down_at_end
+tb_nc up -d >/dev/null 2>&1
+old=$(digest)
+web_id=$(tb_unit_prop web InvocationID)
+pinned_id=$(tb_unit_prop pinned InvocationID)
+
+# nothing new in the registry: nothing restarts
+out=$(tb_nc auto-update)
+tb_note "$out"
+tb_assert_contains "$out" "web" "auto-update lists web"
+tb_assert_eq "$(awk '$1 == "web" { print $3 }' <<<"$out")" false "web not updated"
+tb_assert_eq "$(tb_unit_prop web InvocationID)" "$web_id" "web untouched without an update"
+
+# a new image behind the reference (echo: a TCP and UDP echo server, no HTTP): its healthcheck
+# fails, so web goes back to httpd
+push echo
+rc=0
+out=$(tb_nc auto-update 2>&1) || rc=$?
+tb_note "$out"
+tb_assert_eq "$rc" 1 "auto-update to a failing image"
+tb_assert_eq "$(awk '$1 == "web" { print $3, $4 }' <<<"$out")" "rolled back" "web rolled back"
+tb_assert_eq "$(digest)" "$old" "the reference points at the digest that worked"
+tb_assert_contains "$(tb_http http://127.0.0.1:8097/)" "hello from web" "web serves the old image"
+tb_assert_eq "$(tb_nc plan >/dev/null && echo in-sync)" in-sync "the next apply keeps the old image"
+
+# a new image that works: web runs it, pinned (no label) keeps the one it has
+push health
+new_rc=0
+out=$(tb_nc auto-update 2>&1) || new_rc=$?
+tb_note "$out"
+tb_assert_eq "$new_rc" 0 "auto-update to a working image"
+tb_assert_eq "$(awk '$1 == "web" { print $3 }' <<<"$out")" true "web updated"
+[ "$(digest)" != "$old" ] || tb_fail "the reference still points at the old digest"
+tb_assert_eq "$(tb_unit_prop web ActiveState)" active "web after the update"
+tb_assert_eq "$(tb_unit_prop pinned InvocationID)" "$pinned_id" "pinned untouched"
