@@ -172,6 +172,8 @@ static char *skopeo_source(const char *norm) {
         const char *colon = slash ? strchr(slash, ':') : NULL;
         char *s;
 
+        if (image_ref_file_transport(norm))     /* as written, without the file's identity */
+                return strndup(norm, strcspn(norm, "#"));
         if (at && colon && colon < at) {
                 if (asprintf(&s, "docker://%.*s%s", (int) (colon - norm), norm, at) < 0)
                         return NULL;

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <ctype.h>
+#include <sys/stat.h>
 
+#include "lib/fileio.h"
 #include "reconcile/runtime/runtime-internal.h"
 
 /* Reference grammar (as docker's distribution/reference): [DOMAIN/]PATH[:TAG][@DIGEST].
@@ -81,6 +83,48 @@ static int split_name(char *name, const char **ret_domain, char **ret_path, cons
         return 0;
 }
 
+const char *image_ref_file_transport(const char *ref) {
+        static const char *const transports[] = { "oci-archive:", "docker-archive:", "oci:" };
+
+        for (size_t i = 0; i < ELEMENTSOF(transports); i++)
+                if (startswith(ref, transports[i]))
+                        return transports[i];
+        return NULL;
+}
+
+/* TRANSPORT:PATH[:REFERENCE] (skopeo's syntax; PATH absolute, without ':' or '#'), and "#" then the identity of
+ * what PATH holds now (device, inode, size, modification time of the archive, of an OCI layout's
+ * index.json): a file replaced or rewritten is a reference not pulled yet, so the next apply
+ * imports it again, as a rebuilt context builds again. */
+static int file_ref_normalize(const char *ref, const char *transport, char **ret, NcError *reterr) {
+        /* normalizing a normalized reference takes the file's identity of now: what follows '#' goes */
+        _cleanup_free_ char *base = strndup(ref, strcspn(ref, "#")), *path = NULL, *probe = NULL;
+        const char *rest, *colon;
+        struct stat st;
+
+        if (!base)
+                return -ENOMEM;
+        rest = base + strlen(transport);
+        colon = strchr(rest, ':');
+        path = strndup(rest, colon ? (size_t) (colon - rest) : strlen(rest));
+        if (!path)
+                return -ENOMEM;
+        if (path[0] != '/')
+                return nc_error_set(reterr, -EINVAL, "image '%s': %s needs an absolute path", ref, transport);
+        probe = streq(transport, "oci:") ? path_join(path, "index.json") : strdup(path);
+        if (!probe)
+                return -ENOMEM;
+        if (stat(probe, &st) < 0)
+                return nc_error_set(reterr, -errno, "image '%s': %s: %m", ref, probe);
+        if (!S_ISREG(st.st_mode))
+                return nc_error_set(reterr, -EINVAL, "image '%s': %s is not a regular file", ref, probe);
+        if (asprintf(ret, "%s#%llx-%llx-%llx-%lld.%09ld", base, (unsigned long long) st.st_dev,
+                     (unsigned long long) st.st_ino, (unsigned long long) st.st_size,
+                     (long long) st.st_mtim.tv_sec, st.st_mtim.tv_nsec) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 int image_ref_normalize(const char *ref, char **ret, NcError *reterr) {
         _cleanup_free_ char *name = NULL;
         const char *domain, *tag, *digest;
@@ -89,6 +133,8 @@ int image_ref_normalize(const char *ref, char **ret, NcError *reterr) {
         assert(ref);
         assert(ret);
 
+        if (image_ref_file_transport(ref))
+                return file_ref_normalize(ref, image_ref_file_transport(ref), ret, reterr);
         name = strdup(ref);
         if (!name)
                 return -ENOMEM;

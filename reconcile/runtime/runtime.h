@@ -22,8 +22,12 @@ int state_dir_ensure(const char *path, NcError *reterr);
 
 /* Normalizes as docker does: "busybox" → "docker.io/library/busybox:latest"; a first component
  * with '.' or ':' or "localhost" is a registry; ":latest" is added unless a tag or digest is
- * given. 0 or -EINVAL (with reterr). */
+ * given. An image in a file, `oci-archive:PATH[:TAG]`, `docker-archive:PATH[:REF]` or
+ * `oci:DIR[:TAG]` (skopeo's transports, PATH absolute), stays as written with "#" and the
+ * identity of the file now appended (runtime-ref.c). 0 or -EINVAL/-errno (with reterr). */
 int image_ref_normalize(const char *ref, char **ret, NcError *reterr);
+/* The transport prefix ("oci-archive:", "docker-archive:", "oci:") of an image in a file, or NULL. */
+const char *image_ref_file_transport(const char *ref);
 
 /* ---- the image config (the OCI/docker config blob's "config") ---- */
 

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "lib/fileio.h"
 #include "reconcile/runtime/runtime.h"
 #include "tests/tap.h"
 
@@ -71,6 +75,49 @@ TEST(pull_policy_names) {
         ASSERT_EQ(image_pull_policy_from_string("always"), IMAGE_PULL_ALWAYS);
         ASSERT_EQ(image_pull_policy_from_string("never"), IMAGE_PULL_NEVER);
         ASSERT_EQ(image_pull_policy_from_string("sometimes"), -EINVAL);
+}
+
+/* Images in files: as written, with the identity of the file now; a file written again is another
+ * reference (not pulled yet); relative paths and missing files are refused. */
+TEST(images_in_files) {
+        char dir[] = "/tmp/nc-ref-XXXXXX", path[64], layout[64], ref[128], *a = NULL, *b = NULL, *c = NULL;
+        NcError err = {};
+        struct timespec later[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_sec = 1000000000 } };
+
+        ASSERT_NOT_NULL(mkdtemp(dir));
+        snprintf(path, sizeof path, "%s/app.tar", dir);
+        ASSERT_OK(write_file_atomic(path, "x", 1, 0644));
+        snprintf(ref, sizeof ref, "oci-archive:%s:v1", path);
+        ASSERT_OK(image_ref_normalize(ref, &a, NULL));
+        ASSERT_TRUE(startswith(a, ref) && a[strlen(ref)] == '#');
+        ASSERT_OK(image_ref_normalize(ref, &b, NULL));
+        ASSERT_STREQ(a, b);
+        free(b);
+        ASSERT_OK(image_ref_normalize(a, &b, NULL));    /* normalized again: the same */
+        ASSERT_STREQ(a, b);
+        ASSERT_OK(utimensat(AT_FDCWD, path, later, 0));
+        free(b);
+        ASSERT_OK(image_ref_normalize(ref, &b, NULL));
+        ASSERT_FALSE(streq(a, b));
+        ASSERT_STREQ(image_ref_file_transport("docker-archive:/x.tar"), "docker-archive:");
+        ASSERT_NULL(image_ref_file_transport("docker.io/library/oci:1"));
+        /* an OCI layout is known by its index.json */
+        snprintf(layout, sizeof layout, "%s/layout", dir);
+        ASSERT_OK(mkdir(layout, 0755));
+        snprintf(ref, sizeof ref, "oci:%s", layout);
+        ASSERT_EQ(image_ref_normalize(ref, &c, &err), -ENOENT);
+        ASSERT_STRCONTAINS(err.message, "index.json");
+        snprintf(path, sizeof path, "%s/index.json", layout);
+        ASSERT_OK(write_file_atomic(path, "{}", 2, 0644));
+        ASSERT_OK(image_ref_normalize(ref, &c, NULL));
+        err = (NcError) {};
+        ASSERT_EQ(image_ref_normalize("oci-archive:app.tar", &c, &err), -EINVAL);
+        ASSERT_STRCONTAINS(err.message, "needs an absolute path");
+        ASSERT_EQ(image_ref_normalize("docker-archive:/nonexistent/x.tar", &c, &err), -ENOENT);
+        free(a);
+        free(b);
+        free(c);
+        ASSERT_OK(rm_rf(dir));
 }
 
 TAP_MAIN();
