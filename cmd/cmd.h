@@ -157,6 +157,7 @@ int cmd_run(int argc, char *argv[], CmdGlobal *g);
 int cmd_run_remove(int argc, char *argv[], CmdGlobal *g);
 int cmd_history(int argc, char *argv[], CmdGlobal *g);
 int cmd_auto_update(int argc, char *argv[], CmdGlobal *g);
+int cmd_image(int argc, char *argv[], CmdGlobal *g);
 int cmd_rollback(int argc, char *argv[], CmdGlobal *g);
 typedef struct Generation Generation;
 /* Converges @services (NULL: all) of @project to generation @gen with its images (no pull):

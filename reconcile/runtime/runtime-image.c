@@ -67,6 +67,14 @@ static int refs_load(const char *store, struct json_object **ret, NcError *reter
         return 0;
 }
 
+/* refs.json and its "refs" object (NULL when it has none). */
+static int refs_load_object(const char *store, struct json_object **ret_root, struct json_object **ret_refs,
+                            NcError *reterr) {
+        int r = refs_load(store, ret_root, reterr);
+
+        return r < 0 ? r : rt_json_object(*ret_root, "refs", "refs.json", ret_refs, reterr);
+}
+
 int image_resolve(const char *store, const char *ref, char **ret_digest, NcError *reterr) {
         _cleanup_(json_object_putp) struct json_object *root = NULL;
         _cleanup_free_ char *norm = NULL, *digest = NULL, *dir = NULL;
@@ -80,10 +88,7 @@ int image_resolve(const char *store, const char *ref, char **ret_digest, NcError
         r = image_ref_normalize(ref, &norm, reterr);
         if (r < 0)
                 return r;
-        r = refs_load(store, &root, reterr);
-        if (r < 0)
-                return r;
-        r = rt_json_object(root, "refs", "refs.json", &refs, reterr);
+        r = refs_load_object(store, &root, &refs, reterr);
         if (r < 0)
                 return r;
         r = rt_json_string(refs, norm, "refs.json: refs", &digest, reterr);
@@ -100,8 +105,10 @@ int image_resolve(const char *store, const char *ref, char **ret_digest, NcError
         return 0;
 }
 
-/* Adds REF → DIGEST to refs.json; the lock keeps concurrent pulls from losing each other's entry. */
-int rt_refs_record(const char *store, const char *norm, const char *digest, NcError *reterr) {
+/* Changes refs.json under images/.lock, so that concurrent pulls never lose each other's entry:
+ * @edit gets the "refs" object (made when missing) and returns < 0, 0 (nothing changed) or > 0. */
+static int refs_edit(const char *store, int (*edit)(struct json_object *refs, void *userdata), void *userdata,
+                     NcError *reterr) {
         _cleanup_(json_object_putp) struct json_object *root = NULL;
         _cleanup_free_ char *lock = path_join(store, ".lock"), *path = path_join(store, "refs.json");
         _cleanup_close_ int fd = -EBADF;
@@ -116,10 +123,7 @@ int rt_refs_record(const char *store, const char *norm, const char *digest, NcEr
                 return nc_error_set(reterr, -errno, "%s: %m", lock);
         if (flock(fd, LOCK_EX) < 0)
                 return nc_error_set(reterr, -errno, "%s: flock: %m", lock);
-        r = refs_load(store, &root, reterr);
-        if (r < 0)
-                return r;
-        r = rt_json_object(root, "refs", "refs.json", &refs, reterr);
+        r = refs_load_object(store, &root, &refs, reterr);
         if (r < 0)
                 return r;
         if (!refs) {
@@ -127,14 +131,78 @@ int rt_refs_record(const char *store, const char *norm, const char *digest, NcEr
                 if (!refs || json_object_object_add(root, "refs", refs) < 0)
                         return -ENOMEM;
         }
-        if (json_object_object_add(root, "managed-by", json_object_new_string("nspawn-compose")) < 0 ||
-            json_object_object_add(refs, norm, json_object_new_string(digest)) < 0)
+        r = edit(refs, userdata);
+        if (r <= 0)
+                return r;
+        if (json_object_object_add(root, "managed-by", json_object_new_string("nspawn-compose")) < 0)
                 return -ENOMEM;
         text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
         r = write_file_atomic(path, text, strlen(text), 0644);
         if (r < 0)
                 return nc_error_set(reterr, r, "%s: %m", path);
         return 0;
+}
+
+static int edit_record(struct json_object *refs, void *userdata) {
+        const char *const *ref_digest = userdata;
+
+        return json_object_object_add(refs, ref_digest[0], json_object_new_string(ref_digest[1])) < 0 ? -ENOMEM : 1;
+}
+
+/* Adds REF → DIGEST to refs.json. */
+int rt_refs_record(const char *store, const char *norm, const char *digest, NcError *reterr) {
+        const char *ref_digest[] = { norm, digest };
+
+        return refs_edit(store, edit_record, (void *) ref_digest, reterr);
+}
+
+static int edit_drop(struct json_object *refs, void *userdata) {
+        const char *digest = userdata;
+        _cleanup_strv_free_ char **gone = NULL;
+
+        json_object_object_foreach(refs, k, v)
+                if (streq_ptr(json_object_get_string(v), digest) && strv_extend(&gone, k) < 0)
+                        return -ENOMEM;
+        STRV_FOREACH(g, gone)
+                json_object_object_del(refs, *g);
+        return gone ? 1 : 0;
+}
+
+int image_refs_read(const char *store, char ***ret, NcError *reterr) {
+        _cleanup_(json_object_putp) struct json_object *root = NULL;
+        struct json_object *refs = NULL;
+        char **l = NULL;
+        int r;
+
+        store = store ?: NC_IMAGE_STORE;
+        r = refs_load_object(store, &root, &refs, reterr);
+        if (r < 0)
+                return r;
+        if (refs) {
+                json_object_object_foreach(refs, k, v)
+                        if (json_object_is_type(v, json_type_string) &&
+                            strv_consume(&l, strjoin(k, "\n", json_object_get_string(v))) < 0) {
+                                strv_free(l);
+                                return -ENOMEM;
+                        }
+        }
+        *ret = l;
+        return 0;
+}
+
+int image_store_remove(const char *store, const char *digest, NcError *reterr) {
+        _cleanup_free_ char *dir = NULL;
+        int r;
+
+        store = store ?: NC_IMAGE_STORE;
+        r = image_store_path(store, digest, &dir, reterr);
+        if (r < 0)
+                return r;
+        r = refs_edit(store, edit_drop, (void *) digest, reterr);
+        if (r < 0)
+                return r;
+        r = rm_rf(dir);
+        return r < 0 && r != -ENOENT ? nc_error_set(reterr, r, "cannot remove %s: %m", dir) : 0;
 }
 
 int image_ref_point(const char *store, const char *ref, const char *digest, NcError *reterr) {

@@ -62,6 +62,12 @@ ImagePullPolicy image_pull_policy_from_string(const char *s);
  * an update that failed does. 0 or -errno. */
 int image_ref_point(const char *store, const char *ref, const char *digest, NcError *reterr);
 
+/* refs.json as "reference\ndigest" lines (NULL: none). 0 or -errno. */
+int image_refs_read(const char *store, char ***ret, NcError *reterr);
+/* Removes image @digest from @store (NULL: NC_IMAGE_STORE): every reference to it, then its
+ * directory. Whether anything still uses it is the caller's to know (reconcile/image-gc.h). */
+int image_store_remove(const char *store, const char *digest, NcError *reterr);
+
 typedef struct ImagePullOptions {
         const char *store;              /* NULL = NC_IMAGE_STORE */
         ImagePullPolicy policy;

@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* image: the image store (docs/runtime.md). `ls` what it holds, its disk use, the references to
+ * each image and what uses it; `rm` an image no one uses (by digest, its 12-digit prefix, or a
+ * reference); `prune` every image no one uses, as `docker image prune -a` does. */
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "cmd/cmd.h"
+#include "lib/log.h"
+#include "lib/strv.h"
+#include "reconcile/image-gc.h"
+#include "reconcile/runtime/runtime.h"
+
+static void image_help(void) {
+        printf("Usage: nspawn-compose image ls [--format table|json]\n"
+               "       nspawn-compose image rm IMAGE...\n"
+               "       nspawn-compose image prune [--dry-run]\n\n"
+               "The image store: what it holds, its disk use, the references to each image and\n"
+               "what uses it (installed services, one-offs, generations kept for a rollback).\n"
+               "IMAGE is a digest, its first 12 hex digits, or a reference. rm and prune take only\n"
+               "images nothing uses; prune leaves those imported in the last 10 minutes.\n");
+}
+
+/* The reference as written: a file's identity after '#' is ours. */
+static char *ref_shown(const char *ref) {
+        return strndup(ref, strcspn(ref, "#"));
+}
+
+static void print_size(uint64_t bytes, char buf[static 32]) {
+        if (bytes >= 1024ULL * 1024 * 1024)
+                snprintf(buf, 32, "%.1fGB", bytes / (1024.0 * 1024 * 1024));
+        else if (bytes >= 1024 * 1024)
+                snprintf(buf, 32, "%.1fMB", bytes / (1024.0 * 1024));
+        else
+                snprintf(buf, 32, "%.1fkB", bytes / 1024.0);
+}
+
+static int image_ls(bool json) {
+        StoredImage *l = NULL;
+        json_object *list = json ? json_object_new_array() : NULL;
+        NcError err = {};
+        size_t n = 0;
+        int r;
+
+        r = image_store_list(NULL, &l, &n, &err);
+        if (r < 0)
+                return cmd_log_error(r, &err);
+        if (!json)
+                printf("%-12s %-9s %-40s %s\n", "IMAGE ID", "SIZE", "REFERENCES", "USED BY");
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_strv_free_ char **refs = NULL;
+                _cleanup_free_ char *rs = NULL, *us = NULL;
+                char size[32];
+
+                STRV_FOREACH(x, l[i].refs)
+                        (void) strv_consume(&refs, ref_shown(*x));
+                if (json) {
+                        json_object *o = json_object_new_object(), *ra = json_object_new_array(),
+                                    *ua = json_object_new_array();
+
+                        STRV_FOREACH(x, refs)
+                                json_object_array_add(ra, json_object_new_string(*x));
+                        STRV_FOREACH(u, l[i].users)
+                                json_object_array_add(ua, json_object_new_string(*u));
+                        json_object_object_add(o, "ID", json_object_new_string(l[i].digest));
+                        json_object_object_add(o, "Size", json_object_new_int64((int64_t) l[i].bytes));
+                        json_object_object_add(o, "References", ra);
+                        json_object_object_add(o, "UsedBy", ua);
+                        json_object_array_add(list, o);
+                        continue;
+                }
+                rs = strv_join(refs, ", ");
+                us = strv_join(l[i].users, ", ");
+                print_size(l[i].bytes, size);
+                printf("%-12.12s %-9s %-40s %s\n", l[i].digest + strlen("sha256:"), size,
+                       isempty(rs) ? "<none>" : rs, isempty(us) ? "-" : us);
+        }
+        if (json)
+                puts(json_object_to_json_string_ext(list, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
+        json_object_put(list);
+        stored_images_free(l, n);
+        return 0;
+}
+
+/* The image @what names: its digest (whole or its first 12 hex digits) or a reference to it. */
+static StoredImage *image_find(StoredImage *l, size_t n, const char *what) {
+        _cleanup_free_ char *norm = NULL;
+        const char *hex = startswith(what, "sha256:") ?: what;
+
+        (void) image_ref_normalize(what, &norm, NULL);
+        for (size_t i = 0; i < n; i++) {
+                if (strlen(hex) >= 12 && startswith(l[i].digest + strlen("sha256:"), hex))
+                        return &l[i];
+                if (norm && strv_contains(l[i].refs, norm))
+                        return &l[i];
+        }
+        return NULL;
+}
+
+static int image_rm(char **what) {
+        StoredImage *l = NULL;
+        NcError err = {};
+        size_t n = 0;
+        int r, failed = 0;
+
+        r = image_store_list(NULL, &l, &n, &err);
+        if (r < 0)
+                return cmd_log_error(r, &err);
+        STRV_FOREACH(w, what) {
+                StoredImage *img = image_find(l, n, *w);
+                _cleanup_free_ char *users = NULL;
+
+                if (!img) {
+                        log_error("No such image: %s", *w);
+                        failed = -ENOENT;
+                        continue;
+                }
+                if (img->users) {
+                        users = strv_join(img->users, ", ");
+                        log_error("Image %s is in use (%s): not removed.", img->digest, strempty(users));
+                        failed = -EBUSY;
+                        continue;
+                }
+                err = (NcError) {};
+                r = image_store_remove(NULL, img->digest, &err);
+                if (r < 0) {
+                        failed = cmd_log_error(r, &err);
+                        continue;
+                }
+                printf("Deleted: %s\n", img->digest);
+        }
+        stored_images_free(l, n);
+        return failed;
+}
+
+static int image_prune(bool dry_run) {
+        StoredImage *l = NULL;
+        NcError err = {};
+        uint64_t now, freed = 0;
+        struct timespec ts;
+        size_t n = 0;
+        char size[32];
+        int r;
+
+        r = image_store_list(NULL, &l, &n, &err);
+        if (r < 0)
+                return cmd_log_error(r, &err);
+        clock_gettime(CLOCK_REALTIME, &ts);
+        now = (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+        for (size_t i = 0; i < n; i++) {
+                if (l[i].users || l[i].mtime_usec + IMAGE_PRUNE_GRACE_USEC > now)
+                        continue;
+                if (!dry_run) {
+                        err = (NcError) {};
+                        r = image_store_remove(NULL, l[i].digest, &err);
+                        if (r < 0) {
+                                (void) cmd_log_error(r, &err);
+                                continue;
+                        }
+                }
+                printf("%s: %s\n", dry_run ? "Would delete" : "Deleted", l[i].digest);
+                freed += l[i].bytes;
+        }
+        print_size(freed, size);
+        printf("Total reclaimed space: %s%s\n", size, dry_run ? " (dry run)" : "");
+        stored_images_free(l, n);
+        return 0;
+}
+
+int cmd_image(int argc, char *argv[], CmdGlobal *g) {
+        enum { ARG_FORMAT = 0x100, ARG_DRY_RUN };
+        static const struct option options[] = {
+                { "format",  required_argument, NULL, ARG_FORMAT  },
+                { "dry-run", no_argument,       NULL, ARG_DRY_RUN },
+                { "help",    no_argument,       NULL, 'h'         },
+                {}
+        };
+        bool json = false, dry_run = g->dry_run;
+        const char *verb;
+        int c, n;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case ARG_FORMAT:
+                        if (!streq(optarg, "json") && !streq(optarg, "table"))
+                                return log_error("invalid --format \"%s\": expected table or json", optarg), 1;
+                        json = streq(optarg, "json");
+                        break;
+                case ARG_DRY_RUN:
+                        dry_run = true;
+                        break;
+                case 'h':
+                        image_help();
+                        return 0;
+                default:
+                        return 1;
+                }
+        n = argc - optind;
+        verb = n > 0 ? argv[optind] : NULL;
+        if (streq_ptr(verb, "ls") && n == 1)
+                return image_ls(json) < 0;
+        if (streq_ptr(verb, "rm") && n >= 2)
+                return image_rm(argv + optind + 1) < 0;
+        if (streq_ptr(verb, "prune") && n == 1)
+                return image_prune(dry_run) < 0;
+        log_error("Expected 'ls', 'rm IMAGE...' or 'prune [--dry-run]'; see 'image --help'.");
+        return 1;
+}

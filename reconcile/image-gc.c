@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "lib/fileio.h"
+#include "lib/json-util.h"
+#include "lib/strv.h"
+#include "reconcile/generation.h"
+#include "reconcile/image-gc.h"
+#include "reconcile/names.h"
+#include "reconcile/runtime/runtime.h"
+
+#define SETTINGS_JSON_MAX (16U * 1024U * 1024U)
+
+void stored_images_free(StoredImage *l, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(l[i].digest);
+                strv_free(l[i].refs);
+                strv_free(l[i].users);
+        }
+        free(l);
+}
+
+static uint64_t walk_bytes;
+
+static int add_blocks(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+        if (flag == FTW_F || flag == FTW_SL)
+                walk_bytes += (uint64_t) st->st_blocks * 512;
+        return 0;
+}
+
+static uint64_t disk_use(const char *dir) {
+        walk_bytes = 0;
+        (void) nftw(dir, add_blocks, 64, FTW_PHYS | FTW_MOUNT);
+        return walk_bytes;
+}
+
+static StoredImage *find(StoredImage *l, size_t n, const char *digest) {
+        for (size_t i = 0; i < n; i++)
+                if (streq(l[i].digest, digest))
+                        return &l[i];
+        return NULL;
+}
+
+/* The subdirectories of @dir, sorted; none when it does not exist. */
+static char **subdirs(const char *dir) {
+        DIR *d = opendir(dir);
+        struct dirent *de;
+        char **l = NULL;
+
+        if (!d)
+                return NULL;
+        while ((de = readdir(d)))
+                if (de->d_name[0] != '.' && de->d_type == DT_DIR && strv_extend(&l, de->d_name) < 0)
+                        break;
+        closedir(d);
+        strv_sort(l);
+        return l;
+}
+
+/* Each S.json in @dir (a project's settings directory, or its runs/) names its digest. */
+static void add_settings_users(StoredImage *l, size_t n, const char *project, const char *dir, bool one_off) {
+        DIR *d = opendir(dir);
+        struct dirent *de;
+
+        if (!d)
+                return;
+        while ((de = readdir(d))) {
+                _cleanup_free_ char *path = NULL, *text = NULL;
+                _cleanup_(json_object_putp) json_object *o = NULL;
+                json_object *digest, *service;
+                StoredImage *img;
+
+                if (de->d_name[0] == '.' || !endswith(de->d_name, ".json") || streq(de->d_name, "project.json"))
+                        continue;
+                path = path_join(dir, de->d_name);
+                if (!path || read_full_file_max(path, SETTINGS_JSON_MAX, &text, NULL) < 0)
+                        continue;
+                o = json_tokener_parse(text);
+                if (!json_object_object_get_ex(o, "image_digest", &digest) ||
+                    !(img = find(l, n, strempty(json_object_get_string(digest)))))
+                        continue;
+                (void) json_object_object_get_ex(o, "service", &service);
+                (void) strv_extendf(&img->users, "%s/%s%s", project, strempty(json_object_get_string(service)),
+                                    one_off ? " (one-off)" : "");
+        }
+        closedir(d);
+}
+
+static void add_users(StoredImage *l, size_t n) {
+        static const char *const roots[] = { "/etc/nspawn-compose", NC_RUNTIME_DIR };
+
+        for (size_t k = 0; k < ELEMENTSOF(roots); k++) {
+                _cleanup_strv_free_ char **projects = subdirs(roots[k]);
+
+                STRV_FOREACH(p, projects) {
+                        _cleanup_free_ char *dir = path_join(roots[k], *p), *runs = dir ? path_join(dir, "runs") : NULL;
+
+                        if (!runs)
+                                continue;
+                        add_settings_users(l, n, *p, dir, false);
+                        add_settings_users(l, n, *p, runs, true);
+                }
+        }
+        _cleanup_strv_free_ char **projects = subdirs(NC_GENERATIONS_DIR);
+        STRV_FOREACH(p, projects) {
+                Generation *gens = NULL;
+                size_t m = 0;
+
+                if (generations_read(*p, &gens, &m, NULL) < 0)
+                        continue;
+                for (size_t i = 0; i < m; i++)
+                        STRV_FOREACH(d, gens[i].digests) {
+                                StoredImage *img = find(l, n, strchr(*d, '\n') + 1);
+
+                                if (img)
+                                        (void) strv_extendf(&img->users, "%s generation %u", *p, gens[i].id);
+                        }
+                generations_free(gens, m);
+        }
+}
+
+int image_store_list(const char *store, StoredImage **ret, size_t *ret_n, NcError *reterr) {
+        _cleanup_strv_free_ char **dirs = NULL, **refs = NULL;
+        StoredImage *l = NULL;
+        size_t n = 0;
+        int r;
+
+        store = store ?: NC_IMAGE_STORE;
+        dirs = subdirs(store);
+        r = image_refs_read(store, &refs, reterr);
+        if (r < 0)
+                return r;
+        if (dirs && !(l = calloc(strv_length(dirs), sizeof *l)))
+                return -ENOMEM;
+        STRV_FOREACH(d, dirs) {
+                _cleanup_free_ char *path = path_join(store, *d);
+                struct stat st;
+
+                /* only what an import made: 64 hex digits */
+                if (!path || strlen(*d) != 64 || strspn(*d, "0123456789abcdef") != 64 || stat(path, &st) < 0)
+                        continue;
+                l[n] = (StoredImage) {
+                        .digest = strjoin("sha256:", *d),
+                        .bytes = disk_use(path),
+                        .mtime_usec = (uint64_t) st.st_mtim.tv_sec * 1000000 + (uint64_t) st.st_mtim.tv_nsec / 1000,
+                };
+                if (!l[n].digest) {
+                        stored_images_free(l, n);
+                        return -ENOMEM;
+                }
+                n++;
+        }
+        STRV_FOREACH(x, refs) {
+                const char *nl = strchr(*x, '\n');
+                StoredImage *img = nl ? find(l, n, nl + 1) : NULL;
+
+                if (img)
+                        (void) strv_consume(&img->refs, strndup(*x, nl - *x));
+        }
+        add_users(l, n);
+        *ret = l;
+        *ret_n = n;
+        return 0;
+}
