@@ -1,27 +1,33 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* image: the image store (docs/runtime.md). `ls` what it holds, its disk use, the references to
+/* image: the image store (docs/runtime.md), and export, a service's root as an archive. `ls` what it holds, its disk use, the references to
  * each image and what uses it; `rm` an image no one uses (by digest, its 12-digit prefix, or a
  * reference); `prune` every image no one uses, as `docker image prune -a` does. */
+#include <fcntl.h>
 #include <getopt.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cmd/cmd.h"
 #include "lib/log.h"
 #include "lib/strv.h"
 #include "reconcile/image-gc.h"
+#include "reconcile/names.h"
 #include "reconcile/runtime/runtime.h"
 
 static void image_help(void) {
         printf("Usage: nspawn-compose image ls [--format table|json]\n"
                "       nspawn-compose image rm IMAGE...\n"
-               "       nspawn-compose image prune [--dry-run]\n\n"
+               "       nspawn-compose image prune [--dry-run]\n"
+               "       nspawn-compose image import NAME TARBALL\n\n"
                "The image store: what it holds, its disk use, the references to each image and\n"
                "what uses it (installed services, one-offs, generations kept for a rollback).\n"
                "IMAGE is a digest, its first 12 hex digits, or a reference. rm and prune take only\n"
-               "images nothing uses; prune leaves those imported in the last 10 minutes.\n");
+               "images nothing uses; prune leaves those imported in the last 10 minutes. import makes\n"
+               "a root filesystem tarball (.tar, or compressed: gzip, xz, zstd, bzip2) an image NAME,\n"
+               "which `image: NAME` then runs without a pull.\n");
 }
 
 /* The reference as written: a file's identity after '#' is ours. */
@@ -170,6 +176,18 @@ static int image_prune(bool dry_run) {
         return 0;
 }
 
+static int image_import(const char *name, const char *tarball) {
+        _cleanup_free_ char *digest = NULL;
+        NcError err = {};
+        int r;
+
+        r = image_import_rootfs(NULL, name, tarball, &digest, &err);
+        if (r < 0)
+                return cmd_log_error(r, &err);
+        printf("%s\n", digest);
+        return 0;
+}
+
 int cmd_image(int argc, char *argv[], CmdGlobal *g) {
         enum { ARG_FORMAT = 0x100, ARG_DRY_RUN };
         static const struct option options[] = {
@@ -206,6 +224,77 @@ int cmd_image(int argc, char *argv[], CmdGlobal *g) {
                 return image_rm(argv + optind + 1) < 0;
         if (streq_ptr(verb, "prune") && n == 1)
                 return image_prune(dry_run) < 0;
-        log_error("Expected 'ls', 'rm IMAGE...' or 'prune [--dry-run]'; see 'image --help'.");
+        if (streq_ptr(verb, "import") && n == 3)
+                return image_import(argv[optind + 1], argv[optind + 2]) < 0;
+        log_error("Expected 'ls', 'rm IMAGE...', 'prune [--dry-run]' or 'import NAME TARBALL'; see 'image --help'.");
         return 1;
+}
+
+/* export: docker compose export, a service's root (its writable layer over its image) as a tar
+ * archive, to -o FILE or stdout. The service must be stopped: the layer a machine writes must not
+ * change while it is read (docker exports a running container). */
+enum { ARG_INDEX = 0x100 };
+
+const CmdOption cmd_export_options[] = {
+        { "output", 'o', "FILE", 'o', "Write to a file, instead of STDOUT" },
+        { "index",  0,   "N",    ARG_INDEX, "Index of the container if service has multiple replicas" },
+        CMD_OPTION_DRY_RUN,
+        CMD_OPTION_HELP,
+        {}
+};
+
+static int parse_export_option(int id, const char *arg, void *userdata) {
+        const char **output = userdata;
+
+        if (id == 'o')
+                *output = arg;
+        return id == ARG_INDEX ? cmd_parse_index(id, arg) : 0;
+}
+
+int cmd_export(int argc, char *argv[], CmdGlobal *g) {
+        _cleanup_(cmd_units_done) CmdUnits u = {};
+        _cleanup_(service_spec_freep) ServiceSpec *spec = NULL;
+        _cleanup_free_ char *unit = NULL, *dir = NULL, *path = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        const char *output = NULL, *service;
+        const ActualUnit *au;
+        NcError err = {};
+        int r;
+
+        r = cmd_parse(argc, argv, g, parse_export_option, &output);
+        if (r <= 0)
+                return cmd_parse_exit(r);
+        if (argc - optind != 1)
+                return log_error("export requires exactly 1 argument: SERVICE"), CMD_EXIT_USAGE;
+        service = argv[optind];
+        if (cmd_units_open(g, STRV_MAKE((char *) service), &u) < 0)
+                return CMD_EXIT_ERROR;
+        au = cmd_units_find(&u, service, &unit);
+        if (au && !streq(au->active_state, "inactive") && !streq(au->active_state, "failed"))
+                return log_error("Service %s is %s: stop it first (its writable layer must not change while "
+                                 "it is read).", service, au->active_state), CMD_EXIT_ERROR;
+        dir = name_settings_dir(u.project->name, g->runtime);
+        if (!dir || asprintf(&path, "%s/%s.json", dir, service) < 0)
+                return log_oom(), CMD_EXIT_ERROR;
+        r = service_spec_load(path, &spec, &err);
+        if (r < 0)
+                return log_error_errno(r, "Service %s has no settings (%s): run 'nspawn-compose create %s' first.",
+                                       service, path, service), CMD_EXIT_ERROR;
+        if (!output && isatty(STDOUT_FILENO))
+                return log_error("Refusing to write an archive to a terminal: use -o FILE or redirect."),
+                        CMD_EXIT_ERROR;
+        if (g->dry_run)
+                return 0;
+        if (output) {
+                fd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0600);
+                if (fd < 0)
+                        return log_error_errno(-errno, "%s: %m", output), CMD_EXIT_ERROR;
+        }
+        r = service_rootfs_export(spec, NULL, fd >= 0 ? fd : STDOUT_FILENO, &err);
+        if (r < 0) {
+                if (output)
+                        (void) unlink(output);
+                return cmd_log_error(r, &err), CMD_EXIT_ERROR;
+        }
+        return 0;
 }

@@ -158,6 +158,7 @@ int cmd_run_remove(int argc, char *argv[], CmdGlobal *g);
 int cmd_history(int argc, char *argv[], CmdGlobal *g);
 int cmd_auto_update(int argc, char *argv[], CmdGlobal *g);
 int cmd_image(int argc, char *argv[], CmdGlobal *g);
+int cmd_export(int argc, char *argv[], CmdGlobal *g);
 int cmd_rollback(int argc, char *argv[], CmdGlobal *g);
 typedef struct Generation Generation;
 /* Converges @services (NULL: all) of @project to generation @gen with its images (no pull):
@@ -171,7 +172,7 @@ extern const CmdOption cmd_plan_options[], cmd_apply_options[], cmd_up_options[]
         cmd_kill_options[], cmd_pause_options[], cmd_rm_options[], cmd_wait_options[], cmd_top_options[],
         cmd_port_options[], cmd_images_options[], cmd_version_options[], cmd_supervise_options[],
         cmd_cp_options[], cmd_stats_options[], cmd_events_options[], cmd_run_options[],
-        cmd_history_options[], cmd_rollback_options[], cmd_auto_update_options[];
+        cmd_history_options[], cmd_rollback_options[], cmd_auto_update_options[], cmd_export_options[];
 extern const CmdOption cmd_build_options[];
 
 /* logs, and up without -d: the journal of @services (NULL: all) of @p, "web | line" as docker

@@ -34,6 +34,7 @@ const CmdVerb cmd_verbs[] = {
         { "pull",    cmd_pull,    "[SERVICE...]", "Pull the services' images into the image store", NULL },
         { "build",   cmd_build,   "[SERVICE...]", "Build the services' images (build:) into the image store", cmd_build_options },
         { "config",  cmd_config,  NULL,           "Print the resolved compose model", NULL },
+        { "export",  cmd_export,  "SERVICE",      "Export a service's filesystem as a tar archive", cmd_export_options, false, true },
         { "image",   cmd_image,   "ls|rm|prune",  "Manage the image store: what it holds and what uses it", NULL },
         { "secret",  cmd_secret,  "create|ls|rm", "Manage credentials for external secrets and configs", NULL },
         { "version", cmd_version, NULL,           "Show the nspawn-compose version information", cmd_version_options },

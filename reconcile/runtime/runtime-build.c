@@ -555,10 +555,7 @@ int image_build(const ImageBuildSpec *s, const ImageBuildOptions *o, char **ret_
         r = rt_run_tool(push, false, reterr);
         if (r < 0)
                 return r;
-        r = rt_image_import(store, tmp, false, &digest, reterr);
-        if (r < 0)
-                return r;
-        r = rt_refs_record(store, norm, digest, reterr);
+        r = rt_image_import_as(store, tmp, norm, &digest, reterr);
         if (r < 0)
                 return r;
         STRV_FOREACH(t, s->tags) {

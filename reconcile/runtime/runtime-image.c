@@ -365,6 +365,20 @@ int rt_image_import(const char *store, const char *tmp, bool progress, char **re
         return 0;
 }
 
+int rt_image_import_as(const char *store, const char *tmp, const char *norm, char **ret_digest, NcError *reterr) {
+        _cleanup_free_ char *digest = NULL;
+        int r;
+
+        r = rt_image_import(store, tmp, false, &digest, reterr);
+        if (r < 0)
+                return r;
+        r = rt_refs_record(store, norm, digest, reterr);
+        if (r < 0)
+                return r;
+        *ret_digest = TAKE_PTR(digest);
+        return 0;
+}
+
 /* Copies @norm into TMP/dir and imports it. */
 static int fetch(const char *store, const char *norm, bool progress, char **ret_digest, NcError *reterr) {
         _cleanup_(rt_rm_rf_freep) char *tmp = NULL;
@@ -383,6 +397,87 @@ static int fetch(const char *store, const char *norm, bool progress, char **ret_
         if (r < 0)
                 return r;
         return rt_image_import(store, tmp, progress, ret_digest, reterr);
+}
+
+/* @tarball as an uncompressed tar at @dst: decompressed by the tool its magic names. */
+static int tar_uncompressed(const char *tarball, const char *dst, NcError *reterr) {
+        static const struct {
+                const char *magic;
+                size_t size;
+                const char *tool;
+        } formats[] = {
+                { "\x1f\x8b", 2, "gzip" },
+                { "\xfd" "7zXZ\x00", 6, "xz" },
+                { "\x28\xb5\x2f\xfd", 4, "zstd" },
+                { "BZh", 3, "bzip2" },
+        };
+        _cleanup_close_ int fd = open(tarball, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        char head[8] = {};
+        struct stat st;
+
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return nc_error_set(reterr, -errno, "%s: %m", tarball);
+        if (!S_ISREG(st.st_mode))
+                return nc_error_set(reterr, -EINVAL, "%s is not a regular file", tarball);
+        if (read(fd, head, sizeof head) < 0)
+                return nc_error_set(reterr, -errno, "%s: %m", tarball);
+        for (size_t i = 0; i < ELEMENTSOF(formats); i++)
+                if (memcmp(head, formats[i].magic, formats[i].size) == 0)
+                        /* the paths are arguments of the script, never part of it */
+                        return rt_run_tool(STRV_MAKE("sh", "-c", "exec \"$0\" -dc -- \"$1\" >\"$2\"",
+                                                     (char *) formats[i].tool, (char *) tarball, (char *) dst),
+                                           false, reterr);
+        return rt_run_tool(STRV_MAKE("cp", "--", (char *) tarball, (char *) dst), false, reterr);
+}
+
+int image_import_rootfs(const char *store, const char *name, const char *tarball, char **ret_digest,
+                        NcError *reterr) {
+        _cleanup_(rt_rm_rf_freep) char *build = NULL, *tmp = NULL;
+        _cleanup_free_ char *norm = NULL, *layer = NULL, *layout = NULL, *image = NULL, *src = NULL, *dst = NULL;
+        int r;
+
+        assert(name);
+        assert(tarball);
+        assert(ret_digest);
+
+        store = store ?: NC_IMAGE_STORE;
+        if (image_ref_file_transport(name))
+                return nc_error_set(reterr, -EINVAL, "'%s': an imported image is named as a registry's is", name);
+        r = image_ref_normalize(name, &norm, reterr);
+        if (r < 0)
+                return r;
+        if (streq(store, NC_IMAGE_STORE)) {
+                r = state_dir_ensure(NULL, reterr);
+                if (r < 0)
+                        return r;
+        }
+        r = rt_make_tmp(store, "import", &build, reterr);
+        if (r < 0)
+                return r;
+        if (asprintf(&layer, "%s/layer.tar", build) < 0 || asprintf(&layout, "%s/oci", build) < 0 ||
+            asprintf(&image, "%s:import", layout) < 0 || asprintf(&src, "oci:%s", image) < 0)
+                return -ENOMEM;
+        r = tar_uncompressed(tarball, layer, reterr);
+        if (r < 0)
+                return r;
+        /* the tree becomes one layer of a new image; umoci unpacks it as it unpacks a registry's
+         * layers, so a hostile archive's paths cannot reach outside the root */
+        r = rt_run_tool(STRV_MAKE("umoci", "init", "--layout", layout), false, reterr);
+        if (r >= 0)
+                r = rt_run_tool(STRV_MAKE("umoci", "new", "--image", image), false, reterr);
+        if (r >= 0)
+                r = rt_run_tool(STRV_MAKE("umoci", "raw", "add-layer", "--image", image, layer), false, reterr);
+        if (r < 0)
+                return r;
+        r = rt_make_tmp(store, "pull", &tmp, reterr);
+        if (r < 0)
+                return r;
+        if (asprintf(&dst, "dir:%s/dir", tmp) < 0)
+                return -ENOMEM;
+        r = rt_run_tool(STRV_MAKE("skopeo", "copy", "--quiet", src, dst), false, reterr);
+        if (r < 0)
+                return r;
+        return rt_image_import_as(store, tmp, norm, ret_digest, reterr);
 }
 
 int image_pull(const char *ref, const ImagePullOptions *opts, char **ret_digest, NcError *reterr) {

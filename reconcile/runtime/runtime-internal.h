@@ -49,6 +49,8 @@ void rt_rm_rf_freep(char **p);
 int rt_image_import(const char *store, const char *tmp, bool progress, char **ret_digest, NcError *reterr);
 /* Records @norm (normalized) → @digest in STORE/refs.json. */
 int rt_refs_record(const char *store, const char *norm, const char *digest, NcError *reterr);
+/* rt_image_import() of TMP/dir, then @norm → its digest recorded: what a build or an import ends with. */
+int rt_image_import_as(const char *store, const char *tmp, const char *norm, char **ret_digest, NcError *reterr);
 
 /* runtime-build.c: the line of the Dockerfile @text where buildah's step @step ("RUN false")
  * starts, 0 when not found; and buildah's error from its stderr @err, as "NAME:LINE: …" when it

@@ -8,6 +8,7 @@
 #include <sys/random.h>
 
 #include "lib/fileio.h"
+#include "lib/process.h"
 #include "lib/safe-open.h"
 #include "lib/strv.h"
 #include "reconcile/runtime/runtime-internal.h"
@@ -519,4 +520,70 @@ int rt_environment_write(const ServicePaths *p, const ServiceSpec *s, const Imag
         if (r < 0)
                 return nc_error_set(reterr, r, "%s: %m", p->environment);
         return 0;
+}
+
+static int rootfs_export(const ServicePaths *p, int out_fd, NcError *reterr) {
+        _cleanup_free_ char *mnt = NULL, *options = NULL;
+        bool has_upper = access(p->upper, F_OK) >= 0;
+        int status;
+        pid_t pid;
+
+        assert(p);
+
+        if (asprintf(&mnt, NC_RUNTIME_DIR "/.export-XXXXXX") < 0)
+                return -ENOMEM;
+        if (mkdir_parents_and_self(NC_RUNTIME_DIR, 0755) < 0 || !mkdtemp(mnt))
+                return nc_error_set(reterr, -errno, "cannot make a mount point for the export: %m");
+        /* the writable layer over the image, both as lower layers: read-only, whiteouts honoured;
+         * without a layer (never started), the image alone */
+        if (has_upper && asprintf(&options, "lowerdir=%s:%s", p->upper, p->lower) < 0) {
+                (void) rmdir(mnt);
+                return -ENOMEM;
+        }
+        pid = fork();
+        if (pid < 0) {
+                (void) rmdir(mnt);
+                return nc_error_set(reterr, -errno, "fork: %m");
+        }
+        if (pid == 0) {
+                /* the overlay lives in this child's mount namespace and goes with it */
+                if (rt_mount_namespace() < 0 ||
+                    (options && mount("overlay", mnt, "overlay", MS_RDONLY, options) < 0) ||
+                    dup2(out_fd, STDOUT_FILENO) < 0)
+                        _exit(125);
+                execlp("tar", "tar", "--numeric-owner", "--xattrs", "--xattrs-include=*", "--one-file-system",
+                       "-C", options ? mnt : p->lower, "-cf", "-", ".", (char *) NULL);
+                _exit(127);
+        }
+        status = wait_for_status(pid);
+        (void) rmdir(mnt);
+        if (status == 125)
+                return nc_error_set(reterr, -EIO, "cannot mount the service's root for the export");
+        if (status != 0)
+                return nc_error_set(reterr, -EIO, "tar exited with status %d", status);
+        return 0;
+}
+
+int service_rootfs_export(const ServiceSpec *s, const ServiceRunOptions *o, int out_fd, NcError *reterr) {
+        _cleanup_(service_paths_done) ServicePaths p = {};
+        _cleanup_free_ char *digest = NULL, *dir = NULL;
+        const char *store = o ? o->store : NULL;
+        int r;
+
+        assert(s);
+
+        if (isempty(s->image_digest)) {
+                r = image_resolve(store, s->image, &digest, reterr);
+                if (r < 0)
+                        return r;
+        }
+        r = image_store_path(store, digest ?: s->image_digest, &dir, reterr);
+        if (r < 0)
+                return r;
+        r = service_paths_init(&p, s, o, dir);
+        if (r < 0)
+                return r;
+        if (access(p.lower, F_OK) < 0)
+                return nc_error_set(reterr, -errno, "image %s of '%s': %s: %m", s->image, s->service, p.lower);
+        return rootfs_export(&p, out_fd, reterr);
 }

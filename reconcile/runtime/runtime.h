@@ -62,6 +62,12 @@ ImagePullPolicy image_pull_policy_from_string(const char *s);
  * an update that failed does. 0 or -errno. */
 int image_ref_point(const char *store, const char *ref, const char *digest, NcError *reterr);
 
+/* A root filesystem in a tarball (.tar, or gzip/xz/zstd/bzip2-compressed) as an image of one layer
+ * named @name in @store (NULL: NC_IMAGE_STORE), as `sdme fs import` does: `image import`. Its config
+ * is empty (compose's command: says what runs). The digest in @ret_digest. */
+int image_import_rootfs(const char *store, const char *name, const char *tarball, char **ret_digest,
+                        NcError *reterr);
+
 /* refs.json as "reference\ndigest" lines (NULL: none). 0 or -errno. */
 int image_refs_read(const char *store, char ***ret, NcError *reterr);
 /* Removes image @digest from @store (NULL: NC_IMAGE_STORE): every reference to it, then its
@@ -260,6 +266,11 @@ typedef struct ServiceRunOptions {
         const char *runtime_dir;        /* NULL = NC_RUNTIME_DIR */
         const char *nspawn;             /* NULL = "systemd-nspawn" from PATH */
 } ServiceRunOptions;
+
+/* The service's root, its writable layer over its image, as a tar archive to @out_fd (GNU tar:
+ * numeric owners, xattrs): `export`. The caller makes sure the service is stopped, so that the
+ * layer a machine wrote does not change while it is read. */
+int service_rootfs_export(const ServiceSpec *s, const ServiceRunOptions *o, int out_fd, NcError *reterr);
 
 /* Runs the service described by @spec until nspawn exits (see runtime-service.c for the whole
  * sequence). Returns the exit code for the process (0 after a requested stop), or -errno when
