@@ -35,15 +35,6 @@ static char *ref_shown(const char *ref) {
         return strndup(ref, strcspn(ref, "#"));
 }
 
-static void print_size(uint64_t bytes, char buf[static 32]) {
-        if (bytes >= 1024ULL * 1024 * 1024)
-                snprintf(buf, 32, "%.1fGB", bytes / (1024.0 * 1024 * 1024));
-        else if (bytes >= 1024 * 1024)
-                snprintf(buf, 32, "%.1fMB", bytes / (1024.0 * 1024));
-        else
-                snprintf(buf, 32, "%.1fkB", bytes / 1024.0);
-}
-
 static int image_ls(bool json) {
         StoredImage *l = NULL;
         json_object *list = json ? json_object_new_array() : NULL;
@@ -80,7 +71,7 @@ static int image_ls(bool json) {
                 }
                 rs = strv_join(refs, ", ");
                 us = strv_join(l[i].users, ", ");
-                print_size(l[i].bytes, size);
+                cmd_human_size(size, sizeof size, l[i].bytes, false);
                 printf("%-12.12s %-9s %-40s %s\n", l[i].digest + strlen("sha256:"), size,
                        isempty(rs) ? "<none>" : rs, isempty(us) ? "-" : us);
         }
@@ -170,7 +161,7 @@ static int image_prune(bool dry_run) {
                 printf("%s: %s\n", dry_run ? "Would delete" : "Deleted", l[i].digest);
                 freed += l[i].bytes;
         }
-        print_size(freed, size);
+        cmd_human_size(size, sizeof size, freed, false);
         printf("Total reclaimed space: %s%s\n", size, dry_run ? " (dry run)" : "");
         stored_images_free(l, n);
         return 0;

@@ -214,11 +214,6 @@ static void on_alarm(int sig) {
         (void) sig;
 }
 
-/* The service of a failure line ("web: nspawn-compose-P.web.service (failed, …)"). */
-static char *failed_service(const char *failure) {
-        return strndup(failure, strcspn(failure, ":"));
-}
-
 /* The services the plan of @c changed (started, restarted, wrote files of), that the file has. */
 static char **changed_services(const Reconcile *c) {
         char **l = NULL;
@@ -235,16 +230,12 @@ static char **changed_services(const Reconcile *c) {
 /* Why the apply of @c failed, for a failed generation and the messages: which services, or the
  * timeout. NULL on OOM. */
 static char *failure_reason(const Reconcile *c, const CmdApply *a, bool timed_out) {
-        _cleanup_strv_free_ char **names = NULL;
         _cleanup_free_ char *list = NULL;
         char *why = NULL;
 
         if (timed_out)
                 return asprintf(&why, "services not running|healthy after %ds", a->wait_timeout) < 0 ? NULL : why;
-        STRV_FOREACH(f, c->failures)
-                if (strv_consume(&names, failed_service(*f)) < 0)
-                        return NULL;
-        list = strv_join(names, ", ");
+        list = strv_join(c->failed_services, ", ");
         return list && asprintf(&why, "%s did not reach their state", list) >= 0 ? why : NULL;
 }
 
@@ -255,9 +246,8 @@ static bool wants_rollback(const CmdApply *a, const Reconcile *c, char **changed
         const ComposeNode *services = compose_map_get(c->project->model, "services");
         bool asked = a->rollback, ours = timed_out && strv_length(changed) > 0;
 
-        STRV_FOREACH(f, c->failures) {
-                _cleanup_free_ char *name = failed_service(*f);
-                const DesiredService *s = name ? desired_state_find_service(c->desired, name) : NULL;
+        STRV_FOREACH(name, c->failed_services) {
+                const DesiredService *s = desired_state_find_service(c->desired, *name);
                 const ComposeNode *svc = s ? compose_map_get(services, s->compose_name) : NULL;
                 const ComposeNode *uc = compose_map_get(compose_map_get(svc, "deploy"), "update_config");
 

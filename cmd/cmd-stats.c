@@ -174,20 +174,6 @@ static void sample(sd_bus *bus, sd_bus *system, const char *unit, const char *ma
                 net_counters(leader, &s->net_rx, &s->net_tx);
 }
 
-/* go-units' CustomSize(): @precision significant digits, "%.4g%s" / "%.3g%s". */
-static void human(char *buf, size_t size, uint64_t v, bool binary) {
-        static const char *const bin[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
-        static const char *const dec[] = { "B", "kB", "MB", "GB", "TB", "PB" };
-        double d = v == UINT64_MAX ? 0 : (double) v, base = binary ? 1024 : 1000;
-        size_t i = 0;
-
-        while (d >= base && i < 5) {
-                d /= base;
-                i++;
-        }
-        snprintf(buf, size, binary ? "%.4g%s" : "%.3g%s", d, binary ? bin[i] : dec[i]);
-}
-
 typedef struct Row {
         char name[128], cpu[32], mem_usage[64], mem_perc[32], net[64], block[64], pids[32];
 } Row;
@@ -200,16 +186,16 @@ static void row(const char *machine, const Sample *a, const Sample *b, Row *r) {
         if (b->cpu_ns != UINT64_MAX && a->cpu_ns != UINT64_MAX && b->cpu_ns >= a->cpu_ns && dt > 0)
                 dcpu = (double) (b->cpu_ns - a->cpu_ns) / dt * 100.0;
         snprintf(r->cpu, sizeof r->cpu, "%.2f%%", b->running ? dcpu : 0.0);
-        human(x, sizeof x, b->mem, true);
-        human(y, sizeof y, b->limit, true);
+        cmd_human_size(x, sizeof x, b->mem, true);
+        cmd_human_size(y, sizeof y, b->limit, true);
         snprintf(r->mem_usage, sizeof r->mem_usage, "%s / %s", x, y);
         snprintf(r->mem_perc, sizeof r->mem_perc, "%.2f%%",
                  b->mem != UINT64_MAX && b->limit != UINT64_MAX && b->limit > 0 ? (double) b->mem / (double) b->limit * 100.0 : 0.0);
-        human(x, sizeof x, b->net_rx, false);
-        human(y, sizeof y, b->net_tx, false);
+        cmd_human_size(x, sizeof x, b->net_rx, false);
+        cmd_human_size(y, sizeof y, b->net_tx, false);
         snprintf(r->net, sizeof r->net, "%s / %s", x, y);
-        human(x, sizeof x, b->blk_read, false);
-        human(y, sizeof y, b->blk_write, false);
+        cmd_human_size(x, sizeof x, b->blk_read, false);
+        cmd_human_size(y, sizeof y, b->blk_write, false);
         snprintf(r->block, sizeof r->block, "%s / %s", x, y);
         snprintf(r->pids, sizeof r->pids, "%llu", (unsigned long long) (b->pids == UINT64_MAX ? 0 : b->pids));
 }

@@ -29,41 +29,31 @@ bool cmd_service_known(const ComposeProject *p, const char *name) {
         return k >= 2 && desired_replicas(compose_map_get(services, base), &n) >= 0 && k <= n;
 }
 
-/* Whether the unit file of @service of @project is installed in @dir, and for a replica (@replica_of
- * not NULL), is marked as one of that service (a service of its own may be named "S-N"). */
-static bool unit_installed(const char *dir, const char *project, const char *service, const char *replica_of) {
-        _cleanup_free_ char *unit = name_service_unit(project, service), *path = unit ? path_join(dir, unit) : NULL,
-                            *text = NULL, *mark = NULL;
-
-        if (!path || read_full_file(path, &text, NULL) < 0)
-                return false;
-        if (!replica_of)
-                return true;
-        if (asprintf(&mark, "\nX-NspawnCompose-Replica-Of=%s\n", replica_of) < 0)
-                return false;
-        return strstr(text, mark);
-}
-
 int cmd_host_replicas(const CmdGlobal *g, ComposeProject *p) {
+        _cleanup_(actual_state_freep) ActualState *a = NULL;
         ComposeNode *services = compose_map_get(p->model, "services");
-        const char *dir = name_unit_dir(g->runtime);
+        NcError err = {};
+        int r;
 
+        /* the installed unit files alone (no bus): their marker lines say whose replica each is */
+        r = actual_read(NULL, p->name, "/", g->runtime, NULL, &a, &err);
+        if (r < 0)
+                return cmd_log_error(r, &err);
         COMPOSE_MAP_FOREACH(k, services) {
                 ComposeNode *svc = services->items[k];
                 const char *name = services->keys[k]->scalar;
                 unsigned n = 0, file = 1;
 
-                if (unit_installed(dir, p->name, name, NULL))
-                        n = 1;
-                /* replicas go from the highest number down: the first one missing ends them */
-                for (unsigned i = 2; i <= DESIRED_REPLICAS_MAX; i++) {
-                        _cleanup_free_ char *replica = NULL;
+                for (size_t i = 0; i < a->n_units; i++) {
+                        const ActualUnit *u = &a->units[i];
+                        const char *num = u->service ? startswith(u->service, name) : NULL;
 
-                        if (asprintf(&replica, "%s-%u", name, i) < 0)
-                                return log_oom();
-                        if (!unit_installed(dir, p->name, replica, name))
-                                break;
-                        n = i;
+                        if (!u->file_hash)
+                                continue;       /* no file of ours: not installed */
+                        if (streq_ptr(u->service, name) && !u->replica_of)
+                                n = MAX(n, 1u);
+                        else if (streq_ptr(u->replica_of, name) && num && num[0] == '-')
+                                n = MAX(n, (unsigned) MIN(strtoul(num + 1, NULL, 10), DESIRED_REPLICAS_MAX));
                 }
                 if (n == 0 || (desired_replicas(svc, &file) >= 0 && file == n))
                         continue;
@@ -163,4 +153,17 @@ const ActualUnit *cmd_units_find(const CmdUnits *u, const char *service, char **
         if (ret_name)
                 *ret_name = TAKE_PTR(name);
         return a;
+}
+
+void cmd_human_size(char *buf, size_t size, uint64_t v, bool binary) {
+        static const char *const bin[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+        static const char *const dec[] = { "B", "kB", "MB", "GB", "TB", "PB" };
+        double d = v == UINT64_MAX ? 0 : (double) v, base = binary ? 1024 : 1000;
+        size_t i = 0;
+
+        while (d >= base && i < 5) {
+                d /= base;
+                i++;
+        }
+        snprintf(buf, size, binary ? "%.4g%s" : "%.3g%s", d, binary ? bin[i] : dec[i]);
 }

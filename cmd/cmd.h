@@ -100,6 +100,8 @@ void cmd_command_args_done(CmdCommandArgs *a);
 void cmd_help(const CmdVerb *v);
 /* Whether to color stdout (--ansi, NO_COLOR, a terminal). */
 bool cmd_color(const CmdGlobal *g);
+/* A byte count as docker prints one (go-units): binary "1.5GiB" (%.4g) or decimal "1.98MB" (%.3g). */
+void cmd_human_size(char *buf, size_t size, uint64_t v, bool binary);
 /* A progress line on stderr, as docker compose's "plain" progress ("Container p.web  Stopped");
  * nothing with --progress quiet. */
 void cmd_progress(const CmdGlobal *g, const char *what, const char *name, const char *state);

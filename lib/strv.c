@@ -230,3 +230,12 @@ char *cescape(const char *s) {
         }
         return strbuf_steal(&b);
 }
+
+const char *strv_pair_value(char * const *l, const char *key) {
+        size_t n = strlen(key);
+
+        STRV_FOREACH(p, l)
+                if (strncmp(*p, key, n) == 0 && (*p)[n] == '\n')
+                        return *p + n + 1;
+        return NULL;
+}

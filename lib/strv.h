@@ -24,6 +24,8 @@ char **strv_copy(char * const *l);
 char **strv_split(const char *s, const char *sep);
 /* Joins with @sep. NULL on OOM. */
 char *strv_join(char * const *l, const char *sep);
+/* In a list of "KEY\nVALUE" lines, the VALUE of @key, or NULL. */
+const char *strv_pair_value(char * const *l, const char *key);
 void strv_sort(char **l);
 
 /* A NULL-terminated array literal of its arguments, for argv and the like. */

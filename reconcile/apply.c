@@ -29,6 +29,7 @@ Reconcile *reconcile_free(Reconcile *c) {
         desired_state_free(c->desired);
         strv_free(c->digests);
         strv_free(c->failures);
+        strv_free(c->failed_services);
         strv_free(c->notes);
         strv_free(c->taken_subnets);
         strv_free(c->orphans);
@@ -717,7 +718,7 @@ static int verify(Reconcile *c, NcError *reterr) {
                                 u ? u->active_state : "not loaded", u ? strempty(u->result) : "-",
                                 u && !isempty(u->status_text) ? ", " : "", u ? strempty(u->status_text) : "",
                                 isempty(tail) ? "" : "\n", strempty(tail));
-                if (r < 0)
+                if (r < 0 || (r = strv_extend(&c->failed_services, s->name)) < 0)
                         return r;
         }
         return c->failures ? -EHOSTDOWN : 0;

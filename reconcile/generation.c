@@ -60,12 +60,7 @@ bool generation_matches(const Generation *g, const DesiredState *d) {
 }
 
 bool generation_has_service(const Generation *g, const char *service) {
-        size_t l = strlen(service);
-
-        STRV_FOREACH(h, g->hashes)
-                if (strncmp(*h, service, l) == 0 && (*h)[l] == '\n')
-                        return true;
-        return false;
+        return strv_pair_value(g->hashes, service);
 }
 
 bool generation_is_installed(const Generation *g, const ActualState *a) {

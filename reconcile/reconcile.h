@@ -53,6 +53,7 @@ typedef struct Reconcile {
         uint8_t hash_key[NC_HASH_KEY_SIZE];
         bool have_hash_key;
         char **failures;                /* per failed service: what and the journal tail */
+        char **failed_services;         /* their names, in the same order */
         char **notes;                   /* what apply or down left on purpose ("volume x kept: …"), for people */
         char **taken_subnets;           /* other projects' subnets the render avoided */
         char **orphans;                 /* services no longer in the file that select.keep_orphans left */

@@ -92,15 +92,14 @@ int desired_service_image(const char *project, const char *service, const Compos
 
 const char *desired_store_digest(const char *image, void *userdata) {
         char ***cache = userdata;
-        size_t l = strlen(image);
         _cleanup_free_ char *d = NULL;
+        const char *known = strv_pair_value(*cache, image);
 
-        STRV_FOREACH(s, *cache)
-                if (strncmp(*s, image, l) == 0 && (*s)[l] == '\n')
-                        return *s + l + 1;
+        if (known)
+                return known;
         if (image_resolve(NULL, image, &d, NULL) < 0 || strv_consume(cache, strjoin(image, "\n", d)) < 0)
                 return NULL;
-        return (*cache)[strv_length(*cache) - 1] + l + 1;
+        return (*cache)[strv_length(*cache) - 1] + strlen(image) + 1;
 }
 
 int desired_security_opt(const char *opt) {
