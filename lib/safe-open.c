@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <linux/openat2.h>
@@ -9,15 +10,24 @@
 #include "lib/macro.h"
 #include "lib/safe-open.h"
 
+#define OPEN_IN_ROOT_ATTEMPTS 64
+
 static int open_resolved(int root_fd, const char *path, int flags, mode_t mode, uint64_t resolve) {
         struct open_how how = {
                 .flags = flags | O_CLOEXEC | (flags & O_PATH ? 0 : O_NOCTTY),    /* O_PATH takes no others */
                 .mode = mode,
                 .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | resolve,
         };
-        int fd = syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
-
-        return fd < 0 ? -errno : fd;
+        /* With ".." in the path the kernel fails with EAGAIN when any rename or mount happened on
+         * the system during the lookup, and asks for a retry: bounded, since a machine renaming in
+         * a loop must not hold us forever. */
+        for (unsigned attempt = 0;; attempt++) {
+                int fd = syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
+                if (fd >= 0)
+                        return fd;
+                if (errno != EAGAIN || attempt >= OPEN_IN_ROOT_ATTEMPTS)
+                        return -errno;
+        }
 }
 
 int open_in_root(int root_fd, const char *path, int flags, mode_t mode) {

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The demo: installs the dependencies, builds nspawn-compose (build-demo/), boots the testbed (a
-# systemd host in its own network namespace, tests/testbed/) with the test images in its
-# loopback registry, then applies examples/web in it, shows `nspawn-compose ps` and fetches the
-# published port from the testbed's 127.0.0.1. Until the binary has an `apply` verb it stops
-# after the boot and says so. The testbed is always torn down at the end. Run as root.
+# The demo: installs the dependencies, builds the Debian package of nspawn-compose (build-demo/),
+# boots the testbed (a systemd host in its own network namespace, tests/testbed/) with the test
+# images in its loopback registry, installs the package there with apt, then applies examples/web
+# in it, shows `nspawn-compose ps`, fetches the published port from the testbed's 127.0.0.1 and
+# takes the project down. The testbed is always torn down at the end. Run as root.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,10 +33,9 @@ finish() {
 step "installing dependencies"
 scripts/install-deps.sh
 
-step "building nspawn-compose in ${build#"$top"/}/"
-[ -f "$build/build.ninja" ] || meson setup "$build" >/dev/null
-ninja -C "$build"
-binary=$build/cmd/nspawn-compose
+step "building the Debian package in ${build#"$top"/}/ (dpkg-buildpackage)"
+deb=$(DEB_BUILD_OPTIONS=nocheck tests/package/build-deb.sh "$top" "$build")
+echo "$deb"
 
 # shellcheck source=../tests/testbed/lib.sh
 source "$top/tests/testbed/lib.sh"
@@ -50,23 +49,18 @@ t=$(tb_now)
 tb_rootfs
 [ "$TB_ROOTFS_STATE" = warm ] || echo "(built the testbed root filesystem; later runs reuse it)"
 tb_prepare_copy
-tb_install_binary "$binary"
 tb_images_build
 tb_boot
 tb_phase "testbed up" "$t"
+
+step "apt-get install ./$(basename "$deb") inside the testbed"
+tb_install_package "$deb"
+tb_exec nspawn-compose --version
 
 step "building and pushing the example images to $TB_REGISTRY inside the testbed"
 tb_registry_start
 tb_images_push
 tb_exec skopeo list-tags "docker://$TB_REGISTRY/test/httpd"
-
-if ! "$binary" --help 2>/dev/null | grep -q '^ *apply '; then
-        step "stopping here"
-        echo "This nspawn-compose has no 'apply' verb yet (its --help lists none), so there is"
-        echo "nothing to deploy. The testbed booted (systemd $(tb_exec systemctl is-system-running))"
-        echo "and its registry serves the example images. Run the demo again once apply exists."
-        exit 0
-fi
 
 step "applying examples/web"
 tb_copy_in "$top/examples/web" /srv
@@ -80,8 +74,6 @@ step "GET http://127.0.0.1:$port/ inside the testbed"
 tb_wait_for "port $port" 60 timeout 5 busybox wget -q -O /dev/null "http://127.0.0.1:$port/"
 tb_http "http://127.0.0.1:$port/"
 
-if "$binary" --help 2>/dev/null | grep -q '^ *down '; then
-        step "nspawn-compose down"
-        tb_nc down
-fi
+step "nspawn-compose down"
+tb_nc down
 step "done; tearing down the testbed"

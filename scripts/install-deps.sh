@@ -12,6 +12,7 @@ packages=(
         python3 python3-yaml systemd systemd-container nftables iproute2 conntrack debootstrap busybox-static
         skopeo umoci docker-registry util-linux
         libxml2-utils   # xmllint: plan --format junit against its schema
+        dpkg-dev debhelper lintian      # the Debian package (debian/), which the testbed installs
 )
 
 missing=()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# run.sh NSPAWN_COMPOSE: the integration suite, as TAP. Boots one testbed (tests/testbed/), starts
-# its registry, pushes the test images, installs NSPAWN_COMPOSE as /usr/bin/nspawn-compose in it,
-# then runs every case file t-*.sh beside this script, each in a fresh project directory inside
+# run.sh PACKAGE_DIR [MESON_OPTION...]: the integration suite, as TAP. Builds the Debian package of
+# this tree into PACKAGE_DIR (tests/package/build-deb.sh; MESON_OPTIONS as the build under test has
+# them, e.g. its sanitizers), boots one testbed (tests/testbed/), installs the package in it with
+# apt, starts its registry, pushes the test images, then runs every case file t-*.sh beside this script, each in a fresh project directory inside
 # the testbed: "ok N - t-name" or "not ok N - t-name" followed by the case's output and the
 # testbed's diagnostics. "# phase NAME 1.23s" lines time the harness.
 #
@@ -16,7 +17,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../testbed/lib.sh
 source "$here/../testbed/lib.sh"
 
-binary=${1:?usage: run.sh NSPAWN_COMPOSE}
+package_dir=${1:?usage: run.sh PACKAGE_DIR [MESON_OPTION...]}
+shift
+meson_options=("$@")
 : "${NC_TESTBED_CASE_TIMEOUT:=600}"
 cases_root=/srv/nspawn-compose-tests
 
@@ -55,7 +58,6 @@ setup() {
         tb_phase "rootfs-$TB_ROOTFS_STATE" "$t"
         t=$(tb_now)
         tb_prepare_copy || bail "could not copy the testbed root"
-        tb_install_binary "$binary" || bail "could not install $binary"
         tb_phase copy "$t"
         t=$(tb_now)
         tb_images_build || bail "could not build the test images"
@@ -68,6 +70,9 @@ setup() {
         t=$(tb_now)
         tb_boot || bail "the testbed did not boot"
         tb_phase boot "$t"
+        t=$(tb_now)
+        tb_install_package "$deb" || bail "could not install $deb"
+        tb_phase install-package "$t"
         check_binary
         t=$(tb_now)
         tb_registry_start || bail "the registry did not start"
@@ -162,8 +167,11 @@ run_case() {
 main() {
         local why cases n=0 t
         why=$(tb_check_host) || skip "$why"
-        [ -x "$binary" ] || bail "$binary is not an executable"
-        binary=$(realpath "$binary")
+        t=$(tb_now)
+        # nostrip: the sanitizers' reports name functions and lines; the unit suite ran already
+        deb=$(DEB_BUILD_OPTIONS="nocheck nostrip" "$here/../package/build-deb.sh" "$here/../.." \
+                "$package_dir" "${meson_options[@]}") || bail "could not build the Debian package"
+        tb_phase build-package "$t"
         mapfile -t cases < <(select_cases)
         [ ${#cases[@]} -gt 0 ] || skip "no case matches NC_TESTBED_CASES='${NC_TESTBED_CASES:-}'"
         # the application base image (lib.sh: tb_appbase_build) only for cases that say they need it

@@ -3,8 +3,8 @@
 # namespace, with a loopback registry serving the test images. Sourced by the integration runner
 # (tests/integration/run.sh), by every case file and by scripts/demo.sh.
 #
-# Lifecycle (runner):  tb_check_host, tb_rootfs, tb_prepare_copy, tb_install_binary,
-#                      tb_images_build, [tb_appbase_build,] tb_boot, tb_registry_start,
+# Lifecycle (runner):  tb_check_host, tb_rootfs, tb_prepare_copy, tb_images_build,
+#                      [tb_appbase_build,] tb_boot, tb_install_package, tb_registry_start,
 #                      tb_images_push, [tb_appbase_push] ... tb_teardown
 # Case API:            tb_exec, tb_sh, tb_copy_in, tb_write_file, tb_write_compose, tb_nc,
 #                      tb_down_at_end, tb_unit, tb_unit_prop, tb_wait_for, tb_wait_unit, tb_http,
@@ -55,7 +55,7 @@ tb_check_host() {
                 echo "needs root"
                 return 1
         fi
-        for t in systemd-nspawn debootstrap nsenter setsid mountpoint umoci python3 cc flock; do
+        for t in systemd-nspawn debootstrap nsenter setsid mountpoint umoci python3 cc flock dpkg-buildpackage; do
                 command -v "$t" >/dev/null || { echo "$t not found"; return 1; }
         done
         [ -x /bin/busybox ] || { echo "/bin/busybox (busybox-static) not found"; return 1; }
@@ -134,16 +134,19 @@ insecure = true
 EOF
 }
 
-# The units reference /usr/bin/nspawn-compose.
-tb_install_binary() {
-        local u
-        install -m 0755 "$1" "$TB_ROOT/usr/bin/nspawn-compose"
-        # the shipped units beside it in the build tree, as a package installs them
-        for u in "$(dirname "$1")"/units/nspawn-compose-*@.*; do
-                [ -e "$u" ] || continue
-                sed 's|^ExecStart=[^ ]*/nspawn-compose |ExecStart=/usr/bin/nspawn-compose |' "$u" \
-                        >"$TB_ROOT/usr/lib/systemd/system/$(basename "$u")"
-        done
+# tb_install_package DEB: installs the Debian package DEB (tests/package/build-deb.sh) in the booted
+# testbed with apt, as a user installs it (`apt-get install ./nspawn-compose_*.deb`): the binary,
+# the shipped units, the man page and completions. The testbed has no network: its dependencies
+# must already be there.
+tb_install_package() {
+        local name
+        name=$(basename "$1")
+        install -m 0644 "$1" "$TB_ROOT/var/tmp/$name" || return 1
+        tb_exec env DEBIAN_FRONTEND=noninteractive \
+                apt-get install -y -q --no-install-recommends "/var/tmp/$name" \
+                >"$TB_WORK/apt-install.log" 2>&1 ||
+                { tail -n 20 "$TB_WORK/apt-install.log" >&2; return 1; }
+        rm -f "$TB_ROOT/var/tmp/$name"
 }
 
 # tb__cached NAME KEY BUILDER...: TB_CACHED, the directory NAME-KEY of the cache (beside the

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# shell.sh [NSPAWN_COMPOSE] [-- COMMAND...]: boots a testbed the way the integration suite does
-# (registry running, test images pushed, NSPAWN_COMPOSE installed as /usr/bin/nspawn-compose when
-# given) and runs COMMAND inside it, or an interactive shell; tears it down afterwards.
+# shell.sh [PACKAGE.deb] [-- COMMAND...]: boots a testbed the way the integration suite does
+# (registry running, test images pushed, the Debian package installed with apt when given: see
+# tests/package/build-deb.sh) and runs COMMAND inside it, or an interactive shell; tears it down
+# afterwards.
 # NC_TESTBED_APPBASE=1 also pushes the application base image (127.0.0.1:5000/test/appbase:1).
 set -uo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
-binary=
+deb=
 if [ $# -gt 0 ] && [ "$1" != -- ]; then
-        binary=$(realpath "$1")
+        deb=$(realpath "$1")
         shift
 fi
 [ "${1:-}" != -- ] || shift
@@ -20,10 +21,11 @@ trap tb_teardown EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 tb_rootfs && tb_prepare_copy || exit 1
-[ -z "$binary" ] || tb_install_binary "$binary" || exit 1
 tb_images_build || exit 1
 [ "${NC_TESTBED_APPBASE:-}" != 1 ] || tb_appbase_build || exit 1
-tb_boot && tb_registry_start && tb_images_push || exit 1
+tb_boot || exit 1
+[ -z "$deb" ] || tb_install_package "$deb" || exit 1
+tb_registry_start && tb_images_push || exit 1
 [ "${NC_TESTBED_APPBASE:-}" != 1 ] || tb_appbase_push || exit 1
 TB_PROJECT=/root
 tb_note "testbed $TB_NAME ready (PID 1 is $TB_PID on this host)"
