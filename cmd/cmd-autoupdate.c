@@ -47,9 +47,10 @@ static void updates_free(Update *l, size_t n) {
 }
 
 /* The services that opted in, with their images pulled again. */
-static int check_services(const ComposeProject *p, Update **ret, size_t *ret_n) {
+static int check_services(CmdGlobal *g, const ComposeProject *p, Update **ret, size_t *ret_n) {
         const ComposeNode *services = compose_map_get(p->model, "services");
-        ImagePullOptions po = { .policy = IMAGE_PULL_ALWAYS, .progress = isatty(STDERR_FILENO) };
+        ImagePullOptions po = { .policy = IMAGE_PULL_ALWAYS, .progress = cmd_pull_progress(g),
+                                .on_pulled = cmd_print_pulled, .userdata = g };
         Update *l = NULL;
         size_t n = 0;
 
@@ -128,7 +129,7 @@ int cmd_auto_update(int argc, char *argv[], CmdGlobal *g) {
         r = cmd_parse(argc, argv, g, parse_auto_update_option, &json);
         if (r <= 0)
                 return cmd_parse_exit(r);
-        if (cmd_load_project(g, &p) < 0 || check_services(p, &updates, &n) < 0)
+        if (cmd_load_project(g, &p) < 0 || check_services(g, p, &updates, &n) < 0)
                 return CMD_EXIT_ERROR;
         for (size_t i = 0; i < n; i++) {
                 any = any || streq(updates[i].result, "true");

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
-#include <unistd.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "cmd/cmd.h"
 #include "reconcile/reconcile.h"
@@ -10,6 +11,8 @@
 #include "lib/fileio.h"
 #include "lib/log.h"
 #include "lib/strv.h"
+#include "lib/time-util.h"
+#include "lib/utf8.h"
 #include "reconcile/generation.h"
 #include "reconcile/names.h"
 
@@ -98,14 +101,27 @@ static int apply_scale(ComposeProject *p, char **scale) {
         return 0;
 }
 
+/* "Container P.web  Waiting 10s: starting (2/3 checks failed: …)" while a start takes long. */
+static void print_waiting(const DesiredService *s, const char *why, uint64_t waited_usec, void *userdata) {
+        const CmdGlobal *g = userdata;
+        _cleanup_free_ char *safe = escape_terminal(why, strlen(why)), *state = NULL;
+
+        if (!safe || asprintf(&state, "Waiting %" PRIu64 "s: %s", waited_usec / USEC_PER_SEC, safe) < 0)
+                return;
+        cmd_progress(g, "Container", s->machine, state);
+}
+
 static int prepare(CmdGlobal *g, const CmdApply *a, bool apply, ComposeProject **ret_project, Reconcile **ret) {
         ReconcileOptions o = {
                 .runtime = g->runtime,
                 .read_only = !apply,
                 .pull = a->pull,
                 .pull_now = apply && !g->dry_run && a->pull != IMAGE_PULL_NEVER,
-                .progress = isatty(STDERR_FILENO) && !streq(g->progress, "quiet") && !streq(g->progress, "plain"),
+                .progress = cmd_pull_progress(g) && !a->quiet_pull,
                 .select = a->select,
+                .on_waiting = print_waiting,
+                .on_pulled = a->quiet_pull ? NULL : cmd_print_pulled,
+                .userdata = g,
         };
         NcError err = {};
         int r;

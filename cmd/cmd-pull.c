@@ -65,7 +65,8 @@ int cmd_pull(int argc, char *argv[], CmdGlobal *g) {
                 { "help",   no_argument,       NULL, 'h' },
                 {}
         };
-        ImagePullOptions o = { .policy = IMAGE_PULL_ALWAYS, .progress = isatty(STDERR_FILENO) };
+        ImagePullOptions o = { .policy = IMAGE_PULL_ALWAYS, .progress = cmd_pull_progress(g),
+                               .on_pulled = cmd_print_pulled, .userdata = g };
         _cleanup_(compose_project_freep) ComposeProject *p = NULL;
         _cleanup_strv_free_ char **images = NULL, **services = NULL;
         int c, ret = 0;
@@ -81,6 +82,7 @@ int cmd_pull(int argc, char *argv[], CmdGlobal *g) {
                         break;
                 case 'q':
                         o.progress = false;
+                        o.on_pulled = NULL;
                         break;
                 case 'h':
                         pull_help();

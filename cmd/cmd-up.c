@@ -105,6 +105,9 @@ static int parse_up_option(int id, const char *arg, void *userdata) {
                 return 0;
         case ARG_SCALE:
                 return strv_extend(&a->apply.scale, arg) < 0 ? log_oom() : 0;
+        case ARG_QUIET_PULL:
+                a->apply.quiet_pull = true;
+                return 0;
         case 't':
                 return cmd_parse_int(id, arg, &a->timeout);
         case ARG_NO_COLOR:

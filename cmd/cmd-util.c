@@ -5,6 +5,7 @@
 #include "lib/fileio.h"
 #include "lib/log.h"
 #include "lib/strv.h"
+#include "lib/time-util.h"
 #include "reconcile/actual.h"
 #include "reconcile/bus.h"
 #include "reconcile/names.h"
@@ -103,6 +104,22 @@ void cmd_progress(const CmdGlobal *g, const char *what, const char *name, const 
         if (streq(g->progress, "quiet"))
                 return;
         fprintf(stderr, "%s%s %s  %s\n", g->dry_run ? "DRY-RUN MODE - " : "", what, name, state);
+}
+
+void cmd_print_pulled(const ImagePullStats *st, void *userdata) {
+        const CmdGlobal *g = userdata;
+        char size[32], rate[32], state[160];
+        double sec = (double) st->usec / USEC_PER_SEC;
+
+        cmd_human_size(size, sizeof size, st->bytes, /* binary= */ true);
+        cmd_human_size(rate, sizeof rate, sec > 0 ? (uint64_t) ((double) st->bytes / sec) : st->bytes, true);
+        snprintf(state, sizeof state, "Pulled (%u layer%s, %s in %.1fs, %s/s)", st->layers,
+                 st->layers == 1 ? "" : "s", size, sec, rate);
+        cmd_progress(g, "Image", st->ref, state);
+}
+
+bool cmd_pull_progress(const CmdGlobal *g) {
+        return !streq(g->progress, "quiet");
 }
 
 char *cmd_machine(const ComposeProject *p, const char *service) {

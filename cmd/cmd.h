@@ -218,6 +218,13 @@ char *cmd_machine(const ComposeProject *p, const char *service);
 
 /* apply, up, create: converge (cmd-plan.c). */
 #include "reconcile/reconcile.h"
+
+/* ImagePullOptions.on_pulled (userdata: the CmdGlobal): "Image REF  Pulled (3 layers, 1.2 MiB in
+ * 0.4s, 2.9 MiB/s)". */
+void cmd_print_pulled(const ImagePullStats *st, void *userdata);
+/* Whether skopeo's progress goes to stderr: not with --progress quiet. */
+bool cmd_pull_progress(const CmdGlobal *g);
+
 typedef struct CmdApply {
         ReconcileSelect select;
         int pull;                       /* ImagePullPolicy */
@@ -225,6 +232,7 @@ typedef struct CmdApply {
         const char *ci_format;          /* plan: "junit" | "github" | NULL */
         char **scale;                   /* up --scale: "SERVICE=N" over the file's scale/replicas */
         bool progress;                  /* up: docker's progress lines instead of the plan */
+        bool quiet_pull;                /* up --quiet-pull: pulls print nothing */
         int wait_timeout;               /* seconds to wait for the services at most; <= 0: no bound */
         bool rollback;                  /* apply --rollback: services that fail go back to the last
                                          * generation (also deploy.update_config.failure_action) */

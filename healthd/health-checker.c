@@ -15,7 +15,7 @@ static bool is_exec(const HealthChecker *c) {
         return c->config.type == HEALTH_TEST_CMD || c->config.type == HEALTH_TEST_CMD_SHELL;
 }
 
-static uint64_t now_usec(HealthChecker *c) {
+static uint64_t event_now_usec(HealthChecker *c) {
         uint64_t t = 0;
 
         (void) sd_event_now(c->event, CLOCK_MONOTONIC, &t);
@@ -61,7 +61,7 @@ static void format_duration(uint64_t usec, char *buf, size_t size) {
 static void start_probe(HealthChecker *c) {
         int r;
 
-        c->probe_start_usec = now_usec(c);
+        c->probe_start_usec = event_now_usec(c);
         c->running = true;
         c->timed_out = false;
         health_output_reset(&c->output);
@@ -120,14 +120,14 @@ uint64_t health_checker_extend_timeout_usec(HealthChecker *c) {
 
         if (!c || c->state.ever_healthy)
                 return 0;
-        now = now_usec(c);
+        now = event_now_usec(c);
         period_end = c->started_usec + health_config_start_period_usec(&c->config);
         return (period_end > now ? period_end - now : 0) + health_config_verdict_window_usec(&c->config) +
                 HEALTH_TIMEOUT_START_MARGIN_USEC;
 }
 
 int health_checker_probe_done(HealthChecker *c, int exit_code) {
-        uint64_t end = now_usec(c), since = since_start(c, c->probe_start_usec);
+        uint64_t end = event_now_usec(c), since = since_start(c, c->probe_start_usec);
         HealthEvent ev = {
                 .previous = c->state.status,
                 .exit_code = c->timed_out ? -1 : exit_code,
@@ -221,7 +221,7 @@ int health_checker_new(sd_event *e, const HealthConfig *cfg, pid_t leader, Healt
         r = checker_setup(c, cfg, leader, reterr);
         if (r < 0)
                 return r;
-        c->started_usec = now_usec(c);
+        c->started_usec = event_now_usec(c);
         r = arm_timer(c, c->started_usec + health_state_next_interval_usec(&c->state, &c->config, 0));
         if (r < 0)
                 return nc_error_set(reterr, r, "cannot arm the probe timer: %m");
@@ -258,5 +258,5 @@ int health_checker_probe_now(HealthChecker *c) {
                 return -EINVAL;
         if (c->running || c->stopped)
                 return 0;
-        return arm_timer(c, now_usec(c));
+        return arm_timer(c, event_now_usec(c));
 }

@@ -133,3 +133,10 @@ int parse_go_duration_usec(const char *s, uint64_t *ret_usec) {
         *ret_usec = (uint64_t) nsec / NSEC_PER_USEC;
         return 0;
 }
+
+uint64_t now_usec(clockid_t clock) {
+        struct timespec ts;
+
+        assert_se(clock_gettime(clock, &ts) == 0);
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / NSEC_PER_USEC;
+}

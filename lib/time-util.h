@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdint.h>
+#include <time.h>
 
 /* Time units, as systemd's time-util.h. */
 
@@ -28,3 +29,6 @@ int parse_go_duration_usec(const char *s, uint64_t *ret_usec);
  * "10 kb". Fractions of a byte are dropped. 0; -EINVAL when malformed (also any sign);
  * -ERANGE beyond INT64_MAX. */
 int parse_size(const char *s, int64_t *ret_bytes);
+
+/* The time of @clock (CLOCK_MONOTONIC, ...) in µs. */
+uint64_t now_usec(clockid_t clock);

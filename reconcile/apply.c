@@ -12,9 +12,11 @@
 #include "lib/fileio.h"
 #include "lib/log.h"
 #include "lib/strv.h"
+#include "lib/time-util.h"
 #include "netfilter/net-project.h"
 #include "netfilter/port-listeners.h"
 #include "reconcile/bus.h"
+#include "reconcile/bus-unit.h"
 #include "reconcile/names.h"
 #include "reconcile/reconcile.h"
 #include "reconcile/runtime/runtime.h"
@@ -187,7 +189,8 @@ int reconcile_pull(const ComposeProject *p, const char *service, const char *ref
 }
 
 static int pull_images(Reconcile *c, NcError *reterr) {
-        ImagePullOptions po = { .policy = c->options.pull, .progress = c->options.progress };
+        ImagePullOptions po = { .policy = c->options.pull, .progress = c->options.progress,
+                                .on_pulled = c->options.on_pulled, .userdata = c->options.userdata };
         bool pulled = false;
         int r;
 
@@ -289,14 +292,7 @@ static int check_container_names(const Reconcile *c, NcError *reterr) {
         return 0;
 }
 
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-#define LOG_PHASE(what, since) log_debug("%s took %.1f ms", (what), (now_usec() - (since)) / 1000.0)
+#define LOG_PHASE(what, since) log_debug("%s took %.1f ms", (what), (now_usec(CLOCK_MONOTONIC) - (since)) / 1000.0)
 
 int reconcile_new(const ComposeProject *p, const ReconcileOptions *o, Reconcile **ret, NcError *reterr) {
         _cleanup_(reconcile_freep) Reconcile *c = calloc(1, sizeof *c);
@@ -330,7 +326,7 @@ int reconcile_new(const ComposeProject *p, const ReconcileOptions *o, Reconcile 
                         return r;
                 c->have_hash_key = r > 0;
         }
-        uint64_t t = now_usec();
+        uint64_t t = now_usec(CLOCK_MONOTONIC);
         r = render(c, reterr);
         if (r < 0 && o->for_down) {
                 /* down must work for a project whose file no longer renders: what is on the host is
@@ -355,7 +351,7 @@ int reconcile_new(const ComposeProject *p, const ReconcileOptions *o, Reconcile 
         for (size_t i = 0; i < c->desired->n_files; i++)
                 if (strv_extend(&also, c->desired->files[i].path) < 0)
                         return -ENOMEM;
-        t = now_usec();
+        t = now_usec(CLOCK_MONOTONIC);
         r = actual_read(c->bus, p->name, "/", o->runtime, also, &c->actual, reterr);
         if (r < 0)
                 return r;
@@ -368,7 +364,7 @@ int reconcile_new(const ComposeProject *p, const ReconcileOptions *o, Reconcile 
                         return r;
         }
         LOG_PHASE("reading the actual state", t);
-        t = now_usec();
+        t = now_usec(CLOCK_MONOTONIC);
         /* Reading nftables needs CAP_NET_ADMIN; plan and ps by others check everything else. */
         if (!o->offline && (geteuid() == 0 || !o->read_only)) {
                 r = network_drift(c);
@@ -376,7 +372,7 @@ int reconcile_new(const ComposeProject *p, const ReconcileOptions *o, Reconcile 
                         return nc_error_set(reterr, r, "cannot read the nftables state: %m");
         }
         LOG_PHASE("reading nftables", t);
-        t = now_usec();
+        t = now_usec(CLOCK_MONOTONIC);
         r = plan_compute(c->desired, c->actual, &c->plan);
         LOG_PHASE("planning", t);
         if (r < 0)
@@ -509,6 +505,33 @@ static bool plan_has_any_start(const Plan *p) {
         return false;
 }
 
+typedef struct Waiting {
+        const Reconcile *c;
+        uint64_t since;
+} Waiting;
+
+static void report_waiting(sd_bus *bus, const char *unit, const char *job_state, void *userdata) {
+        const Waiting *w = userdata;
+        const DesiredService *s = NULL;
+        _cleanup_free_ char *text = NULL;
+
+        for (size_t i = 0; i < w->c->plan->n_actions && !s; i++) {
+                const PlanAction *a = &w->c->plan->actions[i];
+                if (a->service && a->unit && streq(a->unit, unit))
+                        s = desired_state_find_service(w->c->desired, a->service);
+        }
+        if (!s)
+                return;         /* the network unit, the target */
+        if (streq(job_state, "waiting"))
+                text = strdup("its start is queued behind the services it depends on");
+        else if (bus_unit_get_string(bus, unit, "org.freedesktop.systemd1.Service", "StatusText", &text) < 0 ||
+                 isempty(text)) {
+                text = mfree(text);
+                (void) bus_unit_get_string(bus, unit, "org.freedesktop.systemd1.Unit", "SubState", &text);
+        }
+        w->c->options.on_waiting(s, strempty(text), now_usec(CLOCK_MONOTONIC) - w->since, w->c->options.userdata);
+}
+
 static int execute_units(Reconcile *c, NcError *reterr) {
         _cleanup_(bus_jobs_freep) BusJobs *jobs = NULL;
         _cleanup_free_ char *target = NULL;
@@ -574,7 +597,8 @@ static int execute_units(Reconcile *c, NcError *reterr) {
         if (any && !c->options.select.services &&
             (r = bus_jobs_queue(jobs, "StartUnit", target, BUS_JOB_REPLACE, NULL)) < 0)
                 return nc_error_set(reterr, r, "cannot start %s: %m", target);
-        r = bus_jobs_wait(jobs);
+        Waiting w = { .c = c, .since = now_usec(CLOCK_MONOTONIC) };
+        r = bus_jobs_wait_report(jobs, RECONCILE_WAITING_USEC, c->options.on_waiting ? report_waiting : NULL, &w);
         if (r < 0)
                 return nc_error_set(reterr, r, "waiting for systemd's start jobs: %m");
         return 0;

@@ -5,6 +5,7 @@
 
 #include "lib/log.h"
 #include "lib/strv.h"
+#include "lib/time-util.h"
 #include "reconcile/bus.h"
 
 /* Talking to systemd's manager: jobs and their completion, reload, reset-failed. The job waiting
@@ -15,6 +16,7 @@ struct BusJobs {
         sd_bus *bus;
         sd_bus_slot *slot;
         char **pending;                 /* job object paths */
+        char **pending_units;           /* their units, in the same order */
         char **results;                 /* "unit=result" of finished jobs */
 };
 
@@ -34,8 +36,11 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *error
                 (void) strv_consume(&j->results, strjoin(unit, "=", result));
                 /* drop entry i from both lists, keeping them parallel */
                 free(j->pending[i]);
-                for (size_t k = i; j->pending[k]; k++)
+                free(j->pending_units[i]);
+                for (size_t k = i; j->pending[k]; k++) {
                         j->pending[k] = j->pending[k + 1];
+                        j->pending_units[k] = j->pending_units[k + 1];
+                }
                 break;
         }
         return 0;
@@ -68,6 +73,7 @@ BusJobs *bus_jobs_free(BusJobs *j) {
         sd_bus_slot_unref(j->slot);
         sd_bus_unref(j->bus);
         strv_free(j->pending);
+        strv_free(j->pending_units);
         strv_free(j->results);
         free(j);
         return NULL;
@@ -103,21 +109,57 @@ int bus_jobs_queue(BusJobs *j, const char *method, const char *unit, BusJobMode 
         log_debug("Queued %s %s (%s): %s", method, unit, m, path);
         if (strv_contains(j->pending, path))
                 return 0;               /* merged into a job we already wait for */
-        return strv_extend(&j->pending, path);
+        r = strv_extend(&j->pending_units, unit);
+        if (r < 0)
+                return r;
+        r = strv_extend(&j->pending, path);
+        if (r < 0) {
+                size_t n = strv_length(j->pending_units);
+                j->pending_units[n - 1] = mfree(j->pending_units[n - 1]);
+        }
+        return r;
 }
 
-int bus_jobs_wait(BusJobs *j) {
+static void report_pending(BusJobs *j, BusJobsReport report, void *userdata) {
+        _cleanup_strv_free_ char **paths = strv_copy(j->pending), **units = strv_copy(j->pending_units);
+
+        /* a copy: the report may talk to the bus, which may remove jobs from the lists */
+        for (size_t i = 0; paths && units && paths[i] && units[i]; i++) {
+                _cleanup_free_ char *state = NULL;
+
+                /* busctl get-property org.freedesktop.systemd1 JOB …Job State */
+                if (sd_bus_get_property_string(j->bus, SYSTEMD_DEST, paths[i], "org.freedesktop.systemd1.Job",
+                                               "State", NULL, &state) < 0)
+                        continue;       /* gone meanwhile */
+                report(j->bus, units[i], state, userdata);
+        }
+}
+
+int bus_jobs_wait_report(BusJobs *j, uint64_t every_usec, BusJobsReport report, void *userdata) {
+        uint64_t next = report ? now_usec(CLOCK_MONOTONIC) + every_usec : UINT64_MAX;
+
         while (j->pending && j->pending[0]) {
+                uint64_t now;
                 int r = sd_bus_process(j->bus, NULL);
                 if (r < 0)
                         return r;
                 if (r > 0)
                         continue;
-                r = sd_bus_wait(j->bus, UINT64_MAX);
+                now = report ? now_usec(CLOCK_MONOTONIC) : 0;
+                if (report && now >= next) {
+                        report_pending(j, report, userdata);
+                        next = now + every_usec;
+                        continue;
+                }
+                r = sd_bus_wait(j->bus, report ? next - now : UINT64_MAX);
                 if (r < 0)
                         return r;
         }
         return 0;
+}
+
+int bus_jobs_wait(BusJobs *j) {
+        return bus_jobs_wait_report(j, 0, NULL, NULL);
 }
 
 bool bus_jobs_finished(const BusJobs *j, size_t i, const char **ret_unit, const char **ret_result) {

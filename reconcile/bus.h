@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
 
@@ -38,6 +39,11 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(BusJobs*, bus_jobs_free);
 int bus_jobs_queue(BusJobs *j, const char *method, const char *unit, BusJobMode mode, sd_bus_error *error);
 /* Waits until every queued job is removed. */
 int bus_jobs_wait(BusJobs *j);
+/* Told of a job still pending: its unit and systemd's state of the job ("waiting": queued behind
+ * the units its unit is ordered after; "running"). */
+typedef void (*BusJobsReport)(sd_bus *bus, const char *unit, const char *job_state, void *userdata);
+/* bus_jobs_wait(), calling @report for each pending job every @every_usec while any is pending. */
+int bus_jobs_wait_report(BusJobs *j, uint64_t every_usec, BusJobsReport report, void *userdata);
 /* The @i-th finished job, in order of completion: its unit and result. false past the last. */
 bool bus_jobs_finished(const BusJobs *j, size_t i, const char **ret_unit, const char **ret_result);
 /* Result of the last job of @unit ("done", "failed", "dependency", "timeout", …) or NULL. */

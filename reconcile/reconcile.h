@@ -27,6 +27,13 @@ typedef struct ReconcileSelect {
         bool no_start;                  /* create: files, reload, networks; start nothing */
 } ReconcileSelect;
 
+/* Told, every RECONCILE_WAITING_USEC while apply waits for systemd to start services, of each service
+ * still starting and why: its wrapper's STATUS= ("starting (2/3 checks failed: …)", "running
+ * post_start hooks"; machine-controlled text: escape it before showing it), or that its start is
+ * queued behind the services it depends on. */
+typedef void (*ReconcileWaiting)(const DesiredService *s, const char *why, uint64_t waited_usec, void *userdata);
+#define RECONCILE_WAITING_USEC (5 * UINT64_C(1000000))
+
 typedef struct ReconcileOptions {
         bool runtime;                   /* units and settings under /run */
         bool offline;                   /* render + files only: no lock, no bus, no nft (tests, render) */
@@ -39,6 +46,9 @@ typedef struct ReconcileOptions {
         char **digests;                 /* "image\ndigest" taken instead of the store's refs (a
                                          * rollback's images, generation.h); NULL: the store's */
         ReconcileSelect select;
+        ReconcileWaiting on_waiting;    /* NULL: nothing is told */
+        ImagePulled on_pulled;          /* of each image pulled (image_pull()) */
+        void *userdata;                 /* of both */
 } ReconcileOptions;
 
 typedef struct Reconcile {

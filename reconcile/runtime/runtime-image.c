@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 
 #include "lib/fileio.h"
 #include "lib/strv.h"
+#include "lib/time-util.h"
 #include "reconcile/runtime/runtime-internal.h"
 
 /* Store layout (docs/runtime.md):
@@ -379,8 +381,30 @@ int rt_image_import_as(const char *store, const char *tmp, const char *norm, cha
         return 0;
 }
 
-/* Copies @norm into TMP/dir and imports it. */
-static int fetch(const char *store, const char *norm, bool progress, char **ret_digest, NcError *reterr) {
+/* The blobs skopeo wrote into the dir: transport at @dir (named by their hex digest; one is the
+ * config), and their bytes with the manifest's. */
+static void count_fetched(const char *dir, ImagePullStats *st) {
+        _cleanup_closedir_ DIR *d = opendir(dir);
+        unsigned blobs = 0;
+        struct dirent *de;
+
+        if (!d)
+                return;
+        while ((de = readdir(d))) {
+                struct stat sb;
+
+                if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(sb.st_mode))
+                        continue;
+                st->bytes += (uint64_t) sb.st_size;
+                if (strlen(de->d_name) == 64 && strspn(de->d_name, "0123456789abcdef") == 64)
+                        blobs++;
+        }
+        st->layers = blobs > 0 ? blobs - 1 : 0;
+}
+
+/* Copies @norm into TMP/dir and imports it; @st (if not NULL) counts what was fetched. */
+static int fetch(const char *store, const char *norm, bool progress, ImagePullStats *st, char **ret_digest,
+                 NcError *reterr) {
         _cleanup_(rt_rm_rf_freep) char *tmp = NULL;
         _cleanup_free_ char *src = skopeo_source(norm), *dst = NULL;
         int r;
@@ -396,6 +420,8 @@ static int fetch(const char *store, const char *norm, bool progress, char **ret_
                                    STRV_MAKE("skopeo", "copy", "--quiet", src, dst), progress, reterr);
         if (r < 0)
                 return r;
+        if (st)
+                count_fetched(dst + strlen("dir:"), st);
         return rt_image_import(store, tmp, progress, ret_digest, reterr);
 }
 
@@ -509,12 +535,19 @@ int image_pull(const char *ref, const ImagePullOptions *opts, char **ret_digest,
                 if (r < 0)
                         return r;
         }
-        r = fetch(store, norm, opts && opts->progress, &digest, reterr);
+        ImagePullStats st = { .ref = norm };
+        uint64_t start = now_usec(CLOCK_MONOTONIC);
+        r = fetch(store, norm, opts && opts->progress, &st, &digest, reterr);
         if (r < 0)
                 return r;
         r = rt_refs_record(store, norm, digest, reterr);
         if (r < 0)
                 return r;
+        if (opts && opts->on_pulled) {
+                st.digest = digest;
+                st.usec = now_usec(CLOCK_MONOTONIC) - start;
+                opts->on_pulled(&st, opts->userdata);
+        }
         *ret_digest = TAKE_PTR(digest);
         return 1;
 }

@@ -74,10 +74,24 @@ int image_refs_read(const char *store, char ***ret, NcError *reterr);
  * directory. Whether anything still uses it is the caller's to know (reconcile/image-gc.h). */
 int image_store_remove(const char *store, const char *digest, NcError *reterr);
 
+/* What one pull fetched, told to ImagePullOptions.on_pulled. */
+typedef struct ImagePullStats {
+        const char *ref;                /* normalized */
+        const char *digest;
+        unsigned layers;
+        uint64_t bytes;                 /* what was fetched: compressed layers, config, manifest */
+        uint64_t usec;                  /* fetching and unpacking */
+} ImagePullStats;
+typedef void (*ImagePulled)(const ImagePullStats *st, void *userdata);
+
 typedef struct ImagePullOptions {
         const char *store;              /* NULL = NC_IMAGE_STORE */
         ImagePullPolicy policy;
-        bool progress;                  /* let skopeo write its progress to our stderr */
+        /* let skopeo write its progress to our stderr: bars with bytes and rate per layer on a tty,
+         * a line per blob otherwise */
+        bool progress;
+        ImagePulled on_pulled;          /* NULL: nothing is told */
+        void *userdata;
 } ImagePullOptions;
 
 /* Makes @ref present in the store: skopeo copy docker://REF → dir: (original manifest and config,

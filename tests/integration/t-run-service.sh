@@ -12,8 +12,15 @@ tb_defer rm -rf /etc/nspawn-compose/$p /var/lib/nspawn-compose/$p /run/nspawn-co
 tb_defer ip link del nc-rtsvc-br
 tb_defer systemctl daemon-reload
 
-# pull: the image lands in the store under its config digest and refs.json maps it.
+# pull: the image lands in the store under its config digest and refs.json maps it. --quiet says
+# nothing on stderr; without it, off a tty, skopeo's plain line per blob and our summary with
+# layers, bytes and rate.
 out=$(tb_nc pull --quiet $image)
+tb_assert_eq "$(tb_nc pull --quiet $image 2>&1 >/dev/null)" "" "stderr of pull --quiet"
+progress=$(tb_nc pull $image 2>&1 >/dev/null)
+tb_assert_contains "$progress" "Copying blob" "pull's progress off a tty"
+echo "$progress" | grep -qE "^Image $image  Pulled \([0-9]+ layers?, [0-9.]+[KMG]?i?B in [0-9.]+s, [0-9.]+[KMG]?i?B/s\)$" ||
+        tb_fail "no summary line in pull's progress: $progress"
 digest=$(echo "$out" | cut -f2)
 tb_assert_contains "$digest" "sha256:" "pull output ($out)"
 tb_exec test -d /var/lib/nspawn-compose/images/${digest#sha256:}/rootfs/usr
