@@ -98,11 +98,8 @@ static const Generation *generation_find(const History *h, unsigned id) {
 /* rollback's default: the newest good generation older than the one installed (one step back, and
  * one more on the next rollback), or when none is installed, the newest good one. */
 static const Generation *generation_before_installed(const History *h) {
-        size_t installed = h->n;
+        size_t installed = generation_installed(h->gens, h->n, h->actual);
 
-        for (size_t i = h->n; i > 0 && installed == h->n; i--)
-                if (!h->gens[i - 1].failure && generation_is_installed(&h->gens[i - 1], h->actual))
-                        installed = i - 1;
         for (size_t i = installed; i > 0; i--)
                 if (!h->gens[i - 1].failure)
                         return &h->gens[i - 1];
@@ -179,15 +176,17 @@ int cmd_history(int argc, char *argv[], CmdGlobal *g) {
         return 0;
 }
 
-int cmd_rollback_services(CmdGlobal *g, const char *project, const Generation *gen, char **services) {
+int cmd_rollback_services(CmdGlobal *g, const char *project, const Generation *gen, char **services, char **added) {
         _cleanup_(compose_project_freep) ComposeProject *p = NULL;
         _cleanup_(reconcile_freep) Reconcile *c = NULL;
         ReconcileOptions o = {
                 .runtime = g->runtime,
                 .pull = IMAGE_PULL_NEVER,
                 .digests = gen->digests,
-                /* what the generation does not have goes: the services a failed apply added */
-                .select = { .services = services, .no_deps = services != NULL },
+                /* services the generation does not have stay, as `up SERVICE` leaves them (another
+                 * `up -d c` may have started them), except those the failed apply itself added */
+                .select = { .services = services, .no_deps = services != NULL, .keep_orphans = true,
+                            .remove_orphans = added },
         };
         NcError err = {};
         int r;
@@ -252,7 +251,7 @@ int cmd_rollback(int argc, char *argv[], CmdGlobal *g) {
         /* the actual state is read again under the lock, by the rollback's reconcile */
         h.actual = actual_state_free(h.actual);
         h.bus = sd_bus_flush_close_unref(h.bus);
-        r = cmd_rollback_services(g, h.project, target, NULL);
+        r = cmd_rollback_services(g, h.project, target, NULL, NULL);
         if (r < 0)
                 return CMD_EXIT_ERROR;
         if (!g->dry_run)

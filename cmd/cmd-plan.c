@@ -275,10 +275,24 @@ static bool wants_rollback(const CmdApply *a, const Reconcile *c, char **changed
         return asked && ours;
 }
 
-/* After @c failed (@why): the services it changed go back to the newest good generation, which the
- * services the failed apply added are not in: they go. Always an error: the apply did not do what
- * the file says. */
-static int roll_back(CmdGlobal *g, Reconcile **c, char **changed, const char *why) {
+/* The id of the good generation installed before @c executes (0: none): what a rollback restores. */
+static unsigned installed_generation(const Reconcile *c) {
+        Generation *gens = NULL;
+        size_t n = 0, i;
+        unsigned id;
+
+        if (generations_read(c->project->name, &gens, &n, NULL) < 0)
+                return 0;
+        i = generation_installed(gens, n, c->actual);
+        id = i < n ? gens[i].id : 0;
+        generations_free(gens, n);
+        return id;
+}
+
+/* After @c failed (@why): the services it changed go back to generation @before, the one installed
+ * before it (else to the newest good one), which the services the failed apply added are not in:
+ * they go. Always an error: the apply did not do what the file says. */
+static int roll_back(CmdGlobal *g, Reconcile **c, char **changed, const char *why, unsigned before) {
         _cleanup_free_ char *project = strdup((*c)->project->name), *list = strv_join(changed, ", ");
         const Generation *good;
         Generation *gens = NULL;
@@ -286,12 +300,26 @@ static int roll_back(CmdGlobal *g, Reconcile **c, char **changed, const char *wh
         size_t n = 0;
         int r;
 
+        _cleanup_strv_free_ char **added = NULL;
+
         if (!project || !list)
                 return log_oom();
+        /* what the failed apply added: changed services that had no unit before it */
+        STRV_FOREACH(s, changed) {
+                const DesiredService *ds = desired_state_find_service((*c)->desired, *s);
+
+                if (ds && !actual_state_find_unit((*c)->actual, ds->unit) && strv_extend(&added, *s) < 0)
+                        return log_oom();
+        }
         r = generations_read(project, &gens, &n, &err);
         if (r < 0)
                 return cmd_log_error(r, &err);
-        good = generation_last_good(gens, n);
+        good = NULL;
+        for (size_t i = 0; before > 0 && i < n && !good; i++)
+                if (gens[i].id == before && !gens[i].failure)
+                        good = &gens[i];
+        if (!good)
+                good = generation_last_good(gens, n);
         if (!good) {
                 generations_free(gens, n);
                 return log_error_errno(-EHOSTDOWN, "%s: no earlier generation to roll back to.", why);
@@ -299,7 +327,7 @@ static int roll_back(CmdGlobal *g, Reconcile **c, char **changed, const char *wh
         /* the rollback takes the project's lock again */
         *c = reconcile_free(*c);
         log_notice("%s: rolling %s back to generation %u.", why, list, good->id);
-        r = cmd_rollback_services(g, project, good, changed);
+        r = cmd_rollback_services(g, project, good, changed, added);
         if (r >= 0)
                 log_error("%s: %s; rolled %s back to generation %u.", project, why, list, good->id);
         generations_free(gens, n);
@@ -327,6 +355,8 @@ int cmd_apply_project(CmdGlobal *g, const CmdApply *a, ComposeProject **ret_proj
         if (g->dry_run)
                 goto done;
         if (c->plan->n_actions > 0) {
+                unsigned before = installed_generation(c);
+
                 /* --wait-timeout: SIGALRM ends the wait for systemd's jobs (-EINTR); they go on. */
                 if (a->wait_timeout > 0) {
                         (void) sigaction(SIGALRM, &sa, &old);
@@ -351,7 +381,7 @@ int cmd_apply_project(CmdGlobal *g, const CmdApply *a, ComposeProject **ret_proj
                         if (!a->select.services && !a->select.no_start && (r = generation_record(c, why, &err)) < 0)
                                 log_warning("Cannot record this generation: %s", err.error ? err.message : strerror(-r));
                         if (wants_rollback(a, c, changed, !c->failures))
-                                return roll_back(g, &c, changed, why);
+                                return roll_back(g, &c, changed, why, before);
                         r = c->failures ? -EHOSTDOWN : -EINTR;
                 }
                 if (r == -EINTR && a->wait_timeout > 0)

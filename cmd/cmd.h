@@ -164,8 +164,9 @@ int cmd_export(int argc, char *argv[], CmdGlobal *g);
 int cmd_rollback(int argc, char *argv[], CmdGlobal *g);
 typedef struct Generation Generation;
 /* Converges @services (NULL: all) of @project to generation @gen with its images (no pull):
- * apply --rollback and rollback. The number of changes, or -errno (logged). */
-int cmd_rollback_services(CmdGlobal *g, const char *project, const Generation *gen, char **services);
+ * apply --rollback and rollback. Services @gen does not have stay as they are, but those in
+ * @added (what a failed apply added) go. The number of changes, or -errno (logged). */
+int cmd_rollback_services(CmdGlobal *g, const char *project, const Generation *gen, char **services, char **added);
 
 /* The option tables of the verbs (in their files). */
 extern const CmdOption cmd_plan_options[], cmd_apply_options[], cmd_up_options[], cmd_create_options[],

@@ -79,6 +79,13 @@ bool generation_is_installed(const Generation *g, const ActualState *a) {
         return true;
 }
 
+size_t generation_installed(const Generation *l, size_t n, const ActualState *a) {
+        for (size_t i = n; i > 0; i--)
+                if (!l[i - 1].failure && generation_is_installed(&l[i - 1], a))
+                        return i - 1;
+        return n;
+}
+
 /* {"K": "V"} of "K\nV" lines. */
 static json_object *pairs_to_json(char **l) {
         json_object *o = json_object_new_object();

@@ -50,4 +50,6 @@ int generation_load_project(const char *project, const Generation *g, char **env
 /* Whether @g's services and hashes are those of @d; those of the unit files installed in @a. */
 bool generation_matches(const Generation *g, const DesiredState *d);
 bool generation_is_installed(const Generation *g, const ActualState *a);
+/* The index in @l of the newest good generation installed as @a has it, or @n when none is. */
+size_t generation_installed(const Generation *l, size_t n, const ActualState *a);
 bool generation_has_service(const Generation *g, const char *service);

@@ -123,7 +123,8 @@ static int add_recreate(Plan *p, const DesiredService *s) {
 static bool keep_action(const PlanAction *a, const DesiredState *d, const ActualState *actual,
                         const ReconcileSelect *s, char * const *set, char * const *recreate_set,
                         char * const *orphans, char * const *orphan_units) {
-        bool orphan = a->service && !desired_state_find_service(d, a->service) && !is_scaled_down(d, actual, a->service);
+        bool orphan = a->service && !desired_state_find_service(d, a->service) && !is_scaled_down(d, actual, a->service) &&
+                !strv_contains(s->remove_orphans, a->service);
 
         switch (a->kind) {
         case PLAN_STOP:
@@ -161,7 +162,7 @@ int plan_select(Plan *p, const DesiredState *d, const ActualState *a, const Reco
                 const ActualUnit *u = &a->units[i];
 
                 if (!u->service || desired_state_find_service(d, u->service) || strv_contains(orphans, u->service) ||
-                    is_scaled_down(d, a, u->service))
+                    is_scaled_down(d, a, u->service) || strv_contains(s->remove_orphans, u->service))
                         continue;
                 if (strv_extend(&orphans, u->service) < 0 || strv_extend(&orphan_units, u->name) < 0)
                         return -ENOMEM;

@@ -24,6 +24,8 @@ typedef struct ReconcileSelect {
         bool force_recreate;            /* recreate the selected running services, changed or not */
         bool no_recreate;               /* never recreate a running service, even if it changed */
         bool keep_orphans;              /* leave services no longer in the file as they are (no --remove-orphans) */
+        char **remove_orphans;          /* services no longer in the file that go even so (a rollback's:
+                                         * those the failed apply added) */
         bool no_start;                  /* create: files, reload, networks; start nothing */
 } ReconcileSelect;
 

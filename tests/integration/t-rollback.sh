@@ -6,7 +6,7 @@
 
 p=$(basename "$TB_PROJECT")
 web=$(tb_unit web)
-# write_compose GREETING HEALTH_TEST [WEB_EXTRA]
+# write_compose GREETING HEALTH_TEST [WEB_EXTRA] [MORE_SERVICES]
 write_compose() {
         tb_write_compose <<EOF
 services:
@@ -21,6 +21,7 @@ services:
 ${3:-}
   other:
     image: $TB_REGISTRY/test/httpd:1
+${4:-}
 EOF
 }
 greeting() {
@@ -92,6 +93,31 @@ import json, sys
 print(" ".join(str(g["Generation"]) for g in json.load(sys.stdin)))')" "3 4 5 6 7 8 9 10 11 12" "the generations kept"
 tb_assert_eq "$(tb_exec ls "/var/lib/nspawn-compose/generations/$p" | sort -n | tr '\n' ' ')" "3 4 5 6 7 8 9 10 11 12 " \
         "their directories"
+
+# Services a generation does not have stay as they are, as `up SERVICE` leaves them: `extra`, started
+# by a partial `up -d extra`, survives a rollback to a generation without it; a service the failing
+# apply itself added goes with the rollback.
+extra="  extra:
+    image: $TB_REGISTRY/test/httpd:1"
+write_compose v12 true "" "$extra"
+tb_nc up -d extra >/dev/null 2>&1
+extra_id=$(tb_unit_prop extra InvocationID)
+[ -n "$extra_id" ] || tb_fail "extra did not start"
+out=$(tb_nc rollback --to 11 2>&1) || tb_fail "rollback --to 11: $out"
+tb_assert_eq "$(greeting)" 'v11 a$b' "rollback --to 11"
+tb_assert_eq "$(tb_unit_prop extra InvocationID)" "$extra_id" "extra untouched by a rollback to a generation without it"
+write_compose v13 false "" "$extra
+  added:
+    image: $TB_REGISTRY/test/httpd:1"
+rc=0
+out=$(tb_nc apply --rollback 2>&1) || rc=$?
+tb_note "$out"
+tb_assert_eq "$rc" 1 "apply --rollback of a failing v13 that adds a service"
+tb_assert_eq "$(greeting)" 'v11 a$b' "v11 serves again"
+tb_assert_eq "$(tb_exec systemctl show -P LoadState "$(tb_unit added)")" not-found "the added service went with the rollback"
+tb_assert_eq "$(tb_exec sh -c "ls /etc/systemd/system | grep -c '\.added\.' || true")" 0 "its unit file"
+tb_assert_eq "$(tb_unit_prop extra ActiveState)" active "extra, there before the failing apply, stays"
+
 tb_nc down >/dev/null 2>&1
 tb_assert_eq "$(tb_exec sh -c "ls -d /var/lib/nspawn-compose/$p /var/lib/nspawn-compose/generations/$p 2>/dev/null | wc -l")" 0 \
         "down removes the history with the rest"
