@@ -10,11 +10,14 @@
 #include "reconcile/runtime/runtime.h"
 
 /* auto-update: Podman's `podman auto-update` for a compose project. A service opts in with
- * Podman's label, `io.containers.autoupdate: registry`; its image is pulled again, and when the
- * registry has a new digest for the reference, the project is applied with --rollback: a service
- * that does not become ready goes back to the last generation, and its reference back to the
- * digest that worked, so that the next apply does not take the broken one again. The shipped
- * nspawn-compose-auto-update@.timer runs it daily. */
+ * Podman's label, `io.containers.autoupdate: registry`; its image is pulled again into the store,
+ * without recording the reference, and when the digest differs from the one the installed
+ * service runs (its S.json), those services alone are applied with the new digests and
+ * --rollback. Only once they are ready, with the project's lock still held, do the references
+ * point at the new digests: until then no other apply (a supervisor's, a timer's) can take an
+ * image that did not work, and a service that does not become ready goes back to the generation
+ * installed before, its reference untouched. The shipped nspawn-compose-auto-update@.timer runs
+ * it daily. */
 
 #define AUTOUPDATE_LABEL "io.containers.autoupdate"
 
@@ -46,11 +49,11 @@ static void updates_free(Update *l, size_t n) {
         free(l);
 }
 
-/* The services that opted in, with their images pulled again. */
+/* The services that opted in and are installed, with their images pulled again. */
 static int check_services(CmdGlobal *g, const ComposeProject *p, Update **ret, size_t *ret_n) {
         const ComposeNode *services = compose_map_get(p->model, "services");
         ImagePullOptions po = { .policy = IMAGE_PULL_ALWAYS, .progress = cmd_pull_progress(g),
-                                .on_pulled = cmd_print_pulled, .userdata = g };
+                                .on_pulled = cmd_print_pulled, .userdata = g, .keep_refs = true };
         Update *l = NULL;
         size_t n = 0;
 
@@ -58,6 +61,7 @@ static int check_services(CmdGlobal *g, const ComposeProject *p, Update **ret, s
                 const ComposeNode *svc = services->items[i];
                 const char *policy = compose_map_get_str(compose_map_get(svc, "labels"), AUTOUPDATE_LABEL);
                 const char *image = compose_map_get_str(svc, "image");
+                _cleanup_(service_spec_freep) ServiceSpec *spec = NULL;
                 Update *u, *grown;
                 NcError err = {};
 
@@ -80,7 +84,15 @@ static int check_services(CmdGlobal *g, const ComposeProject *p, Update **ret, s
                         updates_free(l, n);
                         return log_oom();
                 }
-                (void) image_resolve(NULL, image, &u->old, NULL);
+                /* what the installed service runs; one that is not installed is not ours to start */
+                if (cmd_load_settings(p->name, u->service, &spec) < 0) {
+                        log_notice("Service %s is not installed: not updated.", u->service);
+                        continue;
+                }
+                if (!isempty(spec->image_digest) && !(u->old = strdup(spec->image_digest))) {
+                        updates_free(l, n);
+                        return log_oom();
+                }
                 if (image_pull(image, &po, &u->new, &err) < 0) {
                         u->result = "failed";
                         u->error = strdup(err.error ? err.message : "cannot pull");
@@ -118,11 +130,32 @@ static void print_updates(const Update *l, size_t n, bool json) {
         json_object_put(list);
 }
 
+typedef struct Pending {
+        Update *updates;
+        size_t n;
+} Pending;
+
+/* CmdApply.on_applied: the updated services are ready; their references take the new digests. */
+static int point_refs(void *userdata) {
+        const Pending *pd = userdata;
+        int r = 0;
+
+        for (size_t i = 0; i < pd->n; i++) {
+                const Update *u = &pd->updates[i];
+                NcError err = {};
+
+                if (streq(u->result, "true") && image_ref_point(NULL, u->image, u->new, &err) < 0)
+                        r = log_error_errno(-EIO, "Service %s: cannot point %s at %s: %s", u->service, u->image,
+                                            u->new, strempty(err.message));
+        }
+        return r;
+}
+
 int cmd_auto_update(int argc, char *argv[], CmdGlobal *g) {
         _cleanup_(compose_project_freep) ComposeProject *p = NULL;
-        CmdApply a = { .pull = IMAGE_PULL_NEVER, .rollback = true, .select = { .keep_orphans = true } };
+        _cleanup_strv_free_ char **services = NULL, **digests = NULL;
         Update *updates = NULL;
-        bool json = false, any = false, failed = false;
+        bool json = false, failed = false;
         size_t n = 0;
         int r;
 
@@ -132,21 +165,31 @@ int cmd_auto_update(int argc, char *argv[], CmdGlobal *g) {
         if (cmd_load_project(g, &p) < 0 || check_services(g, p, &updates, &n) < 0)
                 return CMD_EXIT_ERROR;
         for (size_t i = 0; i < n; i++) {
-                any = any || streq(updates[i].result, "true");
                 failed = failed || streq(updates[i].result, "failed");
+                if (streq(updates[i].result, "true") &&
+                    (strv_extend(&services, updates[i].service) < 0 ||
+                     strv_consume(&digests, strjoin(updates[i].image, "\n", updates[i].new)) < 0)) {
+                        updates_free(updates, n);
+                        return log_oom();
+                }
         }
-        /* the new digests are in the store's refs: an apply takes them, and puts back what fails */
-        if (any && cmd_apply_project(g, &a, NULL) < 0) {
-                failed = true;
-                for (size_t i = 0; i < n; i++) {
-                        NcError err = {};
+        if (services) {
+                Pending pd = { updates, n };
+                /* the updated services alone, as podman auto-update restarts only their units */
+                CmdApply a = {
+                        .pull = IMAGE_PULL_NEVER,
+                        .rollback = true,
+                        .select = { .services = services, .no_deps = true, .keep_orphans = true },
+                        .digests = digests,
+                        .on_applied = point_refs,
+                        .userdata = &pd,
+                };
 
-                        if (!streq(updates[i].result, "true") || !updates[i].old)
-                                continue;
-                        updates[i].result = "rolled back";
-                        if (image_ref_point(NULL, updates[i].image, updates[i].old, &err) < 0)
-                                log_error("Service %s: cannot point %s back at %s: %s", updates[i].service,
-                                          updates[i].image, updates[i].old, strempty(err.message));
+                if (cmd_apply_project(g, &a, NULL) < 0) {
+                        failed = true;
+                        for (size_t i = 0; i < n; i++)
+                                if (streq(updates[i].result, "true"))
+                                        updates[i].result = "rolled back";
                 }
         }
         print_updates(updates, n, json);

@@ -69,27 +69,6 @@ static int parse_exec_option(int id, const char *arg, void *userdata) {
         return 0;
 }
 
-/* S.json as apply installed it (/etc, else /run for --runtime): root's, 0600, trusted. */
-static int load_settings(const char *project, const char *service, ServiceSpec **ret) {
-        NcError err = {};
-        int r = -ENOENT;
-
-        for (int runtime = 0; runtime < 2 && r == -ENOENT; runtime++) {
-                _cleanup_free_ char *dir = name_settings_dir(project, runtime), *name = NULL, *path = NULL;
-
-                if (!dir || asprintf(&name, "%s.json", service) < 0 || !(path = path_join(dir, name)))
-                        return log_oom();
-                if (access(path, F_OK) < 0)
-                        continue;
-                r = service_spec_load(path, ret, &err);
-                if (r < 0)
-                        return cmd_log_error(r, &err);
-        }
-        if (r == -ENOENT)
-                return log_error_errno(r, "Service '%s' has no installed settings (S.json); run apply first.", service);
-        return r;
-}
-
 static int load_image_config(const ServiceSpec *s, ImageConfig **ret) {
         _cleanup_free_ char *digest = NULL;
         NcError err = {};
@@ -419,7 +398,7 @@ static int exec_target_open(CmdGlobal *g, const char *service, ExecTarget *t) {
         t->unit = name_service_unit(p->name, service);
         if (!t->unit)
                 return log_oom();
-        r = load_settings(p->name, service, &t->spec);
+        r = cmd_load_settings(p->name, service, &t->spec);
         if (r < 0)
                 return r;
         t->machine = strdup(t->spec->machine);  /* as installed: container_name may name it */

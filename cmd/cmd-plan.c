@@ -119,6 +119,7 @@ static int prepare(CmdGlobal *g, const CmdApply *a, bool apply, ComposeProject *
                 .pull_now = apply && !g->dry_run && a->pull != IMAGE_PULL_NEVER,
                 .progress = cmd_pull_progress(g) && !a->quiet_pull,
                 .select = a->select,
+                .digests = a->digests,
                 .on_waiting = print_waiting,
                 .on_pulled = a->quiet_pull ? NULL : cmd_print_pulled,
                 .userdata = g,
@@ -397,6 +398,8 @@ int cmd_apply_project(CmdGlobal *g, const CmdApply *a, ComposeProject **ret_proj
         /* what every service converged to, when it was all of them */
         if (!a->select.services && !a->select.no_start && (r = generation_record(c, NULL, &err)) < 0)
                 log_warning("Cannot record this generation: %s", err.error ? err.message : strerror(-r));
+        if (a->on_applied && (r = a->on_applied(a->userdata)) < 0)
+                return r;
         if (a->progress)
                 print_progress(g, c);
         else if (!a->json && c->plan->n_actions > 0)

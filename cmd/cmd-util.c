@@ -118,6 +118,27 @@ void cmd_print_pulled(const ImagePullStats *st, void *userdata) {
         cmd_progress(g, "Image", st->ref, state);
 }
 
+/* S.json as apply installed it (/etc, else /run for --runtime): root's, 0600, trusted. */
+int cmd_load_settings(const char *project, const char *service, ServiceSpec **ret) {
+        NcError err = {};
+        int r = -ENOENT;
+
+        for (int runtime = 0; runtime < 2 && r == -ENOENT; runtime++) {
+                _cleanup_free_ char *dir = name_settings_dir(project, runtime), *name = NULL, *path = NULL;
+
+                if (!dir || asprintf(&name, "%s.json", service) < 0 || !(path = path_join(dir, name)))
+                        return log_oom();
+                if (access(path, F_OK) < 0)
+                        continue;
+                r = service_spec_load(path, ret, &err);
+                if (r < 0)
+                        return cmd_log_error(r, &err);
+        }
+        if (r == -ENOENT)
+                return log_error_errno(r, "Service '%s' has no installed settings (S.json); run apply first.", service);
+        return r;
+}
+
 bool cmd_pull_progress(const CmdGlobal *g) {
         return !streq(g->progress, "quiet");
 }

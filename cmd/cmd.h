@@ -223,6 +223,9 @@ char *cmd_machine(const ComposeProject *p, const char *service);
 /* ImagePullOptions.on_pulled (userdata: the CmdGlobal): "Image REF  Pulled (3 layers, 1.2 MiB in
  * 0.4s, 2.9 MiB/s)". */
 void cmd_print_pulled(const ImagePullStats *st, void *userdata);
+/* S.json of @service as apply installed it (/etc, else /run for --runtime): root's, 0600, trusted.
+ * -ENOENT (logged) when there is none. */
+int cmd_load_settings(const char *project, const char *service, ServiceSpec **ret);
 /* Whether skopeo's progress goes to stderr: not with --progress quiet. */
 bool cmd_pull_progress(const CmdGlobal *g);
 
@@ -237,6 +240,11 @@ typedef struct CmdApply {
         int wait_timeout;               /* seconds to wait for the services at most; <= 0: no bound */
         bool rollback;                  /* apply --rollback: services that fail go back to the last
                                          * generation (also deploy.update_config.failure_action) */
+        char **digests;                 /* "image\ndigest" taken instead of the store's refs */
+        /* called once the apply converged, with the project's lock still held: auto-update records
+         * the references it pulled there, so that no other apply sees them before they worked */
+        int (*on_applied)(void *userdata);
+        void *userdata;
 } CmdApply;
 /* Loads the project and converges it as @a asks; *ret_project for the caller to go on with.
  * 0, or -errno (logged). */

@@ -540,7 +540,7 @@ int image_pull(const char *ref, const ImagePullOptions *opts, char **ret_digest,
         r = fetch(store, norm, opts && opts->progress, &st, &digest, reterr);
         if (r < 0)
                 return r;
-        r = rt_refs_record(store, norm, digest, reterr);
+        r = opts && opts->keep_refs ? 0 : rt_refs_record(store, norm, digest, reterr);
         if (r < 0)
                 return r;
         if (opts && opts->on_pulled) {

@@ -92,6 +92,9 @@ typedef struct ImagePullOptions {
         bool progress;
         ImagePulled on_pulled;          /* NULL: nothing is told */
         void *userdata;
+        /* the image goes into the store by digest, but REF is not recorded in refs.json: the caller
+         * points it (image_ref_point()) once what uses it works */
+        bool keep_refs;
 } ImagePullOptions;
 
 /* Makes @ref present in the store: skopeo copy docker://REF → dir: (original manifest and config,

@@ -1,8 +1,9 @@
 # auto-update, as `podman auto-update` with its label: a service labelled
 # io.containers.autoupdate=registry gets the new image its reference points at in the registry
-# (restarted with the new digest; an unlabelled service is not); when the
-# new image fails, the service goes back to the digest that worked and so does its reference, so
-# that the next apply does not take the broken one again; auto-update exits 1 and says so.
+# (restarted with the new digest; an unlabelled service is not, nor is an edit of the file applied
+# to it); when the new image fails, the service goes back to the digest that worked and its
+# reference never left it, so that the next apply does not take the broken one; auto-update exits
+# 1 and says so.
 
 ref=$TB_REGISTRY/test/auto-$RANDOM:1
 push() {        # push IMAGE: test/IMAGE:1 of the registry as $ref
@@ -12,7 +13,8 @@ digest() {      # the digest the store has for $ref
         tb_json /var/lib/nspawn-compose/images/refs.json refs "$ref"
 }
 push httpd
-tb_write_compose <<EOF
+write_compose() {        # write_compose [PINNED_EXTRA]
+        tb_write_compose <<EOF
 services:
   web:
     image: $ref
@@ -21,7 +23,10 @@ services:
     healthcheck: { test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1/"], interval: 1s, timeout: 2s, retries: 2 }
   pinned:
     image: $TB_REGISTRY/test/httpd:1
+${1:-}
 EOF
+}
+write_compose
 tb_down_at_end
 tb_nc up -d >/dev/null 2>&1
 old=$(digest)
@@ -47,8 +52,10 @@ tb_assert_eq "$(digest)" "$old" "the reference points at the digest that worked"
 tb_assert_contains "$(tb_http http://127.0.0.1:8097/)" "hello from web" "web serves the old image"
 tb_assert_eq "$(tb_nc plan >/dev/null && echo in-sync)" in-sync "the next apply keeps the old image"
 
-# a new image that works: web runs it, pinned (no label) keeps the one it has
+# a new image that works: web runs it, pinned (no label) keeps the one it has, and an edit of
+# pinned in the file waiting for an apply stays waiting
 push health
+write_compose "    environment: { EDITED: 1 }"
 new_rc=0
 out=$(tb_nc auto-update 2>&1) || new_rc=$?
 tb_note "$out"
@@ -57,3 +64,8 @@ tb_assert_eq "$(awk '$1 == "web" { print $3 }' <<<"$out")" true "web updated"
 [ "$(digest)" != "$old" ] || tb_fail "the reference still points at the old digest"
 tb_assert_eq "$(tb_unit_prop web ActiveState)" active "web after the update"
 tb_assert_eq "$(tb_unit_prop pinned InvocationID)" "$pinned_id" "pinned untouched"
+rc=0
+plan=$(tb_nc plan 2>&1) || rc=$?
+tb_assert_eq "$rc" 2 "plan after the update: pinned's edit still to apply"
+tb_assert_contains "$plan" "[pinned]" "the drift is pinned's"
+! grep -q "\[web\]" <<<"$plan" || tb_fail "web drifts after its update: $plan"
