@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
@@ -77,27 +80,73 @@ static void supervisor_done(Supervisor *s) {
 
 static int schedule_pass(Supervisor *s, uint64_t delay_usec, const char *reason);
 
-static void watch_dir(Supervisor *s, const char *path) {
-        _cleanup_free_ char *dir = path_dirname(path);
+/* Directories, not files: editors replace files by renaming over them. */
+static int watch_path(Supervisor *s, char *dir) {
+        _cleanup_free_ char *owned = dir;
         int fd = sd_event_source_get_io_fd(s->sources);
 
-        if (!dir || strv_contains(s->watched, dir))
-                return;
-        /* Directories, not files: editors replace files by renaming over them. */
-        if (inotify_add_watch(fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_CREATE) < 0)
-                log_warning_errno(-errno, "Cannot watch %s, changes there wait for the next pass: %m", dir);
-        else
-                (void) strv_consume(&s->watched, TAKE_PTR(dir));
+        if (!dir)
+                return -ENOMEM;
+        if (strv_contains(s->watched, dir))
+                return 0;
+        if (inotify_add_watch(fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE |
+                              IN_ONLYDIR) < 0)
+                return log_warning_errno(-errno, "Cannot watch %s, changes there wait for the next pass: %m", dir);
+        return strv_consume(&s->watched, TAKE_PTR(owned));
 }
 
-/* What the project reads: its compose files (their directories hold .env too), and each service's
- * env_files, configs and secrets files. */
+static void watch_dir(Supervisor *s, const char *path) {
+        (void) watch_path(s, path_dirname(path));
+}
+
+/* A build context: its directory and those below, breadth first, up to WATCH_CONTEXT_DIRS (a
+ * context bigger than that is read at the periodic pass); symbolic links are not followed, .git
+ * is left out. */
+#define WATCH_CONTEXT_DIRS 256
+
+static void watch_context(Supervisor *s, const char *context) {
+        _cleanup_strv_free_ char **queue = NULL;
+        unsigned budget = WATCH_CONTEXT_DIRS;
+
+        if (context[0] != '/' || strv_extend(&queue, context) < 0)
+                return;         /* a URL: nothing here to watch */
+        for (size_t i = 0; queue[i] && budget > 0; i++, budget--) {
+                _cleanup_closedir_ DIR *d = NULL;
+                struct dirent *de;
+
+                if (watch_path(s, strdup(queue[i])) < 0 || !(d = opendir(queue[i])))
+                        continue;
+                while ((de = readdir(d)) && strv_length(queue) < WATCH_CONTEXT_DIRS) {
+                        struct stat st;
+
+                        if (streq(de->d_name, ".") || streq(de->d_name, "..") || streq(de->d_name, ".git") ||
+                            fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+                                continue;
+                        if (strv_consume(&queue, path_join(queue[i], de->d_name)) < 0)
+                                return;
+                }
+        }
+        if (budget == 0 || strv_length(queue) >= WATCH_CONTEXT_DIRS)
+                log_notice("Build context %s has more than %u directories: changes below the first %u wait for "
+                           "the next pass.", context, WATCH_CONTEXT_DIRS, WATCH_CONTEXT_DIRS);
+}
+
+/* What the project reads: its compose files (their directories hold .env too), each service's
+ * env_files, configs and secrets files, and its build context. */
 static void watch_sources(Supervisor *s, const ComposeProject *p, const DesiredState *d) {
+        const ComposeNode *services = compose_map_get(p->model, "services");
+
         STRV_FOREACH(f, p->files)
                 watch_dir(s, *f);
         for (size_t i = 0; d && i < d->n_services; i++)
                 STRV_FOREACH(f, d->services[i].inputs)
                         watch_dir(s, *f);
+        COMPOSE_MAP_FOREACH(i, services) {
+                const char *context = compose_map_get_str(compose_map_get(services->items[i], "build"), "context");
+
+                if (context)
+                        watch_context(s, context);
+        }
 }
 
 /* The project's name, for telling its units from others': "nspawn-compose-P." starts the names

@@ -153,3 +153,18 @@ tb_assert_contains "$out" "other	$p/other:1	sha256:" "build verb output"
 rc=0
 tb_nc build plain >/dev/null 2>&1 || rc=$?
 tb_assert_eq "$rc" 1 "build of a service without build:"
+
+# A supervisor watches the build contexts: a file of web's context written (not the compose file's
+# directory) is built and served without anyone running apply.
+sup=nspawn-compose-supervise-$p.service
+tb_defer systemctl stop $sup
+tb_exec systemd-run --quiet --unit=$sup -p Type=notify -p WorkingDirectory="$TB_PROJECT" \
+        nspawn-compose supervise --interval 3600
+tb_wait_http http://127.0.0.1:8080/page.txt "page three"
+tb_wait_for "the supervisor's first passes over" 120 sh -c "
+        ! systemctl show -P StatusText $sup | grep -q converging && [ -z \"\$(systemctl list-jobs --no-legend)\" ]"
+t0=$(tb_now)
+tb_write_file web/page.txt <<<"page four"
+tb_wait_for "page four served" 120 sh -c "busybox wget -q -O - http://127.0.0.1:8080/page.txt | grep -q 'page four'" ||
+        tb_fail "not rebuilt; the supervisor says:" "$(tb_exec journalctl -u $sup -n 40 --no-pager)"
+tb_phase supervise-context-rebuild "$t0"
