@@ -77,6 +77,7 @@ int health_cgroup_open(const char *spec, HealthCgroup *ret, NcError *reterr) {
 int health_cgroup_revalidate(HealthCgroup *cg) {
         _cleanup_free_ char *procs = NULL;
         HealthCgroup fresh = { .procs_fd = -EBADF };
+        struct stat now, ours;
         int r;
 
         assert(cg);
@@ -86,8 +87,15 @@ int health_cgroup_revalidate(HealthCgroup *cg) {
         procs = path_join(cg->path, "cgroup.procs");
         if (!procs)
                 return -ENOMEM;
-        if (access(procs, F_OK) >= 0 || errno != ENOENT)
-                return 0;
+        /* Still ours when the path names the very file we hold open: a cgroup removed (by systemd,
+         * with the unit's) and made again under the same path is another inode, and moving a
+         * process into the dead one fails with ENODEV. */
+        if (stat(procs, &now) >= 0) {
+                if (cg->procs_fd >= 0 && fstat(cg->procs_fd, &ours) >= 0 &&
+                    now.st_dev == ours.st_dev && now.st_ino == ours.st_ino)
+                        return 0;
+        } else if (errno != ENOENT)
+                return 0;       /* cannot tell: keep what we have, the spawn reports the error */
         r = open_cgroup_dir(cg->path, &fresh);
         if (r < 0)
                 return r;

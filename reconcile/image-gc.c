@@ -114,9 +114,11 @@ static void add_users(StoredImage *l, size_t n) {
 
                 if (generations_read(*p, &gens, &m, NULL) < 0)
                         continue;
+                /* a failed generation is never a rollback's target: what only it ran is not in use */
                 for (size_t i = 0; i < m; i++)
-                        STRV_FOREACH(d, gens[i].digests) {
-                                StoredImage *img = find(l, n, strchr(*d, '\n') + 1);
+                        STRV_FOREACH(d, gens[i].failure ? NULL : gens[i].digests) {
+                                const char *nl = strchr(*d, '\n');
+                                StoredImage *img = nl ? find(l, n, nl + 1) : NULL;
 
                                 if (img)
                                         (void) strv_extendf(&img->users, "%s generation %u", *p, gens[i].id);

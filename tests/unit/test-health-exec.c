@@ -3,6 +3,7 @@
  * CMD and CMD-SHELL, exit codes, output capture, user/working directory/environment, the payload's
  * capability bounding set, and hanging probes killed with everything they spawned. Needs root; the
  * whole file skips otherwise. */
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <signal.h>
 #include <stdio.h>
@@ -428,6 +429,45 @@ TEST(default_probe_cgroup_is_beside_supervisor) {
         (void) rmdir(unit);
         ASSERT_TRUE(WIFEXITED(status));
         ASSERT_EQ(WEXITSTATUS(status), 0);
+}
+
+static int touch(const char *path) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+
+        if (fd < 0)
+                return -errno;
+        close(fd);
+        return 0;
+}
+
+/* The probe cgroup is opened again when its path names another file than the one held open (the
+ * cgroup removed and made again, as systemd does with a restarted unit's), and only then. A plain
+ * directory stands in for cgroupfs: mkdir there makes no cgroup.procs, so one gone stays gone. */
+TEST(probe_cgroup_reopened_when_made_again) {
+        char dir[] = "/tmp/test-health-cg.XXXXXX", cg[64], procs[80];
+        _cleanup_(health_cgroup_done) HealthCgroup h = { .procs_fd = -EBADF };
+        struct stat a, b;
+
+        ASSERT_TRUE(mkdtemp(dir) != NULL);
+        snprintf(cg, sizeof cg, "%s/probe", dir);
+        snprintf(procs, sizeof procs, "%s/cgroup.procs", cg);
+        ASSERT_EQ(mkdir(cg, 0755), 0);
+        ASSERT_OK(touch(procs));
+        ASSERT_OK(health_cgroup_open(cg, &h, NULL));
+        ASSERT_EQ(health_cgroup_revalidate(&h), 0);
+
+        ASSERT_EQ(fstat(h.procs_fd, &a), 0);
+        ASSERT_EQ(unlink(procs), 0);
+        ASSERT_OK(touch(procs));
+        ASSERT_EQ(health_cgroup_revalidate(&h), 1);
+        ASSERT_EQ(fstat(h.procs_fd, &b), 0);
+        ASSERT_TRUE(a.st_ino != b.st_ino);
+        ASSERT_EQ(health_cgroup_revalidate(&h), 0);
+
+        ASSERT_EQ(unlink(procs), 0);
+        ASSERT_EQ(health_cgroup_revalidate(&h), -ENOENT);
+        (void) rmdir(cg);
+        ASSERT_EQ(rmdir(dir), 0);
 }
 
 TEST(background_leftovers_of_a_finished_probe_are_killed) {
