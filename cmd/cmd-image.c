@@ -98,11 +98,16 @@ static StoredImage *image_find(StoredImage *l, size_t n, const char *what) {
 }
 
 static int image_rm(char **what) {
+        _cleanup_close_ int lock = -EBADF;
         StoredImage *l = NULL;
         NcError err = {};
         size_t n = 0;
         int r, failed = 0;
 
+        /* no apply chooses an image while we look for its users and remove it */
+        lock = image_store_lock(NULL, /* exclusive= */ true, &err);
+        if (lock < 0)
+                return cmd_log_error(lock, &err);
         r = image_store_list(NULL, &l, &n, &err);
         if (r < 0)
                 return cmd_log_error(r, &err);
@@ -134,6 +139,7 @@ static int image_rm(char **what) {
 }
 
 static int image_prune(bool dry_run) {
+        _cleanup_close_ int lock = -EBADF;
         StoredImage *l = NULL;
         NcError err = {};
         uint64_t now, freed = 0;
@@ -142,6 +148,9 @@ static int image_prune(bool dry_run) {
         char size[32];
         int r;
 
+        lock = image_store_lock(NULL, /* exclusive= */ true, &err);
+        if (lock < 0)
+                return cmd_log_error(lock, &err);
         r = image_store_list(NULL, &l, &n, &err);
         if (r < 0)
                 return cmd_log_error(r, &err);

@@ -320,7 +320,7 @@ int cmd_run(int argc, char *argv[], CmdGlobal *g) {
                             *runs = NULL, *spec_path = NULL, *netns = NULL, *unit_path = NULL, *unit_text = NULL;
         _cleanup_strv_free_ char **veths = NULL, **addresses = NULL, **deps = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_close_ int lock = -EBADF;
+        _cleanup_close_ int lock = -EBADF, store_lock = -EBADF;
         ReconcileOptions o = { .read_only = true };
         const DesiredService *d;
         NcError err = {};
@@ -340,6 +340,10 @@ int cmd_run(int argc, char *argv[], CmdGlobal *g) {
         o.runtime = g->runtime;
         if (cmd_load_project(g, &p) < 0)
                 return CMD_EXIT_ERROR;
+        /* the image the render chooses stays until the one-off's S.json names it */
+        store_lock = image_store_lock(NULL, /* exclusive= */ false, &err);
+        if (store_lock < 0)
+                return cmd_log_error(store_lock, &err), CMD_EXIT_ERROR;
         r = reconcile_new(p, &o, &c, &err);
         if (r < 0)
                 return cmd_log_error(r, &err), CMD_EXIT_ERROR;
@@ -406,6 +410,7 @@ int cmd_run(int argc, char *argv[], CmdGlobal *g) {
         if (r < 0)
                 return log_error_errno(r, "%s: %m", spec_path), CMD_EXIT_ERROR;
         lock = safe_close(lock);
+        store_lock = safe_close(store_lock);
 
         /* systemd starts what it requires first: the networks and, unless --no-deps, the dependencies */
         if (strv_consume(&deps, name_network_unit(p->name)) < 0)

@@ -38,6 +38,8 @@ Reconcile *reconcile_free(Reconcile *c) {
         sd_bus_flush_close_unref(c->bus);
         if (c->lock_fd >= 0)
                 close(c->lock_fd);
+        if (c->store_lock_fd >= 0)
+                close(c->store_lock_fd);
         free(c);
         return NULL;
 }
@@ -308,7 +310,7 @@ int reconcile_new(const ComposeProject *p, const ReconcileOptions *o, Reconcile 
         c->project = p;
         c->options = *o;
         c->options.digests = NULL;      /* not kept: the caller's */
-        c->lock_fd = -EBADF;
+        c->lock_fd = c->store_lock_fd = -EBADF;
         if (o->digests && !(c->digests = strv_copy(o->digests)))
                 return -ENOMEM;
         if (!o->offline) {
@@ -318,6 +320,11 @@ int reconcile_new(const ComposeProject *p, const ReconcileOptions *o, Reconcile 
                 r = o->read_only ? 0 : state_dir_ensure(NULL, reterr);
                 if (r < 0)
                         return r;
+                if (!o->read_only && !o->for_down) {
+                        c->store_lock_fd = image_store_lock(NULL, /* exclusive= */ false, reterr);
+                        if (c->store_lock_fd < 0)
+                                return c->store_lock_fd;
+                }
                 r = bus_open_systemd(&c->bus);
                 if (r < 0)
                         return nc_error_set(reterr, r, "cannot connect to systemd: %m");

@@ -47,84 +47,127 @@ static StoredImage *find(StoredImage *l, size_t n, const char *digest) {
         return NULL;
 }
 
-/* The subdirectories of @dir, sorted; none when it does not exist. */
-static char **subdirs(const char *dir) {
-        DIR *d = opendir(dir);
+/* The subdirectories of @dir, sorted, in *ret (NULL: none, or @dir does not exist); symlinks are
+ * not followed. -errno when @dir cannot be read: what uses an image must never be guessed. */
+static int subdirs(const char *dir, char ***ret) {
+        _cleanup_closedir_ DIR *d = opendir(dir);
+        _cleanup_strv_free_ char **l = NULL;
         struct dirent *de;
-        char **l = NULL;
 
+        *ret = NULL;
         if (!d)
-                return NULL;
-        while ((de = readdir(d)))
-                if (de->d_name[0] != '.' && de->d_type == DT_DIR && strv_extend(&l, de->d_name) < 0)
-                        break;
-        closedir(d);
+                return errno == ENOENT ? 0 : -errno;
+        while ((errno = 0, de = readdir(d))) {
+                struct stat st;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                if (de->d_type == DT_UNKNOWN ? fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+                                               !S_ISDIR(st.st_mode) : de->d_type != DT_DIR)
+                        continue;
+                if (strv_extend(&l, de->d_name) < 0)
+                        return -ENOMEM;
+        }
+        if (errno != 0)
+                return -errno;
         strv_sort(l);
-        return l;
+        *ret = TAKE_PTR(l);
+        return 0;
 }
 
-/* Each S.json in @dir (a project's settings directory, or its runs/) names its digest. */
-static void add_settings_users(StoredImage *l, size_t n, const char *project, const char *dir, bool one_off) {
-        DIR *d = opendir(dir);
+/* Each S.json in @dir (a project's settings directory, or its runs/) names its digest. A settings
+ * file that cannot be read or names no digest fails the scan rather than leave its image unused. */
+static int add_settings_users(StoredImage *l, size_t n, const char *project, const char *dir, bool one_off,
+                              NcError *reterr) {
+        _cleanup_closedir_ DIR *d = opendir(dir);
         struct dirent *de;
 
         if (!d)
-                return;
-        while ((de = readdir(d))) {
+                return errno == ENOENT ? 0 : nc_error_set(reterr, -errno, "cannot read %s: %m", dir);
+        while ((errno = 0, de = readdir(d))) {
                 _cleanup_free_ char *path = NULL, *text = NULL;
                 _cleanup_(json_object_putp) json_object *o = NULL;
                 json_object *digest, *service;
                 StoredImage *img;
+                int r;
 
                 if (de->d_name[0] == '.' || !endswith(de->d_name, ".json") || streq(de->d_name, "project.json"))
                         continue;
                 path = path_join(dir, de->d_name);
-                if (!path || read_full_file_max(path, SETTINGS_JSON_MAX, &text, NULL) < 0)
-                        continue;
+                if (!path)
+                        return -ENOMEM;
+                r = read_full_file_max(path, SETTINGS_JSON_MAX, &text, NULL);
+                if (r == -ENOENT)
+                        continue;       /* removed meanwhile */
+                if (r < 0)
+                        return nc_error_set(reterr, r, "cannot read %s: %m", path);
                 o = json_tokener_parse(text);
-                if (!json_object_object_get_ex(o, "image_digest", &digest) ||
-                    !(img = find(l, n, strempty(json_object_get_string(digest)))))
-                        continue;
+                if (!json_object_object_get_ex(o, "image_digest", &digest))
+                        return nc_error_set(reterr, -EBADMSG, "%s names no image_digest", path);
+                img = find(l, n, strempty(json_object_get_string(digest)));
+                if (!img)
+                        continue;       /* an image not in the store */
                 (void) json_object_object_get_ex(o, "service", &service);
-                (void) strv_extendf(&img->users, "%s/%s%s", project, strempty(json_object_get_string(service)),
-                                    one_off ? " (one-off)" : "");
+                if (strv_extendf(&img->users, "%s/%s%s", project, strempty(json_object_get_string(service)),
+                                 one_off ? " (one-off)" : "") < 0)
+                        return -ENOMEM;
         }
-        closedir(d);
+        return errno != 0 ? nc_error_set(reterr, -errno, "cannot read %s: %m", dir) : 0;
 }
 
-static void add_users(StoredImage *l, size_t n) {
+static int add_users(StoredImage *l, size_t n, NcError *reterr) {
         static const char *const roots[] = { "/etc/nspawn-compose", NC_RUNTIME_DIR };
+        _cleanup_strv_free_ char **gen_projects = NULL;
+        int r;
 
         for (size_t k = 0; k < ELEMENTSOF(roots); k++) {
-                _cleanup_strv_free_ char **projects = subdirs(roots[k]);
+                _cleanup_strv_free_ char **projects = NULL;
 
+                r = subdirs(roots[k], &projects);
+                if (r < 0)
+                        return nc_error_set(reterr, r, "cannot read %s: %m", roots[k]);
                 STRV_FOREACH(p, projects) {
-                        _cleanup_free_ char *dir = path_join(roots[k], *p), *runs = dir ? path_join(dir, "runs") : NULL;
+                        _cleanup_free_ char *dir = NULL, *runs = NULL;
 
+                        if (name_project_is_reserved(*p))
+                                continue;       /* ours, not a project's: /run/nspawn-compose/build */
+                        dir = path_join(roots[k], *p);
+                        runs = dir ? path_join(dir, "runs") : NULL;
                         if (!runs)
-                                continue;
-                        add_settings_users(l, n, *p, dir, false);
-                        add_settings_users(l, n, *p, runs, true);
+                                return -ENOMEM;
+                        r = add_settings_users(l, n, *p, dir, false, reterr);
+                        if (r >= 0)
+                                r = add_settings_users(l, n, *p, runs, true, reterr);
+                        if (r < 0)
+                                return r;
                 }
         }
-        _cleanup_strv_free_ char **projects = subdirs(NC_GENERATIONS_DIR);
-        STRV_FOREACH(p, projects) {
+        r = subdirs(NC_GENERATIONS_DIR, &gen_projects);
+        if (r < 0)
+                return nc_error_set(reterr, r, "cannot read " NC_GENERATIONS_DIR ": %m");
+        STRV_FOREACH(p, gen_projects) {
                 Generation *gens = NULL;
                 size_t m = 0;
 
-                if (generations_read(*p, &gens, &m, NULL) < 0)
-                        continue;
+                r = generations_read(*p, &gens, &m, reterr);
+                if (r < 0)
+                        return r;
                 /* a failed generation is never a rollback's target: what only it ran is not in use */
-                for (size_t i = 0; i < m; i++)
+                for (size_t i = 0; i < m && r >= 0; i++)
                         STRV_FOREACH(d, gens[i].failure ? NULL : gens[i].digests) {
                                 const char *nl = strchr(*d, '\n');
                                 StoredImage *img = nl ? find(l, n, nl + 1) : NULL;
 
-                                if (img)
-                                        (void) strv_extendf(&img->users, "%s generation %u", *p, gens[i].id);
+                                if (img && strv_extendf(&img->users, "%s generation %u", *p, gens[i].id) < 0) {
+                                        r = -ENOMEM;
+                                        break;
+                                }
                         }
                 generations_free(gens, m);
+                if (r < 0)
+                        return r;
         }
+        return 0;
 }
 
 int image_store_list(const char *store, StoredImage **ret, size_t *ret_n, NcError *reterr) {
@@ -134,7 +177,9 @@ int image_store_list(const char *store, StoredImage **ret, size_t *ret_n, NcErro
         int r;
 
         store = store ?: NC_IMAGE_STORE;
-        dirs = subdirs(store);
+        r = subdirs(store, &dirs);
+        if (r < 0)
+                return nc_error_set(reterr, r, "cannot read %s: %m", store);
         r = image_refs_read(store, &refs, reterr);
         if (r < 0)
                 return r;
@@ -162,10 +207,16 @@ int image_store_list(const char *store, StoredImage **ret, size_t *ret_n, NcErro
                 const char *nl = strchr(*x, '\n');
                 StoredImage *img = nl ? find(l, n, nl + 1) : NULL;
 
-                if (img)
-                        (void) strv_consume(&img->refs, strndup(*x, nl - *x));
+                if (img && strv_consume(&img->refs, strndup(*x, nl - *x)) < 0) {
+                        stored_images_free(l, n);
+                        return -ENOMEM;
+                }
         }
-        add_users(l, n);
+        r = add_users(l, n, reterr);
+        if (r < 0) {
+                stored_images_free(l, n);
+                return r;
+        }
         *ret = l;
         *ret_n = n;
         return 0;

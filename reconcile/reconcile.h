@@ -58,6 +58,7 @@ typedef struct Reconcile {
         ReconcileOptions options;
         sd_bus *bus;
         int lock_fd;
+        int store_lock_fd;              /* image_store_lock(), shared: no image goes while we use it */
         DesiredState *desired;
         ActualState *actual;
         Plan *plan;

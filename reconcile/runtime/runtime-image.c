@@ -107,6 +107,28 @@ int image_resolve(const char *store, const char *ref, char **ret_digest, NcError
         return 0;
 }
 
+int image_store_lock(const char *store, bool exclusive, NcError *reterr) {
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        store = store ?: NC_IMAGE_STORE;
+        r = state_dir_ensure(NULL, reterr);
+        if (r >= 0 && streq(store, NC_IMAGE_STORE))
+                r = state_dir_ensure(store, reterr);
+        if (r < 0)
+                return r;
+        path = path_join(store, ".use-lock");
+        if (!path)
+                return -ENOMEM;
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return nc_error_set(reterr, -errno, "%s: %m", path);
+        if (flock(fd, exclusive ? LOCK_EX : LOCK_SH) < 0)
+                return nc_error_set(reterr, -errno, "%s: flock: %m", path);
+        return TAKE_FD(fd);
+}
+
 /* Changes refs.json under images/.lock, so that concurrent pulls never lose each other's entry:
  * @edit gets the "refs" object (made when missing) and returns < 0, 0 (nothing changed) or > 0. */
 static int refs_edit(const char *store, int (*edit)(struct json_object *refs, void *userdata), void *userdata,

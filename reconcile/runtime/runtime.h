@@ -18,6 +18,12 @@
  * device nodes) that no other user of the host may reach. 0 or -errno (-EPERM: someone else's). */
 int state_dir_ensure(const char *path, NcError *reterr);
 
+/* A flock on STORE/.use-lock (@store NULL: NC_IMAGE_STORE, made when missing), waited for: shared
+ * by what puts an image to use (an apply, from reading the references until the services' S.json
+ * name their digests), exclusive for what removes images (image rm, prune), so that no image goes
+ * between being chosen and being used. The fd, or -errno. */
+int image_store_lock(const char *store, bool exclusive, NcError *reterr);
+
 /* ---- image references ---- */
 
 /* Normalizes as docker does: "busybox" → "docker.io/library/busybox:latest"; a first component

@@ -61,6 +61,29 @@ tb_sh 'cd other && nspawn-compose pull >/dev/null 2>&1'
 unused=$(digest_of exit)
 fresh=$(digest_of owned)
 age "$unused"
+
+# What uses an image is never guessed: a settings file that cannot be read fails the scan, and
+# prune removes nothing.
+tb_exec mkdir -p /etc/nspawn-compose/broken
+tb_write_file /etc/nspawn-compose/broken/svc.json 0600 <<<'{"managed-by": "nspawn-compose"'
+rc=0
+out=$(tb_nc image prune 2>&1) || rc=$?
+tb_assert_eq "$rc" 1 "prune with an unreadable settings file"
+tb_assert_contains "$out" "broken/svc.json" "its error names the file"
+tb_exec test -d "$store/${unused#sha256:}" || tb_fail "prune removed $unused though the scan failed"
+tb_exec rm -rf /etc/nspawn-compose/broken
+
+# prune waits for an apply (or run) that holds the store's lock shared: the image it chose stays
+# until its S.json names it. A shell holds it here, then is ended by its PID.
+tb_exec sh -c 'sh -c "exec 9<$1/.use-lock && flock -s 9 && exec sleep 60" </dev/null >/dev/null 2>&1 &
+        echo $! >/run/holder' sh "$store"
+tb_wait_for "the holder's lock" 10 sh -c "! flock -n -x $store/.use-lock true"
+rc=0
+tb_exec timeout 3 nspawn-compose image prune >/dev/null 2>&1 || rc=$?
+tb_exec sh -c 'kill "$(cat /run/holder)"; rm -f /run/holder'
+tb_assert_eq "$rc" 124 "prune while the store's lock is held shared: it waits"
+tb_exec test -d "$store/${unused#sha256:}" || tb_fail "prune removed $unused while the lock was held"
+
 out=$(tb_nc image prune --dry-run)
 tb_note "$out"
 tb_assert_contains "$out" "Would delete: $unused" "prune --dry-run"
