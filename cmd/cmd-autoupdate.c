@@ -85,8 +85,13 @@ static int check_services(CmdGlobal *g, const ComposeProject *p, Update **ret, s
                         return log_oom();
                 }
                 /* what the installed service runs; one that is not installed is not ours to start */
-                if (cmd_load_settings(p->name, u->service, &spec) < 0) {
+                if (!cmd_settings_installed(p->name, u->service)) {
                         log_notice("Service %s is not installed: not updated.", u->service);
+                        u->result = "not installed";
+                        continue;
+                }
+                if (cmd_load_settings(p->name, u->service, &spec) < 0) {
+                        u->result = "failed";
                         continue;
                 }
                 if (!isempty(spec->image_digest) && !(u->old = strdup(spec->image_digest))) {
@@ -133,27 +138,49 @@ static void print_updates(const Update *l, size_t n, bool json) {
 typedef struct Pending {
         Update *updates;
         size_t n;
+        const char *which;              /* point the references of the updates with this result */
 } Pending;
 
-/* CmdApply.on_applied: the updated services are ready; their references take the new digests. */
+/* CmdApply.on_applied: the updated services are ready; their references take the new digests. A
+ * reference that cannot be pointed fails that update alone: the service runs the new image, and
+ * the next apply would take it back to the old one, so say so. */
 static int point_refs(void *userdata) {
         const Pending *pd = userdata;
-        int r = 0;
 
         for (size_t i = 0; i < pd->n; i++) {
-                const Update *u = &pd->updates[i];
+                Update *u = &pd->updates[i];
                 NcError err = {};
 
-                if (streq(u->result, "true") && image_ref_point(NULL, u->image, u->new, &err) < 0)
-                        r = log_error_errno(-EIO, "Service %s: cannot point %s at %s: %s", u->service, u->image,
-                                            u->new, strempty(err.message));
+                if (!streq(u->result, pd->which) || image_ref_point(NULL, u->image, u->new, &err) >= 0)
+                        continue;
+                log_error("Service %s runs %s, but %s cannot point at it (%s): the next apply takes the old "
+                          "image again.", u->service, u->new, u->image, strempty(err.message));
+                u->result = "failed";
+                free_and_replace_ptr(&u->error, strdup(strempty(err.message)));
         }
-        return r;
+        return 0;
+}
+
+/* An apply of @services alone with @digests ("image\ndigest"), quietly: the JSON a caller reads
+ * is ours. *ret_failed: the services that did not become ready. */
+static int apply_digests(CmdGlobal *g, char **services, char **digests, Pending *pd, char ***ret_failed) {
+        CmdApply a = {
+                .pull = IMAGE_PULL_NEVER,
+                .select = { .services = services, .no_deps = true, .keep_orphans = true },
+                .progress = true,       /* progress lines on stderr, not the plan on stdout */
+                .digests = digests,
+                .on_applied = point_refs,
+                .userdata = pd,
+                .ret_failed = ret_failed,
+        };
+
+        return cmd_apply_project(g, &a, NULL);
 }
 
 int cmd_auto_update(int argc, char *argv[], CmdGlobal *g) {
         _cleanup_(compose_project_freep) ComposeProject *p = NULL;
-        _cleanup_strv_free_ char **services = NULL, **digests = NULL;
+        _cleanup_strv_free_ char **services = NULL, **digests = NULL, **failed_services = NULL;
+        _cleanup_strv_free_ char **back = NULL, **back_digests = NULL;
         Update *updates = NULL;
         bool json = false, failed = false;
         size_t n = 0;
@@ -164,35 +191,53 @@ int cmd_auto_update(int argc, char *argv[], CmdGlobal *g) {
                 return cmd_parse_exit(r);
         if (cmd_load_project(g, &p) < 0 || check_services(g, p, &updates, &n) < 0)
                 return CMD_EXIT_ERROR;
-        for (size_t i = 0; i < n; i++) {
-                failed = failed || streq(updates[i].result, "failed");
+        for (size_t i = 0; i < n; i++)
                 if (streq(updates[i].result, "true") &&
                     (strv_extend(&services, updates[i].service) < 0 ||
-                     strv_consume(&digests, strjoin(updates[i].image, "\n", updates[i].new)) < 0)) {
-                        updates_free(updates, n);
-                        return log_oom();
-                }
-        }
+                     strv_consume(&digests, strjoin(updates[i].image, "\n", updates[i].new)) < 0))
+                        goto oom;
         if (services) {
-                Pending pd = { updates, n };
-                /* the updated services alone, as podman auto-update restarts only their units */
-                CmdApply a = {
-                        .pull = IMAGE_PULL_NEVER,
-                        .rollback = true,
-                        .select = { .services = services, .no_deps = true, .keep_orphans = true },
-                        .digests = digests,
-                        .on_applied = point_refs,
-                        .userdata = &pd,
-                };
+                Pending pd = { updates, n, "true" };
 
-                if (cmd_apply_project(g, &a, NULL) < 0) {
-                        failed = true;
+                /* the updated services alone, as podman auto-update restarts only their units; the
+                 * references move once they are ready, under the project's lock (point_refs) */
+                r = apply_digests(g, services, digests, &pd, &failed_services);
+                if (r < 0 && !failed_services)
+                        /* nothing said which service: the apply itself failed, whatever it changed */
                         for (size_t i = 0; i < n; i++)
                                 if (streq(updates[i].result, "true"))
-                                        updates[i].result = "rolled back";
-                }
+                                        updates[i].result = "failed";
         }
+        /* Each service whose new image did not become ready goes back to the digest it ran, as
+         * podman does for the failed unit alone; the others keep theirs. */
+        for (size_t i = 0; i < n; i++) {
+                Update *u = &updates[i];
+
+                if (!streq(u->result, "true") || !strv_contains(failed_services, u->service))
+                        continue;
+                u->result = "rolling back";
+                if (!u->old) {
+                        u->result = "failed";   /* no digest it ran: nothing to go back to */
+                        continue;
+                }
+                if (strv_extend(&back, u->service) < 0 || strv_consume(&back_digests, strjoin(u->image, "\n", u->old)) < 0)
+                        goto oom;
+        }
+        if (back) {
+                _cleanup_strv_free_ char **still = NULL;
+                Pending pd = { updates, n, "true" };    /* the references of the good ones, if they moved not yet */
+
+                r = apply_digests(g, back, back_digests, &pd, &still);
+                for (size_t i = 0; i < n; i++)
+                        if (streq(updates[i].result, "rolling back"))
+                                updates[i].result = r >= 0 ? "rolled back" : "failed";
+        }
+        for (size_t i = 0; i < n; i++)
+                failed = failed || streq(updates[i].result, "failed") || streq(updates[i].result, "rolled back");
         print_updates(updates, n, json);
         updates_free(updates, n);
         return failed ? CMD_EXIT_ERROR : 0;
+oom:
+        updates_free(updates, n);
+        return log_oom(), CMD_EXIT_ERROR;
 }

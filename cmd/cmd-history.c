@@ -197,6 +197,12 @@ int cmd_rollback_services(CmdGlobal *g, const char *project, const Generation *g
         r = reconcile_new(p, &o, &c, &err);
         if (r < 0)
                 return cmd_log_error(r, &err);
+        if (c->orphans) {
+                _cleanup_free_ char *list = strv_join(c->orphans, ", ");
+
+                log_warning("Found orphan containers (%s) for this project: generation %u does not have them; "
+                            "they are left as they are.", strempty(list), gen->id);
+        }
         if (g->dry_run) {
                 _cleanup_free_ char *s = plan_format_text(c->plan, cmd_color(g));
 

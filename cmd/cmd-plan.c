@@ -227,10 +227,6 @@ static void record_config_files(const ComposeProject *p) {
                 log_debug_errno(r, "Cannot write %s: %m", path);
 }
 
-static void on_alarm(int sig) {
-        (void) sig;
-}
-
 /* The services the plan of @c changed (started, restarted, wrote files of), that the file has. */
 static char **changed_services(const Reconcile *c) {
         char **l = NULL;
@@ -338,7 +334,6 @@ static int roll_back(CmdGlobal *g, Reconcile **c, char **changed, const char *wh
 int cmd_apply_project(CmdGlobal *g, const CmdApply *a, ComposeProject **ret_project) {
         _cleanup_(compose_project_freep) ComposeProject *p = NULL;
         _cleanup_(reconcile_freep) Reconcile *c = NULL;
-        struct sigaction sa = { .sa_handler = on_alarm }, old;
         _cleanup_free_ char *orphans = NULL;
         NcError err = {};
         int r;
@@ -358,23 +353,19 @@ int cmd_apply_project(CmdGlobal *g, const CmdApply *a, ComposeProject **ret_proj
         if (c->plan->n_actions > 0) {
                 unsigned before = installed_generation(c);
 
-                /* --wait-timeout: SIGALRM ends the wait for systemd's jobs (-EINTR); they go on. */
-                if (a->wait_timeout > 0) {
-                        (void) sigaction(SIGALRM, &sa, &old);
-                        alarm((unsigned) a->wait_timeout);
-                }
+                /* --wait-timeout: the wait for systemd's jobs ends then (-ETIME); they go on */
+                if (a->wait_timeout > 0)
+                        c->options.deadline_usec = now_usec(CLOCK_MONOTONIC) + (uint64_t) a->wait_timeout * USEC_PER_SEC;
                 r = reconcile_execute(c, &err);
-                if (a->wait_timeout > 0) {
-                        alarm(0);
-                        (void) sigaction(SIGALRM, &old, NULL);
-                }
                 STRV_FOREACH(n, c->notes)
                         log_notice("%s", *n);
                 STRV_FOREACH(f, c->failures)
                         log_error("Service %s", *f);
-                if (r == -EHOSTDOWN || (r == -EINTR && a->wait_timeout > 0)) {
+                if (r == -EHOSTDOWN && a->ret_failed && !(*a->ret_failed = strv_copy(c->failed_services)))
+                        return log_oom();
+                if (r == -EHOSTDOWN || r == -ETIME) {
                         _cleanup_strv_free_ char **changed = changed_services(c);
-                        _cleanup_free_ char *why = failure_reason(c, a, r == -EINTR);
+                        _cleanup_free_ char *why = failure_reason(c, a, r == -ETIME);
 
                         if (!changed || !why)
                                 return log_oom();
@@ -383,9 +374,9 @@ int cmd_apply_project(CmdGlobal *g, const CmdApply *a, ComposeProject **ret_proj
                                 log_warning("Cannot record this generation: %s", err.error ? err.message : strerror(-r));
                         if (wants_rollback(a, c, changed, !c->failures))
                                 return roll_back(g, &c, changed, why, before);
-                        r = c->failures ? -EHOSTDOWN : -EINTR;
+                        r = c->failures ? -EHOSTDOWN : -ETIME;
                 }
-                if (r == -EINTR && a->wait_timeout > 0)
+                if (r == -ETIME)
                         return log_error_errno(-ETIMEDOUT, "%s: services not running|healthy after %ds",
                                                p->name, a->wait_timeout);
                 if (r == -EHOSTDOWN)

@@ -50,6 +50,7 @@ typedef struct Supervisor {
         bool runtime;
         bool draining;                  /* reading what the last pass caused: ignored */
         char **watched;                 /* directories under the sources' inotify watch */
+        char **context_notices;         /* build contexts said to be too big to watch whole */
         char *project;
         char *unit_prefix;              /* "nspawn-compose-P.": the project's services and target */
         char *network_unit;             /* "nspawn-compose-P-network.service" */
@@ -68,6 +69,7 @@ static void supervisor_done(Supervisor *s) {
         s->bus = sd_bus_flush_close_unref(s->bus);
         s->event = sd_event_unref(s->event);
         s->watched = strv_free(s->watched);
+        s->context_notices = strv_free(s->context_notices);
         s->project = mfree(s->project);
         s->unit_prefix = mfree(s->unit_prefix);
         s->network_unit = mfree(s->network_unit);
@@ -80,55 +82,115 @@ static void supervisor_done(Supervisor *s) {
 
 static int schedule_pass(Supervisor *s, uint64_t delay_usec, const char *reason);
 
-/* Directories, not files: editors replace files by renaming over them. */
-static int watch_path(Supervisor *s, char *dir) {
-        _cleanup_free_ char *owned = dir;
-        int fd = sd_event_source_get_io_fd(s->sources);
+/* Directories, not files: editors replace files by renaming over them. @name is what the watch is
+ * known by; @fd (if >= 0) the directory itself, opened without following symlinks, so that what is
+ * watched is what was checked. */
+static int watch_path(Supervisor *s, char *name, int fd) {
+        _cleanup_free_ char *owned = name;
+        char proc[64];
+        int ifd = sd_event_source_get_io_fd(s->sources);
 
-        if (!dir)
+        if (!name)
                 return -ENOMEM;
-        if (strv_contains(s->watched, dir))
+        if (strv_contains(s->watched, name))
                 return 0;
-        if (inotify_add_watch(fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE |
-                              IN_ONLYDIR) < 0)
-                return log_warning_errno(-errno, "Cannot watch %s, changes there wait for the next pass: %m", dir);
+        if (fd >= 0)
+                snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+        if (inotify_add_watch(ifd, fd >= 0 ? proc : name, IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |
+                              IN_CREATE | IN_ONLYDIR) < 0)
+                return log_warning_errno(-errno, "Cannot watch %s, changes there wait for the next pass: %m", name);
         return strv_consume(&s->watched, TAKE_PTR(owned));
 }
 
 static void watch_dir(Supervisor *s, const char *path) {
-        (void) watch_path(s, path_dirname(path));
+        (void) watch_path(s, path_dirname(path), -EBADF);
+}
+
+/* Whether @path is one of @dirs or below one. */
+static bool path_under_any(const char *path, char * const *dirs) {
+        STRV_FOREACH(d, dirs) {
+                const char *rest = startswith(path, *d);
+
+                if (rest && (*rest == 0 || *rest == '/'))
+                        return true;
+        }
+        return false;
 }
 
 /* A build context: its directory and those below, breadth first, up to WATCH_CONTEXT_DIRS (a
- * context bigger than that is read at the periodic pass); symbolic links are not followed, .git
- * is left out. */
+ * context bigger than that is read at the periodic pass). Each is opened from its parent's fd
+ * without following symlinks; .git is left out, and so are the sources of bind mounts (@binds):
+ * what a machine writes there must not make passes, nor choose what the host watches. */
 #define WATCH_CONTEXT_DIRS 256
 
-static void watch_context(Supervisor *s, const char *context) {
+static void watch_context(Supervisor *s, const char *context, char * const *binds) {
         _cleanup_strv_free_ char **queue = NULL;
-        unsigned budget = WATCH_CONTEXT_DIRS;
+        _cleanup_free_ int *fds = NULL;
+        size_t n = 0;
 
-        if (context[0] != '/' || strv_extend(&queue, context) < 0)
-                return;         /* a URL: nothing here to watch */
-        for (size_t i = 0; queue[i] && budget > 0; i++, budget--) {
+        if (context[0] != '/' || path_under_any(context, binds))
+                return;         /* a URL, or a machine's */
+        fds = calloc(WATCH_CONTEXT_DIRS, sizeof *fds);
+        if (!fds || strv_extend(&queue, context) < 0)
+                return;
+        fds[n++] = open(context, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        for (size_t i = 0; i < n; i++) {
                 _cleanup_closedir_ DIR *d = NULL;
                 struct dirent *de;
 
-                if (watch_path(s, strdup(queue[i])) < 0 || !(d = opendir(queue[i])))
+                if (fds[i] < 0 || watch_path(s, strdup(queue[i]), fds[i]) < 0) {
+                        safe_close(fds[i]);
                         continue;
-                while ((de = readdir(d)) && strv_length(queue) < WATCH_CONTEXT_DIRS) {
-                        struct stat st;
+                }
+                d = fdopendir(fds[i]);
+                if (!d) {
+                        safe_close(fds[i]);
+                        continue;
+                }
+                while ((de = readdir(d)) && n < WATCH_CONTEXT_DIRS) {
+                        _cleanup_free_ char *child = NULL;
+                        int cfd;
 
                         if (streq(de->d_name, ".") || streq(de->d_name, "..") || streq(de->d_name, ".git") ||
-                            fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+                            (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN))
                                 continue;
-                        if (strv_consume(&queue, path_join(queue[i], de->d_name)) < 0)
-                                return;
+                        child = path_join(queue[i], de->d_name);
+                        if (!child || path_under_any(child, binds))
+                                continue;
+                        cfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        if (cfd < 0)
+                                continue;       /* not a directory, or a symlink */
+                        if (strv_consume(&queue, TAKE_PTR(child)) < 0) {
+                                safe_close(cfd);
+                                break;
+                        }
+                        fds[n++] = cfd;
+                }
+                if (de && n >= WATCH_CONTEXT_DIRS && !strv_contains(s->context_notices, context)) {
+                        log_notice("Build context %s has more than %u directories: changes below them wait "
+                                   "for the next pass.", context, WATCH_CONTEXT_DIRS);
+                        (void) strv_extend(&s->context_notices, context);
                 }
         }
-        if (budget == 0 || strv_length(queue) >= WATCH_CONTEXT_DIRS)
-                log_notice("Build context %s has more than %u directories: changes below the first %u wait for "
-                           "the next pass.", context, WATCH_CONTEXT_DIRS, WATCH_CONTEXT_DIRS);
+}
+
+/* The host directories bind-mounted into the project's machines. */
+static char **bind_sources(const ComposeNode *services) {
+        char **l = NULL;
+
+        COMPOSE_MAP_FOREACH(i, services) {
+                const ComposeNode *vols = compose_map_get(services->items[i], "volumes");
+
+                COMPOSE_SEQ_FOREACH(k, vols) {
+                        const ComposeNode *v = vols->items[k];
+                        const char *src = compose_map_get_str(v, "source");
+
+                        if (streq_ptr(compose_map_get_str(v, "type"), "bind") && src && src[0] == '/' &&
+                            strv_extend(&l, src) < 0)
+                                return strv_free(l);
+                }
+        }
+        return l ?: calloc(1, sizeof(char *));
 }
 
 /* What the project reads: its compose files (their directories hold .env too), each service's
@@ -141,11 +203,13 @@ static void watch_sources(Supervisor *s, const ComposeProject *p, const DesiredS
         for (size_t i = 0; d && i < d->n_services; i++)
                 STRV_FOREACH(f, d->services[i].inputs)
                         watch_dir(s, *f);
+        _cleanup_strv_free_ char **binds = bind_sources(services);
+
         COMPOSE_MAP_FOREACH(i, services) {
                 const char *context = compose_map_get_str(compose_map_get(services->items[i], "build"), "context");
 
-                if (context)
-                        watch_context(s, context);
+                if (context && binds)
+                        watch_context(s, context, binds);
         }
 }
 

@@ -119,24 +119,41 @@ void cmd_print_pulled(const ImagePullStats *st, void *userdata) {
 }
 
 /* S.json as apply installed it (/etc, else /run for --runtime): root's, 0600, trusted. */
-int cmd_load_settings(const char *project, const char *service, ServiceSpec **ret) {
-        NcError err = {};
-        int r = -ENOENT;
-
-        for (int runtime = 0; runtime < 2 && r == -ENOENT; runtime++) {
+/* Where S.json of @service is installed (/etc, else /run for --runtime): 1 and *ret, 0 when it is
+ * nowhere, -ENOMEM. */
+static int settings_path(const char *project, const char *service, char **ret) {
+        for (int runtime = 0; runtime < 2; runtime++) {
                 _cleanup_free_ char *dir = name_settings_dir(project, runtime), *name = NULL, *path = NULL;
 
                 if (!dir || asprintf(&name, "%s.json", service) < 0 || !(path = path_join(dir, name)))
-                        return log_oom();
-                if (access(path, F_OK) < 0)
-                        continue;
-                r = service_spec_load(path, ret, &err);
-                if (r < 0)
-                        return cmd_log_error(r, &err);
+                        return -ENOMEM;
+                if (access(path, F_OK) >= 0) {
+                        *ret = TAKE_PTR(path);
+                        return 1;
+                }
         }
-        if (r == -ENOENT)
-                return log_error_errno(r, "Service '%s' has no installed settings (S.json); run apply first.", service);
-        return r;
+        return 0;
+}
+
+bool cmd_settings_installed(const char *project, const char *service) {
+        _cleanup_free_ char *path = NULL;
+
+        return settings_path(project, service, &path) != 0;
+}
+
+int cmd_load_settings(const char *project, const char *service, ServiceSpec **ret) {
+        _cleanup_free_ char *path = NULL;
+        NcError err = {};
+        int r;
+
+        r = settings_path(project, service, &path);
+        if (r < 0)
+                return log_oom();
+        if (r == 0)
+                return log_error_errno(-ENOENT, "Service '%s' has no installed settings (S.json); run apply first.",
+                                       service);
+        r = service_spec_load(path, ret, &err);
+        return r < 0 ? cmd_log_error(r, &err) : 0;
 }
 
 bool cmd_pull_progress(const CmdGlobal *g) {

@@ -226,6 +226,8 @@ void cmd_print_pulled(const ImagePullStats *st, void *userdata);
 /* S.json of @service as apply installed it (/etc, else /run for --runtime): root's, 0600, trusted.
  * -ENOENT (logged) when there is none. */
 int cmd_load_settings(const char *project, const char *service, ServiceSpec **ret);
+/* Whether S.json of @service is installed (true on OOM: the caller then loads it and fails). */
+bool cmd_settings_installed(const char *project, const char *service);
 /* Whether skopeo's progress goes to stderr: not with --progress quiet. */
 bool cmd_pull_progress(const CmdGlobal *g);
 
@@ -245,6 +247,7 @@ typedef struct CmdApply {
          * the references it pulled there, so that no other apply sees them before they worked */
         int (*on_applied)(void *userdata);
         void *userdata;
+        char ***ret_failed;             /* if not NULL: the services that did not reach their state */
 } CmdApply;
 /* Loads the project and converges it as @a asks; *ret_project for the caller to go on with.
  * 0, or -errno (logged). */

@@ -296,6 +296,19 @@ static int check_container_names(const Reconcile *c, NcError *reterr) {
 
 #define LOG_PHASE(what, since) log_debug("%s took %.1f ms", (what), (now_usec(CLOCK_MONOTONIC) - (since)) / 1000.0)
 
+/* The plan from the desired and actual state, cut to what the options select. */
+static int make_plan(Reconcile *c, NcError *reterr) {
+        int r;
+
+        c->plan = plan_free(c->plan);
+        c->orphans = strv_free(c->orphans);
+        r = plan_compute(c->desired, c->actual, &c->plan);
+        if (r < 0)
+                return nc_error_set(reterr, r, "cannot compute the plan: %m");
+        r = plan_select(c->plan, c->desired, c->actual, &c->options.select, &c->orphans);
+        return r < 0 ? nc_error_set(reterr, r, "cannot select from the plan: %m") : 0;
+}
+
 int reconcile_new(const ComposeProject *p, const ReconcileOptions *o, Reconcile **ret, NcError *reterr) {
         _cleanup_(reconcile_freep) Reconcile *c = calloc(1, sizeof *c);
         _cleanup_strv_free_ char **also = NULL;
@@ -380,11 +393,8 @@ int reconcile_new(const ComposeProject *p, const ReconcileOptions *o, Reconcile 
         }
         LOG_PHASE("reading nftables", t);
         t = now_usec(CLOCK_MONOTONIC);
-        r = plan_compute(c->desired, c->actual, &c->plan);
+        r = make_plan(c, reterr);
         LOG_PHASE("planning", t);
-        if (r < 0)
-                return nc_error_set(reterr, r, "cannot compute the plan: %m");
-        r = plan_select(c->plan, c->desired, c->actual, &o->select, &c->orphans);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(c);
@@ -492,11 +502,17 @@ int reconcile_remove_service(Reconcile *c, const char *service, NcError *reterr)
 
 /* Waits for the queued stop jobs; a stop that did not complete leaves the unit running, so its
  * links and state must not be removed under it. */
-static int wait_stopped(BusJobs *jobs, NcError *reterr) {
+static uint64_t deadline(const Reconcile *c) {
+        return c->options.deadline_usec > 0 ? c->options.deadline_usec : UINT64_MAX;
+}
+
+static int wait_stopped(const Reconcile *c, BusJobs *jobs, NcError *reterr) {
         const char *unit, *result;
         int r;
 
-        r = bus_jobs_wait(jobs);
+        r = bus_jobs_wait_report(jobs, deadline(c), 0, NULL, NULL);
+        if (r == -ETIME)
+                return r;
         if (r < 0)
                 return nc_error_set(reterr, r, "waiting for systemd's stop jobs: %m");
         for (size_t i = 0; bus_jobs_finished(jobs, i, &unit, &result); i++)
@@ -565,7 +581,7 @@ static int execute_units(Reconcile *c, NcError *reterr) {
                     (r = bus_jobs_queue(jobs, "StopUnit", a->unit, BUS_JOB_IGNORE_REQUIREMENTS, NULL)) < 0)
                         return nc_error_set(reterr, r, "cannot stop %s: %m", a->unit);
         }
-        r = wait_stopped(jobs, reterr);
+        r = wait_stopped(c, jobs, reterr);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < c->plan->n_actions; i++) {
@@ -605,7 +621,10 @@ static int execute_units(Reconcile *c, NcError *reterr) {
             (r = bus_jobs_queue(jobs, "StartUnit", target, BUS_JOB_REPLACE, NULL)) < 0)
                 return nc_error_set(reterr, r, "cannot start %s: %m", target);
         Waiting w = { .c = c, .since = now_usec(CLOCK_MONOTONIC) };
-        r = bus_jobs_wait_report(jobs, RECONCILE_WAITING_USEC, c->options.on_waiting ? report_waiting : NULL, &w);
+        r = bus_jobs_wait_report(jobs, deadline(c), RECONCILE_WAITING_USEC,
+                                 c->options.on_waiting ? report_waiting : NULL, &w);
+        if (r == -ETIME)
+                return r;
         if (r < 0)
                 return nc_error_set(reterr, r, "waiting for systemd's start jobs: %m");
         return 0;
@@ -680,7 +699,7 @@ static int execute_orphans(Reconcile *c, NcError *reterr) {
                     (r = bus_jobs_queue(jobs, "StopUnit", c->plan->actions[i].unit, BUS_JOB_IGNORE_REQUIREMENTS,
                                         NULL)) < 0)
                         return nc_error_set(reterr, r, "cannot stop %s: %m", c->plan->actions[i].unit);
-        r = wait_stopped(jobs, reterr);
+        r = wait_stopped(c, jobs, reterr);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < c->plan->n_actions; i++) {
@@ -826,10 +845,10 @@ static int allocation_recheck(Reconcile *c, int *ret_lock_fd, NcError *reterr) {
                 r = render(c, reterr);
                 if (r < 0)
                         return r;
-                c->plan = plan_free(c->plan);
-                r = plan_compute(c->desired, c->actual, &c->plan);
+                /* the options' selection again: a partial apply must not widen to the project */
+                r = make_plan(c, reterr);
                 if (r < 0)
-                        return nc_error_set(reterr, r, "cannot compute the plan: %m");
+                        return r;
         }
         *ret_lock_fd = TAKE_FD(fd);
         return 0;
@@ -917,7 +936,7 @@ static int down_stop_units(Reconcile *c, NcError *reterr) {
                 if (r < 0 && r != -ENOENT)
                         return nc_error_set(reterr, r, "cannot stop %s: %m", u->name);
         }
-        return wait_stopped(jobs, reterr);
+        return wait_stopped(c, jobs, reterr);
 }
 
 static int down_volumes(Reconcile *c) {

@@ -135,23 +135,27 @@ static void report_pending(BusJobs *j, BusJobsReport report, void *userdata) {
         }
 }
 
-int bus_jobs_wait_report(BusJobs *j, uint64_t every_usec, BusJobsReport report, void *userdata) {
+int bus_jobs_wait_report(BusJobs *j, uint64_t deadline_usec, uint64_t every_usec, BusJobsReport report,
+                         void *userdata) {
         uint64_t next = report ? now_usec(CLOCK_MONOTONIC) + every_usec : UINT64_MAX;
 
         while (j->pending && j->pending[0]) {
-                uint64_t now;
+                uint64_t now, until;
                 int r = sd_bus_process(j->bus, NULL);
                 if (r < 0)
                         return r;
                 if (r > 0)
                         continue;
-                now = report ? now_usec(CLOCK_MONOTONIC) : 0;
+                now = now_usec(CLOCK_MONOTONIC);
+                if (now >= deadline_usec)
+                        return -ETIME;
                 if (report && now >= next) {
                         report_pending(j, report, userdata);
                         next = now + every_usec;
                         continue;
                 }
-                r = sd_bus_wait(j->bus, report ? next - now : UINT64_MAX);
+                until = MIN(next, deadline_usec);
+                r = sd_bus_wait(j->bus, until == UINT64_MAX ? UINT64_MAX : until - now);
                 if (r < 0)
                         return r;
         }
@@ -159,7 +163,7 @@ int bus_jobs_wait_report(BusJobs *j, uint64_t every_usec, BusJobsReport report, 
 }
 
 int bus_jobs_wait(BusJobs *j) {
-        return bus_jobs_wait_report(j, 0, NULL, NULL);
+        return bus_jobs_wait_report(j, UINT64_MAX, 0, NULL, NULL);
 }
 
 bool bus_jobs_finished(const BusJobs *j, size_t i, const char **ret_unit, const char **ret_result) {

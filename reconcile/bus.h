@@ -42,8 +42,10 @@ int bus_jobs_wait(BusJobs *j);
 /* Told of a job still pending: its unit and systemd's state of the job ("waiting": queued behind
  * the units its unit is ordered after; "running"). */
 typedef void (*BusJobsReport)(sd_bus *bus, const char *unit, const char *job_state, void *userdata);
-/* bus_jobs_wait(), calling @report for each pending job every @every_usec while any is pending. */
-int bus_jobs_wait_report(BusJobs *j, uint64_t every_usec, BusJobsReport report, void *userdata);
+/* bus_jobs_wait() until @deadline_usec (CLOCK_MONOTONIC; UINT64_MAX: none; then -ETIME, the jobs
+ * go on), calling @report (NULL: none) for each pending job every @every_usec. */
+int bus_jobs_wait_report(BusJobs *j, uint64_t deadline_usec, uint64_t every_usec, BusJobsReport report,
+                         void *userdata);
 /* The @i-th finished job, in order of completion: its unit and result. false past the last. */
 bool bus_jobs_finished(const BusJobs *j, size_t i, const char **ret_unit, const char **ret_result);
 /* Result of the last job of @unit ("done", "failed", "dependency", "timeout", …) or NULL. */

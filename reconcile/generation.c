@@ -261,19 +261,21 @@ const Generation *generation_last_good(const Generation *l, size_t n) {
         return NULL;
 }
 
-/* The oldest beyond GENERATIONS_KEPT go, but never the newest good one: failed attempts in a row
- * must not leave nothing to roll back to. */
-static void prune(const char *project, const char *dir) {
+/* The oldest beyond GENERATIONS_KEPT go, but never the newest good one (failed attempts in a row
+ * must not leave nothing to roll back to) nor the one installed as @actual has it (what a failed
+ * apply rolls back to). */
+static void prune(const char *project, const char *dir, const ActualState *actual) {
         const Generation *good;
         Generation *all = NULL;
-        size_t n = 0, excess;
+        size_t n = 0, excess, installed;
 
         if (generations_read(project, &all, &n, NULL) < 0)
                 return;
         good = generation_last_good(all, n);
+        installed = actual ? generation_installed(all, n, actual) : n;
         excess = n > GENERATIONS_KEPT ? n - GENERATIONS_KEPT : 0;
         for (size_t i = 0; excess > 0 && i < n; i++)
-                if (&all[i] != good) {
+                if (&all[i] != good && i != installed) {
                         generation_remove(dir, all[i].id);
                         excess--;
                 }
@@ -337,7 +339,7 @@ int generation_record(const Reconcile *c, const char *failure, NcError *reterr) 
         r = write_file_atomic(path, text, strlen(text), 0600);
         if (r < 0)
                 return nc_error_set(reterr, r, "%s: %m", path);
-        prune(c->project->name, dir);
+        prune(c->project->name, dir, c->actual);
         return 1;
 }
 

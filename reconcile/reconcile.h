@@ -48,6 +48,8 @@ typedef struct ReconcileOptions {
         char **digests;                 /* "image\ndigest" taken instead of the store's refs (a
                                          * rollback's images, generation.h); NULL: the store's */
         ReconcileSelect select;
+        uint64_t deadline_usec;         /* CLOCK_MONOTONIC: execution waits for systemd's jobs until
+                                         * then, and fails with -ETIME (up --wait-timeout); 0: none */
         ReconcileWaiting on_waiting;    /* NULL: nothing is told */
         ImagePulled on_pulled;          /* of each image pulled (image_pull()) */
         void *userdata;                 /* of both */

@@ -57,10 +57,12 @@ tb_assert_eq "$(tb_nc plan >/dev/null && echo in-sync)" in-sync "the next apply 
 push health
 write_compose "    environment: { EDITED: 1 }"
 new_rc=0
-out=$(tb_nc auto-update 2>&1) || new_rc=$?
+out=$(tb_nc auto-update --format json 2>/dev/null) || new_rc=$?
 tb_note "$out"
 tb_assert_eq "$new_rc" 0 "auto-update to a working image"
-tb_assert_eq "$(awk '$1 == "web" { print $3 }' <<<"$out")" true "web updated"
+# stdout is the JSON alone, the apply's lines went to stderr
+tb_assert_eq "$(python3 -c 'import json, sys
+print(" ".join(u["Service"] + "=" + u["Updated"] for u in json.load(sys.stdin)))' <<<"$out")" "web=true" "web updated"
 [ "$(digest)" != "$old" ] || tb_fail "the reference still points at the old digest"
 tb_assert_eq "$(tb_unit_prop web ActiveState)" active "web after the update"
 tb_assert_eq "$(tb_unit_prop pinned InvocationID)" "$pinned_id" "pinned untouched"

@@ -10,6 +10,8 @@ set -euo pipefail
 
 src=$(cd "${1:?usage: build-deb.sh SOURCE OUT [MESON_OPTION...]}" && pwd)
 out=${2:?usage: build-deb.sh SOURCE OUT [MESON_OPTION...]}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
 shift 2
 options="$*"
 
@@ -19,8 +21,14 @@ deb=$out/nspawn-compose_${version}_${arch}.deb
 
 # files: the files of the tree, NUL-terminated, relative to it.
 files() {
+        local f
         if git -C "$src" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-                git -C "$src" ls-files -z -co --exclude-standard
+                # a tracked file deleted but not staged is not part of the tree
+                git -C "$src" ls-files -z -co --exclude-standard | while IFS= read -r -d '' f; do
+                        if [ -e "$src/$f" ] || [ -L "$src/$f" ]; then
+                                printf '%s\0' "$f"
+                        fi
+                done
         else
                 (cd "$src" && find . \( -path './build*' -o -path ./.testbed -o -path ./.git \) -prune -o \
                         ! -type d -printf '%P\0')
@@ -39,15 +47,15 @@ keyed() {
         esac
 }
 
-mkdir -p "$out"
 exec 9>"$out/lock"
 flock 9
 work=$(mktemp -d "$out/work.XXXXXX")
 trap 'rm -rf --one-file-system "$work"' EXIT
 files >"$work/files"
 (cd "$src" && tar --null -T "$work/files" -cf "$work/tree.tar")
-key=$( { keyed <"$work/files" | sort -z | (cd "$src" && xargs -0 sha256sum --); \
-         echo "$options ${DEB_BUILD_OPTIONS:-}"; } | sha256sum | cut -c1-16)
+keyed <"$work/files" | sort -z >"$work/keyed"
+(cd "$src" && xargs -0 stat -c '%a %n' -- <"$work/keyed" && xargs -0 sha256sum -- <"$work/keyed") >"$work/sums"
+key=$( { cat "$work/sums"; echo "$options ${DEB_BUILD_OPTIONS:-}"; } | sha256sum | cut -c1-16)
 if [ -f "$deb" ] && [ "$(cat "$out/key" 2>/dev/null)" = "$key" ]; then
         echo "$deb"
         exit 0
