@@ -189,6 +189,25 @@ const char *bus_jobs_result(const BusJobs *j, const char *unit) {
         return found;
 }
 
+/* Until the connection is authenticated and running. sd_bus_start() only begins the handshake;
+ * left unfinished while we pull and build for longer than the bus's authentication timeout,
+ * the connection is closed under us and the first call fails with ENOTCONN. */
+static int bus_wait_ready(sd_bus *bus) {
+        for (;;) {
+                int r = sd_bus_is_ready(bus);
+                if (r != 0)
+                        return r < 0 ? r : 0;
+                r = sd_bus_process(bus, NULL);
+                if (r < 0)
+                        return r;
+                if (r > 0)
+                        continue;
+                r = sd_bus_wait(bus, UINT64_MAX);
+                if (r < 0)
+                        return r;
+        }
+}
+
 int bus_open_systemd(sd_bus **ret) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         int r;
@@ -199,12 +218,15 @@ int bus_open_systemd(sd_bus **ret) {
         if (geteuid() == 0 && access("/run/systemd/private", F_OK) >= 0 &&
             sd_bus_new(&bus) >= 0 &&
             sd_bus_set_address(bus, "unix:path=/run/systemd/private") >= 0 &&
-            sd_bus_start(bus) >= 0) {
+            sd_bus_start(bus) >= 0 && bus_wait_ready(bus) >= 0) {
                 *ret = TAKE_PTR(bus);
                 return 0;
         }
         bus = sd_bus_flush_close_unref(bus);
         r = sd_bus_open_system(&bus);
+        if (r < 0)
+                return r;
+        r = bus_wait_ready(bus);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(bus);
