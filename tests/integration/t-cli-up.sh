@@ -114,3 +114,19 @@ tb_note "$out"
 tb_assert_eq "$rc" 0 "up of a job that exits"
 tb_assert_contains "$out" "job | exiting with 0" "the job's output"
 tb_assert_contains "$out" "job exited with code 0" "exit line"
+
+# up --wait --wait-timeout: a service that never becomes healthy (its check fails inside its start
+# period, so it is not unhealthy either) ends the wait after the timeout with docker's message
+tb_write_compose <<EOF
+services:
+  never:
+    image: $TB_REGISTRY/test/health:1
+    environment: { HEALTH_DELAY: never }
+    healthcheck: { test: ["CMD", "/bin/healthcheck"], interval: 1s, retries: 3, start_period: 120s }
+EOF
+rc=0
+out=$(tb_nc up -d --wait --wait-timeout 3 --remove-orphans 2>&1) || rc=$?
+tb_note "$out"
+tb_assert_eq "$rc" 1 "up --wait --wait-timeout 3 of a service that never becomes healthy"
+tb_assert_contains "$out" "services not running|healthy after 3s" "its message"
+tb_assert_eq "$(state never)" activating "never, still starting after the wait"
