@@ -82,19 +82,66 @@ static int image_ls(bool json) {
         return 0;
 }
 
-/* The image @what names: its digest (whole or its first 12 hex digits) or a reference to it. */
-static StoredImage *image_find(StoredImage *l, size_t n, const char *what) {
+/* The image @what names: a reference to it (*ret_ref: that reference, normalized), or its digest,
+ * whole or from its first 12 hex digits (which must name one image alone). NULL, logged, when none. */
+static StoredImage *image_find(StoredImage *l, size_t n, const char *what, char **ret_ref) {
         _cleanup_free_ char *norm = NULL;
         const char *hex = startswith(what, "sha256:") ?: what;
+        StoredImage *found = NULL;
 
+        *ret_ref = NULL;
         (void) image_ref_normalize(what, &norm, NULL);
-        for (size_t i = 0; i < n; i++) {
-                if (strlen(hex) >= 12 && startswith(l[i].digest + strlen("sha256:"), hex))
+        for (size_t i = 0; norm && i < n; i++)
+                if (strv_contains(l[i].refs, norm)) {
+                        *ret_ref = TAKE_PTR(norm);
                         return &l[i];
-                if (norm && strv_contains(l[i].refs, norm))
-                        return &l[i];
+                }
+        for (size_t i = 0; strlen(hex) >= 12 && i < n; i++) {
+                if (!startswith(l[i].digest + strlen("sha256:"), hex))
+                        continue;
+                if (found) {
+                        log_error("%s names more than one image: give more of the digest.", what);
+                        return NULL;
+                }
+                found = &l[i];
         }
-        return NULL;
+        if (!found)
+                log_error("No such image: %s", what);
+        return found;
+}
+
+/* docker image rm: a reference is untagged, and the image goes with its last one; a digest removes
+ * the image, which must then have one reference at most (docker's "referenced in multiple
+ * repositories"). What something uses is never removed. */
+static int image_rm_one(StoredImage *img, const char *ref) {
+        NcError err = {};
+        int r;
+
+        if (ref && strv_length(img->refs) > 1) {
+                r = image_ref_remove(NULL, ref, &err);
+                if (r < 0)
+                        return cmd_log_error(r, &err);
+                printf("Untagged: %s\n", ref);
+                return 0;
+        }
+        if (img->users) {
+                _cleanup_free_ char *users = strv_join(img->users, ", ");
+
+                return log_error_errno(-EBUSY, "Image %s is in use (%s): not removed.", img->digest, strempty(users));
+        }
+        if (!ref && strv_length(img->refs) > 1) {
+                _cleanup_free_ char *refs = strv_join(img->refs, ", ");
+
+                return log_error_errno(-EBUSY, "Image %s is referenced by %s: remove those by name.", img->digest,
+                                       strempty(refs));
+        }
+        r = image_store_remove(NULL, img->digest, &err);
+        if (r < 0)
+                return cmd_log_error(r, &err);
+        STRV_FOREACH(x, img->refs)
+                printf("Untagged: %s\n", *x);
+        printf("Deleted: %s\n", img->digest);
+        return 0;
 }
 
 static int image_rm(char **what) {
@@ -108,33 +155,23 @@ static int image_rm(char **what) {
         lock = image_store_lock(NULL, /* exclusive= */ true, &err);
         if (lock < 0)
                 return cmd_log_error(lock, &err);
-        r = image_store_list(NULL, &l, &n, &err);
-        if (r < 0)
-                return cmd_log_error(r, &err);
         STRV_FOREACH(w, what) {
-                StoredImage *img = image_find(l, n, *w);
-                _cleanup_free_ char *users = NULL;
+                _cleanup_free_ char *ref = NULL;
+                StoredImage *img;
 
-                if (!img) {
-                        log_error("No such image: %s", *w);
-                        failed = -ENOENT;
-                        continue;
-                }
-                if (img->users) {
-                        users = strv_join(img->users, ", ");
-                        log_error("Image %s is in use (%s): not removed.", img->digest, strempty(users));
-                        failed = -EBUSY;
-                        continue;
-                }
+                /* listed again for each: what an earlier one untagged or removed shows */
                 err = (NcError) {};
-                r = image_store_remove(NULL, img->digest, &err);
-                if (r < 0) {
-                        failed = cmd_log_error(r, &err);
-                        continue;
-                }
-                printf("Deleted: %s\n", img->digest);
+                r = image_store_list(NULL, &l, &n, &err);
+                if (r < 0)
+                        return cmd_log_error(r, &err);
+                img = image_find(l, n, *w, &ref);
+                r = img ? image_rm_one(img, ref) : -ENOENT;
+                if (r < 0)
+                        failed = r;
+                stored_images_free(l, n);
+                l = NULL;
+                n = 0;
         }
-        stored_images_free(l, n);
         return failed;
 }
 

@@ -192,6 +192,23 @@ static int edit_drop(struct json_object *refs, void *userdata) {
         return gone ? 1 : 0;
 }
 
+static int edit_untag(struct json_object *refs, void *userdata) {
+        if (!json_object_object_get_ex(refs, userdata, NULL))
+                return 0;
+        json_object_object_del(refs, userdata);
+        return 1;
+}
+
+int image_ref_remove(const char *store, const char *ref, NcError *reterr) {
+        _cleanup_free_ char *norm = NULL;
+        int r;
+
+        r = image_ref_normalize(ref, &norm, reterr);
+        if (r < 0)
+                return r;
+        return refs_edit(store ?: NC_IMAGE_STORE, edit_untag, norm, reterr);
+}
+
 int image_refs_read(const char *store, char ***ret, NcError *reterr) {
         _cleanup_(json_object_putp) struct json_object *root = NULL;
         struct json_object *refs = NULL;

@@ -67,6 +67,8 @@ ImagePullPolicy image_pull_policy_from_string(const char *s);
 /* Points @ref at @digest in @store (NULL: NC_IMAGE_STORE), which must still hold it: what taking back
  * an update that failed does. 0 or -errno. */
 int image_ref_point(const char *store, const char *ref, const char *digest, NcError *reterr);
+/* Drops the reference @ref from @store's refs.json (docker's untag); the image stays. 0 or -errno. */
+int image_ref_remove(const char *store, const char *ref, NcError *reterr);
 
 /* A root filesystem in a tarball (.tar, or gzip/xz/zstd/bzip2-compressed) as an image of one layer
  * named @name in @store (NULL: NC_IMAGE_STORE), as `sdme fs import` does: `image import`. Its config

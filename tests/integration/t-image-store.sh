@@ -37,9 +37,16 @@ tb_assert_contains "$(ls_json UsedBy | grep "^$httpd ")" "$p/web" "httpd used by
 tb_assert_contains "$(ls_json References | grep "^$httpd ")" "$TB_REGISTRY/test/httpd:1" "httpd's reference"
 
 rc=0
-err=$(tb_nc image rm "$TB_REGISTRY/test/httpd:1" 2>&1) || rc=$?
+err=$(tb_nc image rm "$httpd" 2>&1) || rc=$?
 tb_assert_eq "$rc" 1 "rm of an image in use"
 tb_assert_contains "$err" "is in use ($p/web" "its error"
+# a reference with others beside it is untagged, as docker does, the image in use or not
+tb_exec skopeo copy --quiet "docker://$TB_REGISTRY/test/httpd:1" "docker://$TB_REGISTRY/test/httpd-alias:1"
+tb_nc pull --quiet "$TB_REGISTRY/test/httpd-alias:1" >/dev/null
+tb_assert_eq "$(tb_nc image rm "$TB_REGISTRY/test/httpd-alias:1")" "Untagged: $TB_REGISTRY/test/httpd-alias:1" \
+        "rm of one of several references"
+tb_exec test -d "$store/${httpd#sha256:}" || tb_fail "untagging removed the image"
+tb_assert_eq "$(tb_exec grep -c "test/httpd-alias:1" "$store/refs.json" || true)" 0 "the reference untagged"
 
 # web moves to echo: httpd is used by generation 1 alone, and stays
 write_compose echo
@@ -98,4 +105,4 @@ for d in "$httpd" "$health" "$(digest_of echo)"; do
 done
 # rm by the first 12 digits of an unused image
 hex=${fresh#sha256:}
-tb_assert_eq "$(tb_nc image rm "${hex:0:12}")" "Deleted: $fresh" "rm by a digest's prefix"
+tb_assert_eq "$(tb_nc image rm "${hex:0:12}" | tail -n 1)" "Deleted: $fresh" "rm by a digest's prefix"
