@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "reconcile/bus-unit.h"
 #include "lib/log.h"
 #include "lib/strv.h"
 #include "reconcile/image-gc.h"
@@ -268,8 +269,10 @@ int cmd_image(int argc, char *argv[], CmdGlobal *g) {
 }
 
 /* export: docker compose export, a service's root (its writable layer over its image) as a tar
- * archive, to -o FILE or stdout. The service must be stopped: the layer a machine writes must not
- * change while it is read (docker exports a running container). */
+ * archive, to -o FILE or stdout. The service must be stopped, and the project's lock is held while
+ * the layer is read, so that no apply starts it: the layer a machine writes must not change while
+ * it is read (docker exports a running container). -o FILE is written to a new file beside it,
+ * renamed over FILE once complete. */
 enum { ARG_INDEX = 0x100 };
 
 const CmdOption cmd_export_options[] = {
@@ -291,8 +294,8 @@ static int parse_export_option(int id, const char *arg, void *userdata) {
 int cmd_export(int argc, char *argv[], CmdGlobal *g) {
         _cleanup_(cmd_units_done) CmdUnits u = {};
         _cleanup_(service_spec_freep) ServiceSpec *spec = NULL;
-        _cleanup_free_ char *unit = NULL, *dir = NULL, *path = NULL;
-        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *unit = NULL, *dir = NULL, *path = NULL, *state = NULL, *tmp = NULL;
+        _cleanup_close_ int fd = -EBADF, lock = -EBADF;
         const char *output = NULL, *service;
         const ActualUnit *au;
         NcError err = {};
@@ -307,9 +310,17 @@ int cmd_export(int argc, char *argv[], CmdGlobal *g) {
         if (cmd_units_open(g, STRV_MAKE((char *) service), &u) < 0)
                 return CMD_EXIT_ERROR;
         au = cmd_units_find(&u, service, &unit);
-        if (au && !streq(au->active_state, "inactive") && !streq(au->active_state, "failed"))
+        if (!g->dry_run) {
+                lock = reconcile_lock_project(u.project->name, &err);
+                if (lock < 0)
+                        return cmd_log_error(lock, &err), CMD_EXIT_ERROR;
+        }
+        /* what it is now that no apply runs */
+        if (au && bus_unit_get_string(u.bus, unit, "org.freedesktop.systemd1.Unit", "ActiveState", &state) < 0)
+                return log_error("Cannot read the state of %s.", unit), CMD_EXIT_ERROR;
+        if (state && !streq(state, "inactive") && !streq(state, "failed"))
                 return log_error("Service %s is %s: stop it first (its writable layer must not change while "
-                                 "it is read).", service, au->active_state), CMD_EXIT_ERROR;
+                                 "it is read).", service, state), CMD_EXIT_ERROR;
         dir = name_settings_dir(u.project->name, g->runtime);
         if (!dir || asprintf(&path, "%s/%s.json", dir, service) < 0)
                 return log_oom(), CMD_EXIT_ERROR;
@@ -323,14 +334,18 @@ int cmd_export(int argc, char *argv[], CmdGlobal *g) {
         if (g->dry_run)
                 return 0;
         if (output) {
-                fd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0600);
+                if (asprintf(&tmp, "%s.XXXXXX", output) < 0)
+                        return log_oom(), CMD_EXIT_ERROR;
+                fd = mkostemp(tmp, O_CLOEXEC);          /* 0600, ours: the root may hold secrets */
                 if (fd < 0)
-                        return log_error_errno(-errno, "%s: %m", output), CMD_EXIT_ERROR;
+                        return log_error_errno(-errno, "%s: %m", tmp), CMD_EXIT_ERROR;
         }
         r = service_rootfs_export(spec, NULL, fd >= 0 ? fd : STDOUT_FILENO, &err);
+        if (r >= 0 && output && (fsync(fd) < 0 || rename(tmp, output) < 0))
+                r = nc_error_set(&err, -errno, "%s: %m", output);
         if (r < 0) {
                 if (output)
-                        (void) unlink(output);
+                        (void) unlink(tmp);     /* ours; FILE itself was never touched */
                 return cmd_log_error(r, &err), CMD_EXIT_ERROR;
         }
         return 0;

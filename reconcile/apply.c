@@ -65,13 +65,15 @@ static int lock_file(const char *path, NcError *reterr) {
         return TAKE_FD(fd);
 }
 
+int reconcile_lock_project(const char *project, NcError *reterr) {
+        _cleanup_free_ char *path = name_lock_path(project);
+
+        return path ? lock_file(path, reterr) : -ENOMEM;
+}
+
 /* One apply per project at a time: flock on /run/nspawn-compose/P.lock, held until freed. */
 static int take_lock(Reconcile *c, NcError *reterr) {
-        _cleanup_free_ char *path = name_lock_path(c->project->name);
-
-        if (!path)
-                return -ENOMEM;
-        c->lock_fd = lock_file(path, reterr);
+        c->lock_fd = reconcile_lock_project(c->project->name, reterr);
         return c->lock_fd < 0 ? c->lock_fd : 0;
 }
 

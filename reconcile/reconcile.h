@@ -74,6 +74,10 @@ typedef struct Reconcile {
         char **orphans;                 /* services no longer in the file that select.keep_orphans left */
 } Reconcile;
 
+/* The project's lock, as an apply takes it (waited for): the fd, held until closed, or -errno. What
+ * must not run beside an apply (export reading a stopped service's layer) takes it too. */
+int reconcile_lock_project(const char *project, NcError *reterr);
+
 /* The key of the configuration hashes (NC_HASH_KEY): one per host, root-only, made with @create when
  * missing (an apply; read-only verbs never write). 1 and the key, 0 when there is none, or -errno. */
 int reconcile_hash_key(bool create, uint8_t ret[static NC_HASH_KEY_SIZE], NcError *reterr);
