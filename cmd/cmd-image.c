@@ -31,11 +31,6 @@ static void image_help(void) {
                "which `image: NAME` then runs without a pull.\n");
 }
 
-/* The reference as written: a file's identity after '#' is ours. */
-static char *ref_shown(const char *ref) {
-        return strndup(ref, strcspn(ref, "#"));
-}
-
 static int image_ls(bool json) {
         StoredImage *l = NULL;
         json_object *list = json ? json_object_new_array() : NULL;
@@ -49,12 +44,10 @@ static int image_ls(bool json) {
         if (!json)
                 printf("%-12s %-9s %-40s %s\n", "IMAGE ID", "SIZE", "REFERENCES", "USED BY");
         for (size_t i = 0; i < n; i++) {
-                _cleanup_strv_free_ char **refs = NULL;
+                char **refs = l[i].refs;        /* as written (image_store_list()) */
                 _cleanup_free_ char *rs = NULL, *us = NULL;
                 char size[32];
 
-                STRV_FOREACH(x, l[i].refs)
-                        (void) strv_consume(&refs, ref_shown(*x));
                 if (json) {
                         json_object *o = json_object_new_object(), *ra = json_object_new_array(),
                                     *ua = json_object_new_array();
@@ -92,6 +85,8 @@ static StoredImage *image_find(StoredImage *l, size_t n, const char *what, char 
 
         *ret_ref = NULL;
         (void) image_ref_normalize(what, &norm, NULL);
+        if (norm && image_ref_file_transport(norm))
+                norm[image_ref_file_base_len(norm)] = 0;        /* as image_store_list() shows it */
         for (size_t i = 0; norm && i < n; i++)
                 if (strv_contains(l[i].refs, norm)) {
                         *ret_ref = TAKE_PTR(norm);

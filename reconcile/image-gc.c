@@ -206,8 +206,15 @@ int image_store_list(const char *store, StoredImage **ret, size_t *ret_n, NcErro
         STRV_FOREACH(x, refs) {
                 const char *nl = strchr(*x, '\n');
                 StoredImage *img = nl ? find(l, n, nl + 1) : NULL;
+                _cleanup_free_ char *shown = NULL;
 
-                if (img && strv_consume(&img->refs, strndup(*x, nl - *x)) < 0) {
+                if (!img)
+                        continue;
+                /* an image from a file once, as written: without the file's identity */
+                shown = strndup(*x, nl - *x);
+                if (shown && image_ref_file_transport(shown))
+                        shown[image_ref_file_base_len(shown)] = 0;
+                if (!shown || (!strv_contains(img->refs, shown) && strv_consume(&img->refs, TAKE_PTR(shown)) < 0)) {
                         stored_images_free(l, n);
                         return -ENOMEM;
                 }

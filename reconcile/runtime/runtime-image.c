@@ -169,7 +169,27 @@ static int refs_edit(const char *store, int (*edit)(struct json_object *refs, vo
 
 static int edit_record(struct json_object *refs, void *userdata) {
         const char *const *ref_digest = userdata;
+        size_t base = image_ref_file_transport(ref_digest[0]) ? image_ref_file_base_len(ref_digest[0]) : 0;
 
+        /* an image from a file: its identity of before goes, and the file's reference without one
+         * names what was imported from it last, for when the file is gone */
+        if (base > 0 && ref_digest[0][base] == '#') {
+                _cleanup_strv_free_ char **stale = NULL;
+                _cleanup_free_ char *plain = strndup(ref_digest[0], base);
+
+                if (!plain)
+                        return -ENOMEM;
+                json_object_object_foreach(refs, k, v) {
+                        (void) v;
+                        if (strncmp(k, ref_digest[0], base + 1) == 0 && !streq(k, ref_digest[0]) &&
+                            strv_extend(&stale, k) < 0)
+                                return -ENOMEM;
+                }
+                STRV_FOREACH(x, stale)
+                        json_object_object_del(refs, *x);
+                if (json_object_object_add(refs, plain, json_object_new_string(ref_digest[1])) < 0)
+                        return -ENOMEM;
+        }
         return json_object_object_add(refs, ref_digest[0], json_object_new_string(ref_digest[1])) < 0 ? -ENOMEM : 1;
 }
 
@@ -192,11 +212,22 @@ static int edit_drop(struct json_object *refs, void *userdata) {
         return gone ? 1 : 0;
 }
 
+/* Drops the reference @userdata; of an image from a file (given without its identity), every
+ * identity of it too. */
 static int edit_untag(struct json_object *refs, void *userdata) {
-        if (!json_object_object_get_ex(refs, userdata, NULL))
-                return 0;
-        json_object_object_del(refs, userdata);
-        return 1;
+        const char *ref = userdata;
+        size_t len = strlen(ref);
+        bool file = image_ref_file_transport(ref);
+        _cleanup_strv_free_ char **gone = NULL;
+
+        json_object_object_foreach(refs, k, v) {
+                (void) v;
+                if ((streq(k, ref) || (file && strncmp(k, ref, len) == 0 && k[len] == '#')) && strv_extend(&gone, k) < 0)
+                        return -ENOMEM;
+        }
+        STRV_FOREACH(g, gone)
+                json_object_object_del(refs, *g);
+        return gone ? 1 : 0;
 }
 
 int image_ref_remove(const char *store, const char *ref, NcError *reterr) {
@@ -206,6 +237,8 @@ int image_ref_remove(const char *store, const char *ref, NcError *reterr) {
         r = image_ref_normalize(ref, &norm, reterr);
         if (r < 0)
                 return r;
+        if (image_ref_file_transport(norm))
+                norm[image_ref_file_base_len(norm)] = 0;
         return refs_edit(store ?: NC_IMAGE_STORE, edit_untag, norm, reterr);
 }
 
@@ -282,7 +315,7 @@ static char *skopeo_source(const char *norm) {
         char *s;
 
         if (image_ref_file_transport(norm))     /* as written, without the file's identity */
-                return strndup(norm, strcspn(norm, "#"));
+                return strndup(norm, image_ref_file_base_len(norm));
         if (at && colon && colon < at) {
                 if (asprintf(&s, "docker://%.*s%s", (int) (colon - norm), norm, at) < 0)
                         return NULL;

@@ -92,18 +92,42 @@ const char *image_ref_file_transport(const char *ref) {
         return NULL;
 }
 
-/* TRANSPORT:PATH[:REFERENCE] (skopeo's syntax; PATH absolute, without ':' or '#'), and "#" then the identity of
- * what PATH holds now (device, inode, size, modification time of the archive, of an OCI layout's
- * index.json): a file replaced or rewritten is a reference not pulled yet, so the next apply
- * imports it again, as a rebuilt context builds again. */
+/* The length of @ref without its "#IDENTITY" (as file_ref_normalize() writes it: hex-hex-hex-
+ * decimal.nine digits), or of all of it when it has none. */
+size_t image_ref_file_base_len(const char *ref) {
+        const char *hash = strrchr(ref, '#'), *p;
+
+        if (!hash)
+                return strlen(ref);
+        p = hash + 1;
+        for (int field = 0; field < 3; field++) {
+                size_t n = strspn(p, "0123456789abcdef");
+
+                if (n == 0 || p[n] != '-')
+                        return strlen(ref);
+                p += n + 1;
+        }
+        if (strspn(p, "0123456789") == 0 || !(p = strchr(p, '.')) || strspn(p + 1, "0123456789") != 9 || p[10])
+                return strlen(ref);
+        return (size_t) (hash - ref);
+}
+
+/* TRANSPORT:PATH[:REFERENCE] (skopeo's syntax; PATH absolute, without ':' or '#'), and "#" then the
+ * identity of what PATH holds now (device, inode, size, modification time of the archive, of an OCI
+ * layout's index.json): a file replaced or rewritten is a reference not pulled yet, so the next
+ * apply imports it again, as a rebuilt context builds again. When PATH is gone, the reference
+ * without an identity: what was imported from it last (the store records both). */
 static int file_ref_normalize(const char *ref, const char *transport, char **ret, NcError *reterr) {
-        /* normalizing a normalized reference takes the file's identity of now: what follows '#' goes */
-        _cleanup_free_ char *base = strndup(ref, strcspn(ref, "#")), *path = NULL, *probe = NULL;
+        /* normalizing a normalized reference takes the file's identity of now: its "#..." goes */
+        _cleanup_free_ char *base = strndup(ref, image_ref_file_base_len(ref)), *path = NULL, *probe = NULL;
         const char *rest, *colon;
         struct stat st;
 
         if (!base)
                 return -ENOMEM;
+        if (strchr(base, '#'))
+                return nc_error_set(reterr, -EINVAL, "image '%s': a path with '#' cannot be told from an identity; "
+                                    "rename it", ref);
         rest = base + strlen(transport);
         colon = strchr(rest, ':');
         path = strndup(rest, colon ? (size_t) (colon - rest) : strlen(rest));
@@ -114,8 +138,12 @@ static int file_ref_normalize(const char *ref, const char *transport, char **ret
         probe = streq(transport, "oci:") ? path_join(path, "index.json") : strdup(path);
         if (!probe)
                 return -ENOMEM;
-        if (stat(probe, &st) < 0)
-                return nc_error_set(reterr, -errno, "image '%s': %s: %m", ref, probe);
+        if (stat(probe, &st) < 0) {
+                if (errno != ENOENT)
+                        return nc_error_set(reterr, -errno, "image '%s': %s: %m", ref, probe);
+                *ret = TAKE_PTR(base);
+                return 0;
+        }
         if (!S_ISREG(st.st_mode))
                 return nc_error_set(reterr, -EINVAL, "image '%s': %s is not a regular file", ref, probe);
         if (asprintf(ret, "%s#%llx-%llx-%llx-%lld.%09ld", base, (unsigned long long) st.st_dev,

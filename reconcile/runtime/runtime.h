@@ -34,6 +34,8 @@ int image_store_lock(const char *store, bool exclusive, NcError *reterr);
 int image_ref_normalize(const char *ref, char **ret, NcError *reterr);
 /* The transport prefix ("oci-archive:", "docker-archive:", "oci:") of an image in a file, or NULL. */
 const char *image_ref_file_transport(const char *ref);
+/* The length of a file reference without its "#IDENTITY" (image_ref_normalize()), or all of it. */
+size_t image_ref_file_base_len(const char *ref);
 
 /* ---- the image config (the OCI/docker config blob's "config") ---- */
 

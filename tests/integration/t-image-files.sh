@@ -1,8 +1,9 @@
 # Images from files, skopeo's transports: `oci-archive:PATH[:TAG]`, `docker-archive:PATH[:REF]`
 # (what `docker save` writes) and `oci:DIR[:TAG]`, each made here by skopeo from the registry. Each
 # runs with its image's config (b's HEALTHCHECK of the health image, a's and c's httpd); an archive
-# written again is imported again at the next apply, and only its service restarts; a relative
-# path is refused with the key's position.
+# written again is imported again at the next apply, and only its service restarts (the store
+# keeps one identity per file); an archive deleted after its import is what was imported from it
+# last; a relative path, and one with '#', are refused with the key's position.
 
 dir=$TB_PROJECT/images
 tb_exec mkdir -p "$dir"
@@ -46,6 +47,14 @@ tb_nc apply >/dev/null
         tb_fail "a still has its old digest"
 tb_assert_eq "$(tb_unit_prop b InvocationID) $(tb_unit_prop c InvocationID)" "$b_id $c_id" "b and c untouched"
 tb_assert_eq "$(tb_unit_prop a StatusText)" healthy "a runs the health image now"
+refs=$(tb_exec cat /var/lib/nspawn-compose/images/refs.json)
+tb_assert_eq "$(grep -c "oci-archive:$dir/httpd.tar:latest#" <<<"$refs")" 1 "one identity of the archive in refs.json"
+
+# the archive deleted: a keeps what was imported from it last, nothing drifts
+tb_exec rm "$dir/httpd.tar"
+tb_assert_eq "$(tb_nc plan >/dev/null && echo in-sync)" in-sync "plan with the archive deleted"
+tb_nc apply >/dev/null
+tb_assert_eq "$(tb_unit_prop a StatusText)" healthy "a after an apply without its archive"
 
 # a relative path: refused at the pull, with the key's position (a project of its own)
 tb_write_file other.yml 0644 <<EOF
@@ -58,3 +67,15 @@ err=$(tb_nc -p relpath -f other.yml apply 2>&1 >/dev/null) || rc=$?
 tb_assert_eq "$rc" 1 "apply of a relative archive path"
 tb_assert_contains "$err" "services.d.image" "the key in the error"
 tb_assert_contains "$err" "needs an absolute path" "the error"
+
+# a path with '#': it could not be told from the file's identity
+tb_write_file hash.yml 0644 <<EOF
+services:
+  e:
+    image: oci-archive:$dir/a#b.tar
+EOF
+rc=0
+err=$(tb_nc -p hashpath -f hash.yml apply 2>&1 >/dev/null) || rc=$?
+tb_assert_eq "$rc" 1 "apply of an archive path with '#'"
+tb_assert_contains "$err" "services.e.image" "the key in the error"
+tb_assert_contains "$err" "a path with '#'" "the error"

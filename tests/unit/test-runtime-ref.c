@@ -78,7 +78,8 @@ TEST(pull_policy_names) {
 }
 
 /* Images in files: as written, with the identity of the file now; a file written again is another
- * reference (not pulled yet); relative paths and missing files are refused. */
+ * reference (not pulled yet); a file gone is the reference without an identity; relative paths and
+ * paths with '#' are refused. */
 TEST(images_in_files) {
         char dir[] = "/tmp/nc-ref-XXXXXX", path[64], layout[64], ref[128], *a = NULL, *b = NULL, *c = NULL;
         NcError err = {};
@@ -105,15 +106,28 @@ TEST(images_in_files) {
         snprintf(layout, sizeof layout, "%s/layout", dir);
         ASSERT_OK(mkdir(layout, 0755));
         snprintf(ref, sizeof ref, "oci:%s", layout);
-        ASSERT_EQ(image_ref_normalize(ref, &c, &err), -ENOENT);
-        ASSERT_STRCONTAINS(err.message, "index.json");
+        ASSERT_OK(image_ref_normalize(ref, &c, &err));  /* no index.json yet: no identity */
+        ASSERT_STREQ(c, ref);
+        free(c);
         snprintf(path, sizeof path, "%s/index.json", layout);
         ASSERT_OK(write_file_atomic(path, "{}", 2, 0644));
         ASSERT_OK(image_ref_normalize(ref, &c, NULL));
+        ASSERT_TRUE(startswith(c, ref) && c[strlen(ref)] == '#');
         err = (NcError) {};
         ASSERT_EQ(image_ref_normalize("oci-archive:app.tar", &c, &err), -EINVAL);
         ASSERT_STRCONTAINS(err.message, "needs an absolute path");
-        ASSERT_EQ(image_ref_normalize("docker-archive:/nonexistent/x.tar", &c, &err), -ENOENT);
+        /* a file gone: the reference without an identity, what was imported from it last */
+        free(c);
+        c = NULL;
+        ASSERT_OK(image_ref_normalize("docker-archive:/nonexistent/x.tar", &c, NULL));
+        ASSERT_STREQ(c, "docker-archive:/nonexistent/x.tar");
+        ASSERT_EQ(image_ref_file_base_len(a), (size_t) (strchr(a, '#') - a));
+        ASSERT_EQ(image_ref_file_base_len("oci-archive:/x.tar"), strlen("oci-archive:/x.tar"));
+        ASSERT_EQ(image_ref_file_base_len("oci-archive:/x.tar#1-2"), strlen("oci-archive:/x.tar#1-2"));
+        /* a '#' of the path itself is refused: it cannot be told from an identity */
+        err = (NcError) {};
+        ASSERT_EQ(image_ref_normalize("oci-archive:/tmp/a#b.tar", &c, &err), -EINVAL);
+        ASSERT_STRCONTAINS(err.message, "a path with '#'");
         free(a);
         free(b);
         free(c);
