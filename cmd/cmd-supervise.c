@@ -380,9 +380,21 @@ static int schedule_pass(Supervisor *s, uint64_t delay_usec, const char *reason)
 }
 
 static int on_sources(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
-        /* which file changed does not matter, a pass reads everything again */
-        drain_inotify(source);
-        return schedule_pass(userdata, DEBOUNCE_USEC, "the project's files changed");
+        char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+        Supervisor *s = userdata;
+        ssize_t n;
+
+        /* which file changed does not matter, a pass reads everything again; a watched directory
+         * that went (IN_IGNORED) is watched again by that pass, when it is there again */
+        while ((n = read(fd, buf, sizeof buf)) > 0)
+                for (char *p = buf; p < buf + n; ) {
+                        const struct inotify_event *e = (const struct inotify_event *) p;
+
+                        if (e->mask & IN_IGNORED)
+                                s->watched = strv_free(s->watched);
+                        p += sizeof *e + e->len;
+                }
+        return schedule_pass(s, DEBOUNCE_USEC, "the project's files changed");
 }
 
 static int on_owned(sd_event_source *source, int fd, uint32_t revents, void *userdata) {

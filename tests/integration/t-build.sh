@@ -168,3 +168,11 @@ tb_write_file web/page.txt <<<"page four"
 tb_wait_for "page four served" 120 sh -c "busybox wget -q -O - http://127.0.0.1:8080/page.txt | grep -q 'page four'" ||
         tb_fail "not rebuilt; the supervisor says:" "$(tb_exec journalctl -u $sup -n 40 --no-pager)"
 tb_phase supervise-context-rebuild "$t0"
+# the context directory replaced by a copy (as a checkout or rsync does): watched again
+tb_exec sh -c 'mv web web.old && cp -a web.old web && rm -rf web.old'
+tb_wait_for "the supervisor's pass over" 120 sh -c "
+        ! systemctl show -P StatusText $sup | grep -q converging && [ -z \"\$(systemctl list-jobs --no-legend)\" ]"
+tb_write_file web/page.txt <<<"page five"
+tb_wait_for "page five served" 120 sh -c "busybox wget -q -O - http://127.0.0.1:8080/page.txt | grep -q 'page five'" ||
+        tb_fail "not rebuilt after the context was replaced; the supervisor says:" \
+                "$(tb_exec journalctl -u $sup -n 20 --no-pager)"
