@@ -54,7 +54,12 @@ trap 'rm -rf --one-file-system "$work"' EXIT
 files >"$work/files"
 (cd "$src" && tar --null -T "$work/files" -cf "$work/tree.tar")
 keyed <"$work/files" | sort -z >"$work/keyed"
-(cd "$src" && xargs -0 stat -c '%a %n' -- <"$work/keyed" && xargs -0 sha256sum -- <"$work/keyed") >"$work/sums"
+# every file's mode and type (a symlink with its target), and the content of the regular ones
+(cd "$src" && while IFS= read -r -d '' f; do
+        [ -L "$f" ] || printf '%s\0' "$f"
+done <"$work/keyed" >"$work/regular")
+(cd "$src" && xargs -0 -r stat -c '%a %F %N' -- <"$work/keyed" && xargs -0 -r sha256sum -- <"$work/regular") \
+        >"$work/sums"
 key=$( { cat "$work/sums"; echo "$options ${DEB_BUILD_OPTIONS:-}"; } | sha256sum | cut -c1-16)
 if [ -f "$deb" ] && [ "$(cat "$out/key" 2>/dev/null)" = "$key" ]; then
         echo "$deb"
