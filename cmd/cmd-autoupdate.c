@@ -227,6 +227,12 @@ int cmd_auto_update(int argc, char *argv[], CmdGlobal *g) {
                 _cleanup_strv_free_ char **still = NULL;
                 Pending pd = { updates, n, "true" };    /* the references of the good ones, if they moved not yet */
 
+                /* the render writes every service's files: the good ones keep their new digests */
+                for (size_t i = 0; i < n; i++)
+                        if (streq(updates[i].result, "true") &&
+                            strv_consume(&back_digests, strjoin(updates[i].image, "\n", updates[i].new)) < 0)
+                                goto oom;
+
                 r = apply_digests(g, back, back_digests, &pd, &still);
                 for (size_t i = 0; i < n; i++)
                         if (streq(updates[i].result, "rolling back"))

@@ -71,7 +71,7 @@ tb_note "$out"
 tb_assert_eq "$new_rc" 0 "auto-update to a working image"
 # stdout is the JSON alone, the apply's lines went to stderr
 tb_assert_eq "$(python3 -c 'import json, sys
-print(" ".join(u["Service"] + "=" + u["Updated"] for u in json.load(sys.stdin)))' <<<"$out")" "web=true api=false" "web updated, api not"
+print(" ".join(u["Service"] + "=" + u["Updated"] for u in json.load(sys.stdin)))' <<<"$out")" "api=false web=true" "web updated, api not"
 [ "$(digest)" != "$old" ] || tb_fail "the reference still points at the old digest"
 tb_assert_eq "$(tb_unit_prop web ActiveState)" active "web after the update"
 tb_assert_eq "$(tb_unit_prop pinned InvocationID)" "$pinned_id" "pinned untouched"
