@@ -20,6 +20,10 @@ while [ $# -gt 0 ]; do
         esac
 done
 binary=${1:?usage: bench-testbed.sh [-n RUNS] [--cold] [--cases PATTERNS] NSPAWN_COMPOSE}
+build=$(cd "$(dirname "$binary")/.." && pwd)
+# shellcheck source=../testbed/lib.sh
+source "$top/tests/testbed/lib.sh"
+mapfile -t options < <(tb_build_options "$build")
 out=$(mktemp -d /tmp/bench-testbed.XXXXXX)
 cache=
 trap 'rm -rf "$out"; [ -z "$cache" ] || rm -rf --one-file-system "$cache"' EXIT
@@ -31,7 +35,7 @@ for ((i = 1; i <= runs; i++)); do
         fi
         t0=$(date +%s%N)
         env NC_TESTBED_CASES="$cases" ${cache:+NC_TESTBED_CACHE="$cache"} \
-                "$top/tests/integration/run.sh" "$binary" >"$out/run-$i.tap" 2>"$out/run-$i.err" ||
+                "$top/tests/integration/run.sh" "$build/tests/integration/package" "${options[@]}" >"$out/run-$i.tap" 2>"$out/run-$i.err" ||
                 { echo "run $i failed:" >&2; cat "$out/run-$i.tap" "$out/run-$i.err" >&2; exit 1; }
         t1=$(date +%s%N)
         [ -z "$cache" ] || rm -rf --one-file-system "$cache"

@@ -134,6 +134,26 @@ insecure = true
 EOF
 }
 
+# tb_build_options BUILD: the meson options the Debian package of a testbed is built with to match
+# the build directory BUILD (its sanitizers; optimization is dpkg's own), one per line.
+tb_build_options() {
+        meson introspect "$1" --buildoptions |
+                python3 -c 'import json, sys
+o = {x["name"]: x["value"] for x in json.load(sys.stdin)}
+print("-Db_sanitize=" + str(o.get("b_sanitize", "none")))'
+}
+
+# tb_package_of BINARY: the path of the Debian package of this tree built to match the build
+# directory of BINARY (BUILD/cmd/nspawn-compose), in BUILD/tests/testbed-package (cached), as the
+# benches and shell.sh boot the testbed with it.
+tb_package_of() {
+        local build options
+        build=$(cd "$(dirname "$1")/.." && pwd) || return 1
+        mapfile -t options < <(tb_build_options "$build") || return 1
+        DEB_BUILD_OPTIONS="nocheck nostrip" "$TB_DIR/../package/build-deb.sh" "$TB_DIR/../.." \
+                "$build/tests/testbed-package" "${options[@]}"
+}
+
 # tb_install_package DEB: installs the Debian package DEB (tests/package/build-deb.sh) in the booted
 # testbed with apt, as a user installs it (`apt-get install ./nspawn-compose_*.deb`): the binary,
 # the shipped units, the man page and completions. The testbed has no network: its dependencies

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# shell.sh [PACKAGE.deb] [-- COMMAND...]: boots a testbed the way the integration suite does
-# (registry running, test images pushed, the Debian package installed with apt when given: see
-# tests/package/build-deb.sh) and runs COMMAND inside it, or an interactive shell; tears it down
-# afterwards.
+# shell.sh [PACKAGE.deb | BUILD/cmd/nspawn-compose] [-- COMMAND...]: boots a testbed the way the
+# integration suite does (registry running, test images pushed, the Debian package installed with
+# apt when given, or built from this tree to match BUILD: lib.sh tb_package_of) and runs COMMAND
+# inside it, or an interactive shell; tears it down afterwards.
 # NC_TESTBED_APPBASE=1 also pushes the application base image (127.0.0.1:5000/test/appbase:1).
 set -uo pipefail
 # shellcheck source=lib.sh
@@ -10,7 +10,10 @@ source "$(dirname "$0")/lib.sh"
 
 deb=
 if [ $# -gt 0 ] && [ "$1" != -- ]; then
-        deb=$(realpath "$1")
+        case $1 in
+        *.deb) deb=$(realpath "$1") ;;
+        *) deb=$(tb_package_of "$1") || { echo "shell.sh: cannot build the package for $1" >&2; exit 1; } ;;
+        esac
         shift
 fi
 [ "${1:-}" != -- ] || shift
