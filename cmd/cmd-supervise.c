@@ -379,41 +379,43 @@ static int schedule_pass(Supervisor *s, uint64_t delay_usec, const char *reason)
         return sd_event_source_set_time(s->timer, at);
 }
 
-static int on_sources(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
+/* Reads every pending event of the inotify @fd, each told to @fn. */
+static void inotify_each(int fd, void (*fn)(Supervisor *s, const struct inotify_event *e), Supervisor *s) {
         char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-        Supervisor *s = userdata;
         ssize_t n;
 
-        /* which file changed does not matter, a pass reads everything again; a watched directory
-         * that went (IN_IGNORED) is watched again by that pass, when it is there again */
         while ((n = read(fd, buf, sizeof buf)) > 0)
                 for (char *p = buf; p < buf + n; ) {
                         const struct inotify_event *e = (const struct inotify_event *) p;
 
-                        if (e->mask & IN_IGNORED)
-                                s->watched = strv_free(s->watched);
+                        fn(s, e);
                         p += sizeof *e + e->len;
                 }
-        return schedule_pass(s, DEBOUNCE_USEC, "the project's files changed");
+}
+
+/* A watched directory that went (IN_IGNORED) is watched again by the next pass, when it is there. */
+static void on_source_event(Supervisor *s, const struct inotify_event *e) {
+        if (e->mask & IN_IGNORED)
+                s->watched = strv_free(s->watched);
+}
+
+static int on_sources(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
+        /* which file changed does not matter, a pass reads everything again */
+        inotify_each(fd, on_source_event, userdata);
+        return schedule_pass(userdata, DEBOUNCE_USEC, "the project's files changed");
+}
+
+static void on_owned_event(Supervisor *s, const struct inotify_event *e) {
+        char why[256];
+
+        if (e->len == 0 || !is_project_unit(s, e->name))
+                return;
+        snprintf(why, sizeof why, "unit file %s changed", e->name);
+        (void) schedule_pass(s, DEBOUNCE_USEC, why);
 }
 
 static int on_owned(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
-        char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-        Supervisor *s = userdata;
-        ssize_t n;
-
-        while ((n = read(fd, buf, sizeof buf)) > 0)
-                for (char *p = buf; p < buf + n; ) {
-                        const struct inotify_event *e = (const struct inotify_event *) p;
-
-                        if (e->len > 0 && is_project_unit(s, e->name)) {
-                                char why[256];
-
-                                snprintf(why, sizeof why, "unit file %s changed", e->name);
-                                (void) schedule_pass(s, DEBOUNCE_USEC, why);
-                        }
-                        p += sizeof *e + e->len;
-                }
+        inotify_each(fd, on_owned_event, userdata);
         return 0;
 }
 
